@@ -1,0 +1,27 @@
+/**
+ * @file cc_crypto.h
+ * @brief (core) Random tokens, SHA-256, UUIDs and bcrypt over apr-util.
+ */
+#ifndef CC_CRYPTO_H
+#define CC_CRYPTO_H
+
+#include <apr_pools.h>
+#include <apr_errno.h>
+
+/** Lowercase hex SHA-256 of data (64 chars + NUL) in p. */
+const char *cc_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len);
+/** Raw SHA-256 into out[32]. */
+void cc_sha256(const void *data, apr_size_t len, unsigned char out[32]);
+/** nbytes of APR's random source as URL-safe base64 without padding. */
+apr_status_t cc_random_token(apr_pool_t *p, apr_size_t nbytes, const char **ptoken);
+/** Random version-4 UUID, lowercase. */
+apr_status_t cc_uuid_v4(apr_pool_t *p, const char **puuid);
+/** bcrypt hash ($2y$) of password with cost (4..31). */
+apr_status_t cc_password_hash(apr_pool_t *p, const char *password, int cost,
+                              const char **phash);
+/** 1 when password matches hash (bcrypt via apr_password_validate). */
+int cc_password_verify(const char *password, const char *hash);
+/** Constant-time comparison of two NUL-terminated strings. */
+int cc_str_equal_ct(const char *a, const char *b);
+
+#endif

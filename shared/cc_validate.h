@@ -1,0 +1,45 @@
+/**
+ * @file cc_validate.h
+ * @brief (core) Pure validators.  All return 1 when valid, 0 otherwise.
+ */
+#ifndef CC_VALIDATE_H
+#define CC_VALIDATE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include "cc_error.h"
+
+/** Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int cc_valid_utf8(const char *s, apr_size_t len);
+/** Number of code points in a valid UTF-8 string. */
+apr_size_t cc_utf8_chars(const char *s);
+/** Length in code points within [min,max] and valid UTF-8, no control chars but \t\n\r. */
+int cc_valid_text(const char *s, apr_size_t min, apr_size_t max);
+/** Pragmatic e-mail: local@domain.tld, <= 254 bytes, no spaces or controls. */
+int cc_valid_email(const char *s);
+/** E.164: '+' then 8 to 15 digits, first digit not 0. */
+int cc_valid_e164(const char *s);
+/** Tenant slug: [a-z0-9-]{3,63}. */
+int cc_valid_slug(const char *s);
+/** Role name: [a-z][a-z0-9_]{1,62}. */
+int cc_valid_role_name(const char *s);
+/** Canonical lowercase UUID 8-4-4-4-12. */
+int cc_valid_uuid(const char *s);
+/** Client X-Request-ID: 1..128 of [A-Za-z0-9._-]. */
+int cc_valid_request_id(const char *s);
+/** s is one of values (NULL-terminated). */
+int cc_valid_enum(const char *s, const char *const *values);
+/** Positive decimal id (1..2^53), no sign/spaces; stores it in *out. */
+int cc_parse_id(const char *s, apr_int64_t *out);
+/** Decimal integer within [min,max]. */
+int cc_parse_int(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *out);
+/**
+ * RFC 3339 timestamp ("2026-11-24T06:00:00Z", offsets and fractions allowed) to the UTC
+ * SQL DATETIME text "2026-11-24 06:00:00" allocated in p.
+ */
+int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql);
+/** SQL DATETIME text "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) to "YYYY-MM-DDTHH:MM:SSZ". */
+const char *cc_sql_time_to_rfc3339(apr_pool_t *p, const char *sql);
+
+#endif
