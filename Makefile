@@ -59,7 +59,7 @@ $(SHARED_LIB): $(SHARED_OBJ)
 	ar rcs $@ $^
 
 # apxs/libtool writes its objects beside the sources; the .so lands in $(BUILD)/.libs.
-$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard shared/*.h)
+$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $$(wildcard %/*.json) $(wildcard shared/*.h)
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o $(BUILD)/$*.la $(APXS_WC) $(wildcard $*/*.c) $(SHARED_LIB) \
 	    $(MODULE_LIBS) $(if $(SAN_FLAGS),-Wl$(comma)-fsanitize=address) \

@@ -15,4 +15,11 @@
  */
 APR_DECLARE_OPTIONAL_FN(const cc_identity_t *, cc_auth_identity_get, (request_rec *r));
 
+/**
+ * bcrypt hash of password with the configured CCBcryptCost (for modules that create or
+ * reset users), allocated in r->pool.
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, cc_auth_password_hash,
+                        (request_rec *r, const char *password, const char **phash));
+
 #endif

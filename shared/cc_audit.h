@@ -21,4 +21,11 @@ cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_
                         const char *action, const char *entity_type,
                         const char *entity_id, json_t *changes);
 
+/**
+ * Append an event row (type "did.created", data stolen, may be NULL) for the principal's
+ * tenant, in the caller's transaction; the event stream serves these rows.
+ */
+cc_error_t *cc_event(cc_ctx_t *ctx, const char *type, const char *entity_type,
+                     const char *entity_id, json_t *data);
+
 #endif

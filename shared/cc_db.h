@@ -70,6 +70,16 @@ cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *c
 cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols);
 
+/**
+ * A page of a list statement shaped as
+ *   SELECT ..., c.total FROM (SELECT COUNT(*) AS total ...) c LEFT JOIN (... LIMIT) p ON 1 = 1
+ * so the total comes with the page in one round trip even past the last page: the row
+ * whose "id" is null only carries the total and is dropped.
+ */
+cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+                              int nargs, const char **args, json_t **prows,
+                              apr_int64_t *ptotal);
+
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,
                        int *pnrows);
@@ -78,6 +88,9 @@ cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char *
 cc_error_t *cc_db_begin(cc_ctx_t *ctx);
 /** Commit when commit != 0, else roll back. */
 cc_error_t *cc_db_end(cc_ctx_t *ctx, int commit);
+
+/** Roll back the open transaction (if any) and send err; for handler error paths. */
+int cc_db_abort(cc_ctx_t *ctx, cc_error_t *err);
 
 /** The MySQL error number of the last failed call in this request (0 if none). */
 int cc_db_last_errno(cc_ctx_t *ctx);

@@ -7,6 +7,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <apr_dbd.h>
 #include <mod_dbd.h>
 #include <jansson.h>
 #include "cc_error.h"
@@ -24,6 +25,8 @@ typedef struct cc_ctx_t {
     apr_table_t *args;                 /**< decoded query string */
     const char *request_id;
     ap_dbd_t *dbd;                     /**< set by cc_db_acquire */
+    apr_dbd_transaction_t *txn;        /**< open transaction (cc_db_begin) or NULL */
+    int db_errno;                      /**< MySQL errno of the last failed DB call */
     apr_size_t max_body;
     void *module_cfg;                  /**< the calling module's config */
 } cc_ctx_t;

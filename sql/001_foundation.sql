@@ -11,6 +11,9 @@ CREATE TABLE tenants (
     plan        VARCHAR(50)   NOT NULL DEFAULT 'standard',
     max_users   INT UNSIGNED  NOT NULL DEFAULT 100,
     max_dids    INT UNSIGNED  NOT NULL DEFAULT 100,
+    -- Live (not deleted) users, kept by the triggers below: the max_users quota and the
+    -- total of an unfiltered users list read it instead of counting rows per request.
+    users_count INT UNSIGNED  NOT NULL DEFAULT 0,
     created_at  DATETIME      NOT NULL DEFAULT UTC_TIMESTAMP(),
     updated_at  DATETIME      NOT NULL DEFAULT UTC_TIMESTAMP(),
     PRIMARY KEY (id),
@@ -97,6 +100,19 @@ CREATE TABLE users (
     KEY idx_users_tenant_status (tenant_id, deleted_at, status, id),
     CONSTRAINT fk_users_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TRIGGER trg_users_count_insert AFTER INSERT ON users FOR EACH ROW
+    UPDATE tenants SET users_count = users_count + (NEW.deleted_at IS NULL)
+    WHERE id = NEW.tenant_id;
+
+CREATE TRIGGER trg_users_count_update AFTER UPDATE ON users FOR EACH ROW
+    UPDATE tenants
+    SET users_count = users_count + (NEW.deleted_at IS NULL) - (OLD.deleted_at IS NULL)
+    WHERE id = NEW.tenant_id;
+
+CREATE TRIGGER trg_users_count_delete AFTER DELETE ON users FOR EACH ROW
+    UPDATE tenants SET users_count = users_count - (OLD.deleted_at IS NULL)
+    WHERE id = OLD.tenant_id;
 
 CREATE TABLE user_roles (
     tenant_id  CHAR(36)        NOT NULL,

@@ -1,0 +1,179 @@
+/*
+ * cc_audit_logs.c: /api/v1/audit-logs — read-only access to the tenant's audit trail.
+ * Entries are written by every mutation (shared/cc_audit.c); the API has no way to change
+ * or delete them, so PATCH/DELETE on an entry are 405 for everyone.
+ */
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "cc_api_private.h"
+#include "cc_page.h"
+#include "cc_validate.h"
+
+static const char *const audit_sorts[] = { "created_at", NULL };
+
+#define AUDIT_COLS "a.id, a.actor_id, a.actor_email, a.action, a.entity_type," \
+    " a.entity_id, a.changes, a.ip, a.user_agent, a.request_id, a.created_at"
+
+/* Binds 13 values: tenant, then each optional filter twice (actor, action, entity type,
+ * entity id, from, to). */
+#define AUDIT_FILTER                                                     \
+    " a.tenant_id = %s"                                                  \
+    " AND (%s IS NULL OR a.actor_id = %s)"                               \
+    " AND (%s IS NULL OR a.action = %s)"                                 \
+    " AND (%s IS NULL OR a.entity_type = %s)"                            \
+    " AND (%s IS NULL OR a.entity_id = %s)"                              \
+    " AND (%s IS NULL OR a.created_at >= %s)"                            \
+    " AND (%s IS NULL OR a.created_at < %s)"
+
+/* Ids grow with time, so id order is created_at order with a unique tie-break. */
+#define AUDIT_LIST(dir)                                                  \
+    "SELECT p.id, p.actor_id, p.actor_email, p.action, p.entity_type,"   \
+    " p.entity_id, p.changes, p.ip, p.user_agent, p.request_id,"         \
+    " p.created_at, c.total"                                             \
+    " FROM (SELECT COUNT(*) AS total FROM audit_logs a WHERE"            \
+    AUDIT_FILTER ") c"                                                   \
+    " LEFT JOIN (SELECT " AUDIT_COLS " FROM audit_logs a WHERE"          \
+    AUDIT_FILTER " ORDER BY a.id " dir " LIMIT %s OFFSET %s) p ON 1 = 1" \
+    " ORDER BY p.id " dir
+
+const cc_stmt_t cc_audit_stmts[] = {
+    CC_STMT("cc_audit_list_created_at_asc", AUDIT_LIST("ASC")),
+    CC_STMT("cc_audit_list_created_at_desc", AUDIT_LIST("DESC")),
+    CC_STMT("cc_audit_get",
+            "SELECT " AUDIT_COLS " FROM audit_logs a WHERE a.tenant_id = %s AND a.id = %s"),
+    CC_STMT_END
+};
+
+static const cc_col_t audit_cols[] = {
+    { "id", CC_COL_INT },
+    { "actor_id", CC_COL_INT },
+    { "actor_email", CC_COL_STR },
+    { "action", CC_COL_STR },
+    { "entity_type", CC_COL_STR },
+    { "entity_id", CC_COL_STR },
+    { "changes", CC_COL_JSON },
+    { "ip", CC_COL_STR },
+    { "user_agent", CC_COL_STR },
+    { "request_id", CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    { "total", CC_COL_TOTAL },
+    CC_COL_END
+};
+
+typedef struct audit_filter_t {
+    const char *actor_id, *action, *entity_type, *entity_id, *from, *to;
+} audit_filter_t;
+
+static cc_error_t *text_filter(apr_pool_t *p, apr_table_t *args, const char *name,
+                               apr_size_t max, const char **pout)
+{
+    const char *v = apr_table_get(args, name);
+
+    *pout = NULL;
+    if (v && !cc_valid_text(v, 1, max)) {
+        return cc_error_field(p, name, apr_psprintf(p, "must be 1 to %d characters",
+                                                    (int)max));
+    }
+    *pout = v;
+    return NULL;
+}
+
+static cc_error_t *time_filter(apr_pool_t *p, apr_table_t *args, const char *name,
+                               const char **pout)
+{
+    const char *v = apr_table_get(args, name);
+
+    *pout = NULL;
+    if (v && !cc_parse_rfc3339(p, v, pout)) {
+        return cc_error_field(p, name, "must be an RFC 3339 timestamp");
+    }
+    return NULL;
+}
+
+static cc_error_t *read_filter(apr_pool_t *p, apr_table_t *args, audit_filter_t *f)
+{
+    apr_int64_t id;
+    cc_error_t *err;
+
+    f->actor_id = apr_table_get(args, "actor_id");
+    if (f->actor_id && !cc_parse_id(f->actor_id, &id)) {
+        return cc_error_field(p, "actor_id", "must be a user id");
+    }
+    if ((err = text_filter(p, args, "action", 64, &f->action))
+        || (err = text_filter(p, args, "entity_type", 32, &f->entity_type))
+        || (err = text_filter(p, args, "entity_id", 64, &f->entity_id))
+        || (err = time_filter(p, args, "from", &f->from))
+        || (err = time_filter(p, args, "to", &f->to))) {
+        return err;
+    }
+    return NULL;
+}
+
+/* Both copies of the filter (count and page) precede the page bounds. */
+#define AUDIT_LIST_NARGS 28
+
+static int audit_list(request_rec *r, cc_ctx_t *ctx)
+{
+    apr_pool_t *p = r->pool;
+    const char *args[AUDIT_LIST_NARGS];
+    audit_filter_t f;
+    apr_int64_t total = 0;
+    cc_page_t pg;
+    cc_error_t *err;
+    json_t *rows;
+    int n = 0, copy;
+
+    if ((err = cc_page_parse(p, ctx->args, audit_sorts, "-created_at", &pg))
+        || (err = read_filter(p, ctx->args, &f))) {
+        return cc_send_error(r, err);
+    }
+    for (copy = 0; copy < 2; copy++) {
+        const char *filters[6] = { f.actor_id, f.action, f.entity_type, f.entity_id,
+                                   f.from, f.to };
+        int i;
+
+        args[n++] = ctx->principal->tenant_id;
+        for (i = 0; i < 6; i++) {
+            args[n++] = filters[i];
+            args[n++] = filters[i];
+        }
+    }
+    args[n++] = cc_page_limit_str(p, &pg);
+    args[n++] = cc_page_offset_str(p, &pg);
+    err = cc_db_select_page(ctx, pg.desc ? "cc_audit_list_created_at_desc"
+                                         : "cc_audit_list_created_at_asc",
+                            audit_cols, n, args, &rows, &total);
+    if (err) {
+        return cc_send_error(r, err);
+    }
+    return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));
+}
+
+static int audit_get(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char *args[2];
+    json_t *entry;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    args[0] = ctx->principal->tenant_id;
+    args[1] = id;
+    if ((err = cc_db_select_one(ctx, "cc_audit_get", audit_cols, 2, args, &entry))) {
+        return cc_send_error(r, err);
+    }
+    if (!entry) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    return cc_send_json(r, HTTP_OK, entry);
+}
+
+const cc_route_t cc_audit_routes[] = {
+    { "GET", "/api/v1/audit-logs", audit_list, "audit.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/audit-logs/{id}", audit_get, "audit.read", CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};

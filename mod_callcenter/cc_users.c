@@ -1,0 +1,642 @@
+/*
+ * cc_users.c: /api/v1/users — tenant users, their roles, soft delete.
+ *
+ * Lists are one round trip: the page, each user's roles (a subquery over the page's rows
+ * only) and the total.  An unfiltered list reads the total from tenants.users_count
+ * (kept by triggers) rather than counting every row of a large tenant per request.
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "cc_api_private.h"
+#include "cc_audit.h"
+#include "cc_page.h"
+#include "cc_validate.h"
+#include "cc_log.h"
+#include "cc_sql.h"
+#include "mod_cc_auth.h"
+
+#define CC_KEY_EMAIL    "email"
+#define CC_KEY_NAME     "name"
+#define CC_KEY_PASSWORD "password"
+#define CC_KEY_ROLES    "roles"
+#define CC_KEY_STATUS   "status"
+
+#define CC_PASSWORD_MIN 10
+#define CC_PASSWORD_MAX 128
+#define CC_NAME_MAX     200
+#define CC_Q_MAX        200
+
+static const char *const user_statuses[] = { "active", "disabled", NULL };
+static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
+
+/* ---- statements ---- */
+
+#define ROLES_OF(uid, tid)                                                         \
+    "(SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur" \
+    " JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id"            \
+    " WHERE ur.tenant_id = " tid " AND ur.user_id = " uid ")"
+
+#define PAGE_COLS "u.id, u.tenant_id, u.email, u.name, u.status, u.extension," \
+    " u.created_at, u.updated_at, u.last_login_at"
+
+#define OUTER_COLS "p.id, p.tenant_id, p.email, p.name, p.status, " \
+    ROLES_OF("p.id", "p.tenant_id") ", p.extension, p.created_at, p.updated_at," \
+    " p.last_login_at, c.total"
+
+/* Filters bind 8 values: tenant, status x2, q x3, role x2. */
+#define USERS_FILTER                                                               \
+    " u.tenant_id = %s AND u.deleted_at IS NULL"                                   \
+    " AND (%s IS NULL OR u.status = %s)"                                           \
+    " AND (%s IS NULL OR u.name LIKE %s OR u.email LIKE %s)"                       \
+    " AND (%s IS NULL OR EXISTS (SELECT 1 FROM user_roles fr JOIN roles fro"       \
+    " ON fro.id = fr.role_id AND fro.tenant_id = fr.tenant_id"                     \
+    " WHERE fr.tenant_id = u.tenant_id AND fr.user_id = u.id AND fro.name = %s))"
+
+/* Unfiltered: total from the counter; binds tenant, tenant, limit, offset. */
+#define USERS_LIST(order)                                                          \
+    "SELECT " OUTER_COLS                                                           \
+    " FROM (SELECT users_count AS total FROM tenants WHERE id = %s) c"             \
+    " LEFT JOIN (SELECT " PAGE_COLS " FROM users u"                                \
+    " WHERE u.tenant_id = %s AND u.deleted_at IS NULL"                             \
+    " ORDER BY " order " LIMIT %s OFFSET %s) p ON 1 = 1 ORDER BY " order
+
+/* Filtered: total counted; binds filter x2, limit, offset. */
+#define USERS_SEARCH(order)                                                        \
+    "SELECT " OUTER_COLS                                                           \
+    " FROM (SELECT COUNT(*) AS total FROM users u WHERE" USERS_FILTER ") c"        \
+    " LEFT JOIN (SELECT " PAGE_COLS " FROM users u WHERE" USERS_FILTER             \
+    " ORDER BY " order " LIMIT %s OFFSET %s) p ON 1 = 1 ORDER BY " order
+
+#define USERS_LIST_PAIR(sort, order)                                 \
+    CC_STMT("cc_users_list_" sort, USERS_LIST(order)),               \
+    CC_STMT("cc_users_search_" sort, USERS_SEARCH(order))
+
+/* Labels are built from the sort in users_list(); one pair per whitelisted sort. */
+const cc_stmt_t cc_users_stmts[] = {
+    USERS_LIST_PAIR("name_asc", "name ASC, id ASC"),
+    USERS_LIST_PAIR("name_desc", "name DESC, id DESC"),
+    USERS_LIST_PAIR("email_asc", "email ASC, id ASC"),
+    USERS_LIST_PAIR("email_desc", "email DESC, id DESC"),
+    USERS_LIST_PAIR("created_at_asc", "created_at ASC, id ASC"),
+    USERS_LIST_PAIR("created_at_desc", "created_at DESC, id DESC"),
+    CC_STMT("cc_users_get",
+            "SELECT u.id, u.tenant_id, u.email, u.name, u.status, "
+            ROLES_OF("u.id", "u.tenant_id") ", u.extension, u.created_at, u.updated_at,"
+            " u.last_login_at FROM users u"
+            " WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"),
+    CC_STMT("cc_users_lock",
+            "SELECT u.email, u.name, u.status, " ROLES_OF("u.id", "u.tenant_id")
+            " FROM users u WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"
+            " FOR UPDATE"),
+    CC_STMT("cc_users_role_names",
+            "SELECT GROUP_CONCAT(name SEPARATOR ',') FROM roles WHERE tenant_id = %s"),
+    CC_STMT("cc_users_quota_lock",
+            "SELECT users_count, max_users FROM tenants WHERE id = %s FOR UPDATE"),
+    CC_STMT("cc_users_insert",
+            "INSERT INTO users (tenant_id, email, name, password_hash, status)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id"),
+    CC_STMT("cc_users_update",
+            "UPDATE users SET email = COALESCE(%s, email), name = COALESCE(%s, name),"
+            " status = COALESCE(%s, status), password_hash = COALESCE(%s, password_hash),"
+            " updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    CC_STMT("cc_users_soft_delete",
+            "UPDATE users SET deleted_at = UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    CC_STMT("cc_users_roles_clear",
+            "DELETE FROM user_roles WHERE tenant_id = %s AND user_id = %s"),
+    CC_STMT("cc_users_roles_assign",
+            "INSERT INTO user_roles (tenant_id, user_id, role_id)"
+            " SELECT r.tenant_id, %s, r.id FROM roles r"
+            " WHERE r.tenant_id = %s AND FIND_IN_SET(r.name, %s)"),
+    CC_STMT("cc_users_revoke_sessions",
+            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL"),
+    CC_STMT_END
+};
+
+/* Column order of cc_users_get and the list statements. */
+static const cc_col_t user_cols[] = {
+    { "id", CC_COL_INT },
+    { "tenant_id", CC_COL_STR },
+    { "email", CC_COL_STR },
+    { "name", CC_COL_STR },
+    { "status", CC_COL_STR },
+    { "roles", CC_COL_LIST },
+    { "extension", CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
+    { "last_login_at", CC_COL_TIME },
+    { "total", CC_COL_TOTAL },
+    CC_COL_END
+};
+
+/* ---- request bodies ---- */
+
+static const cc_field_t user_create_fields[] = {
+    { CC_KEY_EMAIL, CC_JT_STRING, 1 },
+    { CC_KEY_NAME, CC_JT_STRING, 1 },
+    { CC_KEY_PASSWORD, CC_JT_STRING, 1 },
+    { CC_KEY_ROLES, CC_JT_STRING_ARRAY, 1 },
+    { CC_KEY_STATUS, CC_JT_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+static const cc_field_t user_patch_fields[] = {
+    { CC_KEY_EMAIL, CC_JT_STRING, 0 },
+    { CC_KEY_NAME, CC_JT_STRING, 0 },
+    { CC_KEY_PASSWORD, CC_JT_STRING, 0 },
+    { CC_KEY_STATUS, CC_JT_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+static const cc_field_t user_roles_fields[] = {
+    { CC_KEY_ROLES, CC_JT_STRING_ARRAY, 1 },
+    { NULL, 0, 0 }
+};
+
+typedef struct user_input_t {
+    const char *email;      /* lower-cased */
+    const char *name;
+    const char *password;
+    const char *status;
+    const char *roles_csv;  /* de-duplicated, validated names; NULL when absent */
+} user_input_t;
+
+static const char *lower_ascii(apr_pool_t *p, const char *s)
+{
+    char *out = apr_pstrdup(p, s), *c;
+
+    for (c = out; *c; c++) {
+        if (*c >= 'A' && *c <= 'Z') {
+            *c = (char)(*c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+/* De-duplicated comma list of the role names in arr; details for invalid names. */
+static const char *roles_csv(apr_pool_t *p, json_t *arr, cc_error_t *err)
+{
+    const char *csv = "";
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(arr, i, v) {
+        const char *name = json_string_value(v);
+
+        if (!cc_valid_role_name(name)) {
+            cc_error_add_detail(err, CC_KEY_ROLES,
+                                apr_psprintf(p, "invalid role name at index %d", (int)i));
+            continue;
+        }
+        if (!*csv || !ap_find_list_item(p, csv, name)) {
+            csv = *csv ? apr_pstrcat(p, csv, ",", name, NULL) : apr_pstrdup(p, name);
+        }
+    }
+    return csv;
+}
+
+/* Validate whatever fields body carries; 400 with every problem at once. */
+static cc_error_t *user_input_read(apr_pool_t *p, json_t *body, user_input_t *in)
+{
+    cc_error_t *err = cc_error_make(p, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
+                                    "validation failed");
+    json_t *roles = json_object_get(body, CC_KEY_ROLES);
+
+    memset(in, 0, sizeof(*in));
+    in->email = cc_json_str(body, CC_KEY_EMAIL);
+    in->name = cc_json_str(body, CC_KEY_NAME);
+    in->password = cc_json_str(body, CC_KEY_PASSWORD);
+    in->status = cc_json_str(body, CC_KEY_STATUS);
+    if (in->email) {
+        if (!cc_valid_email(in->email)) {
+            cc_error_add_detail(err, CC_KEY_EMAIL, "must be a valid email address");
+        }
+        in->email = lower_ascii(p, in->email);
+    }
+    if (in->name && !cc_valid_text(in->name, 1, CC_NAME_MAX)) {
+        cc_error_add_detail(err, CC_KEY_NAME, "must be 1 to 200 characters");
+    }
+    if (in->password && !cc_valid_text(in->password, CC_PASSWORD_MIN, CC_PASSWORD_MAX)) {
+        cc_error_add_detail(err, CC_KEY_PASSWORD, "must be 10 to 128 characters");
+    }
+    if (in->status && !cc_valid_enum(in->status, user_statuses)) {
+        cc_error_add_detail(err, CC_KEY_STATUS, "must be one of: active, disabled");
+    }
+    if (roles) {
+        in->roles_csv = roles_csv(p, roles, err);
+    }
+    return cc_error_detail_count(err) ? err : NULL;
+}
+
+/* ---- helpers ---- */
+
+/* Every requested role must exist in the caller's tenant (else 400 naming it). */
+static cc_error_t *roles_check(cc_ctx_t *ctx, const char *csv)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *args[1] = { ctx->principal->tenant_id };
+    const char **row;
+    char *list, *name, *state = NULL;
+    cc_error_t *err;
+
+    if (!csv || !*csv) {
+        return NULL;
+    }
+    if ((err = cc_db_select_row(ctx, "cc_users_role_names", 1, args, &row, NULL))) {
+        return err;
+    }
+    err = cc_error_make(p, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST, "unknown role");
+    list = apr_pstrdup(p, csv);
+    for (name = apr_strtok(list, ",", &state); name; name = apr_strtok(NULL, ",", &state)) {
+        if (!row || !row[0] || !ap_find_list_item(p, row[0], name)) {
+            cc_error_add_detail(err, CC_KEY_ROLES,
+                                apr_pstrcat(p, "unknown role: ", name, NULL));
+        }
+    }
+    return cc_error_detail_count(err) ? err : NULL;
+}
+
+static cc_error_t *hash_password(cc_ctx_t *ctx, const char *password, const char **phash)
+{
+    APR_OPTIONAL_FN_TYPE(cc_auth_password_hash) *hash =
+        APR_RETRIEVE_OPTIONAL_FN(cc_auth_password_hash);
+
+    *phash = NULL;
+    if (!password) {
+        return NULL;
+    }
+    if (!hash) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(03001)
+                      "mod_cc_auth is not loaded: cannot hash passwords");
+        return cc_error_internal(ctx->r->pool);
+    }
+    if (hash(ctx->r, password, phash) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(03002)
+                      "password hashing failed");
+        return cc_error_internal(ctx->r->pool);
+    }
+    return NULL;
+}
+
+/* Lock the tenant row: concurrent creates then see each other's count. */
+static cc_error_t *quota_check(cc_ctx_t *ctx)
+{
+    const char *args[1] = { ctx->principal->tenant_id };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx, "cc_users_quota_lock", 1, args, &row, NULL);
+
+    if (err) {
+        return err;
+    }
+    if (!row || apr_atoi64(row[0]) >= apr_atoi64(row[1])) {
+        return cc_error_make(ctx->r->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
+                             "the tenant has reached its max_users limit");
+    }
+    return NULL;
+}
+
+static cc_error_t *email_conflict(cc_ctx_t *ctx, cc_error_t *err)
+{
+    if (err->status == HTTP_CONFLICT) {
+        err = cc_error_conflict(ctx->r->pool, "a user with this email exists");
+        cc_error_add_detail(err, CC_KEY_EMAIL, "already in use");
+    }
+    return err;
+}
+
+static cc_error_t *insert_user(cc_ctx_t *ctx, const user_input_t *in, const char *hash,
+                               const char **pid)
+{
+    const char *args[5] = { ctx->principal->tenant_id, in->email, in->name, hash,
+                            in->status ? in->status : "active" };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx, "cc_users_insert", 5, args, &row, NULL);
+
+    if (err) {
+        return email_conflict(ctx, err);
+    }
+    *pid = row ? row[0] : NULL;
+    return *pid ? NULL : cc_error_internal(ctx->r->pool);
+}
+
+static cc_error_t *assign_roles(cc_ctx_t *ctx, const char *id, const char *csv)
+{
+    const char *args[3] = { id, ctx->principal->tenant_id, csv };
+
+    if (!csv || !*csv) {
+        return NULL;
+    }
+    return cc_db_exec(ctx, "cc_users_roles_assign", 3, args, NULL);
+}
+
+static cc_error_t *clear_roles(cc_ctx_t *ctx, const char *id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+
+    return cc_db_exec(ctx, "cc_users_roles_clear", 2, args, NULL);
+}
+
+static cc_error_t *revoke_sessions(cc_ctx_t *ctx, const char *id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+
+    return cc_db_exec(ctx, "cc_users_revoke_sessions", 2, args, NULL);
+}
+
+/* Current email, name, status, roles of a live user, row-locked; 404 when none. */
+static cc_error_t *lock_user(cc_ctx_t *ctx, const char *id, const char ***prow)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    cc_error_t *err = cc_db_select_row(ctx, "cc_users_lock", 2, args, prow, NULL);
+
+    if (!err && !*prow) {
+        err = cc_error_not_found(ctx->r->pool);
+    }
+    return err;
+}
+
+static json_t *csv_to_json(const char *csv)
+{
+    json_t *arr = json_array();
+    const char *start = csv;
+
+    while (start && *start) {
+        const char *end = strchr(start, ',');
+        size_t n = end ? (size_t)(end - start) : strlen(start);
+
+        json_array_append_new(arr, json_stringn(start, n));
+        start = end ? end + 1 : NULL;
+    }
+    return arr;
+}
+
+/* {"field": {"from": old, "to": new}} for each field that changes. */
+static void add_change(json_t *changes, const char *field, const char *from, const char *to)
+{
+    if (to && (!from || strcmp(from, to))) {
+        json_t *c = json_object();
+
+        cc_json_set_str(c, "from", from);
+        cc_json_set_str(c, "to", to);
+        json_object_set_new(changes, field, c);
+    }
+}
+
+static int is_self(const cc_ctx_t *ctx, const char *id)
+{
+    return !strcmp(ctx->principal->user_id_str, id);
+}
+
+static int send_user(request_rec *r, cc_ctx_t *ctx, const char *id, int created)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    json_t *user;
+    cc_error_t *err = cc_db_select_one(ctx, "cc_users_get", user_cols, 2, args, &user);
+
+    if (err) {
+        return cc_send_error(r, err);
+    }
+    if (!user) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if (created) {
+        return cc_send_created(r, apr_pstrcat(r->pool, "/api/v1/users/", id, NULL), user);
+    }
+    return cc_send_json(r, HTTP_OK, user);
+}
+
+/* ---- handlers ---- */
+
+static int users_list(request_rec *r, cc_ctx_t *ctx)
+{
+    apr_pool_t *p = r->pool;
+    const char *status = apr_table_get(ctx->args, "status");
+    const char *q = apr_table_get(ctx->args, "q");
+    const char *role = apr_table_get(ctx->args, "role");
+    const char *tenant = ctx->principal->tenant_id;
+    const char *label, *pattern = NULL, *args[18];
+    apr_int64_t total = 0;
+    cc_page_t pg;
+    cc_error_t *err;
+    json_t *rows;
+    int n = 0;
+
+    if ((err = cc_page_parse(p, ctx->args, user_sorts, "name", &pg))) {
+        return cc_send_error(r, err);
+    }
+    if (status && !cc_valid_enum(status, user_statuses)) {
+        return cc_send_error(r, cc_error_field(p, "status", "must be one of: active, disabled"));
+    }
+    if (role && !cc_valid_role_name(role)) {
+        return cc_send_error(r, cc_error_field(p, "role", "must be a role name"));
+    }
+    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
+        return cc_send_error(r, cc_error_field(p, "q", "must be at most 200 characters"));
+    }
+    if (q && *q) {
+        pattern = cc_like_contains(p, q);
+    }
+    label = apr_pstrcat(p, (status || pattern || role) ? "cc_users_search_" : "cc_users_list_",
+                        pg.sort, pg.desc ? "_desc" : "_asc", NULL);
+    if (status || pattern || role) {
+        int copy;
+
+        for (copy = 0; copy < 2; copy++) {
+            args[n++] = tenant;
+            args[n++] = status;
+            args[n++] = status;
+            args[n++] = pattern;
+            args[n++] = pattern;
+            args[n++] = pattern;
+            args[n++] = role;
+            args[n++] = role;
+        }
+    }
+    else {
+        args[n++] = tenant;
+        args[n++] = tenant;
+    }
+    args[n++] = cc_page_limit_str(p, &pg);
+    args[n++] = cc_page_offset_str(p, &pg);
+    if ((err = cc_db_select_page(ctx, label, user_cols, n, args, &rows, &total))) {
+        return cc_send_error(r, err);
+    }
+    return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));
+}
+
+static int users_get(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    return send_user(r, ctx, id, 0);
+}
+
+static int users_create(request_rec *r, cc_ctx_t *ctx)
+{
+    user_input_t in;
+    const char *hash, *id = NULL;
+    json_t *body, *changes;
+    cc_error_t *err;
+
+    if ((err = cc_read_json_fields(ctx, user_create_fields, &body))
+        || (err = user_input_read(r->pool, body, &in))
+        || (err = roles_check(ctx, in.roles_csv))
+        || (err = hash_password(ctx, in.password, &hash))) {
+        return cc_send_error(r, err);
+    }
+    changes = json_object();
+    cc_json_set_str(changes, CC_KEY_EMAIL, in.email);
+    cc_json_set_str(changes, CC_KEY_NAME, in.name);
+    cc_json_set_str(changes, CC_KEY_STATUS, in.status ? in.status : "active");
+    json_object_set_new(changes, CC_KEY_ROLES, csv_to_json(in.roles_csv));
+    cc_json_own(r->pool, changes);
+
+    if ((err = cc_db_begin(ctx))
+        || (err = quota_check(ctx))
+        || (err = insert_user(ctx, &in, hash, &id))
+        || (err = assign_roles(ctx, id, in.roles_csv))
+        || (err = cc_audit(ctx, "user.create", "user", id, json_incref(changes)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return send_user(r, ctx, id, 1);
+}
+
+static int users_update(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char *hash = NULL, **cur;
+    user_input_t in;
+    json_t *body, *changes;
+    cc_error_t *err;
+    int nrows;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if ((err = cc_read_json_fields(ctx, user_patch_fields, &body))
+        || (err = user_input_read(r->pool, body, &in))) {
+        return cc_send_error(r, err);
+    }
+    if (in.status && !strcmp(in.status, "disabled") && is_self(ctx, id)) {
+        return cc_send_error(r, cc_error_conflict(r->pool, "you cannot disable yourself"));
+    }
+    if ((err = hash_password(ctx, in.password, &hash))) {
+        return cc_send_error(r, err);
+    }
+    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))) {
+        return cc_db_abort(ctx, err);
+    }
+    changes = cc_json_own(r->pool, json_object());
+    add_change(changes, CC_KEY_EMAIL, cur[0], in.email);
+    add_change(changes, CC_KEY_NAME, cur[1], in.name);
+    add_change(changes, CC_KEY_STATUS, cur[2], in.status);
+    if (hash) {
+        json_object_set_new(changes, CC_KEY_PASSWORD, json_string("changed"));
+    }
+    if (json_object_size(changes) == 0) {
+        cc_db_end(ctx, 0);
+        return send_user(r, ctx, id, 0);
+    }
+    {
+        const char *args[6] = { in.email, in.name, in.status, hash,
+                                ctx->principal->tenant_id, id };
+
+        if ((err = cc_db_exec(ctx, "cc_users_update", 6, args, &nrows))) {
+            return cc_db_abort(ctx, email_conflict(ctx, err));
+        }
+    }
+    /* A new password or a disabled account ends the user's sessions. */
+    if ((hash || (in.status && !strcmp(in.status, "disabled")))
+        && (err = revoke_sessions(ctx, id))) {
+        return cc_db_abort(ctx, err);
+    }
+    if ((err = cc_audit(ctx, "user.update", "user", id, json_incref(changes)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return send_user(r, ctx, id, 0);
+}
+
+static int users_delete(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char *args[2];
+    cc_error_t *err;
+    int nrows = 0;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if (is_self(ctx, id)) {
+        return cc_send_error(r, cc_error_conflict(r->pool, "you cannot delete yourself"));
+    }
+    args[0] = ctx->principal->tenant_id;
+    args[1] = id;
+    if ((err = cc_db_begin(ctx))
+        || (err = cc_db_exec(ctx, "cc_users_soft_delete", 2, args, &nrows))) {
+        return cc_db_abort(ctx, err);
+    }
+    if (nrows == 0) {
+        return cc_db_abort(ctx, cc_error_not_found(r->pool));
+    }
+    if ((err = clear_roles(ctx, id))
+        || (err = revoke_sessions(ctx, id))
+        || (err = cc_audit(ctx, "user.delete", "user", id, NULL))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return cc_send_no_content(r);
+}
+
+static int users_set_roles(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char **cur;
+    user_input_t in;
+    json_t *body, *changes;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if ((err = cc_read_json_fields(ctx, user_roles_fields, &body))
+        || (err = user_input_read(r->pool, body, &in))
+        || (err = roles_check(ctx, in.roles_csv))) {
+        return cc_send_error(r, err);
+    }
+    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))) {
+        return cc_db_abort(ctx, err);
+    }
+    changes = cc_json_own(r->pool, json_object());
+    json_object_set_new(changes, "from", csv_to_json(cur[3]));
+    json_object_set_new(changes, "to", csv_to_json(in.roles_csv));
+    if ((err = clear_roles(ctx, id))
+        || (err = assign_roles(ctx, id, in.roles_csv))
+        || (err = cc_audit(ctx, "user.roles_update", "user", id,
+                           json_pack("{s:O}", CC_KEY_ROLES, changes)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return send_user(r, ctx, id, 0);
+}
+
+/* Path order does not matter: captures never shadow literals (cc_route_match). */
+const cc_route_t cc_users_routes[] = {
+    { "GET", "/api/v1/users", users_list, "users.read", CC_ROUTE_AUTH },
+    { "POST", "/api/v1/users", users_create, "users.write", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/users/{id}", users_get, "users.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/users/{id}", users_update, "users.write", CC_ROUTE_AUTH },
+    { "DELETE", "/api/v1/users/{id}", users_delete, "users.write", CC_ROUTE_AUTH },
+    { "PUT", "/api/v1/users/{id}/roles", users_set_roles, "users.write", CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};

@@ -1,0 +1,133 @@
+/*
+ * mod_callcenter: the REST domains of the call center (users, audit log, and the ones the
+ * later issues add), plus /healthz, /readyz and the OpenAPI document.
+ *
+ * Authentication and tenant/RBAC resolution happen before the handler (mod_cc_auth's
+ * AuthType CCBearer, mod_cc_tenant's Require cc-tenant); cc_dispatch then matches the
+ * route, enforces its permission and calls the domain handler.
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "cc_api_private.h"
+#include "cc_log.h"
+#include "cc_validate.h"
+
+#define CC_API_HANDLER "callcenter-api"
+
+/* Domains in match order; a path belongs to exactly one table. */
+static const cc_route_t *const cc_api_tables[] = {
+    cc_users_routes,
+    cc_audit_routes,
+    cc_ops_routes,
+    NULL
+};
+
+static const cc_stmt_t *const cc_api_stmt_tables[] = {
+    cc_shared_stmts,
+    cc_users_stmts,
+    cc_audit_stmts,
+    cc_ops_stmts,
+    NULL
+};
+
+/* ---- configuration ---- */
+
+static void *create_server_config(apr_pool_t *p, server_rec *s)
+{
+    cc_api_config_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+
+    (void)s;
+    cfg->max_body = CC_API_UNSET;
+    return cfg;
+}
+
+static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
+{
+    const cc_api_config_t *base = basev, *add = addv;
+    cc_api_config_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+
+    cfg->max_body = add->max_body != CC_API_UNSET ? add->max_body : base->max_body;
+    return cfg;
+}
+
+apr_size_t cc_api_max_body(const cc_api_config_t *cfg)
+{
+    return cfg->max_body == CC_API_UNSET ? CC_MAX_BODY_DEFAULT : (apr_size_t)cfg->max_body;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_api_config_t *cfg = ap_get_module_config(cmd->server->module_config,
+                                                &callcenter_module);
+    apr_int64_t v;
+
+    (void)dummy;
+    if (!cc_parse_int(arg, 1024, APR_INT64_C(1073741824), &v)) {
+        return "CCApiMaxBody must be a number of bytes from 1024 to 1073741824";
+    }
+    cfg->max_body = (apr_off_t)v;
+    return NULL;
+}
+
+static const command_rec cc_api_cmds[] = {
+    AP_INIT_TAKE1("CCApiMaxBody", set_max_body, NULL, RSRC_CONF,
+                  "largest JSON request body accepted, in bytes (default 1048576)"),
+    { NULL }
+};
+
+/* ---- hooks ---- */
+
+/* Before mod_dbd's post_config, which copies the registered statements into its pools. */
+static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    const cc_stmt_t *const *t;
+
+    (void)pconf; (void)plog; (void)ptemp;
+    for (t = cc_api_stmt_tables; *t; t++) {
+        cc_db_prepare_all(s, *t);
+    }
+    return OK;
+}
+
+static int cc_api_handler(request_rec *r)
+{
+    cc_api_config_t *cfg;
+
+    if (!r->handler || strcmp(r->handler, CC_API_HANDLER)) {
+        return DECLINED;
+    }
+    cfg = ap_get_module_config(r->server->module_config, &callcenter_module);
+    return cc_dispatch(r, cc_api_tables, cc_api_max_body(cfg), cfg);
+}
+
+const char *cc_api_id_param(const cc_ctx_t *ctx, const char *name)
+{
+    const char *v = cc_route_param(&ctx->match, name);
+    apr_int64_t id;
+
+    return v && cc_parse_id(v, &id) ? v : NULL;
+}
+
+static void cc_api_register_hooks(apr_pool_t *p)
+{
+    static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
+
+    (void)p;
+    ap_hook_post_config(cc_api_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
+    ap_hook_handler(cc_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+CC_MODULE_EXPORT module AP_MODULE_DECLARE_DATA callcenter_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    create_server_config,
+    merge_server_config,
+    cc_api_cmds,
+    cc_api_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

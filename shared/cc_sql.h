@@ -1,0 +1,16 @@
+/**
+ * @file cc_sql.h
+ * @brief (core) Small helpers for building statement arguments.
+ */
+#ifndef CC_SQL_H
+#define CC_SQL_H
+
+#include <apr_pools.h>
+
+/**
+ * A LIKE pattern matching values that contain s literally: backslash, '%' and '_' are
+ * escaped (MariaDB's default LIKE escape is backslash), then wrapped in '%'.
+ */
+const char *cc_like_contains(apr_pool_t *p, const char *s);
+
+#endif
