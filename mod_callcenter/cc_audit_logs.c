@@ -27,20 +27,17 @@ static const char *const audit_sorts[] = { "created_at", NULL };
     " AND (%s IS NULL OR a.created_at >= %s)"                            \
     " AND (%s IS NULL OR a.created_at < %s)"
 
-/* Ids grow with time, so id order is created_at order with a unique tie-break. */
+/* Ids grow with time, so id order is created_at order with a unique tie-break.  The
+ * total is an uncorrelated subquery (evaluated once) over the same filter. */
 #define AUDIT_LIST(dir)                                                  \
-    "SELECT p.id, p.actor_id, p.actor_email, p.action, p.entity_type,"   \
-    " p.entity_id, p.changes, p.ip, p.user_agent, p.request_id,"         \
-    " p.created_at, c.total"                                             \
-    " FROM (SELECT COUNT(*) AS total FROM audit_logs a WHERE"            \
-    AUDIT_FILTER ") c"                                                   \
-    " LEFT JOIN (SELECT " AUDIT_COLS " FROM audit_logs a WHERE"          \
-    AUDIT_FILTER " ORDER BY a.id " dir " LIMIT %s OFFSET %s) p ON 1 = 1" \
-    " ORDER BY p.id " dir
+    "SELECT " AUDIT_COLS ", (SELECT COUNT(*) FROM audit_logs a WHERE"    \
+    AUDIT_FILTER ") AS total FROM audit_logs a WHERE" AUDIT_FILTER       \
+    " ORDER BY a.id " dir " LIMIT %s OFFSET %s"
 
 const cc_stmt_t cc_audit_stmts[] = {
     CC_STMT("cc_audit_list_created_at_asc", AUDIT_LIST("ASC")),
     CC_STMT("cc_audit_list_created_at_desc", AUDIT_LIST("DESC")),
+    CC_STMT("cc_audit_count", "SELECT COUNT(*) FROM audit_logs a WHERE" AUDIT_FILTER),
     CC_STMT("cc_audit_get",
             "SELECT " AUDIT_COLS " FROM audit_logs a WHERE a.tenant_id = %s AND a.id = %s"),
     CC_STMT_END
@@ -112,7 +109,8 @@ static cc_error_t *read_filter(apr_pool_t *p, apr_table_t *args, audit_filter_t 
 }
 
 /* Both copies of the filter (count and page) precede the page bounds. */
-#define AUDIT_LIST_NARGS 28
+#define AUDIT_FILTER_NARGS 13
+#define AUDIT_LIST_NARGS (2 * AUDIT_FILTER_NARGS + 2)
 
 static int audit_list(request_rec *r, cc_ctx_t *ctx)
 {
@@ -144,7 +142,8 @@ static int audit_list(request_rec *r, cc_ctx_t *ctx)
     args[n++] = cc_page_offset_str(p, &pg);
     err = cc_db_select_page(ctx, pg.desc ? "cc_audit_list_created_at_desc"
                                          : "cc_audit_list_created_at_asc",
-                            audit_cols, n, args, &rows, &total);
+                            "cc_audit_count", audit_cols, n, args, AUDIT_FILTER_NARGS,
+                            &rows, &total);
     if (err) {
         return cc_send_error(r, err);
     }

@@ -40,12 +40,9 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
     " JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id"            \
     " WHERE ur.tenant_id = " tid " AND ur.user_id = " uid ")"
 
-#define PAGE_COLS "u.id, u.tenant_id, u.email, u.name, u.status, u.extension," \
-    " u.created_at, u.updated_at, u.last_login_at"
-
-#define OUTER_COLS "p.id, p.tenant_id, p.email, p.name, p.status, " \
-    ROLES_OF("p.id", "p.tenant_id") ", p.extension, p.created_at, p.updated_at," \
-    " p.last_login_at, c.total"
+#define USER_COLS "u.id, u.tenant_id, u.email, u.name, u.status, " \
+    ROLES_OF("u.id", "u.tenant_id") ", u.extension, u.created_at, u.updated_at," \
+    " u.last_login_at"
 
 /* Filters bind 8 values: tenant, status x2, q x3, role x2. */
 #define USERS_FILTER                                                               \
@@ -56,20 +53,18 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
     " ON fro.id = fr.role_id AND fro.tenant_id = fr.tenant_id"                     \
     " WHERE fr.tenant_id = u.tenant_id AND fr.user_id = u.id AND fro.name = %s))"
 
-/* Unfiltered: total from the counter; binds tenant, tenant, limit, offset. */
+/* The page is an index-ordered read of page_size rows; the roles subquery runs for
+ * those rows only and the total subquery once.  No derived table and no outer sort:
+ * sorting rows that carry GROUP_CONCAT's BLOB-typed column cost an on-disk temporary
+ * table per request.  Unfiltered lists read the total from tenants.users_count. */
 #define USERS_LIST(order)                                                          \
-    "SELECT " OUTER_COLS                                                           \
-    " FROM (SELECT users_count AS total FROM tenants WHERE id = %s) c"             \
-    " LEFT JOIN (SELECT " PAGE_COLS " FROM users u"                                \
-    " WHERE u.tenant_id = %s AND u.deleted_at IS NULL"                             \
-    " ORDER BY " order " LIMIT %s OFFSET %s) p ON 1 = 1 ORDER BY " order
+    "SELECT " USER_COLS ", (SELECT users_count FROM tenants WHERE id = %s) AS total" \
+    " FROM users u WHERE u.tenant_id = %s AND u.deleted_at IS NULL"                \
+    " ORDER BY " order " LIMIT %s OFFSET %s"
 
-/* Filtered: total counted; binds filter x2, limit, offset. */
 #define USERS_SEARCH(order)                                                        \
-    "SELECT " OUTER_COLS                                                           \
-    " FROM (SELECT COUNT(*) AS total FROM users u WHERE" USERS_FILTER ") c"        \
-    " LEFT JOIN (SELECT " PAGE_COLS " FROM users u WHERE" USERS_FILTER             \
-    " ORDER BY " order " LIMIT %s OFFSET %s) p ON 1 = 1 ORDER BY " order
+    "SELECT " USER_COLS ", (SELECT COUNT(*) FROM users u WHERE" USERS_FILTER ") AS total" \
+    " FROM users u WHERE" USERS_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
 
 #define USERS_LIST_PAIR(sort, order)                                 \
     CC_STMT("cc_users_list_" sort, USERS_LIST(order)),               \
@@ -83,10 +78,11 @@ const cc_stmt_t cc_users_stmts[] = {
     USERS_LIST_PAIR("email_desc", "email DESC, id DESC"),
     USERS_LIST_PAIR("created_at_asc", "created_at ASC, id ASC"),
     USERS_LIST_PAIR("created_at_desc", "created_at DESC, id DESC"),
+    /* Totals past the last page, where no row carries them. */
+    CC_STMT("cc_users_count", "SELECT users_count FROM tenants WHERE id = %s"),
+    CC_STMT("cc_users_search_count", "SELECT COUNT(*) FROM users u WHERE" USERS_FILTER),
     CC_STMT("cc_users_get",
-            "SELECT u.id, u.tenant_id, u.email, u.name, u.status, "
-            ROLES_OF("u.id", "u.tenant_id") ", u.extension, u.created_at, u.updated_at,"
-            " u.last_login_at FROM users u"
+            "SELECT " USER_COLS " FROM users u"
             " WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"),
     CC_STMT("cc_users_lock",
             "SELECT u.email, u.name, u.status, " ROLES_OF("u.id", "u.tenant_id")
@@ -425,7 +421,7 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     cc_page_t pg;
     cc_error_t *err;
     json_t *rows;
-    int n = 0;
+    int n = 0, filtered;
 
     if ((err = cc_page_parse(p, ctx->args, user_sorts, "name", &pg))) {
         return cc_send_error(r, err);
@@ -442,9 +438,10 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     if (q && *q) {
         pattern = cc_like_contains(p, q);
     }
-    label = apr_pstrcat(p, (status || pattern || role) ? "cc_users_search_" : "cc_users_list_",
+    filtered = status || pattern || role;
+    label = apr_pstrcat(p, filtered ? "cc_users_search_" : "cc_users_list_",
                         pg.sort, pg.desc ? "_desc" : "_asc", NULL);
-    if (status || pattern || role) {
+    if (filtered) {
         int copy;
 
         for (copy = 0; copy < 2; copy++) {
@@ -464,7 +461,9 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     }
     args[n++] = cc_page_limit_str(p, &pg);
     args[n++] = cc_page_offset_str(p, &pg);
-    if ((err = cc_db_select_page(ctx, label, user_cols, n, args, &rows, &total))) {
+    err = cc_db_select_page(ctx, label, filtered ? "cc_users_search_count" : "cc_users_count",
+                            user_cols, n, args, filtered ? 8 : 1, &rows, &total);
+    if (err) {
         return cc_send_error(r, err);
     }
     return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));

@@ -26,7 +26,6 @@ static const cc_route_t *const cc_api_tables[] = {
 };
 
 static const cc_stmt_t *const cc_api_stmt_tables[] = {
-    cc_shared_stmts,
     cc_users_stmts,
     cc_audit_stmts,
     cc_ops_stmts,
@@ -86,7 +85,8 @@ static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 {
     const cc_stmt_t *const *t;
 
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
+    cc_db_prepare_shared(pconf, s);
     for (t = cc_api_stmt_tables; *t; t++) {
         cc_db_prepare_all(s, *t);
     }

@@ -65,6 +65,19 @@ void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts)
     }
 }
 
+void cc_db_prepare_shared(apr_pool_t *pconf, server_rec *s)
+{
+    static const char key[] = "cc_db_shared_stmts_registered";
+    void *done = NULL;
+
+    /* pconf is common to all modules and cleared on restart: exactly once per cycle. */
+    apr_pool_userdata_get(&done, key, pconf);
+    if (!done) {
+        cc_db_prepare_all(s, cc_shared_stmts);
+        apr_pool_userdata_setn((void *)1, key, NULL, pconf);
+    }
+}
+
 cc_error_t *cc_db_acquire(cc_ctx_t *ctx)
 {
     int i;
@@ -237,21 +250,23 @@ cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
     return NULL;
 }
 
-cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
-                              int nargs, const char **args, json_t **prows,
-                              apr_int64_t *ptotal)
+cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                              const cc_col_t *cols, int nargs, const char **args,
+                              int count_nargs, json_t **prows, apr_int64_t *ptotal)
 {
+    const char **row;
     cc_error_t *err = cc_db_select(ctx, label, cols, nargs, args, prows, ptotal);
-    size_t i;
 
-    if (err) {
+    if (err || json_array_size(*prows) > 0) {
         return err;
     }
-    for (i = json_array_size(*prows); i-- > 0;) {
-        if (json_is_null(json_object_get(json_array_get(*prows, i), "id"))) {
-            json_array_remove(*prows, i);
-        }
+    err = cc_db_select_row(ctx, count_label, count_nargs, args, &row, NULL);
+    if (err) {
+        json_decref(*prows);
+        *prows = NULL;
+        return err;
     }
+    *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
     return NULL;
 }
 

@@ -25,8 +25,15 @@ typedef struct cc_stmt_t {
 /** Register stmts with mod_dbd for s and every vhost (call from post_config). */
 void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts);
 
-/** Statements of shared/ itself (audit, events); every module registers them. */
+/** Statements of shared/ itself (audit, events). */
 extern const cc_stmt_t cc_shared_stmts[];
+
+/**
+ * Register cc_shared_stmts once per configuration cycle, whichever module comes first:
+ * mod_dbd warns (AH02653) when a label is registered twice from different modules'
+ * copies of the table.  Call from every module's post_config with its pconf.
+ */
+void cc_db_prepare_shared(apr_pool_t *pconf, server_rec *s);
 
 /** Acquire the request's pooled connection into ctx->dbd (503 unavailable on failure). */
 cc_error_t *cc_db_acquire(cc_ctx_t *ctx);
@@ -71,14 +78,15 @@ cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols);
 
 /**
- * A page of a list statement shaped as
- *   SELECT ..., c.total FROM (SELECT COUNT(*) AS total ...) c LEFT JOIN (... LIMIT) p ON 1 = 1
- * so the total comes with the page in one round trip even past the last page: the row
- * whose "id" is null only carries the total and is dropped.
+ * A page of a list statement that selects its total as a CC_COL_TOTAL column, e.g.
+ *   SELECT ..., (SELECT COUNT(*) FROM t WHERE <filter>) AS total FROM t WHERE <filter>
+ *   ORDER BY ... LIMIT %s OFFSET %s
+ * so the total comes with the page in one round trip.  Past the last page there is no
+ * row to carry it: then count_label, which binds the first count_nargs of args, is run.
  */
-cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
-                              int nargs, const char **args, json_t **prows,
-                              apr_int64_t *ptotal);
+cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                              const cc_col_t *cols, int nargs, const char **args,
+                              int count_nargs, json_t **prows, apr_int64_t *ptotal);
 
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,

@@ -167,19 +167,35 @@ static const char *default_code_for(int status)
     }
 }
 
-/* A noted code decides the status where it implies one (a DB outage inside an authz
- * provider can only fail as 500 there, but the client must see 503). */
+/* Each API error code implies its status; a noted code wins over the failed request's
+ * status (a DB outage inside an authz provider can only fail as 500 there, but the
+ * client must see 503). */
+static const struct { const char *code; int status; } code_statuses[] = {
+    { CC_ERR_INVALID_REQUEST, HTTP_BAD_REQUEST },
+    { CC_ERR_UNAUTHORIZED, HTTP_UNAUTHORIZED },
+    { CC_ERR_INVALID_CREDENTIALS, HTTP_UNAUTHORIZED },
+    { CC_ERR_FORBIDDEN, HTTP_FORBIDDEN },
+    { CC_ERR_TENANT_SUSPENDED, HTTP_FORBIDDEN },
+    { CC_ERR_ACCOUNT_DISABLED, HTTP_FORBIDDEN },
+    { CC_ERR_NOT_FOUND, HTTP_NOT_FOUND },
+    { CC_ERR_METHOD_NOT_ALLOWED, HTTP_METHOD_NOT_ALLOWED },
+    { CC_ERR_CONFLICT, HTTP_CONFLICT },
+    { CC_ERR_QUOTA_EXCEEDED, HTTP_CONFLICT },
+    { CC_ERR_PAYLOAD_TOO_LARGE, HTTP_REQUEST_ENTITY_TOO_LARGE },
+    { CC_ERR_UNSUPPORTED_MEDIA, HTTP_UNSUPPORTED_MEDIA_TYPE },
+    { CC_ERR_TOO_MANY_REQUESTS, HTTP_TOO_MANY_REQUESTS },
+    { CC_ERR_UNAVAILABLE, HTTP_SERVICE_UNAVAILABLE },
+    { CC_ERR_INTERNAL, HTTP_INTERNAL_SERVER_ERROR },
+};
+
 static int status_for_code(const char *code, int status)
 {
-    if (!strcmp(code, CC_ERR_UNAVAILABLE)) {
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (!strcmp(code, CC_ERR_TENANT_SUSPENDED) || !strcmp(code, CC_ERR_ACCOUNT_DISABLED)
-        || !strcmp(code, CC_ERR_FORBIDDEN)) {
-        return HTTP_FORBIDDEN;
-    }
-    if (!strcmp(code, CC_ERR_UNAUTHORIZED)) {
-        return HTTP_UNAUTHORIZED;
+    size_t i;
+
+    for (i = 0; i < sizeof(code_statuses) / sizeof(code_statuses[0]); i++) {
+        if (!strcmp(code, code_statuses[i].code)) {
+            return code_statuses[i].status;
+        }
     }
     return status;
 }

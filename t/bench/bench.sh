@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# make bench: a private MariaDB + httpd (production profile: bcrypt cost 12, permission
+# cache on) on free loopback ports, 3 tenants x 10,000 users, then wrk against the hot
+# endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
+# Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ENV=$ROOT/t/env
+BENCH=$ROOT/t/bench
+DURATION=${BENCH_DURATION:-10s}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+PASSWORD=BenchPassword123
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+export CC_VAR_DIR=${BENCH_VAR_DIR:-$(mktemp -d /tmp/cc-bench.XXXXXX)}
+export CC_PROFILE=run CC_ACCESS_LOG=off
+export CC_DB_PORT=$(free_port) CC_HTTP_PORT=$(free_port)
+chmod 755 "$CC_VAR_DIR"
+BASE=http://127.0.0.1:$CC_HTTP_PORT
+HTTPD_PID=
+
+cleanup() {
+    [ -n "$HTTPD_PID" ] && kill -TERM "$HTTPD_PID" 2>/dev/null && wait "$HTTPD_PID" 2>/dev/null
+    "$ENV/db.sh" stop >/dev/null 2>&1 || true
+    [ -z "${BENCH_VAR_DIR:-}" ] && rm -rf "$CC_VAR_DIR"
+}
+trap cleanup EXIT INT TERM
+
+echo "== setting up in $CC_VAR_DIR (db :$CC_DB_PORT, http :$CC_HTTP_PORT)"
+"$ENV/db.sh" start >/dev/null
+"$ENV/migrate.sh" >/dev/null
+"$ENV/seed.sh" >/dev/null
+hash=$(htpasswd -nbB -C 12 bench "$PASSWORD" | cut -d: -f2-)
+{ echo "SET @hash = '$hash';"; cat "$BENCH/seed.sql"; } | "$ENV/db.sh" shell
+"$ENV/render-conf.sh" >/dev/null
+"$ENV/httpd.sh" & HTTPD_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+login_json=$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"admin@bench-1.example\",\"password\":\"$PASSWORD\",\"tenant\":\"bench-1\"}" \
+    "$BASE/api/v1/auth/login")
+export CC_BENCH_TOKEN=$(printf '%s' "$login_json" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+export CC_BENCH_IDS_FILE=$CC_VAR_DIR/ids.txt
+echo "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'bench-1'" \
+    | "$ENV/db.sh" shell -N -B >"$CC_BENCH_IDS_FILE"
+export CC_BENCH_EMAIL=admin@bench-1.example CC_BENCH_PASSWORD=$PASSWORD CC_BENCH_TENANT=bench-1
+some_id=$(head -1 "$CC_BENCH_IDS_FILE")
+# Sanity: every scenario answers 200 before it is timed.
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users?page_size=20"
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users/$some_id"
+
+RESULTS=$CC_VAR_DIR/results.txt
+: >"$RESULTS"
+run() {   # name, url, [lua script]
+    local name=$1 url=$2 script=${3:-} out
+    # Warm the pools (connections, children) so the timed run measures steady state.
+    wrk -t"$THREADS" -c"$CONNS" -d2s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency ${script:+-s "$script"} "$url")
+    awk -v name="$name" '
+        $1 == "50%" { p50 = $2 }  $1 == "99%" { p99 = $2 }
+        $1 == "Requests/sec:" { rps = $2 }
+        /Non-2xx or 3xx responses/ { bad = $NF }
+        END { printf "%s %s %s %s %s\n", name, rps, p50, p99, (bad == "" ? 0 : bad) }
+    ' <<<"$out" >>"$RESULTS"
+}
+
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION (loopback)"
+run healthz "$BASE/healthz"
+run users_list "$BASE/api/v1/users?page_size=20" "$BENCH/bearer.lua"
+run users_get "$BASE/api/v1/users/" "$BENCH/user_by_id.lua"
+run login "$BASE/api/v1/auth/login" "$BENCH/login.lua"
+
+echo
+printf '%-12s %12s %10s %10s %8s %10s\n' scenario req/s p50 p99 non-2xx vs_healthz
+awk 'NR == 1 { base = $2 }
+     { printf "%-12s %12.0f %10s %10s %8s %9.1f%%\n", $1, $2, $3, $4, $5, 100 * $2 / base }' "$RESULTS"
+echo
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); wrk, httpd and MariaDB share the cores"

@@ -1,0 +1,30 @@
+-- make bench: 3 tenants x 10,000 users (role agent) plus an admin each.  @hash is the
+-- bcrypt hash of the bench password, set by bench.sh.  Uses MariaDB's SEQUENCE engine.
+SET @t1 = UUID(), @t2 = UUID(), @t3 = UUID();
+INSERT INTO tenants (id, name, slug, max_users, max_dids) VALUES
+    (@t1, 'Bench One', 'bench-1', 100000, 100000),
+    (@t2, 'Bench Two', 'bench-2', 100000, 100000),
+    (@t3, 'Bench Three', 'bench-3', 100000, 100000);
+INSERT INTO roles (tenant_id, name, description, builtin, permissions)
+    SELECT t.id, b.name, b.description, 1, b.permissions
+    FROM tenants t JOIN builtin_roles b ON b.platform_only = 0
+    WHERE t.slug LIKE 'bench-%';
+-- The users_count triggers update tenants, so these inserts must not read tenants.
+INSERT INTO users (tenant_id, email, name, password_hash)
+    SELECT @t1, CONCAT('user', seq, '@bench-1.example'), CONCAT('User ', LPAD(seq, 5, '0')), @hash
+    FROM seq_1_to_10000;
+INSERT INTO users (tenant_id, email, name, password_hash)
+    SELECT @t2, CONCAT('user', seq, '@bench-2.example'), CONCAT('User ', LPAD(seq, 5, '0')), @hash
+    FROM seq_1_to_10000;
+INSERT INTO users (tenant_id, email, name, password_hash)
+    SELECT @t3, CONCAT('user', seq, '@bench-3.example'), CONCAT('User ', LPAD(seq, 5, '0')), @hash
+    FROM seq_1_to_10000;
+INSERT INTO users (tenant_id, email, name, password_hash) VALUES
+    (@t1, 'admin@bench-1.example', 'Bench Admin', @hash),
+    (@t2, 'admin@bench-2.example', 'Bench Admin', @hash),
+    (@t3, 'admin@bench-3.example', 'Bench Admin', @hash);
+INSERT INTO user_roles (tenant_id, user_id, role_id)
+    SELECT u.tenant_id, u.id, r.id FROM users u
+    JOIN tenants t ON t.id = u.tenant_id AND t.slug LIKE 'bench-%'
+    JOIN roles r ON r.tenant_id = u.tenant_id
+     AND r.name = IF(u.email LIKE 'admin@%', 'tenant_admin', 'agent');
