@@ -42,7 +42,7 @@ MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 .SECONDEXPANSION:
 
 .PHONY: all build deps run test unit lint itest check test-asan bench install clean db-shell \
-        format-check
+        distclean format-check
 
 all: build
 
@@ -66,7 +66,8 @@ $(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $$(wildcard %
 	    -Wl,--exclude-libs,ALL >$(BUILD)/$*.build.log 2>&1 \
 	    || { cat $(BUILD)/$*.build.log; exit 1; }
 	@grep -E ': (warning|error):' $(BUILD)/$*.build.log || true
-	cp $(BUILD)/.libs/$*.so $@
+	@# A new inode: httpds running on the old file keep it (cp over it crashes them).
+	cp $(BUILD)/.libs/$*.so $@.tmp && mv -f $@.tmp $@
 
 
 # ---- unit tests (Check): one runner per t/unit/test_*.c, linking libccshared.a ----
@@ -83,7 +84,82 @@ unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
 
 # ---- lint: every t/lint/check_*.sh and check_*.py must pass ----
+lint: export CC_BUILD_DIR := $(abspath $(BUILD))
 lint: build
 	@rc=0; for l in $(sort $(wildcard t/lint/check_*.sh t/lint/check_*.py)); do \
 	    echo "== $$l"; case $$l in *.py) $(PY) $$l || rc=1;; *) bash $$l || rc=1;; esac; \
 	done; exit $$rc
+
+# ---- developer environment: private MariaDB + httpd (t/env/*.sh; layout in t/env/lib.sh) ----
+# Every script takes CC_VAR_DIR (var/), CC_DB_PORT (13306), CC_HTTP_PORT (8080), ...
+APACHE_ETC  ?= /etc/apache2
+LIBEXECDIR   = $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+ASAN_REPORTS = build-asan/asan-reports
+# use_sigaltstack=0: GCC 12's runtime reports a false stack-use-after-scope in its own
+# sigaltstack interceptor when a thread exits (seen with APR threads).
+UNIT_ASAN_OPTIONS = detect_leaks=1:use_sigaltstack=0
+
+# Installs missing Debian packages only; silent when all are there.
+deps:
+	@bash t/env/deps.sh
+
+# Foreground; Ctrl-C (or SIGTERM to make, which make forwards) stops httpd and MariaDB.
+run: deps
+	@$(MAKE) -s --no-print-directory build
+	@exec bash t/env/run.sh
+
+# The mariadb client as administrator on the running dev database (stdin may be a pipe).
+db-shell:
+	@bash t/env/db.sh shell
+
+# Everything CI runs: each stage runs even if an earlier one failed; any failure fails.
+test: deps
+	@$(MAKE) --no-print-directory build
+	@rc=0; for stage in unit lint itest; do \
+	    echo "==== make $$stage"; \
+	    $(MAKE) --no-print-directory $$stage || { echo "**** make $$stage FAILED"; rc=1; }; \
+	done; \
+	if [ $$rc -eq 0 ]; then echo "==== make test: all passed"; else echo "**** make test FAILED"; fi; \
+	exit $$rc
+
+# Integration tests only: the harness starts its own MariaDB + httpd in a temp dir.
+itest: export CC_BUILD_DIR := $(abspath $(BUILD))
+itest: build
+	@bash t/env/itest.sh
+
+check: unit lint itest
+
+# Modules and unit tests under AddressSanitizer; the integration suite runs against
+# httpd with libasan preloaded; fails on any ASan/LSan report that involves our code.
+test-asan: deps
+	@$(MAKE) --no-print-directory CC_SANITIZE=1 build
+	@ASAN_OPTIONS=$(UNIT_ASAN_OPTIONS) $(MAKE) --no-print-directory CC_SANITIZE=1 unit
+	@CC_BUILD_DIR=$(abspath build-asan) CC_ASAN_REPORTS=$(abspath $(ASAN_REPORTS)) \
+	    bash t/env/asan.sh
+
+# Modules into apxs's LIBEXECDIR, a2enmod snippets into mods-available, the sample
+# vhost into sites-available.  DESTDIR is honoured for packaging.
+install: build
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(APACHE_ETC)/mods-available \
+	    $(DESTDIR)$(APACHE_ETC)/sites-available
+	@for m in $(MODULES); do \
+	    test -f $(BUILD)/$$m.so || { echo "missing $(BUILD)/$$m.so" >&2; exit 1; }; \
+	    echo "install -m 644 $(BUILD)/$$m.so $(DESTDIR)$(LIBEXECDIR)/$$m.so"; \
+	    install -m 644 $(BUILD)/$$m.so $(DESTDIR)$(LIBEXECDIR)/$$m.so || exit 1; \
+	done
+	install -m 644 httpd-conf/mods-available/*.load httpd-conf/mods-available/*.conf \
+	    $(DESTDIR)$(APACHE_ETC)/mods-available/
+	install -m 644 httpd-conf/callcenter.conf $(DESTDIR)$(APACHE_ETC)/sites-available/
+	@echo "Next: set CCAuthJWTKeyFile and DBDParams, then"
+	@echo "  a2enmod cc_auth cc_tenant callcenter cc_chat ssl && a2ensite callcenter"
+
+# Build products only; the dev database in var/ survives (make distclean removes it).
+clean:
+	rm -rf build build-asan .pytest_cache t/integration/__pycache__ t/lint/__pycache__
+	rm -rf $(foreach d,shared $(MODULES),$(d)/.libs)
+	rm -f $(foreach d,shared $(MODULES),$(d)/*.lo $(d)/*.slo $(d)/*.o $(d)/*.la)
+
+distclean: clean
+	@if bash t/env/db.sh status 2>/dev/null; then \
+	    echo "the dev database is running (make run): stop it first" >&2; exit 1; fi
+	rm -rf var

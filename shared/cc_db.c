@@ -24,9 +24,10 @@
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 
-/* A stale pooled connection costs one failed acquire; bound the retries so a dead
- * database still answers fast. */
-#define CC_DB_ACQUIRE_TRIES 40
+/* After a MariaDB restart each stale idle connection costs one failed acquire (its ping
+ * fails and mod_dbd drops it); while the database is down every try logs a connect
+ * failure.  12 covers DBDKeep's idle connections without flooding the log. */
+#define CC_DB_ACQUIRE_TRIES 12
 
 /* MySQL client errors meaning "the connection or server is gone". */
 static int is_connection_errno(int err)

@@ -1,0 +1,649 @@
+/**
+ * @file cc_auth_login.c
+ * @brief /api/v1/auth/...: login, refresh (rotation + reuse detection), logout, me,
+ *        password change.
+ *
+ * Tokens: the access token is an HS256 JWT (cc_auth_jwt.c); a refresh token is 32
+ * random bytes, stored only as its SHA-256.  A login starts a family (uuid); each
+ * refresh rotates within the family, and presenting a rotated token again revokes the
+ * whole family (it was copied: either the thief or the user holds the newer one).
+ */
+#include "cc_auth_private.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "cc_auth_jwt.h"
+#include "cc_audit.h"
+#include "cc_crypto.h"
+#include "cc_validate.h"
+
+/* ---- statements ---- */
+
+/* The user object of API.md, roles in the same query (no N+1).  Columns match user_cols. */
+#define USER_SELECT                                                                     \
+    "SELECT u.id, u.tenant_id, u.email, u.name, u.status, "                             \
+    "(SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur "    \
+    "JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id "                 \
+    "WHERE ur.tenant_id = u.tenant_id AND ur.user_id = u.id), "                         \
+    "u.extension, u.created_at, u.updated_at, u.last_login_at FROM users u "
+
+/* Labels are global across modules: cc_auth_*.  Statements on tenant tables filter on
+ * tenant_id, except the two lookups by a secret (email+password, refresh token) that
+ * happen before the tenant is known. */
+static const cc_stmt_t cc_auth_login_stmts[] = {
+    CC_STMT("cc_auth_login_candidates",
+            "SELECT u.id, u.tenant_id, u.password_hash, u.status, t.status, t.slug "
+            "FROM users u JOIN tenants t ON t.id = u.tenant_id "
+            "WHERE u.live_email = %s ORDER BY u.id LIMIT 100 "
+            "/* cc-lint: no-tenant login looks the email up across tenants */"),
+    CC_STMT("cc_auth_user_get",
+            USER_SELECT "WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"),
+    CC_STMT("cc_auth_user_touch_login",
+            "UPDATE users SET last_login_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    CC_STMT("cc_auth_user_password_get",
+            "SELECT password_hash FROM users "
+            "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    CC_STMT("cc_auth_user_password_set",
+            "UPDATE users SET password_hash = %s, updated_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    CC_STMT("cc_auth_refresh_insert",
+            "INSERT INTO refresh_tokens (tenant_id, user_id, family_id, token_hash, "
+            "expires_at) VALUES (%s, %s, %s, %s, "
+            "DATE_ADD(UTC_TIMESTAMP(), INTERVAL %s SECOND))"),
+    /* Columns: id, tenant_id, user_id, family_id, expired, rotated, revoked,
+     * user status, user deleted, tenant status. */
+    CC_STMT("cc_auth_refresh_lookup",
+            "SELECT rt.id, rt.tenant_id, rt.user_id, rt.family_id, "
+            "rt.expires_at <= UTC_TIMESTAMP(), rt.rotated_at IS NOT NULL, "
+            "rt.revoked_at IS NOT NULL, u.status, u.deleted_at IS NOT NULL, t.status "
+            "FROM refresh_tokens rt "
+            "JOIN users u ON u.id = rt.user_id AND u.tenant_id = rt.tenant_id "
+            "JOIN tenants t ON t.id = rt.tenant_id "
+            "WHERE rt.token_hash = %s "
+            "/* cc-lint: no-tenant lookup by secret token hash */"),
+    /* Conditional: of two concurrent refreshes with one token only one wins. */
+    CC_STMT("cc_auth_refresh_rotate",
+            "UPDATE refresh_tokens SET rotated_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND id = %s AND rotated_at IS NULL AND revoked_at IS NULL"),
+    CC_STMT("cc_auth_refresh_revoke_family",
+            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND family_id = %s AND revoked_at IS NULL"),
+    CC_STMT("cc_auth_refresh_revoke_one",
+            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND id = %s AND revoked_at IS NULL"),
+    CC_STMT("cc_auth_refresh_revoke_user",
+            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+            "WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL"),
+    CC_STMT_END
+};
+
+/* Every statement table of the module, registered in post_config. */
+const cc_stmt_t *const cc_auth_stmt_tables[] = {
+    cc_auth_login_stmts, cc_auth_throttle_stmts, NULL
+};
+
+static const cc_col_t user_cols[] = {
+    { "id", CC_COL_INT },
+    { "tenant_id", CC_COL_STR },
+    { "email", CC_COL_STR },
+    { "name", CC_COL_STR },
+    { "status", CC_COL_STR },
+    { "roles", CC_COL_LIST },
+    { "extension", CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
+    { "last_login_at", CC_COL_TIME },
+    CC_COL_END
+};
+
+/* Columns of cc_auth_login_candidates. */
+static const cc_col_t candidate_cols[] = {
+    { "id", CC_COL_STR },
+    { "tenant_id", CC_COL_STR },
+    { "hash", CC_COL_STR },
+    { "status", CC_COL_STR },
+    { "tenant_status", CC_COL_STR },
+    { "tenant_slug", CC_COL_STR },
+    CC_COL_END
+};
+
+/* mod_cc_tenant's principal getter, retrieved in optional_fn_retrieve (the mod_authn_dbd
+ * pattern: written once per config cycle before any request, then only read). */
+static APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *principal_get;
+
+void cc_auth_login_set_principal_fn(APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *fn)
+{
+    principal_get = fn;
+}
+
+/* ---- helpers ---- */
+
+static const cc_auth_cfg_t *auth_cfg(const cc_ctx_t *ctx)
+{
+    return ctx->module_cfg;
+}
+
+static cc_error_t *err_refresh_invalid(apr_pool_t *p)
+{
+    return cc_error_make(p, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED,
+                         "invalid or expired refresh token");
+}
+
+static cc_error_t *err_disabled(apr_pool_t *p)
+{
+    return cc_error_make(p, HTTP_FORBIDDEN, CC_ERR_ACCOUNT_DISABLED,
+                         "this account is disabled");
+}
+
+static cc_error_t *err_suspended(apr_pool_t *p)
+{
+    return cc_error_make(p, HTTP_FORBIDDEN, CC_ERR_TENANT_SUSPENDED,
+                         "this tenant is suspended");
+}
+
+/* The user object of API.md (a new reference), or *puser = NULL when it is gone. */
+static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
+                               json_t **puser)
+{
+    const char *args[2] = { tenant_id, user_id };
+
+    return cc_db_select_one(ctx, "cc_auth_user_get", user_cols, 2, args, puser);
+}
+
+/* Store a new refresh token of family for the user; *ptoken is the secret to hand out. */
+static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
+                                 const char *family_id, const char **ptoken)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *token, *args[5];
+    apr_status_t rv;
+
+    if ((rv = cc_random_token(p, 32, &token)) != APR_SUCCESS
+        || (!family_id && (rv = cc_uuid_v4(p, &family_id)) != APR_SUCCESS)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, ctx->r, CCLOGNO(01010)
+                      "no randomness for a refresh token");
+        return cc_error_internal(p);
+    }
+    args[0] = tenant_id;
+    args[1] = user_id;
+    args[2] = family_id;
+    args[3] = cc_sha256_hex(p, token, strlen(token));
+    args[4] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_refresh_ttl(auth_cfg(ctx)));
+    *ptoken = token;
+    return cc_db_exec(ctx, "cc_auth_refresh_insert", 5, args, NULL);
+}
+
+/* last_login_at = now (logins and refreshes both count as "seen"). */
+static cc_error_t *touch_login(cc_ctx_t *ctx, const char *tenant_id, const char *user_id)
+{
+    const char *args[2] = { tenant_id, user_id };
+
+    return cc_db_exec(ctx, "cc_auth_user_touch_login", 2, args, NULL);
+}
+
+/* 200 {access_token, token_type, expires_in, refresh_token, user}. */
+static int send_pair(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
+                     const char *refresh_token)
+{
+    request_rec *r = ctx->r;
+    const cc_auth_cfg_t *cfg = auth_cfg(ctx);
+    apr_int64_t ttl = cc_auth_cfg_access_ttl(cfg);
+    const char *access;
+    json_t *user = NULL, *body;
+    cc_error_t *e;
+    apr_status_t rv;
+
+    if ((e = user_object(ctx, tenant_id, user_id, &user)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (!user) {
+        return cc_send_error(r, err_refresh_invalid(r->pool));
+    }
+    rv = cc_auth_jwt_issue(r->pool, cfg->key, cfg->keylen, cc_auth_cfg_issuer(cfg),
+                           (apr_int64_t)apr_time_sec(apr_time_now()), ttl, user_id,
+                           tenant_id, NULL, &access);
+    if (rv != APR_SUCCESS) {
+        json_decref(user);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(01011)
+                      "cannot issue an access token for user %s of tenant %s",
+                      user_id, tenant_id);
+        return cc_send_error(r, cc_error_internal(r->pool));
+    }
+    body = json_pack("{s:s, s:s, s:I, s:s, s:o}", "access_token", access,
+                     "token_type", "Bearer", "expires_in", (json_int_t)ttl,
+                     "refresh_token", refresh_token, "user", user);
+    if (!body) {
+        return cc_send_error(r, cc_error_internal(r->pool));
+    }
+    return cc_send_json(r, HTTP_OK, body);
+}
+
+static cc_error_t *get_principal(cc_ctx_t *ctx, const cc_principal_t **ppr)
+{
+    *ppr = ctx->principal;
+    if (*ppr) {
+        return NULL;
+    }
+    if (!principal_get) {
+        /* Logged at startup (CC01006). */
+        return cc_error_internal(ctx->r->pool);
+    }
+    return principal_get(ctx->r, ppr);
+}
+
+/* ---- POST /api/v1/auth/login ---- */
+
+static const cc_field_t login_fields[] = {
+    { "email", CC_JT_STRING, 1 },
+    { "password", CC_JT_STRING, 1 },
+    { "tenant", CC_JT_STRING_NULL, 0 },
+    { NULL, CC_JT_STRING, 0 }
+};
+
+/* One user a login may be for. */
+typedef struct candidate_t {
+    const char *id;
+    const char *tenant_id;
+    const char *hash;
+    const char *status;
+    const char *tenant_status;
+} candidate_t;
+
+static void candidate_from(const json_t *o, candidate_t *c)
+{
+    c->id = cc_json_str(o, "id");
+    c->tenant_id = cc_json_str(o, "tenant_id");
+    c->hash = cc_json_str(o, "hash");
+    c->status = cc_json_str(o, "status");
+    c->tenant_status = cc_json_str(o, "tenant_status");
+}
+
+/*
+ * Pick the login's user among the email's users (one per tenant).  *pfound = 0 when
+ * none matches; *ptenant_key = the tenant id when the login named or resolved one.
+ * Several users and no tenant: 400, and nothing else is told.
+ */
+static cc_error_t *login_pick(apr_pool_t *p, json_t *rows, const char *tenant,
+                              candidate_t *c, int *pfound, const char **ptenant_key)
+{
+    size_t i;
+    json_t *row;
+
+    *pfound = 0;
+    *ptenant_key = (tenant && cc_valid_uuid(tenant)) ? tenant : "";
+    if (!tenant) {
+        if (json_array_size(rows) > 1) {
+            return cc_error_field(p, "tenant",
+                                  "required: this email exists in several tenants");
+        }
+        if (json_array_size(rows) == 1) {
+            candidate_from(json_array_get(rows, 0), c);
+            *pfound = 1;
+            *ptenant_key = c->tenant_id;
+        }
+        return NULL;
+    }
+    json_array_foreach(rows, i, row) {
+        const char *slug = cc_json_str(row, "tenant_slug");
+
+        if (!strcmp(cc_json_str(row, "tenant_id"), tenant) || (slug && !strcmp(slug, tenant))) {
+            candidate_from(row, c);
+            *pfound = 1;
+            *ptenant_key = c->tenant_id;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static cc_error_t *login_validate(apr_pool_t *p, json_t *body, const char **pemail,
+                                  const char **ppassword, const char **ptenant)
+{
+    *pemail = cc_json_str(body, "email");
+    *ppassword = cc_json_str(body, "password");
+    *ptenant = cc_json_str(body, "tenant");
+    if (!cc_valid_email(*pemail)) {
+        return cc_error_field(p, "email", "must be a valid email address");
+    }
+    if (*ptenant && !cc_valid_uuid(*ptenant) && !cc_valid_slug(*ptenant)) {
+        return cc_error_field(p, "tenant", "must be a tenant slug or id");
+    }
+    return NULL;
+}
+
+/* Verify the password; when there is no such user, burn the same bcrypt time on the
+ * startup dummy hash so that the answer's timing does not tell emails apart. */
+static int login_password_ok(const cc_auth_cfg_t *cfg, const candidate_t *c, int found,
+                             const char *password)
+{
+    if (found && c->hash) {
+        return cc_password_verify(password, c->hash);
+    }
+    if (cfg->dummy_hash) {
+        (void)cc_password_verify(password, cfg->dummy_hash);
+    }
+    return 0;
+}
+
+static int auth_login(request_rec *r, cc_ctx_t *ctx)
+{
+    const cc_auth_cfg_t *cfg = auth_cfg(ctx);
+    const char *email, *password, *tenant, *tenant_key, *email_key, *args[1], *rt;
+    json_t *body = NULL, *rows = NULL;
+    candidate_t c = { 0 };
+    int found;
+    apr_int64_t retry_after;
+    cc_error_t *e;
+
+    if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
+        || (e = login_validate(r->pool, body, &email, &password, &tenant)) != NULL
+        || (e = cc_db_acquire(ctx)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    args[0] = email;
+    if ((e = cc_db_select(ctx, "cc_auth_login_candidates", candidate_cols, 1, args, &rows,
+                          NULL)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    cc_json_own(r->pool, rows);
+    if ((e = login_pick(r->pool, rows, tenant, &c, &found, &tenant_key)) != NULL) {
+        return cc_send_error(r, e);
+    }
+
+    /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not. */
+    email_key = apr_pstrdup(r->pool, email);
+    ap_str_tolower((char *)email_key);
+    if ((e = cc_auth_throttle_check(ctx, cfg, tenant_key, email_key, &retry_after)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (retry_after > 0) {
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry_after));
+        return cc_send_error(r, cc_error_make(r->pool, HTTP_TOO_MANY_REQUESTS,
+                                              CC_ERR_TOO_MANY_REQUESTS,
+                                              "too many failed logins; try again later"));
+    }
+
+    if (!login_password_ok(cfg, &c, found, password)) {
+        if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email_key)) != NULL) {
+            return cc_send_error(r, e);
+        }
+        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
+                                              CC_ERR_INVALID_CREDENTIALS,
+                                              "invalid email or password"));
+    }
+    /* The password was right: now (only now) the account's state may be told. */
+    if (!c.status || strcmp(c.status, "active") != 0) {
+        return cc_send_error(r, err_disabled(r->pool));
+    }
+    if (!c.tenant_status || strcmp(c.tenant_status, "active") != 0) {
+        return cc_send_error(r, err_suspended(r->pool));
+    }
+    if ((e = cc_auth_throttle_reset(ctx, tenant_key, email_key)) != NULL
+        || (e = touch_login(ctx, c.tenant_id, c.id)) != NULL
+        || (e = refresh_store(ctx, c.tenant_id, c.id, NULL, &rt)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    return send_pair(ctx, c.tenant_id, c.id, rt);
+}
+
+/* ---- POST /api/v1/auth/refresh and /logout ---- */
+
+static const cc_field_t refresh_fields[] = {
+    { "refresh_token", CC_JT_STRING, 1 },
+    { NULL, CC_JT_STRING, 0 }
+};
+
+/* The row of cc_auth_refresh_lookup. */
+enum {
+    RT_ID, RT_TENANT, RT_USER, RT_FAMILY, RT_EXPIRED, RT_ROTATED, RT_REVOKED,
+    RT_USER_STATUS, RT_USER_DELETED, RT_TENANT_STATUS, RT_NCOLS
+};
+
+/* Read {refresh_token} and look its hash up; *prow = NULL when unknown. */
+static cc_error_t *refresh_lookup(cc_ctx_t *ctx, const char ***prow)
+{
+    json_t *body = NULL;
+    const char *token, *args[1];
+    int ncols = 0;
+    cc_error_t *e;
+
+    *prow = NULL;
+    if ((e = cc_read_json_fields(ctx, refresh_fields, &body)) != NULL) {
+        return e;
+    }
+    token = cc_json_str(body, "refresh_token");
+    if (!token || !*token) {
+        return cc_error_field(ctx->r->pool, "refresh_token", "must not be empty");
+    }
+    if ((e = cc_db_acquire(ctx)) != NULL) {
+        return e;
+    }
+    args[0] = cc_sha256_hex(ctx->r->pool, token, strlen(token));
+    e = cc_db_select_row(ctx, "cc_auth_refresh_lookup", 1, args, prow, &ncols);
+    if (!e && *prow && ncols < RT_NCOLS) {
+        *prow = NULL;
+        return cc_error_internal(ctx->r->pool);
+    }
+    return e;
+}
+
+static int is_true(const char *v)
+{
+    return v && strcmp(v, "0") != 0;
+}
+
+/* A rotated token came back: whoever holds it, the family is compromised. */
+static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
+{
+    const char *args[2] = { row[RT_TENANT], row[RT_FAMILY] };
+    cc_error_t *e;
+
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, CCLOGNO(01012)
+                  "refresh token reuse: revoking the token family of user %s in tenant %s",
+                  row[RT_USER], row[RT_TENANT]);
+    if ((e = cc_db_exec(ctx, "cc_auth_refresh_revoke_family", 2, args, NULL)) != NULL) {
+        return e;
+    }
+    return err_refresh_invalid(ctx->r->pool);
+}
+
+/* Mark the token rotated and store its successor, in one transaction. */
+static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **pnew)
+{
+    const char *args[2] = { row[RT_TENANT], row[RT_ID] };
+    int nrows = 0;
+    cc_error_t *e;
+
+    if ((e = cc_db_begin(ctx)) != NULL) {
+        return e;
+    }
+    if ((e = cc_db_exec(ctx, "cc_auth_refresh_rotate", 2, args, &nrows)) != NULL
+        || nrows != 1
+        || (e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], row[RT_FAMILY], pnew))
+           != NULL
+        || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL) {
+        cc_db_end(ctx, 0);
+        /* nrows 0: a concurrent refresh won the race with this very token. */
+        return e ? e : refresh_reuse(ctx, row);
+    }
+    return cc_db_end(ctx, 1);
+}
+
+static int auth_refresh(request_rec *r, cc_ctx_t *ctx)
+{
+    const char **row, *rt;
+    cc_error_t *e;
+
+    if ((e = refresh_lookup(ctx, &row)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (!row) {
+        return cc_send_error(r, err_refresh_invalid(r->pool));
+    }
+    if (is_true(row[RT_ROTATED])) {
+        return cc_send_error(r, refresh_reuse(ctx, row));
+    }
+    if (is_true(row[RT_REVOKED]) || is_true(row[RT_EXPIRED])
+        || is_true(row[RT_USER_DELETED])) {
+        return cc_send_error(r, err_refresh_invalid(r->pool));
+    }
+    if (!row[RT_USER_STATUS] || strcmp(row[RT_USER_STATUS], "active") != 0) {
+        return cc_send_error(r, err_disabled(r->pool));
+    }
+    if (!row[RT_TENANT_STATUS] || strcmp(row[RT_TENANT_STATUS], "active") != 0) {
+        return cc_send_error(r, err_suspended(r->pool));
+    }
+    if ((e = refresh_rotate(ctx, row, &rt)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    return send_pair(ctx, row[RT_TENANT], row[RT_USER], rt);
+}
+
+/* Logout revokes the presented token only (its family's other members are already
+ * rotated or revoked).  An unknown, expired or already revoked token also answers 204:
+ * logout is idempotent, and the answer tells nothing about which tokens exist. */
+static int auth_logout(request_rec *r, cc_ctx_t *ctx)
+{
+    const char **row, *args[2];
+    cc_error_t *e;
+
+    if ((e = refresh_lookup(ctx, &row)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (row) {
+        args[0] = row[RT_TENANT];
+        args[1] = row[RT_ID];
+        if ((e = cc_db_exec(ctx, "cc_auth_refresh_revoke_one", 2, args, NULL)) != NULL) {
+            return cc_send_error(r, e);
+        }
+    }
+    return cc_send_no_content(r);
+}
+
+/* ---- GET /api/v1/auth/me ---- */
+
+static int auth_me(request_rec *r, cc_ctx_t *ctx)
+{
+    const cc_principal_t *pr = NULL;
+    json_t *user = NULL;
+    cc_error_t *e;
+
+    if ((e = get_principal(ctx, &pr)) != NULL || (e = cc_db_acquire(ctx)) != NULL
+        || (e = user_object(ctx, pr->home_tenant_id, pr->user_id_str, &user)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (!user) {
+        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
+                                              CC_ERR_UNAUTHORIZED, "unknown user"));
+    }
+    /* Permissions in the effective tenant (X-Tenant-ID for platform admins). */
+    json_object_set_new(user, "permissions", cc_perm_mask_to_json(pr->permissions));
+    return cc_send_json(r, HTTP_OK, user);
+}
+
+/* ---- POST /api/v1/auth/password ---- */
+
+#define PASSWORD_MIN_CHARS 10
+#define PASSWORD_MAX_CHARS 128
+
+static const cc_field_t password_fields[] = {
+    { "current_password", CC_JT_STRING, 1 },
+    { "new_password", CC_JT_STRING, 1 },
+    { NULL, CC_JT_STRING, 0 }
+};
+
+/* Store the new hash, revoke every refresh token of the user, audit: one transaction. */
+static cc_error_t *password_store(cc_ctx_t *ctx, const cc_principal_t *pr, const char *hash)
+{
+    const char *set_args[3] = { hash, pr->home_tenant_id, pr->user_id_str };
+    const char *revoke_args[2] = { pr->home_tenant_id, pr->user_id_str };
+    int nrows = 0;
+    cc_error_t *e;
+
+    if ((e = cc_db_begin(ctx)) != NULL) {
+        return e;
+    }
+    if ((e = cc_db_exec(ctx, "cc_auth_user_password_set", 3, set_args, &nrows)) == NULL
+        && nrows != 1) {
+        e = cc_error_make(ctx->r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED,
+                          "unknown user");
+    }
+    if (!e) {
+        e = cc_db_exec(ctx, "cc_auth_refresh_revoke_user", 2, revoke_args, NULL);
+    }
+    if (!e) {
+        /* The audit entry belongs to the user's own tenant even when a platform admin
+         * acts inside another one with X-Tenant-ID. */
+        e = strcmp(pr->tenant_id, pr->home_tenant_id) == 0
+            ? cc_audit(ctx, "user.password_change", "user", pr->user_id_str, NULL)
+            : cc_audit_as(ctx, pr->home_tenant_id, pr->user_id_str, "user.password_change",
+                          "user", pr->user_id_str, NULL);
+    }
+    if (e) {
+        cc_db_end(ctx, 0);
+        return e;
+    }
+    return cc_db_end(ctx, 1);
+}
+
+static int auth_password(request_rec *r, cc_ctx_t *ctx)
+{
+    const cc_principal_t *pr = NULL;
+    json_t *body = NULL;
+    const char *current, *fresh, *hash, *args[2], **row = NULL;
+    int ncols = 0;
+    apr_status_t rv;
+    cc_error_t *e;
+
+    if ((e = get_principal(ctx, &pr)) != NULL
+        || (e = cc_read_json_fields(ctx, password_fields, &body)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    current = cc_json_str(body, "current_password");
+    fresh = cc_json_str(body, "new_password");
+    if (!cc_valid_text(fresh, PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS)) {
+        return cc_send_error(r, cc_error_field(r->pool, "new_password",
+                                               "must be 10 to 128 characters"));
+    }
+    args[0] = pr->home_tenant_id;
+    args[1] = pr->user_id_str;
+    if ((e = cc_db_acquire(ctx)) != NULL
+        || (e = cc_db_select_row(ctx, "cc_auth_user_password_get", 2, args, &row, &ncols))
+           != NULL) {
+        return cc_send_error(r, e);
+    }
+    if (!row || ncols < 1 || !row[0]) {
+        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
+                                              CC_ERR_UNAUTHORIZED, "unknown user"));
+    }
+    if (!cc_password_verify(current, row[0])) {
+        return cc_send_error(r, cc_error_field(r->pool, "current_password", "is incorrect"));
+    }
+    rv = cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)), &hash);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(01013)
+                      "cannot hash the new password of user %s in tenant %s",
+                      pr->user_id_str, pr->home_tenant_id);
+        return cc_send_error(r, cc_error_internal(r->pool));
+    }
+    if ((e = password_store(ctx, pr, hash)) != NULL) {
+        return cc_send_error(r, e);
+    }
+    return cc_send_no_content(r);
+}
+
+/* ---- routes ---- */
+
+/* Matched in order; login/refresh/logout are public (their credential is in the body),
+ * me/password need the principal (AuthType CCBearer + Require cc-tenant in the config). */
+const cc_route_t cc_auth_routes[] = {
+    { "POST", "/api/v1/auth/login", auth_login, NULL, CC_ROUTE_PUBLIC },
+    { "POST", "/api/v1/auth/refresh", auth_refresh, NULL, CC_ROUTE_PUBLIC },
+    { "POST", "/api/v1/auth/logout", auth_logout, NULL, CC_ROUTE_PUBLIC },
+    { "GET", "/api/v1/auth/me", auth_me, NULL, CC_ROUTE_AUTH },
+    { "POST", "/api/v1/auth/password", auth_password, NULL, CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};

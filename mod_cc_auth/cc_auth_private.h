@@ -1,0 +1,91 @@
+/**
+ * @file cc_auth_private.h
+ * @brief mod_cc_auth internals shared by its files (not a public contract).
+ */
+#ifndef CC_AUTH_PRIVATE_H
+#define CC_AUTH_PRIVATE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "cc_db.h"
+#include "cc_log.h"
+#include "cc_perm.h"
+#include "mod_cc_auth.h"
+#include "mod_cc_tenant.h"
+
+/* mod_cc_auth.c gets the same from AP_DECLARE_MODULE (defining it twice is an error). */
+#ifndef CC_AUTH_MODULE_FILE
+APLOG_USE_MODULE(cc_auth);
+#endif
+extern module AP_MODULE_DECLARE_DATA cc_auth_module;
+
+/** "Not set in this server's config": the getters then answer the default. */
+#define CC_AUTH_UNSET (-1)
+
+#define CC_AUTH_ISSUER_DEFAULT          "callcenter"
+#define CC_AUTH_ACCESS_TTL_DEFAULT      900
+#define CC_AUTH_REFRESH_TTL_DEFAULT     2592000
+#define CC_AUTH_MAX_FAILURES_DEFAULT    5
+#define CC_AUTH_WINDOW_DEFAULT          900
+#define CC_AUTH_BCRYPT_COST_DEFAULT     12
+#define CC_AUTH_BCRYPT_COST_MIN         4
+#define CC_AUTH_BCRYPT_COST_MAX         31
+
+/** Body cap of the /api/v1/auth routes (credentials are small). */
+#define CC_AUTH_MAX_BODY (64 * 1024)
+
+/** Server config.  Every field is unset (NULL / CC_AUTH_UNSET) until a directive sets it;
+ *  read them through the getters below, which apply the defaults. */
+typedef struct cc_auth_cfg_t {
+    const char *key_file;          /**< CCAuthJWTKeyFile, resolved path */
+    const unsigned char *key;      /**< its content (never logged) */
+    apr_size_t keylen;
+    const char *issuer;            /**< CCAuthIssuer */
+    apr_int64_t access_ttl;        /**< CCAccessTokenTTL, seconds */
+    apr_int64_t refresh_ttl;       /**< CCRefreshTokenTTL, seconds */
+    int max_failures;              /**< CCLoginMaxFailures */
+    int window;                    /**< CCLoginWindow, seconds */
+    int bcrypt_cost;               /**< CCBcryptCost */
+    /** Made in post_config: verified against when a login names no existing user, so a
+     *  wrong email costs the same bcrypt time as a wrong password. */
+    const char *dummy_hash;
+} cc_auth_cfg_t;
+
+/* ---- cc_auth_config.c ---- */
+extern const command_rec cc_auth_cmds[];
+void *cc_auth_create_server_config(apr_pool_t *p, server_rec *s);
+void *cc_auth_merge_server_config(apr_pool_t *p, void *basev, void *addv);
+cc_auth_cfg_t *cc_auth_cfg(const server_rec *s);
+const char *cc_auth_cfg_issuer(const cc_auth_cfg_t *c);
+apr_int64_t cc_auth_cfg_access_ttl(const cc_auth_cfg_t *c);
+apr_int64_t cc_auth_cfg_refresh_ttl(const cc_auth_cfg_t *c);
+int cc_auth_cfg_max_failures(const cc_auth_cfg_t *c);
+int cc_auth_cfg_window(const cc_auth_cfg_t *c);
+int cc_auth_cfg_bcrypt_cost(const cc_auth_cfg_t *c);
+/** post_config: key present, dummy hash made; returns OK or a startup error. */
+int cc_auth_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+
+/* ---- cc_auth_login.c ---- */
+extern const cc_route_t cc_auth_routes[];
+extern const cc_stmt_t *const cc_auth_stmt_tables[];
+/** mod_cc_tenant's principal getter (NULL when mod_cc_tenant is not loaded). */
+void cc_auth_login_set_principal_fn(APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *fn);
+
+/* ---- cc_auth_throttle.c ---- */
+extern const cc_stmt_t cc_auth_throttle_stmts[];
+/**
+ * Is (tenant_key, email) locked out?  *pretry_after = seconds left (>= 1) when it is,
+ * else 0.
+ */
+cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                   const char *tenant_key, const char *email,
+                                   apr_int64_t *pretry_after);
+/** Count one failure (restarting the window once it has passed). */
+cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                  const char *tenant_key, const char *email);
+/** Forget the failures after a successful login. */
+cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email);
+
+#endif

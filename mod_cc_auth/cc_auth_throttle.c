@@ -1,0 +1,82 @@
+/**
+ * @file cc_auth_throttle.c
+ * @brief Login throttling: failures per (tenant, email) inside a window, kept in the
+ *        login_throttle table so every httpd child and node sees the same count.
+ *
+ * The key is the tenant id when the login named or resolved one, else '' (an unknown
+ * email), and the lowercased email.  login_throttle has no tenant_id column (the key
+ * exists before a tenant is known), hence the lint exemptions below.
+ */
+#include <apr_strings.h>
+
+#include "cc_auth_private.h"
+#include "cc_validate.h"
+
+/* Labels are global across modules: cc_auth_throttle_*. */
+const cc_stmt_t cc_auth_throttle_stmts[] = {
+    /* Failures so far and the seconds left in the window (negative once it passed). */
+    CC_STMT("cc_auth_throttle_get",
+            "SELECT failures, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), "
+            "DATE_ADD(window_start, INTERVAL %s SECOND)) "
+            "FROM login_throttle WHERE tenant_key = %s AND email = %s "
+            "/* cc-lint: no-tenant keyed by tenant_key (the tenant id, or '' before one "
+            "is known) */"),
+    /* One more failure; a window that has passed restarts at 1.  MariaDB applies the
+     * assignments left to right, so failures is computed from the old window_start. */
+    CC_STMT("cc_auth_throttle_fail",
+            "INSERT INTO login_throttle (tenant_key, email, failures, window_start) "
+            "VALUES (%s, %s, 1, UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE "
+            "failures = IF(window_start <= DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND), "
+            "1, failures + 1), "
+            "window_start = IF(window_start <= DATE_SUB(UTC_TIMESTAMP(), "
+            "INTERVAL %s SECOND), UTC_TIMESTAMP(), window_start) "
+            "/* cc-lint: no-tenant keyed by tenant_key (the tenant id, or '' before one "
+            "is known) */"),
+    CC_STMT("cc_auth_throttle_reset",
+            "DELETE FROM login_throttle WHERE tenant_key = %s AND email = %s "
+            "/* cc-lint: no-tenant keyed by tenant_key (the tenant id, or '' before one "
+            "is known) */"),
+    CC_STMT_END
+};
+
+cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                   const char *tenant_key, const char *email,
+                                   apr_int64_t *pretry_after)
+{
+    const char *args[3];
+    const char **row = NULL;
+    int ncols = 0;
+    apr_int64_t failures = 0, left = 0;
+    cc_error_t *e;
+
+    *pretry_after = 0;
+    args[0] = apr_itoa(ctx->r->pool, cc_auth_cfg_window(cfg));
+    args[1] = tenant_key;
+    args[2] = email;
+    e = cc_db_select_row(ctx, "cc_auth_throttle_get", 3, args, &row, &ncols);
+    if (e || !row || ncols < 2 || !row[0] || !row[1]) {
+        return e;
+    }
+    failures = apr_atoi64(row[0]);
+    left = apr_atoi64(row[1]);
+    if (failures >= cc_auth_cfg_max_failures(cfg) && left > 0) {
+        *pretry_after = left;
+    }
+    return NULL;
+}
+
+cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                  const char *tenant_key, const char *email)
+{
+    const char *window = apr_itoa(ctx->r->pool, cc_auth_cfg_window(cfg));
+    const char *args[4] = { tenant_key, email, window, window };
+
+    return cc_db_exec(ctx, "cc_auth_throttle_fail", 4, args, NULL);
+}
+
+cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email)
+{
+    const char *args[2] = { tenant_key, email };
+
+    return cc_db_exec(ctx, "cc_auth_throttle_reset", 2, args, NULL);
+}

@@ -1,0 +1,336 @@
+/*
+ * mod_cc_tenant.c: tenant context and RBAC for the Callcenter API.
+ *
+ * - Optional function cc_tenant_principal_get (cc_tenant_principal.c): the token's user
+ *   and tenant, both active, the effective tenant (X-Tenant-ID for platform admins) and
+ *   the permission mask, memoized per request, cached per process (CCTenantCacheTTL).
+ * - Authz providers "Require cc-tenant" (the principal resolves) and
+ *   "Require cc-permission P1 [P2 ...]" (it holds every Pn; names checked at startup).
+ * - Handler cc-tenant-api: /api/v1/tenants (cc_tenants.c), /api/v1/roles and
+ *   /api/v1/permissions (cc_roles.c).
+ *
+ * Denials from the authz providers note their error code (cc_note_error) so the cc-error
+ * ErrorDocument renders the JSON envelope: 401 (user gone) as AUTHZ_DENIED_NO_USER, 403
+ * as AUTHZ_DENIED (the vhost needs "AuthzSendForbiddenOnFailure On", else mod_authz_core
+ * turns a denial after authentication into 401), database trouble as AUTHZ_GENERAL_ERROR
+ * (500, which the renderer turns into 503 for the noted "unavailable").
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_request.h>
+#include <mod_auth.h>
+#include <apr_strings.h>
+
+#define CC_TENANT_MAIN_FILE 1
+#include "cc_log.h"
+#include "cc_validate.h"
+#include "cc_tenant_private.h"
+#include "mod_cc_tenant.h"
+
+/* The identity getter from mod_cc_auth; written once per config cycle (before any
+ * request thread exists), read-only afterwards. */
+static APR_OPTIONAL_FN_TYPE(cc_auth_identity_get) *identity_fn;
+
+APR_OPTIONAL_FN_TYPE(cc_auth_identity_get) *cc_tenant_identity_fn(void)
+{
+    return identity_fn;
+}
+
+/* ---- configuration ---- */
+
+static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    cc_tenant_srv_cfg_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+
+    (void)s;
+    cfg->cache_ttl = CC_TENANT_UNSET;
+    cfg->platform_slug = NULL;
+    cfg->cache = NULL;
+    return cfg;
+}
+
+static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    const cc_tenant_srv_cfg_t *base = basev, *add = addv;
+    cc_tenant_srv_cfg_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+
+    cfg->cache_ttl = add->cache_ttl != CC_TENANT_UNSET ? add->cache_ttl : base->cache_ttl;
+    cfg->platform_slug = add->platform_slug ? add->platform_slug : base->platform_slug;
+    cfg->cache = NULL;   /* set per process in child_init */
+    return cfg;
+}
+
+cc_tenant_srv_cfg_t *cc_tenant_srv_cfg(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &cc_tenant_module);
+}
+
+apr_interval_time_t cc_tenant_cfg_cache_ttl(const cc_tenant_srv_cfg_t *cfg)
+{
+    apr_int64_t secs = cfg->cache_ttl == CC_TENANT_UNSET ? CC_TENANT_CACHE_TTL_DEFAULT
+                                                          : cfg->cache_ttl;
+
+    return apr_time_from_sec(secs);
+}
+
+const char *cc_tenant_cfg_platform_slug(const cc_tenant_srv_cfg_t *cfg)
+{
+    return cfg->platform_slug ? cfg->platform_slug : CC_TENANT_PLATFORM_DEFAULT;
+}
+
+static const char *set_cache_ttl(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_tenant_srv_cfg_t *cfg = cc_tenant_srv_cfg(cmd->server);
+    apr_int64_t secs;
+
+    (void)dummy;
+    /* An hour is far past any sensible staleness for suspensions and role changes. */
+    if (!cc_parse_int(arg, 0, 3600, &secs)) {
+        return apr_psprintf(cmd->pool, "%s must be a number of seconds from 0 to 3600, "
+                            "not '%s'", cmd->cmd->name, arg);
+    }
+    cfg->cache_ttl = secs;
+    return NULL;
+}
+
+static const char *set_platform_tenant(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_tenant_srv_cfg_t *cfg = cc_tenant_srv_cfg(cmd->server);
+
+    (void)dummy;
+    if (!cc_valid_slug(arg)) {
+        return apr_psprintf(cmd->pool, "%s must be a tenant slug ([a-z0-9-]{3,63}), "
+                            "not '%s'", cmd->cmd->name, arg);
+    }
+    cfg->platform_slug = arg;
+    return NULL;
+}
+
+/* Directives, in the order the README documents them. */
+static const command_rec cc_tenant_cmds[] = {
+    AP_INIT_TAKE1("CCTenantCacheTTL", set_cache_ttl, NULL, RSRC_CONF,
+                  "Seconds a principal's status and permissions are cached per process "
+                  "(default 10; 0 disables the cache)"),
+    AP_INIT_TAKE1("CCPlatformTenant", set_platform_tenant, NULL, RSRC_CONF,
+                  "Slug of the tenant whose platform_admin users administer the platform "
+                  "(default platform)"),
+    { NULL }
+};
+
+/* ---- authz providers ---- */
+
+/* Turn a resolution error into an authz result the client sees correctly. */
+static authz_status deny_with(request_rec *r, const cc_error_t *err)
+{
+    cc_note_error(r, err->code, err->message);
+    if (err->status == HTTP_UNAUTHORIZED) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (err->status >= 500) {
+        return AUTHZ_GENERAL_ERROR;
+    }
+    return AUTHZ_DENIED;
+}
+
+static authz_status check_tenant(request_rec *r, const char *require_line,
+                                 const void *parsed)
+{
+    const cc_principal_t *pr;
+    cc_error_t *err;
+
+    (void)require_line;
+    (void)parsed;
+    if (!r->user) {
+        /* Before authentication (or without it): let the 401 from authn stand. */
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if ((err = cc_tenant_principal_get(r, &pr))) {
+        return deny_with(r, err);
+    }
+    return AUTHZ_GRANTED;
+}
+
+static const char *parse_tenant(cmd_parms *cmd, const char *require_line,
+                                const void **parsed)
+{
+    (void)cmd;
+    *parsed = NULL;
+    while (*require_line == ' ' || *require_line == '\t') {
+        require_line++;
+    }
+    return *require_line ? "Require cc-tenant takes no arguments" : NULL;
+}
+
+static authz_status check_permission(request_rec *r, const char *require_line,
+                                     const void *parsed)
+{
+    const cc_perm_mask_t need = *(const cc_perm_mask_t *)parsed;
+    const cc_principal_t *pr;
+    cc_error_t *err;
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if ((err = cc_tenant_principal_get(r, &pr))) {
+        return deny_with(r, err);
+    }
+    if ((pr->permissions & need) != need) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CCLOGNO(02001)
+                      "user %s in tenant %s lacks a permission of: %s",
+                      pr->user_id_str, pr->tenant_id, require_line);
+        cc_note_error(r, CC_ERR_FORBIDDEN,
+                      apr_pstrcat(r->pool, "permission required: ", require_line, NULL));
+        return AUTHZ_DENIED;
+    }
+    return AUTHZ_GRANTED;
+}
+
+/* Permission names are checked once, at startup: a typo is a config error, not a
+ * silent denial at run time. */
+static const char *parse_permission(cmd_parms *cmd, const char *require_line,
+                                    const void **parsed)
+{
+    cc_perm_mask_t *mask = apr_pcalloc(cmd->pool, sizeof(*mask));
+    const char *t = require_line, *w;
+
+    while (*(w = ap_getword_conf(cmd->temp_pool, &t))) {
+        cc_perm_mask_t bit = cc_perm_bit(w);
+
+        if (!bit) {
+            return apr_psprintf(cmd->pool, "Require cc-permission: unknown permission '%s'",
+                                w);
+        }
+        *mask |= bit;
+    }
+    if (!*mask) {
+        return "Require cc-permission needs at least one permission name";
+    }
+    *parsed = mask;
+    return NULL;
+}
+
+static const authz_provider cc_tenant_authz_provider = {
+    &check_tenant,
+    &parse_tenant,
+};
+
+static const authz_provider cc_permission_authz_provider = {
+    &check_permission,
+    &parse_permission,
+};
+
+/* ---- helpers for the handlers ---- */
+
+cc_error_t *cc_tenant_field_error(apr_pool_t *p, cc_error_t *e, const char *field,
+                                  const char *issue)
+{
+    if (!e) {
+        return cc_error_field(p, field, issue);
+    }
+    cc_error_add_detail(e, field, issue);
+    return e;
+}
+
+cc_error_t *cc_tenant_txn_finish(cc_ctx_t *ctx, cc_error_t *err)
+{
+    cc_error_t *end = cc_db_end(ctx, err == NULL);
+
+    return err ? err : end;
+}
+
+/* ---- handler ---- */
+
+/* Route tables of the cc-tenant-api handler; order does not matter (no overlaps). */
+static const cc_route_t *const cc_tenant_route_tables[] = {
+    cc_tenants_routes,
+    cc_roles_routes,
+    NULL
+};
+
+static int cc_tenant_handler(request_rec *r)
+{
+    cc_tenant_srv_cfg_t *cfg;
+
+    if (!r->handler || strcmp(r->handler, "cc-tenant-api")) {
+        return DECLINED;
+    }
+    cfg = cc_tenant_srv_cfg(r->server);
+    return cc_dispatch(r, cc_tenant_route_tables, CC_MAX_BODY_DEFAULT, cfg);
+}
+
+/* ---- hooks ---- */
+
+static void cc_tenant_optional_fn_retrieve(void)
+{
+    identity_fn = APR_RETRIEVE_OPTIONAL_FN(cc_auth_identity_get);
+}
+
+static int cc_tenant_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                 server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    /* optional_fn_retrieve runs only after post_config: look now to report it early. */
+    cc_tenant_optional_fn_retrieve();
+    if (!identity_fn) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(02002)
+                     "mod_cc_auth is not loaded: every authenticated request fails "
+                     "with 500");
+    }
+    /* Before mod_dbd's post_config, which copies the statements into its groups. */
+    cc_db_prepare_shared(pconf, s);
+    cc_db_prepare_all(s, cc_tenant_principal_stmts);
+    cc_db_prepare_all(s, cc_tenants_stmts);
+    cc_db_prepare_all(s, cc_roles_stmts);
+    return OK;
+}
+
+/* One cache per process, shared by every vhost (the key holds user and tenant, the TTL
+ * is applied per put), created before the worker threads exist. */
+static void cc_tenant_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    cc_tenant_cache_t *cache = NULL;
+    apr_status_t rv = cc_tenant_cache_create(pchild, CC_TENANT_CACHE_DEFAULT_MAX, &cache);
+    server_rec *sp;
+
+    if (rv != APR_SUCCESS) {
+        /* Without a cache every request goes to the database: slower, still correct. */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, CCLOGNO(02003)
+                     "could not create the principal cache; running without it");
+        cache = NULL;
+    }
+    for (sp = s; sp; sp = sp->next) {
+        cc_tenant_srv_cfg(sp)->cache = cache;
+    }
+}
+
+static void cc_tenant_register_hooks(apr_pool_t *p)
+{
+    static const char *const succ_dbd[] = {"mod_dbd.c", NULL};
+
+    APR_REGISTER_OPTIONAL_FN(cc_tenant_principal_get);
+    ap_hook_optional_fn_retrieve(cc_tenant_optional_fn_retrieve, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
+    ap_hook_post_config(cc_tenant_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(cc_tenant_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(cc_tenant_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "cc-tenant", AUTHZ_PROVIDER_VERSION,
+                              &cc_tenant_authz_provider, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "cc-permission",
+                              AUTHZ_PROVIDER_VERSION, &cc_permission_authz_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}
+
+CC_MODULE_EXPORT AP_DECLARE_MODULE(cc_tenant) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* create per-dir config */
+    NULL,                       /* merge per-dir config */
+    create_srv_cfg,             /* create per-server config */
+    merge_srv_cfg,              /* merge per-server config */
+    cc_tenant_cmds,             /* directives */
+    cc_tenant_register_hooks,   /* register hooks */
+    AP_MODULE_FLAG_NONE         /* flags */
+};

@@ -1,0 +1,268 @@
+/**
+ * @file cc_page.c
+ * @brief (core) Query-string decoding, pagination and whitelisted sort (API.md "Lists").
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "cc_page.h"
+#include "cc_validate.h"
+
+#define CC_PAGE_MAX 1000000
+
+/* ---- query string ---- */
+
+static int cc_hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/*
+ * Decode s[0..len) ('+' is space, %XX a byte) into a new pool string; *plen gets the
+ * decoded length (a %00 would hide behind strlen).  NULL on a bad escape.
+ */
+static char *cc_args_decode(apr_pool_t *p, const char *s, apr_size_t len, apr_size_t *plen)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        }
+        else if (s[i] == '%') {
+            int hi, lo;
+
+            if (i + 2 >= len) {
+                return NULL;
+            }
+            hi = cc_hexval(s[i + 1]);
+            lo = cc_hexval(s[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return NULL;
+            }
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    *plen = o;
+    return out;
+}
+
+/* Issue for a decoded key or value, or NULL when it is acceptable text. */
+static const char *cc_args_text_issue(const char *s, apr_size_t len)
+{
+    if (memchr(s, '\0', len)) {
+        return "must not contain NUL";
+    }
+    if (!cc_valid_utf8(s, len)) {
+        return "must be valid UTF-8";
+    }
+    return NULL;
+}
+
+static cc_error_t *cc_args_error(apr_pool_t *p, const char *field, const char *issue)
+{
+    cc_error_t *e = cc_error_make(p, 400, CC_ERR_INVALID_REQUEST, "invalid query string");
+
+    cc_error_add_detail(e, field, issue);
+    return e;
+}
+
+/* One "key[=value]" piece of the query. */
+static cc_error_t *cc_args_pair(apr_pool_t *p, const char *piece, apr_size_t plen,
+                                apr_table_t *args)
+{
+    const char *eq = memchr(piece, '=', plen);
+    apr_size_t klen = eq ? (apr_size_t)(eq - piece) : plen;
+    apr_size_t kdl, vdl = 0;
+    const char *issue;
+    char *key, *val;
+
+    key = cc_args_decode(p, piece, klen, &kdl);
+    if (!key) {
+        return cc_args_error(p, "query", "invalid percent-encoding");
+    }
+    issue = cc_args_text_issue(key, kdl);
+    if (issue) {
+        return cc_args_error(p, "query", issue);
+    }
+    if (eq) {
+        val = cc_args_decode(p, eq + 1, plen - klen - 1, &vdl);
+        if (!val) {
+            return cc_args_error(p, key, "invalid percent-encoding");
+        }
+        issue = cc_args_text_issue(val, vdl);
+        if (issue) {
+            return cc_args_error(p, key, issue);
+        }
+    }
+    else {
+        val = "";
+    }
+    /* An empty key ("=x", "&&") carries nothing a handler could ask for. */
+    if (*key && !apr_table_get(args, key)) {
+        apr_table_setn(args, key, val);
+    }
+    return NULL;
+}
+
+/*
+ * Repeated keys: the first occurrence wins and later ones are ignored, so "?page=1&page=9"
+ * is page 1 and no filter can be widened by appending a second copy.  Keys are compared
+ * case-insensitively (apr_table).
+ */
+cc_error_t *cc_args_parse(apr_pool_t *p, const char *query, apr_table_t **pargs)
+{
+    apr_table_t *args = apr_table_make(p, 8);
+    const char *s = query;
+
+    *pargs = args;
+    if (!query) {
+        return NULL;
+    }
+    while (*s) {
+        const char *amp = strchr(s, '&');
+        apr_size_t n = amp ? (apr_size_t)(amp - s) : strlen(s);
+
+        if (n > 0) {
+            cc_error_t *e = cc_args_pair(p, s, n, args);
+
+            if (e) {
+                return e;
+            }
+        }
+        if (!amp) {
+            break;
+        }
+        s = amp + 1;
+    }
+    return NULL;
+}
+
+/* ---- paging ---- */
+
+/* "must be one of: name, -name, email, -email" from the whitelist. */
+static const char *cc_sort_issue(apr_pool_t *p, const char *const *fields)
+{
+    const char *s = "must be one of:";
+    int first = 1;
+
+    for (; fields && *fields; fields++) {
+        s = apr_pstrcat(p, s, first ? " " : ", ", *fields, ", -", *fields, NULL);
+        first = 0;
+    }
+    return s;
+}
+
+/* Parse "field" / "-field" against the whitelist into pg. */
+static int cc_sort_parse(const char *sort, const char *const *fields, cc_page_t *pg)
+{
+    int desc = 0;
+
+    if (sort[0] == '-') {
+        desc = 1;
+        sort++;
+    }
+    if (!cc_valid_enum(sort, fields)) {
+        return 0;
+    }
+    pg->sort = sort;
+    pg->desc = desc;
+    return 1;
+}
+
+static cc_error_t *cc_page_detail(apr_pool_t *p, cc_error_t *e, const char *field,
+                                  const char *issue)
+{
+    if (!e) {
+        e = cc_error_make(p, 400, CC_ERR_INVALID_REQUEST, "invalid query parameter");
+    }
+    cc_error_add_detail(e, field, issue);
+    return e;
+}
+
+cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *sort_fields,
+                          const char *default_sort, cc_page_t *pg)
+{
+    const char *page = args ? apr_table_get(args, "page") : NULL;
+    const char *size = args ? apr_table_get(args, "page_size") : NULL;
+    const char *sort = args ? apr_table_get(args, "sort") : NULL;
+    cc_error_t *e = NULL;
+    apr_int64_t v;
+
+    memset(pg, 0, sizeof(*pg));
+    pg->page = 1;
+    pg->page_size = CC_PAGE_SIZE_DEFAULT;
+    if (page) {
+        if (cc_parse_int(page, 1, CC_PAGE_MAX, &v)) {
+            pg->page = (int)v;
+        }
+        else {
+            e = cc_page_detail(p, e, "page", "must be an integer >= 1");
+        }
+    }
+    if (size) {
+        if (cc_parse_int(size, 1, CC_PAGE_SIZE_MAX, &v)) {
+            pg->page_size = (int)v;
+        }
+        else {
+            e = cc_page_detail(p, e, "page_size", "must be an integer from 1 to 200");
+        }
+    }
+    if (sort) {
+        if (!cc_sort_parse(sort, sort_fields, pg)) {
+            e = cc_page_detail(p, e, "sort", cc_sort_issue(p, sort_fields));
+        }
+    }
+    else if (default_sort) {
+        /* The default comes from code; trust it even if it is not in the whitelist. */
+        pg->desc = default_sort[0] == '-';
+        pg->sort = default_sort + pg->desc;
+    }
+    pg->offset = (apr_int64_t)(pg->page - 1) * pg->page_size;
+    return e;
+}
+
+json_t *cc_page_envelope(json_t *data, apr_int64_t total, const cc_page_t *pg)
+{
+    json_t *o = json_object();
+
+    if (!data) {
+        data = json_array();
+    }
+    if (!o) {
+        json_decref(data);
+        return NULL;
+    }
+    json_object_set_new(o, "data", data);
+    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    json_object_set_new(o, "page", json_integer(pg ? pg->page : 1));
+    json_object_set_new(o, "page_size",
+                        json_integer(pg ? pg->page_size : CC_PAGE_SIZE_DEFAULT));
+    return o;
+}
+
+const char *cc_page_limit_str(apr_pool_t *p, const cc_page_t *pg)
+{
+    return apr_itoa(p, pg->page_size);
+}
+
+const char *cc_page_offset_str(apr_pool_t *p, const cc_page_t *pg)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, pg->offset);
+}

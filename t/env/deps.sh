@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs, only those missing: silent and quick
+# when everything is present (one dpkg-query), `apt-get update` only when needed.
+# Root runs apt-get directly, anyone else through sudo.
+set -eu
+
+PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev check pkg-config
+      build-essential mariadb-server mariadb-client wrk apache2-utils curl
+      python3-pytest python3-requests python3-pymysql valgrind"
+
+# One dpkg-query for all; packages it does not know at all print nothing.
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null \
+            | awk '$2 == "install" && $3 == "ok" && $4 == "installed" { print $1 }' || true)
+missing=
+for p in $PKGS; do
+    printf '%s\n' "$installed" | grep -qxF "$p" || missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+
+echo "deps: installing$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=
+else
+    command -v sudo >/dev/null \
+        || { echo "deps: need root or sudo to install:$missing" >&2; exit 1; }
+    sudo=sudo
+fi
+# policy-rc.d or not, we never use the system apache2/mariadb services: our own
+# instances run on other ports (t/env/db.sh, t/env/httpd.sh).
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Use-Pty=0 $missing

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Render httpd-conf/cc-dev.conf.in into $CC_VAR_DIR/httpd/httpd.conf for the profile
+# (run | test) and prepare the directories httpd uses.
+#
+# CC_CONF_PARTIAL=1 (development aid only, never used by make run/test): comment out
+# the LoadModule line and the directives of each of our modules whose .so is not in
+# the build dir yet, so the rest of the config can be checked while modules are written.
+. "$(dirname "$0")/lib.sh"
+
+template=$CC_ROOT/httpd-conf/cc-dev.conf.in
+[ -r "$CC_DB_PWFILE" ] || cc_die "no $CC_DB_PWFILE: start the database first (t/env/db.sh start)"
+[ -r "$CC_JWT_SECRET_FILE" ] || cc_die "no JWT secret $CC_JWT_SECRET_FILE: run t/env/seed.sh first"
+
+mkdir -p "$CC_HTTPD_DIR/run" "$CC_HTTPD_DIR/logs" "$CC_HTTPD_DIR/htdocs" "$CC_HTTPD_DIR/cores"
+chmod 755 "$CC_VAR_DIR" "$CC_HTTPD_DIR" "$CC_HTTPD_DIR/htdocs"
+
+if cc_is_root; then
+    run_user=www-data
+    run_group=www-data
+    getent passwd "$run_user" >/dev/null || cc_die "account $run_user missing (apache2 creates it)"
+    chown "$run_user:$run_group" "$CC_HTTPD_DIR/cores"
+else
+    run_user=$(id -un)
+    run_group=$(id -gn)
+fi
+
+# The children (as run_user) look up every request path under the document root; a
+# component they cannot search turns every request into 403 (AH00035).  A checkout
+# under /root is such a case: use an empty world-readable directory instead.
+doc_root=$CC_HTTPD_DIR/htdocs
+if cc_is_root && ! setpriv --reuid="$run_user" --regid="$run_group" --clear-groups \
+        test -x "$doc_root" 2>/dev/null; then
+    doc_root=/tmp/cc-empty-docroot
+    mkdir -p "$doc_root"
+    chmod 755 "$doc_root"
+fi
+
+case $CC_ACCESS_LOG in
+    on)  access_log="CustomLog \"$CC_HTTPD_DIR/logs/access.log\" cc" ;;
+    off) access_log="# access log off (CC_ACCESS_LOG=off)" ;;
+    *)   cc_die "CC_ACCESS_LOG must be on or off" ;;
+esac
+
+# sed replacement text: escape \ & and the | delimiter.
+esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
+
+sub()
+{
+    printf 's|@%s@|%s|g\n' "$1" "$(esc "$2")"
+}
+
+{
+    sub SERVER_ROOT "$CC_HTTPD_DIR"
+    sub PORT "$CC_HTTP_PORT"
+    sub RUN_USER "$run_user"
+    sub RUN_GROUP "$run_group"
+    sub MODDIR "$CC_MODDIR"
+    sub BUILD_DIR "$CC_BUILD_DIR"
+    sub LOG_LEVEL "$CC_LOG_LEVEL"
+    sub ACCESS_LOG "$access_log"
+    sub DB_PORT "$CC_DB_PORT"
+    sub DB_PASSWORD "$(cat "$CC_DB_PWFILE")"
+    sub JWT_SECRET_FILE "$CC_JWT_SECRET_FILE"
+    sub LOGIN_MAX_FAILURES "${CC_LOGIN_MAX_FAILURES:-5}"
+    sub LOGIN_WINDOW "${CC_LOGIN_WINDOW:-900}"
+    sub BCRYPT_COST "$CC_BCRYPT_COST"
+    sub CACHE_TTL "$CC_CACHE_TTL"
+    sub DOC_ROOT "$doc_root"
+} >"$CC_HTTPD_DIR/render.sed"
+
+# Which lines belong to which of our modules (for CC_CONF_PARTIAL only).
+partial_pattern()
+{
+    case $1 in
+        mod_cc_auth)    echo '^[[:space:]]*(LoadModule cc_auth_module|CCAuth|CCAccessTokenTTL|'\
+'CCRefreshTokenTTL|CCLogin|CCBcryptCost)' ;;
+        mod_cc_tenant)  echo '^[[:space:]]*(LoadModule cc_tenant_module|CCTenant|CCPlatformTenant|'\
+'Require cc-)' ;;
+        mod_callcenter) echo '^[[:space:]]*(LoadModule callcenter_module|CCApiMaxBody)' ;;
+        mod_cc_chat)    echo '^[[:space:]]*(LoadModule cc_chat_module|CCChat)' ;;
+    esac
+}
+
+out=$CC_HTTPD_CONF.tmp
+sed -f "$CC_HTTPD_DIR/render.sed" "$template" >"$out"
+rm -f "$CC_HTTPD_DIR/render.sed"
+
+if [ "${CC_CONF_PARTIAL:-0}" = 1 ]; then
+    for m in mod_cc_auth mod_cc_tenant mod_callcenter mod_cc_chat; do
+        [ -f "$CC_BUILD_DIR/$m.so" ] && continue
+        cc_say "CC_CONF_PARTIAL: $m.so not built, its lines are commented out"
+        pat=$(partial_pattern "$m")
+        sed -E -i "/$pat/s/^/# (partial: $m missing) /" "$out"
+    done
+fi
+
+left=$(grep -o '@[A-Z_]*@' "$out" | sort -u | tr '\n' ' ' || true)
+[ -z "$left" ] || cc_die "unrendered placeholders in $template: $left"
+chmod 600 "$out"     # it holds the database password
+mv -f "$out" "$CC_HTTPD_CONF"

@@ -1,0 +1,522 @@
+"""API.md "Auth": login, refresh rotation and reuse, logout, me, password change,
+throttling, and the CCBearer AuthType's answers to bad tokens (mod_cc_auth)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+LOGOUT = "/api/v1/auth/logout"
+ME = "/api/v1/auth/me"
+PASSWORD = "/api/v1/auth/password"
+
+USER_KEYS = {"id", "tenant_id", "email", "name", "status", "roles", "extension",
+             "created_at", "updated_at", "last_login_at"}
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+def assert_error(r, status, code):
+    """A JSON error envelope with this status and code; request_id matches the header."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"].startswith("application/json"), r.headers
+    body = r.json()
+    assert body["error"] == code, body
+    assert isinstance(body["message"], str) and body["message"]
+    assert body["request_id"] == r.headers["X-Request-ID"]
+    return body
+
+
+def detail_fields(body):
+    return [d["field"] for d in body.get("details", [])]
+
+
+def login(cc, email, password, tenant=None):
+    body = {"email": email, "password": password}
+    if tenant is not None:
+        body["tenant"] = tenant
+    return cc.post(LOGIN, json=body)
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_json(obj):
+    return b64url(json.dumps(obj, separators=(",", ":")).encode())
+
+
+def jwt_parts(token):
+    h, p, _ = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    return (json.loads(base64.urlsafe_b64decode(pad(h))),
+            json.loads(base64.urlsafe_b64decode(pad(p))))
+
+
+def jwt_secret(cc):
+    """The HS256 secret, as mod_cc_auth reads it (one trailing newline stripped)."""
+    path = getattr(cc, "jwt_secret_file", None)
+    if not path:
+        m = re.search(r'^\s*CCAuthJWTKeyFile\s+"?([^"\n]+)"?', cc.conf_text(), re.M)
+        assert m, "CCAuthJWTKeyFile not in the rendered config"
+        path = m.group(1)
+    data = Path(path).read_bytes()
+    if data.endswith(b"\n"):
+        data = data[:-1]
+        if data.endswith(b"\r"):
+            data = data[:-1]
+    return data
+
+
+def forge(secret, claims, alg="HS256", header=None):
+    """A JWT signed with secret by alg (HS256/HS384/HS512)."""
+    header = header or {"alg": alg, "typ": "JWT"}
+    signing_input = f"{b64url_json(header)}.{b64url_json(claims)}"
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384,
+              "HS512": hashlib.sha512}[alg]
+    sig = hmac.new(secret, signing_input.encode(), digest).digest()
+    return f"{signing_input}.{b64url(sig)}"
+
+
+def claims_for(user, **over):
+    now = int(time.time())
+    c = {"sub": str(user["id"]), "tid": user["tenant_id"], "iss": "callcenter",
+         "iat": now, "exp": now + 300, "jti": secrets.token_hex(8)}
+    c.update(over)
+    return {k: v for k, v in c.items() if v is not None}
+
+
+def user_with_password(tenant, roles=("agent",), status="active", email=None):
+    user, token = tenant.make_user(roles=list(roles), status=status, email=email)
+    return user, tenant.passwords[user["id"]], token
+
+
+# ---- login -----------------------------------------------------------------------
+
+def test_login_returns_a_token_pair_and_the_user(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    r = login(cc, user["email"], password)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "user"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    u = body["user"]
+    assert set(u) == USER_KEYS
+    assert u["id"] == user["id"] and u["tenant_id"] == tenant.id
+    assert u["email"] == user["email"] and u["status"] == "active"
+    assert u["roles"] == ["agent"]
+    assert RFC3339.match(u["last_login_at"]) and RFC3339.match(u["created_at"])
+
+    header, claims = jwt_parts(body["access_token"])
+    assert header["alg"] == "HS256"
+    assert claims["sub"] == str(user["id"]) and claims["tid"] == tenant.id
+    assert claims["iss"] == "callcenter"
+    assert claims["exp"] - claims["iat"] == 900
+    assert abs(claims["iat"] - time.time()) < 60
+    assert isinstance(claims["jti"], str) and claims["jti"]
+    # Signed with the configured secret: re-signing the same content gives the token.
+    signing_input, sig = body["access_token"].rsplit(".", 1)
+    expect = hmac.new(jwt_secret(cc), signing_input.encode(), hashlib.sha256).digest()
+    assert sig == b64url(expect)
+
+    # The refresh token is stored only as its SHA-256.
+    rt = body["refresh_token"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", rt)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT tenant_id, user_id, token_hash FROM refresh_tokens "
+                    "WHERE token_hash = %s", (hashlib.sha256(rt.encode()).hexdigest(),))
+        row = cur.fetchone()
+        assert row and row["tenant_id"] == tenant.id and row["user_id"] == user["id"]
+        cur.execute("SELECT COUNT(*) AS n FROM refresh_tokens WHERE token_hash = %s", (rt,))
+        assert cur.fetchone()["n"] == 0
+
+    # The access token works.
+    r = cc.get(ME, token=body["access_token"])
+    assert r.status_code == 200 and r.json()["id"] == user["id"]
+
+
+def test_wrong_password_and_unknown_email_answer_the_same(cc, tenant):
+    user, _, _ = user_with_password(tenant)
+    wrong = login(cc, user["email"], "not-the-password")
+    unknown = login(cc, f"nobody-{secrets.token_hex(4)}@nowhere.example.com", "whatever1234")
+    for r in (wrong, unknown):
+        assert_error(r, 401, "invalid_credentials")
+    a, b = wrong.json(), unknown.json()
+    a.pop("request_id")
+    b.pop("request_id")
+    assert a == b
+
+
+def test_disabled_user_gets_403_only_with_the_right_password(cc, tenant):
+    user, password, _ = user_with_password(tenant, status="disabled")
+    assert_error(login(cc, user["email"], password), 403, "account_disabled")
+    assert_error(login(cc, user["email"], "wrong-password"), 401, "invalid_credentials")
+
+
+# mod_authz_core logs every authz denial (Require cc-tenant) at error level.
+@pytest.mark.allow_log("AH01631")
+def test_suspended_tenant_blocks_login_tokens_and_refresh(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    pair = cc.login(user["email"], password)
+    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(),
+                 json={"status": "suspended"})
+    assert r.status_code == 200, r.text
+
+    assert_error(login(cc, user["email"], password), 403, "tenant_suspended")
+    assert_error(cc.get(ME, token=pair["access_token"]), 403, "tenant_suspended")
+    assert_error(cc.post(REFRESH, json={"refresh_token": pair["refresh_token"]}),
+                 403, "tenant_suspended")
+    # A wrong password still says nothing about the tenant.
+    assert_error(login(cc, user["email"], "wrong-password"), 401, "invalid_credentials")
+
+
+def test_email_in_two_tenants_needs_the_tenant(cc, tenant, tenant2):
+    email = f"shared-{secrets.token_hex(4)}@example.com"
+    u1, p1, _ = user_with_password(tenant, email=email)
+    u2, p2, _ = user_with_password(tenant2, email=email)
+
+    body = assert_error(login(cc, email, p1), 400, "invalid_request")
+    assert body["details"] == [{"field": "tenant",
+                                "issue": "required: this email exists in several tenants"}]
+
+    r = login(cc, email, p1, tenant=tenant.slug)
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["id"] == u1["id"] and r.json()["user"]["tenant_id"] == tenant.id
+    r = login(cc, email, p2, tenant=tenant2.id)
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["id"] == u2["id"] and r.json()["user"]["tenant_id"] == tenant2.id
+    # One tenant's password is not the other's.
+    assert_error(login(cc, email, p1, tenant=tenant2.slug), 401, "invalid_credentials")
+    # A tenant that does not exist is just a failed login.
+    assert_error(login(cc, email, p1, tenant="no-such-tenant-x"), 401, "invalid_credentials")
+    body = assert_error(login(cc, email, p1, tenant="Not A Slug!"), 400, "invalid_request")
+    assert detail_fields(body) == ["tenant"]
+
+
+def test_throttling_locks_one_tenant_and_email_only(cc, tenant, tenant2):
+    email = f"victim-{secrets.token_hex(4)}@example.com"
+    user, password, _ = user_with_password(tenant, email=email)
+    _, password2, _ = user_with_password(tenant2, email=email)
+    other, other_password, _ = user_with_password(tenant)
+
+    for _ in range(5):
+        assert_error(login(cc, email, "wrong-password", tenant=tenant.slug),
+                     401, "invalid_credentials")
+    for pw in (password, "wrong-password"):
+        r = login(cc, email, pw, tenant=tenant.id)
+        assert_error(r, 429, "too_many_requests")
+        assert 1 <= int(r.headers["Retry-After"]) <= 900
+
+    # Another email in the same tenant, and the same email in another tenant, still work.
+    assert login(cc, other["email"], other_password).status_code == 200
+    assert login(cc, email, password2, tenant=tenant2.slug).status_code == 200
+
+    # Once the window has passed the right password works again (and clears the count).
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE login_throttle SET window_start = window_start - INTERVAL 901 "
+                    "SECOND WHERE tenant_key = %s AND email = %s", (tenant.id, email))
+        assert cur.rowcount == 1
+    r = login(cc, email, password, tenant=tenant.slug)
+    assert r.status_code == 200, r.text
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM login_throttle WHERE tenant_key = %s "
+                    "AND email = %s", (tenant.id, email))
+        assert cur.fetchone()["n"] == 0
+
+
+# ---- refresh and logout ------------------------------------------------------------
+
+def test_refresh_rotates_and_reuse_revokes_the_family(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    first = cc.login(user["email"], password)
+    other_family = cc.login(user["email"], password)
+
+    r = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert set(second) == {"access_token", "token_type", "expires_in", "refresh_token",
+                           "user"}
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["user"]["id"] == user["id"] and second["expires_in"] == 900
+    assert cc.get(ME, token=second["access_token"]).status_code == 200
+
+    # The rotated token is dead, and presenting it again revokes its whole family.
+    assert_error(cc.post(REFRESH, json={"refresh_token": first["refresh_token"]}),
+                 401, "unauthorized")
+    assert_error(cc.post(REFRESH, json={"refresh_token": second["refresh_token"]}),
+                 401, "unauthorized")
+    # Another login's family is untouched.
+    r = cc.post(REFRESH, json={"refresh_token": other_family["refresh_token"]})
+    assert r.status_code == 200, r.text
+
+
+def test_concurrent_refreshes_of_one_token_yield_one_new_pair(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    rt = cc.login(user["email"], password)["refresh_token"]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: cc.post(REFRESH, json={"refresh_token": rt}),
+                                range(6)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] + [401] * 5, statuses
+    for r in answers:
+        if r.status_code == 401:
+            assert_error(r, 401, "unauthorized")
+
+
+def test_refresh_rejects_unknown_expired_and_malformed(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    pair = cc.login(user["email"], password)
+    assert_error(cc.post(REFRESH, json={"refresh_token": secrets.token_urlsafe(32)}),
+                 401, "unauthorized")
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE refresh_tokens SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 "
+                    "SECOND WHERE token_hash = %s",
+                    (hashlib.sha256(pair["refresh_token"].encode()).hexdigest(),))
+    assert_error(cc.post(REFRESH, json={"refresh_token": pair["refresh_token"]}),
+                 401, "unauthorized")
+    body = assert_error(cc.post(REFRESH, json={"refresh_token": 42}), 400, "invalid_request")
+    assert detail_fields(body) == ["refresh_token"]
+    body = assert_error(cc.post(REFRESH, json={}), 400, "invalid_request")
+    assert detail_fields(body) == ["refresh_token"]
+
+
+def test_logout_revokes_the_token(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    pair = cc.login(user["email"], password)
+    keep = cc.login(user["email"], password)
+
+    r = cc.post(LOGOUT, json={"refresh_token": pair["refresh_token"]})
+    assert r.status_code == 204 and r.content == b""
+    assert_error(cc.post(REFRESH, json={"refresh_token": pair["refresh_token"]}),
+                 401, "unauthorized")
+    # Idempotent, and silent about tokens that do not exist.
+    assert cc.post(LOGOUT, json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert cc.post(LOGOUT, json={"refresh_token": "nope"}).status_code == 204
+    # Only that token: the other login still refreshes.
+    assert cc.post(REFRESH, json={"refresh_token": keep["refresh_token"]}).status_code == 200
+
+    assert_error(cc.post(LOGOUT, data=b"{not json",
+                         headers={"Content-Type": "application/json"}),
+                 400, "invalid_request")
+    body = assert_error(cc.post(LOGOUT, json={"refresh_token": "x", "all": True}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["all"]
+
+
+# ---- me and password -----------------------------------------------------------------
+
+def test_me_returns_the_user_with_permissions(cc, tenant):
+    user, password, token = user_with_password(tenant, roles=("agent",))
+    r = cc.get(ME, token=token)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == USER_KEYS | {"permissions"}
+    assert body["id"] == user["id"] and body["tenant_id"] == tenant.id
+    assert body["roles"] == ["agent"]
+    assert "users.read" in body["permissions"] and "tickets.write" in body["permissions"]
+    assert "users.write" not in body["permissions"]
+    assert "tenants.manage" not in body["permissions"]
+
+    r = cc.get(ME, token=tenant.admin_token)
+    assert r.status_code == 200
+    assert {"users.write", "roles.manage"} <= set(r.json()["permissions"])
+    assert "tenants.manage" not in r.json()["permissions"]
+    # Only GET.
+    r = cc.post(ME, token=token, json={})
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET"
+
+
+def test_password_change(cc, tenant):
+    user, old, token = user_with_password(tenant)
+    pair_a = cc.login(user["email"], old)
+    pair_b = cc.login(user["email"], old)
+    new = "N3w-" + secrets.token_hex(8)
+
+    body = assert_error(cc.post(PASSWORD, token=token,
+                                json={"current_password": "wrong-one", "new_password": new}),
+                        400, "invalid_request")
+    assert body["details"] == [{"field": "current_password", "issue": "is incorrect"}]
+    body = assert_error(cc.post(PASSWORD, token=token,
+                                json={"current_password": old, "new_password": "short"}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["new_password"]
+    body = assert_error(cc.post(PASSWORD, token=token,
+                                json={"current_password": old, "new_password": "x" * 129}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["new_password"]
+    body = assert_error(cc.post(PASSWORD, token=token, json={"new_password": new}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["current_password"]
+
+    r = cc.post(PASSWORD, token=token, json={"current_password": old, "new_password": new})
+    assert r.status_code == 204 and r.content == b"", r.text
+
+    assert_error(login(cc, user["email"], old), 401, "invalid_credentials")
+    assert login(cc, user["email"], new).status_code == 200
+    for pair in (pair_a, pair_b):
+        assert_error(cc.post(REFRESH, json={"refresh_token": pair["refresh_token"]}),
+                     401, "unauthorized")
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor_id, entity_type, entity_id, changes FROM audit_logs "
+                    "WHERE tenant_id = %s AND action = 'user.password_change'", (tenant.id,))
+        rows = cur.fetchall()
+    assert len(rows) == 1
+    assert rows[0]["actor_id"] == user["id"] and rows[0]["entity_type"] == "user"
+    assert rows[0]["entity_id"] == str(user["id"])
+
+
+def test_password_change_needs_a_token(cc):
+    r = cc.post(PASSWORD, json={"current_password": "a" * 10, "new_password": "b" * 10})
+    assert_error(r, 401, "unauthorized")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# ---- bearer tokens ---------------------------------------------------------------------
+
+def test_forged_token_with_the_real_secret_is_accepted(cc, tenant):
+    """Proves the forging helper right, so the rejections below mean something."""
+    user, _, _ = user_with_password(tenant)
+    r = cc.get(ME, token=forge(jwt_secret(cc), claims_for(user)))
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == user["id"]
+
+
+def _bad_tokens(cc, user):
+    secret = jwt_secret(cc)
+    now = int(time.time())
+    good = claims_for(user)
+    none_header = b64url_json({"alg": "none", "typ": "JWT"})
+    return {
+        "garbage": "abc",
+        "three-garbage-segments": "abc.def.ghi",
+        "empty-segment": "abc..ghi",
+        "expired": forge(secret, claims_for(user, iat=now - 1000, exp=now - 120)),
+        "no-exp": forge(secret, claims_for(user, exp=None)),
+        "alg-none": f"{none_header}.{b64url_json(good)}.",
+        "alg-none-unsigned": f"{none_header}.{b64url_json(good)}",
+        "alg-None-with-sig": forge(secret, good, header={"alg": "None", "typ": "JWT"}),
+        "hs512-same-secret": forge(secret, good, alg="HS512"),
+        "hs384-same-secret": forge(secret, good, alg="HS384"),
+        "wrong-secret": forge(secrets.token_bytes(32), good),
+        "wrong-issuer": forge(secret, claims_for(user, iss="someone-else")),
+        "integer-sub": forge(secret, claims_for(user, sub=user["id"])),
+        "non-uuid-tid": forge(secret, claims_for(user, tid="platform")),
+        "nbf-future": forge(secret, claims_for(user, nbf=now + 3600)),
+        "too-long": "a" * 5000,
+    }
+
+
+def test_bad_bearer_tokens_get_401_json_with_a_bearer_challenge(cc, tenant):
+    user, _, _ = user_with_password(tenant)
+    for name, tok in _bad_tokens(cc, user).items():
+        r = cc.get(ME, headers={"Authorization": f"Bearer {tok}"})
+        body = assert_error(r, 401, "unauthorized")
+        challenge = r.headers.get("WWW-Authenticate", "")
+        assert challenge.startswith("Bearer "), (name, challenge)
+        assert 'error="invalid_token"' in challenge, (name, challenge)
+        assert tok[:20] not in body["message"], name
+
+
+def test_missing_token_gets_a_plain_bearer_challenge(cc):
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}):
+        for path in (ME, "/api/v1/users"):
+            r = cc.get(path, headers=headers)
+            assert_error(r, 401, "unauthorized")
+            assert r.headers["WWW-Authenticate"] == 'Bearer realm="callcenter"'
+
+
+@pytest.mark.allow_log("AH01629")
+def test_token_of_a_deleted_user_is_refused(cc, tenant):
+    user, password, token = user_with_password(tenant)
+    r = cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token)
+    assert r.status_code == 204, r.text
+    assert cc.get(ME, token=token).status_code == 401
+    assert_error(login(cc, user["email"], password), 401, "invalid_credentials")
+
+
+# ---- request bodies --------------------------------------------------------------------
+
+def test_login_body_errors(cc):
+    assert_error(cc.post(LOGIN, data=b'{"email": "a@b.example.com",',
+                         headers={"Content-Type": "application/json"}),
+                 400, "invalid_request")
+    assert_error(cc.post(LOGIN, data=b"email=a@b.example.com&password=x",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"}),
+                 415, "unsupported_media_type")
+    body = assert_error(cc.post(LOGIN, json={"email": "a@b.example.com", "password": "x",
+                                             "remember": True}), 400, "invalid_request")
+    assert detail_fields(body) == ["remember"]
+    body = assert_error(cc.post(LOGIN, json={"email": "not-an-email", "password": "x"}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["email"]
+    body = assert_error(cc.post(LOGIN, json={"email": "a@b.example.com"}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["password"]
+    body = assert_error(cc.post(LOGIN, json={"email": 5, "password": "x"}),
+                        400, "invalid_request")
+    assert detail_fields(body) == ["email"]
+    assert_error(cc.post(LOGIN, json=["a@b.example.com", "x"]), 400, "invalid_request")
+
+
+def test_auth_routes_404_and_405(cc):
+    r = cc.get(LOGIN)
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "POST"
+    assert_error(cc.post("/api/v1/auth/nope", json={}), 404, "not_found")
+
+
+def test_every_answer_carries_the_request_id(cc):
+    r = cc.post(LOGIN, json={"email": "x@example.com", "password": "y"},
+                headers={"X-Request-ID": "auth-test.1"})
+    assert r.headers["X-Request-ID"] == "auth-test.1"
+    assert r.json()["request_id"] == "auth-test.1"
+    r = cc.get(ME, headers={"X-Request-ID": "auth-test.2"})
+    assert r.status_code == 401
+    assert r.headers["X-Request-ID"] == "auth-test.2"
+    assert r.json()["request_id"] == "auth-test.2"
+
+
+# ---- configuration ---------------------------------------------------------------------
+
+def _conf_with(cc, directive, value):
+    text, n = re.subn(rf"^\s*{directive}\s+.*$", f"{directive} {value}", cc.conf_text(),
+                      flags=re.M)
+    assert n == 1, directive
+    return text
+
+
+def test_config_rejects_a_short_or_missing_key_file(cc):
+    short = Path(cc.tmpdir) / f"short-key-{secrets.token_hex(4)}"
+    short.write_text("x" * 31 + "\n")
+    short.chmod(0o600)
+    rc, out = cc.config_test(_conf_with(cc, "CCAuthJWTKeyFile", f'"{short}"'))
+    assert rc != 0
+    assert "CCAuthJWTKeyFile" in out and "at least 32 bytes" in out and str(short) in out
+    assert "x" * 31 not in out
+    rc, out = cc.config_test(_conf_with(cc, "CCAuthJWTKeyFile", '"/nonexistent/cc-key"'))
+    assert rc != 0 and "/nonexistent/cc-key" in out
+    assert cc.config_test(cc.conf_text())[0] == 0
+
+
+@pytest.mark.parametrize("directive,value", [
+    ("CCBcryptCost", "3"), ("CCBcryptCost", "32"), ("CCAccessTokenTTL", "0"),
+    ("CCRefreshTokenTTL", "soon"), ("CCLoginMaxFailures", "-1"), ("CCLoginWindow", "1.5"),
+    ("CCAuthIssuer", '"two words"'),
+])
+def test_config_rejects_bad_values(cc, directive, value):
+    rc, out = cc.config_test(_conf_with(cc, directive, value))
+    assert rc != 0, out
+    assert directive in out

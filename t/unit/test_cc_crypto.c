@@ -1,0 +1,286 @@
+/**
+ * @file test_cc_crypto.c
+ * @brief Unit tests for SHA-256, random tokens, UUIDv4, bcrypt and constant-time compare.
+ */
+#include <string.h>
+
+#include <apr_errno.h>
+#include <apr_md5.h>
+#include <apr_strings.h>
+
+#include "cc_test.h"
+#include "cc_crypto.h"
+#include "cc_validate.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- SHA-256 ---- */
+
+/* FIPS 180-4 / NIST CSRC example vectors. */
+START_TEST(sha256_of_the_empty_string_matches_fips_180_4)
+{
+    ck_assert_str_eq(cc_sha256_hex(cc_test_pool, "", 0),
+                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
+START_TEST(sha256_of_abc_matches_fips_180_4)
+{
+    ck_assert_str_eq(cc_sha256_hex(cc_test_pool, "abc", 3),
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
+START_TEST(sha256_of_the_448_bit_message_matches_fips_180_4)
+{
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+    ck_assert_str_eq(cc_sha256_hex(cc_test_pool, m, strlen(m)),
+                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+END_TEST
+
+START_TEST(sha256_of_a_million_a_matches_fips_180_4)
+{
+    char *m = apr_palloc(cc_test_pool, 1000000);
+
+    memset(m, 'a', 1000000);
+    ck_assert_str_eq(cc_sha256_hex(cc_test_pool, m, 1000000),
+                     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+END_TEST
+
+/* Lengths around the padding boundaries (55/56 and 63/64/65 bytes, two blocks); the
+ * message is byte i = (7i + 3) mod 256, digests from an independent implementation. */
+static const struct {
+    apr_size_t len;
+    const char *hex;
+} boundary_cases[] = {
+    {55, "e7313d333c272e639f790978283f9eb392e843d0f29b7016828bb1daa4aac70b"},
+    {56, "4324d65f3c103567f5589c710bc08f8523f929a9272e3af36fc968e52abc6c27"},
+    {63, "81c80242132f230c3bd41b3e63bbcff16107339549214a99614ff26664625055"},
+    {64, "39e3d7b6b5d075d37d053ad89b24b41bef4f3c29760c84447cab3f3be1882241"},
+    {65, "aacca6ff74fdbb296d165a45cecfa04e5127bc008770fbbdd48006f2d2fae95e"},
+    {119, "9ce7368e4daf32341631b492e80359dc9f594b48453cd0dd5bf0b19279cc177e"},
+    {120, "7836b787757e95e58b3ca5aec90b1b004e8deba1e50e9675af9cabf1a13a04b5"},
+    {1000, "1e9bc38cbf860b9ec31918b065f9b52476c549a782e0e7990bed8ce3868d2371"},
+};
+
+START_TEST(sha256_pads_correctly_around_block_boundaries)
+{
+    unsigned char *m = apr_palloc(cc_test_pool, boundary_cases[_i].len);
+    apr_size_t i;
+
+    for (i = 0; i < boundary_cases[_i].len; i++) {
+        m[i] = (unsigned char)((i * 7 + 3) & 255);
+    }
+    ck_assert_str_eq(cc_sha256_hex(cc_test_pool, m, boundary_cases[_i].len),
+                     boundary_cases[_i].hex);
+}
+END_TEST
+
+START_TEST(raw_sha256_equals_the_hex_digest)
+{
+    static const unsigned char abc[32] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+        0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+        0xf2, 0x00, 0x15, 0xad
+    };
+    unsigned char out[32];
+
+    cc_sha256("abc", 3, out);
+    ck_assert_mem_eq(out, abc, 32);
+}
+END_TEST
+
+/* ---- random ---- */
+
+static int is_base64url(const char *s)
+{
+    for (; *s; s++) {
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')
+              || *s == '-' || *s == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const struct {
+    apr_size_t nbytes;
+    apr_size_t chars;
+} token_cases[] = {{0, 0}, {1, 2}, {2, 3}, {3, 4}, {4, 6}, {16, 22}, {32, 43}, {48, 64}};
+
+START_TEST(random_token_is_unpadded_base64url_of_the_right_length)
+{
+    const char *t = NULL;
+
+    ck_assert_int_eq(cc_random_token(cc_test_pool, token_cases[_i].nbytes, &t), APR_SUCCESS);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(strlen(t), token_cases[_i].chars);
+    ck_assert_msg(is_base64url(t), "token %s", t);
+}
+END_TEST
+
+START_TEST(random_tokens_differ_and_use_the_whole_alphabet)
+{
+    const char *a, *b;
+    int seen_dash_or_underscore = 0, i;
+
+    ck_assert_int_eq(cc_random_token(cc_test_pool, 32, &a), APR_SUCCESS);
+    ck_assert_int_eq(cc_random_token(cc_test_pool, 32, &b), APR_SUCCESS);
+    ck_assert_str_ne(a, b);
+    /* 4096 random bytes give ~5460 characters; '-' or '_' is all but certain. */
+    ck_assert_int_eq(cc_random_token(cc_test_pool, 4096, &a), APR_SUCCESS);
+    ck_assert(is_base64url(a));
+    for (i = 0; a[i]; i++) {
+        seen_dash_or_underscore |= (a[i] == '-' || a[i] == '_');
+    }
+    ck_assert(seen_dash_or_underscore);
+    ck_assert_ptr_null(strchr(a, '='));
+    ck_assert_ptr_null(strchr(a, '+'));
+    ck_assert_ptr_null(strchr(a, '/'));
+}
+END_TEST
+
+START_TEST(uuid_v4_has_the_version_and_variant_bits)
+{
+    const char *u, *v;
+    int i;
+
+    for (i = 0; i < 64; i++) {
+        ck_assert_int_eq(cc_uuid_v4(cc_test_pool, &u), APR_SUCCESS);
+        ck_assert_uint_eq(strlen(u), 36);
+        ck_assert_msg(cc_valid_uuid(u), "uuid %s", u);
+        ck_assert_int_eq(u[14], '4');
+        ck_assert_ptr_nonnull(strchr("89ab", u[19]));
+    }
+    ck_assert_int_eq(cc_uuid_v4(cc_test_pool, &v), APR_SUCCESS);
+    ck_assert_str_ne(u, v);
+}
+END_TEST
+
+/* ---- passwords ---- */
+
+START_TEST(bcrypt_hash_verifies_and_a_wrong_password_fails)
+{
+    const char *h = NULL, *h2 = NULL;
+
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, "correct horse battery", 4, &h),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_uint_eq(strlen(h), 60);
+    ck_assert(!strncmp(h, "$2y$04$", 7));
+    ck_assert_int_eq(cc_password_verify("correct horse battery", h), 1);
+    ck_assert_int_eq(cc_password_verify("correct horse batterY", h), 0);
+    ck_assert_int_eq(cc_password_verify("", h), 0);
+    /* A fresh salt each time: equal passwords, different hashes. */
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, "correct horse battery", 4, &h2),
+                     APR_SUCCESS);
+    ck_assert_str_ne(h, h2);
+    ck_assert_int_eq(cc_password_verify("correct horse battery", h2), 1);
+}
+END_TEST
+
+START_TEST(bcrypt_refuses_bad_costs_and_null_passwords)
+{
+    const char *h = "untouched";
+
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, "pw", 3, &h), APR_EINVAL);
+    ck_assert_ptr_null(h);
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, "pw", 32, &h), APR_EINVAL);
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, NULL, 4, &h), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(verify_accepts_only_bcrypt_hashes)
+{
+    char md5[120];
+
+    /* A real apr MD5 ("$apr1$") hash that apr itself accepts: we still refuse it. */
+    ck_assert_int_eq(apr_md5_encode("password", "saltsalt", md5, sizeof(md5)), APR_SUCCESS);
+    ck_assert_int_eq(apr_password_validate("password", md5), APR_SUCCESS);
+    ck_assert_int_eq(cc_password_verify("password", md5), 0);
+    ck_assert_int_eq(cc_password_verify("password", "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="), 0);
+    ck_assert_int_eq(cc_password_verify("password", "password"), 0);
+    ck_assert_int_eq(cc_password_verify("password", ""), 0);
+    ck_assert_int_eq(cc_password_verify("password", NULL), 0);
+    ck_assert_int_eq(cc_password_verify(NULL, "$2y$04$abcdefghijklmnopqrstuu"), 0);
+}
+END_TEST
+
+START_TEST(verify_accepts_2a_and_2y_hashes_made_elsewhere)
+{
+    const char *h;
+
+    /* A $2y$ hash re-labelled $2a$ is the same crypt_blowfish computation. */
+    ck_assert_int_eq(cc_password_hash(cc_test_pool, "s3cret-pass", 4, &h), APR_SUCCESS);
+    ck_assert_int_eq(cc_password_verify("s3cret-pass", h), 1);
+    {
+        char *a = apr_pstrdup(cc_test_pool, h);
+
+        a[2] = 'a';
+        ck_assert_int_eq(cc_password_verify("s3cret-pass", a), 1);
+        ck_assert_int_eq(cc_password_verify("s3cret-pasS", a), 0);
+    }
+}
+END_TEST
+
+/* ---- constant-time compare ---- */
+
+static const struct {
+    const char *a, *b;
+    int eq;
+} ct_cases[] = {
+    {"", "", 1},
+    {"abc", "abc", 1},
+    {"abc", "abd", 0},
+    {"abc", "ab", 0},
+    {"ab", "abc", 0},
+    {"abc", "", 0},
+    {"", "abc", 0},
+    {"abcabc", "abc", 0},
+    {NULL, "abc", 0},
+    {"abc", NULL, 0},
+    {NULL, NULL, 0},
+};
+
+START_TEST(constant_time_compare_is_plain_equality)
+{
+    ck_assert_msg(cc_str_equal_ct(ct_cases[_i].a, ct_cases[_i].b) == ct_cases[_i].eq,
+                  "case %d", _i);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_crypto");
+    TCase *tc = cc_test_case("sha256");
+
+    tcase_add_test(tc, sha256_of_the_empty_string_matches_fips_180_4);
+    tcase_add_test(tc, sha256_of_abc_matches_fips_180_4);
+    tcase_add_test(tc, sha256_of_the_448_bit_message_matches_fips_180_4);
+    tcase_add_test(tc, sha256_of_a_million_a_matches_fips_180_4);
+    tcase_add_loop_test(tc, sha256_pads_correctly_around_block_boundaries, 0,
+                        N(boundary_cases));
+    tcase_add_test(tc, raw_sha256_equals_the_hex_digest);
+    suite_add_tcase(s, tc);
+
+    tc = cc_test_case("random");
+    tcase_add_loop_test(tc, random_token_is_unpadded_base64url_of_the_right_length, 0,
+                        N(token_cases));
+    tcase_add_test(tc, random_tokens_differ_and_use_the_whole_alphabet);
+    tcase_add_test(tc, uuid_v4_has_the_version_and_variant_bits);
+    suite_add_tcase(s, tc);
+
+    tc = cc_test_case("passwords");
+    tcase_add_test(tc, bcrypt_hash_verifies_and_a_wrong_password_fails);
+    tcase_add_test(tc, bcrypt_refuses_bad_costs_and_null_passwords);
+    tcase_add_test(tc, verify_accepts_only_bcrypt_hashes);
+    tcase_add_test(tc, verify_accepts_2a_and_2y_hashes_made_elsewhere);
+    tcase_add_loop_test(tc, constant_time_compare_is_plain_equality, 0, N(ct_cases));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)

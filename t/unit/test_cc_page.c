@@ -1,0 +1,264 @@
+/**
+ * @file test_cc_page.c
+ * @brief Unit tests for query-string decoding, paging and whitelisted sort.
+ */
+#include <string.h>
+
+#include "cc_test.h"
+#include "cc_page.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *const user_sorts[] = {"name", "email", "created_at", NULL};
+
+static const cc_error_detail_t *detail(const cc_error_t *e, int i)
+{
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_gt(cc_error_detail_count(e), i);
+    return &APR_ARRAY_IDX(e->details, i, cc_error_detail_t);
+}
+
+/* ---- query strings ---- */
+
+START_TEST(args_decode_escapes_and_plus)
+{
+    apr_table_t *a = NULL;
+
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool,
+                                     "q=J%C3%BCrgen+M%c3%bcller&sort=-name&x%5Fy=1%2B1%26", &a));
+    ck_assert_str_eq(apr_table_get(a, "q"), "J\xc3\xbcrgen M\xc3\xbcller");
+    ck_assert_str_eq(apr_table_get(a, "sort"), "-name");
+    ck_assert_str_eq(apr_table_get(a, "x_y"), "1+1&");
+    ck_assert_int_eq(apr_table_elts(a)->nelts, 3);
+}
+END_TEST
+
+START_TEST(a_key_without_equals_has_an_empty_value)
+{
+    apr_table_t *a = NULL;
+
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, "flag&x=&y=2", &a));
+    ck_assert_str_eq(apr_table_get(a, "flag"), "");
+    ck_assert_str_eq(apr_table_get(a, "x"), "");
+    ck_assert_str_eq(apr_table_get(a, "y"), "2");
+}
+END_TEST
+
+START_TEST(the_first_of_repeated_keys_wins)
+{
+    apr_table_t *a = NULL;
+
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, "page=1&page=9&status=active", &a));
+    ck_assert_str_eq(apr_table_get(a, "page"), "1");
+    ck_assert_int_eq(apr_table_elts(a)->nelts, 2);
+}
+END_TEST
+
+START_TEST(empty_pieces_and_a_null_query_are_harmless)
+{
+    apr_table_t *a = NULL;
+
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, NULL, &a));
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(apr_table_elts(a)->nelts, 0);
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, "", &a));
+    ck_assert_int_eq(apr_table_elts(a)->nelts, 0);
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, "&&a=1&&=x&", &a));
+    ck_assert_int_eq(apr_table_elts(a)->nelts, 1);
+    ck_assert_str_eq(apr_table_get(a, "a"), "1");
+}
+END_TEST
+
+static const struct {
+    const char *query;
+    const char *field;
+    const char *issue;
+} bad_queries[] = {
+    {"q=100%", "q", "invalid percent-encoding"},
+    {"q=%4", "q", "invalid percent-encoding"},
+    {"q=%zz", "q", "invalid percent-encoding"},
+    {"q=%%41", "q", "invalid percent-encoding"},
+    {"%G0=1", "query", "invalid percent-encoding"},
+    {"a=1&q=%ff", "q", "must be valid UTF-8"},
+    {"q=%C0%AF", "q", "must be valid UTF-8"},          /* overlong */
+    {"q=%ED%A0%80", "q", "must be valid UTF-8"},       /* surrogate */
+    {"q=\xff", "q", "must be valid UTF-8"},            /* raw byte */
+    {"%ff=1", "query", "must be valid UTF-8"},
+    {"q=a%00b", "q", "must not contain NUL"},
+    {"a%00=1", "query", "must not contain NUL"},
+};
+
+START_TEST(bad_escapes_and_bad_text_are_a_400_naming_the_parameter)
+{
+    apr_table_t *a = NULL;
+    cc_error_t *e = cc_args_parse(cc_test_pool, bad_queries[_i].query, &a);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->status, 400);
+    ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
+    ck_assert_int_eq(cc_error_detail_count(e), 1);
+    ck_assert_str_eq(detail(e, 0)->field, bad_queries[_i].field);
+    ck_assert_str_eq(detail(e, 0)->issue, bad_queries[_i].issue);
+}
+END_TEST
+
+/* ---- paging ---- */
+
+static apr_table_t *args(const char *query)
+{
+    apr_table_t *a = NULL;
+
+    ck_assert_ptr_null(cc_args_parse(cc_test_pool, query, &a));
+    return a;
+}
+
+START_TEST(page_defaults_to_first_page_of_20_with_the_default_sort)
+{
+    cc_page_t pg;
+
+    ck_assert_ptr_null(cc_page_parse(cc_test_pool, args(""), user_sorts, "-created_at", &pg));
+    ck_assert_int_eq(pg.page, 1);
+    ck_assert_int_eq(pg.page_size, 20);
+    ck_assert_int_eq(pg.offset, 0);
+    ck_assert_str_eq(pg.sort, "created_at");
+    ck_assert_int_eq(pg.desc, 1);
+    ck_assert_ptr_null(cc_page_parse(cc_test_pool, NULL, user_sorts, "name", &pg));
+    ck_assert_str_eq(pg.sort, "name");
+    ck_assert_int_eq(pg.desc, 0);
+    ck_assert_ptr_null(cc_page_parse(cc_test_pool, NULL, user_sorts, NULL, &pg));
+    ck_assert_ptr_null(pg.sort);
+}
+END_TEST
+
+START_TEST(page_offset_is_page_minus_one_times_size)
+{
+    cc_page_t pg;
+
+    ck_assert_ptr_null(cc_page_parse(cc_test_pool, args("page=3&page_size=50&sort=email"),
+                                     user_sorts, "name", &pg));
+    ck_assert_int_eq(pg.page, 3);
+    ck_assert_int_eq(pg.page_size, 50);
+    ck_assert_int_eq(pg.offset, 100);
+    ck_assert_str_eq(pg.sort, "email");
+    ck_assert_int_eq(pg.desc, 0);
+    ck_assert_str_eq(cc_page_limit_str(cc_test_pool, &pg), "50");
+    ck_assert_str_eq(cc_page_offset_str(cc_test_pool, &pg), "100");
+}
+END_TEST
+
+START_TEST(the_largest_page_does_not_overflow_the_offset)
+{
+    cc_page_t pg;
+
+    ck_assert_ptr_null(cc_page_parse(cc_test_pool, args("page=1000000&page_size=200"),
+                                     user_sorts, NULL, &pg));
+    ck_assert_int_eq(pg.offset, APR_INT64_C(199999800));
+    ck_assert_str_eq(cc_page_offset_str(cc_test_pool, &pg), "199999800");
+}
+END_TEST
+
+static const struct {
+    const char *query;
+    int ok;
+    const char *field;
+    const char *issue;
+} page_cases[] = {
+    {"page=1", 1, NULL, NULL},
+    {"page=1000000", 1, NULL, NULL},
+    {"page_size=1", 1, NULL, NULL},
+    {"page_size=200", 1, NULL, NULL},
+    {"sort=-email", 1, NULL, NULL},
+    {"page=0", 0, "page", "must be an integer >= 1"},
+    {"page=-1", 0, "page", "must be an integer >= 1"},
+    {"page=1000001", 0, "page", "must be an integer >= 1"},
+    {"page=abc", 0, "page", "must be an integer >= 1"},
+    {"page=", 0, "page", "must be an integer >= 1"},
+    {"page=1.5", 0, "page", "must be an integer >= 1"},
+    {"page_size=0", 0, "page_size", "must be an integer from 1 to 200"},
+    {"page_size=201", 0, "page_size", "must be an integer from 1 to 200"},
+    {"page_size=-5", 0, "page_size", "must be an integer from 1 to 200"},
+    {"page_size=+5", 0, "page_size", "must be an integer from 1 to 200"},
+    {"sort=password_hash", 0, "sort",
+     "must be one of: name, -name, email, -email, created_at, -created_at"},
+    {"sort=", 0, "sort", "must be one of: name, -name, email, -email, created_at, -created_at"},
+    {"sort=--name", 0, "sort",
+     "must be one of: name, -name, email, -email, created_at, -created_at"},
+    {"sort=Name", 0, "sort", "must be one of: name, -name, email, -email, created_at, -created_at"},
+    {"sort=name;drop", 0, "sort",
+     "must be one of: name, -name, email, -email, created_at, -created_at"},
+};
+
+START_TEST(page_parameters_are_bounded_and_sort_is_whitelisted)
+{
+    cc_page_t pg;
+    cc_error_t *e = cc_page_parse(cc_test_pool, args(page_cases[_i].query), user_sorts,
+                                  "name", &pg);
+
+    if (page_cases[_i].ok) {
+        ck_assert_msg(e == NULL, "case %d: %s", _i, page_cases[_i].query);
+        return;
+    }
+    ck_assert_msg(e != NULL, "case %d: %s", _i, page_cases[_i].query);
+    ck_assert_int_eq(e->status, 400);
+    ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
+    ck_assert_int_eq(cc_error_detail_count(e), 1);
+    ck_assert_str_eq(detail(e, 0)->field, page_cases[_i].field);
+    ck_assert_str_eq(detail(e, 0)->issue, page_cases[_i].issue);
+}
+END_TEST
+
+START_TEST(every_bad_page_parameter_gets_a_detail)
+{
+    cc_page_t pg;
+    cc_error_t *e = cc_page_parse(cc_test_pool, args("page=0&page_size=999&sort=x"),
+                                  user_sorts, "name", &pg);
+
+    ck_assert_int_eq(cc_error_detail_count(e), 3);
+    ck_assert_str_eq(detail(e, 0)->field, "page");
+    ck_assert_str_eq(detail(e, 1)->field, "page_size");
+    ck_assert_str_eq(detail(e, 2)->field, "sort");
+}
+END_TEST
+
+START_TEST(envelope_wraps_data_with_total_and_paging)
+{
+    cc_page_t pg = {2, 10, 10, "name", 0};
+    json_t *data = json_pack("[{s:i}]", "id", 1);
+    json_t *env = cc_page_envelope(data, 11, &pg);
+
+    ck_assert_ptr_eq(json_object_get(env, "data"), data);
+    ck_assert_int_eq(json_integer_value(json_object_get(env, "total")), 11);
+    ck_assert_int_eq(json_integer_value(json_object_get(env, "page")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(env, "page_size")), 10);
+    ck_assert_int_eq(json_object_size(env), 4);
+    ck_assert_int_eq(data->refcount, 1);     /* stolen, not shared */
+    json_decref(env);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_page");
+    TCase *tc = cc_test_case("args");
+
+    tcase_add_test(tc, args_decode_escapes_and_plus);
+    tcase_add_test(tc, a_key_without_equals_has_an_empty_value);
+    tcase_add_test(tc, the_first_of_repeated_keys_wins);
+    tcase_add_test(tc, empty_pieces_and_a_null_query_are_harmless);
+    tcase_add_loop_test(tc, bad_escapes_and_bad_text_are_a_400_naming_the_parameter, 0,
+                        N(bad_queries));
+    suite_add_tcase(s, tc);
+
+    tc = cc_test_case("paging");
+    tcase_add_test(tc, page_defaults_to_first_page_of_20_with_the_default_sort);
+    tcase_add_test(tc, page_offset_is_page_minus_one_times_size);
+    tcase_add_test(tc, the_largest_page_does_not_overflow_the_offset);
+    tcase_add_loop_test(tc, page_parameters_are_bounded_and_sort_is_whitelisted, 0,
+                        N(page_cases));
+    tcase_add_test(tc, every_bad_page_parameter_gets_a_detail);
+    tcase_add_test(tc, envelope_wraps_data_with_total_and_paging);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)

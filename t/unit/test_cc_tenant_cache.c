@@ -1,0 +1,326 @@
+/*
+ * Unit tests for mod_cc_tenant's per-process principal cache (cc_tenant_cache.c).
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "cc_test.h"
+#include "cc_tenant_cache.h"
+
+#define SEC(n) apr_time_from_sec(n)
+#define T0     ((apr_time_t)1000000000)
+
+static cc_tenant_cache_value_t sample(const char *email, cc_perm_mask_t mask)
+{
+    cc_tenant_cache_value_t v;
+
+    v.user_status = "active";
+    v.tenant_status = "active";
+    v.email = email;
+    v.tenant_slug = "acme";
+    v.permissions = mask;
+    v.platform_admin = 0;
+    return v;
+}
+
+static cc_tenant_cache_t *make_cache(apr_size_t max)
+{
+    cc_tenant_cache_t *c = NULL;
+
+    ck_assert_int_eq(cc_tenant_cache_create(cc_test_pool, max, &c), APR_SUCCESS);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+START_TEST(put_then_get_returns_the_value)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 0x5), out;
+
+    v.platform_admin = 1;
+    v.user_status = "disabled";
+    v.tenant_status = "suspended";
+    ck_assert_int_eq(cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10)), APR_SUCCESS);
+    memset(&out, 0, sizeof(out));
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(1), cc_test_pool, &out), 1);
+    ck_assert_str_eq(out.email, "a@example.com");
+    ck_assert_str_eq(out.tenant_slug, "acme");
+    ck_assert_str_eq(out.user_status, "disabled");
+    ck_assert_str_eq(out.tenant_status, "suspended");
+    ck_assert_uint_eq(out.permissions, 0x5);
+    ck_assert_int_eq(out.platform_admin, 1);
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 1);
+}
+END_TEST
+
+START_TEST(unknown_key_is_a_miss)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t2", T0, cc_test_pool, &out), 0);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "8|t1", T0, cc_test_pool, &out), 0);
+}
+END_TEST
+
+START_TEST(entry_expires_after_ttl)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(10) - 1, cc_test_pool, &out), 1);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(10), cc_test_pool, &out), 0);
+    /* The expired record was dropped on read. */
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 0);
+}
+END_TEST
+
+START_TEST(ttl_zero_stores_nothing)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    ck_assert_int_eq(cc_tenant_cache_put(c, "7|t1", &v, T0, 0), APR_SUCCESS);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 0);
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 0);
+}
+END_TEST
+
+START_TEST(put_replaces_an_existing_key)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v1 = sample("old@example.com", 1);
+    cc_tenant_cache_value_t v2 = sample("new@example.com", 2), out;
+
+    cc_tenant_cache_put(c, "7|t1", &v1, T0, SEC(10));
+    cc_tenant_cache_put(c, "7|t1", &v2, T0 + SEC(5), SEC(10));
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 1);
+    /* The replacement carries its own, later expiry. */
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(12), cc_test_pool, &out), 1);
+    ck_assert_str_eq(out.email, "new@example.com");
+    ck_assert_uint_eq(out.permissions, 2);
+}
+END_TEST
+
+START_TEST(full_cache_evicts_the_oldest)
+{
+    cc_tenant_cache_t *c = make_cache(3);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    cc_tenant_cache_put(c, "1|t", &v, T0, SEC(60));
+    cc_tenant_cache_put(c, "2|t", &v, T0 + 1, SEC(60));
+    cc_tenant_cache_put(c, "3|t", &v, T0 + 2, SEC(60));
+    cc_tenant_cache_put(c, "4|t", &v, T0 + 3, SEC(60));
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 3);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "1|t", T0 + 4, cc_test_pool, &out), 0);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "2|t", T0 + 4, cc_test_pool, &out), 1);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "4|t", T0 + 4, cc_test_pool, &out), 1);
+}
+END_TEST
+
+START_TEST(full_cache_evicts_expired_entries_first)
+{
+    cc_tenant_cache_t *c = make_cache(3);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    cc_tenant_cache_put(c, "1|t", &v, T0, SEC(1));
+    cc_tenant_cache_put(c, "2|t", &v, T0, SEC(1));
+    cc_tenant_cache_put(c, "3|t", &v, T0 + SEC(5), SEC(60));
+    /* 1 and 2 are expired at T0+6: both go, so the cache is not full any more. */
+    cc_tenant_cache_put(c, "4|t", &v, T0 + SEC(6), SEC(60));
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 2);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "3|t", T0 + SEC(7), cc_test_pool, &out), 1);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "4|t", T0 + SEC(7), cc_test_pool, &out), 1);
+}
+END_TEST
+
+START_TEST(cache_stays_bounded_under_many_keys)
+{
+    cc_tenant_cache_t *c = make_cache(100);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        const char *key = apr_psprintf(cc_test_pool, "%d|t", i);
+
+        cc_tenant_cache_put(c, key, &v, T0 + i, SEC(60));
+        ck_assert_uint_le(cc_tenant_cache_count(c), 100);
+    }
+    ck_assert_int_eq(cc_tenant_cache_get(c, "4999|t", T0 + 5000, cc_test_pool, &out), 1);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "4899|t", T0 + 5000, cc_test_pool, &out), 0);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "4900|t", T0 + 5000, cc_test_pool, &out), 1);
+}
+END_TEST
+
+START_TEST(returned_value_is_a_copy)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    char email[] = "a@example.com";
+    cc_tenant_cache_value_t v = sample(email, 1), out, again;
+
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    /* Neither the caller's input buffer nor the returned strings alias the cache. */
+    email[0] = 'X';
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 1);
+    ck_assert_str_eq(out.email, "a@example.com");
+    ((char *)out.email)[0] = 'Z';
+    ((char *)out.tenant_slug)[0] = 'Z';
+    ((char *)out.user_status)[0] = 'Z';
+    out.permissions = 0xff;
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &again), 1);
+    ck_assert_str_eq(again.email, "a@example.com");
+    ck_assert_str_eq(again.tenant_slug, "acme");
+    ck_assert_str_eq(again.user_status, "active");
+    ck_assert_uint_eq(again.permissions, 1);
+}
+END_TEST
+
+START_TEST(too_long_values_are_not_cached)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    char longkey[200];
+
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    ck_assert_int_eq(cc_tenant_cache_put(c, longkey, &v, T0, SEC(10)), APR_EINVAL);
+    v.tenant_slug = "this-slug-is-much-longer-than-sixty-three-characters-which-is-the-max";
+    ck_assert_int_eq(cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10)), APR_EINVAL);
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 0);
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 0);
+}
+END_TEST
+
+START_TEST(remove_drops_the_key)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    cc_tenant_cache_remove(c, "7|t1");
+    cc_tenant_cache_remove(c, "nope");
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 0);
+    ck_assert_uint_eq(cc_tenant_cache_count(c), 0);
+}
+END_TEST
+
+START_TEST(key_joins_user_and_tenant)
+{
+    ck_assert_str_eq(cc_tenant_cache_key(cc_test_pool, "42", "t-1"), "42|t-1");
+}
+END_TEST
+
+START_TEST(null_cache_is_harmless)
+{
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    ck_assert_int_eq(cc_tenant_cache_put(NULL, "k", &v, T0, SEC(1)), APR_SUCCESS);
+    ck_assert_int_eq(cc_tenant_cache_get(NULL, "k", T0, cc_test_pool, &out), 0);
+    cc_tenant_cache_remove(NULL, "k");
+    ck_assert_uint_eq(cc_tenant_cache_count(NULL), 0);
+}
+END_TEST
+
+/* ---- concurrency smoke: several threads hammer one small cache ---- */
+
+#define SMOKE_THREADS 6
+#define SMOKE_OPS     4000
+
+typedef struct smoke_arg_t {
+    cc_tenant_cache_t *cache;
+    int seed;
+    int bad;
+} smoke_arg_t;
+
+static void *APR_THREAD_FUNC smoke_worker(apr_thread_t *t, void *data)
+{
+    smoke_arg_t *a = data;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < SMOKE_OPS; i++) {
+        char key[32];
+        char email[64];
+        int k = (i * 7 + a->seed) % 97;
+        cc_tenant_cache_value_t v, out;
+
+        apr_snprintf(key, sizeof(key), "%d|tenant", k);
+        apr_snprintf(email, sizeof(email), "u%d@example.com", k);
+        v = sample(email, (cc_perm_mask_t)k);
+        switch (i % 4) {
+        case 0:
+            cc_tenant_cache_put(a->cache, key, &v, T0 + i, SEC(1));
+            break;
+        case 3:
+            cc_tenant_cache_remove(a->cache, key);
+            break;
+        default:
+            /* Every value stored under a key is consistent with the key. */
+            if (cc_tenant_cache_get(a->cache, key, T0 + i, p, &out)
+                && (strcmp(out.email, email) || out.permissions != (cc_perm_mask_t)k)) {
+                a->bad++;
+            }
+            break;
+        }
+        if (i % 256 == 0) {
+            apr_pool_clear(p);
+        }
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(concurrent_access_is_safe)
+{
+    cc_tenant_cache_t *c = make_cache(50);
+    apr_thread_t *threads[SMOKE_THREADS];
+    smoke_arg_t args[SMOKE_THREADS];
+    int i;
+
+    for (i = 0; i < SMOKE_THREADS; i++) {
+        args[i].cache = c;
+        args[i].seed = i * 13;
+        args[i].bad = 0;
+        ck_assert_int_eq(apr_thread_create(&threads[i], NULL, smoke_worker, &args[i],
+                                           cc_test_pool), APR_SUCCESS);
+    }
+    for (i = 0; i < SMOKE_THREADS; i++) {
+        apr_status_t trv;
+
+        ck_assert_int_eq(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
+        ck_assert_int_eq(args[i].bad, 0);
+    }
+    ck_assert_uint_le(cc_tenant_cache_count(c), 50);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_tenant_cache");
+    TCase *tc = cc_test_case("cache");
+
+    tcase_add_test(tc, put_then_get_returns_the_value);
+    tcase_add_test(tc, unknown_key_is_a_miss);
+    tcase_add_test(tc, entry_expires_after_ttl);
+    tcase_add_test(tc, ttl_zero_stores_nothing);
+    tcase_add_test(tc, put_replaces_an_existing_key);
+    tcase_add_test(tc, full_cache_evicts_the_oldest);
+    tcase_add_test(tc, full_cache_evicts_expired_entries_first);
+    tcase_add_test(tc, cache_stays_bounded_under_many_keys);
+    tcase_add_test(tc, returned_value_is_a_copy);
+    tcase_add_test(tc, too_long_values_are_not_cached);
+    tcase_add_test(tc, remove_drops_the_key);
+    tcase_add_test(tc, key_joins_user_and_tenant);
+    tcase_add_test(tc, null_cache_is_harmless);
+    tcase_add_test(tc, concurrent_access_is_safe);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)
