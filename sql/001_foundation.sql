@@ -105,10 +105,12 @@ CREATE TRIGGER trg_users_count_insert AFTER INSERT ON users FOR EACH ROW
     UPDATE tenants SET users_count = users_count + (NEW.deleted_at IS NULL)
     WHERE id = NEW.tenant_id;
 
+-- Only a change of deleted_at touches the tenant row (a constant-false WHERE is
+-- optimised away before any lock): logins and edits do not serialise on it.
 CREATE TRIGGER trg_users_count_update AFTER UPDATE ON users FOR EACH ROW
     UPDATE tenants
     SET users_count = users_count + (NEW.deleted_at IS NULL) - (OLD.deleted_at IS NULL)
-    WHERE id = NEW.tenant_id;
+    WHERE id = NEW.tenant_id AND (NEW.deleted_at IS NULL) <> (OLD.deleted_at IS NULL);
 
 CREATE TRIGGER trg_users_count_delete AFTER DELETE ON users FOR EACH ROW
     UPDATE tenants SET users_count = users_count - (OLD.deleted_at IS NULL)

@@ -2,7 +2,8 @@
 # make bench: a private MariaDB + httpd (production profile: bcrypt cost 12, permission
 # cache on) on free loopback ports, 3 tenants x 10,000 users, then wrk against the hot
 # endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
-# Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s).
+# Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s; a request
+# times out after 10 s: bcrypt-bound logins queue behind 32 connections).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,8 +63,8 @@ RESULTS=$CC_VAR_DIR/results.txt
 run() {   # name, url, [lua script]
     local name=$1 url=$2 script=${3:-} out
     # Warm the pools (connections, children) so the timed run measures steady state.
-    wrk -t"$THREADS" -c"$CONNS" -d2s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency ${script:+-s "$script"} "$url")
+    wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency ${script:+-s "$script"} "$url")
     awk -v name="$name" '
         $1 == "50%" { p50 = $2 }  $1 == "99%" { p99 = $2 }
         $1 == "Requests/sec:" { rps = $2 }
