@@ -37,14 +37,9 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
 
 /* ---- statements ---- */
 
-#define ROLES_OF(uid, tid)                                                         \
-    "(SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur" \
-    " JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id"            \
-    " WHERE ur.tenant_id = " tid " AND ur.user_id = " uid ")"
-
-#define USER_COLS "u.id, u.tenant_id, u.email, u.name, u.status, " \
-    ROLES_OF("u.id", "u.tenant_id") ", u.extension, u.created_at, u.updated_at," \
-    " u.last_login_at"
+/* role_names is kept from user_roles by triggers (sql/001_foundation.sql). */
+#define USER_COLS "u.id, u.tenant_id, u.email, u.name, u.status, u.role_names," \
+    " u.extension, u.created_at, u.updated_at, u.last_login_at"
 
 /* Filters bind 8 values: tenant, status x2, q x3, role x2. */
 #define USERS_FILTER                                                               \
@@ -55,10 +50,10 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
     " ON fro.id = fr.role_id AND fro.tenant_id = fr.tenant_id"                     \
     " WHERE fr.tenant_id = u.tenant_id AND fr.user_id = u.id AND fro.name = %s))"
 
-/* The page is an index-ordered read of page_size rows; the roles subquery runs for
- * those rows only and the total subquery once.  No derived table and no outer sort:
- * sorting rows that carry GROUP_CONCAT's BLOB-typed column cost an on-disk temporary
- * table per request.  Unfiltered lists read the total from tenants.users_count. */
+/* The page is an index-ordered read of page_size rows, roles included, and the total
+ * subquery runs once.  No derived table and no outer sort (a sort of rows carrying a
+ * GROUP_CONCAT column cost an on-disk temporary table per request).  Unfiltered lists
+ * read the total from tenants.users_count. */
 #define USERS_LIST(order)                                                          \
     "SELECT " USER_COLS ", (SELECT users_count FROM tenants WHERE id = %s) AS total" \
     " FROM users u WHERE u.tenant_id = %s AND u.deleted_at IS NULL"                \
@@ -87,7 +82,7 @@ const cc_stmt_t cc_users_stmts[] = {
             "SELECT " USER_COLS " FROM users u"
             " WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"),
     CC_STMT("cc_users_lock",
-            "SELECT u.email, u.name, u.status, " ROLES_OF("u.id", "u.tenant_id")
+            "SELECT u.email, u.name, u.status, u.role_names"
             " FROM users u WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"
             " FOR UPDATE"),
     CC_STMT("cc_users_role_names",

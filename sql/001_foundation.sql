@@ -86,6 +86,10 @@ CREATE TABLE users (
     password_hash  VARCHAR(100)  NOT NULL,
     status         ENUM('active','disabled') NOT NULL DEFAULT 'active',
     extension      VARCHAR(8)    NULL,
+    -- The user's role names, sorted, comma-separated: a copy of user_roles kept by the
+    -- triggers below, so a page of users carries its roles without a subquery per row.
+    -- user_roles stays the source of truth (permissions are resolved from it).
+    role_names     VARCHAR(4100) NOT NULL DEFAULT '',
     deleted_at     DATETIME      NULL,
     live_email     VARCHAR(254)  AS (IF(deleted_at IS NULL, email, NULL)) PERSISTENT,
     created_at     DATETIME      NOT NULL DEFAULT UTC_TIMESTAMP(),
@@ -125,6 +129,24 @@ CREATE TABLE user_roles (
     CONSTRAINT fk_user_roles_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
     CONSTRAINT fk_user_roles_role FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Role names are immutable, so only assignments change role_names.  (Cascaded deletes do
+-- not fire triggers: deleting a role removes only assignments of deleted users, whose
+-- rows are never shown again.)  A statement inserting into user_roles must not read
+-- users (ER 1442).
+CREATE TRIGGER trg_user_roles_insert AFTER INSERT ON user_roles FOR EACH ROW
+    UPDATE users SET role_names = COALESCE(
+        (SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur
+         JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id
+         WHERE ur.tenant_id = NEW.tenant_id AND ur.user_id = NEW.user_id), '')
+    WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+
+CREATE TRIGGER trg_user_roles_delete AFTER DELETE ON user_roles FOR EACH ROW
+    UPDATE users SET role_names = COALESCE(
+        (SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur
+         JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id
+         WHERE ur.tenant_id = OLD.tenant_id AND ur.user_id = OLD.user_id), '')
+    WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
 
 -- Only SHA-256 hashes of refresh tokens are stored.  A family is one login's chain of
 -- rotations; presenting a rotated token again revokes the whole family.

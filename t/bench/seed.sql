@@ -23,8 +23,12 @@ INSERT INTO users (tenant_id, email, name, password_hash) VALUES
     (@t1, 'admin@bench-1.example', 'Bench Admin', @hash),
     (@t2, 'admin@bench-2.example', 'Bench Admin', @hash),
     (@t3, 'admin@bench-3.example', 'Bench Admin', @hash);
-INSERT INTO user_roles (tenant_id, user_id, role_id)
-    SELECT u.tenant_id, u.id, r.id FROM users u
+-- Staged: a statement inserting into user_roles may not read users (its trigger
+-- writes users.role_names, ER 1442).
+CREATE TEMPORARY TABLE bench_roles AS
+    SELECT u.tenant_id, u.id AS user_id, r.id AS role_id FROM users u
     JOIN tenants t ON t.id = u.tenant_id AND t.slug LIKE 'bench-%'
     JOIN roles r ON r.tenant_id = u.tenant_id
      AND r.name = IF(u.email LIKE 'admin@%', 'tenant_admin', 'agent');
+INSERT INTO user_roles (tenant_id, user_id, role_id)
+    SELECT tenant_id, user_id, role_id FROM bench_roles;

@@ -84,9 +84,11 @@ elif [ -n "${CC_ADMIN_PASSWORD:-}" ]; then
     fi
 fi
 
+uid=$(q "SELECT id FROM users WHERE tenant_id = '$tid' AND live_email = $email")
+# Reads roles only: a trigger on user_roles updates users.role_names, and MariaDB
+# refuses a statement that reads the table its trigger writes (ER 1442).
 q "INSERT INTO user_roles (tenant_id, user_id, role_id)
-   SELECT '$tid', u.id, r.id FROM users u JOIN roles r
-     ON r.tenant_id = u.tenant_id AND r.name = 'platform_admin'
-   WHERE u.tenant_id = '$tid' AND u.live_email = $email
+   SELECT r.tenant_id, $uid, r.id FROM roles r
+   WHERE r.tenant_id = '$tid' AND r.name = 'platform_admin'
      AND NOT EXISTS (SELECT 1 FROM user_roles ur
-                     WHERE ur.tenant_id = '$tid' AND ur.user_id = u.id AND ur.role_id = r.id)"
+                     WHERE ur.tenant_id = '$tid' AND ur.user_id = $uid AND ur.role_id = r.id)"
