@@ -18,6 +18,7 @@
 #include "cc_validate.h"
 #include "cc_log.h"
 #include "cc_sql.h"
+#include "cc_user.h"
 #include "mod_cc_auth.h"
 
 #define CC_KEY_EMAIL    "email"
@@ -37,9 +38,7 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
 
 /* ---- statements ---- */
 
-/* role_names is kept from user_roles by triggers (sql/001_foundation.sql). */
-#define USER_COLS "u.id, u.tenant_id, u.email, u.name, u.status, u.role_names," \
-    " u.extension, u.created_at, u.updated_at, u.last_login_at"
+#define USER_COLS CC_USER_COLUMNS_SQL
 
 /* Filters bind 8 values: tenant, status x2, q x3, role x2. */
 #define USERS_FILTER                                                               \
@@ -110,22 +109,6 @@ const cc_stmt_t cc_users_stmts[] = {
             "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP()"
             " WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL"),
     CC_STMT_END
-};
-
-/* Column order of cc_users_get and the list statements. */
-static const cc_col_t user_cols[] = {
-    { "id", CC_COL_INT },
-    { "tenant_id", CC_COL_STR },
-    { "email", CC_COL_STR },
-    { "name", CC_COL_STR },
-    { "status", CC_COL_STR },
-    { "roles", CC_COL_LIST },
-    { "extension", CC_COL_STR },
-    { "created_at", CC_COL_TIME },
-    { "updated_at", CC_COL_TIME },
-    { "last_login_at", CC_COL_TIME },
-    { "total", CC_COL_TOTAL },
-    CC_COL_END
 };
 
 /* ---- request bodies ---- */
@@ -405,7 +388,7 @@ static int send_user(request_rec *r, cc_ctx_t *ctx, const char *id, int created)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
     json_t *user;
-    cc_error_t *err = cc_db_select_one(ctx, "cc_users_get", user_cols, 2, args, &user);
+    cc_error_t *err = cc_db_select_one(ctx, "cc_users_get", cc_user_cols, 2, args, &user);
 
     if (err) {
         return cc_send_error(r, err);
@@ -474,7 +457,7 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     args[n++] = cc_page_limit_str(p, &pg);
     args[n++] = cc_page_offset_str(p, &pg);
     err = cc_db_select_page(ctx, label, filtered ? "cc_users_search_count" : "cc_users_count",
-                            user_cols, n, args, filtered ? 8 : 1, &rows, &total);
+                            cc_user_page_cols, n, args, filtered ? 8 : 1, &rows, &total);
     if (err) {
         return cc_send_error(r, err);
     }

@@ -16,17 +16,14 @@
 #include "cc_auth_jwt.h"
 #include "cc_audit.h"
 #include "cc_crypto.h"
+#include "cc_user.h"
 #include "cc_validate.h"
 
 /* ---- statements ---- */
 
-/* The user object of API.md, roles in the same query (no N+1).  Columns match user_cols. */
+/* The user object of API.md (shared/cc_user.h); roles come from users.role_names. */
 #define USER_SELECT                                                                     \
-    "SELECT u.id, u.tenant_id, u.email, u.name, u.status, "                             \
-    "(SELECT GROUP_CONCAT(r.name ORDER BY r.name SEPARATOR ',') FROM user_roles ur "    \
-    "JOIN roles r ON r.id = ur.role_id AND r.tenant_id = ur.tenant_id "                 \
-    "WHERE ur.tenant_id = u.tenant_id AND ur.user_id = u.id), "                         \
-    "u.extension, u.created_at, u.updated_at, u.last_login_at FROM users u "
+    "SELECT " CC_USER_COLUMNS_SQL " FROM users u "
 
 /* Labels are global across modules: cc_auth_*.  Statements on tenant tables filter on
  * tenant_id, except the two lookups by a secret (email+password, refresh token) that
@@ -84,20 +81,6 @@ const cc_stmt_t *const cc_auth_stmt_tables[] = {
     cc_auth_login_stmts, cc_auth_throttle_stmts, NULL
 };
 
-static const cc_col_t user_cols[] = {
-    { "id", CC_COL_INT },
-    { "tenant_id", CC_COL_STR },
-    { "email", CC_COL_STR },
-    { "name", CC_COL_STR },
-    { "status", CC_COL_STR },
-    { "roles", CC_COL_LIST },
-    { "extension", CC_COL_STR },
-    { "created_at", CC_COL_TIME },
-    { "updated_at", CC_COL_TIME },
-    { "last_login_at", CC_COL_TIME },
-    CC_COL_END
-};
-
 /* Columns of cc_auth_login_candidates. */
 static const cc_col_t candidate_cols[] = {
     { "id", CC_COL_STR },
@@ -149,7 +132,7 @@ static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char 
 {
     const char *args[2] = { tenant_id, user_id };
 
-    return cc_db_select_one(ctx, "cc_auth_user_get", user_cols, 2, args, puser);
+    return cc_db_select_one(ctx, "cc_auth_user_get", cc_user_cols, 2, args, puser);
 }
 
 /* Store a new refresh token of family for the user; *ptoken is the secret to hand out. */

@@ -143,6 +143,23 @@ static cc_error_t *statement(cc_ctx_t *ctx, const char *label, apr_dbd_prepared_
     return NULL;
 }
 
+/* Prepared SELECT on the request's connection; the caller drains *pres. */
+static cc_error_t *run_select(cc_ctx_t *ctx, const char *label, int nargs,
+                              const char **args, apr_dbd_results_t **pres)
+{
+    apr_dbd_prepared_t *st;
+    cc_error_t *err = statement(ctx, label, &st);
+    int rv;
+
+    *pres = NULL;
+    if (err) {
+        return err;
+    }
+    rv = apr_dbd_pselect(ctx->dbd->driver, ctx->r->pool, ctx->dbd->handle, pres, st, 0,
+                         nargs, args);
+    return rv ? db_failure(ctx, label, rv) : NULL;
+}
+
 static void set_list(json_t *obj, const char *key, const char *csv)
 {
     json_t *arr = json_array();
@@ -211,8 +228,7 @@ cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
                          int nargs, const char **args, json_t **prows,
                          apr_int64_t *ptotal)
 {
-    apr_dbd_prepared_t *st;
-    apr_dbd_results_t *res = NULL;
+    apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     const apr_dbd_driver_t *drv;
     cc_error_t *err;
@@ -223,14 +239,10 @@ cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
     if (ptotal) {
         *ptotal = 0;
     }
-    if ((err = statement(ctx, label, &st))) {
+    if ((err = run_select(ctx, label, nargs, args, &res))) {
         return err;
     }
     drv = ctx->dbd->driver;
-    rv = apr_dbd_pselect(drv, ctx->r->pool, ctx->dbd->handle, &res, st, 0, nargs, args);
-    if (rv != 0) {
-        return db_failure(ctx, label, rv);
-    }
     ncols = apr_dbd_num_cols(drv, res);
     rows = json_array();
     while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
@@ -291,8 +303,7 @@ cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *c
 cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols)
 {
-    apr_dbd_prepared_t *st;
-    apr_dbd_results_t *res = NULL;
+    apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     const apr_dbd_driver_t *drv;
     cc_error_t *err;
@@ -302,14 +313,10 @@ cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
     if (pncols) {
         *pncols = 0;
     }
-    if ((err = statement(ctx, label, &st))) {
+    if ((err = run_select(ctx, label, nargs, args, &res))) {
         return err;
     }
     drv = ctx->dbd->driver;
-    rv = apr_dbd_pselect(drv, ctx->r->pool, ctx->dbd->handle, &res, st, 0, nargs, args);
-    if (rv != 0) {
-        return db_failure(ctx, label, rv);
-    }
     ncols = apr_dbd_num_cols(drv, res);
     /* Always drain: an unread result breaks the connection's next statement. */
     while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
