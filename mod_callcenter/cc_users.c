@@ -86,6 +86,17 @@ const cc_stmt_t cc_users_stmts[] = {
             " FOR UPDATE"),
     CC_STMT("cc_users_role_names",
             "SELECT GROUP_CONCAT(name SEPARATOR ',') FROM roles WHERE tenant_id = %s"),
+    /* What a set of roles grants (a csv of names, or a user's current roles). */
+    CC_STMT("cc_users_roles_mask",
+            "SELECT COALESCE(BIT_OR(permissions + 0), 0),"
+            " COALESCE(MAX(builtin = 1 AND name = 'platform_admin'), 0)"
+            " FROM roles WHERE tenant_id = %s AND FIND_IN_SET(name, %s)"),
+    CC_STMT("cc_users_target_mask",
+            "SELECT COALESCE(BIT_OR(r.permissions + 0), 0),"
+            " COALESCE(MAX(r.builtin = 1 AND r.name = 'platform_admin'), 0)"
+            " FROM user_roles ur"
+            " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"
+            " WHERE ur.tenant_id = %s AND ur.user_id = %s"),
     CC_STMT("cc_users_quota_lock",
             "SELECT users_count, max_users FROM tenants WHERE id = %s FOR UPDATE"),
     CC_STMT("cc_users_insert",
@@ -242,6 +253,44 @@ static cc_error_t *roles_check(cc_ctx_t *ctx, const char *csv)
         }
     }
     return cc_error_detail_count(err) ? err : NULL;
+}
+
+/*
+ * users.write must not be a way up: the roles a caller assigns, and the user a caller
+ * edits, deletes or re-roles, may not hold a permission the caller lacks (nor
+ * platform_admin unless the caller is one).  Otherwise a holder of users.write could
+ * grant itself tenant_admin, or reset a tenant admin's password and log in as it.
+ */
+static cc_error_t *check_within_caller(cc_ctx_t *ctx, const char *label, const char *arg)
+{
+    const cc_principal_t *pr = ctx->principal;
+    const char *args[2] = { pr->tenant_id, arg };
+    const char **row;
+    cc_perm_mask_t mask;
+    cc_error_t *err;
+
+    if (!arg || !*arg) {
+        return NULL;
+    }
+    if ((err = cc_db_select_row(ctx, label, 2, args, &row, NULL)) || !row) {
+        return err;
+    }
+    mask = (cc_perm_mask_t)apr_strtoi64(row[0], NULL, 10);
+    if ((mask & ~pr->permissions) || (row[1][0] == '1' && !pr->platform_admin)) {
+        return cc_error_make(ctx->r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                             "cannot grant or manage roles beyond your own permissions");
+    }
+    return NULL;
+}
+
+static cc_error_t *check_roles_grantable(cc_ctx_t *ctx, const char *roles_csv)
+{
+    return check_within_caller(ctx, "cc_users_roles_mask", roles_csv);
+}
+
+static cc_error_t *check_target_manageable(cc_ctx_t *ctx, const char *user_id)
+{
+    return check_within_caller(ctx, "cc_users_target_mask", user_id);
 }
 
 static cc_error_t *hash_password(cc_ctx_t *ctx, const char *password, const char **phash)
@@ -484,6 +533,7 @@ static int users_create(request_rec *r, cc_ctx_t *ctx)
     if ((err = cc_read_json_fields(ctx, user_create_fields, &body))
         || (err = user_input_read(r->pool, body, &in))
         || (err = roles_check(ctx, in.roles_csv))
+        || (err = check_roles_grantable(ctx, in.roles_csv))
         || (err = hash_password(ctx, in.password, &hash))) {
         return cc_send_error(r, err);
     }
@@ -527,7 +577,8 @@ static int users_update(request_rec *r, cc_ctx_t *ctx)
     if ((err = hash_password(ctx, in.password, &hash))) {
         return cc_send_error(r, err);
     }
-    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))) {
+    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))
+        || (err = check_target_manageable(ctx, id))) {
         return cc_db_abort(ctx, err);
     }
     changes = cc_json_own(r->pool, json_object());
@@ -577,6 +628,7 @@ static int users_delete(request_rec *r, cc_ctx_t *ctx)
     args[0] = ctx->principal->tenant_id;
     args[1] = id;
     if ((err = cc_db_begin(ctx))
+        || (err = check_target_manageable(ctx, id))
         || (err = cc_db_exec(ctx, "cc_users_soft_delete", 2, args, &nrows))) {
         return cc_db_abort(ctx, err);
     }
@@ -605,10 +657,12 @@ static int users_set_roles(request_rec *r, cc_ctx_t *ctx)
     }
     if ((err = cc_read_json_fields(ctx, user_roles_fields, &body))
         || (err = user_input_read(r->pool, body, &in))
-        || (err = roles_check(ctx, in.roles_csv))) {
+        || (err = roles_check(ctx, in.roles_csv))
+        || (err = check_roles_grantable(ctx, in.roles_csv))) {
         return cc_send_error(r, err);
     }
-    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))) {
+    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))
+        || (err = check_target_manageable(ctx, id))) {
         return cc_db_abort(ctx, err);
     }
     from = cc_json_own(r->pool, csv_to_json(r->pool, cur[3]));

@@ -335,10 +335,15 @@ static int auth_login(request_rec *r, cc_ctx_t *ctx)
         return cc_send_error(r, e);
     }
 
-    /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not. */
+    /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not.
+     * The attempt is counted first (one atomic upsert) and judged after, so concurrent
+     * guesses each see the others: a burst cannot exceed CCLoginMaxFailures while the
+     * first ones are still hashing.  A successful login resets the count. */
     email_key = apr_pstrdup(r->pool, email);
     ap_str_tolower((char *)email_key);
-    if ((e = cc_auth_throttle_check(ctx, cfg, tenant_key, email_key, &retry_after)) != NULL) {
+    if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email_key)) != NULL
+        || (e = cc_auth_throttle_check(ctx, cfg, tenant_key, email_key,
+                                       &retry_after)) != NULL) {
         return cc_send_error(r, e);
     }
     if (retry_after > 0) {
@@ -350,9 +355,6 @@ static int auth_login(request_rec *r, cc_ctx_t *ctx)
     }
 
     if (!login_password_ok(cfg, &c, found, password)) {
-        if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email_key)) != NULL) {
-            return cc_send_error(r, e);
-        }
         return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
                                               CC_ERR_INVALID_CREDENTIALS,
                                               "invalid email or password"));

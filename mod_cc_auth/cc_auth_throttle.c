@@ -21,7 +21,8 @@ const cc_stmt_t cc_auth_throttle_stmts[] = {
             "FROM login_throttle WHERE tenant_key = %s AND email = %s "
             "/* cc-lint: no-tenant keyed by tenant_key (the tenant id, or '' before one "
             "is known) */"),
-    /* One more failure; a window that has passed restarts at 1.  MariaDB applies the
+    /* One more attempt (counted before it is judged; a success deletes the row); a
+     * window that has passed restarts at 1.  MariaDB applies the
      * assignments left to right, so failures is computed from the old window_start. */
     CC_STMT("cc_auth_throttle_fail",
             "INSERT INTO login_throttle (tenant_key, email, failures, window_start) "
@@ -59,7 +60,8 @@ cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
     }
     failures = apr_atoi64(row[0]);
     left = apr_atoi64(row[1]);
-    if (failures >= cc_auth_cfg_max_failures(cfg) && left > 0) {
+    /* failures includes the attempt being judged (counted before the check). */
+    if (failures > cc_auth_cfg_max_failures(cfg) && left > 0) {
         *pretry_after = left;
     }
     return NULL;

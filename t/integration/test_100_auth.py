@@ -520,3 +520,23 @@ def test_config_rejects_bad_values(cc, directive, value):
     rc, out = cc.config_test(_conf_with(cc, directive, value))
     assert rc != 0, out
     assert directive in out
+
+
+def test_throttling_holds_under_a_concurrent_burst(cc, tenant):
+    """Attempts are counted before bcrypt runs, so 20 simultaneous guesses cannot all
+    get past a limit of 5 (found by review: they used to, each reading the old count)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = f"burst-{secrets.token_hex(4)}@example.com"
+    user_with_password(tenant, email=email)
+    barrier = threading.Barrier(20)
+
+    def guess(_):
+        barrier.wait()
+        return login(cc, email, "wrong-password", tenant=tenant.slug).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(guess, range(20)))
+    assert set(codes) <= {401, 429}, codes
+    assert codes.count(401) <= 5, codes
