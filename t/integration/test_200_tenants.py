@@ -12,6 +12,8 @@ import secrets
 
 import pytest
 
+from cchelpers import assert_error
+
 TENANT_KEYS = {"id", "name", "slug", "status", "plan", "max_users", "max_dids",
                "created_at", "updated_at"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -35,18 +37,6 @@ def create_ok(cc, **body):
     r = create(cc, **body)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, f"{r.status_code} {r.text}"
-    assert r.headers["Content-Type"].startswith("application/json")
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in [d["field"] for d in body.get("details", [])], body
-    return body
 
 
 def audit_rows(cc, tenant_id, action, entity_id):

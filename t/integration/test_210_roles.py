@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from cchelpers import assert_error
+
 PERMISSIONS = (
     "users.read users.write roles.manage audit.read contacts.read contacts.write "
     "tags.manage dids.read dids.write queues.read queues.write endpoints.read "
@@ -15,18 +17,6 @@ PERMISSIONS = (
 TENANT_PERMISSIONS = [p for p in PERMISSIONS if p != "tenants.manage"]
 TENANT_BUILTINS = ["agent", "supervisor", "tenant_admin", "viewer"]
 ROLE_KEYS = {"name", "description", "permissions", "builtin"}
-
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, f"{r.status_code} {r.text}"
-    assert r.headers["Content-Type"].startswith("application/json")
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in [d["field"] for d in body.get("details", [])], body
-    return body
 
 
 def roles(cc, token):

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cchelpers import assert_error, detail_fields
+
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
 USER_KEYS = {"id", "tenant_id", "email", "name", "status", "roles", "extension",
@@ -22,22 +24,6 @@ AUTHZ_DENIAL_LOGS = ("AH01631", "AH01629")
 
 
 # ---- helpers ---------------------------------------------------------------------
-
-def assert_error(r, status, code, field=None):
-    """A JSON error envelope with this status and code (and a details entry for field)."""
-    assert r.status_code == status, f"{r.status_code} {r.text}"
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in detail_fields(body), body
-    return body
-
-
-def detail_fields(body):
-    return [d["field"] for d in body.get("details", [])]
 
 
 def new_email(tenant, prefix="u"):

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from cchelpers import assert_error
+
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
 AUDIT_KEYS = {"id", "actor_id", "actor_email", "action", "entity_type", "entity_id",
@@ -21,18 +23,6 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 # ---- helpers ---------------------------------------------------------------------
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, f"{r.status_code} {r.text}"
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in [d["field"] for d in body.get("details", [])], body
-    return body
-
 
 def rid(tag):
     return f"test-{tag}-{secrets.token_hex(8)}"

@@ -6,19 +6,10 @@ import secrets
 
 import pytest
 
+from cchelpers import assert_error
+
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
-
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, f"{r.status_code} {r.text}"
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert body["error"] == code, body
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in [d["field"] for d in body.get("details", [])], body
-    return body
 
 
 def user_body(email, roles=("agent",), name=None):

@@ -12,25 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from cchelpers import assert_error, detail_fields
+
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
 MIB = 1024 * 1024
-
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, f"{r.status_code} {r.text[:500]}"
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    if field is not None:
-        assert field in fields_of(body), body
-    return body
-
-
-def fields_of(body):
-    return [d["field"] for d in body.get("details", [])]
 
 
 def snapshot(cc, tenant_id):
@@ -260,7 +246,7 @@ def test_unknown_fields_are_400_with_details(cc, tenant, target, unchanged):
     body = dict(good_body(tenant), is_admin=True, tenant_id="x")
     b = assert_error(cc.post(USERS, token=tenant.admin_token, json=body), 400,
                      "invalid_request")
-    assert {"is_admin", "tenant_id"} <= set(fields_of(b))
+    assert {"is_admin", "tenant_id"} <= set(detail_fields(b))
     b = assert_error(cc.patch(f"{USERS}/{target['id']}", token=tenant.admin_token,
                               json={"Name": "case matters"}), 400, "invalid_request", "Name")
     b = assert_error(cc.put(f"{USERS}/{target['id']}/roles", token=tenant.admin_token,
@@ -272,15 +258,15 @@ def test_wrong_types_are_400_per_field(cc, tenant, target, unchanged):
     body = dict(good_body(tenant), name=5, roles="admin", status=True)
     b = assert_error(cc.post(USERS, token=tenant.admin_token, json=body), 400,
                      "invalid_request")
-    assert {"name", "roles", "status"} <= set(fields_of(b))
+    assert {"name", "roles", "status"} <= set(detail_fields(b))
     body = dict(good_body(tenant), email=["a@b.example.com"], password=1234567890123)
     b = assert_error(cc.post(USERS, token=tenant.admin_token, json=body), 400,
                      "invalid_request")
-    assert {"email", "password"} <= set(fields_of(b))
+    assert {"email", "password"} <= set(detail_fields(b))
     b = assert_error(cc.patch(f"{USERS}/{target['id']}", token=tenant.admin_token,
                               json={"name": 5, "status": True, "email": None,
                                     "password": {"x": 1}}), 400, "invalid_request")
-    assert {"name", "status", "email", "password"} <= set(fields_of(b))
+    assert {"name", "status", "email", "password"} <= set(detail_fields(b))
     for roles in ("admin", {"a": 1}, [["agent"]], [None], 7):
         assert_error(cc.put(f"{USERS}/{target['id']}/roles", token=tenant.admin_token,
                             json={"roles": roles}), 400, "invalid_request", "roles")

@@ -10,17 +10,9 @@ import time
 
 import pytest
 
+from cchelpers import assert_error
+
 USERS = "/api/v1/users"
-
-
-def assert_error(r, status, code):
-    assert r.status_code == status, f"{r.status_code} {r.text[:300]}"
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert body["error"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert body["request_id"] == r.headers["X-Request-ID"]
-    return body
 
 
 # ---- probes --------------------------------------------------------------------------
