@@ -117,10 +117,8 @@ static int audit_list(request_rec *r, cc_ctx_t *ctx)
     apr_pool_t *p = r->pool;
     const char *args[AUDIT_LIST_NARGS];
     audit_filter_t f;
-    apr_int64_t total = 0;
     cc_page_t pg;
     cc_error_t *err;
-    json_t *rows;
     int n = 0, copy;
 
     if ((err = cc_page_parse(p, ctx->args, audit_sorts, "-created_at", &pg))
@@ -140,14 +138,9 @@ static int audit_list(request_rec *r, cc_ctx_t *ctx)
     }
     args[n++] = cc_page_limit_str(p, &pg);
     args[n++] = cc_page_offset_str(p, &pg);
-    err = cc_db_select_page(ctx, pg.desc ? "cc_audit_list_created_at_desc"
-                                         : "cc_audit_list_created_at_asc",
-                            "cc_audit_count", audit_cols, n, args, AUDIT_FILTER_NARGS,
-                            &rows, &total);
-    if (err) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));
+    return cc_db_send_page(ctx, pg.desc ? "cc_audit_list_created_at_desc"
+                                    : "cc_audit_list_created_at_asc",
+                           "cc_audit_count", audit_cols, n, args, AUDIT_FILTER_NARGS, &pg);
 }
 
 static int audit_get(request_rec *r, cc_ctx_t *ctx)

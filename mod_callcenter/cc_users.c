@@ -461,10 +461,8 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     const char *role = apr_table_get(ctx->args, "role");
     const char *tenant = ctx->principal->tenant_id;
     const char *label, *pattern = NULL, *args[18];
-    apr_int64_t total = 0;
     cc_page_t pg;
     cc_error_t *err;
-    json_t *rows;
     int n = 0, filtered;
 
     if ((err = cc_page_parse(p, ctx->args, user_sorts, "name", &pg))) {
@@ -505,12 +503,8 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     }
     args[n++] = cc_page_limit_str(p, &pg);
     args[n++] = cc_page_offset_str(p, &pg);
-    err = cc_db_select_page(ctx, label, filtered ? "cc_users_search_count" : "cc_users_count",
-                            cc_user_page_cols, n, args, filtered ? 8 : 1, &rows, &total);
-    if (err) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));
+    return cc_db_send_page(ctx, label, filtered ? "cc_users_search_count" : "cc_users_count",
+                           cc_user_page_cols, n, args, filtered ? 8 : 1, &pg);
 }
 
 static int users_get(request_rec *r, cc_ctx_t *ctx)

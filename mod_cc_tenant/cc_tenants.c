@@ -262,8 +262,6 @@ static int tenants_list(request_rec *r, cc_ctx_t *ctx)
     const char *like = NULL, *args[7];
     cc_error_t *err;
     cc_page_t pg;
-    json_t *rows;
-    apr_int64_t total;
 
     err = cc_page_parse(r->pool, ctx->args, sort_fields, "created_at", &pg);
     if (status && !cc_valid_enum(status, all_statuses)) {
@@ -288,13 +286,9 @@ static int tenants_list(request_rec *r, cc_ctx_t *ctx)
     args[6] = cc_page_offset_str(r->pool, &pg);
     /* Past the end there is no row to carry COUNT(*) OVER (): cc_tenants_count then
      * runs on the filter arguments (the first 5). */
-    err = cc_db_select_page(ctx, apr_pstrcat(r->pool, "cc_tenants_list_", pg.sort,
-                                             pg.desc ? "_desc" : "", NULL),
-                            "cc_tenants_count", tenant_cols, 7, args, 5, &rows, &total);
-    if (err) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, cc_page_envelope(rows, total, &pg));
+    return cc_db_send_page(ctx, apr_pstrcat(r->pool, "cc_tenants_list_", pg.sort,
+                                            pg.desc ? "_desc" : "", NULL),
+                           "cc_tenants_count", tenant_cols, 7, args, 5, &pg);
 }
 
 static int tenants_get(request_rec *r, cc_ctx_t *ctx)

@@ -16,6 +16,7 @@
 #include <apr_optional.h>
 
 #include "cc_db.h"
+#include "cc_jsonw.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 
@@ -263,24 +264,117 @@ cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
     return NULL;
 }
 
-cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const char *count_label,
-                              const cc_col_t *cols, int nargs, const char **args,
-                              int count_nargs, json_t **prows, apr_int64_t *ptotal)
+/* One column value as JSON text; the same mapping as render_column. */
+static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, const char *v)
 {
-    const char **row;
-    cc_error_t *err = cc_db_select(ctx, label, cols, nargs, args, prows, ptotal);
+    const char *start = v, *end;
 
-    if (err || json_array_size(*prows) > 0) {
-        return err;
+    if (!v && col->type != CC_COL_LIST) {
+        cc_jsonw_lit(w, "null");
+        return;
     }
-    err = cc_db_select_row(ctx, count_label, count_nargs, args, &row, NULL);
-    if (err) {
-        json_decref(*prows);
-        *prows = NULL;
-        return err;
+    switch (col->type) {
+    case CC_COL_INT:
+        cc_jsonw_int_text(w, v);
+        break;
+    case CC_COL_BOOL:
+        cc_jsonw_lit(w, v[0] != '0' && v[0] != '\0' ? "true" : "false");
+        break;
+    case CC_COL_TIME:
+        cc_jsonw_str(w, cc_sql_time_to_rfc3339(p, v));
+        break;
+    case CC_COL_JSON:
+        /* Columns holding JSON are CHECK (JSON_VALID(...)) and written by us. */
+        cc_jsonw_lit(w, *v ? v : "null");
+        break;
+    case CC_COL_LIST:
+        cc_jsonw_lit(w, "[");
+        while (start && *start) {
+            end = strchr(start, ',');
+            if (start != v) {
+                cc_jsonw_lit(w, ",");
+            }
+            cc_jsonw_strn(w, start, end ? (apr_size_t)(end - start) : strlen(start));
+            start = end ? end + 1 : NULL;
+        }
+        cc_jsonw_lit(w, "]");
+        break;
+    default:
+        cc_jsonw_str(w, v);
+        break;
     }
-    *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
-    return NULL;
+}
+
+/* Render every row of res as an object into w; *ptotal from the first row. */
+static int write_rows(cc_ctx_t *ctx, apr_dbd_results_t *res, const cc_col_t *cols,
+                      cc_jsonw_t *w, apr_int64_t *ptotal, int *pnrows)
+{
+    const apr_dbd_driver_t *drv = ctx->dbd->driver;
+    int ncols = apr_dbd_num_cols(drv, res);
+    apr_dbd_row_t *row = NULL;
+    int rv, i;
+
+    *pnrows = 0;
+    while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
+        int first = 1;
+
+        cc_jsonw_lit(w, (*pnrows)++ ? ",{" : "{");
+        for (i = 0; i < ncols && cols[i].key; i++) {
+            const char *v = apr_dbd_get_entry(drv, row, i);
+
+            if (cols[i].type == CC_COL_TOTAL) {
+                *ptotal = v ? apr_atoi64(v) : 0;
+                continue;
+            }
+            if (cols[i].type == CC_COL_SKIP) {
+                continue;
+            }
+            if (!first) {
+                cc_jsonw_lit(w, ",");
+            }
+            first = 0;
+            cc_jsonw_key(w, cols[i].key);
+            write_column(w, ctx->r->pool, &cols[i], v);
+        }
+        cc_jsonw_lit(w, "}");
+    }
+    return rv;
+}
+
+int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                    const cc_col_t *cols, int nargs, const char **args, int count_nargs,
+                    const cc_page_t *pg)
+{
+    apr_dbd_results_t *res;
+    apr_int64_t total = 0;
+    cc_jsonw_t w;
+    cc_error_t *err;
+    const char **row;
+    int nrows, rv;
+
+    if ((err = run_select(ctx, label, nargs, args, &res))) {
+        return cc_send_error(ctx->r, err);
+    }
+    cc_jsonw_init(&w, ctx->r->pool, 16384);
+    cc_jsonw_lit(&w, "{\"data\":[");
+    if ((rv = write_rows(ctx, res, cols, &w, &total, &nrows)) != -1) {
+        return cc_send_error(ctx->r, db_failure(ctx, label, rv));
+    }
+    if (nrows == 0) {
+        err = cc_db_select_row(ctx, count_label, count_nargs, args, &row, NULL);
+        if (err) {
+            return cc_send_error(ctx->r, err);
+        }
+        total = row && row[0] ? apr_atoi64(row[0]) : 0;
+    }
+    cc_jsonw_lit(&w, "],\"total\":");
+    cc_jsonw_int(&w, total);
+    cc_jsonw_lit(&w, ",\"page\":");
+    cc_jsonw_int(&w, pg->page);
+    cc_jsonw_lit(&w, ",\"page_size\":");
+    cc_jsonw_int(&w, pg->page_size);
+    cc_jsonw_lit(&w, "}");
+    return cc_send_json_text(ctx->r, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
 cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,

@@ -13,6 +13,7 @@
 #define CC_DB_H
 
 #include "cc_http.h"
+#include "cc_page.h"
 
 typedef struct cc_stmt_t {
     const char *label;
@@ -78,15 +79,19 @@ cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols);
 
 /**
- * A page of a list statement that selects its total as a CC_COL_TOTAL column, e.g.
+ * Run a list statement and send API.md's page envelope
+ *   {"data": [...], "total": N, "page": p, "page_size": s}
+ * rendered straight from the rows (no jansson tree).  The statement selects its total
+ * as a CC_COL_TOTAL column, e.g.
  *   SELECT ..., (SELECT COUNT(*) FROM t WHERE <filter>) AS total FROM t WHERE <filter>
  *   ORDER BY ... LIMIT %s OFFSET %s
  * so the total comes with the page in one round trip.  Past the last page there is no
  * row to carry it: then count_label, which binds the first count_nargs of args, is run.
+ * Returns what a handler returns.
  */
-cc_error_t *cc_db_select_page(cc_ctx_t *ctx, const char *label, const char *count_label,
-                              const cc_col_t *cols, int nargs, const char **args,
-                              int count_nargs, json_t **prows, apr_int64_t *ptotal);
+int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                    const cc_col_t *cols, int nargs, const char **args, int count_nargs,
+                    const cc_page_t *pg);
 
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,

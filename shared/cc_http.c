@@ -68,39 +68,56 @@ const char *cc_client_ip(request_rec *r)
 
 /* ---- responses ---- */
 
-int cc_send_json(request_rec *r, int status, json_t *body)
+/* Headers every JSON answer gets. */
+static void json_headers(request_rec *r, int status, apr_size_t len)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-    apr_size_t len;
-    apr_bucket_brigade *bb;
-
-    json_decref(body);
     cc_request_id(r);
-    if (!text) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00101)
-                      "could not serialise a JSON response");
-        text = strdup("{\"error\":\"internal_error\",\"message\":\"internal error\"}");
-        status = HTTP_INTERNAL_SERVER_ERROR;
-        if (!text) {
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    len = strlen(text);
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, len);
+}
 
-    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    /* The heap bucket takes over jansson's malloc'd buffer: no copy, freed with it. */
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(text, len, free,
-                                                       r->connection->bucket_alloc));
+static int pass_bucket(request_rec *r, apr_bucket *b)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    APR_BRIGADE_INSERT_TAIL(bb, b);
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
     if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS) {
         /* The client went away; nothing more to say to it. */
         return AP_FILTER_ERROR;
     }
     return OK;
+}
+
+int cc_send_json(request_rec *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    apr_size_t len;
+
+    json_decref(body);
+    if (!text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00101)
+                      "could not serialise a JSON response");
+        static const char fallback[] =
+            "{\"error\":\"internal_error\",\"message\":\"internal error\"}";
+
+        return cc_send_json_text(r, HTTP_INTERNAL_SERVER_ERROR, fallback,
+                                 sizeof(fallback) - 1);
+    }
+    len = strlen(text);
+    json_headers(r, status, len);
+    /* The heap bucket takes over jansson's malloc'd buffer: no copy, freed with it. */
+    return pass_bucket(r, apr_bucket_heap_create(text, len, free,
+                                                 r->connection->bucket_alloc));
+}
+
+int cc_send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
+{
+    json_headers(r, status, len);
+    return pass_bucket(r, apr_bucket_pool_create(text, len, r->pool,
+                                                 r->connection->bucket_alloc));
 }
 
 int cc_send_created(request_rec *r, const char *location, json_t *body)

@@ -44,6 +44,8 @@ const char *cc_request_id(request_rec *r);
 
 /** Send body (stolen) as JSON with status; returns OK. */
 int cc_send_json(request_rec *r, int status, json_t *body);
+/** Send text (already JSON, kept in r->pool) with status; returns OK. */
+int cc_send_json_text(request_rec *r, int status, const char *text, apr_size_t len);
 /** 201 with Location and body (stolen). */
 int cc_send_created(request_rec *r, const char *location, json_t *body);
 /** 204 without a body. */

@@ -238,25 +238,6 @@ cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *s
     return e;
 }
 
-json_t *cc_page_envelope(json_t *data, apr_int64_t total, const cc_page_t *pg)
-{
-    json_t *o = json_object();
-
-    if (!data) {
-        data = json_array();
-    }
-    if (!o) {
-        json_decref(data);
-        return NULL;
-    }
-    json_object_set_new(o, "data", data);
-    json_object_set_new(o, "total", json_integer((json_int_t)total));
-    json_object_set_new(o, "page", json_integer(pg ? pg->page : 1));
-    json_object_set_new(o, "page_size",
-                        json_integer(pg ? pg->page_size : CC_PAGE_SIZE_DEFAULT));
-    return o;
-}
-
 const char *cc_page_limit_str(apr_pool_t *p, const cc_page_t *pg)
 {
     return apr_itoa(p, pg->page_size);

@@ -35,9 +35,6 @@ typedef struct cc_page_t {
 cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *sort_fields,
                           const char *default_sort, cc_page_t *pg);
 
-/** The list envelope {"data": data, "total": n, "page": p, "page_size": s}; steals data. */
-json_t *cc_page_envelope(json_t *data, apr_int64_t total, const cc_page_t *pg);
-
 /** offset and page_size as decimal strings (for statement arguments). */
 const char *cc_page_limit_str(apr_pool_t *p, const cc_page_t *pg);
 const char *cc_page_offset_str(apr_pool_t *p, const cc_page_t *pg);

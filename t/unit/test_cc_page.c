@@ -220,22 +220,6 @@ START_TEST(every_bad_page_parameter_gets_a_detail)
 }
 END_TEST
 
-START_TEST(envelope_wraps_data_with_total_and_paging)
-{
-    cc_page_t pg = {2, 10, 10, "name", 0};
-    json_t *data = json_pack("[{s:i}]", "id", 1);
-    json_t *env = cc_page_envelope(data, 11, &pg);
-
-    ck_assert_ptr_eq(json_object_get(env, "data"), data);
-    ck_assert_int_eq(json_integer_value(json_object_get(env, "total")), 11);
-    ck_assert_int_eq(json_integer_value(json_object_get(env, "page")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(env, "page_size")), 10);
-    ck_assert_int_eq(json_object_size(env), 4);
-    ck_assert_int_eq(data->refcount, 1);     /* stolen, not shared */
-    json_decref(env);
-}
-END_TEST
-
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("cc_page");
@@ -256,7 +240,6 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, page_parameters_are_bounded_and_sort_is_whitelisted, 0,
                         N(page_cases));
     tcase_add_test(tc, every_bad_page_parameter_gets_a_detail);
-    tcase_add_test(tc, envelope_wraps_data_with_total_and_paging);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,109 @@
+/*
+ * Unit tests for cc_jsonw: the text must be JSON that jansson reads back to the same
+ * values, whatever the strings hold.
+ */
+#include <string.h>
+#include <jansson.h>
+
+#include "cc_test.h"
+#include "cc_jsonw.h"
+
+static json_t *parse(const char *text)
+{
+    json_error_t err;
+    json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+
+    ck_assert_msg(j != NULL, "not JSON: %s (%s)", text, err.text);
+    return j;
+}
+
+static const char *const tricky[] = {
+    "", "plain", "quote \" and backslash \\", "new\nline\ttab\rcr", "\x01\x1f\x7f",
+    "Zo\xc3\xab \xf0\x9f\x98\x80 \xe6\x9d\x8e", "Robert'); DROP TABLE users;--", "</script>",
+};
+
+START_TEST(string_round_trips_through_jansson)
+{
+    cc_jsonw_t w;
+    json_t *j;
+
+    cc_jsonw_init(&w, cc_test_pool, 4);
+    cc_jsonw_str(&w, tricky[_i]);
+    j = parse(cc_jsonw_text(&w));
+    ck_assert(json_is_string(j));
+    ck_assert_str_eq(json_string_value(j), tricky[_i]);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(invalid_utf8_and_null_become_null)
+{
+    cc_jsonw_t w;
+
+    cc_jsonw_init(&w, cc_test_pool, 0);
+    cc_jsonw_str(&w, "bad \xc3\x28 bytes");
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_str(&w, NULL);
+    ck_assert_str_eq(cc_jsonw_text(&w), "null,null");
+}
+END_TEST
+
+START_TEST(integers_are_checked_literals)
+{
+    cc_jsonw_t w;
+
+    cc_jsonw_init(&w, cc_test_pool, 1);
+    cc_jsonw_int_text(&w, "42");
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_int_text(&w, "-7");
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_int_text(&w, "007");
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_int_text(&w, "1e3");
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_int_text(&w, NULL);
+    cc_jsonw_lit(&w, ",");
+    cc_jsonw_int(&w, APR_INT64_C(-9007199254740991));
+    ck_assert_str_eq(cc_jsonw_text(&w), "42,-7,null,null,null,-9007199254740991");
+}
+END_TEST
+
+START_TEST(object_grows_past_its_initial_size)
+{
+    cc_jsonw_t w;
+    json_t *j;
+    int i;
+
+    cc_jsonw_init(&w, cc_test_pool, 2);
+    cc_jsonw_lit(&w, "{");
+    cc_jsonw_key(&w, "data");
+    cc_jsonw_lit(&w, "[");
+    for (i = 0; i < 500; i++) {
+        if (i) {
+            cc_jsonw_lit(&w, ",");
+        }
+        cc_jsonw_int(&w, i);
+    }
+    cc_jsonw_lit(&w, "]}");
+    j = parse(cc_jsonw_text(&w));
+    ck_assert_int_eq(json_array_size(json_object_get(j, "data")), 500);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(j, "data"), 499)), 499);
+    json_decref(j);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_jsonw");
+    TCase *tc = cc_test_case("jsonw");
+
+    tcase_add_loop_test(tc, string_round_trips_through_jansson, 0,
+                        (int)(sizeof(tricky) / sizeof(tricky[0])));
+    tcase_add_test(tc, invalid_utf8_and_null_become_null);
+    tcase_add_test(tc, integers_are_checked_literals);
+    tcase_add_test(tc, object_grows_past_its_initial_size);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)
