@@ -7,9 +7,15 @@
  * random bytes, stored only as its SHA-256.  A login starts a family (uuid); each
  * refresh rotates within the family, and presenting a rotated token again revokes the
  * whole family (it was copied: either the thief or the user holds the newer one).
+ *
+ * Audit: login, refresh, logout (when it revoked a token) and a reuse that revoked a
+ * family each write one entry (auth.*) in the transaction of their token writes.  These
+ * routes have no principal, so the entry names the token's user as actor and entity.
+ * `changes` carries the family id, never a token or a hash.
  */
 #include "cc_auth_private.h"
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_protocol.h>
 
@@ -42,6 +48,10 @@ static const cc_stmt_t cc_auth_login_stmts[] = {
     CC_STMT("cc_auth_user_password_get",
             "SELECT password_hash FROM users "
             "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    /* Conditional on the verified hash: a concurrent password change wins. */
+    CC_STMT("cc_auth_user_rehash",
+            "UPDATE users SET password_hash = %s "
+            "WHERE tenant_id = %s AND id = %s AND password_hash = %s AND deleted_at IS NULL"),
     CC_STMT("cc_auth_user_password_set",
             "UPDATE users SET password_hash = %s, updated_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
@@ -135,23 +145,24 @@ static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char 
     return cc_db_select_one(ctx, "cc_auth_user_get", cc_user_cols, 2, args, puser);
 }
 
-/* Store a new refresh token of family for the user; *ptoken is the secret to hand out. */
+/* Store a new refresh token of family *pfamily for the user (a new family when *pfamily is
+ * NULL: *pfamily is then set to it); *ptoken is the secret to hand out. */
 static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
-                                 const char *family_id, const char **ptoken)
+                                 const char **pfamily, const char **ptoken)
 {
     apr_pool_t *p = ctx->r->pool;
     const char *token, *args[5];
     apr_status_t rv;
 
     if ((rv = cc_random_token(p, 32, &token)) != APR_SUCCESS
-        || (!family_id && (rv = cc_uuid_v4(p, &family_id)) != APR_SUCCESS)) {
+        || (!*pfamily && (rv = cc_uuid_v4(p, pfamily)) != APR_SUCCESS)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, ctx->r, CCLOGNO(01010)
                       "no randomness for a refresh token");
         return cc_error_internal(p);
     }
     args[0] = tenant_id;
     args[1] = user_id;
-    args[2] = family_id;
+    args[2] = *pfamily;
     args[3] = cc_sha256_hex(p, token, strlen(token));
     args[4] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_refresh_ttl(auth_cfg(ctx)));
     *ptoken = token;
@@ -164,6 +175,12 @@ static cc_error_t *touch_login(cc_ctx_t *ctx, const char *tenant_id, const char 
     const char *args[2] = { tenant_id, user_id };
 
     return cc_db_exec(ctx, "cc_auth_user_touch_login", 2, args, NULL);
+}
+
+/* The audit `changes` of the auth.* entries: the token family (never a token). */
+static json_t *family_changes(const char *family_id)
+{
+    return json_pack("{s:s}", "family_id", family_id);
 }
 
 /* 200 {access_token, token_type, expires_in, refresh_token, user}. */
@@ -310,10 +327,89 @@ static int login_password_ok(const cc_auth_cfg_t *cfg, const candidate_t *c, int
     return 0;
 }
 
+/* The cost of a bcrypt hash ("$2y$12$..."; $2a$/$2b$ too), or -1 for anything else. */
+static int bcrypt_cost_of(const char *hash)
+{
+    if (!hash || hash[0] != '$' || hash[1] != '2' || !hash[2] || !strchr("aby", hash[2])
+        || hash[3] != '$' || !apr_isdigit(hash[4]) || !apr_isdigit(hash[5])
+        || hash[6] != '$') {
+        return -1;
+    }
+    return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+/*
+ * After a verified password: a hash of another cost than CCBcryptCost (the cost was
+ * changed since it was made) is replaced, else a known email would answer in another
+ * time than an unknown one (which pays the dummy hash, made at the configured cost): a
+ * timing oracle.  Hashed before the transaction so no lock is held during bcrypt.
+ * *phash = NULL when nothing is to be stored.
+ */
+static void login_rehash(cc_ctx_t *ctx, const candidate_t *c, const char *password,
+                         const char **phash)
+{
+    int cost = cc_auth_cfg_bcrypt_cost(auth_cfg(ctx));
+    apr_status_t rv;
+
+    *phash = NULL;
+    if (bcrypt_cost_of(c->hash) == cost) {
+        return;
+    }
+    rv = cc_password_hash(ctx->r->pool, password, cost, phash);
+    if (rv != APR_SUCCESS) {
+        /* The login itself is valid: it goes on with the old hash. */
+        *phash = NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, ctx->r, CCLOGNO(01014)
+                      "cannot rehash the password of user %s in tenant %s",
+                      c->id, c->tenant_id);
+    }
+}
+
+/*
+ * A successful login's writes, one transaction: forget the failures, last_login_at, the
+ * rehashed password (new_hash, may be NULL), a new refresh token family (*prt is its
+ * token) and the auth.login entry.  On error the caller rolls back (cc_db_abort).
+ */
+static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char *tenant_key,
+                                const char *email_key, const char *new_hash,
+                                const char **prt)
+{
+    const char *rehash_args[4] = { new_hash, c->tenant_id, c->id, c->hash };
+    const char *family = NULL;
+    json_t *changes;
+    int nrows = 0;
+    cc_error_t *e;
+
+    if ((e = cc_db_begin(ctx)) != NULL
+        || (e = cc_auth_throttle_reset(ctx, tenant_key, email_key)) != NULL
+        || (e = touch_login(ctx, c->tenant_id, c->id)) != NULL
+        || (new_hash
+            && (e = cc_db_exec(ctx, "cc_auth_user_rehash", 4, rehash_args, &nrows)) != NULL)
+        || (e = refresh_store(ctx, c->tenant_id, c->id, &family, prt)) != NULL) {
+        return e;
+    }
+    changes = family_changes(family);
+    if (changes && nrows == 1) {
+        int from = bcrypt_cost_of(c->hash);
+
+        /* Costs only: the hashes themselves never leave the users table. */
+        json_object_set_new(changes, "bcrypt_cost",
+                            json_pack("{s:o, s:i}", "from",
+                                      from < 0 ? json_null() : json_integer(from),
+                                      "to", cc_auth_cfg_bcrypt_cost(auth_cfg(ctx))));
+    }
+    if ((e = cc_audit_as(ctx, c->tenant_id, c->id, "auth.login", "user", c->id,
+                         changes)) != NULL) {
+        return e;
+    }
+    return cc_db_end(ctx, 1);
+}
+
 static int auth_login(request_rec *r, cc_ctx_t *ctx)
 {
     const cc_auth_cfg_t *cfg = auth_cfg(ctx);
     const char *email, *password, *tenant, *tenant_key, *email_key, *args[1], *rt;
+    const char *new_hash;
     json_t *body = NULL, *rows = NULL;
     candidate_t c = { 0 };
     int found;
@@ -366,10 +462,9 @@ static int auth_login(request_rec *r, cc_ctx_t *ctx)
     if (!c.tenant_status || strcmp(c.tenant_status, "active") != 0) {
         return cc_send_error(r, err_suspended(r->pool));
     }
-    if ((e = cc_auth_throttle_reset(ctx, tenant_key, email_key)) != NULL
-        || (e = touch_login(ctx, c.tenant_id, c.id)) != NULL
-        || (e = refresh_store(ctx, c.tenant_id, c.id, NULL, &rt)) != NULL) {
-        return cc_send_error(r, e);
+    login_rehash(ctx, &c, password, &new_hash);
+    if ((e = login_record(ctx, &c, tenant_key, email_key, new_hash, &rt)) != NULL) {
+        return cc_db_abort(ctx, e);
     }
     return send_pair(ctx, c.tenant_id, c.id, rt);
 }
@@ -420,39 +515,65 @@ static int is_true(const char *v)
     return v && strcmp(v, "0") != 0;
 }
 
-/* A rotated token came back: whoever holds it, the family is compromised. */
+/*
+ * A rotated token came back: whoever holds it, the family is compromised.  The family's
+ * revocation and its auth.refresh_reuse entry (a security event) commit together although
+ * the request answers 401; a family already revoked is not audited again.  Returns the
+ * 401 once committed, else the database error (the caller rolls back: cc_db_abort).
+ */
 static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
 {
     const char *args[2] = { row[RT_TENANT], row[RT_FAMILY] };
+    json_t *changes;
+    int nrows = 0;
     cc_error_t *e;
 
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, CCLOGNO(01012)
                   "refresh token reuse: revoking the token family of user %s in tenant %s",
                   row[RT_USER], row[RT_TENANT]);
-    if ((e = cc_db_exec(ctx, "cc_auth_refresh_revoke_family", 2, args, NULL)) != NULL) {
+    if ((e = cc_db_begin(ctx)) != NULL
+        || (e = cc_db_exec(ctx, "cc_auth_refresh_revoke_family", 2, args, &nrows)) != NULL) {
+        return e;
+    }
+    if (nrows > 0) {
+        changes = family_changes(row[RT_FAMILY]);
+        if (changes) {
+            json_object_set_new(changes, "revoked", json_integer(nrows));
+        }
+        if ((e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.refresh_reuse", "user",
+                             row[RT_USER], changes)) != NULL) {
+            return e;
+        }
+    }
+    if ((e = cc_db_end(ctx, 1)) != NULL) {
         return e;
     }
     return err_refresh_invalid(ctx->r->pool);
 }
 
-/* Mark the token rotated and store its successor, in one transaction. */
+/* Mark the token rotated, store its successor, audit auth.refresh: one transaction.  On
+ * error the caller rolls back (cc_db_abort). */
 static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **pnew)
 {
     const char *args[2] = { row[RT_TENANT], row[RT_ID] };
+    const char *family = row[RT_FAMILY];
     int nrows = 0;
     cc_error_t *e;
 
-    if ((e = cc_db_begin(ctx)) != NULL) {
+    if ((e = cc_db_begin(ctx)) != NULL
+        || (e = cc_db_exec(ctx, "cc_auth_refresh_rotate", 2, args, &nrows)) != NULL) {
         return e;
     }
-    if ((e = cc_db_exec(ctx, "cc_auth_refresh_rotate", 2, args, &nrows)) != NULL
-        || nrows != 1
-        || (e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], row[RT_FAMILY], pnew))
-           != NULL
-        || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL) {
+    if (nrows != 1) {
+        /* A concurrent refresh won the race with this very token: a reuse. */
         cc_db_end(ctx, 0);
-        /* nrows 0: a concurrent refresh won the race with this very token. */
-        return e ? e : refresh_reuse(ctx, row);
+        return refresh_reuse(ctx, row);
+    }
+    if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family, pnew)) != NULL
+        || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL
+        || (e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.refresh", "user",
+                            row[RT_USER], family_changes(family))) != NULL) {
+        return e;
     }
     return cc_db_end(ctx, 1);
 }
@@ -469,7 +590,7 @@ static int auth_refresh(request_rec *r, cc_ctx_t *ctx)
         return cc_send_error(r, err_refresh_invalid(r->pool));
     }
     if (is_true(row[RT_ROTATED])) {
-        return cc_send_error(r, refresh_reuse(ctx, row));
+        return cc_db_abort(ctx, refresh_reuse(ctx, row));
     }
     if (is_true(row[RT_REVOKED]) || is_true(row[RT_EXPIRED])
         || is_true(row[RT_USER_DELETED])) {
@@ -482,28 +603,43 @@ static int auth_refresh(request_rec *r, cc_ctx_t *ctx)
         return cc_send_error(r, err_suspended(r->pool));
     }
     if ((e = refresh_rotate(ctx, row, &rt)) != NULL) {
-        return cc_send_error(r, e);
+        return cc_db_abort(ctx, e);
     }
     return send_pair(ctx, row[RT_TENANT], row[RT_USER], rt);
 }
 
+/* Revoke one token and, when that revoked it, audit auth.logout: one transaction.  On
+ * error the caller rolls back (cc_db_abort). */
+static cc_error_t *logout_revoke(cc_ctx_t *ctx, const char **row)
+{
+    const char *args[2] = { row[RT_TENANT], row[RT_ID] };
+    int nrows = 0;
+    cc_error_t *e;
+
+    if ((e = cc_db_begin(ctx)) != NULL
+        || (e = cc_db_exec(ctx, "cc_auth_refresh_revoke_one", 2, args, &nrows)) != NULL
+        || (nrows == 1
+            && (e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.logout", "user",
+                                row[RT_USER], family_changes(row[RT_FAMILY]))) != NULL)) {
+        return e;
+    }
+    return cc_db_end(ctx, 1);
+}
+
 /* Logout revokes the presented token only (its family's other members are already
- * rotated or revoked).  An unknown, expired or already revoked token also answers 204:
- * logout is idempotent, and the answer tells nothing about which tokens exist. */
+ * rotated or revoked).  An unknown, expired or already revoked token also answers 204
+ * (and is not audited): logout is idempotent, and the answer tells nothing about which
+ * tokens exist. */
 static int auth_logout(request_rec *r, cc_ctx_t *ctx)
 {
-    const char **row, *args[2];
+    const char **row;
     cc_error_t *e;
 
     if ((e = refresh_lookup(ctx, &row)) != NULL) {
         return cc_send_error(r, e);
     }
-    if (row) {
-        args[0] = row[RT_TENANT];
-        args[1] = row[RT_ID];
-        if ((e = cc_db_exec(ctx, "cc_auth_refresh_revoke_one", 2, args, NULL)) != NULL) {
-            return cc_send_error(r, e);
-        }
+    if (row && (e = logout_revoke(ctx, row)) != NULL) {
+        return cc_db_abort(ctx, e);
     }
     return cc_send_no_content(r);
 }

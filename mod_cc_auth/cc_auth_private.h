@@ -82,7 +82,8 @@ extern const cc_stmt_t cc_auth_throttle_stmts[];
 cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                    const char *tenant_key, const char *email,
                                    apr_int64_t *pretry_after);
-/** Count one failure (restarting the window once it has passed). */
+/** Count one attempt (restarting the window once it has passed); now and then also
+ *  purges the rows whose window has passed. */
 cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                   const char *tenant_key, const char *email);
 /** Forget the failures after a successful login. */

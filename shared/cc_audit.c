@@ -18,7 +18,8 @@ const cc_stmt_t cc_shared_stmts[] = {
     CC_STMT("cc_audit_insert",
             "INSERT INTO audit_logs (tenant_id, actor_id, actor_email, action, entity_type,"
             " entity_id, changes, ip, user_agent, request_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+            " VALUES (%s, %s, COALESCE(%s, (SELECT u.email FROM users u"
+            " WHERE u.tenant_id = %s AND u.id = %s)), %s, %s, %s, %s, %s, %s, %s)"),
     CC_STMT("cc_events_insert",
             "INSERT INTO events (tenant_id, type, entity_type, entity_id, data)"
             " VALUES (%s, %s, %s, %s, %s)"),
@@ -71,7 +72,7 @@ cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_
 {
     request_rec *r = ctx->r;
     const char *actor_email = NULL;
-    const char *args[10];
+    const char *args[12];
 
     if (ctx->principal && actor_id && ctx->principal->user_id_str
         && !strcmp(actor_id, ctx->principal->user_id_str)) {
@@ -79,15 +80,18 @@ cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_
     }
     args[0] = tenant_id;
     args[1] = actor_id;
+    /* Without a principal (login, refresh, logout) the actor's email is looked up. */
     args[2] = actor_email;
-    args[3] = action;
-    args[4] = entity_type;
-    args[5] = entity_id;
-    args[6] = dump_owned(r->pool, changes);
-    args[7] = cc_client_ip(r);
-    args[8] = clean_user_agent(r->pool, apr_table_get(r->headers_in, "User-Agent"));
-    args[9] = ctx->request_id ? ctx->request_id : cc_request_id(r);
-    return cc_db_exec(ctx, "cc_audit_insert", 10, args, NULL);
+    args[3] = tenant_id;
+    args[4] = actor_id;
+    args[5] = action;
+    args[6] = entity_type;
+    args[7] = entity_id;
+    args[8] = dump_owned(r->pool, changes);
+    args[9] = cc_client_ip(r);
+    args[10] = clean_user_agent(r->pool, apr_table_get(r->headers_in, "User-Agent"));
+    args[11] = ctx->request_id ? ctx->request_id : cc_request_id(r);
+    return cc_db_exec(ctx, "cc_audit_insert", 12, args, NULL);
 }
 
 cc_error_t *cc_audit(cc_ctx_t *ctx, const char *action, const char *entity_type,

@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import secrets
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -540,3 +541,215 @@ def test_throttling_holds_under_a_concurrent_burst(cc, tenant):
         codes = list(pool.map(guess, range(20)))
     assert set(codes) <= {401, 429}, codes
     assert codes.count(401) <= 5, codes
+
+
+# ---- audit of the session mutations -------------------------------------------------------
+
+def audit_rows(cc, **where):
+    """audit_logs rows matching every column = value given, oldest first."""
+    cond = " AND ".join(f"{k} = %s" for k in where)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT * FROM audit_logs WHERE {cond} ORDER BY id", tuple(where.values()))
+        return list(cur.fetchall())
+
+
+def family_of(cc, refresh_token):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT family_id FROM refresh_tokens WHERE token_hash = %s",
+                    (hashlib.sha256(refresh_token.encode()).hexdigest(),))
+        return cur.fetchone()["family_id"]
+
+
+def assert_one_auth_entry(cc, r, tenant, user, action, *secrets_):
+    """r wrote exactly one entry, `action` about user by user, with r's request id; it
+    tells no secret.  Returns the entry's changes."""
+    rows = audit_rows(cc, request_id=r.headers["X-Request-ID"])
+    assert len(rows) == 1, rows
+    e = rows[0]
+    assert e["tenant_id"] == tenant.id and e["action"] == action
+    assert e["actor_id"] == user["id"]
+    assert e["entity_type"] == "user" and e["entity_id"] == str(user["id"])
+    assert e["ip"] == "127.0.0.1"
+    text = json.dumps(e, default=str)
+    for s in secrets_:
+        assert s not in text
+        assert hashlib.sha256(s.encode()).hexdigest() not in text
+    assert "$2y$" not in text and "token" not in (e["changes"] or "")
+    return json.loads(e["changes"]) if e["changes"] else None
+
+
+def test_login_is_audited_once_and_failures_not_at_all(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    before = len(audit_rows(cc, tenant_id=tenant.id, entity_id=str(user["id"])))
+    r = login(cc, user["email"], password)
+    assert r.status_code == 200, r.text
+    pair = r.json()
+    changes = assert_one_auth_entry(cc, r, tenant, user, "auth.login", password,
+                                    pair["refresh_token"], pair["access_token"])
+    assert changes == {"family_id": family_of(cc, pair["refresh_token"])}
+    assert len(audit_rows(cc, tenant_id=tenant.id, entity_id=str(user["id"]))) == before + 1
+
+    # Seen through the API by the tenant's admin as well.
+    r2 = cc.get(f"/api/v1/audit-logs?action=auth.login&entity_id={user['id']}",
+                token=tenant.admin_token)
+    assert r2.status_code == 200, r2.text
+    (e,) = [e for e in r2.json()["data"] if e["request_id"] == r.headers["X-Request-ID"]]
+    assert (e["actor_id"], e["entity_type"], e["entity_id"], e["ip"]) == (
+        user["id"], "user", str(user["id"]), "127.0.0.1")
+    assert e["changes"] == changes
+
+    # A wrong password, a throttled and a disabled account write nothing.
+    disabled, dpassword, _ = user_with_password(tenant, status="disabled")
+    assert_error(login(cc, disabled["email"], dpassword), 403, "account_disabled")
+    for _ in range(6):
+        bad = login(cc, user["email"], "wrong-password")
+        assert bad.status_code in (401, 429), bad.text
+        assert audit_rows(cc, request_id=bad.headers["X-Request-ID"]) == []
+    assert_error(bad, 429, "too_many_requests")
+    assert len(audit_rows(cc, tenant_id=tenant.id, entity_id=str(user["id"]))) == before + 1
+    assert audit_rows(cc, tenant_id=tenant.id, entity_id=str(disabled["id"]),
+                      action="auth.login") == []
+
+
+def test_refresh_is_audited_in_its_family(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    pair = cc.login(user["email"], password)
+    family = family_of(cc, pair["refresh_token"])
+    r = cc.post(REFRESH, json={"refresh_token": pair["refresh_token"]},
+                headers={"X-Request-ID": "auth-refresh." + secrets.token_hex(6)})
+    assert r.status_code == 200, r.text
+    new = r.json()["refresh_token"]
+    changes = assert_one_auth_entry(cc, r, tenant, user, "auth.refresh",
+                                    pair["refresh_token"], new)
+    assert changes == {"family_id": family} and family_of(cc, new) == family
+
+    # A refused refresh writes nothing.
+    r = cc.post(REFRESH, json={"refresh_token": secrets.token_urlsafe(32)})
+    assert_error(r, 401, "unauthorized")
+    assert audit_rows(cc, request_id=r.headers["X-Request-ID"]) == []
+
+
+def test_logout_is_audited_only_when_it_revokes(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    pair = cc.login(user["email"], password)
+    r = cc.post(LOGOUT, json={"refresh_token": pair["refresh_token"]})
+    assert r.status_code == 204 and r.content == b"", r.text
+    changes = assert_one_auth_entry(cc, r, tenant, user, "auth.logout",
+                                    pair["refresh_token"])
+    assert changes == {"family_id": family_of(cc, pair["refresh_token"])}
+
+    # Already revoked, and unknown: 204 all the same, no entry.
+    for token in (pair["refresh_token"], secrets.token_urlsafe(32)):
+        r = cc.post(LOGOUT, json={"refresh_token": token})
+        assert r.status_code == 204 and r.content == b"", r.text
+        assert audit_rows(cc, request_id=r.headers["X-Request-ID"]) == []
+    assert len(audit_rows(cc, tenant_id=tenant.id, action="auth.logout")) == 1
+
+
+def test_refresh_reuse_is_audited_and_committed_despite_the_401(cc, tenant):
+    user, password, _ = user_with_password(tenant)
+    first = cc.login(user["email"], password)
+    family = family_of(cc, first["refresh_token"])
+    second = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
+
+    r = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    assert_error(r, 401, "unauthorized")
+    changes = assert_one_auth_entry(cc, r, tenant, user, "auth.refresh_reuse",
+                                    first["refresh_token"], second["refresh_token"])
+    # Both members of the family (the rotated one and its successor) were revoked.
+    assert changes == {"family_id": family, "revoked": 2}
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM refresh_tokens WHERE tenant_id = %s "
+                    "AND family_id = %s AND revoked_at IS NULL", (tenant.id, family))
+        assert cur.fetchone()["n"] == 0
+    assert_error(cc.post(REFRESH, json={"refresh_token": second["refresh_token"]}),
+                 401, "unauthorized")
+
+    # Presented again: the family is already revoked, so nothing more is written.
+    r = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    assert_error(r, 401, "unauthorized")
+    assert audit_rows(cc, request_id=r.headers["X-Request-ID"]) == []
+    assert len(audit_rows(cc, tenant_id=tenant.id, action="auth.refresh_reuse")) == 1
+
+
+# ---- rehash on login ---------------------------------------------------------------------
+
+def htpasswd_hash(password, *flags):
+    out = subprocess.run(["htpasswd", "-ni", *flags, "x"], input=password, text=True,
+                         capture_output=True, check=True).stdout
+    return out.strip().split(":", 1)[1]
+
+
+def stored_hash(cc, user):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT password_hash FROM users WHERE id = %s", (user["id"],))
+        return cur.fetchone()["password_hash"]
+
+
+@pytest.mark.parametrize("cost", [5, 6])
+def test_login_rehashes_a_hash_of_another_cost(cc, tenant, cost):
+    """The test config has CCBcryptCost 4; a hash made at another cost (before the cost
+    was changed) is replaced at the first successful login."""
+    user, password, _ = user_with_password(tenant)
+    old = htpasswd_hash(password, "-B", "-C", str(cost))
+    assert old.startswith(f"$2y$0{cost}$")
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE users SET password_hash = %s WHERE id = %s", (old, user["id"]))
+
+    # A wrong password changes nothing.
+    assert_error(login(cc, user["email"], "wrong-password"), 401, "invalid_credentials")
+    assert stored_hash(cc, user) == old
+
+    r = login(cc, user["email"], password)
+    assert r.status_code == 200, r.text
+    new = stored_hash(cc, user)
+    assert new.startswith("$2y$04$") and new != old
+    changes = assert_one_auth_entry(cc, r, tenant, user, "auth.login", password, old, new)
+    assert changes == {"family_id": family_of(cc, r.json()["refresh_token"]),
+                       "bcrypt_cost": {"from": cost, "to": 4}}
+
+    # The new hash works, and is not replaced again.
+    r = login(cc, user["email"], password)
+    assert r.status_code == 200, r.text
+    assert stored_hash(cc, user) == new
+    assert "bcrypt_cost" not in assert_one_auth_entry(cc, r, tenant, user, "auth.login")
+
+
+# ---- login_throttle stays bounded ---------------------------------------------------------
+
+def test_failed_logins_purge_expired_throttle_rows(cc):
+    """About one counted attempt in 256 deletes rows whose window (900 s here) passed.
+    The draw is random, so: plant expired rows, fail logins until they are gone (bounded:
+    2,000 attempts miss the 1-in-256 draw with probability ~0.04%)."""
+    tag = secrets.token_hex(5)
+    expired = [("", f"purge-{tag}-{i}@example.com") for i in range(300)]
+    live = [("", f"keep-{tag}-{i}@example.com") for i in range(5)]
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.executemany("INSERT INTO login_throttle (tenant_key, email, failures, "
+                        "window_start) VALUES (%s, %s, 3, UTC_TIMESTAMP() - INTERVAL 1000 "
+                        "SECOND)", expired)
+        cur.executemany("INSERT INTO login_throttle (tenant_key, email, failures, "
+                        "window_start) VALUES (%s, %s, 3, UTC_TIMESTAMP() - INTERVAL 800 "
+                        "SECOND)", live)
+
+    def left(pattern):
+        with cc.db() as conn, conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) AS n FROM login_throttle WHERE email LIKE %s",
+                        (pattern,))
+            return cur.fetchone()["n"]
+
+    # One unknown email: after 5 failures it answers 429 without bcrypt, still counted.
+    email = f"purger-{tag}@example.com"
+    attempts = 0
+    while left(f"purge-{tag}-%") and attempts < 2000:
+        for _ in range(16):
+            r = login(cc, email, "wrong-password")
+            assert r.status_code in (401, 429), r.text
+            attempts += 1
+    assert left(f"purge-{tag}-%") == 0, f"expired rows still there after {attempts} attempts"
+    # Rows of a live window stay, and so does the count of the email being throttled.
+    assert left(f"keep-{tag}-%") == 5
+    assert left(email) == 1
+    assert_error(login(cc, email, "wrong-password"), 429, "too_many_requests")
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM login_throttle WHERE email LIKE %s", (f"keep-{tag}-%",))
