@@ -55,7 +55,7 @@ export CC_BENCH_TOKEN=$(printf '%s' "$login_json" | /usr/bin/python3 -c 'import 
 export CC_BENCH_IDS_FILE=$CC_VAR_DIR/ids.txt
 echo "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'bench-1'" \
     | "$ENV/db.sh" shell -N -B >"$CC_BENCH_IDS_FILE"
-export CC_BENCH_EMAIL=admin@bench-1.example CC_BENCH_PASSWORD=$PASSWORD CC_BENCH_TENANT=bench-1
+export CC_BENCH_PASSWORD=$PASSWORD CC_BENCH_TENANT=bench-1
 some_id=$(head -1 "$CC_BENCH_IDS_FILE")
 # Sanity: every scenario answers 200 before it is timed.
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users?page_size=20"
