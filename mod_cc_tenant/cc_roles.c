@@ -93,11 +93,11 @@ static cc_error_t *check_permissions(apr_pool_t *p, cc_error_t *e, json_t *body,
         cc_perm_mask_t bit = cc_perm_bit(name);
 
         if (!bit) {
-            e = cc_tenant_field_error(p, e, "permissions",
+            e = cc_error_collect(p, e, "permissions",
                                       apr_psprintf(p, "unknown permission '%s'", name));
         }
         else if (!(bit & cc_perm_tenant_all())) {
-            e = cc_tenant_field_error(p, e, "permissions",
+            e = cc_error_collect(p, e, "permissions",
                                       apr_psprintf(p, "%s cannot be granted to a role",
                                                    name));
         }
@@ -111,7 +111,7 @@ static cc_error_t *check_description(apr_pool_t *p, cc_error_t *e, json_t *body)
     const char *d = cc_json_str(body, "description");
 
     if (d && !cc_valid_text(d, 0, ROLE_DESCRIPTION_MAX)) {
-        e = cc_tenant_field_error(p, e, "description", "must be at most 500 characters");
+        e = cc_error_collect(p, e, "description", "must be at most 500 characters");
     }
     return e;
 }
@@ -157,6 +157,22 @@ static cc_error_t *lock_role(cc_ctx_t *ctx, const char *name, const char ***prow
     args[0] = ctx->principal->tenant_id;
     args[1] = name;
     return cc_db_select_row(ctx, "cc_roles_lock", 2, args, prow, NULL);
+}
+
+/* Lock a custom role of the tenant for a change: 404 when there is none, 409 when it
+ * is built-in (verb says what was refused). */
+static cc_error_t *lock_custom_role(cc_ctx_t *ctx, const char *name, const char *verb,
+                                    const char ***prow)
+{
+    cc_error_t *err = lock_role(ctx, name, prow);
+
+    if (!err && !*prow) {
+        err = cc_error_not_found(ctx->r->pool);
+    }
+    if (!err && strcmp((*prow)[1], "0")) {
+        err = cc_error_conflict(ctx->r->pool, "built-in role '%s' cannot be %s", name, verb);
+    }
+    return err;
 }
 
 /* ---- handlers ---- */
@@ -227,7 +243,7 @@ static int roles_create(request_rec *r, cc_ctx_t *ctx)
     name = cc_json_str(body, "name");
     description = cc_json_str(body, "description");
     if (!cc_valid_role_name(name)) {
-        err = cc_tenant_field_error(r->pool, err, "name", "must match [a-z][a-z0-9_]{1,62}");
+        err = cc_error_collect(r->pool, err, "name", "must match [a-z][a-z0-9_]{1,62}");
     }
     err = check_description(r->pool, err, body);
     err = check_permissions(r->pool, err, body, &mask);
@@ -290,13 +306,7 @@ static int roles_patch(request_rec *r, cc_ctx_t *ctx)
     if ((err = cc_db_begin(ctx))) {
         return cc_send_error(r, err);
     }
-    err = lock_role(ctx, name, &row);
-    if (!err && !row) {
-        err = cc_error_not_found(r->pool);
-    }
-    if (!err && strcmp(row[1], "0")) {
-        err = cc_error_conflict(r->pool, "built-in role '%s' cannot be changed", name);
-    }
+    err = lock_custom_role(ctx, name, "changed", &row);
     if (!err) {
         old_mask = (cc_perm_mask_t)apr_atoi64(row[3]);
         changes = json_object();
@@ -347,13 +357,7 @@ static int roles_delete(request_rec *r, cc_ctx_t *ctx)
     if ((err = cc_db_begin(ctx))) {
         return cc_send_error(r, err);
     }
-    err = lock_role(ctx, name, &row);
-    if (!err && !row) {
-        err = cc_error_not_found(r->pool);
-    }
-    if (!err && strcmp(row[1], "0")) {
-        err = cc_error_conflict(r->pool, "built-in role '%s' cannot be deleted", name);
-    }
+    err = lock_custom_role(ctx, name, "deleted", &row);
     args[0] = ctx->principal->tenant_id;
     args[1] = row ? row[0] : NULL;
     if (!err) {

@@ -58,10 +58,6 @@ extern const cc_route_t cc_roles_routes[];
 
 /* ---- helpers for the handlers (mod_cc_tenant.c) ---- */
 
-/** Add a per-field detail to e (a new 400 when e is NULL); returns e. */
-cc_error_t *cc_tenant_field_error(apr_pool_t *p, cc_error_t *e, const char *field,
-                                  const char *issue);
-
 /**
  * End the transaction begun with cc_db_begin: commit when err is NULL, else roll back.
  * Returns err, or the commit's error.

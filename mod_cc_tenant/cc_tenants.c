@@ -128,7 +128,7 @@ static cc_error_t *check_limit(apr_pool_t *p, cc_error_t *e, json_t *body,
         return e;
     }
     if (json_integer_value(v) < 0 || json_integer_value(v) > TENANT_MAX_LIMIT) {
-        return cc_tenant_field_error(p, e, field, "must be an integer from 0 to 1000000");
+        return cc_error_collect(p, e, field, "must be an integer from 0 to 1000000");
     }
     *out = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(v));
     return e;
@@ -146,16 +146,16 @@ static cc_error_t *check_input(apr_pool_t *p, json_t *body, const char *const *s
     in->plan = cc_json_str(body, "plan");
     in->status = cc_json_str(body, "status");
     if (in->name && !cc_valid_text(in->name, 1, 200)) {
-        e = cc_tenant_field_error(p, e, "name", "must be 1 to 200 characters");
+        e = cc_error_collect(p, e, "name", "must be 1 to 200 characters");
     }
     if (in->slug && !cc_valid_slug(in->slug)) {
-        e = cc_tenant_field_error(p, e, "slug", "must match [a-z0-9-]{3,63}");
+        e = cc_error_collect(p, e, "slug", "must match [a-z0-9-]{3,63}");
     }
     if (in->plan && !cc_valid_text(in->plan, 1, 50)) {
-        e = cc_tenant_field_error(p, e, "plan", "must be 1 to 50 characters");
+        e = cc_error_collect(p, e, "plan", "must be 1 to 50 characters");
     }
     if (in->status && !cc_valid_enum(in->status, statuses)) {
-        e = cc_tenant_field_error(p, e, "status",
+        e = cc_error_collect(p, e, "status",
                                   statuses == create_statuses
                                   ? "must be one of: active, suspended"
                                   : "must be one of: active, suspended, deleted");
@@ -265,11 +265,11 @@ static int tenants_list(request_rec *r, cc_ctx_t *ctx)
 
     err = cc_page_parse(r->pool, ctx->args, sort_fields, "created_at", &pg);
     if (status && !cc_valid_enum(status, all_statuses)) {
-        err = cc_tenant_field_error(r->pool, err, "status",
+        err = cc_error_collect(r->pool, err, "status",
                                     "must be one of: active, suspended, deleted");
     }
     if (q && !cc_valid_text(q, 0, TENANT_Q_MAX)) {
-        err = cc_tenant_field_error(r->pool, err, "q", "must be at most 200 characters");
+        err = cc_error_collect(r->pool, err, "q", "must be at most 200 characters");
     }
     if (err) {
         return cc_send_error(r, err);

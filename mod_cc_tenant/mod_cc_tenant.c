@@ -224,16 +224,6 @@ static const authz_provider cc_permission_authz_provider = {
 
 /* ---- helpers for the handlers ---- */
 
-cc_error_t *cc_tenant_field_error(apr_pool_t *p, cc_error_t *e, const char *field,
-                                  const char *issue)
-{
-    if (!e) {
-        return cc_error_field(p, field, issue);
-    }
-    cc_error_add_detail(e, field, issue);
-    return e;
-}
-
 cc_error_t *cc_tenant_txn_finish(cc_ctx_t *ctx, cc_error_t *err)
 {
     cc_error_t *end = cc_db_end(ctx, err == NULL);

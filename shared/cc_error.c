@@ -82,6 +82,16 @@ cc_error_t *cc_error_field(apr_pool_t *p, const char *field, const char *issue)
     return e;
 }
 
+cc_error_t *cc_error_collect(apr_pool_t *p, cc_error_t *e, const char *field,
+                             const char *issue)
+{
+    if (!e) {
+        return cc_error_field(p, field, issue);
+    }
+    cc_error_add_detail(e, field, issue);
+    return e;
+}
+
 void cc_error_add_detail(cc_error_t *e, const char *field, const char *issue)
 {
     cc_error_detail_t *d;

@@ -49,6 +49,14 @@ cc_error_t *cc_error_make(apr_pool_t *p, int status, const char *code,
 /** A 400 invalid_request with one detail (field, issue). */
 cc_error_t *cc_error_field(apr_pool_t *p, const char *field, const char *issue);
 
+/**
+ * Collect validation problems: append (field, issue) to e, making e a 400
+ * invalid_request first when it is NULL; returns e.  Validators call it for every
+ * problem so the client hears about all of them at once.
+ */
+cc_error_t *cc_error_collect(apr_pool_t *p, cc_error_t *e, const char *field,
+                             const char *issue);
+
 /** Append a per-field detail (copied into the error's pool). */
 void cc_error_add_detail(cc_error_t *e, const char *field, const char *issue);
 

@@ -140,16 +140,6 @@ static const char *cc_json_type_issue(const json_t *v, cc_json_type_e t)
     return "has an unsupported type";
 }
 
-static cc_error_t *cc_json_detail(apr_pool_t *p, cc_error_t *e, const char *field,
-                                  const char *issue)
-{
-    if (!e) {
-        e = cc_error_make(p, 400, CC_ERR_INVALID_REQUEST, "invalid request body");
-    }
-    cc_error_add_detail(e, field, issue);
-    return e;
-}
-
 cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *fields)
 {
     cc_error_t *e = NULL;
@@ -164,7 +154,7 @@ cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *f
     /* Unknown fields first, in body order, so a typo is reported next to its cause. */
     json_object_foreach(obj, key, v) {
         if (!cc_json_find_field(fields, key)) {
-            e = cc_json_detail(p, e, key, "unknown field");
+            e = cc_error_collect(p, e, key, "unknown field");
         }
     }
     for (f = fields; f && f->name; f++) {
@@ -173,13 +163,13 @@ cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *f
         v = json_object_get(obj, f->name);
         if (!v) {
             if (f->required) {
-                e = cc_json_detail(p, e, f->name, "is required");
+                e = cc_error_collect(p, e, f->name, "is required");
             }
             continue;
         }
         issue = cc_json_type_issue(v, f->type);
         if (issue) {
-            e = cc_json_detail(p, e, f->name, issue);
+            e = cc_error_collect(p, e, f->name, issue);
         }
     }
     return e;

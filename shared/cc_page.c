@@ -186,16 +186,6 @@ static int cc_sort_parse(const char *sort, const char *const *fields, cc_page_t 
     return 1;
 }
 
-static cc_error_t *cc_page_detail(apr_pool_t *p, cc_error_t *e, const char *field,
-                                  const char *issue)
-{
-    if (!e) {
-        e = cc_error_make(p, 400, CC_ERR_INVALID_REQUEST, "invalid query parameter");
-    }
-    cc_error_add_detail(e, field, issue);
-    return e;
-}
-
 cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *sort_fields,
                           const char *default_sort, cc_page_t *pg)
 {
@@ -213,7 +203,7 @@ cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *s
             pg->page = (int)v;
         }
         else {
-            e = cc_page_detail(p, e, "page", "must be an integer >= 1");
+            e = cc_error_collect(p, e, "page", "must be an integer >= 1");
         }
     }
     if (size) {
@@ -221,12 +211,12 @@ cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *s
             pg->page_size = (int)v;
         }
         else {
-            e = cc_page_detail(p, e, "page_size", "must be an integer from 1 to 200");
+            e = cc_error_collect(p, e, "page_size", "must be an integer from 1 to 200");
         }
     }
     if (sort) {
         if (!cc_sort_parse(sort, sort_fields, pg)) {
-            e = cc_page_detail(p, e, "sort", cc_sort_issue(p, sort_fields));
+            e = cc_error_collect(p, e, "sort", cc_sort_issue(p, sort_fields));
         }
     }
     else if (default_sort) {
