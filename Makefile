@@ -41,7 +41,7 @@ MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 
 .SECONDEXPANSION:
 
-.PHONY: all build deps run test unit lint itest check test-asan bench install clean db-shell \
+.PHONY: all build deps run test unit lint itest check test-asan bench install clean db-shell fuzz fuzz-deps \
         distclean format-check
 
 all: build
@@ -167,3 +167,30 @@ distclean: clean
 	@if bash t/env/db.sh status 2>/dev/null; then \
 	    echo "the dev database is running (make run): stop it first" >&2; exit 1; fi
 	rm -rf var
+
+# ---- fuzzing (libFuzzer, clang): hostile bytes into the parsers behind the network ----
+# `make fuzz` runs each target for FUZZ_TIME seconds from its seed corpus (t/fuzz/corpus).
+FUZZ_TIME    ?= 30
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_CORE    := $(filter-out shared/cc_http.c shared/cc_db.c shared/cc_audit.c shared/cc_user.c,\
+                  $(wildcard shared/*.c)) mod_cc_auth/cc_auth_jwt.c
+
+$(BUILD)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz_common.h $(FUZZ_CORE) $(wildcard shared/*.h)
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    $(INCLUDES) -o $@ $< $(FUZZ_CORE) $(UNIT_LIBS)
+
+fuzz-deps:
+	@command -v clang >/dev/null && clang -print-file-name=libclang_rt.fuzzer-x86_64.a \
+	    | grep -q / || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq \
+	    clang libclang-rt-14-dev >/dev/null; }
+
+fuzz: fuzz-deps $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_TIME) s)"; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	    $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+	        $(BUILD)/fuzz/corpus-$$t t/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 \
+	        || { tail -40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; \
+	done

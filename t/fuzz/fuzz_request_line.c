@@ -1,0 +1,56 @@
+/* A path and a query string through the router, the query parser and paging. */
+#include <string.h>
+#include "fuzz_common.h"
+#include "cc_page.h"
+#include "cc_route.h"
+#include "cc_validate.h"
+
+static int dummy(struct request_rec *r, struct cc_ctx_t *ctx)
+{
+    (void)r; (void)ctx;
+    return 0;
+}
+
+static const cc_route_t routes[] = {
+    { "GET", "/api/v1/users", dummy, "users.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/users/{id}", dummy, "users.read", CC_ROUTE_AUTH },
+    { "PUT", "/api/v1/users/{id}/roles", dummy, "users.write", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/queues/{id}/members/{member_id}", dummy, NULL, CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+static const cc_route_t *const tables[] = { routes, NULL };
+static const char *const sorts[] = { "name", "email", "created_at", NULL };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p = fuzz_pool();
+    /* Split the input at the first '?' into path and query, as httpd does. */
+    char *text = apr_pstrmemdup(p, (const char *)data, size);
+    char *query = strchr(text, '?');
+    cc_route_match_t m;
+    const char *allow = NULL, *sql = NULL;
+    apr_table_t *args = NULL;
+    cc_page_t pg;
+    apr_int64_t id;
+
+    if (query) {
+        *query++ = '\0';
+    }
+    if (cc_route_match(p, tables, "GET", text, &m, &allow) == CC_ROUTE_FOUND) {
+        const char *v = cc_route_param(&m, "id");
+
+        if (v) {
+            cc_parse_id(v, &id);
+        }
+    }
+    if (!cc_args_parse(p, query, &args)) {
+        cc_page_parse(p, args, sorts, "name", &pg);
+        if (apr_table_get(args, "from")) {
+            cc_parse_rfc3339(p, apr_table_get(args, "from"), &sql);
+        }
+    }
+    cc_valid_email(text);
+    cc_valid_e164(text);
+    apr_pool_destroy(p);
+    return 0;
+}
