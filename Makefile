@@ -139,7 +139,7 @@ test-asan: deps
 
 # Modules into apxs's LIBEXECDIR, a2enmod snippets into mods-available, the sample
 # vhost into sites-available.  DESTDIR is honoured for packaging.
-# 3 tenants x 10,000 users, then wrk on loopback; prints the table for the README.
+# 3 tenants x 10,000 users and x 5,000 DIDs, then wrk on loopback; prints the README table.
 bench: deps build
 	bash t/bench/bench.sh
 

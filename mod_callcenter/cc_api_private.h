@@ -26,6 +26,8 @@ apr_size_t cc_api_max_body(const cc_api_config_t *cfg);
 /* One route table and one statement table per domain file. */
 extern const cc_route_t cc_users_routes[];
 extern const cc_stmt_t cc_users_stmts[];
+extern const cc_route_t cc_dids_routes[];
+extern const cc_stmt_t cc_dids_stmts[];
 extern const cc_route_t cc_audit_routes[];
 extern const cc_stmt_t cc_audit_stmts[];
 extern const cc_route_t cc_ops_routes[];

@@ -20,6 +20,7 @@
 /* Domains in match order; a path belongs to exactly one table. */
 static const cc_route_t *const cc_api_tables[] = {
     cc_users_routes,
+    cc_dids_routes,
     cc_audit_routes,
     cc_ops_routes,
     NULL
@@ -27,6 +28,7 @@ static const cc_route_t *const cc_api_tables[] = {
 
 static const cc_stmt_t *const cc_api_stmt_tables[] = {
     cc_users_stmts,
+    cc_dids_stmts,
     cc_audit_stmts,
     cc_ops_stmts,
     NULL

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: a private MariaDB + httpd (production profile: bcrypt cost 12, permission
-# cache on) on free loopback ports, 3 tenants x 10,000 users, then wrk against the hot
-# endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
+# cache on) on free loopback ports, 3 tenants x 10,000 users and x 5,000 DIDs, then wrk
+# against the hot endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
 # Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s; a request
 # times out after 10 s: bcrypt-bound logins queue behind 32 connections).
 set -eu
@@ -55,11 +55,19 @@ export CC_BENCH_TOKEN=$(printf '%s' "$login_json" | /usr/bin/python3 -c 'import 
 export CC_BENCH_IDS_FILE=$CC_VAR_DIR/ids.txt
 echo "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'bench-1'" \
     | "$ENV/db.sh" shell -N -B >"$CC_BENCH_IDS_FILE"
+export CC_BENCH_DID_IDS_FILE=$CC_VAR_DIR/did_ids.txt
+echo "SELECT d.id FROM dids d JOIN tenants t ON t.id = d.tenant_id WHERE t.slug = 'bench-1'" \
+    | "$ENV/db.sh" shell -N -B >"$CC_BENCH_DID_IDS_FILE"
 export CC_BENCH_PASSWORD=$PASSWORD CC_BENCH_TENANT=bench-1
 some_id=$(head -1 "$CC_BENCH_IDS_FILE")
-# Sanity: every scenario answers 200 before it is timed.
+some_did=$(head -1 "$CC_BENCH_DID_IDS_FILE")
+# Sanity: every scenario answers 2xx before it is timed.
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users?page_size=20"
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users/$some_id"
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/dids?page=1&page_size=20"
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/dids/$some_did"
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"number":"+15550000000","description":"sanity"}' "$BASE/api/v1/dids"
 
 RESULTS=$CC_VAR_DIR/results.txt
 : >"$RESULTS"
@@ -80,6 +88,10 @@ echo "== wrk -t$THREADS -c$CONNS -d$DURATION (loopback)"
 run healthz "$BASE/healthz"
 run users_list "$BASE/api/v1/users?page_size=20" "$BENCH/bearer.lua"
 run users_get "$BASE/api/v1/users/" "$BENCH/user_by_id.lua"
+run dids_list "$BASE/api/v1/dids?page=1&page_size=20" "$BENCH/bearer.lua"
+run dids_get "$BASE/api/v1/dids/" "$BENCH/did_by_id.lua"
+# Last of the DID scenarios: the table grows by every request.
+run dids_create "$BASE/api/v1/dids" "$BENCH/did_create.lua"
 run login "$BASE/api/v1/auth/login" "$BENCH/login.lua"
 
 echo

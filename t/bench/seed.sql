@@ -1,10 +1,11 @@
--- make bench: 3 tenants x 10,000 users (role agent) plus an admin each.  @hash is the
--- bcrypt hash of the bench password, set by bench.sh.  Uses MariaDB's SEQUENCE engine.
+-- make bench: 3 tenants x 10,000 users (role agent) plus an admin each, and 3 tenants x
+-- 5,000 DIDs.  @hash is the bcrypt hash of the bench password, set by bench.sh.  Uses
+-- MariaDB's SEQUENCE engine.
 SET @t1 = UUID(), @t2 = UUID(), @t3 = UUID();
 INSERT INTO tenants (id, name, slug, max_users, max_dids) VALUES
-    (@t1, 'Bench One', 'bench-1', 100000, 100000),
-    (@t2, 'Bench Two', 'bench-2', 100000, 100000),
-    (@t3, 'Bench Three', 'bench-3', 100000, 100000);
+    (@t1, 'Bench One', 'bench-1', 100000, 10000000),
+    (@t2, 'Bench Two', 'bench-2', 100000, 10000000),
+    (@t3, 'Bench Three', 'bench-3', 100000, 10000000);
 INSERT INTO roles (tenant_id, name, description, builtin, permissions)
     SELECT t.id, b.name, b.description, 1, b.permissions
     FROM tenants t JOIN builtin_roles b ON b.platform_only = 0
@@ -32,3 +33,15 @@ CREATE TEMPORARY TABLE bench_roles AS
      AND r.name = IF(u.email LIKE 'admin@%', 'tenant_admin', 'agent');
 INSERT INTO user_roles (tenant_id, user_id, role_id)
     SELECT tenant_id, user_id, role_id FROM bench_roles;
+-- 5,000 DIDs per tenant, +1555<tenant><seq> (unique platform-wide; the POST scenario's
+-- numbers have 15 digits, so never these): odd ones route to the tenant's user of the same
+-- number, even ones nowhere.  The dids_count triggers update tenants, so these inserts
+-- must not read tenants either.
+INSERT INTO dids (tenant_id, number, description, destination_type, destination_id, status)
+    SELECT u.tenant_id, CONCAT('+1555', t.n, LPAD(s.seq, 5, '0')), CONCAT('Line ', s.seq),
+           IF(s.seq % 2 = 1, 'user', 'none'), IF(s.seq % 2 = 1, u.id, NULL),
+           IF(s.seq % 10 = 0, 'inactive', 'active')
+    FROM seq_1_to_5000 s
+    JOIN (SELECT @t1 AS id, 1 AS n UNION ALL SELECT @t2, 2 UNION ALL SELECT @t3, 3) t
+    JOIN users u ON u.tenant_id = t.id
+     AND u.email = CONCAT('user', s.seq, '@bench-', t.n, '.example');

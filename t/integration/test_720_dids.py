@@ -1,0 +1,805 @@
+"""API.md "Telephony", DIDs: /api/v1/dids (mod_callcenter/cc_dids.c).
+
+Create, get, list (paging, sort, q/status/destination_type filters), patch, delete; E.164
+and every other validation; destinations that must exist in the caller's tenant; the
+platform-wide unique number; the max_dids quota (also under concurrency); tenant
+isolation; RBAC; one audit entry and one event per mutation, in its transaction; text
+that must survive the round trip; and the answers against the OpenAPI document.
+"""
+
+import importlib.util
+import json
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from cchelpers import assert_error, detail_fields
+
+DIDS = "/api/v1/dids"
+DID_KEYS = {"id", "number", "description", "destination_type", "destination_id", "status",
+            "created_at", "updated_at"}
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+def new_number():
+    """A random E.164 number (13 digits) no other test uses."""
+    return f"+1{secrets.randbelow(10**12):012d}"
+
+
+def new_prefix():
+    """+ and 7 random digits: numbers prefix + 6 digits share it (for q filters)."""
+    return f"+2{secrets.randbelow(10**6):06d}"
+
+
+def create(cc, tenant, token=None, headers=None, **body):
+    body.setdefault("number", new_number())
+    return cc.post(DIDS, token=token or tenant.admin_token, json=body, headers=headers)
+
+
+def create_ok(cc, tenant, **body):
+    r = create(cc, tenant, **body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def get_did(cc, tenant, did_id, token=None):
+    return cc.get(f"{DIDS}/{did_id}", token=token or tenant.admin_token)
+
+
+def patch(cc, tenant, did_id, body, token=None):
+    return cc.patch(f"{DIDS}/{did_id}", token=token or tenant.admin_token, json=body)
+
+
+def patch_ok(cc, tenant, did_id, body):
+    r = patch(cc, tenant, did_id, body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def listing(cc, token, query=""):
+    r = cc.get(DIDS + query, token=token)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"data", "total", "page", "page_size"}, body
+    for d in body["data"]:
+        assert_did_shape(d)
+    return body
+
+
+def list_ids(cc, token, query=""):
+    return [d["id"] for d in listing(cc, token, query)["data"]]
+
+
+def assert_did_shape(d):
+    assert set(d) == DID_KEYS, d
+    assert isinstance(d["id"], int) and not isinstance(d["id"], bool) and d["id"] > 0
+    assert isinstance(d["number"], str) and re.fullmatch(r"\+[1-9]\d{7,14}", d["number"])
+    assert isinstance(d["description"], str)
+    assert d["destination_type"] in ("none", "queue", "user", "endpoint", "voicemail")
+    if d["destination_type"] == "none":
+        assert d["destination_id"] is None
+    else:
+        assert isinstance(d["destination_id"], int) and d["destination_id"] > 0
+    assert d["status"] in ("active", "inactive")
+    assert RFC3339.match(d["created_at"]) and RFC3339.match(d["updated_at"])
+
+
+def set_max_dids(cc, tenant, n):
+    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(), json={"max_dids": n})
+    assert r.status_code == 200 and r.json()["max_dids"] == n, r.text
+
+
+def db_rows(cc, sql, args):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+def audit_rows(cc, tenant):
+    rows = db_rows(cc, "SELECT action, entity_type, entity_id, changes, actor_id FROM audit_logs"
+                       " WHERE tenant_id = %s AND entity_type = 'did' ORDER BY id", (tenant.id,))
+    for row in rows:
+        row["changes"] = json.loads(row["changes"]) if row["changes"] else None
+    return rows
+
+
+def event_rows(cc, tenant):
+    rows = db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
+                       " WHERE tenant_id = %s AND entity_type = 'did' ORDER BY id", (tenant.id,))
+    for row in rows:
+        row["data"] = json.loads(row["data"]) if row["data"] else None
+    return rows
+
+
+def dids_in_db(cc, tenant):
+    return db_rows(cc, "SELECT * FROM dids WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+
+
+def dids_count(cc, tenant):
+    (row,) = db_rows(cc, "SELECT dids_count FROM tenants WHERE id = %s", (tenant.id,))
+    return row["dids_count"]
+
+
+# ---- create and get ----------------------------------------------------------------
+
+def test_create_minimal_gets_the_defaults(cc, tenant):
+    number = new_number()
+    r = cc.post(DIDS, token=tenant.admin_token, json={"number": number})
+    assert r.status_code == 201, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    d = r.json()
+    assert_did_shape(d)
+    assert r.headers["Location"] == f"{DIDS}/{d['id']}"
+    assert (d["number"], d["description"], d["destination_type"], d["destination_id"],
+            d["status"]) == (number, "", "none", None, "active")
+    assert d["created_at"] == d["updated_at"]
+    g = get_did(cc, tenant, d["id"])
+    assert g.status_code == 200 and g.json() == d
+
+
+def test_create_routed_to_a_user_with_every_field(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    body = {"number": new_number(), "description": "Sales line", "destination_type": "user",
+            "destination_id": user["id"], "status": "inactive"}
+    d = create_ok(cc, tenant, **body)
+    for k, v in body.items():
+        assert d[k] == v, (k, d)
+    assert get_did(cc, tenant, d["id"]).json() == d
+    row = dids_in_db(cc, tenant)[0]
+    assert (row["tenant_id"], row["destination_id"]) == (tenant.id, user["id"])
+
+
+def test_create_with_explicit_none_destination(cc, tenant):
+    d = create_ok(cc, tenant, destination_type="none", destination_id=None)
+    assert (d["destination_type"], d["destination_id"]) == ("none", None)
+
+
+def test_a_disabled_user_is_a_valid_destination(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"], status="disabled")
+    d = create_ok(cc, tenant, destination_type="user", destination_id=user["id"])
+    assert d["destination_id"] == user["id"]
+
+
+def test_platform_admin_creates_inside_a_tenant_with_x_tenant_id(cc, tenant):
+    r = cc.post(DIDS, token=cc.admin_token(), headers={"X-Tenant-ID": tenant.id},
+                json={"number": new_number()})
+    assert r.status_code == 201, r.text
+    assert get_did(cc, tenant, r.json()["id"]).status_code == 200
+    assert [row["id"] for row in dids_in_db(cc, tenant)] == [r.json()["id"]]
+
+
+def test_get_unknown_or_malformed_id_is_404(cc, tenant):
+    for bad in ("999999999", "0", "-1", "abc", "1.5", "9" * 30):
+        assert_error(cc.get(f"{DIDS}/{bad}", token=tenant.admin_token), 404, "not_found")
+
+
+def test_sql_looking_and_unicode_descriptions_are_stored_unchanged(cc, tenant):
+    for text in ["'; DROP TABLE dids; --", "Robert'); DELETE FROM tenants WHERE ('1'='1",
+                 "100% _match_ \\ back", "Línea principal \U0001F4DE 電話", "é" * 500,
+                 "tab\there\nnew line", ""]:
+        d = create_ok(cc, tenant, description=text)
+        assert d["description"] == text
+        assert get_did(cc, tenant, d["id"]).json()["description"] == text
+        (row,) = db_rows(cc, "SELECT description FROM dids WHERE tenant_id = %s AND id = %s",
+                         (tenant.id, d["id"]))
+        assert row["description"] == text
+    assert len(db_rows(cc, "SELECT id FROM tenants WHERE id = %s", (tenant.id,))) == 1
+
+
+# ---- validation ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, field", [
+    ({"number": None}, "number"),
+    ({"number": 15551234567}, "number"),
+    ({"number": "15551234567"}, "number"),
+    ({"number": "+05551234567"}, "number"),
+    ({"number": "+1234567"}, "number"),                      # 7 digits
+    ({"number": "+1234567890123456"}, "number"),             # 16 digits
+    ({"number": "+1 555 123 4567"}, "number"),
+    ({"number": "+1555123456a"}, "number"),
+    ({"number": ""}, "number"),
+    ({"number": "+"}, "number"),
+    ({"description": "x" * 501}, "description"),
+    ({"description": "bell\x07"}, "description"),
+    ({"description": None}, "description"),
+    ({"description": 5}, "description"),
+    ({"destination_type": "fax"}, "destination_type"),
+    ({"destination_type": "USER", "destination_id": 1}, "destination_type"),
+    ({"destination_type": None}, "destination_type"),
+    ({"destination_type": "user"}, "destination_id"),
+    ({"destination_type": "user", "destination_id": None}, "destination_id"),
+    ({"destination_type": "user", "destination_id": 0}, "destination_id"),
+    ({"destination_type": "user", "destination_id": -4}, "destination_id"),
+    ({"destination_type": "user", "destination_id": "5"}, "destination_id"),
+    ({"destination_type": "user", "destination_id": 1.5}, "destination_id"),
+    ({"destination_type": "user", "destination_id": True}, "destination_id"),
+    ({"destination_type": "user", "destination_id": 2**53 + 1}, "destination_id"),
+    ({"destination_type": "none", "destination_id": 5}, "destination_id"),
+    ({"destination_id": 5}, "destination_id"),
+    ({"status": "deleted"}, "status"),
+    ({"status": ""}, "status"),
+    ({"status": None}, "status"),
+    ({"tenant_id": "x"}, "tenant_id"),
+    ({"id": 5}, "id"),
+    ({"extra": 1}, "extra"),
+])
+def test_create_rejects_bad_fields(cc, tenant, body, field):
+    full = {"number": new_number(), **body}
+    if "number" in body and body["number"] is None:
+        del full["number"]                                   # missing: required
+    r = cc.post(DIDS, token=tenant.admin_token, json=full)
+    assert_error(r, 400, "invalid_request", field)
+    assert dids_in_db(cc, tenant) == [] and audit_rows(cc, tenant) == []
+
+
+@pytest.mark.parametrize("kind", ["queue", "endpoint", "voicemail"])
+def test_destination_types_without_a_table_yet_are_400(cc, tenant, kind):
+    r = create(cc, tenant, destination_type=kind, destination_id=1)
+    body = assert_error(r, 400, "invalid_request", "destination_type")
+    issues = [d["issue"] for d in body["details"] if d["field"] == "destination_type"]
+    assert issues == [f"destination type '{kind}' is not available yet"], body
+    assert dids_in_db(cc, tenant) == []
+
+
+def test_every_problem_is_reported_at_once(cc, tenant):
+    r = cc.post(DIDS, token=tenant.admin_token,
+                json={"number": "555", "description": "x" * 600, "status": "on",
+                      "destination_type": "pager", "destination_id": 0})
+    body = assert_error(r, 400, "invalid_request")
+    assert set(detail_fields(body)) == {"number", "description", "status",
+                                        "destination_type", "destination_id"}, body
+
+
+def test_non_json_body_is_415(cc, tenant):
+    did = create_ok(cc, tenant)
+    for method, path in (("POST", DIDS), ("PATCH", f"{DIDS}/{did['id']}")):
+        r = cc.request(method, path, token=tenant.admin_token,
+                       data=b"number=%2B15551234567", headers={"Content-Type":
+                                                               "application/x-www-form-urlencoded"})
+        assert_error(r, 415, "unsupported_media_type")
+        r = cc.request(method, path, token=tenant.admin_token, data=b'{"number": "+1555"}',
+                       headers={"Content-Type": "text/plain"})
+        assert_error(r, 415, "unsupported_media_type")
+    assert len(dids_in_db(cc, tenant)) == 1
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'"x"', b'{"number": "+15550001111",}',
+                                 b'{"number": "+1555", "number": "+1666"}'])
+def test_malformed_json_is_400(cc, tenant, raw):
+    r = cc.request("POST", DIDS, token=tenant.admin_token, data=raw,
+                   headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "invalid_request")
+
+
+def test_wrong_method_is_405_with_allow(cc, tenant):
+    did = create_ok(cc, tenant)
+    r = cc.put(f"{DIDS}/{did['id']}", token=tenant.admin_token, json={})
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET, PATCH, DELETE"
+    r = cc.delete(DIDS, token=tenant.admin_token)
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET, POST"
+
+
+# ---- destinations ------------------------------------------------------------------
+
+def test_destination_user_of_another_tenant_is_400_not_404(cc, tenant, tenant2):
+    foreign, _ = tenant2.make_user(roles=["agent"])
+    r = create(cc, tenant, destination_type="user", destination_id=foreign["id"])
+    body = assert_error(r, 400, "invalid_request", "destination_id")
+    assert "no such user" in body["details"][0]["issue"]
+    # The other tenant's admin id too (every tenant has one).
+    r = create(cc, tenant, destination_type="user", destination_id=tenant2.admin_user_id)
+    assert_error(r, 400, "invalid_request", "destination_id")
+    assert dids_in_db(cc, tenant) == [] and audit_rows(cc, tenant) == []
+
+
+def test_destination_unknown_user_is_400(cc, tenant):
+    r = create(cc, tenant, destination_type="user", destination_id=999999999)
+    assert_error(r, 400, "invalid_request", "destination_id")
+
+
+def test_destination_deleted_user_is_400(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    assert cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token).status_code == 204
+    r = create(cc, tenant, destination_type="user", destination_id=user["id"])
+    assert_error(r, 400, "invalid_request", "destination_id")
+    did = create_ok(cc, tenant)
+    r = patch(cc, tenant, did["id"], {"destination_type": "user", "destination_id": user["id"]})
+    assert_error(r, 400, "invalid_request", "destination_id")
+    assert get_did(cc, tenant, did["id"]).json() == did
+
+
+# ---- number uniqueness and quota ---------------------------------------------------
+
+def test_duplicate_number_in_the_same_tenant_is_409(cc, tenant):
+    d = create_ok(cc, tenant)
+    r = create(cc, tenant, number=d["number"])
+    assert_error(r, 409, "conflict", "number")
+    assert len(dids_in_db(cc, tenant)) == 1 and len(audit_rows(cc, tenant)) == 1
+    assert dids_count(cc, tenant) == 1
+
+
+def test_number_held_by_another_tenant_is_409(cc, tenant, tenant2):
+    d = create_ok(cc, tenant2)
+    r = create(cc, tenant, number=d["number"])
+    body = assert_error(r, 409, "conflict", "number")
+    assert tenant2.id not in r.text and str(d["id"]) not in body["message"]
+    mine = create_ok(cc, tenant)
+    assert_error(patch(cc, tenant, mine["id"], {"number": d["number"]}), 409, "conflict",
+                 "number")
+    assert get_did(cc, tenant, mine["id"]).json() == mine
+    # A deleted DID frees its number at once, for any tenant.
+    assert cc.delete(f"{DIDS}/{d['id']}", token=tenant2.admin_token).status_code == 204
+    moved = patch_ok(cc, tenant, mine["id"], {"number": d["number"]})
+    assert moved["number"] == d["number"]
+
+
+def test_max_dids_quota(cc, tenant):
+    set_max_dids(cc, tenant, 2)
+    a = create_ok(cc, tenant)
+    create_ok(cc, tenant)
+    assert_error(create(cc, tenant), 409, "quota_exceeded")
+    assert dids_count(cc, tenant) == 2 and len(audit_rows(cc, tenant)) == 2
+    # Updates are not creates.
+    patch_ok(cc, tenant, a["id"], {"description": "still fine"})
+    assert cc.delete(f"{DIDS}/{a['id']}", token=tenant.admin_token).status_code == 204
+    create_ok(cc, tenant)
+    assert_error(create(cc, tenant), 409, "quota_exceeded")
+    # Lowered below the current count: still no new ones, the existing ones stay.
+    set_max_dids(cc, tenant, 1)
+    assert_error(create(cc, tenant), 409, "quota_exceeded")
+    assert listing(cc, tenant.admin_token)["total"] == 2
+    set_max_dids(cc, tenant, 0)
+    assert_error(create(cc, tenant), 409, "quota_exceeded")
+
+
+def test_validation_comes_before_the_quota(cc, tenant):
+    set_max_dids(cc, tenant, 0)
+    assert_error(create(cc, tenant, number="nope"), 400, "invalid_request", "number")
+
+
+def test_concurrent_creates_never_exceed_max_dids(cc, tenant):
+    set_max_dids(cc, tenant, 5)
+
+    def one(_):
+        return create(cc, tenant).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(one, range(16)))
+    assert sorted(codes) == [201] * 5 + [409] * 11, codes
+    assert len(dids_in_db(cc, tenant)) == 5 and dids_count(cc, tenant) == 5
+
+
+def test_concurrent_creates_of_one_number_make_one_did(cc, tenant, tenant2):
+    number = new_number()
+
+    def one(i):
+        t = tenant if i % 2 else tenant2
+        return create(cc, t, number=number).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(8)))
+    assert sorted(codes) == [201] + [409] * 7, codes
+    rows = db_rows(cc, "SELECT tenant_id FROM dids WHERE number = %s", (number,))
+    assert len(rows) == 1
+    assert dids_count(cc, tenant) + dids_count(cc, tenant2) == 1
+
+
+# ---- update --------------------------------------------------------------------------
+
+def test_patch_changes_each_field(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    d = create_ok(cc, tenant, description="old")
+    number = new_number()
+    p = patch_ok(cc, tenant, d["id"], {"number": number})
+    assert p["number"] == number and p["description"] == "old"
+    p = patch_ok(cc, tenant, d["id"], {"description": "new", "status": "inactive"})
+    assert (p["description"], p["status"]) == ("new", "inactive")
+    p = patch_ok(cc, tenant, d["id"], {"destination_type": "user", "destination_id": user["id"]})
+    assert (p["destination_type"], p["destination_id"]) == ("user", user["id"])
+    assert (p["id"], p["created_at"], p["number"]) == (d["id"], d["created_at"], number)
+    assert get_did(cc, tenant, d["id"]).json() == p
+    p = patch_ok(cc, tenant, d["id"], {"description": ""})
+    assert p["description"] == "" and p["destination_id"] == user["id"]
+
+
+def test_patch_destination_rules(cc, tenant):
+    u1, _ = tenant.make_user(roles=["agent"])
+    u2, _ = tenant.make_user(roles=["agent"])
+    d = create_ok(cc, tenant, destination_type="user", destination_id=u1["id"])
+    # An id alone applies to the current type.
+    p = patch_ok(cc, tenant, d["id"], {"destination_id": u2["id"]})
+    assert (p["destination_type"], p["destination_id"]) == ("user", u2["id"])
+    # The same type without an id keeps the id.
+    p = patch_ok(cc, tenant, d["id"], {"destination_type": "user"})
+    assert p["destination_id"] == u2["id"]
+    # A null id for a routed DID is refused.
+    assert_error(patch(cc, tenant, d["id"], {"destination_id": None}), 400, "invalid_request",
+                 "destination_id")
+    # none clears the id.
+    p = patch_ok(cc, tenant, d["id"], {"destination_type": "none"})
+    assert (p["destination_type"], p["destination_id"]) == ("none", None)
+    # From none: a type needs an id, an id needs a type, none takes no id.
+    assert_error(patch(cc, tenant, d["id"], {"destination_type": "user"}), 400,
+                 "invalid_request", "destination_id")
+    assert_error(patch(cc, tenant, d["id"], {"destination_id": u1["id"]}), 400,
+                 "invalid_request", "destination_id")
+    assert_error(patch(cc, tenant, d["id"], {"destination_type": "none",
+                                             "destination_id": u1["id"]}),
+                 400, "invalid_request", "destination_id")
+    assert_error(patch(cc, tenant, d["id"], {"destination_type": "queue",
+                                             "destination_id": 1}),
+                 400, "invalid_request", "destination_type")
+    p = patch_ok(cc, tenant, d["id"], {"destination_type": "none", "destination_id": None})
+    assert p["destination_id"] is None
+    assert get_did(cc, tenant, d["id"]).json()["destination_type"] == "none"
+
+
+def test_patch_to_another_tenants_user_is_400(cc, tenant, tenant2):
+    foreign, _ = tenant2.make_user(roles=["agent"])
+    d = create_ok(cc, tenant)
+    r = patch(cc, tenant, d["id"], {"destination_type": "user", "destination_id": foreign["id"]})
+    assert_error(r, 400, "invalid_request", "destination_id")
+    assert get_did(cc, tenant, d["id"]).json() == d
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"number": "0123"}, "number"),
+    ({"number": None}, "number"),
+    ({"description": "x" * 501}, "description"),
+    ({"status": "gone"}, "status"),
+    ({"destination_type": "fax"}, "destination_type"),
+    ({"destination_id": -1}, "destination_id"),
+    ({"id": 9}, "id"),
+    ({"created_at": "2026-01-01T00:00:00Z"}, "created_at"),
+])
+def test_patch_rejects_bad_fields(cc, tenant, body, field):
+    d = create_ok(cc, tenant)
+    assert_error(patch(cc, tenant, d["id"], body), 400, "invalid_request", field)
+    assert get_did(cc, tenant, d["id"]).json() == d
+    assert len(audit_rows(cc, tenant)) == 1
+
+
+def test_patch_without_changes_writes_nothing(cc, tenant):
+    d = create_ok(cc, tenant, description="same")
+    before = (audit_rows(cc, tenant), event_rows(cc, tenant), dids_in_db(cc, tenant))
+    for body in ({}, {"description": "same"}, {"number": d["number"], "status": "active",
+                                               "destination_type": "none"}):
+        p = patch_ok(cc, tenant, d["id"], body)
+        assert p == d
+    assert (audit_rows(cc, tenant), event_rows(cc, tenant), dids_in_db(cc, tenant)) == before
+
+
+def test_patch_and_delete_unknown_ids_are_404(cc, tenant):
+    for bad in ("999999999", "0", "abc"):
+        assert_error(patch(cc, tenant, bad, {"description": "x"}), 404, "not_found")
+        assert_error(cc.delete(f"{DIDS}/{bad}", token=tenant.admin_token), 404, "not_found")
+    assert audit_rows(cc, tenant) == [] and event_rows(cc, tenant) == []
+
+
+# ---- delete --------------------------------------------------------------------------
+
+def test_delete_is_real(cc, tenant):
+    d = create_ok(cc, tenant)
+    assert dids_count(cc, tenant) == 1
+    r = cc.delete(f"{DIDS}/{d['id']}", token=tenant.admin_token)
+    assert r.status_code == 204 and r.content == b""
+    assert_error(get_did(cc, tenant, d["id"]), 404, "not_found")
+    assert_error(cc.delete(f"{DIDS}/{d['id']}", token=tenant.admin_token), 404, "not_found")
+    assert_error(patch(cc, tenant, d["id"], {"description": "x"}), 404, "not_found")
+    assert dids_in_db(cc, tenant) == [] and dids_count(cc, tenant) == 0
+    assert listing(cc, tenant.admin_token)["total"] == 0
+    # The number is free again.
+    assert create_ok(cc, tenant, number=d["number"])["id"] != d["id"]
+
+
+# ---- audit and events ----------------------------------------------------------------
+
+def test_each_mutation_writes_one_audit_entry_and_one_event(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    d = create_ok(cc, tenant, description="Support", destination_type="user",
+                  destination_id=user["id"])
+    sid = str(d["id"])
+    (a,) = audit_rows(cc, tenant)
+    assert (a["action"], a["entity_type"], a["entity_id"]) == ("did.create", "did", sid)
+    assert a["actor_id"] == tenant.admin_user_id
+    assert a["changes"] == {"number": d["number"], "description": "Support",
+                            "destination_type": "user", "destination_id": user["id"],
+                            "status": "active"}
+    (e,) = event_rows(cc, tenant)
+    assert (e["type"], e["entity_type"], e["entity_id"]) == ("did.created", "did", sid)
+    assert e["data"] == d
+
+    p = patch_ok(cc, tenant, d["id"], {"destination_type": "none", "status": "inactive"})
+    audits, events = audit_rows(cc, tenant), event_rows(cc, tenant)
+    assert len(audits) == 2 and len(events) == 2
+    assert (audits[1]["action"], audits[1]["entity_id"]) == ("did.update", sid)
+    assert audits[1]["changes"] == {
+        "destination_type": {"from": "user", "to": "none"},
+        "destination_id": {"from": user["id"], "to": None},
+        "status": {"from": "active", "to": "inactive"}}
+    assert (events[1]["type"], events[1]["entity_id"]) == ("did.updated", sid)
+    assert events[1]["data"] == p
+
+    assert cc.delete(f"{DIDS}/{d['id']}", token=tenant.admin_token).status_code == 204
+    audits, events = audit_rows(cc, tenant), event_rows(cc, tenant)
+    assert len(audits) == 3 and len(events) == 3
+    assert (audits[2]["action"], audits[2]["entity_id"]) == ("did.delete", sid)
+    assert audits[2]["changes"] == {"number": d["number"], "description": "Support",
+                                    "destination_type": "none", "destination_id": None,
+                                    "status": "inactive"}
+    assert (events[2]["type"], events[2]["entity_id"]) == ("did.deleted", sid)
+    assert events[2]["data"] == p
+
+    # The audit API shows them too.
+    r = cc.get(f"/api/v1/audit-logs?entity_type=did&entity_id={sid}",
+               token=tenant.admin_token)
+    assert r.status_code == 200, r.text
+    assert sorted(x["action"] for x in r.json()["data"]) == ["did.create", "did.delete",
+                                                             "did.update"]
+
+
+def test_failed_mutations_write_no_audit_or_event(cc, tenant, tenant2):
+    taken = create_ok(cc, tenant2)
+    d = create_ok(cc, tenant)
+    before = (audit_rows(cc, tenant), event_rows(cc, tenant))
+    assert_error(create(cc, tenant, number=taken["number"]), 409, "conflict")
+    assert_error(patch(cc, tenant, d["id"], {"number": taken["number"]}), 409, "conflict")
+    assert_error(create(cc, tenant, destination_type="user", destination_id=999999999), 400,
+                 "invalid_request")
+    set_max_dids(cc, tenant, 1)
+    assert_error(create(cc, tenant), 409, "quota_exceeded")
+    assert (audit_rows(cc, tenant), event_rows(cc, tenant)) == before
+    assert len(dids_in_db(cc, tenant)) == 1 and dids_count(cc, tenant) == 1
+
+
+# ---- list --------------------------------------------------------------------------
+
+def test_list_envelope_total_paging_and_default_sort(cc, tenant):
+    prefix = new_prefix()
+    made = [create_ok(cc, tenant, number=f"{prefix}{i:06d}") for i in (4, 1, 3, 0, 2)]
+    by_number = [d["id"] for d in sorted(made, key=lambda d: d["number"])]
+    body = listing(cc, tenant.admin_token)
+    assert (body["total"], body["page"], body["page_size"]) == (5, 1, 20)
+    assert [d["id"] for d in body["data"]] == by_number          # default sort: number
+    assert body["data"][0] == get_did(cc, tenant, by_number[0]).json()
+    p2 = listing(cc, tenant.admin_token, "?page=2&page_size=2")
+    assert (p2["total"], p2["page"], p2["page_size"]) == (5, 2, 2)
+    assert [d["id"] for d in p2["data"]] == by_number[2:4]
+    p3 = listing(cc, tenant.admin_token, "?page=3&page_size=2")
+    assert [d["id"] for d in p3["data"]] == by_number[4:]
+    past = listing(cc, tenant.admin_token, "?page=7&page_size=2")
+    assert past["data"] == [] and past["total"] == 5 and past["page"] == 7
+    past = listing(cc, tenant.admin_token, "?page=7&page_size=2&status=active")
+    assert past["data"] == [] and past["total"] == 5
+    assert listing(cc, tenant.admin_token, "?page_size=200")["page_size"] == 200
+    assert len(listing(cc, tenant.admin_token, "?page_size=1")["data"]) == 1
+
+
+def test_list_of_an_empty_tenant(cc, tenant):
+    body = listing(cc, tenant.admin_token)
+    assert (body["data"], body["total"]) == ([], 0)
+
+
+def test_list_sorts(cc, tenant):
+    prefix = new_prefix()
+    made = [create_ok(cc, tenant, number=f"{prefix}{i:06d}") for i in (7, 2, 9, 5)]
+
+    def ids(query):
+        return list_ids(cc, tenant.admin_token, query)
+
+    by_number = [d["id"] for d in sorted(made, key=lambda d: d["number"])]
+    assert ids("?sort=number") == by_number
+    assert ids("?sort=-number") == by_number[::-1]
+    by_created = [d["id"] for d in sorted(made, key=lambda d: (d["created_at"], d["id"]))]
+    assert ids("?sort=created_at") == by_created
+    assert ids("?sort=-created_at") == by_created[::-1]
+    # Filtered lists sort the same way.
+    assert ids("?sort=-number&status=active") == by_number[::-1]
+    assert ids("?sort=created_at&q=" + prefix[1:]) == by_created
+
+
+def test_list_filters(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    prefix = new_prefix()
+    a = create_ok(cc, tenant, number=f"{prefix}000001", description="Main SALES line")
+    b = create_ok(cc, tenant, number=f"{prefix}000002", description="support",
+                  status="inactive", destination_type="user", destination_id=user["id"])
+    c = create_ok(cc, tenant, number=new_number(), description="Night sales",
+                  destination_type="user", destination_id=user["id"])
+    t = tenant.admin_token
+
+    def ids(query):
+        body = listing(cc, t, query)
+        assert body["total"] == len(body["data"])
+        return sorted(d["id"] for d in body["data"])
+
+    assert ids("?status=inactive") == [b["id"]]
+    assert ids("?status=active") == sorted([a["id"], c["id"]])
+    assert ids("?destination_type=user") == sorted([b["id"], c["id"]])
+    assert ids("?destination_type=none") == [a["id"]]
+    assert ids("?destination_type=queue") == []
+    assert ids("?q=sales") == sorted([a["id"], c["id"]])          # case-insensitive
+    assert ids("?q=" + prefix[1:]) == sorted([a["id"], b["id"]])  # number substring
+    assert ids("?q=%2B" + prefix[1:]) == sorted([a["id"], b["id"]])
+    assert ids(f"?q={prefix[3:]}000002") == [b["id"]]
+    assert ids("?q=sales&destination_type=user") == [c["id"]]
+    assert ids("?q=sales&status=inactive") == []
+    assert ids("?status=inactive&destination_type=user") == [b["id"]]
+    assert ids("?q=") == sorted([a["id"], b["id"], c["id"]])     # empty q: no filter
+    assert ids("?q=nothing-matches") == []
+
+
+def test_list_q_wildcards_are_literal(cc, tenant):
+    pct = create_ok(cc, tenant, description="100% sure")
+    create_ok(cc, tenant, description="1000 sure")
+    und = create_ok(cc, tenant, description="snake_case")
+    create_ok(cc, tenant, description="snakeXcase")
+    t = tenant.admin_token
+    assert list_ids(cc, t, "?q=%25") == [pct["id"]]
+    assert list_ids(cc, t, "?q=e_c") == [und["id"]]
+    assert list_ids(cc, t, "?q=%25'+OR+1%3D1+--") == []
+
+
+@pytest.mark.parametrize("query, field", [
+    ("?status=deleted", "status"),
+    ("?status=", "status"),
+    ("?destination_type=fax", "destination_type"),
+    ("?destination_type=", "destination_type"),
+    ("?q=" + "x" * 201, "q"),
+    ("?sort=description", "sort"),
+    ("?sort=-id", "sort"),
+    ("?sort=status", "sort"),
+    ("?page=0", "page"),
+    ("?page_size=0", "page_size"),
+    ("?page_size=201", "page_size"),
+    ("?page=x", "page"),
+])
+def test_list_rejects_bad_parameters(cc, tenant, query, field):
+    assert_error(cc.get(DIDS + query, token=tenant.admin_token), 400, "invalid_request", field)
+
+
+def test_unfiltered_total_is_the_tenants_dids_count(cc, tenant):
+    for _ in range(3):
+        create_ok(cc, tenant)
+    (row,) = db_rows(cc, "SELECT dids_count, (SELECT COUNT(*) FROM dids WHERE tenant_id = %s)"
+                         " AS n FROM tenants WHERE id = %s", (tenant.id, tenant.id))
+    assert row["dids_count"] == row["n"] == 3
+    assert listing(cc, tenant.admin_token)["total"] == 3
+
+
+# ---- isolation -----------------------------------------------------------------------
+
+def test_other_tenants_did_is_404_and_never_listed(cc, tenant, tenant2):
+    user, _ = tenant.make_user(roles=["agent"])
+    d = create_ok(cc, tenant, description="isolated line", destination_type="user",
+                  destination_id=user["id"])
+    mine = create_ok(cc, tenant2, description="isolated line too")
+    t2 = tenant2.admin_token
+    assert_error(cc.get(f"{DIDS}/{d['id']}", token=t2), 404, "not_found")
+    assert_error(cc.patch(f"{DIDS}/{d['id']}", token=t2, json={"description": "mine now"}),
+                 404, "not_found")
+    assert_error(cc.patch(f"{DIDS}/{d['id']}", token=t2, json={}), 404, "not_found")
+    assert_error(cc.delete(f"{DIDS}/{d['id']}", token=t2), 404, "not_found")
+    for query in ("", "?page_size=200", "?q=isolated", "?q=" + d["number"][1:],
+                  "?destination_type=user", "?status=active", "?sort=-created_at"):
+        ids = [x["id"] for x in listing(cc, t2, query)["data"]]
+        assert d["id"] not in ids, query
+        assert set(ids) <= {mine["id"]}, query
+    assert listing(cc, t2)["total"] == 1
+    # Untouched, and nothing audited in either tenant for the attempts.
+    assert get_did(cc, tenant, d["id"]).json() == d
+    assert [a["action"] for a in audit_rows(cc, tenant)] == ["did.create"]
+    assert [a["action"] for a in audit_rows(cc, tenant2)] == ["did.create"]
+
+
+def test_x_tenant_id_is_ignored_for_tenant_admins(cc, tenant, tenant2):
+    d = create_ok(cc, tenant)
+    r = cc.get(f"{DIDS}/{d['id']}", token=tenant2.admin_token, headers={"X-Tenant-ID": tenant.id})
+    assert_error(r, 404, "not_found")
+    r = cc.post(DIDS, token=tenant2.admin_token, headers={"X-Tenant-ID": tenant.id},
+                json={"number": new_number()})
+    assert r.status_code == 201
+    assert [x["id"] for x in dids_in_db(cc, tenant)] == [d["id"]]
+
+
+# ---- RBAC ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["agent", "viewer", "supervisor"])
+def test_readers_read_but_cannot_write(cc, tenant, role):
+    d = create_ok(cc, tenant)
+    _, token = tenant.make_user(roles=[role])
+    assert cc.get(DIDS, token=token).status_code == 200
+    g = cc.get(f"{DIDS}/{d['id']}", token=token)
+    assert g.status_code == 200 and g.json() == d
+    assert_error(cc.post(DIDS, token=token, json={"number": new_number()}), 403, "forbidden")
+    assert_error(cc.patch(f"{DIDS}/{d['id']}", token=token, json={"description": "x"}),
+                 403, "forbidden")
+    assert_error(cc.delete(f"{DIDS}/{d['id']}", token=token), 403, "forbidden")
+    # Forbidden before anything else: no 404 oracle for unknown ids, no validation.
+    assert_error(cc.delete(f"{DIDS}/999999999", token=token), 403, "forbidden")
+    assert_error(cc.post(DIDS, token=token, json={"number": "bad"}), 403, "forbidden")
+    assert get_did(cc, tenant, d["id"]).json() == d
+    assert len(audit_rows(cc, tenant)) == 1
+
+
+def test_a_role_without_dids_read_cannot_list(cc, tenant):
+    name = "nodids_" + secrets.token_hex(3)
+    r = cc.post("/api/v1/roles", token=tenant.admin_token,
+                json={"name": name, "permissions": ["users.read"]})
+    assert r.status_code == 201, r.text
+    _, token = tenant.make_user(roles=[name])
+    assert_error(cc.get(DIDS, token=token), 403, "forbidden")
+    assert_error(cc.get(f"{DIDS}/1", token=token), 403, "forbidden")
+
+
+def test_no_token_is_401(cc):
+    r = cc.get(DIDS)
+    assert_error(r, 401, "unauthorized")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_error(cc.post(DIDS, json={"number": new_number()}), 401, "unauthorized")
+
+
+# ---- the OpenAPI document ----------------------------------------------------------
+
+def _load_lint():
+    spec = importlib.util.spec_from_file_location(
+        "check_openapi", ROOT / "t" / "lint" / "check_openapi.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_answers_match_the_openapi_document(cc, tenant):
+    lint = _load_lint()
+    doc = cc.get("/api/v1/openapi.json").json()
+    one = DIDS + "/{id}"
+
+    def check(r, method, path, status, code=None):
+        assert r.status_code == status, f"{method} {r.url}: {r.status_code} {r.text[:300]}"
+        op = doc["paths"][path][method.lower()]
+        assert str(status) in op["responses"], f"{method} {path} {status} undocumented"
+        resp = lint.deref(doc, op["responses"][str(status)])
+        for name in resp.get("headers", {}):
+            assert name in r.headers, f"{method} {path} {status}: no {name}"
+        schema = (resp.get("content") or {}).get("application/json", {}).get("schema")
+        if schema is None:
+            assert r.content == b""
+            return None
+        body = r.json()
+        problems = lint.validate_instance(doc, schema, body, f"{method} {path} {status}")
+        assert not problems, "\n".join(problems)
+        if code:
+            assert body["error"] == code
+        return body
+
+    t = tenant.admin_token
+    user, agent = tenant.make_user(roles=["agent"])
+    created = check(create(cc, tenant, destination_type="user", destination_id=user["id"]),
+                    "POST", DIDS, 201)
+    check(create(cc, tenant, number=created["number"]), "POST", DIDS, 409, "conflict")
+    check(create(cc, tenant, number="x"), "POST", DIDS, 400, "invalid_request")
+    check(create(cc, tenant, destination_type="queue", destination_id=1), "POST", DIDS, 400)
+    check(cc.post(DIDS, token=t, data=b"x", headers={"Content-Type": "text/plain"}),
+          "POST", DIDS, 415, "unsupported_media_type")
+    check(cc.post(DIDS, token=agent, json={"number": new_number()}), "POST", DIDS, 403,
+          "forbidden")
+    check(cc.get(DIDS, token=t), "GET", DIDS, 200)
+    check(cc.get(DIDS + "?sort=id", token=t), "GET", DIDS, 400, "invalid_request")
+    check(cc.get(DIDS), "GET", DIDS, 401, "unauthorized")
+    path = f"{DIDS}/{created['id']}"
+    check(cc.get(path, token=t), "GET", one, 200)
+    check(cc.get(f"{DIDS}/999999999", token=t), "GET", one, 404, "not_found")
+    check(cc.patch(path, token=t, json={"destination_type": "none"}), "PATCH", one, 200)
+    check(cc.patch(path, token=t, json={"bogus": 1}), "PATCH", one, 400)
+    check(cc.delete(path, token=t), "DELETE", one, 204)
+    check(cc.delete(path, token=t), "DELETE", one, 404, "not_found")
+    set_max_dids(cc, tenant, 0)
+    check(create(cc, tenant), "POST", DIDS, 409, "quota_exceeded")
