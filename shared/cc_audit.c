@@ -20,6 +20,11 @@ const cc_stmt_t cc_shared_stmts[] = {
             " entity_id, changes, ip, user_agent, request_id)"
             " VALUES (%s, %s, COALESCE(%s, (SELECT u.email FROM users u"
             " WHERE u.tenant_id = %s AND u.id = %s)), %s, %s, %s, %s, %s, %s, %s)"),
+    /* Transactions as statements (cc_db_begin/cc_db_end): two round trips where
+     * apr_dbd's transaction API takes three (autocommit off, commit, autocommit on). */
+    CC_STMT("cc_txn_begin", "START TRANSACTION"),
+    CC_STMT("cc_txn_commit", "COMMIT"),
+    CC_STMT("cc_txn_rollback", "ROLLBACK"),
     CC_STMT("cc_events_insert",
             "INSERT INTO events (tenant_id, type, entity_type, entity_id, data)"
             " VALUES (%s, %s, %s, %s, %s)"),

@@ -460,41 +460,40 @@ cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char *
     return NULL;
 }
 
+/* A transaction a handler left open (a bug) must not ride back into the pool with the
+ * connection: roll it back when the request ends.  Registered after mod_dbd's release
+ * cleanup, so it runs first. */
+static apr_status_t txn_cleanup(void *data)
+{
+    cc_ctx_t *ctx = data;
+
+    if (ctx->in_txn) {
+        cc_db_end(ctx, 0);
+    }
+    return APR_SUCCESS;
+}
+
 cc_error_t *cc_db_begin(cc_ctx_t *ctx)
 {
-    cc_error_t *err = cc_db_acquire(ctx);
-    int rv;
+    cc_error_t *err = cc_db_exec(ctx, "cc_txn_begin", 0, NULL, NULL);
 
-    if (err) {
-        return err;
+    if (!err) {
+        if (!ctx->in_txn) {
+            apr_pool_cleanup_register(ctx->r->pool, ctx, txn_cleanup,
+                                      apr_pool_cleanup_null);
+        }
+        ctx->in_txn = 1;
     }
-    ctx->txn = NULL;
-    rv = apr_dbd_transaction_start(ctx->dbd->driver, ctx->r->pool, ctx->dbd->handle,
-                                   &ctx->txn);
-    if (rv != 0) {
-        ctx->txn = NULL;
-        return db_failure(ctx, "BEGIN", rv);
-    }
-    return NULL;
+    return err;
 }
 
 cc_error_t *cc_db_end(cc_ctx_t *ctx, int commit)
 {
-    int rv;
-
-    if (!ctx->txn) {
+    if (!ctx->in_txn) {
         return NULL;
     }
-    if (!commit) {
-        apr_dbd_transaction_mode_set(ctx->dbd->driver, ctx->txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-    }
-    rv = apr_dbd_transaction_end(ctx->dbd->driver, ctx->r->pool, ctx->txn);
-    ctx->txn = NULL;
-    if (rv != 0) {
-        return db_failure(ctx, commit ? "COMMIT" : "ROLLBACK", rv);
-    }
-    return NULL;
+    ctx->in_txn = 0;
+    return cc_db_exec(ctx, commit ? "cc_txn_commit" : "cc_txn_rollback", 0, NULL, NULL);
 }
 
 int cc_db_abort(cc_ctx_t *ctx, cc_error_t *err)

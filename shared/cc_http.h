@@ -25,7 +25,7 @@ typedef struct cc_ctx_t {
     apr_table_t *args;                 /**< decoded query string */
     const char *request_id;
     ap_dbd_t *dbd;                     /**< set by cc_db_acquire */
-    apr_dbd_transaction_t *txn;        /**< open transaction (cc_db_begin) or NULL */
+    int in_txn;                        /**< a transaction is open (cc_db_begin) */
     int db_errno;                      /**< MySQL errno of the last failed DB call */
     apr_size_t max_body;
     void *module_cfg;                  /**< the calling module's config */
