@@ -6,10 +6,12 @@
  * to exist in the caller's tenant; the types whose tables come later in issue 3 are
  * refused with a 400 until their check statement is added to did_destinations[].
  *
- * Lists are one round trip: the page and its total (tenants.dids_count, kept by
- * triggers, when unfiltered; an uncorrelated COUNT subquery when filtered).  Create is
- * the quota lock, INSERT ... RETURNING (which renders the response), audit and event in
- * one transaction; update and delete write their audit entry and event the same way.
+ * Lists are one round trip: the page and its total (tenants.dids_count when unfiltered;
+ * an uncorrelated COUNT subquery when filtered).  Create is INSERT ... RETURNING (which
+ * renders the response), audit, event, then the count against max_dids, in one
+ * transaction: the tenant row is locked only by that last statement, so a tenant's
+ * creates overlap until their commits.  Delete likewise; update writes its audit entry
+ * and event the same way.
  */
 #include <string.h>
 
@@ -99,10 +101,15 @@ const cc_stmt_t cc_dids_stmts[] = {
     CC_STMT("cc_dids_lock",
             "SELECT number, description, destination_type, destination_id, status"
             " FROM dids WHERE tenant_id = %s AND id = %s FOR UPDATE"),
-    /* Concurrent creates of one tenant serialise here (the count trigger would lock the
-     * row at INSERT anyway); each then sees the others' count. */
-    CC_STMT("cc_dids_quota_lock",
-            "SELECT dids_count, max_dids FROM tenants WHERE id = %s FOR UPDATE"),
+    /* The count is taken last in a create's transaction (one row lock held only until
+     * the commit right after): concurrent creates see each other's count, and a create
+     * over max_dids matches no row and is rolled back. */
+    CC_STMT("cc_dids_count_add",
+            "UPDATE tenants SET dids_count = dids_count + 1"
+            " WHERE id = %s AND dids_count < max_dids"),
+    CC_STMT("cc_dids_count_remove",
+            "UPDATE tenants SET dids_count = dids_count - 1"
+            " WHERE id = %s AND dids_count > 0"),
     CC_STMT("cc_dids_insert",
             "INSERT INTO dids (tenant_id, number, description, destination_type,"
             " destination_id, status) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -311,24 +318,27 @@ static cc_error_t *destination_check(cc_ctx_t *ctx, const did_values_t *v)
     return NULL;
 }
 
-/* Lock the tenant row: concurrent creates then see each other's count. */
-static cc_error_t *quota_check(cc_ctx_t *ctx)
+/* Count the new DID against max_dids (the last statement before the commit). */
+static cc_error_t *count_add(cc_ctx_t *ctx)
 {
     const char *args[1] = { ctx->principal->tenant_id };
-    const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_dids_quota_lock", 1, args, &row, NULL);
+    int nrows = 0;
+    cc_error_t *err = cc_db_exec(ctx, "cc_dids_count_add", 1, args, &nrows);
 
-    if (err) {
-        return err;
+    if (!err && nrows != 1) {
+        err = cc_error_make(ctx->r->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
+                            "the tenant has reached its max_dids limit");
     }
-    if (!row || apr_atoi64(row[0]) >= apr_atoi64(row[1])) {
-        return cc_error_make(ctx->r->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
-                             "the tenant has reached its max_dids limit");
-    }
-    return NULL;
+    return err;
 }
 
-/* The only unique key a DID write can hit besides its id is the number. */
+static cc_error_t *count_remove(cc_ctx_t *ctx)
+{
+    const char *args[1] = { ctx->principal->tenant_id };
+
+    return cc_db_exec(ctx, "cc_dids_count_remove", 1, args, NULL);
+}
+
 static cc_error_t *number_conflict(cc_ctx_t *ctx, cc_error_t *err)
 {
     if (err->status == HTTP_CONFLICT) {
@@ -529,7 +539,7 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     args[3] = v.dest_type;
     args[4] = v.dest_id;
     args[5] = v.status;
-    if ((err = cc_db_begin(ctx)) || (err = quota_check(ctx))) {
+    if ((err = cc_db_begin(ctx))) {
         return cc_db_abort(ctx, err);
     }
     err = cc_db_select_one(ctx, "cc_dids_insert", did_cols, 6, args, &did);
@@ -540,6 +550,7 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     id = object_id(r->pool, did);
     if ((err = cc_audit(ctx, "did.create", "did", id, values_json(&v)))
         || (err = cc_event(ctx, "did.created", "did", id, json_incref(did)))
+        || (err = count_add(ctx))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
     }
@@ -627,6 +638,7 @@ static int dids_delete(request_rec *r, cc_ctx_t *ctx)
                         CC_KEY_STATUS, json_object_get(did, CC_KEY_STATUS));
     if ((err = cc_audit(ctx, "did.delete", "did", id, changes))
         || (err = cc_event(ctx, "did.deleted", "did", id, json_incref(did)))
+        || (err = count_remove(ctx))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
     }

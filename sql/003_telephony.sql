@@ -1,8 +1,12 @@
 -- 003: telephony side tables of our own (issue 3).  Asterisk's realtime tables are 002's;
 -- nothing here depends on them.  Forward-only, like every migration.
 
--- Live DIDs per tenant, kept by the triggers below: the max_dids quota and the total of
--- an unfiltered DID list read it instead of counting rows per request.
+-- Live DIDs per tenant: the max_dids quota and the total of an unfiltered DID list read
+-- it instead of counting rows per request.  Kept by the API (mod_callcenter/cc_dids.c)
+-- as the LAST statement of a create or delete, not by a trigger: a trigger (and a
+-- foreign key to tenants, whose shared lock then needs upgrading) would hold the tenant
+-- row from the INSERT to the commit and serialise a tenant's creates for the whole
+-- transaction.  Anything else that inserts or deletes DIDs must update it too.
 ALTER TABLE tenants
     ADD COLUMN dids_count INT UNSIGNED NOT NULL DEFAULT 0 AFTER users_count;
 
@@ -29,19 +33,4 @@ CREATE TABLE dids (
     KEY idx_dids_tenant_status (tenant_id, status, number),
     -- The destination_type filter, and "does a DID route to this queue/user/..." checks.
     KEY idx_dids_tenant_destination (tenant_id, destination_type, destination_id),
-    CONSTRAINT ck_dids_destination CHECK ((destination_type = 'none') = (destination_id IS NULL)),
-    CONSTRAINT fk_dids_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
-CREATE TRIGGER trg_dids_count_insert AFTER INSERT ON dids FOR EACH ROW
-    UPDATE tenants SET dids_count = dids_count + 1 WHERE id = NEW.tenant_id;
-
--- The API never moves a DID between tenants; should SQL do it, both counts follow.  A
--- constant-false WHERE is optimised away before any lock: PATCHes do not touch tenants.
-CREATE TRIGGER trg_dids_count_update AFTER UPDATE ON dids FOR EACH ROW
-    UPDATE tenants
-    SET dids_count = dids_count + (id = NEW.tenant_id) - (id = OLD.tenant_id)
-    WHERE id IN (NEW.tenant_id, OLD.tenant_id) AND NEW.tenant_id <> OLD.tenant_id;
-
-CREATE TRIGGER trg_dids_count_delete AFTER DELETE ON dids FOR EACH ROW
-    UPDATE tenants SET dids_count = dids_count - 1 WHERE id = OLD.tenant_id;
+    CONSTRAINT ck_dids_destination CHECK ((destination_type = 'none') = (destination_id IS NULL))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
