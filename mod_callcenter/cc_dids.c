@@ -452,10 +452,9 @@ static int dids_list(request_rec *r, cc_ctx_t *ctx)
     const char *dest_type = apr_table_get(ctx->args, CC_KEY_DEST_TYPE);
     const char *q = apr_table_get(ctx->args, "q");
     const char *tenant = ctx->principal->tenant_id;
-    const char *label, *pattern = NULL, *args[18];
+    const char *pattern = NULL;
     cc_page_t pg;
     cc_error_t *err = NULL;
-    int n = 0, filtered;
 
     if ((err = cc_page_parse(p, ctx->args, did_sorts, CC_KEY_NUMBER, &pg))) {
         return cc_send_error(r, err);
@@ -476,31 +475,14 @@ static int dids_list(request_rec *r, cc_ctx_t *ctx)
     if (q && *q) {
         pattern = cc_like_contains(p, q);
     }
-    filtered = status || dest_type || pattern;
-    label = apr_pstrcat(p, filtered ? "cc_dids_search_" : "cc_dids_list_",
-                        pg.sort, pg.desc ? "_desc" : "_asc", NULL);
-    if (filtered) {
-        int copy;
+    {
+        /* One copy of DIDS_FILTER's arguments. */
+        const char *filter[8] = { tenant, status, status, dest_type, dest_type, pattern,
+                                  pattern, pattern };
 
-        for (copy = 0; copy < 2; copy++) {
-            args[n++] = tenant;
-            args[n++] = status;
-            args[n++] = status;
-            args[n++] = dest_type;
-            args[n++] = dest_type;
-            args[n++] = pattern;
-            args[n++] = pattern;
-            args[n++] = pattern;
-        }
+        return cc_db_send_list(ctx, "cc_dids", did_page_cols, &pg, filter, 8,
+                               status || dest_type || pattern);
     }
-    else {
-        args[n++] = tenant;
-        args[n++] = tenant;
-    }
-    args[n++] = cc_page_limit_str(p, &pg);
-    args[n++] = cc_page_offset_str(p, &pg);
-    return cc_db_send_page(ctx, label, filtered ? "cc_dids_search_count" : "cc_dids_count",
-                           did_page_cols, n, args, filtered ? 8 : 1, &pg);
 }
 
 static int dids_get(request_rec *r, cc_ctx_t *ctx)

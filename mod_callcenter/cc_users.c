@@ -460,10 +460,9 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     const char *q = apr_table_get(ctx->args, "q");
     const char *role = apr_table_get(ctx->args, "role");
     const char *tenant = ctx->principal->tenant_id;
-    const char *label, *pattern = NULL, *args[18];
+    const char *pattern = NULL;
     cc_page_t pg;
     cc_error_t *err;
-    int n = 0, filtered;
 
     if ((err = cc_page_parse(p, ctx->args, user_sorts, "name", &pg))) {
         return cc_send_error(r, err);
@@ -480,31 +479,14 @@ static int users_list(request_rec *r, cc_ctx_t *ctx)
     if (q && *q) {
         pattern = cc_like_contains(p, q);
     }
-    filtered = status || pattern || role;
-    label = apr_pstrcat(p, filtered ? "cc_users_search_" : "cc_users_list_",
-                        pg.sort, pg.desc ? "_desc" : "_asc", NULL);
-    if (filtered) {
-        int copy;
+    {
+        /* One copy of USERS_FILTER's arguments. */
+        const char *filter[8] = { tenant, status, status, pattern, pattern, pattern,
+                                  role, role };
 
-        for (copy = 0; copy < 2; copy++) {
-            args[n++] = tenant;
-            args[n++] = status;
-            args[n++] = status;
-            args[n++] = pattern;
-            args[n++] = pattern;
-            args[n++] = pattern;
-            args[n++] = role;
-            args[n++] = role;
-        }
+        return cc_db_send_list(ctx, "cc_users", cc_user_page_cols, &pg, filter, 8,
+                               status || pattern || role);
     }
-    else {
-        args[n++] = tenant;
-        args[n++] = tenant;
-    }
-    args[n++] = cc_page_limit_str(p, &pg);
-    args[n++] = cc_page_offset_str(p, &pg);
-    return cc_db_send_page(ctx, label, filtered ? "cc_users_search_count" : "cc_users_count",
-                           cc_user_page_cols, n, args, filtered ? 8 : 1, &pg);
 }
 
 static int users_get(request_rec *r, cc_ctx_t *ctx)

@@ -377,6 +377,28 @@ int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
     return cc_send_json_text(ctx->r, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
+int cc_db_send_list(cc_ctx_t *ctx, const char *prefix, const cc_col_t *cols,
+                    const cc_page_t *pg, const char **filter, int nfilter, int filtered)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char **args = apr_palloc(p, sizeof(*args) * (2 * nfilter + 2));
+    const char *order = apr_pstrcat(p, pg->sort, pg->desc ? "_desc" : "_asc", NULL);
+    int n = 0, copy, i;
+
+    for (copy = 0; copy < 2; copy++) {
+        for (i = 0; i < (filtered ? nfilter : 1); i++) {
+            args[n++] = filter[i];
+        }
+    }
+    args[n++] = cc_page_limit_str(p, pg);
+    args[n++] = cc_page_offset_str(p, pg);
+    return cc_db_send_page(ctx, apr_pstrcat(p, prefix, filtered ? "_search_" : "_list_",
+                                            order, NULL),
+                           apr_pstrcat(p, prefix, filtered ? "_search_count" : "_count",
+                                       NULL),
+                           cols, n, args, filtered ? nfilter : 1, pg);
+}
+
 cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, json_t **pobj)
 {

@@ -93,6 +93,17 @@ int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
                     const cc_col_t *cols, int nargs, const char **args, int count_nargs,
                     const cc_page_t *pg);
 
+/**
+ * The list every domain has: statements <prefix>_list_<sort>_<asc|desc> (unfiltered,
+ * binding tenant, tenant, limit, offset: the total from a per-tenant counter) and
+ * <prefix>_search_<sort>_<asc|desc> (binding the filter twice, for its COUNT subquery and
+ * its page, then limit, offset), with <prefix>_count (tenant) and <prefix>_search_count
+ * (the filter) for pages past the end.  filter[0] is the tenant; filter is one copy of
+ * the search statement's filter arguments.  Sends the page (cc_db_send_page).
+ */
+int cc_db_send_list(cc_ctx_t *ctx, const char *prefix, const cc_col_t *cols,
+                    const cc_page_t *pg, const char **filter, int nfilter, int filtered);
+
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,
                        int *pnrows);
