@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from cchelpers import assert_error
+from cchelpers import assert_error, audit_rows
 
 TENANT_KEYS = {"id", "name", "slug", "status", "plan", "max_users", "max_dids",
                "created_at", "updated_at"}
@@ -37,13 +37,6 @@ def create_ok(cc, **body):
     r = create(cc, **body)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def audit_rows(cc, tenant_id, action, entity_id):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute("SELECT * FROM audit_logs WHERE tenant_id = %s AND action = %s"
-                    " AND entity_id = %s ORDER BY id", (tenant_id, action, entity_id))
-        return list(cur.fetchall())
 
 
 def admin_user_id(cc):

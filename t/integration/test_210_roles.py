@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cchelpers import assert_error
+from cchelpers import assert_error, audit_rows
 
 PERMISSIONS = (
     "users.read users.write roles.manage audit.read contacts.read contacts.write "
@@ -37,13 +37,6 @@ def create_role(cc, token, name, permissions, description=None, status=201):
     r = cc.post("/api/v1/roles", token=token, json=body)
     assert r.status_code == status, r.text
     return r
-
-
-def audit_rows(cc, tenant_id, action, entity_id):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute("SELECT * FROM audit_logs WHERE tenant_id = %s AND action = %s"
-                    " AND entity_id = %s ORDER BY id", (tenant_id, action, entity_id))
-        return list(cur.fetchall())
 
 
 # ---- permissions -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, detail_fields
+from cchelpers import assert_error, audit_rows, detail_fields
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
@@ -83,13 +83,6 @@ def no_secret_in(text, password):
     low = text.lower()
     assert "password" not in low and "hash" not in low and "$2y$" not in text, text
     assert password not in text
-
-
-def audit_rows(cc, tenant_id, action, entity_id):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute("SELECT * FROM audit_logs WHERE tenant_id = %s AND action = %s"
-                    " AND entity_id = %s ORDER BY id", (tenant_id, action, str(entity_id)))
-        return list(cur.fetchall())
 
 
 def set_max_users(cc, tenant, n):

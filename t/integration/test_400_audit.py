@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cchelpers import assert_error
+from cchelpers import assert_error, get_page
 
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
@@ -44,13 +44,7 @@ def user_body(tenant, **over):
 
 
 def entries(cc, token, query="", headers=None):
-    r = cc.get(AUDIT + query, token=token, headers=headers)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert set(body) == {"data", "total", "page", "page_size"}, body
-    for e in body["data"]:
-        assert_entry_shape(e)
-    return body
+    return get_page(cc, AUDIT + query, token, assert_entry_shape, headers=headers)
 
 
 def entry_ids(cc, token, query=""):

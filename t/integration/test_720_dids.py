@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cchelpers import assert_error, detail_fields
+from cchelpers import assert_error, detail_fields, get_page
 
 DIDS = "/api/v1/dids"
 DID_KEYS = {"id", "number", "description", "destination_type", "destination_id", "status",
@@ -63,13 +63,7 @@ def patch_ok(cc, tenant, did_id, body):
 
 
 def listing(cc, token, query=""):
-    r = cc.get(DIDS + query, token=token)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert set(body) == {"data", "total", "page", "page_size"}, body
-    for d in body["data"]:
-        assert_did_shape(d)
-    return body
+    return get_page(cc, DIDS + query, token, assert_did_shape)
 
 
 def list_ids(cc, token, query=""):
