@@ -383,29 +383,14 @@ static json_t *values_diff(const did_values_t *a, const did_values_t *b)
 {
     json_t *changes = json_object();
 
-    if (!same(a->number, b->number)) {
-        json_object_set_new(changes, CC_KEY_NUMBER,
-                            json_pack("{s:s,s:s}", "from", a->number, "to", b->number));
-    }
-    if (!same(a->description, b->description)) {
-        json_object_set_new(changes, CC_KEY_DESCRIPTION,
-                            json_pack("{s:s,s:s}", "from", a->description,
-                                      "to", b->description));
-    }
-    if (!same(a->dest_type, b->dest_type)) {
-        json_object_set_new(changes, CC_KEY_DEST_TYPE,
-                            json_pack("{s:s,s:s}", "from", a->dest_type,
-                                      "to", b->dest_type));
-    }
+    cc_audit_change_str(changes, CC_KEY_NUMBER, a->number, b->number);
+    cc_audit_change_str(changes, CC_KEY_DESCRIPTION, a->description, b->description);
+    cc_audit_change_str(changes, CC_KEY_DEST_TYPE, a->dest_type, b->dest_type);
     if (!same(a->dest_id, b->dest_id)) {
-        json_object_set_new(changes, CC_KEY_DEST_ID,
-                            json_pack("{s:o,s:o}", "from", dest_id_json(a->dest_id),
-                                      "to", dest_id_json(b->dest_id)));
+        cc_audit_change(changes, CC_KEY_DEST_ID, dest_id_json(a->dest_id),
+                        dest_id_json(b->dest_id));
     }
-    if (!same(a->status, b->status)) {
-        json_object_set_new(changes, CC_KEY_STATUS,
-                            json_pack("{s:s,s:s}", "from", a->status, "to", b->status));
-    }
+    cc_audit_change_str(changes, CC_KEY_STATUS, a->status, b->status);
     return changes;
 }
 

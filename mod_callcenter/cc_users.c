@@ -416,18 +416,6 @@ static json_t *csv_to_json(apr_pool_t *p, const char *csv)
     return arr;
 }
 
-/* {"field": {"from": old, "to": new}} for each field that changes. */
-static void add_change(json_t *changes, const char *field, const char *from, const char *to)
-{
-    if (to && (!from || strcmp(from, to))) {
-        json_t *c = json_object();
-
-        cc_json_set_str(c, "from", from);
-        cc_json_set_str(c, "to", to);
-        json_object_set_new(changes, field, c);
-    }
-}
-
 static int is_self(const cc_ctx_t *ctx, const char *id)
 {
     return !strcmp(ctx->principal->user_id_str, id);
@@ -558,9 +546,9 @@ static int users_update(request_rec *r, cc_ctx_t *ctx)
         return cc_db_abort(ctx, err);
     }
     changes = cc_json_own(r->pool, json_object());
-    add_change(changes, CC_KEY_EMAIL, cur[0], in.email);
-    add_change(changes, CC_KEY_NAME, cur[1], in.name);
-    add_change(changes, CC_KEY_STATUS, cur[2], in.status);
+    cc_audit_change_str(changes, CC_KEY_EMAIL, cur[0], in.email);
+    cc_audit_change_str(changes, CC_KEY_NAME, cur[1], in.name);
+    cc_audit_change_str(changes, CC_KEY_STATUS, cur[2], in.status);
     if (hash) {
         json_object_set_new(changes, CC_KEY_PASSWORD, json_string("changed"));
     }

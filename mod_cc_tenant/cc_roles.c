@@ -310,19 +310,10 @@ static int roles_patch(request_rec *r, cc_ctx_t *ctx)
     if (!err) {
         old_mask = (cc_perm_mask_t)apr_atoi64(row[3]);
         changes = json_object();
-        if (description && strcmp(description, row[2])) {
-            json_t *d = json_object();
-
-            cc_json_set_str(d, "from", row[2]);
-            cc_json_set_str(d, "to", description);
-            json_object_set_new(changes, "description", d);
-        }
+        cc_audit_change_str(changes, "description", row[2], description);
         if (has_perms && mask != old_mask) {
-            json_t *d = json_object();
-
-            json_object_set_new(d, "from", cc_perm_mask_to_json(old_mask));
-            json_object_set_new(d, "to", cc_perm_mask_to_json(mask));
-            json_object_set_new(changes, "permissions", d);
+            cc_audit_change(changes, "permissions", cc_perm_mask_to_json(old_mask),
+                            cc_perm_mask_to_json(mask));
         }
         if (json_object_size(changes) > 0) {
             args[0] = description;

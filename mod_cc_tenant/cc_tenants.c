@@ -310,25 +310,11 @@ static int tenants_get(request_rec *r, cc_ctx_t *ctx)
 }
 
 /* Record field: old -> new in changes when the value differs. */
-static void diff_str(json_t *changes, const char *field, const char *from, const char *to)
-{
-    if (to && strcmp(from, to)) {
-        json_t *d = json_object();
-
-        cc_json_set_str(d, "from", from);
-        cc_json_set_str(d, "to", to);
-        json_object_set_new(changes, field, d);
-    }
-}
-
 static void diff_int(json_t *changes, const char *field, const char *from, const char *to)
 {
     if (to && apr_atoi64(from) != apr_atoi64(to)) {
-        json_t *d = json_object();
-
-        json_object_set_new(d, "from", json_integer(apr_atoi64(from)));
-        json_object_set_new(d, "to", json_integer(apr_atoi64(to)));
-        json_object_set_new(changes, field, d);
+        cc_audit_change(changes, field, json_integer(apr_atoi64(from)),
+                        json_integer(apr_atoi64(to)));
     }
 }
 
@@ -370,9 +356,9 @@ static int tenants_patch(request_rec *r, cc_ctx_t *ctx)
     }
     if (!err) {
         changes = json_object();
-        diff_str(changes, "name", old[2], in.name);
-        diff_str(changes, "plan", old[3], in.plan);
-        diff_str(changes, "status", old[1], in.status);
+        cc_audit_change_str(changes, "name", old[2], in.name);
+        cc_audit_change_str(changes, "plan", old[3], in.plan);
+        cc_audit_change_str(changes, "status", old[1], in.status);
         diff_int(changes, "max_users", old[4], in.max_users);
         diff_int(changes, "max_dids", old[5], in.max_dids);
         if (json_object_size(changes) > 0) {
@@ -428,7 +414,7 @@ static int tenants_delete(request_rec *r, cc_ctx_t *ctx)
         err = cc_db_exec(ctx, "cc_tenants_update", 6, args, NULL);
         if (!err) {
             changes = json_object();
-            diff_str(changes, "status", old[1], "deleted");
+            cc_audit_change_str(changes, "status", old[1], "deleted");
             err = audit(ctx, "tenant.delete", id, changes);
         }
     }

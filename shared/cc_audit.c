@@ -112,6 +112,21 @@ cc_error_t *cc_audit(cc_ctx_t *ctx, const char *action, const char *entity_type,
                        changes);
 }
 
+void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
+{
+    json_object_set_new(changes, field,
+                        json_pack("{s:o,s:o}", "from", from ? from : json_null(),
+                                  "to", to ? to : json_null()));
+}
+
+void cc_audit_change_str(json_t *changes, const char *field, const char *from,
+                         const char *to)
+{
+    if (to && (!from || strcmp(from, to))) {
+        cc_audit_change(changes, field, from ? json_string(from) : NULL, json_string(to));
+    }
+}
+
 cc_error_t *cc_event(cc_ctx_t *ctx, const char *type, const char *entity_type,
                      const char *entity_id, json_t *data)
 {

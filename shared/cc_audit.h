@@ -21,6 +21,16 @@ cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_
                         const char *action, const char *entity_type,
                         const char *entity_id, json_t *changes);
 
+/** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
+void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
+
+/**
+ * The same for text values, recorded only when to is given and differs from from: a
+ * PATCH records the fields it changes.
+ */
+void cc_audit_change_str(json_t *changes, const char *field, const char *from,
+                         const char *to);
+
 /**
  * Append an event row (type "did.created", data stolen, may be NULL) for the principal's
  * tenant, in the caller's transaction; the event stream serves these rows.
