@@ -21,6 +21,8 @@
 static const cc_route_t *const cc_api_tables[] = {
     cc_users_routes,
     cc_dids_routes,
+    cc_queues_routes,
+    cc_endpoints_routes,
     cc_audit_routes,
     cc_ops_routes,
     NULL
@@ -29,6 +31,8 @@ static const cc_route_t *const cc_api_tables[] = {
 static const cc_stmt_t *const cc_api_stmt_tables[] = {
     cc_users_stmts,
     cc_dids_stmts,
+    cc_queues_stmts,
+    cc_endpoints_stmts,
     cc_audit_stmts,
     cc_ops_stmts,
     NULL

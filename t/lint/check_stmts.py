@@ -28,7 +28,7 @@ import tempfile
 # Tables whose rows belong to a tenant.  Later issues append their tables here.
 TENANT_TABLES = [
     "users", "roles", "user_roles", "refresh_tokens", "audit_logs", "events",
-    "login_throttle", "dids",
+    "login_throttle", "dids", "endpoints", "call_queues", "call_queue_members",
 ]
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -1,0 +1,100 @@
+/**
+ * @file cc_asterisk.h
+ * @brief (core) How our objects are named in Asterisk's realtime namespace, and the
+ *        validators of the values we write there.  Pure functions, unit-tested.
+ *
+ * Asterisk's ids are platform-wide (one Asterisk serves every tenant), so each is built
+ * from the tenant's "Asterisk key": its slug when the slug has at most CC_AST_KEY_MAX
+ * characters, else the slug's first 11 characters, '_' and 12 hex digits of the slug's
+ * SHA-256 (a slug never contains '_', so a derived key never equals a real slug).  The
+ * cap exists because ps_auths.username, ps_endpoints.context and ps_endpoints.mailboxes
+ * are VARCHAR(40):
+ *   endpoint / auth / aor id:  <key>-<extension>        (<= 24 + 1 + 8 = 33)
+ *   dialplan and voicemail context: tenant-<key>         (<= 31)
+ *   mailbox:                   <extension>@tenant-<key>  (<= 40)
+ *   queue name:                <key>-<queue slug>        (<= 80: queue_members.queue_name)
+ *   member interface:          PJSIP/<endpoint id>       (<= 39)
+ * Slugs are immutable (mod_cc_tenant), so a tenant's names never change.
+ */
+#ifndef CC_ASTERISK_H
+#define CC_ASTERISK_H
+
+#include <apr_pools.h>
+
+#define CC_AST_KEY_MAX        24
+#define CC_AST_QUEUE_NAME_MAX 80   /**< queue_members.queue_name VARCHAR(80) */
+#define CC_AST_CALLERID_MAX   40   /**< ps_endpoints.callerid VARCHAR(40), characters */
+#define CC_AST_MEMBERNAME_MAX 80   /**< queue_members.membername VARCHAR(80), characters */
+#define CC_AST_REASON_MAX     80   /**< queue_members.reason_paused VARCHAR(80) */
+#define CC_AST_MOH_MAX        128  /**< queues.musiconhold VARCHAR(128) */
+#define CC_AST_PASSWORD_MIN   12
+#define CC_AST_PASSWORD_MAX   80   /**< ps_auths.password VARCHAR(80) */
+#define CC_AST_PASSWORD_GEN   32   /**< length of a generated SIP password */
+
+/** The tenant's Asterisk key (see the file comment); slug must be a valid slug. */
+const char *cc_ast_tenant_key(apr_pool_t *p, const char *slug);
+
+/** The tenant's dialplan (and voicemail) context: "tenant-<key>". */
+const char *cc_ast_context(apr_pool_t *p, const char *slug);
+
+/** The id of an extension's ps_endpoints, ps_auths and ps_aors rows: "<key>-<ext>". */
+const char *cc_ast_endpoint_id(apr_pool_t *p, const char *slug, const char *extension);
+
+/** A queue member's interface (and state_interface): "PJSIP/<endpoint id>". */
+const char *cc_ast_interface(apr_pool_t *p, const char *endpoint_id);
+
+/** The voicemail box of an extension, for `mailboxes`: "<ext>@tenant-<key>". */
+const char *cc_ast_mailbox(apr_pool_t *p, const char *slug, const char *extension);
+
+/** Extension: 2 to 8 ASCII digits (API.md); leading zeros allowed. */
+int cc_valid_extension(const char *s);
+
+/**
+ * name as an Asterisk-safe slug: ASCII letters and digits lower-cased, every other run
+ * of bytes (spaces, punctuation, non-ASCII) one '-', none leading or trailing; "queue"
+ * when nothing is left.  At most max bytes (a cut never leaves a trailing '-').
+ */
+const char *cc_ast_slugify(apr_pool_t *p, const char *name, apr_size_t max);
+
+/**
+ * A queue's Asterisk name: "<key>-<slug of name>", at most CC_AST_QUEUE_NAME_MAX.  With
+ * id != NULL the fallback used when that name is taken: the same, cut to leave room, then
+ * "-<id>".  Fallbacks never collide with each other (ids are unique and the suffix after
+ * the last '-' is all digits), so base then fallback always finds a free name.
+ */
+const char *cc_ast_queue_name(apr_pool_t *p, const char *slug, const char *name,
+                              const char *id);
+
+/**
+ * Codec list for `allow`: comma-separated names from the supported set (ulaw, alaw,
+ * g722, g729, gsm, opus, ilbc, speex, g726, slin, h264, vp8, vp9), 1 to 10, no repeats,
+ * spaces around names ignored, case-insensitive.  *pcanonical (optional) gets the list
+ * lower-cased, joined by ','.  Returns 1 when valid.
+ */
+int cc_ast_parse_codecs(apr_pool_t *p, const char *allow, const char **pcanonical);
+
+/** Music-on-hold class: 1..128 of [A-Za-z0-9_-]. */
+int cc_ast_valid_moh_class(const char *s);
+
+/**
+ * A SIP password a client chose: CC_AST_PASSWORD_MIN..CC_AST_PASSWORD_MAX printable
+ * ASCII characters, no spaces, quotes, backslashes or semicolons (config-file and
+ * dial-string hazards).
+ */
+int cc_ast_valid_sip_password(const char *s);
+
+/** A generated SIP password: CC_AST_PASSWORD_GEN characters of [A-Za-z0-9] from APR's
+ *  random source, unbiased.  APR_SUCCESS or the random source's error. */
+apr_status_t cc_ast_generate_sip_password(apr_pool_t *p, const char **ppassword);
+
+/** s cut to at most max characters (code points) of valid UTF-8 s; s itself if shorter. */
+const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max);
+
+/**
+ * Caller ID for ps_endpoints.callerid: "\"<name>\" <<ext>>" with '"', '\\', '<', '>' and
+ * control characters dropped from name and name cut so the whole fits
+ * CC_AST_CALLERID_MAX characters; "<ext>" alone when name is NULL or empty.
+ */
+const char *cc_ast_callerid(apr_pool_t *p, const char *name, const char *extension);
+
+#endif
