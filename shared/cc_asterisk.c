@@ -1,0 +1,297 @@
+/*
+ * cc_asterisk.c: names in Asterisk's realtime namespace and the values we write there
+ * (see cc_asterisk.h for the scheme and its length budget).
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_general.h>
+
+#include "cc_asterisk.h"
+#include "cc_crypto.h"
+#include "cc_validate.h"
+
+#define AST_KEY_PREFIX   11   /* slug characters kept in a derived key */
+#define AST_KEY_HASH_HEX 12   /* 48 bits of SHA-256: collisions are out of reach */
+#define AST_CONTEXT_PREFIX "tenant-"
+#define AST_QUEUE_FALLBACK "queue"
+#define AST_CODECS_MAX   10
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define IS_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define IS_ALNUM(c) (IS_DIGIT(c) || IS_LOWER(c) || IS_UPPER(c))
+
+/* Codecs a PJSIP endpoint may allow here: the ones Asterisk 22 ships translators or
+ * pass-through for that phones and browsers actually offer. */
+static const char *const supported_codecs[] = {
+    "ulaw", "alaw", "g722", "g729", "gsm", "opus", "ilbc", "speex", "g726", "slin",
+    "h264", "vp8", "vp9", NULL
+};
+
+const char *cc_ast_tenant_key(apr_pool_t *p, const char *slug)
+{
+    const char *hash;
+
+    if (strlen(slug) <= CC_AST_KEY_MAX) {
+        return slug;
+    }
+    hash = cc_sha256_hex(p, slug, strlen(slug));
+    return apr_psprintf(p, "%.*s_%.*s", AST_KEY_PREFIX, slug, AST_KEY_HASH_HEX, hash);
+}
+
+const char *cc_ast_context(apr_pool_t *p, const char *slug)
+{
+    return apr_pstrcat(p, AST_CONTEXT_PREFIX, cc_ast_tenant_key(p, slug), NULL);
+}
+
+const char *cc_ast_endpoint_id(apr_pool_t *p, const char *slug, const char *extension)
+{
+    return apr_pstrcat(p, cc_ast_tenant_key(p, slug), "-", extension, NULL);
+}
+
+const char *cc_ast_interface(apr_pool_t *p, const char *endpoint_id)
+{
+    return apr_pstrcat(p, "PJSIP/", endpoint_id, NULL);
+}
+
+const char *cc_ast_mailbox(apr_pool_t *p, const char *slug, const char *extension)
+{
+    return apr_pstrcat(p, extension, "@", cc_ast_context(p, slug), NULL);
+}
+
+int cc_valid_extension(const char *s)
+{
+    apr_size_t n = 0;
+
+    if (!s) {
+        return 0;
+    }
+    for (; s[n]; n++) {
+        if (!IS_DIGIT(s[n])) {
+            return 0;
+        }
+    }
+    return n >= 2 && n <= 8;
+}
+
+const char *cc_ast_slugify(apr_pool_t *p, const char *name, apr_size_t max)
+{
+    apr_size_t len = strlen(name), n = 0;
+    char *out = apr_palloc(p, len + sizeof(AST_QUEUE_FALLBACK));
+    int dash = 0;
+
+    for (; *name && n < max; name++) {
+        char c = *name;
+
+        if (IS_ALNUM(c)) {
+            if (dash && n > 0) {
+                if (n + 1 >= max) {
+                    break;          /* no room for the dash and a character after it */
+                }
+                out[n++] = '-';
+            }
+            dash = 0;
+            out[n++] = IS_UPPER(c) ? (char)(c - 'A' + 'a') : c;
+        }
+        else {
+            dash = 1;
+        }
+    }
+    out[n] = '\0';
+    if (n == 0) {
+        return apr_pstrndup(p, AST_QUEUE_FALLBACK,
+                            max < sizeof(AST_QUEUE_FALLBACK) - 1
+                            ? max : sizeof(AST_QUEUE_FALLBACK) - 1);
+    }
+    return out;
+}
+
+const char *cc_ast_queue_name(apr_pool_t *p, const char *slug, const char *name,
+                              const char *id)
+{
+    const char *key = cc_ast_tenant_key(p, slug);
+    apr_size_t room = CC_AST_QUEUE_NAME_MAX - strlen(key) - 1;   /* "<key>-" */
+    const char *suffix = id ? apr_pstrcat(p, "-", id, NULL) : "";
+
+    /* key <= 24 and id <= 20 digits leave at least 34 characters for the slug. */
+    room -= strlen(suffix);
+    return apr_pstrcat(p, key, "-", cc_ast_slugify(p, name, room), suffix, NULL);
+}
+
+/* The supported codec named by [s, s+n), case-insensitively, or NULL. */
+static const char *codec_named(const char *s, apr_size_t n)
+{
+    const char *const *c;
+
+    for (c = supported_codecs; *c; c++) {
+        if (strlen(*c) == n && !strncasecmp(*c, s, n)) {
+            return *c;
+        }
+    }
+    return NULL;
+}
+
+int cc_ast_parse_codecs(apr_pool_t *p, const char *allow, const char **pcanonical)
+{
+    const char *chosen[AST_CODECS_MAX];
+    const char *s = allow;
+    int count = 0, i;
+
+    if (!allow) {
+        return 0;
+    }
+    for (;;) {
+        const char *start, *end, *codec;
+
+        while (*s == ' ') {
+            s++;
+        }
+        start = s;
+        while (*s && *s != ',' && *s != ' ') {
+            s++;
+        }
+        end = s;
+        while (*s == ' ') {
+            s++;
+        }
+        if ((*s && *s != ',') || !(codec = codec_named(start, (apr_size_t)(end - start)))
+            || count == AST_CODECS_MAX) {
+            return 0;
+        }
+        for (i = 0; i < count; i++) {
+            if (chosen[i] == codec) {
+                return 0;
+            }
+        }
+        chosen[count++] = codec;
+        if (!*s) {
+            break;
+        }
+        s++;                /* the comma */
+    }
+    if (pcanonical) {
+        char *out = apr_pstrdup(p, chosen[0]);
+
+        for (i = 1; i < count; i++) {
+            out = apr_pstrcat(p, out, ",", chosen[i], NULL);
+        }
+        *pcanonical = out;
+    }
+    return 1;
+}
+
+int cc_ast_valid_moh_class(const char *s)
+{
+    apr_size_t n = 0;
+
+    if (!s) {
+        return 0;
+    }
+    for (; s[n]; n++) {
+        if (!IS_ALNUM(s[n]) && s[n] != '_' && s[n] != '-') {
+            return 0;
+        }
+    }
+    return n >= 1 && n <= CC_AST_MOH_MAX;
+}
+
+int cc_ast_valid_sip_password(const char *s)
+{
+    apr_size_t n = 0;
+
+    if (!s) {
+        return 0;
+    }
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\' || c == ';') {
+            return 0;
+        }
+    }
+    return n >= CC_AST_PASSWORD_MIN && n <= CC_AST_PASSWORD_MAX;
+}
+
+apr_status_t cc_ast_generate_sip_password(apr_pool_t *p, const char **ppassword)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    /* 62 symbols: bytes >= 248 (= 4 * 62) are rejected so that every symbol is equally
+     * likely; a batch of 64 bytes almost always yields the 32 needed. */
+    const unsigned int limit = 4 * (sizeof(alphabet) - 1);
+    char *out = apr_palloc(p, CC_AST_PASSWORD_GEN + 1);
+    unsigned char buf[64];
+    apr_size_t n = 0, i;
+    apr_status_t rv;
+
+    *ppassword = NULL;
+    while (n < CC_AST_PASSWORD_GEN) {
+        if ((rv = apr_generate_random_bytes(buf, sizeof(buf))) != APR_SUCCESS) {
+            memset(out, 0, CC_AST_PASSWORD_GEN + 1);
+            return rv;
+        }
+        for (i = 0; i < sizeof(buf) && n < CC_AST_PASSWORD_GEN; i++) {
+            if (buf[i] < limit) {
+                out[n++] = alphabet[buf[i] % (sizeof(alphabet) - 1)];
+            }
+        }
+    }
+    memset(buf, 0, sizeof(buf));
+    out[n] = '\0';
+    *ppassword = out;
+    return APR_SUCCESS;
+}
+
+const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max)
+{
+    apr_size_t i = 0, chars = 0;
+
+    while (s[i]) {
+        if (chars == max) {
+            return apr_pstrndup(p, s, i);
+        }
+        i++;
+        while ((s[i] & 0xC0) == 0x80) {     /* continuation bytes of this code point */
+            i++;
+        }
+        chars++;
+    }
+    return s;
+}
+
+/* name without the characters that would break "name" <ext> or a config line. */
+static char *callerid_name(apr_pool_t *p, const char *name)
+{
+    char *out = apr_palloc(p, strlen(name) + 1);
+    apr_size_t n = 0;
+
+    for (; *name; name++) {
+        unsigned char c = (unsigned char)*name;
+
+        if (c < ' ' || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>') {
+            continue;
+        }
+        out[n++] = (char)c;
+    }
+    while (n > 0 && out[n - 1] == ' ') {
+        n--;
+    }
+    out[n] = '\0';
+    return out + strspn(out, " ");
+}
+
+const char *cc_ast_callerid(apr_pool_t *p, const char *name, const char *extension)
+{
+    apr_size_t ext_part = strlen(extension) + 2;        /* <ext> */
+    const char *clean = name ? callerid_name(p, name) : "";
+    apr_size_t room;
+
+    /* "name" <ext>: two quotes and a space besides the name. */
+    if (!*clean || CC_AST_CALLERID_MAX <= ext_part + 4) {
+        return apr_pstrcat(p, "<", extension, ">", NULL);
+    }
+    room = CC_AST_CALLERID_MAX - ext_part - 3;
+    clean = cc_utf8_truncate(p, clean, room);
+    return apr_pstrcat(p, "\"", clean, "\" <", extension, ">", NULL);
+}

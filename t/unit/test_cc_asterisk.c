@@ -1,0 +1,361 @@
+/**
+ * @file test_cc_asterisk.c
+ * @brief Unit tests for the Asterisk naming scheme and realtime value validators
+ *        (shared/cc_asterisk.c).
+ */
+#include <string.h>
+
+#include "cc_test.h"
+#include "cc_asterisk.h"
+#include "cc_validate.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+typedef struct {
+    const char *s;
+    int ok;
+} str_case;
+
+/* A valid 63-character slug and a second one sharing its first 11 characters. */
+#define LONG_SLUG  "acme-corporation-international-holdings-and-subsidiaries-europe"
+#define LONG_SLUG2 "acme-corporation-international-holdings-and-subsidiaries-asiapa"
+
+/* ---- tenant key, context, endpoint ids ---- */
+
+START_TEST(short_slugs_are_their_own_key)
+{
+    ck_assert_str_eq(cc_ast_tenant_key(cc_test_pool, "acme"), "acme");
+    ck_assert_str_eq(cc_ast_tenant_key(cc_test_pool, "abcdefghijklmnopqrstuvwx"),
+                     "abcdefghijklmnopqrstuvwx");             /* exactly 24 */
+}
+END_TEST
+
+START_TEST(long_slugs_get_a_hashed_key_of_24_that_no_slug_can_equal)
+{
+    const char *k1, *k2;
+
+    ck_assert(cc_valid_slug(LONG_SLUG) && cc_valid_slug(LONG_SLUG2));
+    k1 = cc_ast_tenant_key(cc_test_pool, LONG_SLUG);
+    k2 = cc_ast_tenant_key(cc_test_pool, LONG_SLUG2);
+    ck_assert_uint_eq(strlen(k1), CC_AST_KEY_MAX);
+    ck_assert(!strncmp(k1, "acme-corpor_", 12));
+    ck_assert_str_ne(k1, k2);
+    ck_assert(!cc_valid_slug(k1));                 /* '_' is never in a slug */
+    /* Deterministic: the same slug always gives the same key. */
+    ck_assert_str_eq(k1, cc_ast_tenant_key(cc_test_pool, LONG_SLUG));
+    /* 25 characters is already long. */
+    ck_assert_uint_eq(strlen(cc_ast_tenant_key(cc_test_pool, "abcdefghijklmnopqrstuvwxy")),
+                      CC_AST_KEY_MAX);
+}
+END_TEST
+
+START_TEST(names_fit_the_realtime_column_widths_for_the_longest_inputs)
+{
+    apr_pool_t *p = cc_test_pool;
+    const char *id = cc_ast_endpoint_id(p, LONG_SLUG, "12345678");
+
+    ck_assert_uint_le(strlen(id), 40);                            /* ps_auths.username */
+    ck_assert_uint_le(strlen(cc_ast_context(p, LONG_SLUG)), 40);  /* ps_endpoints.context */
+    ck_assert_uint_le(strlen(cc_ast_mailbox(p, LONG_SLUG, "12345678")), 40);
+    ck_assert_uint_le(strlen(cc_ast_interface(p, id)), 80);       /* queue_members */
+}
+END_TEST
+
+START_TEST(endpoint_context_mailbox_and_interface_follow_the_scheme)
+{
+    apr_pool_t *p = cc_test_pool;
+
+    ck_assert_str_eq(cc_ast_endpoint_id(p, "acme", "1001"), "acme-1001");
+    ck_assert_str_eq(cc_ast_context(p, "acme"), "tenant-acme");
+    ck_assert_str_eq(cc_ast_mailbox(p, "acme", "1001"), "1001@tenant-acme");
+    ck_assert_str_eq(cc_ast_interface(p, "acme-1001"), "PJSIP/acme-1001");
+    /* Two tenants, one extension: different ids. */
+    ck_assert_str_ne(cc_ast_endpoint_id(p, "acme", "1001"),
+                     cc_ast_endpoint_id(p, "globex", "1001"));
+    /* A slug ending in digits cannot meet another tenant's id: extensions are digits
+     * only, so the last '-' always splits key and extension. */
+    ck_assert_str_ne(cc_ast_endpoint_id(p, "acme-1", "001"),
+                     cc_ast_endpoint_id(p, "acme", "1001"));
+}
+END_TEST
+
+static const str_case extension_cases[] = {
+    {"10", 1}, {"1001", 1}, {"12345678", 1}, {"0042", 1},
+    {"1", 0}, {"123456789", 0}, {"", 0}, {"10a", 0}, {"+1001", 0}, {" 1001", 0},
+    {"1001 ", 0}, {"-10", 0}, {"1\xd9\xa1", 0} /* Arabic-Indic digit one */,
+};
+
+START_TEST(extension_is_2_to_8_ascii_digits)
+{
+    ck_assert_msg(cc_valid_extension(extension_cases[_i].s) == extension_cases[_i].ok,
+                  "case %d", _i);
+}
+END_TEST
+
+START_TEST(extension_null_is_invalid)
+{
+    ck_assert(!cc_valid_extension(NULL));
+}
+END_TEST
+
+/* ---- slugs and queue names ---- */
+
+static const struct {
+    const char *name;
+    apr_size_t max;
+    const char *slug;
+} slugify_cases[] = {
+    {"Support", 80, "support"},
+    {"Sales EMEA", 80, "sales-emea"},
+    {"  --Sales!!  EMEA?? ", 80, "sales-emea"},
+    {"caf\xc3\xa9 team", 80, "caf-team"},
+    {"\xd0\x9f\xd0\xbe\xd0\xb4\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0\xba\xd0\xb0", 80,
+     "queue"},                                                  /* all Cyrillic */
+    {"!!!", 80, "queue"},
+    {"", 80, "queue"},
+    {"abc def", 4, "abc"},        /* never cut into a trailing dash */
+    {"abc def", 5, "abc-d"},
+    {"ABC", 2, "ab"},
+    {"x", 0, ""},
+};
+
+START_TEST(slugify_keeps_ascii_alnum_and_joins_the_rest_with_single_dashes)
+{
+    const char *got = cc_ast_slugify(cc_test_pool, slugify_cases[_i].name,
+                                     slugify_cases[_i].max);
+
+    ck_assert_msg(!strcmp(got, slugify_cases[_i].slug), "case %d: got '%s'", _i, got);
+}
+END_TEST
+
+START_TEST(queue_names_are_key_dash_slug_and_tenants_do_not_collide)
+{
+    apr_pool_t *p = cc_test_pool;
+
+    ck_assert_str_eq(cc_ast_queue_name(p, "acme", "Support", NULL), "acme-support");
+    ck_assert_str_eq(cc_ast_queue_name(p, "globex", "Support", NULL), "globex-support");
+    ck_assert_str_eq(cc_ast_queue_name(p, "acme", "Support", "42"), "acme-support-42");
+}
+END_TEST
+
+START_TEST(queue_names_never_exceed_80_even_with_a_fallback_id)
+{
+    apr_pool_t *p = cc_test_pool;
+    char name[200];
+    const char *base, *fallback;
+
+    memset(name, 'q', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    base = cc_ast_queue_name(p, LONG_SLUG, name, NULL);
+    fallback = cc_ast_queue_name(p, LONG_SLUG, name, "9007199254740991");
+    ck_assert_uint_eq(strlen(base), CC_AST_QUEUE_NAME_MAX);
+    ck_assert_uint_le(strlen(fallback), CC_AST_QUEUE_NAME_MAX);
+    ck_assert_str_ne(base, fallback);
+    ck_assert(!strcmp(fallback + strlen(fallback) - 17, "-9007199254740991"));
+}
+END_TEST
+
+START_TEST(fallback_names_of_different_ids_differ_even_when_slugs_overlap)
+{
+    apr_pool_t *p = cc_test_pool;
+
+    /* "a 1" with id 23 and "a" with id 123 would meet if the id were not last. */
+    ck_assert_str_ne(cc_ast_queue_name(p, "acme", "a 1", "23"),
+                     cc_ast_queue_name(p, "acme", "a", "123"));
+}
+END_TEST
+
+/* ---- codecs, music on hold, SIP passwords ---- */
+
+static const struct {
+    const char *allow;
+    const char *canonical;   /* NULL: invalid */
+} codec_cases[] = {
+    {"ulaw", "ulaw"},
+    {"ulaw,alaw", "ulaw,alaw"},
+    {"OPUS, ulaw , g722", "opus,ulaw,g722"},
+    {"ulaw,alaw,g722,g729,gsm,opus,ilbc,speex,g726,slin",
+     "ulaw,alaw,g722,g729,gsm,opus,ilbc,speex,g726,slin"},
+    {"ulaw,alaw,g722,g729,gsm,opus,ilbc,speex,g726,slin,h264", NULL},   /* 11 */
+    {"", NULL},
+    {",", NULL},
+    {"ulaw,", NULL},
+    {",ulaw", NULL},
+    {"ulaw,,alaw", NULL},
+    {"ulaw,ulaw", NULL},
+    {"ulaw,ULAW", NULL},
+    {"ulaw alaw", NULL},
+    {"mp3", NULL},
+    {"ulaw;alaw", NULL},
+    {"all", NULL},
+    {"!ulaw", NULL},
+    {"ulawx", NULL},
+    {"ula", NULL},
+};
+
+START_TEST(codec_lists_come_from_the_supported_set_without_repeats)
+{
+    const char *canonical = NULL;
+    int ok = cc_ast_parse_codecs(cc_test_pool, codec_cases[_i].allow, &canonical);
+
+    ck_assert_msg(ok == (codec_cases[_i].canonical != NULL), "case %d", _i);
+    if (ok) {
+        ck_assert_msg(!strcmp(canonical, codec_cases[_i].canonical), "case %d: '%s'", _i,
+                      canonical);
+    }
+}
+END_TEST
+
+START_TEST(codec_list_null_is_invalid)
+{
+    ck_assert(!cc_ast_parse_codecs(cc_test_pool, NULL, NULL));
+    ck_assert(cc_ast_parse_codecs(cc_test_pool, "alaw", NULL));
+}
+END_TEST
+
+static const str_case moh_cases[] = {
+    {"default", 1}, {"acme_hold-music2", 1}, {"", 0}, {"a b", 0}, {"../etc", 0},
+    {"caf\xc3\xa9", 0}, {"x;y", 0},
+};
+
+START_TEST(moh_class_is_1_to_128_safe_characters)
+{
+    char long_class[CC_AST_MOH_MAX + 2];
+
+    ck_assert_msg(cc_ast_valid_moh_class(moh_cases[_i].s) == moh_cases[_i].ok, "case %d",
+                  _i);
+    memset(long_class, 'm', sizeof(long_class) - 1);
+    long_class[sizeof(long_class) - 1] = '\0';
+    ck_assert(!cc_ast_valid_moh_class(long_class));
+    long_class[CC_AST_MOH_MAX] = '\0';
+    ck_assert(cc_ast_valid_moh_class(long_class));
+    ck_assert(!cc_ast_valid_moh_class(NULL));
+}
+END_TEST
+
+static const str_case password_cases[] = {
+    {"Str0ng-Passw0rd", 1},
+    {"abcdefghijkl", 1},                     /* 12 */
+    {"abcdefghijk", 0},                      /* 11 */
+    {"with space inside", 0},
+    {"has\"quote1234", 0},
+    {"has'quote12345", 0},
+    {"back\\slash1234", 0},
+    {"semi;colon12345", 0},
+    {"tab\there123456", 0},
+    {"caf\xc3\xa9-password", 0},
+    {"", 0},
+};
+
+START_TEST(given_sip_passwords_are_12_to_80_printable_ascii_without_hazards)
+{
+    ck_assert_msg(cc_ast_valid_sip_password(password_cases[_i].s) == password_cases[_i].ok,
+                  "case %d", _i);
+}
+END_TEST
+
+START_TEST(sip_password_length_bounds)
+{
+    char pw[CC_AST_PASSWORD_MAX + 2];
+
+    memset(pw, 'x', sizeof(pw) - 1);
+    pw[sizeof(pw) - 1] = '\0';
+    ck_assert(!cc_ast_valid_sip_password(pw));          /* 81 */
+    pw[CC_AST_PASSWORD_MAX] = '\0';
+    ck_assert(cc_ast_valid_sip_password(pw));           /* 80 */
+    ck_assert(!cc_ast_valid_sip_password(NULL));
+}
+END_TEST
+
+START_TEST(generated_sip_passwords_are_32_alnum_valid_and_distinct)
+{
+    const char *a, *b;
+    apr_size_t i;
+
+    ck_assert_int_eq(cc_ast_generate_sip_password(cc_test_pool, &a), APR_SUCCESS);
+    ck_assert_int_eq(cc_ast_generate_sip_password(cc_test_pool, &b), APR_SUCCESS);
+    ck_assert_uint_eq(strlen(a), CC_AST_PASSWORD_GEN);
+    for (i = 0; a[i]; i++) {
+        ck_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                         a[i]));
+    }
+    ck_assert(cc_ast_valid_sip_password(a));
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
+/* ---- text for Asterisk's narrow columns ---- */
+
+START_TEST(utf8_truncate_cuts_at_code_points)
+{
+    apr_pool_t *p = cc_test_pool;
+
+    ck_assert_str_eq(cc_utf8_truncate(p, "abc", 5), "abc");
+    ck_assert_str_eq(cc_utf8_truncate(p, "abc", 3), "abc");
+    ck_assert_str_eq(cc_utf8_truncate(p, "abcdef", 3), "abc");
+    ck_assert_str_eq(cc_utf8_truncate(p, "caf\xc3\xa9s", 4), "caf\xc3\xa9");
+    ck_assert_str_eq(cc_utf8_truncate(p, "\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 1),
+                     "\xf0\x9f\x98\x80");
+    ck_assert_str_eq(cc_utf8_truncate(p, "abc", 0), "");
+}
+END_TEST
+
+START_TEST(callerid_quotes_a_clean_name_and_fits_40_characters)
+{
+    apr_pool_t *p = cc_test_pool;
+    const char *long_name = "Maximiliane Alexandra von Hohenzollern-Sigmaringen";
+    const char *cid;
+
+    ck_assert_str_eq(cc_ast_callerid(p, "Ada Lovelace", "1001"), "\"Ada Lovelace\" <1001>");
+    ck_assert_str_eq(cc_ast_callerid(p, NULL, "1001"), "<1001>");
+    ck_assert_str_eq(cc_ast_callerid(p, "", "1001"), "<1001>");
+    ck_assert_str_eq(cc_ast_callerid(p, "\"<>\\", "1001"), "<1001>");
+    ck_assert_str_eq(cc_ast_callerid(p, "Evil\" <666>\r\nX", "1001"),
+                     "\"Evil 666X\" <1001>");
+    cid = cc_ast_callerid(p, long_name, "12345678");
+    ck_assert_uint_eq(cc_utf8_chars(cid), CC_AST_CALLERID_MAX);
+    ck_assert(!strcmp(cid + strlen(cid) - 12, "\" <12345678>"));
+    cid = cc_ast_callerid(p, "\xc3\x89milie \xc3\x89milie \xc3\x89milie \xc3\x89milie "
+                          "\xc3\x89milie \xc3\x89milie", "1001");
+    ck_assert_uint_le(cc_utf8_chars(cid), CC_AST_CALLERID_MAX);
+    ck_assert(cc_valid_utf8(cid, strlen(cid)));
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_asterisk");
+    TCase *tc = cc_test_case("names");
+
+    tcase_add_test(tc, short_slugs_are_their_own_key);
+    tcase_add_test(tc, long_slugs_get_a_hashed_key_of_24_that_no_slug_can_equal);
+    tcase_add_test(tc, names_fit_the_realtime_column_widths_for_the_longest_inputs);
+    tcase_add_test(tc, endpoint_context_mailbox_and_interface_follow_the_scheme);
+    tcase_add_loop_test(tc, extension_is_2_to_8_ascii_digits, 0, N(extension_cases));
+    tcase_add_test(tc, extension_null_is_invalid);
+    suite_add_tcase(s, tc);
+
+    tc = cc_test_case("queues");
+    tcase_add_loop_test(tc, slugify_keeps_ascii_alnum_and_joins_the_rest_with_single_dashes,
+                        0, N(slugify_cases));
+    tcase_add_test(tc, queue_names_are_key_dash_slug_and_tenants_do_not_collide);
+    tcase_add_test(tc, queue_names_never_exceed_80_even_with_a_fallback_id);
+    tcase_add_test(tc, fallback_names_of_different_ids_differ_even_when_slugs_overlap);
+    suite_add_tcase(s, tc);
+
+    tc = cc_test_case("values");
+    tcase_add_loop_test(tc, codec_lists_come_from_the_supported_set_without_repeats, 0,
+                        N(codec_cases));
+    tcase_add_test(tc, codec_list_null_is_invalid);
+    tcase_add_loop_test(tc, moh_class_is_1_to_128_safe_characters, 0, N(moh_cases));
+    tcase_add_loop_test(tc, given_sip_passwords_are_12_to_80_printable_ascii_without_hazards,
+                        0, N(password_cases));
+    tcase_add_test(tc, sip_password_length_bounds);
+    tcase_add_test(tc, generated_sip_passwords_are_32_alnum_valid_and_distinct);
+    tcase_add_test(tc, utf8_truncate_cuts_at_code_points);
+    tcase_add_test(tc, callerid_quotes_a_clean_name_and_fits_40_characters);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)
