@@ -3,8 +3,10 @@
  *
  * A number belongs to one tenant platform-wide (a unique key on dids.number, so a taken
  * number is 409 whichever tenant holds it).  A destination is a (type, id) pair checked
- * to exist in the caller's tenant; the types whose tables come later in issue 3 are
- * refused with a 400 until their check statement is added to did_destinations[].
+ * to exist in the caller's tenant, inside the write's transaction: queue and endpoint
+ * rows are share-locked by the check, so a concurrent delete of the destination (which
+ * locks its row, then refuses with 409 while a DID routes to it) cannot slip between
+ * the check and the commit.
  *
  * Lists are one round trip: the page and its total (tenants.dids_count when unfiltered;
  * an uncorrelated COUNT subquery when filtered).  Create is INSERT ... RETURNING (which
@@ -20,6 +22,7 @@
 #include <apr_strings.h>
 
 #include "cc_api_private.h"
+#include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_page.h"
 #include "cc_sql.h"
@@ -43,20 +46,22 @@ static const char *const did_dest_types[] = { "none", "queue", "user", "endpoint
                                               "voicemail", NULL };
 static const char *const did_sorts[] = { "number", "created_at", NULL };
 
-/* Where each destination type is checked: a statement binding (tenant_id, id) that
- * returns a row when the destination exists in the tenant.  NULL: the type's table does
- * not exist yet (queues, endpoints and voicemail arrive with the rest of issue 3). */
+/* Where each destination type is checked: a statement binding (tenant, id) that returns
+ * a row when the destination exists in the tenant.  The tenant is its id, except for
+ * voicemail boxes: Asterisk's voicemail table has no tenant column, a box is the
+ * tenant's when it lives in the tenant's voicemail context (cc_ast_context). */
 typedef struct did_destination_t {
     const char *type;
     const char *check_label;
+    int by_context;
 } did_destination_t;
 
 static const did_destination_t did_destinations[] = {
-    { "user", "cc_dids_dest_user" },
-    { "queue", NULL },
-    { "endpoint", NULL },
-    { "voicemail", NULL },
-    { NULL, NULL }
+    { "user", "cc_dids_dest_user", 0 },
+    { "queue", "cc_dids_dest_queue", 0 },
+    { "endpoint", "cc_dids_dest_endpoint", 0 },
+    { "voicemail", "cc_dids_dest_voicemail", 1 },
+    { NULL, NULL, 0 }
 };
 
 /* ---- statements ---- */
@@ -125,6 +130,16 @@ const cc_stmt_t cc_dids_stmts[] = {
     CC_STMT("cc_dids_dest_user",
             "SELECT 1 FROM users u WHERE u.tenant_id = %s AND u.id = %s"
             " AND u.deleted_at IS NULL"),
+    /* Share locks: a queue or endpoint delete (FOR UPDATE first) waits for this write. */
+    CC_STMT("cc_dids_dest_queue",
+            "SELECT 1 FROM call_queues q WHERE q.tenant_id = %s AND q.id = %s"
+            " LOCK IN SHARE MODE"),
+    CC_STMT("cc_dids_dest_endpoint",
+            "SELECT 1 FROM endpoints e WHERE e.tenant_id = %s AND e.id = %s"
+            " LOCK IN SHARE MODE"),
+    /* Binds the tenant's voicemail context instead of its id (did_destinations[]). */
+    CC_STMT("cc_dids_dest_voicemail",
+            "SELECT 1 FROM voicemail v WHERE v.context = %s AND v.uniqueid = %s"),
     CC_STMT_END
 };
 
@@ -251,7 +266,6 @@ static const did_destination_t *destination_of(const char *type)
 static cc_error_t *did_merge(apr_pool_t *p, const did_values_t *cur, const did_input_t *in,
                              did_values_t *out)
 {
-    const did_destination_t *dest;
     cc_error_t *err = NULL;
 
     out->number = in->number ? in->number : cur->number;
@@ -277,12 +291,6 @@ static cc_error_t *did_merge(apr_pool_t *p, const did_values_t *cur, const did_i
         }
         return err;
     }
-    dest = destination_of(out->dest_type);
-    if (!dest || !dest->check_label) {
-        err = cc_error_collect(p, err, CC_KEY_DEST_TYPE,
-                               apr_psprintf(p, "destination type '%s' is not available yet",
-                                            out->dest_type));
-    }
     if (!out->dest_id) {
         err = cc_error_collect(p, err, CC_KEY_DEST_ID,
                                apr_psprintf(p, "required (a positive integer) when "
@@ -299,14 +307,17 @@ static cc_error_t *did_merge(apr_pool_t *p, const did_values_t *cur, const did_i
 static cc_error_t *destination_check(cc_ctx_t *ctx, const did_values_t *v)
 {
     const did_destination_t *dest;
-    const char *args[2] = { ctx->principal->tenant_id, v->dest_id };
+    const char *args[2];
     const char **row;
     cc_error_t *err;
 
     if (!strcmp(v->dest_type, DEST_NONE)) {
         return NULL;
     }
-    dest = destination_of(v->dest_type);   /* did_merge vouched for it */
+    dest = destination_of(v->dest_type);   /* did_input_read vouched for the type */
+    args[0] = dest->by_context ? cc_ast_context(ctx->r->pool, ctx->principal->tenant_slug)
+                               : ctx->principal->tenant_id;
+    args[1] = v->dest_id;
     if ((err = cc_db_select_row(ctx, dest->check_label, 2, args, &row, NULL))) {
         return err;
     }
@@ -496,8 +507,7 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
 
     if ((err = cc_read_json_fields(ctx, did_create_fields, &body))
         || (err = did_input_read(r->pool, body, &in))
-        || (err = did_merge(r->pool, &blank, &in, &v))
-        || (err = destination_check(ctx, &v))) {
+        || (err = did_merge(r->pool, &blank, &in, &v))) {
         return cc_send_error(r, err);
     }
     args[0] = ctx->principal->tenant_id;
@@ -506,7 +516,8 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     args[3] = v.dest_type;
     args[4] = v.dest_id;
     args[5] = v.status;
-    if ((err = cc_db_begin(ctx))) {
+    if ((err = cc_db_begin(ctx))
+        || (err = destination_check(ctx, &v))) {
         return cc_db_abort(ctx, err);
     }
     err = cc_db_select_one(ctx, "cc_dids_insert", did_cols, 6, args, &did);
