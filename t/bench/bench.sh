@@ -4,6 +4,7 @@
 # against the hot endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
 # Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s; a request
 # times out after 10 s: bcrypt-bound logins queue behind 32 connections).
+# BENCH_ONLY="<scenario> ..." runs only those scenarios (plus /healthz).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,6 +74,10 @@ RESULTS=$CC_VAR_DIR/results.txt
 : >"$RESULTS"
 run() {   # name, url, [lua script]
     local name=$1 url=$2 script=${3:-} out
+    # BENCH_ONLY="dids_create users_get" times just those (and healthz, the baseline).
+    if [ -n "${BENCH_ONLY:-}" ] && [ "$name" != healthz ]; then
+        case " $BENCH_ONLY " in *" $name "*) ;; *) return 0 ;; esac
+    fi
     # Warm the pools (connections, children) so the timed run measures steady state.
     wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" --timeout 10s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency ${script:+-s "$script"} "$url")
