@@ -1,12 +1,842 @@
 /*
- * cc_endpoints.c: /api/v1/endpoints (being written; see issue 3).
+ * cc_endpoints.c: /api/v1/endpoints — the tenant's PJSIP extensions.
+ *
+ * An endpoint is our side row (endpoints: tenant, extension, the Asterisk id, user,
+ * webrtc flag) plus the three realtime rows Asterisk reads, all with the same id
+ * "<tenant key>-<extension>" (shared/cc_asterisk.h): ps_endpoints, ps_auths and ps_aors.
+ * What Asterisk reads lives only in those rows (codecs in ps_endpoints.allow,
+ * max_contacts in ps_aors); the API object joins them to the side row.  Every write
+ * touches the side row and the realtime rows in one transaction, so Asterisk never sees
+ * half an endpoint: a duplicate on any realtime id (a stray row left by hand) rolls the
+ * whole create back.
+ *
+ * The SIP password is written to ps_auths only: never read back, audited, announced or
+ * logged.  A generated one is returned once, in the create response.
  */
-#include "cc_api_private.h"
+#include <string.h>
 
+#include <httpd.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "cc_api_private.h"
+#include "cc_asterisk.h"
+#include "cc_audit.h"
+#include "cc_log.h"
+#include "cc_page.h"
+#include "cc_sql.h"
+#include "cc_validate.h"
+
+#define CC_KEY_EXTENSION    "extension"
+#define CC_KEY_SIP_USERNAME "sip_username"
+#define CC_KEY_USER_ID      "user_id"
+#define CC_KEY_CONTEXT      "context"
+#define CC_KEY_ALLOW        "allow"
+#define CC_KEY_MAX_CONTACTS "max_contacts"
+#define CC_KEY_WEBRTC       "webrtc"
+#define CC_KEY_PASSWORD     "password"
+#define CC_KEY_SIP_PASSWORD "sip_password"
+
+#define CC_Q_MAX            200
+#define MAX_CONTACTS_MIN    1
+#define MAX_CONTACTS_MAX    10
+/* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
+#define CC_ID_MAX           APR_INT64_C(9007199254740992)
+
+#define ALLOW_DEFAULT        "ulaw,alaw"
+#define ALLOW_DEFAULT_WEBRTC "opus,ulaw,alaw"
+
+static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
+
+/* ---- statements ---- */
+
+/* The endpoint object's columns (endpoint_cols order): the side row joined to its
+ * realtime rows.  LEFT JOINs: an endpoint whose realtime rows were removed by hand
+ * still lists (with nulls) and can be deleted. */
+#define EP_COLUMNS                                                                 \
+    "e.id, e.extension, e.asterisk_id, e.user_id, pe.context, pe.allow,"          \
+    " pa.max_contacts, e.webrtc, e.created_at, e.updated_at"
+#define EP_FROM                                                                    \
+    " FROM endpoints e"                                                            \
+    " LEFT JOIN ps_endpoints pe ON pe.id = e.asterisk_id"                          \
+    " LEFT JOIN ps_aors pa ON pa.id = e.asterisk_id"
+
+/* Filters bind 5 values: tenant, user_id x2, q x2. */
+#define EP_FILTER                                                                  \
+    " e.tenant_id = %s"                                                            \
+    " AND (%s IS NULL OR e.user_id = %s)"                                          \
+    " AND (%s IS NULL OR e.extension LIKE %s)"
+
+/* No per-tenant counter exists for endpoints: the unfiltered total is an index-only
+ * COUNT over (tenant_id, extension). */
+#define EP_LIST(order)                                                             \
+    "SELECT " EP_COLUMNS ","                                                       \
+    " (SELECT COUNT(*) FROM endpoints c WHERE c.tenant_id = %s) AS total"          \
+    EP_FROM " WHERE e.tenant_id = %s ORDER BY " order " LIMIT %s OFFSET %s"
+
+#define EP_SEARCH(order)                                                           \
+    "SELECT " EP_COLUMNS ", (SELECT COUNT(*) FROM endpoints e WHERE" EP_FILTER ") AS total" \
+    EP_FROM " WHERE" EP_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
+
+#define EP_LIST_PAIR(sort, order)                                        \
+    CC_STMT("cc_endpoints_list_" sort, EP_LIST(order)),                  \
+    CC_STMT("cc_endpoints_search_" sort, EP_SEARCH(order))
+
+/* Labels are built from the sort in endpoints_list(); extensions are unique in the
+ * tenant, so they need no id tie-breaker (their order is text order: "1001" < "200"). */
 const cc_stmt_t cc_endpoints_stmts[] = {
+    EP_LIST_PAIR("extension_asc", "e.extension ASC"),
+    EP_LIST_PAIR("extension_desc", "e.extension DESC"),
+    EP_LIST_PAIR("created_at_asc", "e.created_at ASC, e.id ASC"),
+    EP_LIST_PAIR("created_at_desc", "e.created_at DESC, e.id DESC"),
+    CC_STMT("cc_endpoints_count", "SELECT COUNT(*) FROM endpoints WHERE tenant_id = %s"),
+    CC_STMT("cc_endpoints_search_count", "SELECT COUNT(*) FROM endpoints e WHERE" EP_FILTER),
+    CC_STMT("cc_endpoints_get",
+            "SELECT " EP_COLUMNS EP_FROM " WHERE e.tenant_id = %s AND e.id = %s"),
+    /* Delete: the object as it was, its rows locked until the commit. */
+    CC_STMT("cc_endpoints_get_locked",
+            "SELECT " EP_COLUMNS EP_FROM " WHERE e.tenant_id = %s AND e.id = %s FOR UPDATE"),
+    /* Update: what a patch is merged with (and compared to), locked. */
+    CC_STMT("cc_endpoints_lock",
+            "SELECT e.extension, e.asterisk_id, e.user_id, e.webrtc, pe.allow,"
+            " pa.max_contacts" EP_FROM " WHERE e.tenant_id = %s AND e.id = %s FOR UPDATE"),
+    CC_STMT("cc_endpoints_sip_id",
+            "SELECT asterisk_id FROM endpoints WHERE tenant_id = %s AND id = %s"),
+    /* A live user of the tenant, and the name the caller id and queue member carry.
+     * The share lock keeps the user from being deleted until the commit. */
+    CC_STMT("cc_endpoints_user",
+            "SELECT u.name FROM users u WHERE u.tenant_id = %s AND u.id = %s"
+            " AND u.deleted_at IS NULL LOCK IN SHARE MODE"),
+    /* The extension's voicemail box, when it has one (voicemail rows are keyed by the
+     * tenant's context). */
+    CC_STMT("cc_endpoints_mailbox",
+            "SELECT 1 FROM voicemail WHERE context = %s AND mailbox = %s"),
+    CC_STMT("cc_endpoints_did_routes",
+            "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'endpoint'"
+            " AND destination_id = %s LIMIT 1"),
+    CC_STMT("cc_endpoints_insert",
+            "INSERT INTO endpoints (tenant_id, extension, asterisk_id, user_id, webrtc)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id"),
+    /* The webrtc columns (9) come last, from webrtc_on / webrtc_off. */
+    CC_STMT("cc_endpoints_rt_insert_endpoint",
+            "INSERT INTO ps_endpoints (id, transport, aors, auth, context, disallow, allow,"
+            " direct_media, rewrite_contact, rtp_symmetric, force_rport, dtmf_mode,"
+            " callerid, accountcode, tenantid, mailboxes,"
+            " webrtc, use_avpf, media_encryption, dtls_auto_generate_cert, dtls_verify,"
+            " dtls_setup, ice_support, rtcp_mux, media_use_received_transport)"
+            " VALUES (%s, NULL, %s, %s, %s, 'all', %s, 'no', 'yes', 'yes', 'yes', 'rfc4733',"
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+    CC_STMT("cc_endpoints_rt_insert_auth",
+            "INSERT INTO ps_auths (id, auth_type, username, password)"
+            " VALUES (%s, 'userpass', %s, %s)"),
+    CC_STMT("cc_endpoints_rt_insert_aor",
+            "INSERT INTO ps_aors (id, max_contacts, remove_existing, qualify_frequency,"
+            " mailboxes) VALUES (%s, %s, 'yes', 60, %s)"),
+    CC_STMT("cc_endpoints_update",
+            "UPDATE endpoints SET user_id = %s, webrtc = %s, updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s"),
+    CC_STMT("cc_endpoints_rt_update_endpoint",
+            "UPDATE ps_endpoints SET allow = %s,"
+            " webrtc = %s, use_avpf = %s, media_encryption = %s,"
+            " dtls_auto_generate_cert = %s, dtls_verify = %s, dtls_setup = %s,"
+            " ice_support = %s, rtcp_mux = %s, media_use_received_transport = %s"
+            " WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_update_callerid",
+            "UPDATE ps_endpoints SET callerid = %s WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_update_aor",
+            "UPDATE ps_aors SET max_contacts = %s WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_update_membername",
+            "UPDATE queue_members SET membername = %s WHERE interface = %s"),
+    CC_STMT("cc_endpoints_rt_delete_members",
+            "DELETE FROM queue_members WHERE interface = %s"),
+    CC_STMT("cc_endpoints_delete_members",
+            "DELETE FROM call_queue_members WHERE tenant_id = %s AND endpoint_id = %s"),
+    /* A contact's id is "<aor>;@<hash>" (our AOR id is the endpoint's); its endpoint
+     * column is filled only by Asterisks that know the endpoint at registration, so
+     * match either (contacts_pattern() builds the LIKE). */
+    CC_STMT("cc_endpoints_rt_delete_contacts",
+            "DELETE FROM ps_contacts WHERE endpoint = %s OR id LIKE %s"),
+    CC_STMT("cc_endpoints_rt_delete_auth", "DELETE FROM ps_auths WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_delete_aor", "DELETE FROM ps_aors WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_delete_endpoint", "DELETE FROM ps_endpoints WHERE id = %s"),
+    CC_STMT("cc_endpoints_delete",
+            "DELETE FROM endpoints WHERE tenant_id = %s AND id = %s"),
+    /* Live registrations only; expiration_time is epoch seconds (Asterisk's clock). */
+    CC_STMT("cc_endpoints_contacts",
+            "SELECT uri, user_agent, expiration_time, via_addr FROM ps_contacts"
+            " WHERE (endpoint = %s OR id LIKE %s) AND expiration_time > UNIX_TIMESTAMP()"
+            " ORDER BY expiration_time DESC, id"),
     CC_STMT_END
 };
 
+/* ---- the endpoint object ---- */
+
+#define EP_COLS                                \
+    { "id", CC_COL_INT },                      \
+    { CC_KEY_EXTENSION, CC_COL_STR },          \
+    { CC_KEY_SIP_USERNAME, CC_COL_STR },       \
+    { CC_KEY_USER_ID, CC_COL_INT },            \
+    { CC_KEY_CONTEXT, CC_COL_STR },            \
+    { CC_KEY_ALLOW, CC_COL_STR },              \
+    { CC_KEY_MAX_CONTACTS, CC_COL_INT },       \
+    { CC_KEY_WEBRTC, CC_COL_BOOL },            \
+    { "created_at", CC_COL_TIME },             \
+    { "updated_at", CC_COL_TIME }
+
+static const cc_col_t endpoint_cols[] = {
+    EP_COLS,
+    CC_COL_END
+};
+
+static const cc_col_t endpoint_page_cols[] = {
+    EP_COLS,
+    { "total", CC_COL_TOTAL },
+    CC_COL_END
+};
+
+static const cc_col_t contact_cols[] = {
+    { "uri", CC_COL_STR },
+    { "user_agent", CC_COL_STR },
+    { "expiration_time", CC_COL_INT },   /* epoch seconds; RFC 3339 in contacts_json() */
+    { "via_addr", CC_COL_STR },
+    CC_COL_END
+};
+
+/* The ps_endpoints columns that make a WebRTC endpoint (cc_endpoints_rt_* order):
+ * webrtc, use_avpf, media_encryption, dtls_auto_generate_cert, dtls_verify, dtls_setup,
+ * ice_support, rtcp_mux, media_use_received_transport.  Off: NULL (Asterisk's default)
+ * but webrtc itself, which says 'no' outright. */
+#define WEBRTC_NCOLS 9
+static const char *const webrtc_on[WEBRTC_NCOLS] = {
+    "yes", "yes", "dtls", "yes", "fingerprint", "actpass", "yes", "yes", "yes"
+};
+static const char *const webrtc_off[WEBRTC_NCOLS] = {
+    "no", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/* ---- request bodies ---- */
+
+static const cc_field_t endpoint_create_fields[] = {
+    { CC_KEY_EXTENSION, CC_JT_STRING, 1 },
+    { CC_KEY_USER_ID, CC_JT_INT_NULL, 0 },
+    { CC_KEY_PASSWORD, CC_JT_STRING, 0 },
+    { CC_KEY_ALLOW, CC_JT_STRING, 0 },
+    { CC_KEY_MAX_CONTACTS, CC_JT_INT, 0 },
+    { CC_KEY_WEBRTC, CC_JT_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+static const cc_field_t endpoint_patch_fields[] = {
+    { CC_KEY_USER_ID, CC_JT_INT_NULL, 0 },
+    { CC_KEY_ALLOW, CC_JT_STRING, 0 },
+    { CC_KEY_MAX_CONTACTS, CC_JT_INT, 0 },
+    { CC_KEY_WEBRTC, CC_JT_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+/* What a body asks for; NULL members are absent. */
+typedef struct ep_input_t {
+    const char *extension;
+    int has_user;            /* user_id present (null included) */
+    const char *user_id;     /* canonical decimal; NULL when absent or null */
+    const char *password;
+    const char *allow;       /* canonical (cc_ast_parse_codecs) */
+    const char *max_contacts;
+    int has_webrtc;
+    int webrtc;
+} ep_input_t;
+
+/* The writable settings of an endpoint, stored or to be. */
+typedef struct ep_values_t {
+    const char *user_id;     /* NULL: no user */
+    const char *allow;
+    const char *max_contacts;
+    int webrtc;
+} ep_values_t;
+
+/* Validate whatever fields body carries; every problem at once. */
+static cc_error_t *ep_input_read(apr_pool_t *p, json_t *body, ep_input_t *in)
+{
+    const char *allow = cc_json_str(body, CC_KEY_ALLOW);
+    cc_error_t *err = NULL;
+
+    memset(in, 0, sizeof(*in));
+    in->extension = cc_json_str(body, CC_KEY_EXTENSION);
+    in->password = cc_json_str(body, CC_KEY_PASSWORD);
+    in->has_user = cc_json_has(body, CC_KEY_USER_ID);
+    in->has_webrtc = cc_json_has(body, CC_KEY_WEBRTC);
+    in->webrtc = cc_json_bool(body, CC_KEY_WEBRTC, 0);
+    if (in->extension && !cc_valid_extension(in->extension)) {
+        err = cc_error_collect(p, err, CC_KEY_EXTENSION, "must be 2 to 8 digits");
+    }
+    if (in->has_user && !json_is_null(json_object_get(body, CC_KEY_USER_ID))) {
+        json_int_t v = cc_json_int(body, CC_KEY_USER_ID, 0);
+
+        if (v < 1 || v > CC_ID_MAX) {
+            err = cc_error_collect(p, err, CC_KEY_USER_ID, "must be a positive integer");
+        }
+        else {
+            in->user_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+        }
+    }
+    /* The message never quotes the password back. */
+    if (in->password && !cc_ast_valid_sip_password(in->password)) {
+        err = cc_error_collect(p, err, CC_KEY_PASSWORD,
+                               "must be 12 to 80 printable ASCII characters without"
+                               " spaces, quotes, backslashes or semicolons");
+    }
+    if (allow && !cc_ast_parse_codecs(p, allow, &in->allow)) {
+        err = cc_error_collect(p, err, CC_KEY_ALLOW,
+                               "must be 1 to 10 distinct codecs, comma-separated, from:"
+                               " ulaw, alaw, g722, g729, gsm, opus, ilbc, speex, g726,"
+                               " slin, h264, vp8, vp9");
+    }
+    if (cc_json_has(body, CC_KEY_MAX_CONTACTS)) {
+        json_int_t v = cc_json_int(body, CC_KEY_MAX_CONTACTS, 0);
+
+        if (v < MAX_CONTACTS_MIN || v > MAX_CONTACTS_MAX) {
+            err = cc_error_collect(p, err, CC_KEY_MAX_CONTACTS, "must be 1 to 10");
+        }
+        else {
+            in->max_contacts = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+        }
+    }
+    return err;
+}
+
+/* cur with in applied.  allow stays what it is unless given: flipping webrtc does not
+ * rewrite the codecs someone chose. */
+static void ep_merge(const ep_values_t *cur, const ep_input_t *in, ep_values_t *out)
+{
+    out->user_id = in->has_user ? in->user_id : cur->user_id;
+    out->allow = in->allow ? in->allow : cur->allow;
+    out->max_contacts = in->max_contacts ? in->max_contacts : cur->max_contacts;
+    out->webrtc = in->has_webrtc ? in->webrtc : cur->webrtc;
+}
+
+/* ---- helpers ---- */
+
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static json_t *int_or_null(const char *v)
+{
+    return v ? json_integer(apr_atoi64(v)) : json_null();
+}
+
+/* {"field": {"from": old, "to": new}} for each setting that changes. */
+static json_t *values_diff(const ep_values_t *a, const ep_values_t *b)
+{
+    json_t *changes = json_object();
+
+    if (!same(a->user_id, b->user_id)) {
+        cc_audit_change(changes, CC_KEY_USER_ID, int_or_null(a->user_id),
+                        int_or_null(b->user_id));
+    }
+    cc_audit_change_str(changes, CC_KEY_ALLOW, a->allow, b->allow);
+    if (!same(a->max_contacts, b->max_contacts)) {
+        cc_audit_change(changes, CC_KEY_MAX_CONTACTS, int_or_null(a->max_contacts),
+                        int_or_null(b->max_contacts));
+    }
+    if (a->webrtc != b->webrtc) {
+        cc_audit_change(changes, CC_KEY_WEBRTC, json_boolean(a->webrtc),
+                        json_boolean(b->webrtc));
+    }
+    return changes;
+}
+
+/* The object without the bookkeeping columns: what a create or delete audits. */
+static json_t *audit_values(json_t *obj)
+{
+    json_t *o = json_copy(obj);
+
+    json_object_del(o, "id");
+    json_object_del(o, "created_at");
+    json_object_del(o, "updated_at");
+    return o;
+}
+
+/*
+ * A LIKE pattern for the ids of an AOR's contacts, "<aor>;@<anything>".  Our ids are
+ * [a-z0-9_-], and '_' is a LIKE wildcard, so escape (backslash is MariaDB's default LIKE
+ * escape) rather than rely on the id's alphabet.
+ */
+static const char *contacts_pattern(apr_pool_t *p, const char *aor)
+{
+    char *out = apr_palloc(p, 2 * strlen(aor) + 4), *o = out;
+
+    for (; *aor; aor++) {
+        if (*aor == '\\' || *aor == '%' || *aor == '_') {
+            *o++ = '\\';
+        }
+        *o++ = *aor;
+    }
+    memcpy(o, ";@%", 4);
+    return out;
+}
+
+/* The user's name when user_id names a live user of the tenant (NULL user_id: none);
+ * else 400 on user_id (API.md: a reference outside the caller's tenant). */
+static cc_error_t *user_name(cc_ctx_t *ctx, const char *user_id, const char **pname)
+{
+    const char *args[2] = { ctx->principal->tenant_id, user_id };
+    const char **row;
+    cc_error_t *err;
+
+    *pname = NULL;
+    if (!user_id) {
+        return NULL;
+    }
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_user", 2, args, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        return cc_error_field(ctx->r->pool, CC_KEY_USER_ID, "no such user in this tenant");
+    }
+    *pname = row[0];
+    return NULL;
+}
+
+/* "<ext>@tenant-<key>" when the extension has a voicemail box, else NULL. */
+static cc_error_t *mailbox_of(cc_ctx_t *ctx, const char *extension, const char **pmailbox)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *slug = ctx->principal->tenant_slug;
+    const char *args[2] = { cc_ast_context(p, slug), extension };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx, "cc_endpoints_mailbox", 2, args, &row, NULL);
+
+    *pmailbox = (!err && row) ? cc_ast_mailbox(p, slug, extension) : NULL;
+    return err;
+}
+
+/* The endpoint as an object owned by r->pool; 404 when none. */
+static cc_error_t *fetch_endpoint(cc_ctx_t *ctx, const char *label, const char *id,
+                                  json_t **pobj)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    cc_error_t *err = cc_db_select_one(ctx, label, endpoint_cols, 2, args, pobj);
+
+    if (!err && !*pobj) {
+        err = cc_error_not_found(ctx->r->pool);
+    }
+    cc_json_own(ctx->r->pool, *pobj);
+    return err;
+}
+
+/* A duplicate on the side row is the extension being taken in the tenant (its
+ * Asterisk id follows from it); one on a realtime row is a stray row with our id. */
+static cc_error_t *extension_conflict(cc_ctx_t *ctx, cc_error_t *err, int realtime)
+{
+    if (err->status == HTTP_CONFLICT) {
+        err = cc_error_conflict(ctx->r->pool, realtime
+                                ? "the extension's SIP id is already in use in Asterisk"
+                                : "this extension already exists");
+        cc_error_add_detail(err, CC_KEY_EXTENSION, "already in use");
+    }
+    return err;
+}
+
+/* The create's statements after the side row: ps_endpoints, ps_auths, ps_aors. */
+static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char *extension,
+                                   const ep_values_t *v, const char *name,
+                                   const char *password)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *slug = ctx->principal->tenant_slug;
+    const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
+    const char *ep[11 + WEBRTC_NCOLS], *auth[3], *aor[3], *mailbox;
+    cc_error_t *err;
+    int i;
+
+    if ((err = mailbox_of(ctx, extension, &mailbox))) {
+        return err;
+    }
+    ep[0] = sip_id;                                  /* id */
+    ep[1] = sip_id;                                  /* aors */
+    ep[2] = sip_id;                                  /* auth */
+    ep[3] = cc_ast_context(p, slug);
+    ep[4] = v->allow;
+    ep[5] = cc_ast_callerid(p, name, extension);
+    ep[6] = ctx->principal->tenant_id;               /* accountcode */
+    ep[7] = ctx->principal->tenant_id;               /* tenantid */
+    ep[8] = mailbox;
+    for (i = 0; i < WEBRTC_NCOLS; i++) {
+        ep[9 + i] = w[i];
+    }
+    auth[0] = sip_id;
+    auth[1] = sip_id;                                /* username */
+    auth[2] = password;
+    aor[0] = sip_id;
+    aor[1] = v->max_contacts;
+    aor[2] = mailbox;
+    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_insert_endpoint", 9 + WEBRTC_NCOLS, ep,
+                          NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_insert_auth", 3, auth, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_insert_aor", 3, aor, NULL))) {
+        return extension_conflict(ctx, err, 1);
+    }
+    return NULL;
+}
+
+/* The values a create starts from, defaults filled in. */
+static void create_values(const ep_input_t *in, ep_values_t *v)
+{
+    v->user_id = in->user_id;
+    v->webrtc = in->webrtc;
+    v->allow = in->allow ? in->allow : (in->webrtc ? ALLOW_DEFAULT_WEBRTC : ALLOW_DEFAULT);
+    v->max_contacts = in->max_contacts ? in->max_contacts : "1";
+}
+
+/* ---- locked reads for update and delete ---- */
+
+typedef struct ep_locked_t {
+    const char *extension;
+    const char *sip_id;
+    ep_values_t v;
+} ep_locked_t;
+
+/* The locked row's values; 404 when the tenant has no such endpoint. */
+static cc_error_t *lock_endpoint(cc_ctx_t *ctx, const char *id, ep_locked_t *cur)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    const char **row;
+    cc_error_t *err;
+
+    memset(cur, 0, sizeof(*cur));
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_lock", 2, args, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        return cc_error_not_found(ctx->r->pool);
+    }
+    cur->extension = row[0];
+    cur->sip_id = row[1];
+    cur->v.user_id = row[2];
+    cur->v.webrtc = row[3] && row[3][0] == '1';
+    cur->v.allow = row[4];
+    cur->v.max_contacts = row[5];
+    return NULL;
+}
+
+/* Write the merged values v over the locked endpoint cur (which differs from v). */
+static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t *cur,
+                               const ep_values_t *v)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
+    const char *side[4] = { v->user_id, v->webrtc ? "1" : "0", ctx->principal->tenant_id,
+                            id };
+    const char *rt[2 + WEBRTC_NCOLS], *aor[2] = { v->max_contacts, cur->sip_id };
+    const char *name, *two[2];
+    cc_error_t *err;
+    int i;
+
+    rt[0] = v->allow;
+    for (i = 0; i < WEBRTC_NCOLS; i++) {
+        rt[1 + i] = w[i];
+    }
+    rt[1 + WEBRTC_NCOLS] = cur->sip_id;
+    if ((err = cc_db_exec(ctx, "cc_endpoints_update", 4, side, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_update_endpoint", 2 + WEBRTC_NCOLS, rt,
+                             NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_update_aor", 2, aor, NULL))) {
+        return err;
+    }
+    if (same(cur->v.user_id, v->user_id)) {
+        return NULL;
+    }
+    /* A new user: the caller id and the name queues show follow it. */
+    if ((err = user_name(ctx, v->user_id, &name))) {
+        return err;
+    }
+    two[0] = cc_ast_callerid(p, name, cur->extension);
+    two[1] = cur->sip_id;
+    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
+        return err;
+    }
+    two[0] = name ? cc_utf8_truncate(p, name, CC_AST_MEMBERNAME_MAX) : cur->extension;
+    two[1] = cc_ast_interface(p, cur->sip_id);
+    return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
+}
+
+/* Everything that refers to the endpoint, then its rows; the side row is locked. */
+static cc_error_t *delete_rows(cc_ctx_t *ctx, const char *id, const char *sip_id)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *tenant_ep[2] = { ctx->principal->tenant_id, id };
+    const char *iface[1] = { cc_ast_interface(p, sip_id) };
+    const char *contacts[2] = { sip_id, contacts_pattern(p, sip_id) };
+    const char *one[1] = { sip_id };
+    const char **row;
+    cc_error_t *err;
+
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_did_routes", 2, tenant_ep, &row, NULL))) {
+        return err;
+    }
+    if (row) {
+        return cc_error_conflict(p, "a DID routes to this endpoint; route it elsewhere first");
+    }
+    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_delete_members", 1, iface, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_delete_members", 2, tenant_ep, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_contacts", 2, contacts, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_auth", 1, one, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_aor", 1, one, NULL))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_endpoint", 1, one, NULL))) {
+        return err;
+    }
+    return cc_db_exec(ctx, "cc_endpoints_delete", 2, tenant_ep, NULL);
+}
+
+/* ---- registration ---- */
+
+/* Epoch seconds as RFC 3339 UTC, independent of the session's time zone. */
+static const char *epoch_rfc3339(apr_pool_t *p, json_int_t secs)
+{
+    apr_time_exp_t tm;
+    char buf[32];
+    apr_size_t len;
+
+    /* Asterisk's values are sane; a hand-made one must not overflow apr_time_t. */
+    if (secs < 0 || secs > APR_INT64_C(253402300799)) {
+        return NULL;
+    }
+    if (apr_time_exp_gmt(&tm, apr_time_from_sec((apr_time_t)secs)) != APR_SUCCESS
+        || apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pstrdup(p, buf);
+}
+
+/* Rewrite each contact's expiration_time from epoch seconds to RFC 3339. */
+static void contacts_times(apr_pool_t *p, json_t *contacts)
+{
+    size_t i;
+    json_t *c;
+
+    json_array_foreach(contacts, i, c) {
+        json_t *exp = json_object_get(c, "expiration_time");
+
+        cc_json_set_str(c, "expiration_time",
+                        epoch_rfc3339(p, json_integer_value(exp)));
+    }
+}
+
+/* ---- handlers ---- */
+
+static int endpoints_list(request_rec *r, cc_ctx_t *ctx)
+{
+    apr_pool_t *p = r->pool;
+    const char *user_id = apr_table_get(ctx->args, CC_KEY_USER_ID);
+    const char *q = apr_table_get(ctx->args, "q");
+    const char *pattern = NULL;
+    apr_int64_t uid;
+    cc_page_t pg;
+    cc_error_t *err = NULL;
+
+    if ((err = cc_page_parse(p, ctx->args, endpoint_sorts, CC_KEY_EXTENSION, &pg))) {
+        return cc_send_error(r, err);
+    }
+    if (user_id && !cc_parse_id(user_id, &uid)) {
+        err = cc_error_collect(p, err, CC_KEY_USER_ID, "must be a positive integer");
+    }
+    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
+        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
+    }
+    if (err) {
+        return cc_send_error(r, err);
+    }
+    if (q && *q) {
+        pattern = cc_like_contains(p, q);   /* a prefix is contained too */
+    }
+    {
+        /* One copy of EP_FILTER's arguments. */
+        const char *filter[5] = { ctx->principal->tenant_id, user_id, user_id, pattern,
+                                  pattern };
+
+        return cc_db_send_list(ctx, "cc_endpoints", endpoint_page_cols, &pg, filter, 5,
+                               user_id || pattern);
+    }
+}
+
+static int endpoints_get(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    json_t *ep;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if ((err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))) {
+        return cc_send_error(r, err);
+    }
+    return cc_send_json(r, HTTP_OK, json_incref(ep));
+}
+
+static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
+{
+    apr_pool_t *p = r->pool;
+    const char *password, *sip_id, *name, *id, *args[5];
+    const char **row;
+    ep_input_t in;
+    ep_values_t v;
+    json_t *body, *ep, *out;
+    cc_error_t *err;
+    apr_status_t rv;
+
+    if ((err = cc_read_json_fields(ctx, endpoint_create_fields, &body))
+        || (err = ep_input_read(p, body, &in))) {
+        return cc_send_error(r, err);
+    }
+    create_values(&in, &v);
+    password = in.password;
+    if (!password && (rv = cc_ast_generate_sip_password(p, &password)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(03740)
+                      "cannot generate a SIP password");
+        return cc_send_error(r, cc_error_internal(p));
+    }
+    sip_id = cc_ast_endpoint_id(p, ctx->principal->tenant_slug, in.extension);
+    args[0] = ctx->principal->tenant_id;
+    args[1] = in.extension;
+    args[2] = sip_id;
+    args[3] = v.user_id;
+    args[4] = v.webrtc ? "1" : "0";
+    if ((err = cc_db_begin(ctx))
+        || (err = user_name(ctx, v.user_id, &name))) {
+        return cc_db_abort(ctx, err);
+    }
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_insert", 5, args, &row, NULL))
+        || !row) {
+        return cc_db_abort(ctx, err ? extension_conflict(ctx, err, 0)
+                                    : cc_error_internal(p));
+    }
+    id = row[0];
+    if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password))
+        || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
+        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id, audit_values(ep)))
+        || (err = cc_event(ctx, "endpoint.created", "endpoint", id, json_incref(ep)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    /* The generated password, once, in this response only (API.md). */
+    out = json_copy(ep);
+    if (!in.password) {
+        json_object_set_new(out, CC_KEY_SIP_PASSWORD, json_string(password));
+    }
+    return cc_send_created(r, apr_pstrcat(p, "/api/v1/endpoints/", id, NULL), out);
+}
+
+static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    ep_input_t in;
+    ep_locked_t cur;
+    ep_values_t v;
+    json_t *body, *changes, *ep;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if ((err = cc_read_json_fields(ctx, endpoint_patch_fields, &body))
+        || (err = ep_input_read(r->pool, body, &in))) {
+        return cc_send_error(r, err);
+    }
+    if ((err = cc_db_begin(ctx))
+        || (err = lock_endpoint(ctx, id, &cur))) {
+        return cc_db_abort(ctx, err);
+    }
+    ep_merge(&cur.v, &in, &v);
+    changes = cc_json_own(r->pool, values_diff(&cur.v, &v));
+    if (json_object_size(changes) == 0) {
+        /* Nothing changes, so nothing is written, audited or announced. */
+        cc_db_end(ctx, 0);
+        if ((err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))) {
+            return cc_send_error(r, err);
+        }
+        return cc_send_json(r, HTTP_OK, json_incref(ep));
+    }
+    if ((err = update_rows(ctx, id, &cur, &v))
+        || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
+        || (err = cc_audit(ctx, "endpoint.update", "endpoint", id, json_incref(changes)))
+        || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return cc_send_json(r, HTTP_OK, json_incref(ep));
+}
+
+static int endpoints_delete(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char *sip_id;
+    json_t *ep;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    if ((err = cc_db_begin(ctx))
+        || (err = fetch_endpoint(ctx, "cc_endpoints_get_locked", id, &ep))) {
+        return cc_db_abort(ctx, err);
+    }
+    sip_id = json_string_value(json_object_get(ep, CC_KEY_SIP_USERNAME));
+    /* The audit entry keeps what was deleted (the rows themselves are gone). */
+    if ((err = delete_rows(ctx, id, sip_id))
+        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id, audit_values(ep)))
+        || (err = cc_event(ctx, "endpoint.deleted", "endpoint", id, json_incref(ep)))
+        || (err = cc_db_end(ctx, 1))) {
+        return cc_db_abort(ctx, err);
+    }
+    return cc_send_no_content(r);
+}
+
+static int endpoints_registration(request_rec *r, cc_ctx_t *ctx)
+{
+    const char *id = cc_api_id_param(ctx, "id");
+    const char *args[2];
+    const char **row;
+    json_t *contacts;
+    cc_error_t *err;
+
+    if (!id) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    args[0] = ctx->principal->tenant_id;
+    args[1] = id;
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_sip_id", 2, args, &row, NULL))) {
+        return cc_send_error(r, err);
+    }
+    if (!row) {
+        return cc_send_error(r, cc_error_not_found(r->pool));
+    }
+    args[0] = row[0];
+    args[1] = contacts_pattern(r->pool, row[0]);
+    if ((err = cc_db_select(ctx, "cc_endpoints_contacts", contact_cols, 2, args, &contacts,
+                            NULL))) {
+        return cc_send_error(r, err);
+    }
+    contacts_times(r->pool, contacts);
+    return cc_send_json(r, HTTP_OK,
+                        json_pack("{s:b,s:o}", "registered", json_array_size(contacts) > 0,
+                                  "contacts", contacts));
+}
+
+/* Path order does not matter: captures never shadow literals (cc_route_match). */
 const cc_route_t cc_endpoints_routes[] = {
+    { "GET", "/api/v1/endpoints", endpoints_list, "endpoints.read", CC_ROUTE_AUTH },
+    { "POST", "/api/v1/endpoints", endpoints_create, "endpoints.write", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/endpoints/{id}", endpoints_get, "endpoints.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/endpoints/{id}", endpoints_update, "endpoints.write",
+      CC_ROUTE_AUTH },
+    { "DELETE", "/api/v1/endpoints/{id}", endpoints_delete, "endpoints.write",
+      CC_ROUTE_AUTH },
+    { "GET", "/api/v1/endpoints/{id}/registration", endpoints_registration,
+      "endpoints.read", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
