@@ -37,6 +37,13 @@ extern const cc_stmt_t cc_audit_stmts[];
 extern const cc_route_t cc_ops_routes[];
 extern const cc_stmt_t cc_ops_stmts[];
 
+/**
+ * Keep the user's endpoints in step with the user, in the caller's transaction: their
+ * caller id and queue member names show name; name NULL (the user is deleted) unlinks
+ * them (user_id NULL, shown by extension).  Defined in cc_endpoints.c.
+ */
+cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name);
+
 /** The OpenAPI document (mod_callcenter/openapi.json, embedded at build time). */
 const char *cc_openapi_document(apr_size_t *plen);
 

@@ -147,6 +147,13 @@ const cc_stmt_t cc_endpoints_stmts[] = {
             "UPDATE ps_endpoints SET callerid = %s WHERE id = %s"),
     CC_STMT("cc_endpoints_rt_update_aor",
             "UPDATE ps_aors SET max_contacts = %s WHERE id = %s"),
+    /* The endpoints of a user (cc_endpoints_follow_user), locked like a PATCH would. */
+    CC_STMT("cc_endpoints_of_user",
+            "SELECT extension, asterisk_id FROM endpoints WHERE tenant_id = %s"
+            " AND user_id = %s ORDER BY id FOR UPDATE"),
+    CC_STMT("cc_endpoints_unlink_user",
+            "UPDATE endpoints SET user_id = NULL, updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND user_id = %s"),
     CC_STMT("cc_endpoints_rt_update_membername",
             "UPDATE queue_members SET membername = %s WHERE interface = %s"),
     CC_STMT("cc_endpoints_rt_delete_members",
@@ -523,16 +530,58 @@ static cc_error_t *lock_endpoint(cc_ctx_t *ctx, const char *id, ep_locked_t *cur
     return NULL;
 }
 
+/* What Asterisk shows of the endpoint's user: the caller id and the queue member name
+ * (the user's name, or the extension when the endpoint has no user). */
+static cc_error_t *show_user(cc_ctx_t *ctx, const char *sip_id, const char *extension,
+                             const char *name)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const char *two[2];
+    cc_error_t *err;
+
+    two[0] = cc_ast_callerid(p, name, extension);
+    two[1] = sip_id;
+    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
+        return err;
+    }
+    two[0] = name ? cc_utf8_truncate(p, name, CC_AST_MEMBERNAME_MAX) : extension;
+    two[1] = cc_ast_interface(p, sip_id);
+    return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
+}
+
+cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name)
+{
+    static const cc_col_t cols[] = {
+        { CC_KEY_EXTENSION, CC_COL_STR }, { CC_KEY_SIP_USERNAME, CC_COL_STR }, CC_COL_END
+    };
+    const char *args[2] = { ctx->principal->tenant_id, user_id };
+    json_t *rows = NULL, *row;
+    cc_error_t *err;
+    size_t i;
+
+    err = cc_db_select(ctx, "cc_endpoints_of_user", cols, 2, args, &rows, NULL);
+    cc_json_own(ctx->r->pool, rows);
+    if (err || json_array_size(rows) == 0) {
+        return err;
+    }
+    json_array_foreach(rows, i, row) {
+        if ((err = show_user(ctx, cc_json_str(row, CC_KEY_SIP_USERNAME),
+                             cc_json_str(row, CC_KEY_EXTENSION), name))) {
+            return err;
+        }
+    }
+    return name ? NULL : cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL);
+}
+
 /* Write the merged values v over the locked endpoint cur (which differs from v). */
 static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t *cur,
                                const ep_values_t *v)
 {
-    apr_pool_t *p = ctx->r->pool;
     const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
     const char *side[4] = { v->user_id, v->webrtc ? "1" : "0", ctx->principal->tenant_id,
                             id };
     const char *rt[2 + WEBRTC_NCOLS], *aor[2] = { v->max_contacts, cur->sip_id };
-    const char *name, *two[2];
+    const char *name;
     cc_error_t *err;
     int i;
 
@@ -554,14 +603,7 @@ static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t 
     if ((err = user_name(ctx, v->user_id, &name))) {
         return err;
     }
-    two[0] = cc_ast_callerid(p, name, cur->extension);
-    two[1] = cur->sip_id;
-    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
-        return err;
-    }
-    two[0] = name ? cc_utf8_truncate(p, name, CC_AST_MEMBERNAME_MAX) : cur->extension;
-    two[1] = cc_ast_interface(p, cur->sip_id);
-    return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
+    return show_user(ctx, cur->sip_id, cur->extension, name);
 }
 
 /* Everything that refers to the endpoint, then its rows; the side row is locked. */

@@ -569,6 +569,11 @@ static int users_update(request_rec *r, cc_ctx_t *ctx)
         && (err = revoke_sessions(ctx, id))) {
         return cc_db_abort(ctx, err);
     }
+    /* Phones and queue wallboards show the user's name. */
+    if (json_object_get(changes, CC_KEY_NAME)
+        && (err = cc_endpoints_follow_user(ctx, id, in.name))) {
+        return cc_db_abort(ctx, err);
+    }
     if ((err = cc_audit(ctx, "user.update", "user", id, json_incref(changes)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
@@ -601,6 +606,7 @@ static int users_delete(request_rec *r, cc_ctx_t *ctx)
     }
     if ((err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
+        || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = cc_audit(ctx, "user.delete", "user", id, NULL))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);

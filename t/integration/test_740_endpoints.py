@@ -1074,3 +1074,43 @@ def test_answers_match_the_openapi_document(cc, tenant):
     assert cc.delete(f"/api/v1/dids/{did['id']}", token=t).status_code == 204
     check(cc.delete(path, token=t), "DELETE", one, 204)
     check(cc.delete(path, token=t), "DELETE", one, 404, "not_found")
+
+
+# ---- the endpoint follows its user (mod_callcenter/cc_users.c) -------------------------
+
+def test_renaming_the_user_renames_caller_id_and_member_name(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"], name="Ada Lovelace")
+    ep = create_ok(cc, tenant, user_id=user["id"])
+    other = create_ok(cc, tenant)                        # no user: untouched
+    add_queue_member(cc, tenant, ep)
+    add_queue_member(cc, tenant, other)
+    r = cc.patch(f"/api/v1/users/{user['id']}", token=tenant.admin_token,
+                 json={"name": "Ada King"})
+    assert r.status_code == 200, r.text
+    assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
+        f'"Ada King" <{ep["extension"]}>'
+    assert [m["membername"] for m in members_of(cc, ep["sip_username"])] == ["Ada King"]
+    assert one_rt(cc, "ps_endpoints", other["sip_username"])["callerid"] == \
+        f'<{other["extension"]}>'
+    assert [m["membername"] for m in members_of(cc, other["sip_username"])] == \
+        [other["extension"]]
+    # Another field alone leaves the endpoint as it is.
+    r = cc.patch(f"/api/v1/users/{user['id']}", token=tenant.admin_token,
+                 json={"email": f"new-{secrets.token_hex(3)}@{tenant.slug}.example.com"})
+    assert r.status_code == 200, r.text
+    assert get_ep(cc, tenant, ep["id"]).json()["user_id"] == user["id"]
+
+
+def test_deleting_the_user_unlinks_its_endpoints(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"], name="Grace Hopper")
+    ep = create_ok(cc, tenant, user_id=user["id"])
+    add_queue_member(cc, tenant, ep)
+    r = cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token)
+    assert r.status_code == 204, r.text
+    got = get_ep(cc, tenant, ep["id"]).json()
+    assert got["user_id"] is None
+    assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
+        f'<{ep["extension"]}>'
+    assert [m["membername"] for m in members_of(cc, ep["sip_username"])] == \
+        [ep["extension"]]
+    assert list_ids(cc, tenant.admin_token, f"?user_id={user['id']}") == []
