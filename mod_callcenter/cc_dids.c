@@ -3,8 +3,8 @@
  *
  * A number belongs to one tenant platform-wide (a unique key on dids.number, so a taken
  * number is 409 whichever tenant holds it).  A destination is a (type, id) pair checked
- * to exist in the caller's tenant, inside the write's transaction: queue and endpoint
- * rows are share-locked by the check, so a concurrent delete of the destination (which
+ * to exist in the caller's tenant, inside the write's transaction: user, queue and
+ * endpoint rows are share-locked by the check, so a concurrent delete of the destination (which
  * locks its row, then refuses with 409 while a DID routes to it) cannot slip between
  * the check and the commit.
  *
@@ -126,11 +126,12 @@ const cc_stmt_t cc_dids_stmts[] = {
             " WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_dids_delete",
             "DELETE FROM dids WHERE tenant_id = %s AND id = %s RETURNING " DID_COLUMNS),
-    /* Destinations (did_destinations[]): a live user of the tenant. */
+    /* Destinations (did_destinations[]).  Share locks: a user, queue or endpoint
+     * delete (which locks the row, then refuses while a DID routes to it) waits for
+     * this write. */
     CC_STMT("cc_dids_dest_user",
             "SELECT 1 FROM users u WHERE u.tenant_id = %s AND u.id = %s"
-            " AND u.deleted_at IS NULL"),
-    /* Share locks: a queue or endpoint delete (FOR UPDATE first) waits for this write. */
+            " AND u.deleted_at IS NULL LOCK IN SHARE MODE"),
     CC_STMT("cc_dids_dest_queue",
             "SELECT 1 FROM call_queues q WHERE q.tenant_id = %s AND q.id = %s"
             " LOCK IN SHARE MODE"),

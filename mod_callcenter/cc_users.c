@@ -107,6 +107,11 @@ const cc_stmt_t cc_users_stmts[] = {
             " status = COALESCE(%s, status), password_hash = COALESCE(%s, password_hash),"
             " updated_at = UTC_TIMESTAMP()"
             " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    /* A user a DID routes to stays until the DID is re-routed (like queues and
+     * endpoints); the DID side share-locks the user row while it checks. */
+    CC_STMT("cc_users_did_routes",
+            "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'user'"
+            " AND destination_id = %s LIMIT 1"),
     CC_STMT("cc_users_soft_delete",
             "UPDATE users SET deleted_at = UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP()"
             " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
@@ -581,6 +586,20 @@ static int users_update(request_rec *r, cc_ctx_t *ctx)
     return send_user(r, ctx, id, 0);
 }
 
+/* 409 while a DID routes calls to the user (checked after the user row is locked). */
+static cc_error_t *refuse_if_routed(cc_ctx_t *ctx, const char *id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx, "cc_users_did_routes", 2, args, &row, NULL);
+
+    if (!err && row) {
+        err = cc_error_conflict(ctx->r->pool,
+                                "a DID routes to this user; route it elsewhere first");
+    }
+    return err;
+}
+
 static int users_delete(request_rec *r, cc_ctx_t *ctx)
 {
     const char *id = cc_api_id_param(ctx, "id");
@@ -604,7 +623,8 @@ static int users_delete(request_rec *r, cc_ctx_t *ctx)
     if (nrows == 0) {
         return cc_db_abort(ctx, cc_error_not_found(r->pool));
     }
-    if ((err = clear_roles(ctx, id))
+    if ((err = refuse_if_routed(ctx, id))
+        || (err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
         || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = cc_audit(ctx, "user.delete", "user", id, NULL))

@@ -841,3 +841,14 @@ def test_answers_match_the_openapi_document(cc, tenant):
     check(cc.delete(path, token=t), "DELETE", one, 404, "not_found")
     set_max_dids(cc, tenant, 0)
     check(create(cc, tenant), "POST", DIDS, 409, "quota_exceeded")
+
+
+def test_a_user_a_did_routes_to_cannot_be_deleted(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    d = create_ok(cc, tenant, destination_type="user", destination_id=user["id"])
+    r = cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token)
+    assert_error(r, 409, "conflict")
+    assert cc.get(f"/api/v1/users/{user['id']}", token=tenant.admin_token).status_code == 200
+    patch_ok(cc, tenant, d["id"], {"destination_type": "none"})
+    r = cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token)
+    assert r.status_code == 204, r.text
