@@ -112,7 +112,7 @@ const char *cc_ast_queue_name(apr_pool_t *p, const char *slug, const char *name,
 {
     const char *key = cc_ast_tenant_key(p, slug);
     apr_size_t room = CC_AST_QUEUE_NAME_MAX - strlen(key) - 1;   /* "<key>-" */
-    const char *suffix = id ? apr_pstrcat(p, "-", id, NULL) : "";
+    const char *suffix = id ? apr_pstrcat(p, "_", id, NULL) : "";
 
     /* key <= 24 and id <= 20 digits leave at least 34 characters for the slug. */
     room -= strlen(suffix);

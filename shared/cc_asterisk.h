@@ -12,7 +12,7 @@
  *   endpoint / auth / aor id:  <key>-<extension>        (<= 24 + 1 + 8 = 33)
  *   dialplan and voicemail context: tenant-<key>         (<= 31)
  *   mailbox:                   <extension>@tenant-<key>  (<= 40)
- *   queue name:                <key>-<queue slug>        (<= 80: queue_members.queue_name)
+ *   queue name:                <key>-<queue slug>[_<id>] (<= 80: queue_members.queue_name)
  *   member interface:          PJSIP/<endpoint id>       (<= 39)
  * Slugs are immutable (mod_cc_tenant), so a tenant's names never change.
  */
@@ -59,8 +59,9 @@ const char *cc_ast_slugify(apr_pool_t *p, const char *name, apr_size_t max);
 /**
  * A queue's Asterisk name: "<key>-<slug of name>", at most CC_AST_QUEUE_NAME_MAX.  With
  * id != NULL the fallback used when that name is taken: the same, cut to leave room, then
- * "-<id>".  Fallbacks never collide with each other (ids are unique and the suffix after
- * the last '-' is all digits), so base then fallback always finds a free name.
+ * "_<id>".  A slug never contains '_' and a derived key has its one '_' followed by 12 hex
+ * digits and '-', so a fallback never equals a base name, and two fallbacks differ in
+ * the id after their last '_': base then fallback always finds a free name.
  */
 const char *cc_ast_queue_name(apr_pool_t *p, const char *slug, const char *name,
                               const char *id);

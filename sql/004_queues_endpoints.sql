@@ -26,7 +26,7 @@ CREATE TABLE endpoints (
 
 -- A call queue.  asterisk_name is the realtime queues.name (and queue_members.queue_name)
 -- Asterisk knows it by: set once at creation ("<tenant key>-<slug of name>", or that
--- plus "-<id>" when taken), never renamed (members and calls in flight refer to it).
+-- plus "_<id>" when taken), never renamed (members and calls in flight refer to it).
 CREATE TABLE call_queues (
     id             BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     tenant_id      CHAR(36)        NOT NULL,

@@ -134,7 +134,7 @@ START_TEST(queue_names_are_key_dash_slug_and_tenants_do_not_collide)
 
     ck_assert_str_eq(cc_ast_queue_name(p, "acme", "Support", NULL), "acme-support");
     ck_assert_str_eq(cc_ast_queue_name(p, "globex", "Support", NULL), "globex-support");
-    ck_assert_str_eq(cc_ast_queue_name(p, "acme", "Support", "42"), "acme-support-42");
+    ck_assert_str_eq(cc_ast_queue_name(p, "acme", "Support", "42"), "acme-support_42");
 }
 END_TEST
 
@@ -151,13 +151,17 @@ START_TEST(queue_names_never_exceed_80_even_with_a_fallback_id)
     ck_assert_uint_eq(strlen(base), CC_AST_QUEUE_NAME_MAX);
     ck_assert_uint_le(strlen(fallback), CC_AST_QUEUE_NAME_MAX);
     ck_assert_str_ne(base, fallback);
-    ck_assert(!strcmp(fallback + strlen(fallback) - 17, "-9007199254740991"));
+    ck_assert(!strcmp(fallback + strlen(fallback) - 17, "_9007199254740991"));
 }
 END_TEST
 
 START_TEST(fallback_names_of_different_ids_differ_even_when_slugs_overlap)
 {
     apr_pool_t *p = cc_test_pool;
+
+    /* A name ending in digits cannot spell another queue's fallback. */
+    ck_assert_str_ne(cc_ast_queue_name(p, "acme", "Sales 12", NULL),
+                     cc_ast_queue_name(p, "acme", "sales?", "12"));
 
     /* "a 1" with id 23 and "a" with id 123 would meet if the id were not last. */
     ck_assert_str_ne(cc_ast_queue_name(p, "acme", "a 1", "23"),
