@@ -1,5 +1,8 @@
 """Assertions the integration tests share."""
 
+import importlib.util
+from pathlib import Path
+
 
 def detail_fields(body):
     """The fields named by an error envelope's details."""
@@ -38,3 +41,41 @@ def get_page(cc, path, token, assert_item, headers=None):
     for item in body["data"]:
         assert_item(item)
     return body
+
+
+def load_openapi_lint():
+    """t/lint/check_openapi.py as a module (its deref and schema validator)."""
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "check_openapi", root / "t" / "lint" / "check_openapi.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def openapi_checker(cc):
+    """check(r, method, path, status, code=None): r has that status, and the served
+    OpenAPI document documents it for that operation, with its headers and a body that
+    validates against the documented schema (or no body); returns the JSON body."""
+    lint = load_openapi_lint()
+    doc = cc.get("/api/v1/openapi.json").json()
+
+    def check(r, method, path, status, code=None):
+        assert r.status_code == status, f"{method} {r.url}: {r.status_code} {r.text[:300]}"
+        op = doc["paths"][path][method.lower()]
+        assert str(status) in op["responses"], f"{method} {path} {status} undocumented"
+        resp = lint.deref(doc, op["responses"][str(status)])
+        for name in resp.get("headers", {}):
+            assert name in r.headers, f"{method} {path} {status}: no {name}"
+        schema = (resp.get("content") or {}).get("application/json", {}).get("schema")
+        if schema is None:
+            assert r.content == b""
+            return None
+        body = r.json()
+        problems = lint.validate_instance(doc, schema, body, f"{method} {path} {status}")
+        assert not problems, "\n".join(problems)
+        if code:
+            assert body["error"] == code
+        return body
+
+    return check

@@ -18,16 +18,14 @@ failed one, and the answers against the OpenAPI document.
 Endpoints for members are made through POST /api/v1/endpoints (make_endpoint).
 """
 
-import importlib.util
 import json
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from cchelpers import assert_error, detail_fields, get_page
+from cchelpers import assert_error, detail_fields, get_page, openapi_checker
 
 QUEUES = "/api/v1/queues"
 QUEUE_KEYS = {"id", "name", "asterisk_name", "strategy", "timeout", "wrapuptime", "maxlen",
@@ -39,7 +37,6 @@ STRATEGIES = ["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "li
 DEFAULTS = {"strategy": "ringall", "timeout": 15, "wrapuptime": 0, "maxlen": 0,
             "service_level": 60, "music_on_hold": "default"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---- helpers ---------------------------------------------------------------------
@@ -1292,43 +1289,11 @@ def test_failed_mutations_write_no_audit_or_event(cc, tenant, tenant2):
 
 # ---- the OpenAPI document ----------------------------------------------------------
 
-def _load_lint():
-    spec = importlib.util.spec_from_file_location(
-        "check_openapi", ROOT / "t" / "lint" / "check_openapi.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _document(cc):
-    """The served OpenAPI document."""
-    return cc.get("/api/v1/openapi.json").json()
-
-
 def test_answers_match_the_openapi_document(cc, tenant):
-    lint = _load_lint()
-    doc = _document(cc)
+    check = openapi_checker(cc)
     one = QUEUES + "/{id}"
     mlist = one + "/members"
     mone = mlist + "/{member_id}"
-
-    def check(r, method, path, status, code=None):
-        assert r.status_code == status, f"{method} {r.url}: {r.status_code} {r.text[:300]}"
-        op = doc["paths"][path][method.lower()]
-        assert str(status) in op["responses"], f"{method} {path} {status} undocumented"
-        resp = lint.deref(doc, op["responses"][str(status)])
-        for name in resp.get("headers", {}):
-            assert name in r.headers, f"{method} {path} {status}: no {name}"
-        schema = (resp.get("content") or {}).get("application/json", {}).get("schema")
-        if schema is None:
-            assert r.content == b""
-            return None
-        body = r.json()
-        problems = lint.validate_instance(doc, schema, body, f"{method} {path} {status}")
-        assert not problems, "\n".join(problems)
-        if code:
-            assert body["error"] == code
-        return body
 
     t = tenant.admin_token
     user, agent = tenant.make_user(roles=["agent"], name="Doc Agent")

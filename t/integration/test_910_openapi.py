@@ -6,27 +6,20 @@ server really answers (status codes, bodies, headers) is what the document says 
 sample of every route's successes and errors.
 """
 
-import importlib.util
 import json
 import secrets
 from pathlib import Path
 
 import pytest
 
+from cchelpers import load_openapi_lint
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC_PATH = ROOT / "mod_callcenter" / "openapi.json"
 OPENAPI = "/api/v1/openapi.json"
 
 
-def _load_lint():
-    spec = importlib.util.spec_from_file_location(
-        "check_openapi", ROOT / "t" / "lint" / "check_openapi.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-lint = _load_lint()
+lint = load_openapi_lint()
 
 
 @pytest.fixture(scope="module")
