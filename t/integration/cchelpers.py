@@ -1,6 +1,7 @@
 """Assertions the integration tests share."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 
@@ -79,3 +80,35 @@ def openapi_checker(cc):
         return body
 
     return check
+
+
+def db_rows(cc, sql, args=()):
+    """Every row of a query on the test database, as dicts."""
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+def db_exec(cc, sql, args=()):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+
+
+def _decoded(rows, key):
+    for row in rows:
+        row[key] = json.loads(row[key]) if row[key] else None
+    return rows
+
+
+def entity_audit(cc, tenant, entity_type):
+    """The tenant's audit entries on one entity type, oldest first, changes decoded."""
+    return _decoded(db_rows(cc, "SELECT action, entity_type, entity_id, changes, actor_id"
+                                " FROM audit_logs WHERE tenant_id = %s AND entity_type = %s"
+                                " ORDER BY id", (tenant.id, entity_type)), "changes")
+
+
+def entity_events(cc, tenant, entity_type):
+    """The tenant's events on one entity type, oldest first, data decoded."""
+    return _decoded(db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
+                                " WHERE tenant_id = %s AND entity_type = %s ORDER BY id",
+                            (tenant.id, entity_type)), "data")

@@ -7,14 +7,14 @@ isolation; RBAC; one audit entry and one event per mutation, in its transaction;
 that must survive the round trip; and the answers against the OpenAPI document.
 """
 
-import json
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, detail_fields, get_page, openapi_checker
+from cchelpers import (assert_error, db_rows, detail_fields, entity_audit, entity_events,
+                       get_page, openapi_checker)
 
 DIDS = "/api/v1/dids"
 DID_KEYS = {"id", "number", "description", "destination_type", "destination_id", "status",
@@ -86,26 +86,21 @@ def set_max_dids(cc, tenant, n):
     assert r.status_code == 200 and r.json()["max_dids"] == n, r.text
 
 
-def db_rows(cc, sql, args):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
-        return list(cur.fetchall())
+
+
+
+
+
+
+
 
 
 def audit_rows(cc, tenant):
-    rows = db_rows(cc, "SELECT action, entity_type, entity_id, changes, actor_id FROM audit_logs"
-                       " WHERE tenant_id = %s AND entity_type = 'did' ORDER BY id", (tenant.id,))
-    for row in rows:
-        row["changes"] = json.loads(row["changes"]) if row["changes"] else None
-    return rows
+    return entity_audit(cc, tenant, "did")
 
 
 def event_rows(cc, tenant):
-    rows = db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
-                       " WHERE tenant_id = %s AND entity_type = 'did' ORDER BY id", (tenant.id,))
-    for row in rows:
-        row["data"] = json.loads(row["data"]) if row["data"] else None
-    return rows
+    return entity_events(cc, tenant, "did")
 
 
 def dids_in_db(cc, tenant):

@@ -18,14 +18,14 @@ failed one, and the answers against the OpenAPI document.
 Endpoints for members are made through POST /api/v1/endpoints (make_endpoint).
 """
 
-import json
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, detail_fields, get_page, openapi_checker
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
+                       entity_events, get_page, openapi_checker)
 
 QUEUES = "/api/v1/queues"
 QUEUE_KEYS = {"id", "name", "asterisk_name", "strategy", "timeout", "wrapuptime", "maxlen",
@@ -166,15 +166,10 @@ def assert_member_shape(m):
     assert m["paused_reason"] is None or isinstance(m["paused_reason"], str)
 
 
-def db_rows(cc, sql, args=()):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
-        return list(cur.fetchall())
 
 
-def db_exec(cc, sql, args=()):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
+
+
 
 
 def rt_queue(cc, name):
@@ -197,22 +192,21 @@ def side_members(cc, tenant):
                    (tenant.id,))
 
 
-def _decoded(rows, key):
-    for row in rows:
-        row[key] = json.loads(row[key]) if row[key] else None
-    return rows
+
+
+
+
+
+
+
 
 
 def audit_rows(cc, tenant, entity_type="queue"):
-    return _decoded(db_rows(cc, "SELECT action, entity_type, entity_id, changes, actor_id"
-                                " FROM audit_logs WHERE tenant_id = %s AND entity_type = %s"
-                                " ORDER BY id", (tenant.id, entity_type)), "changes")
+    return entity_audit(cc, tenant, entity_type)
 
 
 def event_rows(cc, tenant, entity_type="queue"):
-    return _decoded(db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
-                                " WHERE tenant_id = %s AND entity_type = %s ORDER BY id",
-                            (tenant.id, entity_type)), "data")
+    return entity_events(cc, tenant, entity_type)
 
 
 def writes(cc, tenant):

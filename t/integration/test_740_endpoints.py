@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, detail_fields, get_page, openapi_checker
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
+                       entity_events, get_page, openapi_checker)
 
 EPS = "/api/v1/endpoints"
 EP_KEYS = {"id", "extension", "sip_username", "user_id", "context", "allow", "max_contacts",
@@ -100,33 +101,24 @@ def assert_ep_shape(e):
     assert RFC3339.match(e["created_at"]) and RFC3339.match(e["updated_at"])
 
 
-def db_rows(cc, sql, args=()):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
-        return list(cur.fetchall())
 
 
-def db_exec(cc, sql, args=()):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
+
+
+
+
+
+
+
+
 
 
 def audit_rows(cc, tenant):
-    rows = db_rows(cc, "SELECT action, entity_type, entity_id, changes, actor_id FROM audit_logs"
-                       " WHERE tenant_id = %s AND entity_type = 'endpoint' ORDER BY id",
-                   (tenant.id,))
-    for row in rows:
-        row["changes"] = json.loads(row["changes"]) if row["changes"] else None
-    return rows
+    return entity_audit(cc, tenant, "endpoint")
 
 
 def event_rows(cc, tenant):
-    rows = db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
-                       " WHERE tenant_id = %s AND entity_type = 'endpoint' ORDER BY id",
-                   (tenant.id,))
-    for row in rows:
-        row["data"] = json.loads(row["data"]) if row["data"] else None
-    return rows
+    return entity_events(cc, tenant, "endpoint")
 
 
 def side_rows(cc, tenant):
