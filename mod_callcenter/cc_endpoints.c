@@ -113,9 +113,11 @@ const cc_stmt_t cc_endpoints_stmts[] = {
      * tenant's context). */
     CC_STMT("cc_endpoints_mailbox",
             "SELECT 1 FROM voicemail WHERE context = %s AND mailbox = %s"),
+    /* A locking read: it sees DIDs committed while this delete waited for its lock (a
+     * plain read would answer from the transaction's older snapshot). */
     CC_STMT("cc_endpoints_did_routes",
             "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'endpoint'"
-            " AND destination_id = %s LIMIT 1"),
+            " AND destination_id = %s LIMIT 1 LOCK IN SHARE MODE"),
     CC_STMT("cc_endpoints_insert",
             "INSERT INTO endpoints (tenant_id, extension, asterisk_id, user_id, webrtc)"
             " VALUES (%s, %s, %s, %s, %s) RETURNING id"),
@@ -544,7 +546,7 @@ static cc_error_t *show_user(cc_ctx_t *ctx, const char *sip_id, const char *exte
     if ((err = cc_db_exec(ctx, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
         return err;
     }
-    two[0] = name ? cc_utf8_truncate(p, name, CC_AST_MEMBERNAME_MAX) : extension;
+    two[0] = cc_ast_membername(p, name, extension);
     two[1] = cc_ast_interface(p, sip_id);
     return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
 }
@@ -573,15 +575,15 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
     return name ? NULL : cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL);
 }
 
-/* Write the merged values v over the locked endpoint cur (which differs from v). */
+/* Write the merged values v over the locked endpoint cur (which differs from v); name is
+ * v's user's name (NULL: no user), already checked. */
 static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t *cur,
-                               const ep_values_t *v)
+                               const ep_values_t *v, const char *name)
 {
     const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
     const char *side[4] = { v->user_id, v->webrtc ? "1" : "0", ctx->principal->tenant_id,
                             id };
     const char *rt[2 + WEBRTC_NCOLS], *aor[2] = { v->max_contacts, cur->sip_id };
-    const char *name;
     cc_error_t *err;
     int i;
 
@@ -600,9 +602,6 @@ static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t 
         return NULL;
     }
     /* A new user: the caller id and the name queues show follow it. */
-    if ((err = user_name(ctx, v->user_id, &name))) {
-        return err;
-    }
     return show_user(ctx, cur->sip_id, cur->extension, name);
 }
 
@@ -776,6 +775,7 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
 static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
 {
     const char *id = cc_api_id_param(ctx, "id");
+    const char *name = NULL;
     ep_input_t in;
     ep_locked_t cur;
     ep_values_t v;
@@ -789,7 +789,10 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
         || (err = ep_input_read(r->pool, body, &in))) {
         return cc_send_error(r, err);
     }
+    /* A new user is share-locked before the endpoint: user changes (cc_users.c) lock the
+     * user, then its endpoints; the same order here means the two never deadlock. */
     if ((err = cc_db_begin(ctx))
+        || (in.has_user && (err = user_name(ctx, in.user_id, &name)))
         || (err = lock_endpoint(ctx, id, &cur))) {
         return cc_db_abort(ctx, err);
     }
@@ -803,7 +806,7 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
         }
         return cc_send_json(r, HTTP_OK, json_incref(ep));
     }
-    if ((err = update_rows(ctx, id, &cur, &v))
+    if ((err = update_rows(ctx, id, &cur, &v, name))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
         || (err = cc_audit(ctx, "endpoint.update", "endpoint", id, json_incref(changes)))
         || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))

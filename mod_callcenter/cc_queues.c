@@ -123,14 +123,15 @@ static const queue_int_t queue_ints[] = {
     " LEFT JOIN queue_members qm ON qm.queue_name = cq.asterisk_name"               \
     "  AND qm.interface = CONCAT('PJSIP/', e.asterisk_id)"
 
-/* An endpoint that can become a member, with the name its user goes by (a live user of
- * the same tenant, else NULL).  The share lock keeps the endpoint from being deleted
- * before the member row's foreign key is checked (that would be a 500, not a 400). */
+/* An endpoint that can become a member.  The share lock keeps the endpoint from being
+ * deleted before the member row's foreign key is checked (that would be a 500, not a
+ * 400).  Its user's name is read apart, without a lock: user changes lock the user and
+ * then its endpoints (cc_endpoints_follow_user), so locking the user after the
+ * endpoint here could deadlock with them; the name is only what wallboards show, and a
+ * rename that commits after this read rewrites it (its endpoint lock waits for ours). */
 #define MEMBER_ENDPOINT                                                             \
-    "SELECT e.id, e.asterisk_id, e.extension, e.user_id, u.name,"                   \
-    " COUNT(*) OVER () AS n"                                                         \
-    " FROM endpoints e LEFT JOIN users u ON u.tenant_id = e.tenant_id"               \
-    "  AND u.id = e.user_id AND u.deleted_at IS NULL"
+    "SELECT e.id, e.asterisk_id, e.extension, e.user_id, COUNT(*) OVER () AS n"     \
+    " FROM endpoints e"
 
 const cc_stmt_t cc_queues_stmts[] = {
     QUEUES_LIST_PAIR("name_asc", "cq.name ASC"),
@@ -172,9 +173,11 @@ const cc_stmt_t cc_queues_stmts[] = {
             " WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_queues_delete",
             "DELETE FROM call_queues WHERE tenant_id = %s AND id = %s"),
+    /* A locking read: it sees DIDs committed while this delete waited for its lock (a
+     * plain read would answer from the transaction's older snapshot). */
     CC_STMT("cc_queues_did_routes",
             "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'queue'"
-            " AND destination_id = %s LIMIT 1"),
+            " AND destination_id = %s LIMIT 1 LOCK IN SHARE MODE"),
     /* The realtime queues row.  The fixed settings: members are rung only when free,
      * channel variables for the dialplan and reports, every free member rung at once
      * (autofill), callers may wait in a queue whose agents are all logged off. */
@@ -848,9 +851,10 @@ static cc_error_t *member_input_read(apr_pool_t *p, json_t *body, member_input_t
     }
     in->has_reason = cc_json_has(body, CC_KEY_REASON);
     in->reason = cc_json_str(body, CC_KEY_REASON);
-    if (in->reason && !cc_valid_text(in->reason, 0, CC_AST_REASON_MAX)) {
+    if (in->reason && !cc_ast_valid_pause_reason(in->reason)) {
         err = cc_error_collect(p, err, CC_KEY_REASON,
-                               "must be at most 80 characters, no control characters");
+                               "must be at most 79 bytes of UTF-8 text without control"
+                               " characters");
     }
     if (in->reason && !*in->reason) {
         in->reason = NULL;           /* "" and null both mean no reason */
@@ -923,8 +927,16 @@ static cc_error_t *endpoint_row(cc_ctx_t *ctx, const char *label, const char *re
     ep->asterisk_id = row[1];
     ep->extension = row[2];
     ep->user_id = row[3];
-    ep->user_name = row[4];
-    *pcount = row[5];
+    ep->user_name = NULL;
+    *pcount = row[4];
+    if (!ep->user_id) {
+        return NULL;
+    }
+    args[1] = ep->user_id;
+    if ((err = cc_db_select_row(ctx, "cc_queues_member_user", 2, args, &row, NULL))) {
+        return err;
+    }
+    ep->user_name = row ? row[0] : NULL;     /* a deleted user shows as the extension */
     return NULL;
 }
 
@@ -1077,9 +1089,7 @@ static cc_error_t *member_insert(cc_ctx_t *ctx, const char *queue_id,
         rt[0] = queue_name;
         rt[1] = cc_ast_interface(p, ep->asterisk_id);
         /* The user's name as wallboards and queue_log show it, else the extension. */
-        rt[2] = ep->user_name && *ep->user_name
-                ? cc_utf8_truncate(p, ep->user_name, CC_AST_MEMBERNAME_MAX)
-                : ep->extension;
+        rt[2] = cc_ast_membername(p, ep->user_name, ep->extension);
         rt[3] = rt[1];
         rt[4] = v->penalty;
         rt[5] = v->paused;

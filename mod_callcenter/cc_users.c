@@ -108,10 +108,11 @@ const cc_stmt_t cc_users_stmts[] = {
             " updated_at = UTC_TIMESTAMP()"
             " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
     /* A user a DID routes to stays until the DID is re-routed (like queues and
-     * endpoints); the DID side share-locks the user row while it checks. */
+     * endpoints); the DID side share-locks the user row while it checks.  A locking
+     * read: it sees DIDs committed while the delete waited for the user row. */
     CC_STMT("cc_users_did_routes",
             "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'user'"
-            " AND destination_id = %s LIMIT 1"),
+            " AND destination_id = %s LIMIT 1 LOCK IN SHARE MODE"),
     CC_STMT("cc_users_soft_delete",
             "UPDATE users SET deleted_at = UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP()"
             " WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),

@@ -260,6 +260,57 @@ const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max)
     return s;
 }
 
+/* [s, s+len) cut on a UTF-8 character boundary to at most max bytes. */
+static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
+{
+    if (len <= max) {
+        return len;
+    }
+    while (max > 0 && (s[max] & 0xC0) == 0x80) {   /* s[max] continues a character */
+        max--;
+    }
+    return max;
+}
+
+static int is_control(unsigned char c)
+{
+    return c < ' ' || c == 0x7f;
+}
+
+const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *extension)
+{
+    char *out;
+    apr_size_t n = 0;
+
+    if (!name) {
+        return extension;
+    }
+    out = apr_palloc(p, strlen(name) + 1);
+    for (; *name; name++) {
+        if (!is_control((unsigned char)*name)) {
+            out[n++] = *name;
+        }
+    }
+    n = utf8_cut(out, n, CC_AST_MEMBERNAME_MAX);
+    out[n] = '\0';
+    return n ? out : extension;
+}
+
+int cc_ast_valid_pause_reason(const char *s)
+{
+    const char *c;
+
+    if (!s || strlen(s) > CC_AST_REASON_MAX || !cc_valid_utf8(s, strlen(s))) {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if (is_control((unsigned char)*c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* name without the characters that would break "name" <ext> or a config line. */
 static char *callerid_name(apr_pool_t *p, const char *name)
 {
@@ -269,7 +320,7 @@ static char *callerid_name(apr_pool_t *p, const char *name)
     for (; *name; name++) {
         unsigned char c = (unsigned char)*name;
 
-        if (c < ' ' || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>') {
+        if (is_control(c) || c == '"' || c == '\\' || c == '<' || c == '>') {
             continue;
         }
         out[n++] = (char)c;

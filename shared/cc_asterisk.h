@@ -24,8 +24,10 @@
 #define CC_AST_KEY_MAX        24
 #define CC_AST_QUEUE_NAME_MAX 80   /**< queue_members.queue_name VARCHAR(80) */
 #define CC_AST_CALLERID_MAX   40   /**< ps_endpoints.callerid VARCHAR(40), characters */
-#define CC_AST_MEMBERNAME_MAX 80   /**< queue_members.membername VARCHAR(80), characters */
-#define CC_AST_REASON_MAX     80   /**< queue_members.reason_paused VARCHAR(80) */
+/* app_queue keeps a member's name and pause reason in char[80] buffers (ast_copy_string:
+ * at most 79 bytes), narrower than their VARCHAR(80) columns. */
+#define CC_AST_MEMBERNAME_MAX 79   /**< bytes */
+#define CC_AST_REASON_MAX     79   /**< bytes */
 #define CC_AST_MOH_MAX        128  /**< queues.musiconhold VARCHAR(128) */
 #define CC_AST_PASSWORD_MIN   12
 #define CC_AST_PASSWORD_MAX   80   /**< ps_auths.password VARCHAR(80) */
@@ -87,6 +89,18 @@ int cc_ast_valid_sip_password(const char *s);
 /** A generated SIP password: CC_AST_PASSWORD_GEN characters of [A-Za-z0-9] from APR's
  *  random source, unbiased.  APR_SUCCESS or the random source's error. */
 apr_status_t cc_ast_generate_sip_password(apr_pool_t *p, const char **ppassword);
+
+/**
+ * A queue member's membername: name with control characters dropped (app_queue puts it
+ * in AMI events, which are "Key: Value" lines: a CR/LF would forge one), cut on a
+ * character boundary to CC_AST_MEMBERNAME_MAX bytes; the extension when name is NULL or
+ * nothing is left.  name must be valid UTF-8.
+ */
+const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *extension);
+
+/** A pause reason: valid UTF-8 of at most CC_AST_REASON_MAX bytes, no control
+ *  characters (it travels in AMI events and queue_log like membername). */
+int cc_ast_valid_pause_reason(const char *s);
 
 /** s cut to at most max characters (code points) of valid UTF-8 s; s itself if shorter. */
 const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max);

@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cc_valid_extension(text);
     cc_ast_valid_moh_class(text);
     cc_ast_valid_sip_password(text);
+    cc_ast_valid_pause_reason(text);
     if (cc_ast_parse_codecs(p, text, &canonical)) {
         check(cc_ast_parse_codecs(p, canonical, NULL));
     }
@@ -37,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(cc_utf8_chars(cid) <= CC_AST_CALLERID_MAX);
         check(cc_valid_utf8(cid, strlen(cid)));
         check(cc_utf8_chars(cc_utf8_truncate(p, text, 7)) <= 7);
+        name = cc_ast_membername(p, text, "1001");
+        check(strlen(name) <= CC_AST_MEMBERNAME_MAX && !strpbrk(name, "\r\n"));
+        check(cc_valid_utf8(name, strlen(name)));
     }
     apr_pool_destroy(p);
     return 0;

@@ -784,14 +784,45 @@ def test_add_member_by_endpoint_and_user(cc, tenant):
     assert (m["endpoint_id"], m["user_id"]) == (ep["id"], user["id"])
 
 
-def test_membername_is_cut_to_80_characters(cc, tenant):
-    name = "Ñ" * 70 + "\U0001F600" * 30                         # 100 characters
+def fits_app_queue(name, limit=79):
+    """name cut on a character boundary to app_queue's 79-byte member name buffer."""
+    out = ""
+    for ch in name:
+        if len((out + ch).encode()) > limit:
+            break
+        out += ch
+    return out
+
+
+def test_membername_is_cut_to_79_bytes_on_a_character_boundary(cc, tenant):
+    name = "\u00d1" * 30 + "\U0001F600" * 30                    # 60 bytes + 120 bytes
     user, _ = tenant.make_user(name=name)
     q = create_ok(cc, tenant)
     make_endpoint(cc, tenant, user_id=user["id"])
     m = add_member_ok(cc, tenant, q["id"], user_id=user["id"])
-    assert m["membername"] == name[:80]
-    assert rt_members(cc, q["asterisk_name"])[0]["membername"] == name[:80]
+    want = "\u00d1" * 30 + "\U0001F600" * 4                      # 76 bytes
+    assert want == fits_app_queue(name)
+    assert m["membername"] == want
+    assert rt_members(cc, q["asterisk_name"])[0]["membername"] == want
+
+
+def test_control_characters_never_reach_asterisk(cc, tenant):
+    """membername and reason_paused travel in AMI events ("Key: Value" lines): a CR/LF
+    in them would forge an event on the bus every tenant shares."""
+    user, _ = tenant.make_user(name="Eve\r\nEvent: QueueMemberRemoved")
+    q = create_ok(cc, tenant)
+    make_endpoint(cc, tenant, user_id=user["id"])
+    m = add_member_ok(cc, tenant, q["id"], user_id=user["id"])
+    assert m["membername"] == "EveEvent: QueueMemberRemoved"
+    for reason in ("lunch\r\nEvent: Foo", "tab\tbreak", "x" * 80):
+        r = add_member(cc, tenant, q["id"], user_id=user["id"], paused=True,
+                       paused_reason=reason)
+        assert_error(r, 400, "invalid_request", "paused_reason")
+        r = cc.patch(f"{QUEUES}/{q['id']}/members/{m['id']}", token=tenant.admin_token,
+                     json={"paused": True, "paused_reason": reason})
+        assert_error(r, 400, "invalid_request", "paused_reason")
+    (row,) = rt_members(cc, q["asterisk_name"])
+    assert "\r" not in row["membername"] and row["reason_paused"] is None
 
 
 def test_a_user_with_several_endpoints_needs_endpoint_id(cc, tenant):
@@ -912,8 +943,8 @@ def test_add_member_rejects_bad_fields(cc, tenant, body, field):
 def test_add_member_edge_values(cc, tenant):
     q = create_ok(cc, tenant)
     a = add_member_ok(cc, tenant, q["id"], endpoint_id=make_endpoint(cc, tenant)["id"],
-                      penalty=1000, paused=True, paused_reason="x" * 80)
-    assert (a["penalty"], a["paused_reason"]) == (1000, "x" * 80)
+                      penalty=1000, paused=True, paused_reason="x" * 79)
+    assert (a["penalty"], a["paused_reason"]) == (1000, "x" * 79)
     # An empty or null reason is no reason.
     b = add_member_ok(cc, tenant, q["id"], endpoint_id=make_endpoint(cc, tenant)["id"],
                       paused=True, paused_reason="")

@@ -326,6 +326,58 @@ START_TEST(callerid_quotes_a_clean_name_and_fits_40_characters)
 }
 END_TEST
 
+START_TEST(membername_drops_controls_and_fits_app_queues_79_bytes)
+{
+    apr_pool_t *p = cc_test_pool;
+    char name[120];
+    const char *m;
+
+    ck_assert_str_eq(cc_ast_membername(p, "Ada Lovelace", "1001"), "Ada Lovelace");
+    ck_assert_str_eq(cc_ast_membername(p, NULL, "1001"), "1001");
+    ck_assert_str_eq(cc_ast_membername(p, "", "1001"), "1001");
+    ck_assert_str_eq(cc_ast_membername(p, "\r\n\t", "1001"), "1001");
+    /* A CR/LF would start a forged line in an AMI event. */
+    ck_assert_str_eq(cc_ast_membername(p, "Eve\r\nEvent: QueueMemberRemoved", "1001"),
+                     "EveEvent: QueueMemberRemoved");
+    memset(name, 'a', 100);
+    name[100] = '\0';
+    ck_assert_uint_eq(strlen(cc_ast_membername(p, name, "1001")), CC_AST_MEMBERNAME_MAX);
+    /* 39 two-byte characters are 78 bytes; the 40th would make 80: cut before it. */
+    name[0] = '\0';
+    while (strlen(name) < 80) {
+        strcat(name, "\xc3\xa9");
+    }
+    m = cc_ast_membername(p, name, "1001");
+    ck_assert_uint_eq(strlen(m), 78);
+    ck_assert(cc_valid_utf8(m, strlen(m)));
+}
+END_TEST
+
+static const str_case reason_cases[] = {
+    {"", 1}, {"lunch", 1}, {"caf\xc3\xa9 break", 1},
+    {"lunch\r\nEvent: Foo", 0}, {"tab\there", 0}, {"del\x7f", 0}, {"\xff", 0},
+};
+
+START_TEST(pause_reason_is_utf8_without_controls)
+{
+    ck_assert_msg(cc_ast_valid_pause_reason(reason_cases[_i].s) == reason_cases[_i].ok,
+                  "case %d", _i);
+}
+END_TEST
+
+START_TEST(pause_reason_is_at_most_79_bytes)
+{
+    char r[CC_AST_REASON_MAX + 2];
+
+    memset(r, 'r', sizeof(r) - 1);
+    r[sizeof(r) - 1] = '\0';
+    ck_assert(!cc_ast_valid_pause_reason(r));            /* 80 */
+    r[CC_AST_REASON_MAX] = '\0';
+    ck_assert(cc_ast_valid_pause_reason(r));             /* 79 */
+    ck_assert(!cc_ast_valid_pause_reason(NULL));
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("cc_asterisk");
@@ -358,6 +410,9 @@ static Suite *make_suite(void)
     tcase_add_test(tc, generated_sip_passwords_are_32_alnum_valid_and_distinct);
     tcase_add_test(tc, utf8_truncate_cuts_at_code_points);
     tcase_add_test(tc, callerid_quotes_a_clean_name_and_fits_40_characters);
+    tcase_add_test(tc, membername_drops_controls_and_fits_app_queues_79_bytes);
+    tcase_add_loop_test(tc, pause_reason_is_utf8_without_controls, 0, N(reason_cases));
+    tcase_add_test(tc, pause_reason_is_at_most_79_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
