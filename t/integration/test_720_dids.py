@@ -9,6 +9,7 @@ that must survive the round trip; and the answers against the OpenAPI document.
 
 import re
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -817,3 +818,34 @@ def test_a_user_a_did_routes_to_cannot_be_deleted(cc, tenant):
     patch_ok(cc, tenant, d["id"], {"destination_type": "none"})
     r = cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token)
     assert r.status_code == 204, r.text
+
+
+@pytest.mark.parametrize("kind", ["user", "queue", "endpoint"])
+def test_a_did_committed_while_the_delete_waits_still_blocks_it(cc, tenant, kind):
+    """The delete's check for routing DIDs must see a DID committed while the delete
+    waited for its row lock (a plain read would answer from an older snapshot)."""
+    if kind == "user":
+        dest = tenant.make_user(roles=["agent"])[0]["id"]
+        table, path = "users", f"/api/v1/users/{dest}"
+    else:
+        dest = make_destination(cc, tenant, kind)
+        table = {"queue": "call_queues", "endpoint": "endpoints"}[kind]
+        path = f"/api/v1/{kind}s/{dest}"
+    conn = cc.db()
+    try:
+        with conn.cursor() as cur:
+            # What a DID write does: share-lock the destination, insert, commit later.
+            cur.execute("BEGIN")
+            cur.execute(f"SELECT id FROM {table} WHERE id = %s LOCK IN SHARE MODE", (dest,))
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(cc.delete, path, token=tenant.admin_token)
+                time.sleep(0.5)                       # the delete now waits for our lock
+                assert not pending.done()
+                cur.execute("INSERT INTO dids (tenant_id, number, destination_type,"
+                            " destination_id) VALUES (%s, %s, %s, %s)",
+                            (tenant.id, new_number(), kind, dest))
+                cur.execute("COMMIT")
+                r = pending.result(timeout=30)
+    finally:
+        conn.close()
+    assert_error(r, 409, "conflict")

@@ -1073,3 +1073,32 @@ def test_deleting_the_user_unlinks_its_endpoints(cc, tenant):
     assert [m["membername"] for m in members_of(cc, ep["sip_username"])] == \
         [ep["extension"]]
     assert list_ids(cc, tenant.admin_token, f"?user_id={user['id']}") == []
+
+
+def test_endpoint_patches_and_user_renames_do_not_deadlock(cc, tenant):
+    """Concurrent re-pointing and renaming: every request succeeds and each endpoint's
+    caller ID ends up showing its final user's final name.  (Both paths lock the user
+    before the endpoint; the opposite order could deadlock, a 503 with a warning in the
+    error log.  The window is narrow, so this is a smoke test of that order, not proof.)"""
+    users = [tenant.make_user(roles=["agent"])[0] for _ in range(2)]
+    eps = [create_ok(cc, tenant, user_id=users[0]["id"]) for _ in range(3)]
+    t = tenant.admin_token
+
+    def repoint(i):
+        return cc.patch(f"{EPS}/{eps[i % 3]['id']}", token=t,
+                        json={"user_id": users[i % 2]["id"]}).status_code
+
+    def rename(i):
+        return cc.patch(f"/api/v1/users/{users[i % 2]['id']}", token=t,
+                        json={"name": f"Agent {i}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(repoint if i % 2 else rename, i) for i in range(80)]
+        codes = [f.result() for f in futures]
+    assert codes == [200] * 80, codes
+    for ep in eps:
+        got = get_ep(cc, tenant, ep["id"]).json()
+        (user,) = [u for u in users if u["id"] == got["user_id"]]
+        name = cc.get(f"/api/v1/users/{user['id']}", token=t).json()["name"]
+        assert one_rt(cc, "ps_endpoints", got["sip_username"])["callerid"] == \
+            f'"{name}" <{got["extension"]}>'
