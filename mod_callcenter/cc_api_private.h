@@ -44,6 +44,12 @@ extern const cc_stmt_t cc_ops_stmts[];
  */
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name);
 
+/**
+ * A queue_member.updated event for every queue membership of the endpoint, whose user
+ * changed (in the caller's transaction).  Defined in cc_queues.c.
+ */
+cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id);
+
 /** The OpenAPI document (mod_callcenter/openapi.json, embedded at build time). */
 const char *cc_openapi_document(apr_size_t *plen);
 

@@ -151,7 +151,7 @@ const cc_stmt_t cc_endpoints_stmts[] = {
             "UPDATE ps_aors SET max_contacts = %s WHERE id = %s"),
     /* The endpoints of a user (cc_endpoints_follow_user), locked like a PATCH would. */
     CC_STMT("cc_endpoints_of_user",
-            "SELECT extension, asterisk_id FROM endpoints WHERE tenant_id = %s"
+            "SELECT id, extension, asterisk_id FROM endpoints WHERE tenant_id = %s"
             " AND user_id = %s ORDER BY id FOR UPDATE"),
     CC_STMT("cc_endpoints_unlink_user",
             "UPDATE endpoints SET user_id = NULL, updated_at = UTC_TIMESTAMP()"
@@ -551,10 +551,27 @@ static cc_error_t *show_user(cc_ctx_t *ctx, const char *sip_id, const char *exte
     return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
 }
 
+/* An endpoint whose user was deleted: audited and announced like a PATCH to user_id
+ * null (what it amounts to), and so are its queue memberships. */
+static cc_error_t *announce_unlinked(cc_ctx_t *ctx, const char *id, const char *user_id)
+{
+    json_t *changes = json_object(), *ep;
+    cc_error_t *err;
+
+    cc_audit_change(changes, CC_KEY_USER_ID, int_or_null(user_id), json_null());
+    if ((err = cc_audit(ctx, "endpoint.update", "endpoint", id, changes))
+        || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
+        || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))) {
+        return err;
+    }
+    return cc_queues_announce_members(ctx, id);
+}
+
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name)
 {
     static const cc_col_t cols[] = {
-        { CC_KEY_EXTENSION, CC_COL_STR }, { CC_KEY_SIP_USERNAME, CC_COL_STR }, CC_COL_END
+        { "id", CC_COL_STR }, { CC_KEY_EXTENSION, CC_COL_STR },
+        { CC_KEY_SIP_USERNAME, CC_COL_STR }, CC_COL_END
     };
     const char *args[2] = { ctx->principal->tenant_id, user_id };
     json_t *rows = NULL, *row;
@@ -572,7 +589,16 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
             return err;
         }
     }
-    return name ? NULL : cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL);
+    /* A rename changes no field of the endpoint objects; a delete unlinks them. */
+    if (name || (err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL))) {
+        return err;
+    }
+    json_array_foreach(rows, i, row) {
+        if ((err = announce_unlinked(ctx, cc_json_str(row, "id"), user_id))) {
+            return err;
+        }
+    }
+    return NULL;
 }
 
 /* Write the merged values v over the locked endpoint cur (which differs from v); name is
@@ -810,6 +836,9 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
         || (err = cc_audit(ctx, "endpoint.update", "endpoint", id, json_incref(changes)))
         || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))
+        /* Its memberships show the new user (user_id, membername). */
+        || (json_object_get(changes, CC_KEY_USER_ID)
+            && (err = cc_queues_announce_members(ctx, id)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
     }

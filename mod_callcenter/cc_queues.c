@@ -213,6 +213,11 @@ const cc_stmt_t cc_queues_stmts[] = {
     CC_STMT("cc_queues_member_get",
             "SELECT " MEMBER_COLUMNS MEMBER_FROM
             " WHERE m.tenant_id = %s AND m.queue_id = %s AND m.id = %s"),
+    /* Every membership of an endpoint, as member objects (cc_queues_announce_members). */
+    CC_STMT("cc_queues_lock_tenant", "SELECT id FROM tenants WHERE id = %s FOR UPDATE"),
+    CC_STMT("cc_queues_members_of_endpoint",
+            "SELECT " MEMBER_COLUMNS MEMBER_FROM
+            " WHERE m.tenant_id = %s AND m.endpoint_id = %s ORDER BY m.id"),
     /* The names of a member's realtime row (both immutable, so no lock is needed). */
     CC_STMT("cc_queues_member_ref",
             "SELECT cq.asterisk_name, e.asterisk_id FROM call_queue_members m"
@@ -663,6 +668,20 @@ static int queues_get(request_rec *r, cc_ctx_t *ctx)
     return cc_send_json(r, HTTP_OK, json_incref(queue));
 }
 
+/*
+ * A tenant's queue creates take turns.  Concurrent inserts that collide on a unique key
+ * (names that slugify alike try the same Asterisk name) deadlock in InnoDB: each failed
+ * insert leaves a shared lock on the duplicate that the other's next insert waits for.
+ * Queues are created rarely, so serialising them per tenant costs nothing.
+ */
+static cc_error_t *lock_tenant(cc_ctx_t *ctx)
+{
+    const char *args[1] = { ctx->principal->tenant_id };
+    const char **row;
+
+    return cc_db_select_row(ctx, "cc_queues_lock_tenant", 1, args, &row, NULL);
+}
+
 static int queues_create(request_rec *r, cc_ctx_t *ctx)
 {
     queue_values_t in, v;
@@ -676,6 +695,7 @@ static int queues_create(request_rec *r, cc_ctx_t *ctx)
     }
     queue_merge(&queue_defaults, &in, &v);
     if ((err = cc_db_begin(ctx))
+        || (err = lock_tenant(ctx))
         || (err = queue_insert(ctx, v.name, &id, &asterisk_name))
         || (err = realtime_write(ctx, "cc_queues_rt_insert", asterisk_name, &v))
         || (err = fetch_queue(ctx, id, &queue))
@@ -687,6 +707,27 @@ static int queues_create(request_rec *r, cc_ctx_t *ctx)
     }
     return cc_send_created(r, apr_pstrcat(r->pool, QUEUES_PATH, id, NULL),
                            json_incref(queue));
+}
+
+/*
+ * app_queue cannot turn a loaded queue into a linear one: on a realtime reload it logs
+ * "Changing to the linear strategy currently requires asterisk to be restarted" and
+ * keeps the old strategy, so the API would report a change Asterisk never makes.  The
+ * strategy is chosen at creation instead (409; the client creates a new queue).
+ */
+static cc_error_t *check_strategy_change(apr_pool_t *p, const queue_values_t *cur,
+                                         const queue_values_t *v)
+{
+    cc_error_t *err;
+
+    if (!v->strategy || strcmp(v->strategy, "linear")
+        || (cur->strategy && !strcmp(cur->strategy, "linear"))) {
+        return NULL;
+    }
+    err = cc_error_conflict(p, "Asterisk cannot switch an existing queue to the linear"
+                            " strategy; create a new queue with it");
+    cc_error_add_detail(err, CC_KEY_STRATEGY, "linear is chosen when a queue is created");
+    return err;
 }
 
 static int queues_update(request_rec *r, cc_ctx_t *ctx)
@@ -711,6 +752,9 @@ static int queues_update(request_rec *r, cc_ctx_t *ctx)
         return cc_db_abort(ctx, err);
     }
     queue_merge(&cur, &in, &v);
+    if ((err = check_strategy_change(r->pool, &cur, &v))) {
+        return cc_db_abort(ctx, err);
+    }
     changes = cc_json_own(r->pool, queue_diff(&cur, &v));
     if (json_object_size(changes) == 0) {
         /* Nothing changes, so nothing is written, audited or announced. */
@@ -1259,6 +1303,29 @@ static int members_delete(request_rec *r, cc_ctx_t *ctx)
         return cc_db_abort(ctx, err);
     }
     return cc_send_no_content(r);
+}
+
+cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, endpoint_id };
+    json_t *rows = NULL, *m;
+    cc_error_t *err;
+    size_t i;
+
+    err = cc_db_select(ctx, "cc_queues_members_of_endpoint", member_cols, 2, args, &rows,
+                       NULL);
+    cc_json_own(ctx->r->pool, rows);
+    json_array_foreach(rows, i, m) {
+        if (err) {
+            break;
+        }
+        /* Its user_id and membername follow the endpoint's user. */
+        err = cc_event(ctx, "queue_member.updated", "queue_member",
+                       apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)
+                                    json_integer_value(json_object_get(m, "id"))),
+                       json_incref(m));
+    }
+    return err;
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of

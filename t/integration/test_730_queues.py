@@ -290,6 +290,20 @@ def test_every_asterisk_strategy_is_accepted(cc, tenant, strategy):
     assert rt_queue(cc, q["asterisk_name"])["strategy"] == strategy
 
 
+def test_an_existing_queue_cannot_switch_to_linear(cc, tenant):
+    """app_queue keeps a loaded queue's strategy when a reload asks for linear."""
+    q = create_ok(cc, tenant, strategy="rrmemory")
+    before = writes(cc, tenant)
+    r = patch(cc, tenant, q["id"], {"strategy": "linear", "timeout": 30})
+    assert_error(r, 409, "conflict", "strategy")
+    assert writes(cc, tenant) == before
+    assert rt_queue(cc, q["asterisk_name"])["strategy"] == "rrmemory"
+    # Away from linear is fine, and so is a linear queue staying linear.
+    lin = create_ok(cc, tenant, strategy="linear")
+    assert patch_ok(cc, tenant, lin["id"], {"strategy": "linear", "timeout": 20})["timeout"] == 20
+    assert patch_ok(cc, tenant, lin["id"], {"strategy": "ringall"})["strategy"] == "ringall"
+
+
 def test_lower_bounds_are_accepted(cc, tenant):
     q = create_ok(cc, tenant, timeout=1, wrapuptime=0, maxlen=0, service_level=0,
                   music_on_hold="x")

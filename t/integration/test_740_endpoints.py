@@ -1102,3 +1102,29 @@ def test_endpoint_patches_and_user_renames_do_not_deadlock(cc, tenant):
         name = cc.get(f"/api/v1/users/{user['id']}", token=t).json()["name"]
         assert one_rt(cc, "ps_endpoints", got["sip_username"])["callerid"] == \
             f'"{name}" <{got["extension"]}>'
+
+
+def test_user_changes_are_audited_and_announced_on_endpoints_and_members(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"], name="Linus")
+    ep = create_ok(cc, tenant)
+    qid, _ = add_queue_member(cc, tenant, ep)
+    (member_id,) = [r["id"] for r in db_rows(cc, "SELECT id FROM call_queue_members"
+                                                 " WHERE tenant_id = %s AND endpoint_id = %s",
+                                             (tenant.id, ep["id"]))]
+    member_events = lambda: entity_events(cc, tenant, "queue_member")  # noqa: E731
+    # PATCH to a user: the endpoint event, and one per membership.
+    patch_ok(cc, tenant, ep["id"], {"user_id": user["id"]})
+    (ev,) = member_events()
+    assert (ev["type"], ev["entity_id"]) == ("queue_member.updated", str(member_id))
+    assert (ev["data"]["user_id"], ev["data"]["membername"]) == (user["id"], "Linus")
+    assert ev["data"]["queue_id"] == qid
+    # Deleting the user unlinks the endpoint: audited and announced like a PATCH.
+    before = len(audit_rows(cc, tenant))
+    assert cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token).status_code == 204
+    audits = audit_rows(cc, tenant)[before:]
+    assert [(a["action"], a["entity_id"], a["changes"]) for a in audits] == \
+        [("endpoint.update", str(ep["id"]), {"user_id": {"from": user["id"], "to": None}})]
+    last = event_rows(cc, tenant)[-1]
+    assert (last["type"], last["data"]["user_id"]) == ("endpoint.updated", None)
+    ev = member_events()[-1]
+    assert (ev["data"]["user_id"], ev["data"]["membername"]) == (None, ep["extension"])
