@@ -1,7 +1,13 @@
 -- POST /api/v1/dids with a number no request has used: "+1", a 6-digit tag random per
 -- wrk run (the warm-up and the timed run are two runs), the thread's digit and a 7-digit
 -- per-thread counter: 15 digits, so never one of the seeded 10-digit numbers.
-local token = os.getenv("CC_BENCH_TOKEN")
+-- CC_BENCH_CREATE_TOKENS (space-separated) spreads the creates over several tenants,
+-- one tenant per request in turn; else every create is bench-1's (CC_BENCH_TOKEN).
+local tokens = {}
+for t in string.gmatch(os.getenv("CC_BENCH_CREATE_TOKENS") or os.getenv("CC_BENCH_TOKEN"),
+                       "%S+") do
+    tokens[#tokens + 1] = "Bearer " .. t
+end
 local next_tid = 0
 local run_tag
 
@@ -23,12 +29,12 @@ end
 
 local counter = 0
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Content-Type"] = "application/json"
 
 request = function()
     counter = (counter + 1) % 10000000
     local body = string.format('{"number":"+1%06d%d%07d","description":"bench"}',
                                tag, tid, counter)
+    wrk.headers["Authorization"] = tokens[counter % #tokens + 1]
     return wrk.format("POST", "/api/v1/dids", nil, body)
 end
