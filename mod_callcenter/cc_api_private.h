@@ -46,7 +46,7 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
 
 /**
  * A queue_member.updated event for every queue membership of the endpoint, whose user
- * changed (in the caller's transaction).  Defined in cc_queues.c.
+ * (or user's name) changed, in the caller's transaction.  Defined in cc_queues.c.
  */
 cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id);
 

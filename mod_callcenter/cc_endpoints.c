@@ -585,11 +585,12 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
     }
     json_array_foreach(rows, i, row) {
         if ((err = show_user(ctx, cc_json_str(row, CC_KEY_SIP_USERNAME),
-                             cc_json_str(row, CC_KEY_EXTENSION), name))) {
+                             cc_json_str(row, CC_KEY_EXTENSION), name))
+            /* A rename changes no field of the endpoint, only its members' membername. */
+            || (name && (err = cc_queues_announce_members(ctx, cc_json_str(row, "id"))))) {
             return err;
         }
     }
-    /* A rename changes no field of the endpoint objects; a delete unlinks them. */
     if (name || (err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL))) {
         return err;
     }

@@ -1118,6 +1118,12 @@ def test_user_changes_are_audited_and_announced_on_endpoints_and_members(cc, ten
     assert (ev["type"], ev["entity_id"]) == ("queue_member.updated", str(member_id))
     assert (ev["data"]["user_id"], ev["data"]["membername"]) == (user["id"], "Linus")
     assert ev["data"]["queue_id"] == qid
+    # A rename changes the members' membername: announced.
+    r = cc.patch(f"/api/v1/users/{user['id']}", token=tenant.admin_token,
+                 json={"name": "Linus T."})
+    assert r.status_code == 200, r.text
+    ev = member_events()[-1]
+    assert (ev["entity_id"], ev["data"]["membername"]) == (str(member_id), "Linus T.")
     # Deleting the user unlinks the endpoint: audited and announced like a PATCH.
     before = len(audit_rows(cc, tenant))
     assert cc.delete(f"/api/v1/users/{user['id']}", token=tenant.admin_token).status_code == 204
