@@ -40,7 +40,8 @@ extern const cc_stmt_t cc_ops_stmts[];
 /**
  * Keep the user's endpoints in step with the user, in the caller's transaction: their
  * caller id and queue member names show name; name NULL (the user is deleted) unlinks
- * them (user_id NULL, shown by extension).  Defined in cc_endpoints.c.
+ * them (user_id NULL, shown by extension).  The caller must hold the user's row lock,
+ * taken before its transaction's first plain read.  Defined in cc_endpoints.c.
  */
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name);
 

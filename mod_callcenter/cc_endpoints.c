@@ -149,13 +149,21 @@ const cc_stmt_t cc_endpoints_stmts[] = {
             "UPDATE ps_endpoints SET callerid = %s WHERE id = %s"),
     CC_STMT("cc_endpoints_rt_update_aor",
             "UPDATE ps_aors SET max_contacts = %s WHERE id = %s"),
-    /* The endpoints of a user (cc_endpoints_follow_user), locked like a PATCH would. */
+    /* The endpoints of a user (cc_endpoints_follow_user).  A plain read, then each row
+     * locked by its primary key: a locking read through the user_id index would lock
+     * index entries before rows, the opposite of a PATCH or DELETE of the endpoint (row,
+     * then its index entries), and the two deadlocked.  The plain read is fresh enough:
+     * the caller holds the user's row lock and took it before its first plain read, and
+     * whoever points an endpoint at the user share-locks that row first. */
     CC_STMT("cc_endpoints_of_user",
             "SELECT id, extension, asterisk_id FROM endpoints WHERE tenant_id = %s"
-            " AND user_id = %s ORDER BY id FOR UPDATE"),
+            " AND user_id = %s ORDER BY id"),
+    CC_STMT("cc_endpoints_lock_of_user",
+            "SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s AND user_id = %s"
+            " FOR UPDATE"),
     CC_STMT("cc_endpoints_unlink_user",
             "UPDATE endpoints SET user_id = NULL, updated_at = UTC_TIMESTAMP()"
-            " WHERE tenant_id = %s AND user_id = %s"),
+            " WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_endpoints_rt_update_membername",
             "UPDATE queue_members SET membername = %s WHERE interface = %s"),
     CC_STMT("cc_endpoints_rt_delete_members",
@@ -567,6 +575,34 @@ static cc_error_t *announce_unlinked(cc_ctx_t *ctx, const char *id, const char *
     return cc_queues_announce_members(ctx, id);
 }
 
+/* One endpoint of the user, locked by its primary key: the rename or unlink. */
+static cc_error_t *follow_one(cc_ctx_t *ctx, json_t *ep, const char *user_id,
+                              const char *name)
+{
+    const char *id = cc_json_str(ep, "id");
+    const char *lock[3] = { ctx->principal->tenant_id, id, user_id };
+    const char *unlink[2] = { ctx->principal->tenant_id, id };
+    const char **row;
+    cc_error_t *err;
+
+    if ((err = cc_db_select_row(ctx, "cc_endpoints_lock_of_user", 3, lock, &row, NULL))
+        || !row) {
+        return err;               /* re-pointed or deleted meanwhile: not ours to change */
+    }
+    if ((err = show_user(ctx, cc_json_str(ep, CC_KEY_SIP_USERNAME),
+                         cc_json_str(ep, CC_KEY_EXTENSION), name))) {
+        return err;
+    }
+    if (name) {
+        /* A rename changes no field of the endpoint, only its members' membername. */
+        return cc_queues_announce_members(ctx, id);
+    }
+    if ((err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, unlink, NULL))) {
+        return err;
+    }
+    return announce_unlinked(ctx, id, user_id);
+}
+
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name)
 {
     static const cc_col_t cols[] = {
@@ -580,26 +616,13 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
 
     err = cc_db_select(ctx, "cc_endpoints_of_user", cols, 2, args, &rows, NULL);
     cc_json_own(ctx->r->pool, rows);
-    if (err || json_array_size(rows) == 0) {
-        return err;
-    }
     json_array_foreach(rows, i, row) {
-        if ((err = show_user(ctx, cc_json_str(row, CC_KEY_SIP_USERNAME),
-                             cc_json_str(row, CC_KEY_EXTENSION), name))
-            /* A rename changes no field of the endpoint, only its members' membername. */
-            || (name && (err = cc_queues_announce_members(ctx, cc_json_str(row, "id"))))) {
-            return err;
+        if (err) {
+            break;
         }
+        err = follow_one(ctx, row, user_id, name);
     }
-    if (name || (err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, args, NULL))) {
-        return err;
-    }
-    json_array_foreach(rows, i, row) {
-        if ((err = announce_unlinked(ctx, cc_json_str(row, "id"), user_id))) {
-            return err;
-        }
-    }
-    return NULL;
+    return err;
 }
 
 /* Write the merged values v over the locked endpoint cur (which differs from v); name is
@@ -799,6 +822,16 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
     return cc_send_created(r, apr_pstrcat(p, "/api/v1/endpoints/", id, NULL), out);
 }
 
+/* 404 unless the tenant has the endpoint (a plain read: the lock comes later). */
+static cc_error_t *endpoint_exists(cc_ctx_t *ctx, const char *id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx, "cc_endpoints_sip_id", 2, args, &row, NULL);
+
+    return err ? err : row ? NULL : cc_error_not_found(ctx->r->pool);
+}
+
 static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
 {
     const char *id = cc_api_id_param(ctx, "id");
@@ -816,9 +849,11 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
         || (err = ep_input_read(r->pool, body, &in))) {
         return cc_send_error(r, err);
     }
-    /* A new user is share-locked before the endpoint: user changes (cc_users.c) lock the
-     * user, then its endpoints; the same order here means the two never deadlock. */
+    /* Another tenant's (or no) endpoint is 404 whatever the body says; then a new user is
+     * share-locked before the endpoint: user changes (cc_users.c) lock the user, then its
+     * endpoints, and the same order here means the two never deadlock. */
     if ((err = cc_db_begin(ctx))
+        || (err = endpoint_exists(ctx, id))
         || (in.has_user && (err = user_name(ctx, in.user_id, &name)))
         || (err = lock_endpoint(ctx, id, &cur))) {
         return cc_db_abort(ctx, err);

@@ -213,8 +213,9 @@ const cc_stmt_t cc_queues_stmts[] = {
     CC_STMT("cc_queues_member_get",
             "SELECT " MEMBER_COLUMNS MEMBER_FROM
             " WHERE m.tenant_id = %s AND m.queue_id = %s AND m.id = %s"),
-    /* Every membership of an endpoint, as member objects (cc_queues_announce_members). */
+    /* Queue creates take turns per tenant (lock_tenant). */
     CC_STMT("cc_queues_lock_tenant", "SELECT id FROM tenants WHERE id = %s FOR UPDATE"),
+    /* Every membership of an endpoint, as member objects (cc_queues_announce_members). */
     CC_STMT("cc_queues_members_of_endpoint",
             "SELECT " MEMBER_COLUMNS MEMBER_FROM
             " WHERE m.tenant_id = %s AND m.endpoint_id = %s ORDER BY m.id"),
@@ -226,10 +227,20 @@ const cc_stmt_t cc_queues_stmts[] = {
             " WHERE m.tenant_id = %s AND m.queue_id = %s AND m.id = %s"),
     CC_STMT("cc_queues_member_endpoint",
             MEMBER_ENDPOINT " WHERE e.tenant_id = %s AND e.id = %s LOCK IN SHARE MODE"),
-    /* The user's endpoint; n says whether there are several (then the client picks). */
+    /* The user's endpoint; n says whether there are several (then the client picks).
+     * A plain read (the user is share-locked already): the endpoint is then locked by
+     * its primary key (cc_queues_member_endpoint), as everything else locks endpoints;
+     * a locking read through the user_id index would take index entries before the row
+     * and deadlock with a PATCH of that endpoint. */
     CC_STMT("cc_queues_member_user_endpoint",
             MEMBER_ENDPOINT " WHERE e.tenant_id = %s AND e.user_id = %s"
-            " ORDER BY e.id LIMIT 1 LOCK IN SHARE MODE"),
+            " ORDER BY e.id LIMIT 1"),
+    /* The user a body names, share-locked before any endpoint (the order of user
+     * changes: user, then its endpoints). */
+    CC_STMT("cc_queues_member_user_lock",
+            "SELECT name FROM users WHERE tenant_id = %s AND id = %s"
+            " AND deleted_at IS NULL LOCK IN SHARE MODE"),
+    /* The name of an endpoint's user, read without a lock (see MEMBER_ENDPOINT). */
     CC_STMT("cc_queues_member_user",
             "SELECT name FROM users WHERE tenant_id = %s AND id = %s"
             " AND deleted_at IS NULL"),
@@ -720,8 +731,9 @@ static cc_error_t *check_strategy_change(apr_pool_t *p, const queue_values_t *cu
 {
     cc_error_t *err;
 
+    /* No current strategy: the realtime row is missing and the PATCH writes a new one. */
     if (!v->strategy || strcmp(v->strategy, "linear")
-        || (cur->strategy && !strcmp(cur->strategy, "linear"))) {
+        || !cur->strategy || !strcmp(cur->strategy, "linear")) {
         return NULL;
     }
     err = cc_error_conflict(p, "Asterisk cannot switch an existing queue to the linear"
@@ -1000,7 +1012,8 @@ static cc_error_t *resolve_endpoint(cc_ctx_t *ctx, const member_input_t *in,
         const char *args[2] = { ctx->principal->tenant_id, in->user_id };
         const char **row;
 
-        if ((err = cc_db_select_row(ctx, "cc_queues_member_user", 2, args, &row, NULL))) {
+        if ((err = cc_db_select_row(ctx, "cc_queues_member_user_lock", 2, args, &row,
+                                    NULL))) {
             return err;
         }
         if (!row) {
@@ -1029,6 +1042,13 @@ static cc_error_t *resolve_endpoint(cc_ctx_t *ctx, const member_input_t *in,
     if (strcmp(n, "1")) {
         return cc_error_field(p, CC_KEY_USER_ID, "the user has several endpoints;"
                               " give endpoint_id");
+    }
+    /* Lock it by its key; a PATCH may have moved it to another user meanwhile. */
+    if ((err = endpoint_row(ctx, "cc_queues_member_endpoint", ep->id, ep, &n))) {
+        return err;
+    }
+    if (!strcmp(n, "0") || !same(ep->user_id, in->user_id)) {
+        return cc_error_field(p, CC_KEY_USER_ID, "the user has no endpoint");
     }
     return NULL;
 }

@@ -604,7 +604,7 @@ static cc_error_t *refuse_if_routed(cc_ctx_t *ctx, const char *id)
 static int users_delete(request_rec *r, cc_ctx_t *ctx)
 {
     const char *id = cc_api_id_param(ctx, "id");
-    const char *args[2];
+    const char *args[2], **cur;
     cc_error_t *err;
     int nrows = 0;
 
@@ -616,18 +616,27 @@ static int users_delete(request_rec *r, cc_ctx_t *ctx)
     }
     args[0] = ctx->principal->tenant_id;
     args[1] = id;
+    /*
+     * Lock order: the user's row first, before any plain read, so the reads that follow
+     * see what was committed before it; then its endpoints (a DID write share-locks its
+     * destination endpoint and takes the tenant row last: waiting for the endpoints here
+     * before holding the DID index range or the tenant row lets it finish); then the
+     * DIDs routing to the user; then the soft delete, whose trigger locks the tenant row
+     * (users_count).
+     */
     if ((err = cc_db_begin(ctx))
+        || (err = lock_user(ctx, id, &cur))
         || (err = check_target_manageable(ctx, id))
+        || (err = cc_endpoints_follow_user(ctx, id, NULL))
+        || (err = refuse_if_routed(ctx, id))
         || (err = cc_db_exec(ctx, "cc_users_soft_delete", 2, args, &nrows))) {
         return cc_db_abort(ctx, err);
     }
     if (nrows == 0) {
         return cc_db_abort(ctx, cc_error_not_found(r->pool));
     }
-    if ((err = refuse_if_routed(ctx, id))
-        || (err = clear_roles(ctx, id))
+    if ((err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
-        || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = cc_audit(ctx, "user.delete", "user", id, NULL))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);

@@ -2,7 +2,11 @@
 
 import importlib.util
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pymysql
 
 
 def detail_fields(body):
@@ -112,3 +116,30 @@ def entity_events(cc, tenant, entity_type):
     return _decoded(db_rows(cc, "SELECT type, entity_type, entity_id, data FROM events"
                                 " WHERE tenant_id = %s AND entity_type = %s ORDER BY id",
                             (tenant.id, entity_type)), "data")
+
+
+def race(cc, hold, request, then, settle=0.5):
+    """Interleave a request with another writer's transaction, on a connection of its own:
+    BEGIN and run hold (a list of (sql, args)); send request() in a thread and give it
+    settle seconds to block on those locks; run then, COMMIT.  Returns (problems, response):
+    problems lists what then/COMMIT raised (a deadlock victim shows up here), empty when
+    the other writer got through."""
+    problems = []
+    conn = cc.db()
+    try:
+        with conn.cursor() as cur, ThreadPoolExecutor(max_workers=1) as pool:
+            cur.execute("BEGIN")
+            for sql, args in hold:
+                cur.execute(sql, args)
+            pending = pool.submit(request)
+            time.sleep(settle)
+            for sql, args in list(then) + [("COMMIT", ())]:
+                try:
+                    cur.execute(sql, args)
+                except pymysql.MySQLError as e:
+                    problems.append(f"{sql[:40]}: {e}")
+                    break
+            response = pending.result(timeout=60)
+    finally:
+        conn.close()
+    return problems, response

@@ -9,13 +9,12 @@ that must survive the round trip; and the answers against the OpenAPI document.
 
 import re
 import secrets
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from cchelpers import (assert_error, db_rows, detail_fields, entity_audit, entity_events,
-                       get_page, openapi_checker)
+                       get_page, openapi_checker, race)
 
 DIDS = "/api/v1/dids"
 DID_KEYS = {"id", "number", "description", "destination_type", "destination_id", "status",
@@ -831,21 +830,12 @@ def test_a_did_committed_while_the_delete_waits_still_blocks_it(cc, tenant, kind
         dest = make_destination(cc, tenant, kind)
         table = {"queue": "call_queues", "endpoint": "endpoints"}[kind]
         path = f"/api/v1/{kind}s/{dest}"
-    conn = cc.db()
-    try:
-        with conn.cursor() as cur:
-            # What a DID write does: share-lock the destination, insert, commit later.
-            cur.execute("BEGIN")
-            cur.execute(f"SELECT id FROM {table} WHERE id = %s LOCK IN SHARE MODE", (dest,))
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(cc.delete, path, token=tenant.admin_token)
-                time.sleep(0.5)                       # the delete now waits for our lock
-                assert not pending.done()
-                cur.execute("INSERT INTO dids (tenant_id, number, destination_type,"
-                            " destination_id) VALUES (%s, %s, %s, %s)",
-                            (tenant.id, new_number(), kind, dest))
-                cur.execute("COMMIT")
-                r = pending.result(timeout=30)
-    finally:
-        conn.close()
+    # What a DID write does: share-lock the destination, insert, count, commit.
+    problems, r = race(
+        cc, [(f"SELECT id FROM {table} WHERE id = %s LOCK IN SHARE MODE", (dest,))],
+        lambda: cc.delete(path, token=tenant.admin_token),
+        [("INSERT INTO dids (tenant_id, number, destination_type, destination_id)"
+          " VALUES (%s, %s, %s, %s)", (tenant.id, new_number(), kind, dest)),
+         ("UPDATE tenants SET dids_count = dids_count + 1 WHERE id = %s", (tenant.id,))])
+    assert problems == []
     assert_error(r, 409, "conflict")

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, get_page, openapi_checker)
+                       entity_events, get_page, openapi_checker, race)
 
 QUEUES = "/api/v1/queues"
 QUEUE_KEYS = {"id", "name", "asterisk_name", "strategy", "timeout", "wrapuptime", "maxlen",
@@ -298,6 +298,10 @@ def test_an_existing_queue_cannot_switch_to_linear(cc, tenant):
     assert_error(r, 409, "conflict", "strategy")
     assert writes(cc, tenant) == before
     assert rt_queue(cc, q["asterisk_name"])["strategy"] == "rrmemory"
+    # A queue whose realtime row went missing gets a new one: linear is fine there.
+    gone = create_ok(cc, tenant, strategy="ringall")
+    db_exec(cc, "DELETE FROM queues WHERE name = %s", (gone["asterisk_name"],))
+    assert patch_ok(cc, tenant, gone["id"], {"strategy": "linear"})["strategy"] == "linear"
     # Away from linear is fine, and so is a linear queue staying linear.
     lin = create_ok(cc, tenant, strategy="linear")
     assert patch_ok(cc, tenant, lin["id"], {"strategy": "linear", "timeout": 20})["timeout"] == 20
@@ -1377,3 +1381,40 @@ def test_answers_match_the_openapi_document(cc, tenant):
     check(cc.delete(one_m, token=t), "DELETE", mone, 404)
     check(cc.delete(path, token=t), "DELETE", one, 204)
     check(cc.delete(path, token=t), "DELETE", one, 404, "not_found")
+
+
+# ---- lock orders: member adds meet user and endpoint writers -----------------------
+
+def test_member_add_by_user_reads_a_rename_that_commits_meanwhile(cc, tenant):
+    user, _ = tenant.make_user(name="Before")
+    q = create_ok(cc, tenant)
+    make_endpoint(cc, tenant, user_id=user["id"])
+    # A rename holds the user's row; the add waits for it and then shows the new name.
+    problems, r = race(
+        cc, [("SELECT 1 FROM users WHERE tenant_id = %s AND id = %s FOR UPDATE",
+              (tenant.id, user["id"]))],
+        lambda: add_member(cc, tenant, q["id"], user_id=user["id"]),
+        [("UPDATE users SET name = 'After' WHERE tenant_id = %s AND id = %s",
+          (tenant.id, user["id"]))])
+    assert problems == [] and r.status_code == 201, (problems, r.text)
+    assert r.json()["membername"] == "After"
+    assert rt_members(cc, q["asterisk_name"])[0]["membername"] == "After"
+
+
+def test_member_add_by_user_meets_a_patch_moving_the_endpoint_away(cc, tenant):
+    user, _ = tenant.make_user()
+    other, _ = tenant.make_user()
+    q = create_ok(cc, tenant)
+    ep = make_endpoint(cc, tenant, user_id=user["id"])
+    # An endpoint PATCH to the other user: share-lock it, lock the endpoint, update.
+    hold = [("SELECT 1 FROM users WHERE tenant_id = %s AND id = %s LOCK IN SHARE MODE",
+             (tenant.id, other["id"])),
+            ("SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s FOR UPDATE",
+             (tenant.id, ep["id"]))]
+    then = [("UPDATE endpoints SET user_id = %s WHERE tenant_id = %s AND id = %s",
+             (other["id"], tenant.id, ep["id"]))]
+    problems, r = race(cc, hold, lambda: add_member(cc, tenant, q["id"], user_id=user["id"]),
+                       then)
+    assert problems == []
+    assert_error(r, 400, "invalid_request", "user_id")
+    assert rt_members(cc, q["asterisk_name"]) == []

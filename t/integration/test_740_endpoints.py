@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, get_page, openapi_checker)
+                       entity_events, get_page, openapi_checker, race)
 
 EPS = "/api/v1/endpoints"
 EP_KEYS = {"id", "extension", "sip_username", "user_id", "context", "allow", "max_contacts",
@@ -1134,3 +1134,73 @@ def test_user_changes_are_audited_and_announced_on_endpoints_and_members(cc, ten
     assert (last["type"], last["data"]["user_id"]) == ("endpoint.updated", None)
     ev = member_events()[-1]
     assert (ev["data"]["user_id"], ev["data"]["membername"]) == (None, ep["extension"])
+
+
+# ---- lock orders: writers that meet on an endpoint never deadlock ------------------
+# Each test holds the other writer's locks on a connection of its own (as that writer's
+# statements take them), sends the request, then lets the other writer finish.  A
+# deadlock would show as a 1213 on one side (a problem, or a 503 with a warning).
+
+def did_to_endpoint_writer(tenant, ep_id):
+    """A DID create routing to ep_id, statement by statement (cc_dids.c)."""
+    hold = [("SELECT 1 FROM endpoints e WHERE e.tenant_id = %s AND e.id = %s"
+             " LOCK IN SHARE MODE", (tenant.id, ep_id))]
+    then = [("INSERT INTO dids (tenant_id, number, destination_type, destination_id)"
+             " VALUES (%s, %s, 'endpoint', %s)",
+             (tenant.id, f"+1{secrets.randbelow(10**12):012d}", ep_id)),
+            ("UPDATE tenants SET dids_count = dids_count + 1"
+             " WHERE id = %s AND dids_count < max_dids", (tenant.id,))]
+    return hold, then
+
+
+def test_user_delete_meets_a_did_create_on_its_endpoint(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    ep = create_ok(cc, tenant, user_id=user["id"])
+    hold, then = did_to_endpoint_writer(tenant, ep["id"])
+    problems, r = race(cc, hold, lambda: cc.delete(f"/api/v1/users/{user['id']}",
+                                                   token=tenant.admin_token), then)
+    assert problems == [] and r.status_code == 204, (problems, r.text)
+    assert get_ep(cc, tenant, ep["id"]).json()["user_id"] is None
+
+
+def test_user_rename_meets_a_did_create_on_its_endpoint(cc, tenant):
+    user, _ = tenant.make_user(roles=["agent"])
+    ep = create_ok(cc, tenant, user_id=user["id"])
+    hold, then = did_to_endpoint_writer(tenant, ep["id"])
+    problems, r = race(cc, hold, lambda: cc.patch(f"/api/v1/users/{user['id']}",
+                                                  token=tenant.admin_token,
+                                                  json={"name": "Renamed"}), then)
+    assert problems == [] and r.status_code == 200, (problems, r.text)
+    assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
+        f'"Renamed" <{ep["extension"]}>'
+
+
+def test_user_rename_meets_a_patch_moving_its_endpoint_away(cc, tenant):
+    old, _ = tenant.make_user(roles=["agent"])
+    new, _ = tenant.make_user(roles=["agent"], name="New Owner")
+    ep = create_ok(cc, tenant, user_id=old["id"])
+    # An endpoint PATCH to the new user: share-lock that user, lock the endpoint, update.
+    hold = [("SELECT name FROM users WHERE tenant_id = %s AND id = %s LOCK IN SHARE MODE",
+             (tenant.id, new["id"])),
+            ("SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s FOR UPDATE",
+             (tenant.id, ep["id"]))]
+    then = [("UPDATE endpoints SET user_id = %s WHERE tenant_id = %s AND id = %s",
+             (new["id"], tenant.id, ep["id"])),
+            ("UPDATE ps_endpoints SET callerid = %s WHERE id = %s",
+             (f'"New Owner" <{ep["extension"]}>', ep["sip_username"]))]
+    problems, r = race(cc, hold, lambda: cc.patch(f"/api/v1/users/{old['id']}",
+                                                  token=tenant.admin_token,
+                                                  json={"name": "Old Owner"}), then)
+    assert problems == [] and r.status_code == 200, (problems, r.text)
+    # The rename found the endpoint moved and left it to its new user.
+    assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
+        f'"New Owner" <{ep["extension"]}>'
+
+
+def test_patch_of_another_tenants_endpoint_is_404_whatever_the_body(cc, tenant, tenant2):
+    theirs = create_ok(cc, tenant2)
+    mine_user, _ = tenant.make_user(roles=["agent"])
+    for body in ({"user_id": 999999999}, {"user_id": mine_user["id"]}, {"allow": "ulaw"}):
+        assert_error(patch(cc, tenant, theirs["id"], body), 404, "not_found")
+    assert_error(patch(cc, tenant, 999999999, {"user_id": 999999999}), 404, "not_found")
+    assert get_ep(cc, tenant2, theirs["id"]).json() == public(theirs)
