@@ -360,17 +360,6 @@ static cc_error_t *number_conflict(cc_ctx_t *ctx, cc_error_t *err)
     return err;
 }
 
-/* The object's id as the decimal text statements and audit entries take. */
-static const char *object_id(apr_pool_t *p, json_t *obj)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT,
-                        (apr_int64_t)json_integer_value(json_object_get(obj, "id")));
-}
-
-static json_t *dest_id_json(const char *id)
-{
-    return id ? json_integer(apr_atoi64(id)) : json_null();
-}
 
 /* The values of v as an object (the audit record of a create or delete). */
 static json_t *values_json(const did_values_t *v)
@@ -380,14 +369,9 @@ static json_t *values_json(const did_values_t *v)
     cc_json_set_str(o, CC_KEY_NUMBER, v->number);
     cc_json_set_str(o, CC_KEY_DESCRIPTION, v->description);
     cc_json_set_str(o, CC_KEY_DEST_TYPE, v->dest_type);
-    json_object_set_new(o, CC_KEY_DEST_ID, dest_id_json(v->dest_id));
+    json_object_set_new(o, CC_KEY_DEST_ID, cc_json_int_or_null(v->dest_id));
     cc_json_set_str(o, CC_KEY_STATUS, v->status);
     return o;
-}
-
-static int same(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
 }
 
 /* {"field": {"from": old, "to": new}} for each field that changes. */
@@ -398,9 +382,9 @@ static json_t *values_diff(const did_values_t *a, const did_values_t *b)
     cc_audit_change_str(changes, CC_KEY_NUMBER, a->number, b->number);
     cc_audit_change_str(changes, CC_KEY_DESCRIPTION, a->description, b->description);
     cc_audit_change_str(changes, CC_KEY_DEST_TYPE, a->dest_type, b->dest_type);
-    if (!same(a->dest_id, b->dest_id)) {
-        cc_audit_change(changes, CC_KEY_DEST_ID, dest_id_json(a->dest_id),
-                        dest_id_json(b->dest_id));
+    if (!cc_str_same(a->dest_id, b->dest_id)) {
+        cc_audit_change(changes, CC_KEY_DEST_ID, cc_json_int_or_null(a->dest_id),
+                        cc_json_int_or_null(b->dest_id));
     }
     cc_audit_change_str(changes, CC_KEY_STATUS, a->status, b->status);
     return changes;
@@ -526,7 +510,7 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     if (err || !did) {
         return cc_db_abort(ctx, err ? number_conflict(ctx, err) : cc_error_internal(r->pool));
     }
-    id = object_id(r->pool, did);
+    id = cc_json_int_text(r->pool, did, "id");
     if ((err = cc_audit(ctx, "did.create", "did", id, values_json(&v)))
         || (err = cc_event(ctx, "did.created", "did", id, json_incref(did)))
         || (err = count_add(ctx))

@@ -335,29 +335,19 @@ static void ep_merge(const ep_values_t *cur, const ep_input_t *in, ep_values_t *
 
 /* ---- helpers ---- */
 
-static int same(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
-static json_t *int_or_null(const char *v)
-{
-    return v ? json_integer(apr_atoi64(v)) : json_null();
-}
-
 /* {"field": {"from": old, "to": new}} for each setting that changes. */
 static json_t *values_diff(const ep_values_t *a, const ep_values_t *b)
 {
     json_t *changes = json_object();
 
-    if (!same(a->user_id, b->user_id)) {
-        cc_audit_change(changes, CC_KEY_USER_ID, int_or_null(a->user_id),
-                        int_or_null(b->user_id));
+    if (!cc_str_same(a->user_id, b->user_id)) {
+        cc_audit_change(changes, CC_KEY_USER_ID, cc_json_int_or_null(a->user_id),
+                        cc_json_int_or_null(b->user_id));
     }
     cc_audit_change_str(changes, CC_KEY_ALLOW, a->allow, b->allow);
-    if (!same(a->max_contacts, b->max_contacts)) {
-        cc_audit_change(changes, CC_KEY_MAX_CONTACTS, int_or_null(a->max_contacts),
-                        int_or_null(b->max_contacts));
+    if (!cc_str_same(a->max_contacts, b->max_contacts)) {
+        cc_audit_change(changes, CC_KEY_MAX_CONTACTS, cc_json_int_or_null(a->max_contacts),
+                        cc_json_int_or_null(b->max_contacts));
     }
     if (a->webrtc != b->webrtc) {
         cc_audit_change(changes, CC_KEY_WEBRTC, json_boolean(a->webrtc),
@@ -366,16 +356,8 @@ static json_t *values_diff(const ep_values_t *a, const ep_values_t *b)
     return changes;
 }
 
-/* The object without the bookkeeping columns: what a create or delete audits. */
-static json_t *audit_values(json_t *obj)
-{
-    json_t *o = json_copy(obj);
-
-    json_object_del(o, "id");
-    json_object_del(o, "created_at");
-    json_object_del(o, "updated_at");
-    return o;
-}
+/* What a create or delete audits: the object without its bookkeeping columns. */
+static const char *const endpoint_audit_drop[] = { "id", "created_at", "updated_at", NULL };
 
 /*
  * A LIKE pattern for the ids of an AOR's contacts, "<aor>;@<anything>".  Our ids are
@@ -566,7 +548,7 @@ static cc_error_t *announce_unlinked(cc_ctx_t *ctx, const char *id, const char *
     json_t *changes = json_object(), *ep;
     cc_error_t *err;
 
-    cc_audit_change(changes, CC_KEY_USER_ID, int_or_null(user_id), json_null());
+    cc_audit_change(changes, CC_KEY_USER_ID, cc_json_int_or_null(user_id), json_null());
     if ((err = cc_audit(ctx, "endpoint.update", "endpoint", id, changes))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
         || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))) {
@@ -648,7 +630,7 @@ static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t 
         || (err = cc_db_exec(ctx, "cc_endpoints_rt_update_aor", 2, aor, NULL))) {
         return err;
     }
-    if (same(cur->v.user_id, v->user_id)) {
+    if (cc_str_same(cur->v.user_id, v->user_id)) {
         return NULL;
     }
     /* A new user: the caller id and the name queues show follow it. */
@@ -809,7 +791,7 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
     id = row[0];
     if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
-        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id, audit_values(ep)))
+        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id, cc_json_without(ep, endpoint_audit_drop)))
         || (err = cc_event(ctx, "endpoint.created", "endpoint", id, json_incref(ep)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
@@ -898,7 +880,7 @@ static int endpoints_delete(request_rec *r, cc_ctx_t *ctx)
     sip_id = json_string_value(json_object_get(ep, CC_KEY_SIP_USERNAME));
     /* The audit entry keeps what was deleted (the rows themselves are gone). */
     if ((err = delete_rows(ctx, id, sip_id))
-        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id, audit_values(ep)))
+        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id, cc_json_without(ep, endpoint_audit_drop)))
         || (err = cc_event(ctx, "endpoint.deleted", "endpoint", id, json_incref(ep)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);

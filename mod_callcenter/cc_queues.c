@@ -434,16 +434,6 @@ static void queue_merge(const queue_values_t *cur, const queue_values_t *in,
     }
 }
 
-static int same(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
-static json_t *int_json(const char *v)
-{
-    return v ? json_integer(apr_atoi64(v)) : json_null();
-}
-
 static json_t *str_json(const char *v)
 {
     return v ? json_string(v) : json_null();
@@ -456,17 +446,17 @@ static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
     int i;
 
     cc_audit_change_str(changes, CC_KEY_NAME, a->name, b->name);
-    if (!same(a->strategy, b->strategy)) {
+    if (!cc_str_same(a->strategy, b->strategy)) {
         cc_audit_change(changes, CC_KEY_STRATEGY, str_json(a->strategy),
                         str_json(b->strategy));
     }
     for (i = 0; i < QUEUE_NINTS; i++) {
-        if (!same(a->ints[i], b->ints[i])) {
-            cc_audit_change(changes, queue_ints[i].key, int_json(a->ints[i]),
-                            int_json(b->ints[i]));
+        if (!cc_str_same(a->ints[i], b->ints[i])) {
+            cc_audit_change(changes, queue_ints[i].key, cc_json_int_or_null(a->ints[i]),
+                            cc_json_int_or_null(b->ints[i]));
         }
     }
-    if (!same(a->moh, b->moh)) {
+    if (!cc_str_same(a->moh, b->moh)) {
         cc_audit_change(changes, CC_KEY_MOH, str_json(a->moh), str_json(b->moh));
     }
     return changes;
@@ -478,27 +468,16 @@ static int realtime_changes(const queue_values_t *a, const queue_values_t *b)
     int i;
 
     for (i = 0; i < QUEUE_NINTS; i++) {
-        if (!same(a->ints[i], b->ints[i])) {
+        if (!cc_str_same(a->ints[i], b->ints[i])) {
             return 1;
         }
     }
-    return !same(a->strategy, b->strategy) || !same(a->moh, b->moh);
+    return !cc_str_same(a->strategy, b->strategy) || !cc_str_same(a->moh, b->moh);
 }
 
 /* ---- helpers ---- */
 
-/* A copy of obj without the keys in drop (NULL-terminated): what an audit entry keeps
- * of a created or deleted object. */
-static json_t *audit_values(json_t *obj, const char *const *drop)
-{
-    json_t *copy = json_deep_copy(obj);
-
-    for (; *drop; drop++) {
-        json_object_del(copy, *drop);
-    }
-    return copy;
-}
-
+/* What an audit entry keeps of a created or deleted object. */
 static const char *const queue_audit_drop[] = { "id", "members_count", "created_at",
                                                 "updated_at", NULL };
 static const char *const member_audit_drop[] = { "id", NULL };
@@ -711,7 +690,7 @@ static int queues_create(request_rec *r, cc_ctx_t *ctx)
         || (err = realtime_write(ctx, "cc_queues_rt_insert", asterisk_name, &v))
         || (err = fetch_queue(ctx, id, &queue))
         || (err = cc_audit(ctx, "queue.create", "queue", id,
-                           audit_values(queue, queue_audit_drop)))
+                           cc_json_without(queue, queue_audit_drop)))
         || (err = cc_event(ctx, "queue.created", "queue", id, json_incref(queue)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
@@ -847,7 +826,7 @@ static int queues_delete(request_rec *r, cc_ctx_t *ctx)
         || (err = fetch_queue(ctx, id, &queue))
         || (err = queue_remove(ctx, id, asterisk_name))
         || (err = cc_audit(ctx, "queue.delete", "queue", id,
-                           audit_values(queue, queue_audit_drop)))
+                           cc_json_without(queue, queue_audit_drop)))
         || (err = cc_event(ctx, "queue.deleted", "queue", id, json_incref(queue)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
@@ -930,7 +909,7 @@ static void member_merge(const member_values_t *cur, const member_input_t *in,
     if (in->has_reason) {
         out->reason = in->reason;
     }
-    else if (!strcmp(out->paused, "0") && !same(cur->paused, "0")) {
+    else if (!strcmp(out->paused, "0") && !cc_str_same(cur->paused, "0")) {
         out->reason = NULL;
     }
     else {
@@ -947,13 +926,13 @@ static json_t *member_diff(const member_values_t *a, const member_values_t *b)
 {
     json_t *changes = json_object();
 
-    if (!same(a->penalty, b->penalty)) {
-        cc_audit_change(changes, CC_KEY_PENALTY, int_json(a->penalty), int_json(b->penalty));
+    if (!cc_str_same(a->penalty, b->penalty)) {
+        cc_audit_change(changes, CC_KEY_PENALTY, cc_json_int_or_null(a->penalty), cc_json_int_or_null(b->penalty));
     }
-    if (!same(a->paused, b->paused)) {
+    if (!cc_str_same(a->paused, b->paused)) {
         cc_audit_change(changes, CC_KEY_PAUSED, bool_json(a->paused), bool_json(b->paused));
     }
-    if (!same(a->reason, b->reason)) {
+    if (!cc_str_same(a->reason, b->reason)) {
         cc_audit_change(changes, CC_KEY_REASON, str_json(a->reason), str_json(b->reason));
     }
     return changes;
@@ -1028,7 +1007,7 @@ static cc_error_t *resolve_endpoint(cc_ctx_t *ctx, const member_input_t *in,
         if (!strcmp(n, "0")) {
             return cc_error_field(p, CC_KEY_ENDPOINT_ID, "no such endpoint in this tenant");
         }
-        if (in->user_id && !same(ep->user_id, in->user_id)) {
+        if (in->user_id && !cc_str_same(ep->user_id, in->user_id)) {
             return cc_error_field(p, CC_KEY_ENDPOINT_ID, "is not the endpoint of user_id");
         }
         return NULL;
@@ -1047,7 +1026,7 @@ static cc_error_t *resolve_endpoint(cc_ctx_t *ctx, const member_input_t *in,
     if ((err = endpoint_row(ctx, "cc_queues_member_endpoint", ep->id, ep, &n))) {
         return err;
     }
-    if (!strcmp(n, "0") || !same(ep->user_id, in->user_id)) {
+    if (!strcmp(n, "0") || !cc_str_same(ep->user_id, in->user_id)) {
         return cc_error_field(p, CC_KEY_USER_ID, "the user has no endpoint");
     }
     return NULL;
@@ -1208,7 +1187,7 @@ static int members_create(request_rec *r, cc_ctx_t *ctx)
         || (err = member_insert(ctx, queue_id, queue_name, &ep, &v, &id))
         || (err = fetch_member(ctx, queue_id, id, &member))
         || (err = cc_audit(ctx, "queue_member.create", "queue_member", id,
-                           audit_values(member, member_audit_drop)))
+                           cc_json_without(member, member_audit_drop)))
         || (err = cc_event(ctx, "queue_member.created", "queue_member", id,
                            json_incref(member)))
         || (err = cc_db_end(ctx, 1))) {
@@ -1316,7 +1295,7 @@ static int members_delete(request_rec *r, cc_ctx_t *ctx)
         return cc_db_abort(ctx, cc_error_not_found(r->pool));
     }
     if ((err = cc_audit(ctx, "queue_member.delete", "queue_member", id,
-                        audit_values(member, member_audit_drop)))
+                        cc_json_without(member, member_audit_drop)))
         || (err = cc_event(ctx, "queue_member.deleted", "queue_member", id,
                            json_incref(member)))
         || (err = cc_db_end(ctx, 1))) {
@@ -1341,8 +1320,7 @@ cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id)
         }
         /* Its user_id and membername follow the endpoint's user. */
         err = cc_event(ctx, "queue_member.updated", "queue_member",
-                       apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)
-                                    json_integer_value(json_object_get(m, "id"))),
+                       cc_json_int_text(ctx->r->pool, m, "id"),
                        json_incref(m));
     }
     return err;

@@ -313,8 +313,7 @@ static int tenants_get(request_rec *r, cc_ctx_t *ctx)
 static void diff_int(json_t *changes, const char *field, const char *from, const char *to)
 {
     if (to && apr_atoi64(from) != apr_atoi64(to)) {
-        cc_audit_change(changes, field, json_integer(apr_atoi64(from)),
-                        json_integer(apr_atoi64(to)));
+        cc_audit_change(changes, field, cc_json_int_or_null(from), cc_json_int_or_null(to));
     }
 }
 

@@ -213,3 +213,29 @@ int cc_json_set_str(json_t *obj, const char *key, const char *s)
     }
     return json_object_set_new(obj, key, v) == 0 ? 0 : -1;
 }
+
+json_t *cc_json_int_or_null(const char *decimal)
+{
+    return decimal ? json_integer(apr_atoi64(decimal)) : json_null();
+}
+
+const char *cc_json_int_text(apr_pool_t *p, const json_t *obj, const char *key)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                        (apr_int64_t)json_integer_value(json_object_get(obj, key)));
+}
+
+json_t *cc_json_without(const json_t *obj, const char *const *drop)
+{
+    json_t *copy = json_deep_copy(obj);
+
+    for (; copy && *drop; drop++) {
+        json_object_del(copy, *drop);
+    }
+    return copy;
+}
+
+int cc_str_same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}

@@ -61,4 +61,16 @@ int cc_json_bool(const json_t *obj, const char *key, int dflt);
 /** Set obj[key] to a string, or null when s is NULL; returns 0 or -1 (bad UTF-8). */
 int cc_json_set_str(json_t *obj, const char *key, const char *s);
 
+/** A decimal text (SQL row value) as a JSON integer, NULL as JSON null (new reference). */
+json_t *cc_json_int_or_null(const char *decimal);
+
+/** obj[key] (an integer) as decimal text in p, e.g. an object's id for a statement. */
+const char *cc_json_int_text(apr_pool_t *p, const json_t *obj, const char *key);
+
+/** A deep copy of obj without the keys in drop (NULL-terminated); new reference. */
+json_t *cc_json_without(const json_t *obj, const char *const *drop);
+
+/** Two optional strings are equal (both NULL counts as equal). */
+int cc_str_same(const char *a, const char *b);
+
 #endif

@@ -374,6 +374,44 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+START_TEST(row_values_become_json_and_back)
+{
+    json_t *v = cc_json_int_or_null("9007199254740991"), *n = cc_json_int_or_null(NULL);
+    json_t *obj = json_pack("{s:I}", "id", (json_int_t)42);
+
+    ck_assert(json_is_integer(v) && json_integer_value(v) == 9007199254740991LL);
+    ck_assert(json_is_null(n));
+    ck_assert_str_eq(cc_json_int_text(cc_test_pool, obj, "id"), "42");
+    json_decref(v);
+    json_decref(n);
+    json_decref(obj);
+}
+END_TEST
+
+START_TEST(without_copies_and_drops_only_the_named_keys)
+{
+    static const char *const drop[] = { "id", "missing", NULL };
+    json_t *obj = json_pack("{s:i,s:s,s:{s:i}}", "id", 1, "name", "q", "nested", "id", 2);
+    json_t *copy = cc_json_without(obj, drop);
+
+    ck_assert_int_eq(json_object_size(copy), 2);
+    ck_assert_ptr_null(json_object_get(copy, "id"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(copy, "nested"), "id"));
+    ck_assert_ptr_nonnull(json_object_get(obj, "id"));          /* the original stays */
+    json_decref(copy);
+    json_decref(obj);
+}
+END_TEST
+
+START_TEST(optional_strings_compare_with_null_as_a_value)
+{
+    ck_assert(cc_str_same(NULL, NULL));
+    ck_assert(cc_str_same("a", "a"));
+    ck_assert(!cc_str_same("a", NULL) && !cc_str_same(NULL, "a"));
+    ck_assert(!cc_str_same("a", "b") && !cc_str_same("", NULL));
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("cc_json");
@@ -411,6 +449,9 @@ static Suite *make_suite(void)
     tc = cc_test_case("accessors");
     tcase_add_test(tc, accessors_give_defaults_when_absent_null_or_mistyped);
     tcase_add_test(tc, set_str_sets_strings_and_null_and_refuses_invalid_utf8);
+    tcase_add_test(tc, row_values_become_json_and_back);
+    tcase_add_test(tc, without_copies_and_drops_only_the_named_keys);
+    tcase_add_test(tc, optional_strings_compare_with_null_as_a_value);
     suite_add_tcase(s, tc);
     return s;
 }
