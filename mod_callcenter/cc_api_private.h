@@ -46,10 +46,13 @@ extern const cc_stmt_t cc_ops_stmts[];
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name);
 
 /**
- * A queue_member.updated event for every queue membership of the endpoint, whose user
- * (or user's name) changed, in the caller's transaction.  Defined in cc_queues.c.
+ * An event of event_type for every queue membership of the endpoint, with the member
+ * object as it is now, in the caller's transaction: "queue_member.updated" when the
+ * endpoint's user (or the user's name) changed, "queue_member.deleted" before the
+ * endpoint's deletion removes them.  Defined in cc_queues.c.
  */
-cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id);
+cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
+                                       const char *event_type);
 
 /** The OpenAPI document (mod_callcenter/openapi.json, embedded at build time). */
 const char *cc_openapi_document(apr_size_t *plen);

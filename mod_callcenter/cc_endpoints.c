@@ -45,6 +45,9 @@
 /* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
 #define CC_ID_MAX           APR_INT64_C(9007199254740992)
 
+/* The queue members of an endpoint show its user: they change with it. */
+#define MEMBER_UPDATED       "queue_member.updated"
+
 #define ALLOW_DEFAULT        "ulaw,alaw"
 #define ALLOW_DEFAULT_WEBRTC "opus,ulaw,alaw"
 
@@ -554,7 +557,7 @@ static cc_error_t *announce_unlinked(cc_ctx_t *ctx, const char *id, const char *
         || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))) {
         return err;
     }
-    return cc_queues_announce_members(ctx, id);
+    return cc_queues_announce_members(ctx, id, MEMBER_UPDATED);
 }
 
 /* One endpoint of the user, locked by its primary key: the rename or unlink. */
@@ -577,7 +580,7 @@ static cc_error_t *follow_one(cc_ctx_t *ctx, json_t *ep, const char *user_id,
     }
     if (name) {
         /* A rename changes no field of the endpoint, only its members' membername. */
-        return cc_queues_announce_members(ctx, id);
+        return cc_queues_announce_members(ctx, id, MEMBER_UPDATED);
     }
     if ((err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, unlink, NULL))) {
         return err;
@@ -654,7 +657,8 @@ static cc_error_t *delete_rows(cc_ctx_t *ctx, const char *id, const char *sip_id
     if (row) {
         return cc_error_conflict(p, "a DID routes to this endpoint; route it elsewhere first");
     }
-    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_delete_members", 1, iface, NULL))
+    if ((err = cc_queues_announce_members(ctx, id, "queue_member.deleted"))
+        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_members", 1, iface, NULL))
         || (err = cc_db_exec(ctx, "cc_endpoints_delete_members", 2, tenant_ep, NULL))
         || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_contacts", 2, contacts, NULL))
         || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_auth", 1, one, NULL))
@@ -856,7 +860,7 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
         || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))
         /* Its memberships show the new user (user_id, membername). */
         || (json_object_get(changes, CC_KEY_USER_ID)
-            && (err = cc_queues_announce_members(ctx, id)))
+            && (err = cc_queues_announce_members(ctx, id, MEMBER_UPDATED)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
     }

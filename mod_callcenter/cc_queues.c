@@ -1304,7 +1304,8 @@ static int members_delete(request_rec *r, cc_ctx_t *ctx)
     return cc_send_no_content(r);
 }
 
-cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id)
+cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
+                                       const char *event_type)
 {
     const char *args[2] = { ctx->principal->tenant_id, endpoint_id };
     json_t *rows = NULL, *m;
@@ -1318,8 +1319,7 @@ cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id)
         if (err) {
             break;
         }
-        /* Its user_id and membername follow the endpoint's user. */
-        err = cc_event(ctx, "queue_member.updated", "queue_member",
+        err = cc_event(ctx, event_type, "queue_member",
                        cc_json_int_text(ctx->r->pool, m, "id"),
                        json_incref(m));
     }

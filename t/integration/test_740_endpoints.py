@@ -1204,3 +1204,15 @@ def test_patch_of_another_tenants_endpoint_is_404_whatever_the_body(cc, tenant, 
         assert_error(patch(cc, tenant, theirs["id"], body), 404, "not_found")
     assert_error(patch(cc, tenant, 999999999, {"user_id": 999999999}), 404, "not_found")
     assert get_ep(cc, tenant2, theirs["id"]).json() == public(theirs)
+
+
+def test_deleting_an_endpoint_announces_its_memberships_gone(cc, tenant):
+    ep = create_ok(cc, tenant)
+    qid, _ = add_queue_member(cc, tenant, ep)
+    (member_id,) = [r["id"] for r in db_rows(cc, "SELECT id FROM call_queue_members"
+                                                 " WHERE tenant_id = %s AND endpoint_id = %s",
+                                             (tenant.id, ep["id"]))]
+    assert delete(cc, tenant, ep["id"]).status_code == 204
+    (ev,) = entity_events(cc, tenant, "queue_member")
+    assert (ev["type"], ev["entity_id"]) == ("queue_member.deleted", str(member_id))
+    assert (ev["data"]["queue_id"], ev["data"]["endpoint_id"]) == (qid, ep["id"])
