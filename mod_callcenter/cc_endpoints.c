@@ -795,7 +795,8 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
     id = row[0];
     if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
-        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id, cc_json_without(ep, endpoint_audit_drop)))
+        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id,
+                           cc_json_without(ep, endpoint_audit_drop)))
         || (err = cc_event(ctx, "endpoint.created", "endpoint", id, json_incref(ep)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);
@@ -884,7 +885,8 @@ static int endpoints_delete(request_rec *r, cc_ctx_t *ctx)
     sip_id = json_string_value(json_object_get(ep, CC_KEY_SIP_USERNAME));
     /* The audit entry keeps what was deleted (the rows themselves are gone). */
     if ((err = delete_rows(ctx, id, sip_id))
-        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id, cc_json_without(ep, endpoint_audit_drop)))
+        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id,
+                           cc_json_without(ep, endpoint_audit_drop)))
         || (err = cc_event(ctx, "endpoint.deleted", "endpoint", id, json_incref(ep)))
         || (err = cc_db_end(ctx, 1))) {
         return cc_db_abort(ctx, err);

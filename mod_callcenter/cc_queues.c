@@ -794,15 +794,37 @@ static cc_error_t *check_no_did_routes(cc_ctx_t *ctx, const char *id)
     return err;
 }
 
-/* Remove the queue's members (realtime rows first, then ours), its realtime row and its
- * side row; the side row is locked by the caller. */
+/* An event of event_type for each member the statement label (binding tenant, ref)
+ * lists, with the member object as it is now. */
+static cc_error_t *announce_members(cc_ctx_t *ctx, const char *label, const char *ref,
+                                    const char *event_type)
+{
+    const char *args[2] = { ctx->principal->tenant_id, ref };
+    json_t *rows = NULL, *m;
+    cc_error_t *err = cc_db_select(ctx, label, member_cols, 2, args, &rows, NULL);
+    size_t i;
+
+    cc_json_own(ctx->r->pool, rows);
+    json_array_foreach(rows, i, m) {
+        if (err) {
+            break;
+        }
+        err = cc_event(ctx, event_type, "queue_member",
+                       cc_json_int_text(ctx->r->pool, m, "id"), json_incref(m));
+    }
+    return err;
+}
+
+/* Remove the queue's members (announced as deleted; realtime rows first, then ours), its
+ * realtime row and its side row; the side row is locked by the caller. */
 static cc_error_t *queue_remove(cc_ctx_t *ctx, const char *id, const char *asterisk_name)
 {
     const char *rt[1] = { asterisk_name };
     const char *side[2] = { ctx->principal->tenant_id, id };
     cc_error_t *err;
 
-    if ((err = cc_db_exec(ctx, "cc_queues_rt_members_delete", 1, rt, NULL))
+    if ((err = announce_members(ctx, "cc_queues_member_list", id, "queue_member.deleted"))
+        || (err = cc_db_exec(ctx, "cc_queues_rt_members_delete", 1, rt, NULL))
         || (err = cc_db_exec(ctx, "cc_queues_members_delete_all", 2, side, NULL))
         || (err = cc_db_exec(ctx, "cc_queues_rt_delete", 1, rt, NULL))) {
         return err;
@@ -927,7 +949,8 @@ static json_t *member_diff(const member_values_t *a, const member_values_t *b)
     json_t *changes = json_object();
 
     if (!cc_str_same(a->penalty, b->penalty)) {
-        cc_audit_change(changes, CC_KEY_PENALTY, cc_json_int_or_null(a->penalty), cc_json_int_or_null(b->penalty));
+        cc_audit_change(changes, CC_KEY_PENALTY, cc_json_int_or_null(a->penalty),
+                        cc_json_int_or_null(b->penalty));
     }
     if (!cc_str_same(a->paused, b->paused)) {
         cc_audit_change(changes, CC_KEY_PAUSED, bool_json(a->paused), bool_json(b->paused));
@@ -1307,23 +1330,7 @@ static int members_delete(request_rec *r, cc_ctx_t *ctx)
 cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
                                        const char *event_type)
 {
-    const char *args[2] = { ctx->principal->tenant_id, endpoint_id };
-    json_t *rows = NULL, *m;
-    cc_error_t *err;
-    size_t i;
-
-    err = cc_db_select(ctx, "cc_queues_members_of_endpoint", member_cols, 2, args, &rows,
-                       NULL);
-    cc_json_own(ctx->r->pool, rows);
-    json_array_foreach(rows, i, m) {
-        if (err) {
-            break;
-        }
-        err = cc_event(ctx, event_type, "queue_member",
-                       cc_json_int_text(ctx->r->pool, m, "id"),
-                       json_incref(m));
-    }
-    return err;
+    return announce_members(ctx, "cc_queues_members_of_endpoint", endpoint_id, event_type);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of

@@ -1418,3 +1418,16 @@ def test_member_add_by_user_meets_a_patch_moving_the_endpoint_away(cc, tenant):
     assert problems == []
     assert_error(r, 400, "invalid_request", "user_id")
     assert rt_members(cc, q["asterisk_name"]) == []
+
+
+def test_deleting_a_queue_announces_its_members_gone(cc, tenant):
+    q = create_ok(cc, tenant)
+    members_made = [add_member_ok(cc, tenant, q["id"],
+                                  endpoint_id=make_endpoint(cc, tenant)["id"])
+                    for _ in range(2)]
+    before = len(event_rows(cc, tenant, "queue_member"))
+    assert cc.delete(f"{QUEUES}/{q['id']}", token=tenant.admin_token).status_code == 204
+    gone = event_rows(cc, tenant, "queue_member")[before:]
+    assert [(e["type"], e["entity_id"]) for e in gone] == \
+        [("queue_member.deleted", str(m["id"])) for m in members_made]
+    assert [e["data"] for e in gone] == members_made
