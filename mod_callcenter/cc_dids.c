@@ -169,17 +169,9 @@ static const cc_col_t did_page_cols[] = {
 
 /* ---- request bodies ---- */
 
-static const cc_field_t did_create_fields[] = {
+/* A PATCH takes the same fields, none required (cc_read_json_patch). */
+static const cc_field_t did_fields[] = {
     { CC_KEY_NUMBER, CC_JT_STRING, 1 },
-    { CC_KEY_DESCRIPTION, CC_JT_STRING, 0 },
-    { CC_KEY_DEST_TYPE, CC_JT_STRING, 0 },
-    { CC_KEY_DEST_ID, CC_JT_INT_NULL, 0 },
-    { CC_KEY_STATUS, CC_JT_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const cc_field_t did_patch_fields[] = {
-    { CC_KEY_NUMBER, CC_JT_STRING, 0 },
     { CC_KEY_DESCRIPTION, CC_JT_STRING, 0 },
     { CC_KEY_DEST_TYPE, CC_JT_STRING, 0 },
     { CC_KEY_DEST_ID, CC_JT_INT_NULL, 0 },
@@ -490,7 +482,7 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     json_t *body, *did = NULL;
     cc_error_t *err;
 
-    if ((err = cc_read_json_fields(ctx, did_create_fields, &body))
+    if ((err = cc_read_json_fields(ctx, did_fields, &body))
         || (err = did_input_read(r->pool, body, &in))
         || (err = did_merge(r->pool, &blank, &in, &v))) {
         return cc_send_error(r, err);
@@ -533,7 +525,7 @@ static int dids_update(request_rec *r, cc_ctx_t *ctx)
     if (!id) {
         return cc_send_error(r, cc_error_not_found(r->pool));
     }
-    if ((err = cc_read_json_fields(ctx, did_patch_fields, &body))
+    if ((err = cc_read_json_patch(ctx, did_fields, &body))
         || (err = did_input_read(r->pool, body, &in))) {
         return cc_send_error(r, err);
     }

@@ -306,19 +306,9 @@ static const cc_col_t member_cols[] = {
 
 /* ---- request bodies ---- */
 
-static const cc_field_t queue_create_fields[] = {
+/* A PATCH takes the same fields, none required (cc_read_json_patch). */
+static const cc_field_t queue_fields[] = {
     { CC_KEY_NAME, CC_JT_STRING, 1 },
-    { CC_KEY_STRATEGY, CC_JT_STRING, 0 },
-    { CC_KEY_TIMEOUT, CC_JT_INT, 0 },
-    { CC_KEY_WRAPUPTIME, CC_JT_INT, 0 },
-    { CC_KEY_MAXLEN, CC_JT_INT, 0 },
-    { CC_KEY_SERVICE_LEVEL, CC_JT_INT, 0 },
-    { CC_KEY_MOH, CC_JT_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const cc_field_t queue_patch_fields[] = {
-    { CC_KEY_NAME, CC_JT_STRING, 0 },
     { CC_KEY_STRATEGY, CC_JT_STRING, 0 },
     { CC_KEY_TIMEOUT, CC_JT_INT, 0 },
     { CC_KEY_WRAPUPTIME, CC_JT_INT, 0 },
@@ -679,7 +669,7 @@ static int queues_create(request_rec *r, cc_ctx_t *ctx)
     json_t *body, *queue;
     cc_error_t *err;
 
-    if ((err = cc_read_json_fields(ctx, queue_create_fields, &body))
+    if ((err = cc_read_json_fields(ctx, queue_fields, &body))
         || (err = queue_input_read(r->pool, body, &in))) {
         return cc_send_error(r, err);
     }
@@ -732,7 +722,7 @@ static int queues_update(request_rec *r, cc_ctx_t *ctx)
     if (!id) {
         return cc_send_error(r, cc_error_not_found(r->pool));
     }
-    if ((err = cc_read_json_fields(ctx, queue_patch_fields, &body))
+    if ((err = cc_read_json_patch(ctx, queue_fields, &body))
         || (err = queue_input_read(r->pool, body, &in))) {
         return cc_send_error(r, err);
     }

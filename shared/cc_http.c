@@ -340,6 +340,16 @@ cc_error_t *cc_read_json_fields(cc_ctx_t *ctx, const cc_field_t *fields, json_t 
     return err;
 }
 
+cc_error_t *cc_read_json_patch(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj)
+{
+    cc_error_t *err = cc_read_json(ctx, pobj);
+
+    if (!err) {
+        err = cc_json_check_patch(ctx->r->pool, *pobj, fields);
+    }
+    return err;
+}
+
 /* ---- dispatch ---- */
 
 static cc_error_t *resolve_principal(cc_ctx_t *ctx)

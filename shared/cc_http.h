@@ -61,6 +61,9 @@ cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj);
 /** cc_read_json + cc_json_check_fields. */
 cc_error_t *cc_read_json_fields(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj);
 
+/** cc_read_json + cc_json_check_patch: a PATCH body checked against the create's table. */
+cc_error_t *cc_read_json_patch(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj);
+
 /**
  * For auth/authz hooks: remember the error code/message for the JSON ErrorDocument
  * handler (cc-error) that renders hook errors.

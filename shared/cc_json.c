@@ -140,7 +140,10 @@ static const char *cc_json_type_issue(const json_t *v, cc_json_type_e t)
     return "has an unsupported type";
 }
 
-cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *fields)
+/* The check behind both entry points; a PATCH body leaves out what it does not change,
+ * so with partial set no field is required. */
+static cc_error_t *check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *fields,
+                                int partial)
 {
     cc_error_t *e = NULL;
     const cc_field_t *f;
@@ -162,7 +165,7 @@ cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *f
 
         v = json_object_get(obj, f->name);
         if (!v) {
-            if (f->required) {
+            if (f->required && !partial) {
                 e = cc_error_collect(p, e, f->name, "is required");
             }
             continue;
@@ -173,6 +176,16 @@ cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *f
         }
     }
     return e;
+}
+
+cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *fields)
+{
+    return check_fields(p, obj, fields, 0);
+}
+
+cc_error_t *cc_json_check_patch(apr_pool_t *p, json_t *obj, const cc_field_t *fields)
+{
+    return check_fields(p, obj, fields, 1);
 }
 
 /* ---- accessors ---- */

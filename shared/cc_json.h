@@ -52,6 +52,9 @@ typedef struct cc_field_t {
  */
 cc_error_t *cc_json_check_fields(apr_pool_t *p, json_t *obj, const cc_field_t *fields);
 
+/** The same for a PATCH body, with the create's table: no field is required. */
+cc_error_t *cc_json_check_patch(apr_pool_t *p, json_t *obj, const cc_field_t *fields);
+
 /** Accessors: NULL / default when absent or JSON null. */
 const char *cc_json_str(const json_t *obj, const char *key);
 int cc_json_has(const json_t *obj, const char *key);           /**< present (null too) */

@@ -232,6 +232,22 @@ START_TEST(a_body_with_every_field_right_passes)
 }
 END_TEST
 
+START_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise)
+{
+    const char *field;
+
+    ck_assert_ptr_null(cc_json_check_patch(cc_test_pool, parse("{}"), user_fields));
+    ck_assert_ptr_null(cc_json_check_patch(cc_test_pool, parse("{\"name\":\"A\"}"),
+                                           user_fields));
+    ck_assert_str_eq(only_issue(cc_json_check_patch(cc_test_pool, parse("{\"name\":5}"),
+                                                    user_fields), &field), "must be a string");
+    ck_assert_str_eq(field, "name");
+    ck_assert_str_eq(only_issue(cc_json_check_patch(cc_test_pool, parse("{\"x\":1}"),
+                                                    user_fields), &field), "unknown field");
+    ck_assert_ptr_nonnull(cc_json_check_fields(cc_test_pool, parse("{}"), user_fields));
+}
+END_TEST
+
 START_TEST(an_unknown_field_is_reported_by_name)
 {
     json_t *o = parse("{\"email\":\"a@b.co\",\"name\":\"A\",\"password_hash\":\"x\"}");
@@ -438,6 +454,7 @@ static Suite *make_suite(void)
     tc = cc_test_case("fields");
     tcase_add_test(tc, a_body_with_every_field_right_passes);
     tcase_add_test(tc, an_unknown_field_is_reported_by_name);
+    tcase_add_test(tc, a_patch_body_needs_no_required_field_but_is_checked_otherwise);
     tcase_add_test(tc, a_missing_required_field_is_reported);
     tcase_add_test(tc, every_fault_gets_its_own_detail);
     tcase_add_loop_test(tc, a_wrong_type_is_reported_with_the_expected_type, 0,
