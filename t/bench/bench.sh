@@ -104,9 +104,9 @@ run() {   # name, url, [lua script]
 echo "== wrk -t$THREADS -c$CONNS -d$DURATION (loopback)"
 run healthz "$BASE/healthz"
 run users_list "$BASE/api/v1/users?page_size=20" "$BENCH/bearer.lua"
-run users_get "$BASE/api/v1/users/" "$BENCH/user_by_id.lua"
+CC_BENCH_IDS=$CC_BENCH_IDS_FILE run users_get "$BASE/api/v1/users/" "$BENCH/by_id.lua"
 run dids_list "$BASE/api/v1/dids?page=1&page_size=20" "$BENCH/bearer.lua"
-run dids_get "$BASE/api/v1/dids/" "$BENCH/did_by_id.lua"
+CC_BENCH_IDS=$CC_BENCH_DID_IDS_FILE run dids_get "$BASE/api/v1/dids/" "$BENCH/by_id.lua"
 # Last of the DID scenarios: the table grows by every request.
 run dids_create "$BASE/api/v1/dids" "$BENCH/did_create.lua"
 # The same spread over the three tenants in turn: a tenant's creates take turns on its
