@@ -87,6 +87,9 @@ static const char *const sort_fields[] = {"name", "slug", "created_at", NULL};
 static const char *const create_statuses[] = {"active", "suspended", NULL};
 static const char *const all_statuses[] = {"active", "suspended", "deleted", NULL};
 
+/* What a create's audit entry keeps of the new tenant. */
+static const char *const audit_drop[] = {"created_at", "updated_at", NULL};
+
 static const cc_field_t create_fields[] = {
     {"name", CC_JT_STRING, 1},
     {"slug", CC_JT_STRING, 1},
@@ -240,9 +243,7 @@ static int tenants_create(request_rec *r, cc_ctx_t *ctx)
         }
     }
     if (!err) {
-        changes = json_deep_copy(obj);
-        json_object_del(changes, "created_at");
-        json_object_del(changes, "updated_at");
+        changes = cc_json_without(obj, audit_drop);
         err = audit(ctx, "tenant.create", id, changes);
     }
     if ((err = cc_tenant_txn_finish(ctx, err))) {
