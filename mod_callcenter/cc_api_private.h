@@ -9,7 +9,7 @@
 #include <http_config.h>
 #include <http_log.h>
 
-#include "cc_db.h"
+#include "cc_http.h"
 #include "cc_route.h"
 
 APLOG_USE_MODULE(callcenter);
@@ -23,19 +23,14 @@ typedef struct cc_api_config_t {
 /** CCApiMaxBody or its default. */
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg);
 
-/* One route table and one statement table per domain file. */
-extern const cc_route_t cc_users_routes[];
-extern const cc_stmt_t cc_users_stmts[];
-extern const cc_route_t cc_dids_routes[];
-extern const cc_stmt_t cc_dids_stmts[];
-extern const cc_route_t cc_queues_routes[];
-extern const cc_stmt_t cc_queues_stmts[];
-extern const cc_route_t cc_endpoints_routes[];
-extern const cc_stmt_t cc_endpoints_stmts[];
-extern const cc_route_t cc_audit_routes[];
-extern const cc_stmt_t cc_audit_stmts[];
-extern const cc_route_t cc_ops_routes[];
-extern const cc_stmt_t cc_ops_stmts[];
+/* One descriptor per domain file (routes, statements, lists). */
+extern const cc_domain_t cc_users_domain;
+extern const cc_domain_t cc_dids_domain;
+extern const cc_domain_t cc_queues_domain;
+extern const cc_domain_t cc_queue_members_domain;
+extern const cc_domain_t cc_endpoints_domain;
+extern const cc_domain_t cc_audit_domain;
+extern const cc_domain_t cc_ops_domain;
 
 /**
  * Keep the user's endpoints in step with the user, in the caller's transaction: their
@@ -46,18 +41,23 @@ extern const cc_stmt_t cc_ops_stmts[];
 cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const char *name);
 
 /**
- * An event of event_type for every queue membership of the endpoint, with the member
- * object as it is now, in the caller's transaction: "queue_member.updated" when the
- * endpoint's user (or the user's name) changed, "queue_member.deleted" before the
- * endpoint's deletion removes them.  Defined in cc_queues.c.
+ * An event for every queue membership of the endpoint, with the member object as it is
+ * now, in the caller's transaction: verb "update" (queue_member.updated) when the
+ * endpoint's user (or the user's name) changed, "delete" (queue_member.deleted) before
+ * the endpoint's deletion removes them.  Defined in cc_queue_members.c.
  */
 cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
-                                       const char *event_type);
+                                       const char *verb);
+
+/**
+ * Remove every member of the queue (announced as deleted; realtime rows first, then
+ * ours), in the caller's transaction, the queue's side row locked.  Defined in
+ * cc_queue_members.c.
+ */
+cc_error_t *cc_queue_members_remove_all(cc_ctx_t *ctx, const char *queue_id,
+                                        const char *asterisk_name);
 
 /** The OpenAPI document (mod_callcenter/openapi.json, embedded at build time). */
 const char *cc_openapi_document(apr_size_t *plen);
-
-/** id capture of the route as a validated decimal string, or NULL (-> 404). */
-const char *cc_api_id_param(const cc_ctx_t *ctx, const char *name);
 
 #endif

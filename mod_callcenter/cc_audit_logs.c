@@ -34,10 +34,10 @@ static const char *const audit_sorts[] = { "created_at", NULL };
     AUDIT_FILTER ") AS total FROM audit_logs a WHERE" AUDIT_FILTER       \
     " ORDER BY a.id " dir " LIMIT %s OFFSET %s"
 
-const cc_stmt_t cc_audit_stmts[] = {
-    CC_STMT("cc_audit_list_created_at_asc", AUDIT_LIST("ASC")),
-    CC_STMT("cc_audit_list_created_at_desc", AUDIT_LIST("DESC")),
-    CC_STMT("cc_audit_count", "SELECT COUNT(*) FROM audit_logs a WHERE" AUDIT_FILTER),
+static const cc_stmt_t audit_stmts[] = {
+    CC_STMT("cc_audit_search_created_at_asc", AUDIT_LIST("ASC")),
+    CC_STMT("cc_audit_search_created_at_desc", AUDIT_LIST("DESC")),
+    CC_STMT("cc_audit_search_count", "SELECT COUNT(*) FROM audit_logs a WHERE" AUDIT_FILTER),
     CC_STMT("cc_audit_get",
             "SELECT " AUDIT_COLS " FROM audit_logs a WHERE a.tenant_id = %s AND a.id = %s"),
     CC_STMT_END
@@ -108,64 +108,46 @@ static cc_error_t *read_filter(apr_pool_t *p, apr_table_t *args, audit_filter_t 
     return NULL;
 }
 
-/* Both copies of the filter (count and page) precede the page bounds. */
-#define AUDIT_FILTER_NARGS 13
-#define AUDIT_LIST_NARGS (2 * AUDIT_FILTER_NARGS + 2)
+/* GET /audit-logs: the filter is always bound (absent filters are NULLs). */
+static const cc_list_t audit_list_spec = { "cc_audit", audit_sorts, "-created_at",
+                                           audit_cols, 1 };
 
-static int audit_list(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *audit_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = r->pool;
-    const char *args[AUDIT_LIST_NARGS];
+    const char *filter[13];
     audit_filter_t f;
     cc_page_t pg;
     cc_error_t *err;
-    int n = 0, copy;
+    int n = 0, i;
 
-    if ((err = cc_page_parse(p, ctx->args, audit_sorts, "-created_at", &pg))
-        || (err = read_filter(p, ctx->args, &f))) {
-        return cc_send_error(r, err);
+    if ((err = cc_list_page(ctx, &audit_list_spec, &pg))
+        || (err = read_filter(ctx->pool, ctx->args, &f))) {
+        return err;
     }
-    for (copy = 0; copy < 2; copy++) {
+    {
         const char *filters[6] = { f.actor_id, f.action, f.entity_type, f.entity_id,
                                    f.from, f.to };
-        int i;
 
-        args[n++] = ctx->principal->tenant_id;
+        filter[n++] = ctx->principal->tenant_id;
         for (i = 0; i < 6; i++) {
-            args[n++] = filters[i];
-            args[n++] = filters[i];
+            filter[n++] = filters[i];
+            filter[n++] = filters[i];
         }
     }
-    args[n++] = cc_page_limit_str(p, &pg);
-    args[n++] = cc_page_offset_str(p, &pg);
-    return cc_db_send_page(ctx, pg.desc ? "cc_audit_list_created_at_desc"
-                                    : "cc_audit_list_created_at_asc",
-                           "cc_audit_count", audit_cols, n, args, AUDIT_FILTER_NARGS, &pg);
+    return cc_reply_list(ctx, &audit_list_spec, &pg, filter, n, 1);
 }
 
-static int audit_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *audit_get(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    const char *args[2];
-    json_t *entry;
-    cc_error_t *err;
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = id;
-    if ((err = cc_db_select_one(ctx, "cc_audit_get", audit_cols, 2, args, &entry))) {
-        return cc_send_error(r, err);
-    }
-    if (!entry) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    return cc_send_json(r, HTTP_OK, entry);
+    return cc_reply_fetch(ctx, "cc_audit_get", audit_cols, cc_path(ctx, "id"));
 }
 
-const cc_route_t cc_audit_routes[] = {
+static const cc_route_t audit_routes[] = {
     { "GET", "/api/v1/audit-logs", audit_list, "audit.read", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/audit-logs/{id}", audit_get, "audit.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/audit-logs/{id:int}", audit_get, "audit.read", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+static const cc_list_t *const audit_lists[] = { &audit_list_spec, NULL };
+
+const cc_domain_t cc_audit_domain = { "audit-logs", audit_routes, audit_stmts, audit_lists };

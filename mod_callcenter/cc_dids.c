@@ -94,7 +94,7 @@ static const did_destination_t did_destinations[] = {
 
 /* Labels are built from the sort in dids_list(); one pair per whitelisted sort.  Numbers
  * are unique, so they need no id tie-breaker. */
-const cc_stmt_t cc_dids_stmts[] = {
+static const cc_stmt_t dids_stmts[] = {
     DIDS_LIST_PAIR("number_asc", "d.number ASC"),
     DIDS_LIST_PAIR("number_desc", "d.number DESC"),
     DIDS_LIST_PAIR("created_at_asc", "d.created_at ASC, d.id ASC"),
@@ -166,6 +166,10 @@ static const cc_col_t did_page_cols[] = {
     { "total", CC_COL_TOTAL },
     CC_COL_END
 };
+
+/* GET /dids: statements cc_dids_{list,search}_<sort>_<asc|desc> above. */
+static const cc_list_t dids_list_spec = { "cc_dids", did_sorts, CC_KEY_NUMBER, did_page_cols,
+                                           0 };
 
 /* ---- request bodies ---- */
 
@@ -308,15 +312,15 @@ static cc_error_t *destination_check(cc_ctx_t *ctx, const did_values_t *v)
         return NULL;
     }
     dest = destination_of(v->dest_type);   /* did_input_read vouched for the type */
-    args[0] = dest->by_context ? cc_ast_context(ctx->r->pool, ctx->principal->tenant_slug)
+    args[0] = dest->by_context ? cc_ast_context(ctx->pool, ctx->principal->tenant_slug)
                                : ctx->principal->tenant_id;
     args[1] = v->dest_id;
-    if ((err = cc_db_select_row(ctx, dest->check_label, 2, args, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, dest->check_label, 2, args, &row, NULL))) {
         return err;
     }
     if (!row) {
-        return cc_error_field(ctx->r->pool, CC_KEY_DEST_ID,
-                              apr_psprintf(ctx->r->pool, "no such %s in this tenant",
+        return cc_error_field(ctx->pool, CC_KEY_DEST_ID,
+                              apr_psprintf(ctx->pool, "no such %s in this tenant",
                                            v->dest_type));
     }
     return NULL;
@@ -327,10 +331,10 @@ static cc_error_t *count_add(cc_ctx_t *ctx)
 {
     const char *args[1] = { ctx->principal->tenant_id };
     int nrows = 0;
-    cc_error_t *err = cc_db_exec(ctx, "cc_dids_count_add", 1, args, &nrows);
+    cc_error_t *err = cc_db_exec(ctx->db, "cc_dids_count_add", 1, args, &nrows);
 
     if (!err && nrows != 1) {
-        err = cc_error_make(ctx->r->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
+        err = cc_error_make(ctx->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
                             "the tenant has reached its max_dids limit");
     }
     return err;
@@ -340,23 +344,20 @@ static cc_error_t *count_remove(cc_ctx_t *ctx)
 {
     const char *args[1] = { ctx->principal->tenant_id };
 
-    return cc_db_exec(ctx, "cc_dids_count_remove", 1, args, NULL);
+    return cc_db_exec(ctx->db, "cc_dids_count_remove", 1, args, NULL);
 }
 
+/* A taken number (the platform-wide unique key): 409 naming the field. */
 static cc_error_t *number_conflict(cc_ctx_t *ctx, cc_error_t *err)
 {
-    if (err->status == HTTP_CONFLICT) {
-        err = cc_error_conflict(ctx->r->pool, "this number is already in use");
-        cc_error_add_detail(err, CC_KEY_NUMBER, "already in use");
-    }
-    return err;
+    return cc_db_duplicate(ctx->db, err, CC_KEY_NUMBER, "already in use",
+                           "this number is already in use");
 }
 
-
-/* The values of v as an object (the audit record of a create or delete). */
-static json_t *values_json(const did_values_t *v)
+/* The values of v as an object (the audit record of a create), owned by p. */
+static json_t *values_json(apr_pool_t *p, const did_values_t *v)
 {
-    json_t *o = json_object();
+    json_t *o = cc_json_object(p);
 
     cc_json_set_str(o, CC_KEY_NUMBER, v->number);
     cc_json_set_str(o, CC_KEY_DESCRIPTION, v->description);
@@ -366,10 +367,10 @@ static json_t *values_json(const did_values_t *v)
     return o;
 }
 
-/* {"field": {"from": old, "to": new}} for each field that changes. */
-static json_t *values_diff(const did_values_t *a, const did_values_t *b)
+/* {"field": {"from": old, "to": new}} for each field that changes, owned by p. */
+static json_t *values_diff(apr_pool_t *p, const did_values_t *a, const did_values_t *b)
 {
-    json_t *changes = json_object();
+    json_t *changes = cc_json_object(p);
 
     cc_audit_change_str(changes, CC_KEY_NUMBER, a->number, b->number);
     cc_audit_change_str(changes, CC_KEY_DESCRIPTION, a->description, b->description);
@@ -385,15 +386,11 @@ static json_t *values_diff(const did_values_t *a, const did_values_t *b)
 /* The locked row's values; 404 when the tenant has no such DID. */
 static cc_error_t *lock_did(cc_ctx_t *ctx, const char *id, did_values_t *cur)
 {
-    const char *args[2] = { ctx->principal->tenant_id, id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_dids_lock", 2, args, &row, NULL);
+    cc_error_t *err = cc_fetch_row(ctx, "cc_dids_lock", id, &row);
 
     if (err) {
         return err;
-    }
-    if (!row) {
-        return cc_error_not_found(ctx->r->pool);
     }
     cur->number = row[0];
     cur->description = row[1];
@@ -403,35 +400,18 @@ static cc_error_t *lock_did(cc_ctx_t *ctx, const char *id, did_values_t *cur)
     return NULL;
 }
 
-/* The DID as an object owned by r->pool; 404 when none. */
-static cc_error_t *fetch_did(cc_ctx_t *ctx, const char *id, json_t **pobj)
-{
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    cc_error_t *err = cc_db_select_one(ctx, "cc_dids_get", did_cols, 2, args, pobj);
-
-    if (!err && !*pobj) {
-        err = cc_error_not_found(ctx->r->pool);
-    }
-    cc_json_own(ctx->r->pool, *pobj);
-    return err;
-}
-
 /* ---- handlers ---- */
 
-static int dids_list(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *dids_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *status = apr_table_get(ctx->args, CC_KEY_STATUS);
     const char *dest_type = apr_table_get(ctx->args, CC_KEY_DEST_TYPE);
     const char *q = apr_table_get(ctx->args, "q");
-    const char *tenant = ctx->principal->tenant_id;
-    const char *pattern = NULL;
+    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
     cc_page_t pg;
-    cc_error_t *err = NULL;
+    cc_error_t *err = cc_list_page(ctx, &dids_list_spec, &pg);
 
-    if ((err = cc_page_parse(p, ctx->args, did_sorts, CC_KEY_NUMBER, &pg))) {
-        return cc_send_error(r, err);
-    }
     if (status && !cc_valid_enum(status, did_statuses)) {
         err = cc_error_collect(p, err, CC_KEY_STATUS, "must be one of: active, inactive");
     }
@@ -443,49 +423,36 @@ static int dids_list(request_rec *r, cc_ctx_t *ctx)
         err = cc_error_collect(p, err, "q", "must be at most 200 characters");
     }
     if (err) {
-        return cc_send_error(r, err);
-    }
-    if (q && *q) {
-        pattern = cc_like_contains(p, q);
+        return err;
     }
     {
         /* One copy of DIDS_FILTER's arguments. */
-        const char *filter[8] = { tenant, status, status, dest_type, dest_type, pattern,
-                                  pattern, pattern };
+        const char *filter[8] = { ctx->principal->tenant_id, status, status, dest_type,
+                                  dest_type, pattern, pattern, pattern };
 
-        return cc_db_send_list(ctx, "cc_dids", did_page_cols, &pg, filter, 8,
-                               status || dest_type || pattern);
+        return cc_reply_list(ctx, &dids_list_spec, &pg, filter, 8,
+                             status || dest_type || pattern);
     }
 }
 
-static int dids_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *dids_get(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    json_t *did;
-    cc_error_t *err;
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = fetch_did(ctx, id, &did))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(did));
+    return cc_reply_fetch(ctx, "cc_dids_get", did_cols, cc_path(ctx, "id"));
 }
 
-static int dids_create(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *dids_create(cc_ctx_t *ctx)
 {
     static const did_values_t blank = { "", "", DEST_NONE, NULL, "active" };
     did_input_t in;
     did_values_t v;
     const char *args[6], *id;
-    json_t *body, *did = NULL;
+    json_t *body, *did;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, did_fields, &body))
-        || (err = did_input_read(r->pool, body, &in))
-        || (err = did_merge(r->pool, &blank, &in, &v))) {
-        return cc_send_error(r, err);
+        || (err = did_input_read(ctx->pool, body, &in))
+        || (err = did_merge(ctx->pool, &blank, &in, &v))) {
+        return err;
     }
     args[0] = ctx->principal->tenant_id;
     args[1] = v.number;
@@ -493,56 +460,47 @@ static int dids_create(request_rec *r, cc_ctx_t *ctx)
     args[3] = v.dest_type;
     args[4] = v.dest_id;
     args[5] = v.status;
-    if ((err = cc_db_begin(ctx))
-        || (err = destination_check(ctx, &v))) {
-        return cc_db_abort(ctx, err);
+    if ((err = cc_db_begin(ctx->db))
+        || (err = destination_check(ctx, &v))
+        || (err = number_conflict(ctx, cc_db_select_one(ctx->db, "cc_dids_insert", did_cols,
+                                                        6, args, &did)))) {
+        return err;
     }
-    err = cc_db_select_one(ctx, "cc_dids_insert", did_cols, 6, args, &did);
-    cc_json_own(r->pool, did);
-    if (err || !did) {
-        return cc_db_abort(ctx, err ? number_conflict(ctx, err) : cc_error_internal(r->pool));
+    if (!did) {
+        return cc_error_internal(ctx->pool);   /* INSERT ... RETURNING gives its row */
     }
-    id = cc_json_int_text(r->pool, did, "id");
-    if ((err = cc_audit(ctx, "did.create", "did", id, values_json(&v)))
-        || (err = cc_event(ctx, "did.created", "did", id, json_incref(did)))
+    id = cc_json_int_text(ctx->pool, did, "id");
+    if ((err = cc_ctx_record(ctx, "did", "create", id, values_json(ctx->pool, &v), did,
+                             CC_RECORD_BOTH))
         || (err = count_add(ctx))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_created(r, apr_pstrcat(r->pool, "/api/v1/dids/", id, NULL),
-                           json_incref(did));
+    return cc_reply_created(ctx, apr_pstrcat(ctx->pool, "/api/v1/dids/", id, NULL), did);
 }
 
-static int dids_update(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *dids_update(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    const char *id = cc_path(ctx, "id");
     const char *args[7];
     did_input_t in;
     did_values_t cur, v;
     json_t *body, *changes, *did;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
     if ((err = cc_read_json_patch(ctx, did_fields, &body))
-        || (err = did_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
-    }
-    if ((err = cc_db_begin(ctx))
+        || (err = did_input_read(ctx->pool, body, &in))
+        || (err = cc_db_begin(ctx->db))
         || (err = lock_did(ctx, id, &cur))
-        || (err = did_merge(r->pool, &cur, &in, &v))
+        || (err = did_merge(ctx->pool, &cur, &in, &v))
         || (in.dest_touched && (err = destination_check(ctx, &v)))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
-    changes = cc_json_own(r->pool, values_diff(&cur, &v));
+    changes = values_diff(ctx->pool, &cur, &v);
     if (json_object_size(changes) == 0) {
         /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_end(ctx, 0);
-        if ((err = fetch_did(ctx, id, &did))) {
-            return cc_send_error(r, err);
-        }
-        return cc_send_json(r, HTTP_OK, json_incref(did));
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_dids_get", did_cols, id);
     }
     args[0] = v.number;
     args[1] = v.description;
@@ -551,61 +509,47 @@ static int dids_update(request_rec *r, cc_ctx_t *ctx)
     args[4] = v.status;
     args[5] = ctx->principal->tenant_id;
     args[6] = id;
-    if ((err = cc_db_exec(ctx, "cc_dids_update", 7, args, NULL))) {
-        return cc_db_abort(ctx, number_conflict(ctx, err));
+    if ((err = number_conflict(ctx, cc_db_exec(ctx->db, "cc_dids_update", 7, args, NULL)))
+        || (err = cc_fetch(ctx, "cc_dids_get", did_cols, id, &did))
+        || (err = cc_ctx_record(ctx, "did", "update", id, changes, did, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    if ((err = fetch_did(ctx, id, &did))
-        || (err = cc_audit(ctx, "did.update", "did", id, json_incref(changes)))
-        || (err = cc_event(ctx, "did.updated", "did", id, json_incref(did)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(did));
+    return cc_reply_json(ctx, HTTP_OK, did);
 }
 
-static int dids_delete(request_rec *r, cc_ctx_t *ctx)
+/* What a delete's audit entry keeps of the DID (the row itself is gone). */
+static const char *const did_audit_drop[] = { "id", "created_at", "updated_at", NULL };
+
+static cc_error_t *dids_delete(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    const char *args[2];
-    json_t *did = NULL, *changes;
+    const char *id = cc_path(ctx, "id");
+    json_t *did;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = id;
-    if ((err = cc_db_begin(ctx))) {
-        return cc_db_abort(ctx, err);
-    }
     /* One statement removes the row and returns what it was, for the audit and event. */
-    err = cc_db_select_one(ctx, "cc_dids_delete", did_cols, 2, args, &did);
-    cc_json_own(r->pool, did);
-    if (err || !did) {
-        return cc_db_abort(ctx, err ? err : cc_error_not_found(r->pool));
-    }
-    /* The audit entry keeps what was deleted (the row itself is gone). */
-    changes = json_pack("{s:O,s:O,s:O,s:O,s:O}",
-                        CC_KEY_NUMBER, json_object_get(did, CC_KEY_NUMBER),
-                        CC_KEY_DESCRIPTION, json_object_get(did, CC_KEY_DESCRIPTION),
-                        CC_KEY_DEST_TYPE, json_object_get(did, CC_KEY_DEST_TYPE),
-                        CC_KEY_DEST_ID, json_object_get(did, CC_KEY_DEST_ID),
-                        CC_KEY_STATUS, json_object_get(did, CC_KEY_STATUS));
-    if ((err = cc_audit(ctx, "did.delete", "did", id, changes))
-        || (err = cc_event(ctx, "did.deleted", "did", id, json_incref(did)))
+    if ((err = cc_db_begin(ctx->db))
+        || (err = cc_fetch(ctx, "cc_dids_delete", did_cols, id, &did))
+        || (err = cc_ctx_record(ctx, "did", "delete", id,
+                                cc_json_without(ctx->pool, did, did_audit_drop), did,
+                                CC_RECORD_BOTH))
         || (err = count_remove(ctx))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
-const cc_route_t cc_dids_routes[] = {
+static const cc_route_t dids_routes[] = {
     { "GET", "/api/v1/dids", dids_list, "dids.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/dids", dids_create, "dids.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/dids/{id}", dids_get, "dids.read", CC_ROUTE_AUTH },
-    { "PATCH", "/api/v1/dids/{id}", dids_update, "dids.write", CC_ROUTE_AUTH },
-    { "DELETE", "/api/v1/dids/{id}", dids_delete, "dids.write", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/dids/{id:int}", dids_get, "dids.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/dids/{id:int}", dids_update, "dids.write", CC_ROUTE_AUTH },
+    { "DELETE", "/api/v1/dids/{id:int}", dids_delete, "dids.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+static const cc_list_t *const dids_lists[] = { &dids_list_spec, NULL };
+
+const cc_domain_t cc_dids_domain = { "dids", dids_routes, dids_stmts, dids_lists };

@@ -46,7 +46,7 @@
 #define CC_ID_MAX           APR_INT64_C(9007199254740992)
 
 /* The queue members of an endpoint show its user: they change with it. */
-#define MEMBER_UPDATED       "queue_member.updated"
+#define MEMBER_UPDATED       "update"   /* queue_member.updated */
 
 #define ALLOW_DEFAULT        "ulaw,alaw"
 #define ALLOW_DEFAULT_WEBRTC "opus,ulaw,alaw"
@@ -89,7 +89,7 @@ static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
 
 /* Labels are built from the sort in endpoints_list(); extensions are unique in the
  * tenant, so they need no id tie-breaker (their order is text order: "1001" < "200"). */
-const cc_stmt_t cc_endpoints_stmts[] = {
+static const cc_stmt_t endpoints_stmts[] = {
     EP_LIST_PAIR("extension_asc", "e.extension ASC"),
     EP_LIST_PAIR("extension_desc", "e.extension DESC"),
     EP_LIST_PAIR("created_at_asc", "e.created_at ASC, e.id ASC"),
@@ -339,9 +339,9 @@ static void ep_merge(const ep_values_t *cur, const ep_input_t *in, ep_values_t *
 /* ---- helpers ---- */
 
 /* {"field": {"from": old, "to": new}} for each setting that changes. */
-static json_t *values_diff(const ep_values_t *a, const ep_values_t *b)
+static json_t *values_diff(apr_pool_t *p, const ep_values_t *a, const ep_values_t *b)
 {
-    json_t *changes = json_object();
+    json_t *changes = cc_json_object(p);
 
     if (!cc_str_same(a->user_id, b->user_id)) {
         cc_audit_change(changes, CC_KEY_USER_ID, cc_json_int_or_null(a->user_id),
@@ -393,11 +393,11 @@ static cc_error_t *user_name(cc_ctx_t *ctx, const char *user_id, const char **pn
     if (!user_id) {
         return NULL;
     }
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_user", 2, args, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, "cc_endpoints_user", 2, args, &row, NULL))) {
         return err;
     }
     if (!row) {
-        return cc_error_field(ctx->r->pool, CC_KEY_USER_ID, "no such user in this tenant");
+        return cc_error_field(ctx->pool, CC_KEY_USER_ID, "no such user in this tenant");
     }
     *pname = row[0];
     return NULL;
@@ -406,11 +406,11 @@ static cc_error_t *user_name(cc_ctx_t *ctx, const char *user_id, const char **pn
 /* "<ext>@tenant-<key>" when the extension has a voicemail box, else NULL. */
 static cc_error_t *mailbox_of(cc_ctx_t *ctx, const char *extension, const char **pmailbox)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *slug = ctx->principal->tenant_slug;
     const char *args[2] = { cc_ast_context(p, slug), extension };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_endpoints_mailbox", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_endpoints_mailbox", 2, args, &row, NULL);
 
     *pmailbox = (!err && row) ? cc_ast_mailbox(p, slug, extension) : NULL;
     return err;
@@ -420,27 +420,16 @@ static cc_error_t *mailbox_of(cc_ctx_t *ctx, const char *extension, const char *
 static cc_error_t *fetch_endpoint(cc_ctx_t *ctx, const char *label, const char *id,
                                   json_t **pobj)
 {
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    cc_error_t *err = cc_db_select_one(ctx, label, endpoint_cols, 2, args, pobj);
-
-    if (!err && !*pobj) {
-        err = cc_error_not_found(ctx->r->pool);
-    }
-    cc_json_own(ctx->r->pool, *pobj);
-    return err;
+    return cc_fetch(ctx, label, endpoint_cols, id, pobj);
 }
 
 /* A duplicate on the side row is the extension being taken in the tenant (its
  * Asterisk id follows from it); one on a realtime row is a stray row with our id. */
 static cc_error_t *extension_conflict(cc_ctx_t *ctx, cc_error_t *err, int realtime)
 {
-    if (err->status == HTTP_CONFLICT) {
-        err = cc_error_conflict(ctx->r->pool, realtime
-                                ? "the extension's SIP id is already in use in Asterisk"
-                                : "this extension already exists");
-        cc_error_add_detail(err, CC_KEY_EXTENSION, "already in use");
-    }
-    return err;
+    return cc_db_duplicate(ctx->db, err, CC_KEY_EXTENSION, "already in use",
+                           realtime ? "the extension's SIP id is already in use in Asterisk"
+                                    : "this extension already exists");
 }
 
 /* The create's statements after the side row: ps_endpoints, ps_auths, ps_aors. */
@@ -448,7 +437,7 @@ static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char
                                    const ep_values_t *v, const char *name,
                                    const char *password)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *slug = ctx->principal->tenant_slug;
     const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
     const char *ep[11 + WEBRTC_NCOLS], *auth[3], *aor[3], *mailbox;
@@ -476,10 +465,10 @@ static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char
     aor[0] = sip_id;
     aor[1] = v->max_contacts;
     aor[2] = mailbox;
-    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_insert_endpoint", 9 + WEBRTC_NCOLS, ep,
+    if ((err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_endpoint", 9 + WEBRTC_NCOLS, ep,
                           NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_insert_auth", 3, auth, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_insert_aor", 3, aor, NULL))) {
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_auth", 3, auth, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_aor", 3, aor, NULL))) {
         return extension_conflict(ctx, err, 1);
     }
     return NULL;
@@ -510,11 +499,11 @@ static cc_error_t *lock_endpoint(cc_ctx_t *ctx, const char *id, ep_locked_t *cur
     cc_error_t *err;
 
     memset(cur, 0, sizeof(*cur));
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_lock", 2, args, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, "cc_endpoints_lock", 2, args, &row, NULL))) {
         return err;
     }
     if (!row) {
-        return cc_error_not_found(ctx->r->pool);
+        return cc_error_not_found(ctx->pool);
     }
     cur->extension = row[0];
     cur->sip_id = row[1];
@@ -530,31 +519,31 @@ static cc_error_t *lock_endpoint(cc_ctx_t *ctx, const char *id, ep_locked_t *cur
 static cc_error_t *show_user(cc_ctx_t *ctx, const char *sip_id, const char *extension,
                              const char *name)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *two[2];
     cc_error_t *err;
 
     two[0] = cc_ast_callerid(p, name, extension);
     two[1] = sip_id;
-    if ((err = cc_db_exec(ctx, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
+    if ((err = cc_db_exec(ctx->db, "cc_endpoints_rt_update_callerid", 2, two, NULL))) {
         return err;
     }
     two[0] = cc_ast_membername(p, name, extension);
     two[1] = cc_ast_interface(p, sip_id);
-    return cc_db_exec(ctx, "cc_endpoints_rt_update_membername", 2, two, NULL);
+    return cc_db_exec(ctx->db, "cc_endpoints_rt_update_membername", 2, two, NULL);
 }
 
 /* An endpoint whose user was deleted: audited and announced like a PATCH to user_id
  * null (what it amounts to), and so are its queue memberships. */
 static cc_error_t *announce_unlinked(cc_ctx_t *ctx, const char *id, const char *user_id)
 {
-    json_t *changes = json_object(), *ep;
+    json_t *changes = cc_json_object(ctx->pool), *ep;
     cc_error_t *err;
 
     cc_audit_change(changes, CC_KEY_USER_ID, cc_json_int_or_null(user_id), json_null());
-    if ((err = cc_audit(ctx, "endpoint.update", "endpoint", id, changes))
-        || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
-        || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))) {
+    if ((err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
+        || (err = cc_ctx_record(ctx, "endpoint", "update", id, changes, ep,
+                                CC_RECORD_BOTH))) {
         return err;
     }
     return cc_queues_announce_members(ctx, id, MEMBER_UPDATED);
@@ -570,7 +559,7 @@ static cc_error_t *follow_one(cc_ctx_t *ctx, json_t *ep, const char *user_id,
     const char **row;
     cc_error_t *err;
 
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_lock_of_user", 3, lock, &row, NULL))
+    if ((err = cc_db_select_row(ctx->db, "cc_endpoints_lock_of_user", 3, lock, &row, NULL))
         || !row) {
         return err;               /* re-pointed or deleted meanwhile: not ours to change */
     }
@@ -582,7 +571,7 @@ static cc_error_t *follow_one(cc_ctx_t *ctx, json_t *ep, const char *user_id,
         /* A rename changes no field of the endpoint, only its members' membername. */
         return cc_queues_announce_members(ctx, id, MEMBER_UPDATED);
     }
-    if ((err = cc_db_exec(ctx, "cc_endpoints_unlink_user", 2, unlink, NULL))) {
+    if ((err = cc_db_exec(ctx->db, "cc_endpoints_unlink_user", 2, unlink, NULL))) {
         return err;
     }
     return announce_unlinked(ctx, id, user_id);
@@ -599,8 +588,8 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
     cc_error_t *err;
     size_t i;
 
-    err = cc_db_select(ctx, "cc_endpoints_of_user", cols, 2, args, &rows, NULL);
-    cc_json_own(ctx->r->pool, rows);
+    err = cc_db_select(ctx->db, "cc_endpoints_of_user", cols, 2, args, &rows, NULL);
+    cc_json_own(ctx->pool, rows);
     json_array_foreach(rows, i, row) {
         if (err) {
             break;
@@ -627,10 +616,10 @@ static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t 
         rt[1 + i] = w[i];
     }
     rt[1 + WEBRTC_NCOLS] = cur->sip_id;
-    if ((err = cc_db_exec(ctx, "cc_endpoints_update", 4, side, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_update_endpoint", 2 + WEBRTC_NCOLS, rt,
+    if ((err = cc_db_exec(ctx->db, "cc_endpoints_update", 4, side, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_update_endpoint", 2 + WEBRTC_NCOLS, rt,
                              NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_update_aor", 2, aor, NULL))) {
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_update_aor", 2, aor, NULL))) {
         return err;
     }
     if (cc_str_same(cur->v.user_id, v->user_id)) {
@@ -643,7 +632,7 @@ static cc_error_t *update_rows(cc_ctx_t *ctx, const char *id, const ep_locked_t 
 /* Everything that refers to the endpoint, then its rows; the side row is locked. */
 static cc_error_t *delete_rows(cc_ctx_t *ctx, const char *id, const char *sip_id)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *tenant_ep[2] = { ctx->principal->tenant_id, id };
     const char *iface[1] = { cc_ast_interface(p, sip_id) };
     const char *contacts[2] = { sip_id, contacts_pattern(p, sip_id) };
@@ -651,22 +640,22 @@ static cc_error_t *delete_rows(cc_ctx_t *ctx, const char *id, const char *sip_id
     const char **row;
     cc_error_t *err;
 
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_did_routes", 2, tenant_ep, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, "cc_endpoints_did_routes", 2, tenant_ep, &row, NULL))) {
         return err;
     }
     if (row) {
         return cc_error_conflict(p, "a DID routes to this endpoint; route it elsewhere first");
     }
-    if ((err = cc_queues_announce_members(ctx, id, "queue_member.deleted"))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_members", 1, iface, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_delete_members", 2, tenant_ep, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_contacts", 2, contacts, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_auth", 1, one, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_aor", 1, one, NULL))
-        || (err = cc_db_exec(ctx, "cc_endpoints_rt_delete_endpoint", 1, one, NULL))) {
+    if ((err = cc_queues_announce_members(ctx, id, "delete"))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_delete_members", 1, iface, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_delete_members", 2, tenant_ep, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_delete_contacts", 2, contacts, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_delete_auth", 1, one, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_delete_aor", 1, one, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_delete_endpoint", 1, one, NULL))) {
         return err;
     }
-    return cc_db_exec(ctx, "cc_endpoints_delete", 2, tenant_ep, NULL);
+    return cc_db_exec(ctx->db, "cc_endpoints_delete", 2, tenant_ep, NULL);
 }
 
 /* ---- registration ---- */
@@ -705,19 +694,21 @@ static void contacts_times(apr_pool_t *p, json_t *contacts)
 
 /* ---- handlers ---- */
 
-static int endpoints_list(request_rec *r, cc_ctx_t *ctx)
+/* GET /endpoints: statements cc_endpoints_{list,search}_<sort>_<asc|desc> above. */
+static const cc_list_t endpoints_list_spec = { "cc_endpoints", endpoint_sorts,
+                                               CC_KEY_EXTENSION, endpoint_page_cols, 0 };
+
+static cc_error_t *endpoints_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *user_id = apr_table_get(ctx->args, CC_KEY_USER_ID);
     const char *q = apr_table_get(ctx->args, "q");
-    const char *pattern = NULL;
+    /* A prefix is contained too. */
+    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
     apr_int64_t uid;
     cc_page_t pg;
-    cc_error_t *err = NULL;
+    cc_error_t *err = cc_list_page(ctx, &endpoints_list_spec, &pg);
 
-    if ((err = cc_page_parse(p, ctx->args, endpoint_sorts, CC_KEY_EXTENSION, &pg))) {
-        return cc_send_error(r, err);
-    }
     if (user_id && !cc_parse_id(user_id, &uid)) {
         err = cc_error_collect(p, err, CC_KEY_USER_ID, "must be a positive integer");
     }
@@ -725,38 +716,26 @@ static int endpoints_list(request_rec *r, cc_ctx_t *ctx)
         err = cc_error_collect(p, err, "q", "must be at most 200 characters");
     }
     if (err) {
-        return cc_send_error(r, err);
-    }
-    if (q && *q) {
-        pattern = cc_like_contains(p, q);   /* a prefix is contained too */
+        return err;
     }
     {
         /* One copy of EP_FILTER's arguments. */
         const char *filter[5] = { ctx->principal->tenant_id, user_id, user_id, pattern,
                                   pattern };
 
-        return cc_db_send_list(ctx, "cc_endpoints", endpoint_page_cols, &pg, filter, 5,
-                               user_id || pattern);
+        return cc_reply_list(ctx, &endpoints_list_spec, &pg, filter, 5,
+                             user_id || pattern);
     }
 }
 
-static int endpoints_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *endpoints_get(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    json_t *ep;
-    cc_error_t *err;
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(ep));
+    return cc_reply_fetch(ctx, "cc_endpoints_get", endpoint_cols, cc_path(ctx, "id"));
 }
 
-static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *endpoints_create(cc_ctx_t *ctx)
 {
+    request_rec *r = ctx->r;
     apr_pool_t *p = r->pool;
     const char *password, *sip_id, *name, *id, *args[5];
     const char **row;
@@ -768,14 +747,14 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
 
     if ((err = cc_read_json_fields(ctx, endpoint_create_fields, &body))
         || (err = ep_input_read(p, body, &in))) {
-        return cc_send_error(r, err);
+        return err;
     }
     create_values(&in, &v);
     password = in.password;
     if (!password && (rv = cc_ast_generate_sip_password(p, &password)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(03740)
                       "cannot generate a SIP password");
-        return cc_send_error(r, cc_error_internal(p));
+        return cc_error_internal(p);
     }
     sip_id = cc_ast_endpoint_id(p, ctx->principal->tenant_slug, in.extension);
     args[0] = ctx->principal->tenant_id;
@@ -783,30 +762,32 @@ static int endpoints_create(request_rec *r, cc_ctx_t *ctx)
     args[2] = sip_id;
     args[3] = v.user_id;
     args[4] = v.webrtc ? "1" : "0";
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = user_name(ctx, v.user_id, &name))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_insert", 5, args, &row, NULL))
-        || !row) {
-        return cc_db_abort(ctx, err ? extension_conflict(ctx, err, 0)
-                                    : cc_error_internal(p));
+    if ((err = extension_conflict(ctx, cc_db_select_row(ctx->db, "cc_endpoints_insert", 5,
+                                                        args, &row, NULL), 0))) {
+        return err;
+    }
+    if (!row) {
+        return cc_error_internal(p);   /* INSERT ... RETURNING gives its row */
     }
     id = row[0];
     if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
-        || (err = cc_audit(ctx, "endpoint.create", "endpoint", id,
-                           cc_json_without(ep, endpoint_audit_drop)))
-        || (err = cc_event(ctx, "endpoint.created", "endpoint", id, json_incref(ep)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_ctx_record(ctx, "endpoint", "create", id,
+                                cc_json_without(p, ep, endpoint_audit_drop), ep,
+                                CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
     /* The generated password, once, in this response only (API.md). */
-    out = json_copy(ep);
+    out = cc_json_own(p, json_copy(ep));
     if (!in.password) {
         json_object_set_new(out, CC_KEY_SIP_PASSWORD, json_string(password));
     }
-    return cc_send_created(r, apr_pstrcat(p, "/api/v1/endpoints/", id, NULL), out);
+    return cc_reply_created(ctx, apr_pstrcat(p, "/api/v1/endpoints/", id, NULL), out);
 }
 
 /* 404 unless the tenant has the endpoint (a plain read: the lock comes later). */
@@ -814,14 +795,14 @@ static cc_error_t *endpoint_exists(cc_ctx_t *ctx, const char *id)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_endpoints_sip_id", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_endpoints_sip_id", 2, args, &row, NULL);
 
-    return err ? err : row ? NULL : cc_error_not_found(ctx->r->pool);
+    return err ? err : row ? NULL : cc_error_not_found(ctx->pool);
 }
 
-static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *endpoints_update(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    const char *id = cc_path(ctx, "id");
     const char *name = NULL;
     ep_input_t in;
     ep_locked_t cur;
@@ -829,112 +810,98 @@ static int endpoints_update(request_rec *r, cc_ctx_t *ctx)
     json_t *body, *changes, *ep;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_read_json_fields(ctx, endpoint_patch_fields, &body))
-        || (err = ep_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
-    }
     /* Another tenant's (or no) endpoint is 404 whatever the body says; then a new user is
      * share-locked before the endpoint: user changes (cc_users.c) lock the user, then its
      * endpoints, and the same order here means the two never deadlock. */
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_read_json_fields(ctx, endpoint_patch_fields, &body))
+        || (err = ep_input_read(ctx->pool, body, &in))
+        || (err = cc_db_begin(ctx->db))
         || (err = endpoint_exists(ctx, id))
         || (in.has_user && (err = user_name(ctx, in.user_id, &name)))
         || (err = lock_endpoint(ctx, id, &cur))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
     ep_merge(&cur.v, &in, &v);
-    changes = cc_json_own(r->pool, values_diff(&cur.v, &v));
+    changes = values_diff(ctx->pool, &cur.v, &v);
     if (json_object_size(changes) == 0) {
         /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_end(ctx, 0);
-        if ((err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))) {
-            return cc_send_error(r, err);
-        }
-        return cc_send_json(r, HTTP_OK, json_incref(ep));
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_endpoints_get", endpoint_cols, id);
     }
     if ((err = update_rows(ctx, id, &cur, &v, name))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
-        || (err = cc_audit(ctx, "endpoint.update", "endpoint", id, json_incref(changes)))
-        || (err = cc_event(ctx, "endpoint.updated", "endpoint", id, json_incref(ep)))
+        || (err = cc_ctx_record(ctx, "endpoint", "update", id, changes, ep, CC_RECORD_BOTH))
         /* Its memberships show the new user (user_id, membername). */
         || (json_object_get(changes, CC_KEY_USER_ID)
             && (err = cc_queues_announce_members(ctx, id, MEMBER_UPDATED)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_json(r, HTTP_OK, json_incref(ep));
+    return cc_reply_json(ctx, HTTP_OK, ep);
 }
 
-static int endpoints_delete(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *endpoints_delete(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    const char *id = cc_path(ctx, "id");
     const char *sip_id;
     json_t *ep;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get_locked", id, &ep))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
     sip_id = json_string_value(json_object_get(ep, CC_KEY_SIP_USERNAME));
     /* The audit entry keeps what was deleted (the rows themselves are gone). */
     if ((err = delete_rows(ctx, id, sip_id))
-        || (err = cc_audit(ctx, "endpoint.delete", "endpoint", id,
-                           cc_json_without(ep, endpoint_audit_drop)))
-        || (err = cc_event(ctx, "endpoint.deleted", "endpoint", id, json_incref(ep)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_ctx_record(ctx, "endpoint", "delete", id,
+                                cc_json_without(ctx->pool, ep, endpoint_audit_drop), ep,
+                                CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
-static int endpoints_registration(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *endpoints_registration(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    apr_pool_t *p = ctx->pool;
     const char *args[2];
     const char **row;
-    json_t *contacts;
+    json_t *contacts, *out;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = id;
-    if ((err = cc_db_select_row(ctx, "cc_endpoints_sip_id", 2, args, &row, NULL))) {
-        return cc_send_error(r, err);
-    }
-    if (!row) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
+    if ((err = cc_fetch_row(ctx, "cc_endpoints_sip_id", cc_path(ctx, "id"), &row))) {
+        return err;
     }
     args[0] = row[0];
-    args[1] = contacts_pattern(r->pool, row[0]);
-    if ((err = cc_db_select(ctx, "cc_endpoints_contacts", contact_cols, 2, args, &contacts,
-                            NULL))) {
-        return cc_send_error(r, err);
+    args[1] = contacts_pattern(p, row[0]);
+    if ((err = cc_db_select(ctx->db, "cc_endpoints_contacts", contact_cols, 2, args,
+                            &contacts, NULL))) {
+        return err;
     }
-    contacts_times(r->pool, contacts);
-    return cc_send_json(r, HTTP_OK,
-                        json_pack("{s:b,s:o}", "registered", json_array_size(contacts) > 0,
-                                  "contacts", contacts));
+    contacts_times(p, contacts);
+    out = cc_json_object(p);
+    json_object_set_new(out, "registered", json_boolean(json_array_size(contacts) > 0));
+    json_object_set(out, "contacts", contacts);
+    return cc_reply_json(ctx, HTTP_OK, out);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
-const cc_route_t cc_endpoints_routes[] = {
+static const cc_route_t endpoints_routes[] = {
     { "GET", "/api/v1/endpoints", endpoints_list, "endpoints.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/endpoints", endpoints_create, "endpoints.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/endpoints/{id}", endpoints_get, "endpoints.read", CC_ROUTE_AUTH },
-    { "PATCH", "/api/v1/endpoints/{id}", endpoints_update, "endpoints.write",
+    { "GET", "/api/v1/endpoints/{id:int}", endpoints_get, "endpoints.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/endpoints/{id:int}", endpoints_update, "endpoints.write",
       CC_ROUTE_AUTH },
-    { "DELETE", "/api/v1/endpoints/{id}", endpoints_delete, "endpoints.write",
+    { "DELETE", "/api/v1/endpoints/{id:int}", endpoints_delete, "endpoints.write",
       CC_ROUTE_AUTH },
-    { "GET", "/api/v1/endpoints/{id}/registration", endpoints_registration,
+    { "GET", "/api/v1/endpoints/{id:int}/registration", endpoints_registration,
       "endpoints.read", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+static const cc_list_t *const endpoints_lists[] = { &endpoints_list_spec, NULL };
+
+const cc_domain_t cc_endpoints_domain = { "endpoints", endpoints_routes, endpoints_stmts,
+                                          endpoints_lists };

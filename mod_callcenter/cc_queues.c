@@ -1,6 +1,6 @@
 /*
- * cc_queues.c: /api/v1/queues and /api/v1/queues/{id}/members — call queues and their
- * members, as Asterisk's app_queue reads them in realtime.
+ * cc_queues.c: /api/v1/queues — call queues, as Asterisk's app_queue reads them in
+ * realtime (their members: cc_queue_members.c).
  *
  * Two rows make a queue: our side row (call_queues: tenant, name, asterisk_name) and the
  * realtime `queues` row named asterisk_name, the single home of everything Asterisk
@@ -36,20 +36,9 @@
 #define CC_KEY_MAXLEN        "maxlen"
 #define CC_KEY_SERVICE_LEVEL "service_level"
 #define CC_KEY_MOH           "music_on_hold"
-#define CC_KEY_QUEUE_ID      "queue_id"
-#define CC_KEY_USER_ID       "user_id"
-#define CC_KEY_ENDPOINT_ID   "endpoint_id"
-#define CC_KEY_INTERFACE     "interface"
-#define CC_KEY_MEMBERNAME    "membername"
-#define CC_KEY_PENALTY       "penalty"
-#define CC_KEY_PAUSED        "paused"
-#define CC_KEY_REASON        "paused_reason"
 
 #define CC_QUEUE_NAME_MAX    80    /* call_queues.name VARCHAR(80) */
 #define CC_Q_MAX             200
-#define CC_PENALTY_MAX       1000
-/* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
-#define CC_REF_ID_MAX        APR_INT64_C(9007199254740992)
 
 #define QUEUES_PATH "/api/v1/queues/"
 
@@ -109,31 +98,7 @@ static const queue_int_t queue_ints[] = {
     CC_STMT("cc_queues_list_" sort, QUEUES_LIST(order)),               \
     CC_STMT("cc_queues_search_" sort, QUEUES_SEARCH(order))
 
-/* The member object's columns, in member_cols order.  interface is the realtime row's
- * key, PJSIP/<asterisk_id> (cc_ast_interface), spelled here once for the join. */
-#define MEMBER_COLUMNS                                                              \
-    "m.id, m.queue_id, e.user_id, m.endpoint_id,"                                   \
-    " CONCAT('PJSIP/', e.asterisk_id) AS interface, qm.membername, qm.penalty,"     \
-    " qm.paused, qm.reason_paused"
-
-#define MEMBER_FROM                                                                 \
-    " FROM call_queue_members m"                                                    \
-    " JOIN call_queues cq ON cq.tenant_id = m.tenant_id AND cq.id = m.queue_id"      \
-    " JOIN endpoints e ON e.tenant_id = m.tenant_id AND e.id = m.endpoint_id"         \
-    " LEFT JOIN queue_members qm ON qm.queue_name = cq.asterisk_name"               \
-    "  AND qm.interface = CONCAT('PJSIP/', e.asterisk_id)"
-
-/* An endpoint that can become a member.  The share lock keeps the endpoint from being
- * deleted before the member row's foreign key is checked (that would be a 500, not a
- * 400).  Its user's name is read apart, without a lock: user changes lock the user and
- * then its endpoints (cc_endpoints_follow_user), so locking the user after the
- * endpoint here could deadlock with them; the name is only what wallboards show, and a
- * rename that commits after this read rewrites it (its endpoint lock waits for ours). */
-#define MEMBER_ENDPOINT                                                             \
-    "SELECT e.id, e.asterisk_id, e.extension, e.user_id, COUNT(*) OVER () AS n"     \
-    " FROM endpoints e"
-
-const cc_stmt_t cc_queues_stmts[] = {
+static const cc_stmt_t queues_stmts[] = {
     QUEUES_LIST_PAIR("name_asc", "cq.name ASC"),
     QUEUES_LIST_PAIR("name_desc", "cq.name DESC"),
     QUEUES_LIST_PAIR("created_at_asc", "cq.created_at ASC, cq.id ASC"),
@@ -202,65 +167,9 @@ const cc_stmt_t cc_queues_stmts[] = {
             "SELECT strategy, timeout, wrapuptime, maxlen, servicelevel, musiconhold"
             " FROM queues WHERE name = %s FOR UPDATE"),
     CC_STMT("cc_queues_rt_delete", "DELETE FROM queues WHERE name = %s"),
-    CC_STMT("cc_queues_rt_members_delete", "DELETE FROM queue_members WHERE queue_name = %s"),
-    CC_STMT("cc_queues_members_delete_all",
-            "DELETE FROM call_queue_members WHERE tenant_id = %s AND queue_id = %s"),
 
-    /* ---- members ---- */
-    CC_STMT("cc_queues_member_list",
-            "SELECT " MEMBER_COLUMNS MEMBER_FROM
-            " WHERE m.tenant_id = %s AND m.queue_id = %s ORDER BY m.id"),
-    CC_STMT("cc_queues_member_get",
-            "SELECT " MEMBER_COLUMNS MEMBER_FROM
-            " WHERE m.tenant_id = %s AND m.queue_id = %s AND m.id = %s"),
     /* Queue creates take turns per tenant (lock_tenant). */
     CC_STMT("cc_queues_lock_tenant", "SELECT id FROM tenants WHERE id = %s FOR UPDATE"),
-    /* Every membership of an endpoint, as member objects (cc_queues_announce_members). */
-    CC_STMT("cc_queues_members_of_endpoint",
-            "SELECT " MEMBER_COLUMNS MEMBER_FROM
-            " WHERE m.tenant_id = %s AND m.endpoint_id = %s ORDER BY m.id"),
-    /* The names of a member's realtime row (both immutable, so no lock is needed). */
-    CC_STMT("cc_queues_member_ref",
-            "SELECT cq.asterisk_name, e.asterisk_id FROM call_queue_members m"
-            " JOIN call_queues cq ON cq.tenant_id = m.tenant_id AND cq.id = m.queue_id"
-            " JOIN endpoints e ON e.tenant_id = m.tenant_id AND e.id = m.endpoint_id"
-            " WHERE m.tenant_id = %s AND m.queue_id = %s AND m.id = %s"),
-    CC_STMT("cc_queues_member_endpoint",
-            MEMBER_ENDPOINT " WHERE e.tenant_id = %s AND e.id = %s LOCK IN SHARE MODE"),
-    /* The user's endpoint; n says whether there are several (then the client picks).
-     * A plain read (the user is share-locked already): the endpoint is then locked by
-     * its primary key (cc_queues_member_endpoint), as everything else locks endpoints;
-     * a locking read through the user_id index would take index entries before the row
-     * and deadlock with a PATCH of that endpoint. */
-    CC_STMT("cc_queues_member_user_endpoint",
-            MEMBER_ENDPOINT " WHERE e.tenant_id = %s AND e.user_id = %s"
-            " ORDER BY e.id LIMIT 1"),
-    /* The user a body names, share-locked before any endpoint (the order of user
-     * changes: user, then its endpoints). */
-    CC_STMT("cc_queues_member_user_lock",
-            "SELECT name FROM users WHERE tenant_id = %s AND id = %s"
-            " AND deleted_at IS NULL LOCK IN SHARE MODE"),
-    /* The name of an endpoint's user, read without a lock (see MEMBER_ENDPOINT). */
-    CC_STMT("cc_queues_member_user",
-            "SELECT name FROM users WHERE tenant_id = %s AND id = %s"
-            " AND deleted_at IS NULL"),
-    CC_STMT("cc_queues_member_insert",
-            "INSERT INTO call_queue_members (tenant_id, queue_id, endpoint_id)"
-            " VALUES (%s, %s, %s) RETURNING id"),
-    CC_STMT("cc_queues_member_delete",
-            "DELETE FROM call_queue_members WHERE tenant_id = %s AND queue_id = %s"
-            " AND id = %s"),
-    CC_STMT("cc_queues_member_rt_insert",
-            "INSERT INTO queue_members (queue_name, interface, membername, state_interface,"
-            " penalty, paused, reason_paused) VALUES (%s, %s, %s, %s, %s, %s, %s)"),
-    CC_STMT("cc_queues_member_rt_lock",
-            "SELECT penalty, paused, reason_paused FROM queue_members"
-            " WHERE queue_name = %s AND interface = %s FOR UPDATE"),
-    CC_STMT("cc_queues_member_rt_update",
-            "UPDATE queue_members SET penalty = %s, paused = %s, reason_paused = %s"
-            " WHERE queue_name = %s AND interface = %s"),
-    CC_STMT("cc_queues_member_rt_delete",
-            "DELETE FROM queue_members WHERE queue_name = %s AND interface = %s"),
     CC_STMT_END
 };
 
@@ -291,19 +200,6 @@ static const cc_col_t queue_page_cols[] = {
     CC_COL_END
 };
 
-static const cc_col_t member_cols[] = {
-    { "id", CC_COL_INT },
-    { CC_KEY_QUEUE_ID, CC_COL_INT },
-    { CC_KEY_USER_ID, CC_COL_INT },
-    { CC_KEY_ENDPOINT_ID, CC_COL_INT },
-    { CC_KEY_INTERFACE, CC_COL_STR },
-    { CC_KEY_MEMBERNAME, CC_COL_STR },
-    { CC_KEY_PENALTY, CC_COL_INT },
-    { CC_KEY_PAUSED, CC_COL_BOOL },
-    { CC_KEY_REASON, CC_COL_STR },
-    CC_COL_END
-};
-
 /* ---- request bodies ---- */
 
 /* A PATCH takes the same fields, none required (cc_read_json_patch). */
@@ -315,22 +211,6 @@ static const cc_field_t queue_fields[] = {
     { CC_KEY_MAXLEN, CC_JT_INT, 0 },
     { CC_KEY_SERVICE_LEVEL, CC_JT_INT, 0 },
     { CC_KEY_MOH, CC_JT_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const cc_field_t member_create_fields[] = {
-    { CC_KEY_ENDPOINT_ID, CC_JT_INT, 0 },
-    { CC_KEY_USER_ID, CC_JT_INT, 0 },
-    { CC_KEY_PENALTY, CC_JT_INT, 0 },
-    { CC_KEY_PAUSED, CC_JT_BOOL, 0 },
-    { CC_KEY_REASON, CC_JT_STRING_NULL, 0 },
-    { NULL, 0, 0 }
-};
-
-static const cc_field_t member_patch_fields[] = {
-    { CC_KEY_PENALTY, CC_JT_INT, 0 },
-    { CC_KEY_PAUSED, CC_JT_BOOL, 0 },
-    { CC_KEY_REASON, CC_JT_STRING_NULL, 0 },
     { NULL, 0, 0 }
 };
 
@@ -347,13 +227,6 @@ typedef struct queue_values_t {
 static const queue_values_t queue_defaults = {
     NULL, "ringall", { "15", "0", "0", "60" }, "default"
 };
-
-/* A member's editable realtime values: penalty, paused "0"/"1", reason (NULL: none). */
-typedef struct member_values_t {
-    const char *penalty;
-    const char *paused;
-    const char *reason;
-} member_values_t;
 
 static const char *int_text(apr_pool_t *p, apr_int64_t v)
 {
@@ -424,11 +297,6 @@ static void queue_merge(const queue_values_t *cur, const queue_values_t *in,
     }
 }
 
-static json_t *str_json(const char *v)
-{
-    return v ? json_string(v) : json_null();
-}
-
 /* {"field": {"from": old, "to": new}} for each queue field that changes. */
 static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
 {
@@ -437,8 +305,8 @@ static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
 
     cc_audit_change_str(changes, CC_KEY_NAME, a->name, b->name);
     if (!cc_str_same(a->strategy, b->strategy)) {
-        cc_audit_change(changes, CC_KEY_STRATEGY, str_json(a->strategy),
-                        str_json(b->strategy));
+        cc_audit_change(changes, CC_KEY_STRATEGY, cc_json_str_or_null(a->strategy),
+                        cc_json_str_or_null(b->strategy));
     }
     for (i = 0; i < QUEUE_NINTS; i++) {
         if (!cc_str_same(a->ints[i], b->ints[i])) {
@@ -447,7 +315,7 @@ static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
         }
     }
     if (!cc_str_same(a->moh, b->moh)) {
-        cc_audit_change(changes, CC_KEY_MOH, str_json(a->moh), str_json(b->moh));
+        cc_audit_change(changes, CC_KEY_MOH, cc_json_str_or_null(a->moh), cc_json_str_or_null(b->moh));
     }
     return changes;
 }
@@ -470,9 +338,9 @@ static int realtime_changes(const queue_values_t *a, const queue_values_t *b)
 /* What an audit entry keeps of a created or deleted object. */
 static const char *const queue_audit_drop[] = { "id", "members_count", "created_at",
                                                 "updated_at", NULL };
-static const char *const member_audit_drop[] = { "id", NULL };
 
-static cc_error_t *name_conflict(apr_pool_t *p)
+/* The tenant has a queue of this name: 409 naming the field. */
+static cc_error_t *name_taken(apr_pool_t *p)
 {
     cc_error_t *err = cc_error_conflict(p, "a queue with this name exists");
 
@@ -480,17 +348,16 @@ static cc_error_t *name_conflict(apr_pool_t *p)
     return err;
 }
 
+/* The same when err is the name's unique key (the duplicate-key idiom). */
+static cc_error_t *name_conflict(cc_ctx_t *ctx, cc_error_t *err)
+{
+    return cc_db_is_duplicate(ctx->db, err) ? name_taken(ctx->pool) : err;
+}
+
 /* The queue as an object owned by r->pool; 404 when the tenant has none. */
 static cc_error_t *fetch_queue(cc_ctx_t *ctx, const char *id, json_t **pobj)
 {
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    cc_error_t *err = cc_db_select_one(ctx, "cc_queues_get", queue_cols, 2, args, pobj);
-
-    if (!err && !*pobj) {
-        err = cc_error_not_found(ctx->r->pool);
-    }
-    cc_json_own(ctx->r->pool, *pobj);
-    return err;
+    return cc_fetch(ctx, "cc_queues_get", queue_cols, id, pobj);
 }
 
 /* Lock the side row; its name and asterisk_name.  404 when the tenant has no such queue. */
@@ -499,13 +366,13 @@ static cc_error_t *lock_queue(cc_ctx_t *ctx, const char *id, const char **pname,
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_lock", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_queues_lock", 2, args, &row, NULL);
 
     if (err) {
         return err;
     }
     if (!row) {
-        return cc_error_not_found(ctx->r->pool);
+        return cc_error_not_found(ctx->pool);
     }
     *pname = row[0];
     *pasterisk_name = row[1];
@@ -518,7 +385,7 @@ static cc_error_t *lock_realtime(cc_ctx_t *ctx, const char *asterisk_name,
 {
     const char *args[1] = { asterisk_name };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_rt_lock", 1, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_queues_rt_lock", 1, args, &row, NULL);
     int i;
 
     if (err || !row) {
@@ -546,30 +413,31 @@ static cc_error_t *lock_realtime(cc_ctx_t *ctx, const char *asterisk_name,
 static cc_error_t *queue_insert(cc_ctx_t *ctx, const char *name, const char **pid,
                                 const char **pasterisk_name)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *slug = ctx->principal->tenant_slug;
     const char *tenant = ctx->principal->tenant_id;
     const char *args[3] = { tenant, name, cc_ast_queue_name(p, slug, name, NULL) };
     const char **row;
     cc_error_t *err;
 
-    err = cc_db_select_row(ctx, "cc_queues_insert", 3, args, &row, NULL);
+    err = cc_db_select_row(ctx->db, "cc_queues_insert", 3, args, &row, NULL);
     if (!err && row) {
         *pid = row[0];
         *pasterisk_name = args[2];
         return NULL;
     }
-    if (!err || err->status != HTTP_CONFLICT) {
+    if (!cc_db_is_duplicate(ctx->db, err)) {
         return err ? err : cc_error_internal(p);
     }
-    if ((err = cc_db_select_row(ctx, "cc_queues_name_taken", 2, args, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, "cc_queues_name_taken", 2, args, &row, NULL))) {
         return err;
     }
     if (row) {
-        return name_conflict(p);
+        return name_taken(p);
     }
-    if ((err = cc_db_select_row(ctx, "cc_queues_insert_pending", 2, args, &row, NULL))) {
-        return err->status == HTTP_CONFLICT ? name_conflict(p) : err;
+    if ((err = name_conflict(ctx, cc_db_select_row(ctx->db, "cc_queues_insert_pending", 2,
+                                                   args, &row, NULL)))) {
+        return err;
     }
     if (!row) {
         return cc_error_internal(p);
@@ -579,8 +447,8 @@ static cc_error_t *queue_insert(cc_ctx_t *ctx, const char *name, const char **pi
     args[0] = *pasterisk_name;
     args[1] = tenant;
     args[2] = *pid;
-    if ((err = cc_db_exec(ctx, "cc_queues_set_asterisk_name", 3, args, NULL))
-        && err->status == HTTP_CONFLICT) {
+    if (cc_db_is_duplicate(ctx->db, err = cc_db_exec(ctx->db, "cc_queues_set_asterisk_name",
+                                                     3, args, NULL))) {
         err = cc_error_conflict(p, "the queue's Asterisk name is in use; choose another"
                                 " name");
         cc_error_add_detail(err, CC_KEY_NAME, "its Asterisk name is in use");
@@ -594,12 +462,12 @@ static cc_error_t *realtime_write(cc_ctx_t *ctx, const char *label,
 {
     const char *args[7] = { asterisk_name, v->strategy, v->ints[0], v->ints[1], v->ints[2],
                             v->ints[3], v->moh };
-    cc_error_t *err = cc_db_exec(ctx, label, 7, args, NULL);
+    cc_error_t *err = cc_db_exec(ctx->db, label, 7, args, NULL);
 
     if (err && err->status == HTTP_CONFLICT) {
         /* A realtime row no side row owns holds the name: not the client's doing, but
          * nothing is written; a different name gives a different Asterisk name. */
-        err = cc_error_conflict(ctx->r->pool, "the queue's Asterisk name is in use;"
+        err = cc_error_conflict(ctx->pool, "the queue's Asterisk name is in use;"
                                 " choose another name");
         cc_error_add_detail(err, CC_KEY_NAME, "its Asterisk name is in use");
     }
@@ -608,44 +476,28 @@ static cc_error_t *realtime_write(cc_ctx_t *ctx, const char *label,
 
 /* ---- queue handlers ---- */
 
-static int queues_list(request_rec *r, cc_ctx_t *ctx)
+/* GET /queues: statements cc_queues_{list,search}_<sort>_<asc|desc> above. */
+static const cc_list_t queues_list_spec = { "cc_queues", queue_sorts, CC_KEY_NAME,
+                                            queue_page_cols, 0 };
+
+static cc_error_t *queues_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *q = apr_table_get(ctx->args, "q");
-    const char *pattern = NULL;
+    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
+    const char *filter[2] = { ctx->principal->tenant_id, pattern };
     cc_page_t pg;
-    cc_error_t *err;
+    cc_error_t *err = cc_list_page(ctx, &queues_list_spec, &pg);
 
-    if ((err = cc_page_parse(p, ctx->args, queue_sorts, CC_KEY_NAME, &pg))) {
-        return cc_send_error(r, err);
-    }
     if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        return cc_send_error(r, cc_error_field(p, "q", "must be at most 200 characters"));
+        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
     }
-    if (q && *q) {
-        pattern = cc_like_contains(p, q);
-    }
-    {
-        const char *filter[2] = { ctx->principal->tenant_id, pattern };
-
-        return cc_db_send_list(ctx, "cc_queues", queue_page_cols, &pg, filter, 2,
-                               pattern != NULL);
-    }
+    return err ? err : cc_reply_list(ctx, &queues_list_spec, &pg, filter, 2, pattern != NULL);
 }
 
-static int queues_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *queues_get(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    json_t *queue;
-    cc_error_t *err;
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = fetch_queue(ctx, id, &queue))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(queue));
+    return cc_reply_fetch(ctx, "cc_queues_get", queue_cols, cc_path(ctx, "id"));
 }
 
 /*
@@ -659,34 +511,34 @@ static cc_error_t *lock_tenant(cc_ctx_t *ctx)
     const char *args[1] = { ctx->principal->tenant_id };
     const char **row;
 
-    return cc_db_select_row(ctx, "cc_queues_lock_tenant", 1, args, &row, NULL);
+    return cc_db_select_row(ctx->db, "cc_queues_lock_tenant", 1, args, &row, NULL);
 }
 
-static int queues_create(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *queues_create(cc_ctx_t *ctx)
 {
+    apr_pool_t *p = ctx->pool;
     queue_values_t in, v;
     const char *id = NULL, *asterisk_name = NULL;
     json_t *body, *queue;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, queue_fields, &body))
-        || (err = queue_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
+        || (err = queue_input_read(p, body, &in))) {
+        return err;
     }
     queue_merge(&queue_defaults, &in, &v);
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = lock_tenant(ctx))
         || (err = queue_insert(ctx, v.name, &id, &asterisk_name))
         || (err = realtime_write(ctx, "cc_queues_rt_insert", asterisk_name, &v))
         || (err = fetch_queue(ctx, id, &queue))
-        || (err = cc_audit(ctx, "queue.create", "queue", id,
-                           cc_json_without(queue, queue_audit_drop)))
-        || (err = cc_event(ctx, "queue.created", "queue", id, json_incref(queue)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_ctx_record(ctx, "queue", "create", id,
+                                cc_json_without(p, queue, queue_audit_drop), queue,
+                                CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_created(r, apr_pstrcat(r->pool, QUEUES_PATH, id, NULL),
-                           json_incref(queue));
+    return cc_reply_created(ctx, apr_pstrcat(p, QUEUES_PATH, id, NULL), queue);
 }
 
 /*
@@ -711,63 +563,57 @@ static cc_error_t *check_strategy_change(apr_pool_t *p, const queue_values_t *cu
     return err;
 }
 
-static int queues_update(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *queues_update(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    apr_pool_t *p = ctx->pool;
+    const char *id = cc_path(ctx, "id");
     const char *asterisk_name, *args[3];
     queue_values_t in, cur, v;
     json_t *body, *changes, *queue;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
     if ((err = cc_read_json_patch(ctx, queue_fields, &body))
-        || (err = queue_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
+        || (err = queue_input_read(p, body, &in))) {
+        return err;
     }
     memset(&cur, 0, sizeof(cur));
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = lock_queue(ctx, id, &cur.name, &asterisk_name))
         || (err = lock_realtime(ctx, asterisk_name, &cur))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
     queue_merge(&cur, &in, &v);
-    if ((err = check_strategy_change(r->pool, &cur, &v))) {
-        return cc_db_abort(ctx, err);
+    if ((err = check_strategy_change(p, &cur, &v))) {
+        return err;
     }
-    changes = cc_json_own(r->pool, queue_diff(&cur, &v));
+    changes = cc_json_own(p, queue_diff(&cur, &v));
     if (json_object_size(changes) == 0) {
         /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_end(ctx, 0);
-        if ((err = fetch_queue(ctx, id, &queue))) {
-            return cc_send_error(r, err);
-        }
-        return cc_send_json(r, HTTP_OK, json_incref(queue));
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_queues_get", queue_cols, id);
     }
     args[0] = v.name;
     args[1] = ctx->principal->tenant_id;
     args[2] = id;
     /* The side row always (updated_at), the realtime row when a setting changes; a
      * missing setting (realtime row gone) takes its default so the row is whole again. */
-    if ((err = cc_db_exec(ctx, "cc_queues_rename", 3, args, NULL))) {
-        return cc_db_abort(ctx, err->status == HTTP_CONFLICT ? name_conflict(r->pool) : err);
+    if ((err = name_conflict(ctx, cc_db_exec(ctx->db, "cc_queues_rename", 3, args, NULL)))) {
+        return err;
     }
     if (realtime_changes(&cur, &v)) {
         queue_values_t whole;
 
         queue_merge(&queue_defaults, &v, &whole);
         if ((err = realtime_write(ctx, "cc_queues_rt_upsert", asterisk_name, &whole))) {
-            return cc_db_abort(ctx, err);
+            return err;
         }
     }
     if ((err = fetch_queue(ctx, id, &queue))
-        || (err = cc_audit(ctx, "queue.update", "queue", id, json_incref(changes)))
-        || (err = cc_event(ctx, "queue.updated", "queue", id, json_incref(queue)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_ctx_record(ctx, "queue", "update", id, changes, queue, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_json(r, HTTP_OK, json_incref(queue));
+    return cc_reply_json(ctx, HTTP_OK, queue);
 }
 
 /* 409 while a DID of the tenant routes calls to the queue (they would ring nowhere). */
@@ -775,32 +621,11 @@ static cc_error_t *check_no_did_routes(cc_ctx_t *ctx, const char *id)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_did_routes", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_queues_did_routes", 2, args, &row, NULL);
 
     if (!err && row) {
-        err = cc_error_conflict(ctx->r->pool, "a DID routes to this queue; route it"
+        err = cc_error_conflict(ctx->pool, "a DID routes to this queue; route it"
                                 " elsewhere first");
-    }
-    return err;
-}
-
-/* An event of event_type for each member the statement label (binding tenant, ref)
- * lists, with the member object as it is now. */
-static cc_error_t *announce_members(cc_ctx_t *ctx, const char *label, const char *ref,
-                                    const char *event_type)
-{
-    const char *args[2] = { ctx->principal->tenant_id, ref };
-    json_t *rows = NULL, *m;
-    cc_error_t *err = cc_db_select(ctx, label, member_cols, 2, args, &rows, NULL);
-    size_t i;
-
-    cc_json_own(ctx->r->pool, rows);
-    json_array_foreach(rows, i, m) {
-        if (err) {
-            break;
-        }
-        err = cc_event(ctx, event_type, "queue_member",
-                       cc_json_int_text(ctx->r->pool, m, "id"), json_incref(m));
     }
     return err;
 }
@@ -813,532 +638,45 @@ static cc_error_t *queue_remove(cc_ctx_t *ctx, const char *id, const char *aster
     const char *side[2] = { ctx->principal->tenant_id, id };
     cc_error_t *err;
 
-    if ((err = announce_members(ctx, "cc_queues_member_list", id, "queue_member.deleted"))
-        || (err = cc_db_exec(ctx, "cc_queues_rt_members_delete", 1, rt, NULL))
-        || (err = cc_db_exec(ctx, "cc_queues_members_delete_all", 2, side, NULL))
-        || (err = cc_db_exec(ctx, "cc_queues_rt_delete", 1, rt, NULL))) {
+    if ((err = cc_queue_members_remove_all(ctx, id, asterisk_name))
+        || (err = cc_db_exec(ctx->db, "cc_queues_rt_delete", 1, rt, NULL))) {
         return err;
     }
-    return cc_db_exec(ctx, "cc_queues_delete", 2, side, NULL);
+    return cc_db_exec(ctx->db, "cc_queues_delete", 2, side, NULL);
 }
 
-static int queues_delete(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *queues_delete(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    const char *id = cc_path(ctx, "id");
     const char *name, *asterisk_name;
     json_t *queue;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = lock_queue(ctx, id, &name, &asterisk_name))
         || (err = check_no_did_routes(ctx, id))
         || (err = fetch_queue(ctx, id, &queue))
         || (err = queue_remove(ctx, id, asterisk_name))
-        || (err = cc_audit(ctx, "queue.delete", "queue", id,
-                           cc_json_without(queue, queue_audit_drop)))
-        || (err = cc_event(ctx, "queue.deleted", "queue", id, json_incref(queue)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return cc_send_no_content(r);
-}
-
-/* ---- members ---- */
-
-/* What a member body asks for; NULL members are absent. */
-typedef struct member_input_t {
-    const char *endpoint_id;
-    const char *user_id;
-    const char *penalty;
-    const char *paused;          /* "0" / "1" */
-    int has_reason;              /* paused_reason present (null included) */
-    const char *reason;          /* NULL for null or "" */
-} member_input_t;
-
-/* A positive id field (1..2^53) into *pout as decimal text. */
-static cc_error_t *read_ref(apr_pool_t *p, json_t *body, const char *key, cc_error_t *err,
-                            const char **pout)
-{
-    json_int_t v;
-
-    *pout = NULL;
-    if (!cc_json_has(body, key)) {
+        || (err = cc_ctx_record(ctx, "queue", "delete", id,
+                                cc_json_without(ctx->pool, queue, queue_audit_drop), queue,
+                                CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
         return err;
     }
-    v = cc_json_int(body, key, 0);
-    if (v < 1 || v > CC_REF_ID_MAX) {
-        return cc_error_collect(p, err, key, "must be a positive integer");
-    }
-    *pout = int_text(p, (apr_int64_t)v);
-    return err;
-}
-
-static cc_error_t *member_input_read(apr_pool_t *p, json_t *body, member_input_t *in)
-{
-    cc_error_t *err = NULL;
-
-    memset(in, 0, sizeof(*in));
-    err = read_ref(p, body, CC_KEY_ENDPOINT_ID, err, &in->endpoint_id);
-    err = read_ref(p, body, CC_KEY_USER_ID, err, &in->user_id);
-    if (cc_json_has(body, CC_KEY_PENALTY)) {
-        json_int_t v = cc_json_int(body, CC_KEY_PENALTY, -1);
-
-        if (v < 0 || v > CC_PENALTY_MAX) {
-            err = cc_error_collect(p, err, CC_KEY_PENALTY, "must be an integer from 0 to 1000");
-        }
-        else {
-            in->penalty = int_text(p, (apr_int64_t)v);
-        }
-    }
-    if (cc_json_has(body, CC_KEY_PAUSED)) {
-        in->paused = cc_json_bool(body, CC_KEY_PAUSED, 0) ? "1" : "0";
-    }
-    in->has_reason = cc_json_has(body, CC_KEY_REASON);
-    in->reason = cc_json_str(body, CC_KEY_REASON);
-    if (in->reason && !cc_ast_valid_pause_reason(in->reason)) {
-        err = cc_error_collect(p, err, CC_KEY_REASON,
-                               "must be at most 79 bytes of UTF-8 text without control"
-                               " characters");
-    }
-    if (in->reason && !*in->reason) {
-        in->reason = NULL;           /* "" and null both mean no reason */
-    }
-    return err;
-}
-
-/*
- * The member cur becomes: penalty and paused as given, the reason as given, else
- * cleared when the member is unpaused (a reason explains a pause), else kept.
- */
-static void member_merge(const member_values_t *cur, const member_input_t *in,
-                         member_values_t *out)
-{
-    out->penalty = in->penalty ? in->penalty : cur->penalty;
-    out->paused = in->paused ? in->paused : cur->paused;
-    if (in->has_reason) {
-        out->reason = in->reason;
-    }
-    else if (!strcmp(out->paused, "0") && !cc_str_same(cur->paused, "0")) {
-        out->reason = NULL;
-    }
-    else {
-        out->reason = cur->reason;
-    }
-}
-
-static json_t *bool_json(const char *v)
-{
-    return v ? json_boolean(strcmp(v, "0") != 0) : json_null();
-}
-
-static json_t *member_diff(const member_values_t *a, const member_values_t *b)
-{
-    json_t *changes = json_object();
-
-    if (!cc_str_same(a->penalty, b->penalty)) {
-        cc_audit_change(changes, CC_KEY_PENALTY, cc_json_int_or_null(a->penalty),
-                        cc_json_int_or_null(b->penalty));
-    }
-    if (!cc_str_same(a->paused, b->paused)) {
-        cc_audit_change(changes, CC_KEY_PAUSED, bool_json(a->paused), bool_json(b->paused));
-    }
-    if (!cc_str_same(a->reason, b->reason)) {
-        cc_audit_change(changes, CC_KEY_REASON, str_json(a->reason), str_json(b->reason));
-    }
-    return changes;
-}
-
-/* The endpoint a new member stands for, as a row of MEMBER_ENDPOINT. */
-typedef struct member_endpoint_t {
-    const char *id;
-    const char *asterisk_id;
-    const char *extension;
-    const char *user_id;
-    const char *user_name;   /* NULL: no live user */
-} member_endpoint_t;
-
-static cc_error_t *endpoint_row(cc_ctx_t *ctx, const char *label, const char *ref,
-                                member_endpoint_t *ep, const char **pcount)
-{
-    const char *args[2] = { ctx->principal->tenant_id, ref };
-    const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, label, 2, args, &row, NULL);
-
-    *pcount = "0";
-    if (err || !row) {
-        return err;
-    }
-    ep->id = row[0];
-    ep->asterisk_id = row[1];
-    ep->extension = row[2];
-    ep->user_id = row[3];
-    ep->user_name = NULL;
-    *pcount = row[4];
-    if (!ep->user_id) {
-        return NULL;
-    }
-    args[1] = ep->user_id;
-    if ((err = cc_db_select_row(ctx, "cc_queues_member_user", 2, args, &row, NULL))) {
-        return err;
-    }
-    ep->user_name = row ? row[0] : NULL;     /* a deleted user shows as the extension */
-    return NULL;
-}
-
-/*
- * Which endpoint the body means: endpoint_id, or the one endpoint of user_id, or
- * endpoint_id checked to be user_id's.  Only the tenant's endpoints and live users; any
- * other reference is a 400 on its field (API.md).
- */
-static cc_error_t *resolve_endpoint(cc_ctx_t *ctx, const member_input_t *in,
-                                    member_endpoint_t *ep)
-{
-    apr_pool_t *p = ctx->r->pool;
-    const char *n;
-    cc_error_t *err;
-
-    if (in->user_id) {
-        const char *args[2] = { ctx->principal->tenant_id, in->user_id };
-        const char **row;
-
-        if ((err = cc_db_select_row(ctx, "cc_queues_member_user_lock", 2, args, &row,
-                                    NULL))) {
-            return err;
-        }
-        if (!row) {
-            return cc_error_field(p, CC_KEY_USER_ID, "no such user in this tenant");
-        }
-    }
-    if (in->endpoint_id) {
-        if ((err = endpoint_row(ctx, "cc_queues_member_endpoint", in->endpoint_id, ep,
-                                &n))) {
-            return err;
-        }
-        if (!strcmp(n, "0")) {
-            return cc_error_field(p, CC_KEY_ENDPOINT_ID, "no such endpoint in this tenant");
-        }
-        if (in->user_id && !cc_str_same(ep->user_id, in->user_id)) {
-            return cc_error_field(p, CC_KEY_ENDPOINT_ID, "is not the endpoint of user_id");
-        }
-        return NULL;
-    }
-    if ((err = endpoint_row(ctx, "cc_queues_member_user_endpoint", in->user_id, ep, &n))) {
-        return err;
-    }
-    if (!strcmp(n, "0")) {
-        return cc_error_field(p, CC_KEY_USER_ID, "the user has no endpoint");
-    }
-    if (strcmp(n, "1")) {
-        return cc_error_field(p, CC_KEY_USER_ID, "the user has several endpoints;"
-                              " give endpoint_id");
-    }
-    /* Lock it by its key; a PATCH may have moved it to another user meanwhile. */
-    if ((err = endpoint_row(ctx, "cc_queues_member_endpoint", ep->id, ep, &n))) {
-        return err;
-    }
-    if (!strcmp(n, "0") || !cc_str_same(ep->user_id, in->user_id)) {
-        return cc_error_field(p, CC_KEY_USER_ID, "the user has no endpoint");
-    }
-    return NULL;
-}
-
-/* The member as an object owned by r->pool; 404 when none. */
-static cc_error_t *fetch_member(cc_ctx_t *ctx, const char *queue_id, const char *id,
-                                json_t **pobj)
-{
-    const char *args[3] = { ctx->principal->tenant_id, queue_id, id };
-    cc_error_t *err = cc_db_select_one(ctx, "cc_queues_member_get", member_cols, 3, args,
-                                       pobj);
-
-    if (!err && !*pobj) {
-        err = cc_error_not_found(ctx->r->pool);
-    }
-    cc_json_own(ctx->r->pool, *pobj);
-    return err;
-}
-
-/* The names of a member's realtime row; 404 when the queue has no such member. */
-static cc_error_t *member_ref(cc_ctx_t *ctx, const char *queue_id, const char *id,
-                              const char **pqueue_name, const char **pinterface)
-{
-    const char *args[3] = { ctx->principal->tenant_id, queue_id, id };
-    const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_member_ref", 3, args, &row, NULL);
-
-    if (err) {
-        return err;
-    }
-    if (!row) {
-        return cc_error_not_found(ctx->r->pool);
-    }
-    *pqueue_name = row[0];
-    *pinterface = cc_ast_interface(ctx->r->pool, row[1]);
-    return NULL;
-}
-
-/* Both path ids, or NULL (-> 404). */
-static int member_params(cc_ctx_t *ctx, const char **pqueue_id, const char **pid)
-{
-    *pqueue_id = cc_api_id_param(ctx, "id");
-    *pid = cc_api_id_param(ctx, "member_id");
-    return *pqueue_id && *pid;
-}
-
-static int members_list(request_rec *r, cc_ctx_t *ctx)
-{
-    const char *id = cc_api_id_param(ctx, "id");
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    const char **row;
-    json_t *rows;
-    cc_error_t *err;
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_db_select_row(ctx, "cc_queues_exists", 2, args, &row, NULL))) {
-        return cc_send_error(r, err);
-    }
-    if (!row) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_db_select(ctx, "cc_queues_member_list", member_cols, 2, args, &rows,
-                            NULL))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_pack("{s:o}", "data", rows));
-}
-
-static int members_get(request_rec *r, cc_ctx_t *ctx)
-{
-    const char *queue_id, *id;
-    json_t *member;
-    cc_error_t *err;
-
-    if (!member_params(ctx, &queue_id, &id)) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = fetch_member(ctx, queue_id, id, &member))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(member));
-}
-
-/* Insert both rows of a new member; *pid gets its id.  The same endpoint twice is 409. */
-static cc_error_t *member_insert(cc_ctx_t *ctx, const char *queue_id,
-                                 const char *queue_name, const member_endpoint_t *ep,
-                                 const member_values_t *v, const char **pid)
-{
-    apr_pool_t *p = ctx->r->pool;
-    const char *side[3] = { ctx->principal->tenant_id, queue_id, ep->id };
-    const char *rt[7];
-    const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_member_insert", 3, side, &row, NULL);
-
-    if (!err && !row) {
-        err = cc_error_internal(p);
-    }
-    if (!err) {
-        *pid = row[0];
-        rt[0] = queue_name;
-        rt[1] = cc_ast_interface(p, ep->asterisk_id);
-        /* The user's name as wallboards and queue_log show it, else the extension. */
-        rt[2] = cc_ast_membername(p, ep->user_name, ep->extension);
-        rt[3] = rt[1];
-        rt[4] = v->penalty;
-        rt[5] = v->paused;
-        rt[6] = v->reason;
-        err = cc_db_exec(ctx, "cc_queues_member_rt_insert", 7, rt, NULL);
-    }
-    if (err && err->status == HTTP_CONFLICT) {
-        err = cc_error_conflict(p, "the endpoint is already a member of this queue");
-        cc_error_add_detail(err, CC_KEY_ENDPOINT_ID, "already a member");
-    }
-    return err;
-}
-
-static int members_create(request_rec *r, cc_ctx_t *ctx)
-{
-    const char *queue_id = cc_api_id_param(ctx, "id");
-    const char *args[2], *queue_name, *id = NULL;
-    const char **row;
-    member_input_t in;
-    member_values_t v;
-    member_endpoint_t ep;
-    json_t *body, *member;
-    cc_error_t *err;
-
-    if (!queue_id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_read_json_fields(ctx, member_create_fields, &body))
-        || (err = member_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
-    }
-    if (!in.endpoint_id && !in.user_id) {
-        err = cc_error_collect(r->pool, NULL, CC_KEY_ENDPOINT_ID,
-                               "endpoint_id or user_id is required");
-        return cc_send_error(r, cc_error_collect(r->pool, err, CC_KEY_USER_ID,
-                                                 "endpoint_id or user_id is required"));
-    }
-    v.penalty = in.penalty ? in.penalty : "0";
-    v.paused = in.paused ? in.paused : "0";
-    v.reason = in.reason;
-    args[0] = ctx->principal->tenant_id;
-    args[1] = queue_id;
-    if ((err = cc_db_begin(ctx))
-        || (err = cc_db_select_row(ctx, "cc_queues_lock_shared", 2, args, &row, NULL))) {
-        return cc_db_abort(ctx, err);
-    }
-    if (!row) {
-        return cc_db_abort(ctx, cc_error_not_found(r->pool));
-    }
-    queue_name = row[0];
-    if ((err = resolve_endpoint(ctx, &in, &ep))
-        || (err = member_insert(ctx, queue_id, queue_name, &ep, &v, &id))
-        || (err = fetch_member(ctx, queue_id, id, &member))
-        || (err = cc_audit(ctx, "queue_member.create", "queue_member", id,
-                           cc_json_without(member, member_audit_drop)))
-        || (err = cc_event(ctx, "queue_member.created", "queue_member", id,
-                           json_incref(member)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return cc_send_created(r, apr_pstrcat(r->pool, QUEUES_PATH, queue_id, "/members/", id,
-                                          NULL),
-                           json_incref(member));
-}
-
-/* Lock the member's realtime row and read its values; 404 when it is gone. */
-static cc_error_t *lock_member(cc_ctx_t *ctx, const char *queue_name, const char *interface,
-                               member_values_t *cur)
-{
-    const char *args[2] = { queue_name, interface };
-    const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_queues_member_rt_lock", 2, args, &row,
-                                       NULL);
-
-    if (err) {
-        return err;
-    }
-    if (!row) {
-        return cc_error_not_found(ctx->r->pool);
-    }
-    cur->penalty = row[0] ? row[0] : "0";
-    /* Asterisk writes 0/1; anything else non-zero is paused too. */
-    cur->paused = row[1] && strcmp(row[1], "0") ? "1" : "0";
-    cur->reason = row[2] && *row[2] ? row[2] : NULL;
-    return NULL;
-}
-
-static int members_update(request_rec *r, cc_ctx_t *ctx)
-{
-    const char *queue_id, *id, *queue_name, *interface, *args[5];
-    member_input_t in;
-    member_values_t cur = { NULL, NULL, NULL }, v;
-    json_t *body, *changes, *member;
-    cc_error_t *err;
-
-    if (!member_params(ctx, &queue_id, &id)) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_read_json_fields(ctx, member_patch_fields, &body))
-        || (err = member_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
-    }
-    if ((err = cc_db_begin(ctx))
-        || (err = member_ref(ctx, queue_id, id, &queue_name, &interface))
-        || (err = lock_member(ctx, queue_name, interface, &cur))) {
-        return cc_db_abort(ctx, err);
-    }
-    member_merge(&cur, &in, &v);
-    changes = cc_json_own(r->pool, member_diff(&cur, &v));
-    if (json_object_size(changes) == 0) {
-        cc_db_end(ctx, 0);
-        if ((err = fetch_member(ctx, queue_id, id, &member))) {
-            return cc_send_error(r, err);
-        }
-        return cc_send_json(r, HTTP_OK, json_incref(member));
-    }
-    args[0] = v.penalty;
-    args[1] = v.paused;
-    args[2] = v.reason;
-    args[3] = queue_name;
-    args[4] = interface;
-    if ((err = cc_db_exec(ctx, "cc_queues_member_rt_update", 5, args, NULL))
-        || (err = fetch_member(ctx, queue_id, id, &member))
-        || (err = cc_audit(ctx, "queue_member.update", "queue_member", id,
-                           json_incref(changes)))
-        || (err = cc_event(ctx, "queue_member.updated", "queue_member", id,
-                           json_incref(member)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return cc_send_json(r, HTTP_OK, json_incref(member));
-}
-
-static int members_delete(request_rec *r, cc_ctx_t *ctx)
-{
-    const char *queue_id, *id, *queue_name, *interface, *rt[2], *side[3];
-    json_t *member;
-    int nrows = 0;
-    cc_error_t *err;
-
-    if (!member_params(ctx, &queue_id, &id)) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_db_begin(ctx))
-        || (err = member_ref(ctx, queue_id, id, &queue_name, &interface))
-        || (err = fetch_member(ctx, queue_id, id, &member))) {
-        return cc_db_abort(ctx, err);
-    }
-    rt[0] = queue_name;
-    rt[1] = interface;
-    side[0] = ctx->principal->tenant_id;
-    side[1] = queue_id;
-    side[2] = id;
-    if ((err = cc_db_exec(ctx, "cc_queues_member_rt_delete", 2, rt, NULL))
-        || (err = cc_db_exec(ctx, "cc_queues_member_delete", 3, side, &nrows))) {
-        return cc_db_abort(ctx, err);
-    }
-    if (nrows != 1) {
-        /* Removed by a concurrent request since it was read. */
-        return cc_db_abort(ctx, cc_error_not_found(r->pool));
-    }
-    if ((err = cc_audit(ctx, "queue_member.delete", "queue_member", id,
-                        cc_json_without(member, member_audit_drop)))
-        || (err = cc_event(ctx, "queue_member.deleted", "queue_member", id,
-                           json_incref(member)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return cc_send_no_content(r);
-}
-
-cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
-                                       const char *event_type)
-{
-    return announce_members(ctx, "cc_queues_members_of_endpoint", endpoint_id, event_type);
+    return cc_reply_no_content(ctx);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of
  * one member is not in API.md's list; it is where a create's Location points. */
-const cc_route_t cc_queues_routes[] = {
+static const cc_route_t queues_routes[] = {
     { "GET", "/api/v1/queues", queues_list, "queues.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/queues", queues_create, "queues.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/queues/{id}", queues_get, "queues.read", CC_ROUTE_AUTH },
-    { "PATCH", "/api/v1/queues/{id}", queues_update, "queues.write", CC_ROUTE_AUTH },
-    { "DELETE", "/api/v1/queues/{id}", queues_delete, "queues.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/queues/{id}/members", members_list, "queues.read", CC_ROUTE_AUTH },
-    { "POST", "/api/v1/queues/{id}/members", members_create, "queues.write",
-      CC_ROUTE_AUTH },
-    { "GET", "/api/v1/queues/{id}/members/{member_id}", members_get, "queues.read",
-      CC_ROUTE_AUTH },
-    { "PATCH", "/api/v1/queues/{id}/members/{member_id}", members_update, "queues.write",
-      CC_ROUTE_AUTH },
-    { "DELETE", "/api/v1/queues/{id}/members/{member_id}", members_delete, "queues.write",
-      CC_ROUTE_AUTH },
+    { "GET", "/api/v1/queues/{id:int}", queues_get, "queues.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/queues/{id:int}", queues_update, "queues.write", CC_ROUTE_AUTH },
+    { "DELETE", "/api/v1/queues/{id:int}", queues_delete, "queues.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+static const cc_list_t *const queues_lists[] = { &queues_list_spec, NULL };
+
+const cc_domain_t cc_queues_domain = { "queues", queues_routes, queues_stmts, queues_lists };

@@ -67,7 +67,7 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
     CC_STMT("cc_users_search_" sort, USERS_SEARCH(order))
 
 /* Labels are built from the sort in users_list(); one pair per whitelisted sort. */
-const cc_stmt_t cc_users_stmts[] = {
+static const cc_stmt_t users_stmts[] = {
     USERS_LIST_PAIR("name_asc", "name ASC, id ASC"),
     USERS_LIST_PAIR("name_desc", "name DESC, id DESC"),
     USERS_LIST_PAIR("email_asc", "email ASC, id ASC"),
@@ -238,7 +238,7 @@ static cc_error_t *user_input_read(apr_pool_t *p, json_t *body, user_input_t *in
 /* Every requested role must exist in the caller's tenant (else 400 naming it). */
 static cc_error_t *roles_check(cc_ctx_t *ctx, const char *csv)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *args[1] = { ctx->principal->tenant_id };
     const char **row;
     char *list, *name, *state = NULL;
@@ -247,7 +247,7 @@ static cc_error_t *roles_check(cc_ctx_t *ctx, const char *csv)
     if (!csv || !*csv) {
         return NULL;
     }
-    if ((err = cc_db_select_row(ctx, "cc_users_role_names", 1, args, &row, NULL))) {
+    if ((err = cc_db_select_row(ctx->db, "cc_users_role_names", 1, args, &row, NULL))) {
         return err;
     }
     err = cc_error_make(p, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST, "unknown role");
@@ -278,12 +278,12 @@ static cc_error_t *check_within_caller(cc_ctx_t *ctx, const char *label, const c
     if (!arg || !*arg) {
         return NULL;
     }
-    if ((err = cc_db_select_row(ctx, label, 2, args, &row, NULL)) || !row) {
+    if ((err = cc_db_select_row(ctx->db, label, 2, args, &row, NULL)) || !row) {
         return err;
     }
     mask = (cc_perm_mask_t)apr_strtoi64(row[0], NULL, 10);
     if ((mask & ~pr->permissions) || (row[1][0] == '1' && !pr->platform_admin)) {
-        return cc_error_make(ctx->r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+        return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                              "cannot grant or manage roles beyond your own permissions");
     }
     return NULL;
@@ -311,12 +311,12 @@ static cc_error_t *hash_password(cc_ctx_t *ctx, const char *password, const char
     if (!hash) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(03001)
                       "mod_cc_auth is not loaded: cannot hash passwords");
-        return cc_error_internal(ctx->r->pool);
+        return cc_error_internal(ctx->pool);
     }
     if (hash(ctx->r, password, phash) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(03002)
                       "password hashing failed");
-        return cc_error_internal(ctx->r->pool);
+        return cc_error_internal(ctx->pool);
     }
     return NULL;
 }
@@ -326,25 +326,23 @@ static cc_error_t *quota_check(cc_ctx_t *ctx)
 {
     const char *args[1] = { ctx->principal->tenant_id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_users_quota_lock", 1, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_users_quota_lock", 1, args, &row, NULL);
 
     if (err) {
         return err;
     }
     if (!row || apr_atoi64(row[0]) >= apr_atoi64(row[1])) {
-        return cc_error_make(ctx->r->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
+        return cc_error_make(ctx->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
                              "the tenant has reached its max_users limit");
     }
     return NULL;
 }
 
+/* A live user of the tenant has the email (its unique key): 409 naming the field. */
 static cc_error_t *email_conflict(cc_ctx_t *ctx, cc_error_t *err)
 {
-    if (err->status == HTTP_CONFLICT) {
-        err = cc_error_conflict(ctx->r->pool, "a user with this email exists");
-        cc_error_add_detail(err, CC_KEY_EMAIL, "already in use");
-    }
-    return err;
+    return cc_db_duplicate(ctx->db, err, CC_KEY_EMAIL, "already in use",
+                           "a user with this email exists");
 }
 
 static cc_error_t *insert_user(cc_ctx_t *ctx, const user_input_t *in, const char *hash,
@@ -353,13 +351,13 @@ static cc_error_t *insert_user(cc_ctx_t *ctx, const user_input_t *in, const char
     const char *args[5] = { ctx->principal->tenant_id, in->email, in->name, hash,
                             in->status ? in->status : "active" };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_users_insert", 5, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_users_insert", 5, args, &row, NULL);
 
     if (err) {
         return email_conflict(ctx, err);
     }
     *pid = row ? row[0] : NULL;
-    return *pid ? NULL : cc_error_internal(ctx->r->pool);
+    return *pid ? NULL : cc_error_internal(ctx->pool);
 }
 
 static cc_error_t *assign_roles(cc_ctx_t *ctx, const char *id, const char *csv)
@@ -369,31 +367,31 @@ static cc_error_t *assign_roles(cc_ctx_t *ctx, const char *id, const char *csv)
     if (!csv || !*csv) {
         return NULL;
     }
-    return cc_db_exec(ctx, "cc_users_roles_assign", 3, args, NULL);
+    return cc_db_exec(ctx->db, "cc_users_roles_assign", 3, args, NULL);
 }
 
 static cc_error_t *clear_roles(cc_ctx_t *ctx, const char *id)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
 
-    return cc_db_exec(ctx, "cc_users_roles_clear", 2, args, NULL);
+    return cc_db_exec(ctx->db, "cc_users_roles_clear", 2, args, NULL);
 }
 
 static cc_error_t *revoke_sessions(cc_ctx_t *ctx, const char *id)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
 
-    return cc_db_exec(ctx, "cc_users_revoke_sessions", 2, args, NULL);
+    return cc_db_exec(ctx->db, "cc_users_revoke_sessions", 2, args, NULL);
 }
 
 /* Current email, name, status, roles of a live user, row-locked; 404 when none. */
 static cc_error_t *lock_user(cc_ctx_t *ctx, const char *id, const char ***prow)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
-    cc_error_t *err = cc_db_select_row(ctx, "cc_users_lock", 2, args, prow, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_users_lock", 2, args, prow, NULL);
 
     if (!err && !*prow) {
-        err = cc_error_not_found(ctx->r->pool);
+        err = cc_error_not_found(ctx->pool);
     }
     return err;
 }
@@ -427,131 +425,129 @@ static int is_self(const cc_ctx_t *ctx, const char *id)
     return !strcmp(ctx->principal->user_id_str, id);
 }
 
-static int send_user(request_rec *r, cc_ctx_t *ctx, const char *id, int created)
-{
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    json_t *user;
-    cc_error_t *err = cc_db_select_one(ctx, "cc_users_get", cc_user_cols, 2, args, &user);
+#define USERS_PATH "/api/v1/users/"
 
-    if (err) {
-        return cc_send_error(r, err);
+/* The user object (pool-owned), inside the caller's transaction when there is one. */
+static cc_error_t *fetch_user(cc_ctx_t *ctx, const char *id, json_t **puser)
+{
+    return cc_fetch(ctx, "cc_users_get", cc_user_cols, id, puser);
+}
+
+/* Record a change of user id with the user as it now is, commit, answer 200. */
+static cc_error_t *record_and_reply(cc_ctx_t *ctx, const char *verb, const char *id,
+                                    const json_t *changes)
+{
+    json_t *user;
+    cc_error_t *err;
+
+    if ((err = fetch_user(ctx, id, &user))
+        || (err = cc_ctx_record(ctx, "user", verb, id, changes, user, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    if (!user) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    if (created) {
-        return cc_send_created(r, apr_pstrcat(r->pool, "/api/v1/users/", id, NULL), user);
-    }
-    return cc_send_json(r, HTTP_OK, user);
+    return cc_reply_json(ctx, HTTP_OK, user);
 }
 
 /* ---- handlers ---- */
 
-static int users_list(request_rec *r, cc_ctx_t *ctx)
+/* GET /users: statements cc_users_{list,search}_<sort>_<asc|desc> (cc_user.h). */
+static const cc_list_t users_list_spec = { "cc_users", user_sorts, "name",
+                                           cc_user_page_cols, 0 };
+
+static cc_error_t *users_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *status = apr_table_get(ctx->args, "status");
     const char *q = apr_table_get(ctx->args, "q");
     const char *role = apr_table_get(ctx->args, "role");
-    const char *tenant = ctx->principal->tenant_id;
-    const char *pattern = NULL;
+    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
     cc_page_t pg;
-    cc_error_t *err;
+    cc_error_t *err = cc_list_page(ctx, &users_list_spec, &pg);
 
-    if ((err = cc_page_parse(p, ctx->args, user_sorts, "name", &pg))) {
-        return cc_send_error(r, err);
-    }
     if (status && !cc_valid_enum(status, user_statuses)) {
-        return cc_send_error(r, cc_error_field(p, "status", "must be one of: active, disabled"));
+        err = cc_error_collect(p, err, "status", "must be one of: active, disabled");
     }
     if (role && !cc_valid_role_name(role)) {
-        return cc_send_error(r, cc_error_field(p, "role", "must be a role name"));
+        err = cc_error_collect(p, err, "role", "must be a role name");
     }
     if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        return cc_send_error(r, cc_error_field(p, "q", "must be at most 200 characters"));
+        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
     }
-    if (q && *q) {
-        pattern = cc_like_contains(p, q);
+    if (err) {
+        return err;
     }
     {
         /* One copy of USERS_FILTER's arguments. */
-        const char *filter[8] = { tenant, status, status, pattern, pattern, pattern,
-                                  role, role };
+        const char *filter[8] = { ctx->principal->tenant_id, status, status, pattern,
+                                  pattern, pattern, role, role };
 
-        return cc_db_send_list(ctx, "cc_users", cc_user_page_cols, &pg, filter, 8,
-                               status || pattern || role);
+        return cc_reply_list(ctx, &users_list_spec, &pg, filter, 8,
+                             status || pattern || role);
     }
 }
 
-static int users_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *users_get(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    return send_user(r, ctx, id, 0);
+    return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, cc_path(ctx, "id"));
 }
 
-static int users_create(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *users_create(cc_ctx_t *ctx)
 {
+    apr_pool_t *p = ctx->pool;
     user_input_t in;
     const char *hash, *id = NULL;
-    json_t *body, *changes;
+    json_t *body, *changes, *user;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, user_create_fields, &body))
-        || (err = user_input_read(r->pool, body, &in))
+        || (err = user_input_read(p, body, &in))
         || (err = roles_check(ctx, in.roles_csv))
         || (err = check_roles_grantable(ctx, in.roles_csv))
         || (err = hash_password(ctx, in.password, &hash))) {
-        return cc_send_error(r, err);
+        return err;
     }
-    changes = json_object();
+    changes = cc_json_object(p);
     cc_json_set_str(changes, CC_KEY_EMAIL, in.email);
     cc_json_set_str(changes, CC_KEY_NAME, in.name);
     cc_json_set_str(changes, CC_KEY_STATUS, in.status ? in.status : "active");
-    json_object_set_new(changes, CC_KEY_ROLES, csv_to_json(r->pool, in.roles_csv));
-    cc_json_own(r->pool, changes);
+    json_object_set_new(changes, CC_KEY_ROLES, csv_to_json(p, in.roles_csv));
 
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = quota_check(ctx))
         || (err = insert_user(ctx, &in, hash, &id))
         || (err = assign_roles(ctx, id, in.roles_csv))
-        || (err = cc_audit(ctx, "user.create", "user", id, json_incref(changes)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = fetch_user(ctx, id, &user))
+        || (err = cc_ctx_record(ctx, "user", "create", id, changes, user, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return send_user(r, ctx, id, 1);
+    return cc_reply_created(ctx, apr_pstrcat(p, USERS_PATH, id, NULL), user);
 }
 
-static int users_update(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *users_update(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    apr_pool_t *p = ctx->pool;
+    const char *id = cc_path(ctx, "id");
     const char *hash = NULL, **cur;
     user_input_t in;
     json_t *body, *changes;
     cc_error_t *err;
     int nrows;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
     if ((err = cc_read_json_fields(ctx, user_patch_fields, &body))
-        || (err = user_input_read(r->pool, body, &in))) {
-        return cc_send_error(r, err);
+        || (err = user_input_read(p, body, &in))) {
+        return err;
     }
     if (in.status && !strcmp(in.status, "disabled") && is_self(ctx, id)) {
-        return cc_send_error(r, cc_error_conflict(r->pool, "you cannot disable yourself"));
+        return cc_error_conflict(p, "you cannot disable yourself");
     }
-    if ((err = hash_password(ctx, in.password, &hash))) {
-        return cc_send_error(r, err);
-    }
-    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))
+    if ((err = hash_password(ctx, in.password, &hash))
+        || (err = cc_db_begin(ctx->db))
+        || (err = lock_user(ctx, id, &cur))
         || (err = check_target_manageable(ctx, id))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
-    changes = cc_json_own(r->pool, json_object());
+    changes = cc_json_object(p);
     cc_audit_change_str(changes, CC_KEY_EMAIL, cur[0], in.email);
     cc_audit_change_str(changes, CC_KEY_NAME, cur[1], in.name);
     cc_audit_change_str(changes, CC_KEY_STATUS, cur[2], in.status);
@@ -559,32 +555,30 @@ static int users_update(request_rec *r, cc_ctx_t *ctx)
         json_object_set_new(changes, CC_KEY_PASSWORD, json_string("changed"));
     }
     if (json_object_size(changes) == 0) {
-        cc_db_end(ctx, 0);
-        return send_user(r, ctx, id, 0);
+        /* Nothing changes, so nothing is written, audited or announced. */
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, id);
     }
     {
         const char *args[6] = { in.email, in.name, in.status, hash,
                                 ctx->principal->tenant_id, id };
 
-        if ((err = cc_db_exec(ctx, "cc_users_update", 6, args, &nrows))) {
-            return cc_db_abort(ctx, email_conflict(ctx, err));
+        if ((err = email_conflict(ctx, cc_db_exec(ctx->db, "cc_users_update", 6, args,
+                                                  &nrows)))) {
+            return err;
         }
     }
     /* A new password or a disabled account ends the user's sessions. */
     if ((hash || (in.status && !strcmp(in.status, "disabled")))
         && (err = revoke_sessions(ctx, id))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
     /* Phones and queue wallboards show the user's name. */
     if (json_object_get(changes, CC_KEY_NAME)
         && (err = cc_endpoints_follow_user(ctx, id, in.name))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
-    if ((err = cc_audit(ctx, "user.update", "user", id, json_incref(changes)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
-    }
-    return send_user(r, ctx, id, 0);
+    return record_and_reply(ctx, "update", id, changes);
 }
 
 /* 409 while a DID routes calls to the user (checked after the user row is locked). */
@@ -592,30 +586,26 @@ static cc_error_t *refuse_if_routed(cc_ctx_t *ctx, const char *id)
 {
     const char *args[2] = { ctx->principal->tenant_id, id };
     const char **row;
-    cc_error_t *err = cc_db_select_row(ctx, "cc_users_did_routes", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_users_did_routes", 2, args, &row, NULL);
 
     if (!err && row) {
-        err = cc_error_conflict(ctx->r->pool,
+        err = cc_error_conflict(ctx->pool,
                                 "a DID routes to this user; route it elsewhere first");
     }
     return err;
 }
 
-static int users_delete(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *users_delete(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
-    const char *args[2], **cur;
+    const char *id = cc_path(ctx, "id");
+    const char *args[2] = { ctx->principal->tenant_id, id }, **cur;
+    json_t *user;
     cc_error_t *err;
     int nrows = 0;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
     if (is_self(ctx, id)) {
-        return cc_send_error(r, cc_error_conflict(r->pool, "you cannot delete yourself"));
+        return cc_error_conflict(ctx->pool, "you cannot delete yourself");
     }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = id;
     /*
      * Lock order: the user's row first, before any plain read, so the reads that follow
      * see what was committed before it; then its endpoints (a DID write share-locks its
@@ -624,71 +614,72 @@ static int users_delete(request_rec *r, cc_ctx_t *ctx)
      * DIDs routing to the user; then the soft delete, whose trigger locks the tenant row
      * (users_count).
      */
-    if ((err = cc_db_begin(ctx))
+    if ((err = cc_db_begin(ctx->db))
         || (err = lock_user(ctx, id, &cur))
         || (err = check_target_manageable(ctx, id))
+        || (err = fetch_user(ctx, id, &user))
         || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = refuse_if_routed(ctx, id))
-        || (err = cc_db_exec(ctx, "cc_users_soft_delete", 2, args, &nrows))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_db_exec(ctx->db, "cc_users_soft_delete", 2, args, &nrows))) {
+        return err;
     }
     if (nrows == 0) {
-        return cc_db_abort(ctx, cc_error_not_found(r->pool));
+        return cc_error_not_found(ctx->pool);
     }
     if ((err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
-        || (err = cc_audit(ctx, "user.delete", "user", id, NULL))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = cc_ctx_record(ctx, "user", "delete", id, NULL, user, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
-static int users_set_roles(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *users_set_roles(cc_ctx_t *ctx)
 {
-    const char *id = cc_api_id_param(ctx, "id");
+    apr_pool_t *p = ctx->pool;
+    const char *id = cc_path(ctx, "id");
     const char **cur;
     user_input_t in;
-    json_t *body, *from, *to;
+    json_t *body, *roles, *changes;
     cc_error_t *err;
 
-    if (!id) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
     if ((err = cc_read_json_fields(ctx, user_roles_fields, &body))
-        || (err = user_input_read(r->pool, body, &in))
+        || (err = user_input_read(p, body, &in))
         || (err = roles_check(ctx, in.roles_csv))
-        || (err = check_roles_grantable(ctx, in.roles_csv))) {
-        return cc_send_error(r, err);
-    }
-    if ((err = cc_db_begin(ctx)) || (err = lock_user(ctx, id, &cur))
+        || (err = check_roles_grantable(ctx, in.roles_csv))
+        || (err = cc_db_begin(ctx->db))
+        || (err = lock_user(ctx, id, &cur))
         || (err = check_target_manageable(ctx, id))) {
-        return cc_db_abort(ctx, err);
+        return err;
     }
-    from = cc_json_own(r->pool, csv_to_json(r->pool, cur[3]));
-    to = cc_json_own(r->pool, csv_to_json(r->pool, in.roles_csv));
-    if (json_equal(from, to)) {
+    changes = cc_json_object(p);
+    cc_audit_change(changes, CC_KEY_ROLES, csv_to_json(p, cur[3]),
+                    csv_to_json(p, in.roles_csv));
+    roles = json_object_get(changes, CC_KEY_ROLES);
+    if (json_equal(json_object_get(roles, "from"), json_object_get(roles, "to"))) {
         /* The same set: nothing changes, so nothing to audit (as for an empty PATCH). */
-        cc_db_end(ctx, 0);
-        return send_user(r, ctx, id, 0);
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, id);
     }
     if ((err = clear_roles(ctx, id))
-        || (err = assign_roles(ctx, id, in.roles_csv))
-        || (err = cc_audit(ctx, "user.roles_update", "user", id,
-                           json_pack("{s:{s:O,s:O}}", CC_KEY_ROLES, "from", from, "to", to)))
-        || (err = cc_db_end(ctx, 1))) {
-        return cc_db_abort(ctx, err);
+        || (err = assign_roles(ctx, id, in.roles_csv))) {
+        return err;
     }
-    return send_user(r, ctx, id, 0);
+    return record_and_reply(ctx, "roles_update", id, changes);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
-const cc_route_t cc_users_routes[] = {
+static const cc_route_t users_routes[] = {
     { "GET", "/api/v1/users", users_list, "users.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/users", users_create, "users.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/users/{id}", users_get, "users.read", CC_ROUTE_AUTH },
-    { "PATCH", "/api/v1/users/{id}", users_update, "users.write", CC_ROUTE_AUTH },
-    { "DELETE", "/api/v1/users/{id}", users_delete, "users.write", CC_ROUTE_AUTH },
-    { "PUT", "/api/v1/users/{id}/roles", users_set_roles, "users.write", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/users/{id:int}", users_get, "users.read", CC_ROUTE_AUTH },
+    { "PATCH", "/api/v1/users/{id:int}", users_update, "users.write", CC_ROUTE_AUTH },
+    { "DELETE", "/api/v1/users/{id:int}", users_delete, "users.write", CC_ROUTE_AUTH },
+    { "PUT", "/api/v1/users/{id:int}/roles", users_set_roles, "users.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+static const cc_list_t *const users_lists[] = { &users_list_spec, NULL };
+
+const cc_domain_t cc_users_domain = { "users", users_routes, users_stmts, users_lists };

@@ -17,24 +17,16 @@
 
 #define CC_API_HANDLER "callcenter-api"
 
-/* Domains in match order; a path belongs to exactly one table. */
-static const cc_route_t *const cc_api_tables[] = {
-    cc_users_routes,
-    cc_dids_routes,
-    cc_queues_routes,
-    cc_endpoints_routes,
-    cc_audit_routes,
-    cc_ops_routes,
-    NULL
-};
-
-static const cc_stmt_t *const cc_api_stmt_tables[] = {
-    cc_users_stmts,
-    cc_dids_stmts,
-    cc_queues_stmts,
-    cc_endpoints_stmts,
-    cc_audit_stmts,
-    cc_ops_stmts,
+/* The module's domains, in match order (a path belongs to exactly one); their routes,
+ * statements and lists are checked at start-up (cc_domains_post_config). */
+static const cc_domain_t *const cc_api_domains[] = {
+    &cc_users_domain,
+    &cc_dids_domain,
+    &cc_queues_domain,
+    &cc_queue_members_domain,
+    &cc_endpoints_domain,
+    &cc_audit_domain,
+    &cc_ops_domain,
     NULL
 };
 
@@ -89,14 +81,8 @@ static const command_rec cc_api_cmds[] = {
 static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                               server_rec *s)
 {
-    const cc_stmt_t *const *t;
-
-    (void)plog; (void)ptemp;
-    cc_db_prepare_shared(pconf, s);
-    for (t = cc_api_stmt_tables; *t; t++) {
-        cc_db_prepare_all(s, *t);
-    }
-    return OK;
+    (void)plog;
+    return cc_domains_post_config(pconf, ptemp, s, "mod_callcenter", cc_api_domains);
 }
 
 static int cc_api_handler(request_rec *r)
@@ -107,15 +93,7 @@ static int cc_api_handler(request_rec *r)
         return DECLINED;
     }
     cfg = ap_get_module_config(r->server->module_config, &callcenter_module);
-    return cc_dispatch(r, cc_api_tables, cc_api_max_body(cfg), cfg);
-}
-
-const char *cc_api_id_param(const cc_ctx_t *ctx, const char *name)
-{
-    const char *v = cc_route_param(&ctx->match, name);
-    apr_int64_t id;
-
-    return v && cc_parse_id(v, &id) ? v : NULL;
+    return cc_dispatch(r, cc_api_domains, cc_api_max_body(cfg), cfg);
 }
 
 static void cc_api_register_hooks(apr_pool_t *p)

@@ -28,6 +28,7 @@ void *cc_auth_create_server_config(apr_pool_t *p, server_rec *s)
     c->max_failures = CC_AUTH_UNSET;
     c->window = CC_AUTH_UNSET;
     c->bcrypt_cost = CC_AUTH_UNSET;
+    c->retention_interval = CC_AUTH_UNSET;
     c->dummy_hash = NULL;
     return c;
 }
@@ -57,6 +58,7 @@ void *cc_auth_merge_server_config(apr_pool_t *p, void *basev, void *addv)
     c->max_failures = MERGE_NUM(max_failures);
     c->window = MERGE_NUM(window);
     c->bcrypt_cost = MERGE_NUM(bcrypt_cost);
+    c->retention_interval = MERGE_NUM(retention_interval);
     /* Made per server in post_config (the cost may differ per vhost). */
     c->dummy_hash = NULL;
     return c;
@@ -97,6 +99,12 @@ int cc_auth_cfg_window(const cc_auth_cfg_t *c)
 int cc_auth_cfg_bcrypt_cost(const cc_auth_cfg_t *c)
 {
     return c->bcrypt_cost != CC_AUTH_UNSET ? c->bcrypt_cost : CC_AUTH_BCRYPT_COST_DEFAULT;
+}
+
+int cc_auth_cfg_retention_interval(const cc_auth_cfg_t *c)
+{
+    return c->retention_interval != CC_AUTH_UNSET ? c->retention_interval
+                                                  : CC_AUTH_RETENTION_INTERVAL_DEFAULT;
 }
 
 /* ---- directive handlers: validate, store, or return the message httpd prints ---- */
@@ -167,6 +175,10 @@ static const num_directive_t nd_bcrypt_cost = {
     CC_AUTH_BCRYPT_COST_MAX
 };
 
+static const num_directive_t nd_retention_interval = {
+    APR_OFFSETOF(cc_auth_cfg_t, retention_interval), 0, 0, 86400
+};
+
 static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const num_directive_t *nd = cmd->info;
@@ -188,6 +200,15 @@ static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* One job per node runs with the main server's interval: a vhost's value would be
+ * silently ignored, so it is refused. */
+static const char *set_global_number(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    return err ? err : set_number(cmd, dummy, arg);
+}
+
 /* Server-wide directives (RSRC_CONF: main server and vhosts), in documentation order. */
 const command_rec cc_auth_cmds[] = {
     AP_INIT_TAKE1("CCAuthJWTKeyFile", set_key_file, NULL, RSRC_CONF,
@@ -204,6 +225,10 @@ const command_rec cc_auth_cmds[] = {
                   "Login throttling window in seconds (default 900)"),
     AP_INIT_TAKE1("CCBcryptCost", set_number, (void *)&nd_bcrypt_cost, RSRC_CONF,
                   "bcrypt cost for password hashes, 4..31 (default 12)"),
+    AP_INIT_TAKE1("CCAuthRetentionInterval", set_global_number,
+                  (void *)&nd_retention_interval, RSRC_CONF,
+                  "Seconds between purges of expired refresh tokens and login throttle "
+                  "rows, 0..86400; 0 disables (default 3600; main server only)"),
     { NULL }
 };
 

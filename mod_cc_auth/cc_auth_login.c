@@ -9,9 +9,10 @@
  * whole family (it was copied: either the thief or the user holds the newer one).
  *
  * Audit: login, refresh, logout (when it revoked a token) and a reuse that revoked a
- * family each write one entry (auth.*) in the transaction of their token writes.  These
- * routes have no principal, so the entry names the token's user as actor and entity.
- * `changes` carries the family id, never a token or a hash.
+ * family each write one entry (auth.*) in the transaction of their token writes, and no
+ * event.  These routes have no principal, so the entry names the token's user as actor
+ * and entity (entity_type "user": see auth_record).  `changes` carries the family id,
+ * never a token or a hash.
  */
 #include "cc_auth_private.h"
 
@@ -34,7 +35,7 @@
 /* Labels are global across modules: cc_auth_*.  Statements on tenant tables filter on
  * tenant_id, except the two lookups by a secret (email+password, refresh token) that
  * happen before the tenant is known. */
-static const cc_stmt_t cc_auth_login_stmts[] = {
+static const cc_stmt_t auth_stmts[] = {
     CC_STMT("cc_auth_login_candidates",
             "SELECT u.id, u.tenant_id, u.password_hash, u.status, t.status, t.slug "
             "FROM users u JOIN tenants t ON t.id = u.tenant_id "
@@ -86,11 +87,6 @@ static const cc_stmt_t cc_auth_login_stmts[] = {
     CC_STMT_END
 };
 
-/* Every statement table of the module, registered in post_config. */
-const cc_stmt_t *const cc_auth_stmt_tables[] = {
-    cc_auth_login_stmts, cc_auth_throttle_stmts, NULL
-};
-
 /* Columns of cc_auth_login_candidates. */
 static const cc_col_t candidate_cols[] = {
     { "id", CC_COL_STR },
@@ -136,13 +132,13 @@ static cc_error_t *err_suspended(apr_pool_t *p)
                          "this tenant is suspended");
 }
 
-/* The user object of API.md (a new reference), or *puser = NULL when it is gone. */
+/* The user object of API.md (pool-owned), or *puser = NULL when it is gone. */
 static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
                                json_t **puser)
 {
     const char *args[2] = { tenant_id, user_id };
 
-    return cc_db_select_one(ctx, "cc_auth_user_get", cc_user_cols, 2, args, puser);
+    return cc_db_select_one(ctx->db, "cc_auth_user_get", cc_user_cols, 2, args, puser);
 }
 
 /* Store a new refresh token of family *pfamily for the user (a new family when *pfamily is
@@ -150,7 +146,7 @@ static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char 
 static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
                                  const char **pfamily, const char **ptoken)
 {
-    apr_pool_t *p = ctx->r->pool;
+    apr_pool_t *p = ctx->pool;
     const char *token, *args[5];
     apr_status_t rv;
 
@@ -166,7 +162,7 @@ static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const cha
     args[3] = cc_sha256_hex(p, token, strlen(token));
     args[4] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_refresh_ttl(auth_cfg(ctx)));
     *ptoken = token;
-    return cc_db_exec(ctx, "cc_auth_refresh_insert", 5, args, NULL);
+    return cc_db_exec(ctx->db, "cc_auth_refresh_insert", 5, args, NULL);
 }
 
 /* last_login_at = now (logins and refreshes both count as "seen"). */
@@ -174,18 +170,36 @@ static cc_error_t *touch_login(cc_ctx_t *ctx, const char *tenant_id, const char 
 {
     const char *args[2] = { tenant_id, user_id };
 
-    return cc_db_exec(ctx, "cc_auth_user_touch_login", 2, args, NULL);
+    return cc_db_exec(ctx->db, "cc_auth_user_touch_login", 2, args, NULL);
 }
 
-/* The audit `changes` of the auth.* entries: the token family (never a token). */
-static json_t *family_changes(const char *family_id)
+/* The audit `changes` of the auth.* entries: the token family (never a token);
+ * pool-owned. */
+static json_t *family_changes(cc_ctx_t *ctx, const char *family_id)
 {
-    return json_pack("{s:s}", "family_id", family_id);
+    json_t *changes = cc_json_object(ctx->pool);
+
+    cc_json_set_str(changes, "family_id", family_id);
+    return changes;
+}
+
+/*
+ * The auth.<verb> entry (no event) about user_id, by user_id, in tenant_id.  These
+ * entries are action "auth.<verb>" on entity_type "user" (the user the session belongs
+ * to; API clients filter ?entity_type=user&entity_id=<user>): a verb with a dot is the
+ * whole action (cc_change_names).
+ */
+static cc_error_t *auth_record(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
+                               const char *verb, const json_t *changes)
+{
+    return cc_record(ctx->db, tenant_id, cc_ctx_actor_user(ctx, user_id), "user",
+                     apr_pstrcat(ctx->pool, "auth.", verb, NULL), user_id, changes, NULL,
+                     CC_RECORD_NO_EVENT);
 }
 
 /* 200 {access_token, token_type, expires_in, refresh_token, user}. */
-static int send_pair(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
-                     const char *refresh_token)
+static cc_error_t *send_pair(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
+                             const char *refresh_token)
 {
     request_rec *r = ctx->r;
     const cc_auth_cfg_t *cfg = auth_cfg(ctx);
@@ -196,28 +210,30 @@ static int send_pair(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
     apr_status_t rv;
 
     if ((e = user_object(ctx, tenant_id, user_id, &user)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (!user) {
-        return cc_send_error(r, err_refresh_invalid(r->pool));
+        return err_refresh_invalid(ctx->pool);
     }
-    rv = cc_auth_jwt_issue(r->pool, cfg->key, cfg->keylen, cc_auth_cfg_issuer(cfg),
+    rv = cc_auth_jwt_issue(ctx->pool, cfg->key, cfg->keylen, cc_auth_cfg_issuer(cfg),
                            (apr_int64_t)apr_time_sec(apr_time_now()), ttl, user_id,
                            tenant_id, NULL, &access);
     if (rv != APR_SUCCESS) {
-        json_decref(user);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(01011)
                       "cannot issue an access token for user %s of tenant %s",
                       user_id, tenant_id);
-        return cc_send_error(r, cc_error_internal(r->pool));
+        return cc_error_internal(ctx->pool);
     }
-    body = json_pack("{s:s, s:s, s:I, s:s, s:o}", "access_token", access,
-                     "token_type", "Bearer", "expires_in", (json_int_t)ttl,
-                     "refresh_token", refresh_token, "user", user);
-    if (!body) {
-        return cc_send_error(r, cc_error_internal(r->pool));
+    body = cc_json_object(ctx->pool);
+    if (cc_json_set_str(body, "access_token", access) != 0
+        || cc_json_set_str(body, "token_type", "Bearer") != 0
+        || json_object_set_new(body, "expires_in", json_integer((json_int_t)ttl)) != 0
+        || cc_json_set_str(body, "refresh_token", refresh_token) != 0
+        /* user stays the pool's: the body takes a reference of its own. */
+        || json_object_set(body, "user", user) != 0) {
+        return cc_error_internal(ctx->pool);
     }
-    return cc_send_json(r, HTTP_OK, body);
+    return cc_reply_json(ctx, HTTP_OK, body);
 }
 
 static cc_error_t *get_principal(cc_ctx_t *ctx, const cc_principal_t **ppr)
@@ -368,7 +384,8 @@ static void login_rehash(cc_ctx_t *ctx, const candidate_t *c, const char *passwo
 /*
  * A successful login's writes, one transaction: forget the failures, last_login_at, the
  * rehashed password (new_hash, may be NULL), a new refresh token family (*prt is its
- * token) and the auth.login entry.  On error the caller rolls back (cc_db_abort).
+ * token) and the auth.login entry.  An error leaves the transaction open for the
+ * dispatcher to roll back.
  */
 static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char *tenant_key,
                                 const char *email_key, const char *new_hash,
@@ -380,16 +397,16 @@ static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char 
     int nrows = 0;
     cc_error_t *e;
 
-    if ((e = cc_db_begin(ctx)) != NULL
+    if ((e = cc_db_begin(ctx->db)) != NULL
         || (e = cc_auth_throttle_reset(ctx, tenant_key, email_key)) != NULL
         || (e = touch_login(ctx, c->tenant_id, c->id)) != NULL
         || (new_hash
-            && (e = cc_db_exec(ctx, "cc_auth_user_rehash", 4, rehash_args, &nrows)) != NULL)
+            && (e = cc_db_exec(ctx->db, "cc_auth_user_rehash", 4, rehash_args, &nrows)) != NULL)
         || (e = refresh_store(ctx, c->tenant_id, c->id, &family, prt)) != NULL) {
         return e;
     }
-    changes = family_changes(family);
-    if (changes && nrows == 1) {
+    changes = family_changes(ctx, family);
+    if (nrows == 1) {
         int from = bcrypt_cost_of(c->hash);
 
         /* Costs only: the hashes themselves never leave the users table. */
@@ -398,15 +415,15 @@ static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char 
                                       from < 0 ? json_null() : json_integer(from),
                                       "to", cc_auth_cfg_bcrypt_cost(auth_cfg(ctx))));
     }
-    if ((e = cc_audit_as(ctx, c->tenant_id, c->id, "auth.login", "user", c->id,
-                         changes)) != NULL) {
+    if ((e = auth_record(ctx, c->tenant_id, c->id, "login", changes)) != NULL) {
         return e;
     }
-    return cc_db_end(ctx, 1);
+    return cc_db_commit(ctx->db);
 }
 
-static int auth_login(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *auth_login(cc_ctx_t *ctx)
 {
+    request_rec *r = ctx->r;
     const cc_auth_cfg_t *cfg = auth_cfg(ctx);
     const char *email, *password, *tenant, *tenant_key, *email_key, *args[1], *rt;
     const char *new_hash;
@@ -418,17 +435,16 @@ static int auth_login(request_rec *r, cc_ctx_t *ctx)
 
     if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
         || (e = login_validate(r->pool, body, &email, &password, &tenant)) != NULL
-        || (e = cc_db_acquire(ctx)) != NULL) {
-        return cc_send_error(r, e);
+        || (e = cc_db_acquire(ctx->db)) != NULL) {
+        return e;
     }
     args[0] = email;
-    if ((e = cc_db_select(ctx, "cc_auth_login_candidates", candidate_cols, 1, args, &rows,
+    if ((e = cc_db_select(ctx->db, "cc_auth_login_candidates", candidate_cols, 1, args, &rows,
                           NULL)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
-    cc_json_own(r->pool, rows);
     if ((e = login_pick(r->pool, rows, tenant, &c, &found, &tenant_key)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
 
     /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not.
@@ -440,31 +456,30 @@ static int auth_login(request_rec *r, cc_ctx_t *ctx)
     if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email_key)) != NULL
         || (e = cc_auth_throttle_check(ctx, cfg, tenant_key, email_key,
                                        &retry_after)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (retry_after > 0) {
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry_after));
-        return cc_send_error(r, cc_error_make(r->pool, HTTP_TOO_MANY_REQUESTS,
-                                              CC_ERR_TOO_MANY_REQUESTS,
-                                              "too many failed logins; try again later"));
+        /* The attempt is counted already (autocommit: nothing to roll back). */
+        return cc_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
+                             "too many failed logins; try again later");
     }
 
     if (!login_password_ok(cfg, &c, found, password)) {
-        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
-                                              CC_ERR_INVALID_CREDENTIALS,
-                                              "invalid email or password"));
+        return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_INVALID_CREDENTIALS,
+                             "invalid email or password");
     }
     /* The password was right: now (only now) the account's state may be told. */
     if (!c.status || strcmp(c.status, "active") != 0) {
-        return cc_send_error(r, err_disabled(r->pool));
+        return err_disabled(r->pool);
     }
     if (!c.tenant_status || strcmp(c.tenant_status, "active") != 0) {
-        return cc_send_error(r, err_suspended(r->pool));
+        return err_suspended(r->pool);
     }
     login_rehash(ctx, &c, password, &new_hash);
     if ((e = login_record(ctx, &c, tenant_key, email_key, new_hash, &rt)) != NULL) {
-        return cc_db_abort(ctx, e);
+        return e;
     }
     return send_pair(ctx, c.tenant_id, c.id, rt);
 }
@@ -498,11 +513,11 @@ static cc_error_t *refresh_lookup(cc_ctx_t *ctx, const char ***prow)
     if (!token || !*token) {
         return cc_error_field(ctx->r->pool, "refresh_token", "must not be empty");
     }
-    if ((e = cc_db_acquire(ctx)) != NULL) {
+    if ((e = cc_db_acquire(ctx->db)) != NULL) {
         return e;
     }
     args[0] = cc_sha256_hex(ctx->r->pool, token, strlen(token));
-    e = cc_db_select_row(ctx, "cc_auth_refresh_lookup", 1, args, prow, &ncols);
+    e = cc_db_select_row(ctx->db, "cc_auth_refresh_lookup", 1, args, prow, &ncols);
     if (!e && *prow && ncols < RT_NCOLS) {
         *prow = NULL;
         return cc_error_internal(ctx->r->pool);
@@ -519,7 +534,7 @@ static int is_true(const char *v)
  * A rotated token came back: whoever holds it, the family is compromised.  The family's
  * revocation and its auth.refresh_reuse entry (a security event) commit together although
  * the request answers 401; a family already revoked is not audited again.  Returns the
- * 401 once committed, else the database error (the caller rolls back: cc_db_abort).
+ * 401 once committed, else the database error (the dispatcher rolls back).
  */
 static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
 {
@@ -531,28 +546,26 @@ static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, CCLOGNO(01012)
                   "refresh token reuse: revoking the token family of user %s in tenant %s",
                   row[RT_USER], row[RT_TENANT]);
-    if ((e = cc_db_begin(ctx)) != NULL
-        || (e = cc_db_exec(ctx, "cc_auth_refresh_revoke_family", 2, args, &nrows)) != NULL) {
+    if ((e = cc_db_begin(ctx->db)) != NULL
+        || (e = cc_db_exec(ctx->db, "cc_auth_refresh_revoke_family", 2, args, &nrows)) != NULL) {
         return e;
     }
     if (nrows > 0) {
-        changes = family_changes(row[RT_FAMILY]);
-        if (changes) {
-            json_object_set_new(changes, "revoked", json_integer(nrows));
-        }
-        if ((e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.refresh_reuse", "user",
-                             row[RT_USER], changes)) != NULL) {
+        changes = family_changes(ctx, row[RT_FAMILY]);
+        json_object_set_new(changes, "revoked", json_integer(nrows));
+        if ((e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "refresh_reuse",
+                             changes)) != NULL) {
             return e;
         }
     }
-    if ((e = cc_db_end(ctx, 1)) != NULL) {
+    if ((e = cc_db_commit(ctx->db)) != NULL) {
         return e;
     }
     return err_refresh_invalid(ctx->r->pool);
 }
 
-/* Mark the token rotated, store its successor, audit auth.refresh: one transaction.  On
- * error the caller rolls back (cc_db_abort). */
+/* Mark the token rotated, store its successor, audit auth.refresh: one transaction.  An
+ * error leaves it open for the dispatcher to roll back. */
 static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **pnew)
 {
     const char *args[2] = { row[RT_TENANT], row[RT_ID] };
@@ -560,109 +573,110 @@ static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **
     int nrows = 0;
     cc_error_t *e;
 
-    if ((e = cc_db_begin(ctx)) != NULL
-        || (e = cc_db_exec(ctx, "cc_auth_refresh_rotate", 2, args, &nrows)) != NULL) {
+    if ((e = cc_db_begin(ctx->db)) != NULL
+        || (e = cc_db_exec(ctx->db, "cc_auth_refresh_rotate", 2, args, &nrows)) != NULL) {
         return e;
     }
     if (nrows != 1) {
         /* A concurrent refresh won the race with this very token: a reuse. */
-        cc_db_end(ctx, 0);
+        cc_db_rollback(ctx->db);
         return refresh_reuse(ctx, row);
     }
     if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family, pnew)) != NULL
         || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL
-        || (e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.refresh", "user",
-                            row[RT_USER], family_changes(family))) != NULL) {
+        || (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "refresh",
+                            family_changes(ctx, family))) != NULL) {
         return e;
     }
-    return cc_db_end(ctx, 1);
+    return cc_db_commit(ctx->db);
 }
 
-static int auth_refresh(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *auth_refresh(cc_ctx_t *ctx)
 {
+    request_rec *r = ctx->r;
     const char **row, *rt;
     cc_error_t *e;
 
     if ((e = refresh_lookup(ctx, &row)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (!row) {
-        return cc_send_error(r, err_refresh_invalid(r->pool));
+        return err_refresh_invalid(r->pool);
     }
     if (is_true(row[RT_ROTATED])) {
-        return cc_db_abort(ctx, refresh_reuse(ctx, row));
+        return refresh_reuse(ctx, row);
     }
     if (is_true(row[RT_REVOKED]) || is_true(row[RT_EXPIRED])
         || is_true(row[RT_USER_DELETED])) {
-        return cc_send_error(r, err_refresh_invalid(r->pool));
+        return err_refresh_invalid(r->pool);
     }
     if (!row[RT_USER_STATUS] || strcmp(row[RT_USER_STATUS], "active") != 0) {
-        return cc_send_error(r, err_disabled(r->pool));
+        return err_disabled(r->pool);
     }
     if (!row[RT_TENANT_STATUS] || strcmp(row[RT_TENANT_STATUS], "active") != 0) {
-        return cc_send_error(r, err_suspended(r->pool));
+        return err_suspended(r->pool);
     }
     if ((e = refresh_rotate(ctx, row, &rt)) != NULL) {
-        return cc_db_abort(ctx, e);
+        return e;
     }
     return send_pair(ctx, row[RT_TENANT], row[RT_USER], rt);
 }
 
-/* Revoke one token and, when that revoked it, audit auth.logout: one transaction.  On
- * error the caller rolls back (cc_db_abort). */
+/* Revoke one token and, when that revoked it, audit auth.logout: one transaction.  An
+ * error leaves it open for the dispatcher to roll back. */
 static cc_error_t *logout_revoke(cc_ctx_t *ctx, const char **row)
 {
     const char *args[2] = { row[RT_TENANT], row[RT_ID] };
     int nrows = 0;
     cc_error_t *e;
 
-    if ((e = cc_db_begin(ctx)) != NULL
-        || (e = cc_db_exec(ctx, "cc_auth_refresh_revoke_one", 2, args, &nrows)) != NULL
+    if ((e = cc_db_begin(ctx->db)) != NULL
+        || (e = cc_db_exec(ctx->db, "cc_auth_refresh_revoke_one", 2, args, &nrows)) != NULL
         || (nrows == 1
-            && (e = cc_audit_as(ctx, row[RT_TENANT], row[RT_USER], "auth.logout", "user",
-                                row[RT_USER], family_changes(row[RT_FAMILY]))) != NULL)) {
+            && (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "logout",
+                                family_changes(ctx, row[RT_FAMILY]))) != NULL)) {
         return e;
     }
-    return cc_db_end(ctx, 1);
+    return cc_db_commit(ctx->db);
 }
 
 /* Logout revokes the presented token only (its family's other members are already
  * rotated or revoked).  An unknown, expired or already revoked token also answers 204
  * (and is not audited): logout is idempotent, and the answer tells nothing about which
  * tokens exist. */
-static int auth_logout(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *auth_logout(cc_ctx_t *ctx)
 {
     const char **row;
     cc_error_t *e;
 
     if ((e = refresh_lookup(ctx, &row)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (row && (e = logout_revoke(ctx, row)) != NULL) {
-        return cc_db_abort(ctx, e);
+        return e;
     }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
 /* ---- GET /api/v1/auth/me ---- */
 
-static int auth_me(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *auth_me(cc_ctx_t *ctx)
 {
     const cc_principal_t *pr = NULL;
     json_t *user = NULL;
     cc_error_t *e;
 
-    if ((e = get_principal(ctx, &pr)) != NULL || (e = cc_db_acquire(ctx)) != NULL
+    if ((e = get_principal(ctx, &pr)) != NULL || (e = cc_db_acquire(ctx->db)) != NULL
         || (e = user_object(ctx, pr->home_tenant_id, pr->user_id_str, &user)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (!user) {
-        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
-                                              CC_ERR_UNAUTHORIZED, "unknown user"));
+        return cc_error_make(ctx->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED,
+                             "unknown user");
     }
     /* Permissions in the effective tenant (X-Tenant-ID for platform admins). */
     json_object_set_new(user, "permissions", cc_perm_mask_to_json(pr->permissions));
-    return cc_send_json(r, HTTP_OK, user);
+    return cc_reply_json(ctx, HTTP_OK, user);
 }
 
 /* ---- POST /api/v1/auth/password ---- */
@@ -676,7 +690,8 @@ static const cc_field_t password_fields[] = {
     { NULL, CC_JT_STRING, 0 }
 };
 
-/* Store the new hash, revoke every refresh token of the user, audit: one transaction. */
+/* Store the new hash, revoke every refresh token of the user, audit (no event): one
+ * transaction; an error leaves it open for the dispatcher to roll back. */
 static cc_error_t *password_store(cc_ctx_t *ctx, const cc_principal_t *pr, const char *hash)
 {
     const char *set_args[3] = { hash, pr->home_tenant_id, pr->user_id_str };
@@ -684,34 +699,32 @@ static cc_error_t *password_store(cc_ctx_t *ctx, const cc_principal_t *pr, const
     int nrows = 0;
     cc_error_t *e;
 
-    if ((e = cc_db_begin(ctx)) != NULL) {
+    if ((e = cc_db_begin(ctx->db)) != NULL) {
         return e;
     }
-    if ((e = cc_db_exec(ctx, "cc_auth_user_password_set", 3, set_args, &nrows)) == NULL
+    if ((e = cc_db_exec(ctx->db, "cc_auth_user_password_set", 3, set_args, &nrows)) == NULL
         && nrows != 1) {
         e = cc_error_make(ctx->r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED,
                           "unknown user");
     }
     if (!e) {
-        e = cc_db_exec(ctx, "cc_auth_refresh_revoke_user", 2, revoke_args, NULL);
+        e = cc_db_exec(ctx->db, "cc_auth_refresh_revoke_user", 2, revoke_args, NULL);
     }
     if (!e) {
         /* The audit entry belongs to the user's own tenant even when a platform admin
-         * acts inside another one with X-Tenant-ID. */
-        e = strcmp(pr->tenant_id, pr->home_tenant_id) == 0
-            ? cc_audit(ctx, "user.password_change", "user", pr->user_id_str, NULL)
-            : cc_audit_as(ctx, pr->home_tenant_id, pr->user_id_str, "user.password_change",
-                          "user", pr->user_id_str, NULL);
+         * acts inside another one with X-Tenant-ID (cc_ctx_record would use that one). */
+        e = cc_record(ctx->db, pr->home_tenant_id, cc_ctx_actor(ctx), "user",
+                      "password_change", pr->user_id_str, NULL, NULL, CC_RECORD_NO_EVENT);
     }
     if (e) {
-        cc_db_end(ctx, 0);
         return e;
     }
-    return cc_db_end(ctx, 1);
+    return cc_db_commit(ctx->db);
 }
 
-static int auth_password(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *auth_password(cc_ctx_t *ctx)
 {
+    request_rec *r = ctx->r;
     const cc_principal_t *pr = NULL;
     json_t *body = NULL;
     const char *current, *fresh, *hash, *args[2], **row = NULL;
@@ -721,46 +734,44 @@ static int auth_password(request_rec *r, cc_ctx_t *ctx)
 
     if ((e = get_principal(ctx, &pr)) != NULL
         || (e = cc_read_json_fields(ctx, password_fields, &body)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     current = cc_json_str(body, "current_password");
     fresh = cc_json_str(body, "new_password");
     if (!cc_valid_text(fresh, PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS)) {
-        return cc_send_error(r, cc_error_field(r->pool, "new_password",
-                                               "must be 10 to 128 characters"));
+        return cc_error_field(r->pool, "new_password", "must be 10 to 128 characters");
     }
     args[0] = pr->home_tenant_id;
     args[1] = pr->user_id_str;
-    if ((e = cc_db_acquire(ctx)) != NULL
-        || (e = cc_db_select_row(ctx, "cc_auth_user_password_get", 2, args, &row, &ncols))
+    if ((e = cc_db_acquire(ctx->db)) != NULL
+        || (e = cc_db_select_row(ctx->db, "cc_auth_user_password_get", 2, args, &row, &ncols))
            != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
     if (!row || ncols < 1 || !row[0]) {
-        return cc_send_error(r, cc_error_make(r->pool, HTTP_UNAUTHORIZED,
-                                              CC_ERR_UNAUTHORIZED, "unknown user"));
+        return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED, "unknown user");
     }
     if (!cc_password_verify(current, row[0])) {
-        return cc_send_error(r, cc_error_field(r->pool, "current_password", "is incorrect"));
+        return cc_error_field(r->pool, "current_password", "is incorrect");
     }
     rv = cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)), &hash);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(01013)
                       "cannot hash the new password of user %s in tenant %s",
                       pr->user_id_str, pr->home_tenant_id);
-        return cc_send_error(r, cc_error_internal(r->pool));
+        return cc_error_internal(r->pool);
     }
     if ((e = password_store(ctx, pr, hash)) != NULL) {
-        return cc_send_error(r, e);
+        return e;
     }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
 /* ---- routes ---- */
 
 /* Matched in order; login/refresh/logout are public (their credential is in the body),
  * me/password need the principal (AuthType CCBearer + Require cc-tenant in the config). */
-const cc_route_t cc_auth_routes[] = {
+static const cc_route_t auth_routes[] = {
     { "POST", "/api/v1/auth/login", auth_login, NULL, CC_ROUTE_PUBLIC },
     { "POST", "/api/v1/auth/refresh", auth_refresh, NULL, CC_ROUTE_PUBLIC },
     { "POST", "/api/v1/auth/logout", auth_logout, NULL, CC_ROUTE_PUBLIC },
@@ -768,3 +779,5 @@ const cc_route_t cc_auth_routes[] = {
     { "POST", "/api/v1/auth/password", auth_password, NULL, CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
+
+const cc_domain_t cc_auth_domain = { "auth", auth_routes, auth_stmts, NULL };

@@ -10,6 +10,8 @@
 #include <http_log.h>
 
 #include "cc_db.h"
+#include "cc_domain.h"
+#include "cc_http.h"
 #include "cc_log.h"
 #include "cc_perm.h"
 #include "mod_cc_auth.h"
@@ -32,6 +34,11 @@ extern module AP_MODULE_DECLARE_DATA cc_auth_module;
 #define CC_AUTH_BCRYPT_COST_DEFAULT     12
 #define CC_AUTH_BCRYPT_COST_MIN         4
 #define CC_AUTH_BCRYPT_COST_MAX         31
+/** CCAuthRetentionInterval: an hourly purge; 0 disables the job. */
+#define CC_AUTH_RETENTION_INTERVAL_DEFAULT 3600
+/** How long an expired refresh token is kept (s): presented again within a day of its
+ *  expiry, a rotated token still revokes its family (reuse detection needs the row). */
+#define CC_AUTH_RETENTION_GRACE         86400
 
 /** Body cap of the /api/v1/auth routes (credentials are small). */
 #define CC_AUTH_MAX_BODY (64 * 1024)
@@ -48,6 +55,7 @@ typedef struct cc_auth_cfg_t {
     int max_failures;              /**< CCLoginMaxFailures */
     int window;                    /**< CCLoginWindow, seconds */
     int bcrypt_cost;               /**< CCBcryptCost */
+    int retention_interval;        /**< CCAuthRetentionInterval, seconds (main server) */
     /** Made in post_config: verified against when a login names no existing user, so a
      *  wrong email costs the same bcrypt time as a wrong password. */
     const char *dummy_hash;
@@ -64,17 +72,19 @@ apr_int64_t cc_auth_cfg_refresh_ttl(const cc_auth_cfg_t *c);
 int cc_auth_cfg_max_failures(const cc_auth_cfg_t *c);
 int cc_auth_cfg_window(const cc_auth_cfg_t *c);
 int cc_auth_cfg_bcrypt_cost(const cc_auth_cfg_t *c);
+int cc_auth_cfg_retention_interval(const cc_auth_cfg_t *c);
 /** post_config: key present, dummy hash made; returns OK or a startup error. */
 int cc_auth_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
 /* ---- cc_auth_login.c ---- */
-extern const cc_route_t cc_auth_routes[];
-extern const cc_stmt_t *const cc_auth_stmt_tables[];
+/** /api/v1/auth/...: its routes and statements. */
+extern const cc_domain_t cc_auth_domain;
 /** mod_cc_tenant's principal getter (NULL when mod_cc_tenant is not loaded). */
 void cc_auth_login_set_principal_fn(APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *fn);
 
 /* ---- cc_auth_throttle.c ---- */
-extern const cc_stmt_t cc_auth_throttle_stmts[];
+/** The login_throttle statements (no routes). */
+extern const cc_domain_t cc_auth_throttle_domain;
 /**
  * Is (tenant_key, email) locked out?  *pretry_after = seconds left (>= 1) when it is,
  * else 0.
@@ -82,11 +92,18 @@ extern const cc_stmt_t cc_auth_throttle_stmts[];
 cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                    const char *tenant_key, const char *email,
                                    apr_int64_t *pretry_after);
-/** Count one attempt (restarting the window once it has passed); now and then also
- *  purges the rows whose window has passed. */
+/** Count one attempt (restarting the window once it has passed).  Rows whose window has
+ *  passed are purged by the retention job (cc_auth_retention.c). */
 cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                   const char *tenant_key, const char *email);
 /** Forget the failures after a successful login. */
 cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email);
+
+/* ---- cc_auth_retention.c ---- */
+/** The retention job's statements (no routes). */
+extern const cc_domain_t cc_auth_retention_domain;
+/** post_config: schedule the retention job every CCAuthRetentionInterval of the main
+ *  server (nothing when it is 0); OK or a start-up error. */
+int cc_auth_retention_schedule(apr_pool_t *pconf, server_rec *s);
 
 #endif

@@ -7,17 +7,16 @@
  * email), and the lowercased email.  login_throttle has no tenant_id column (the key
  * exists before a tenant is known), hence the lint exemptions below.
  *
- * Every unknown email leaves a row, so the counting path also purges rows whose window
- * has passed (they count as no row at all), now and then: see throttle_maybe_purge.
+ * Every unknown email leaves a row; rows whose window has passed count as no row at all,
+ * and mod_cc_auth's retention job (cc_auth_retention.c) deletes them.
  */
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "cc_auth_private.h"
 #include "cc_validate.h"
 
 /* Labels are global across modules: cc_auth_throttle_*. */
-const cc_stmt_t cc_auth_throttle_stmts[] = {
+static const cc_stmt_t throttle_stmts[] = {
     /* Failures so far and the seconds left in the window (negative once it passed). */
     CC_STMT("cc_auth_throttle_get",
             "SELECT failures, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), "
@@ -41,35 +40,8 @@ const cc_stmt_t cc_auth_throttle_stmts[] = {
             "DELETE FROM login_throttle WHERE tenant_key = %s AND email = %s "
             "/* cc-lint: no-tenant keyed by tenant_key (the tenant id, or '' before one "
             "is known) */"),
-    /* Rows whose window has passed, a bounded batch (no row of a live window goes). */
-    CC_STMT("cc_auth_throttle_purge",
-            "DELETE FROM login_throttle "
-            "WHERE window_start < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) LIMIT 1000 "
-            "/* cc-lint: no-tenant housekeeping across all keys: expired rows of every "
-            "tenant_key, none of which is live */"),
     CC_STMT_END
 };
-
-/** One counted attempt in this many purges the expired rows (a random byte is 0). */
-#define THROTTLE_PURGE_ONE_IN 256
-
-/*
- * Opportunistic clean-up: about one attempt in 256 deletes up to 1000 expired rows, so
- * the table stays bounded by the keys of one window (plus a batch) without a cron job,
- * and the cost is spread thinly over the logins.  A failure (logged by cc_db) does not
- * fail the login: the rows are only garbage.
- */
-static void throttle_maybe_purge(cc_ctx_t *ctx, const char *window)
-{
-    unsigned char draw = 1;
-    const char *args[1] = { window };
-
-    if (apr_generate_random_bytes(&draw, 1) != APR_SUCCESS
-        || draw % THROTTLE_PURGE_ONE_IN != 0) {
-        return;
-    }
-    (void)cc_db_exec(ctx, "cc_auth_throttle_purge", 1, args, NULL);
-}
 
 cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                    const char *tenant_key, const char *email,
@@ -82,10 +54,10 @@ cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
     cc_error_t *e;
 
     *pretry_after = 0;
-    args[0] = apr_itoa(ctx->r->pool, cc_auth_cfg_window(cfg));
+    args[0] = apr_itoa(ctx->pool, cc_auth_cfg_window(cfg));
     args[1] = tenant_key;
     args[2] = email;
-    e = cc_db_select_row(ctx, "cc_auth_throttle_get", 3, args, &row, &ncols);
+    e = cc_db_select_row(ctx->db, "cc_auth_throttle_get", 3, args, &row, &ncols);
     if (e || !row || ncols < 2 || !row[0] || !row[1]) {
         return e;
     }
@@ -101,20 +73,18 @@ cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
 cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                   const char *tenant_key, const char *email)
 {
-    const char *window = apr_itoa(ctx->r->pool, cc_auth_cfg_window(cfg));
+    const char *window = apr_itoa(ctx->pool, cc_auth_cfg_window(cfg));
     const char *args[4] = { tenant_key, email, window, window };
-    cc_error_t *e;
 
-    if ((e = cc_db_exec(ctx, "cc_auth_throttle_fail", 4, args, NULL)) != NULL) {
-        return e;
-    }
-    throttle_maybe_purge(ctx, window);
-    return NULL;
+    return cc_db_exec(ctx->db, "cc_auth_throttle_fail", 4, args, NULL);
 }
 
 cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email)
 {
     const char *args[2] = { tenant_key, email };
 
-    return cc_db_exec(ctx, "cc_auth_throttle_reset", 2, args, NULL);
+    return cc_db_exec(ctx->db, "cc_auth_throttle_reset", 2, args, NULL);
 }
+
+/* Statements only: the login route (cc_auth_login.c) counts and judges. */
+const cc_domain_t cc_auth_throttle_domain = { "auth_throttle", NULL, throttle_stmts, NULL };

@@ -1,7 +1,8 @@
 /**
  * @file mod_cc_auth.c
  * @brief mod_cc_auth: AuthType CCBearer (check_authn), request ids, the cc-error
- *        ErrorDocument handler and the cc-auth handler for /api/v1/auth/...
+ *        ErrorDocument handler, the cc-auth handler for /api/v1/auth/... and the
+ *        retention job (cc_auth_retention.c).
  */
 #define CC_AUTH_MODULE_FILE 1
 
@@ -21,6 +22,15 @@
 #include "cc_db.h"
 
 #define CC_AUTH_TYPE "CCBearer"
+
+/* The module's domains.  Only cc_auth_domain has routes; the statement-only domains come
+ * after it (cc_dispatch stops collecting route tables at the first domain without). */
+static const cc_domain_t *const cc_auth_domains[] = {
+    &cc_auth_domain,
+    &cc_auth_throttle_domain,
+    &cc_auth_retention_domain,
+    NULL
+};
 
 /* ---- identity on the request ---- */
 
@@ -115,7 +125,6 @@ static int cc_auth_post_read_request(request_rec *r)
 static int cc_auth_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                server_rec *s)
 {
-    const cc_stmt_t *const *t;
     int rc;
 
     (void)plog;
@@ -123,11 +132,11 @@ static int cc_auth_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         return rc;
     }
     /* Before mod_dbd's post_config, which groups the statements per server. */
-    for (t = cc_auth_stmt_tables; *t; t++) {
-        cc_db_prepare_all(s, *t);
+    if ((rc = cc_domains_post_config(pconf, ptemp, s, "mod_cc_auth", cc_auth_domains))
+        != OK) {
+        return rc;
     }
-    cc_db_prepare_shared(pconf, s);
-    return OK;
+    return cc_auth_retention_schedule(pconf, s);
 }
 
 static void cc_auth_optional_fn_retrieve(void)
@@ -156,12 +165,10 @@ static int cc_auth_error_handler(request_rec *r)
 
 static int cc_auth_handler(request_rec *r)
 {
-    static const cc_route_t *const tables[] = { cc_auth_routes, NULL };
-
     if (!r->handler || strcmp(r->handler, "cc-auth") != 0) {
         return DECLINED;
     }
-    return cc_dispatch(r, tables, CC_AUTH_MAX_BODY, cc_auth_cfg(r->server));
+    return cc_dispatch(r, cc_auth_domains, CC_AUTH_MAX_BODY, cc_auth_cfg(r->server));
 }
 
 static void cc_auth_register_hooks(apr_pool_t *p)

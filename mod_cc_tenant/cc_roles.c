@@ -5,7 +5,9 @@
  * another tenant's role names are simply not found.  Built-in roles (copied into each
  * tenant at creation) are read-only.  A role's permissions are a SET column whose
  * numeric value is the permission bitmask (sql/001_foundation.sql), so they are written
- * as the catalogue's comma-separated names and read back as a list.
+ * as the catalogue's comma-separated names and read back as a list.  Every change is
+ * audited and announced (role.created/updated/deleted, with the role object) in the
+ * same transaction.
  *
  * Two rules beyond API.md: tenants.manage can never be put in a role through the API
  * (it is the platform's power; 400), and a caller cannot grant a permission it does not
@@ -26,7 +28,7 @@
 #define ROLE_DESCRIPTION_MAX 500
 
 /* Statements; every one filters on the caller's tenant_id. */
-const cc_stmt_t cc_roles_stmts[] = {
+static const cc_stmt_t roles_stmts[] = {
     CC_STMT("cc_roles_list",
             "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = %s"
             " ORDER BY builtin DESC, name"),
@@ -129,18 +131,20 @@ static cc_error_t *check_grantable(cc_ctx_t *ctx, cc_perm_mask_t mask)
     return NULL;
 }
 
-/* The {name} of the path, or NULL when it cannot name a role (then: 404). */
+/* The {name} of the path (an untyped capture), or NULL when it cannot name a role
+ * (then: 404). */
 static const char *path_name(cc_ctx_t *ctx)
 {
-    const char *name = cc_route_param(&ctx->match, "name");
+    const char *name = cc_path(ctx, "name");
 
     return name && cc_valid_role_name(name) ? name : NULL;
 }
 
-static json_t *role_json(const char *name, const char *description, cc_perm_mask_t mask,
-                         int builtin)
+/* The role object (what GET answers and events carry), owned by p. */
+static json_t *role_json(apr_pool_t *p, const char *name, const char *description,
+                         cc_perm_mask_t mask, int builtin)
 {
-    json_t *o = json_object();
+    json_t *o = cc_json_object(p);
 
     cc_json_set_str(o, "name", name);
     cc_json_set_str(o, "description", description);
@@ -149,40 +153,37 @@ static json_t *role_json(const char *name, const char *description, cc_perm_mask
     return o;
 }
 
-/* Lock the role (inside the transaction): row = id, builtin, description, mask. */
-static cc_error_t *lock_role(cc_ctx_t *ctx, const char *name, const char ***prow)
+/* What a create's and a delete's audit entry keep of a role, owned by p. */
+static json_t *role_values(apr_pool_t *p, const char *description, cc_perm_mask_t mask)
 {
-    const char *args[2];
+    json_t *o = cc_json_object(p);
 
-    args[0] = ctx->principal->tenant_id;
-    args[1] = name;
-    return cc_db_select_row(ctx, "cc_roles_lock", 2, args, prow, NULL);
+    cc_json_set_str(o, "description", description);
+    json_object_set_new(o, "permissions", cc_perm_mask_to_json(mask));
+    return o;
 }
 
-/* Lock a custom role of the tenant for a change: 404 when there is none, 409 when it
- * is built-in (verb says what was refused). */
+/* Lock a custom role of the tenant for a change (inside the transaction): row = id,
+ * builtin, description, mask; 404 when there is none, 409 when it is built-in (verb says
+ * what was refused). */
 static cc_error_t *lock_custom_role(cc_ctx_t *ctx, const char *name, const char *verb,
                                     const char ***prow)
 {
-    cc_error_t *err = lock_role(ctx, name, prow);
+    cc_error_t *err = cc_fetch_row(ctx, "cc_roles_lock", name, prow);
 
-    if (!err && !*prow) {
-        err = cc_error_not_found(ctx->r->pool);
-    }
     if (!err && strcmp((*prow)[1], "0")) {
-        err = cc_error_conflict(ctx->r->pool, "built-in role '%s' cannot be %s", name, verb);
+        err = cc_error_conflict(ctx->pool, "built-in role '%s' cannot be %s", name, verb);
     }
     return err;
 }
 
 /* ---- handlers ---- */
 
-static int permissions_list(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *permissions_list(cc_ctx_t *ctx)
 {
-    json_t *data = json_array(), *body = json_object();
+    json_t *data = json_array(), *body = cc_json_object(ctx->pool);
     const cc_perm_info_t *pi;
 
-    (void)ctx;
     /* The whole catalogue for everyone: it is public knowledge, not a grant. */
     for (pi = cc_perm_catalogue; pi->name; pi++) {
         json_t *o = json_object();
@@ -192,189 +193,168 @@ static int permissions_list(request_rec *r, cc_ctx_t *ctx)
         json_array_append_new(data, o);
     }
     json_object_set_new(body, "data", data);
-    return cc_send_json(r, HTTP_OK, body);
+    return cc_reply_json(ctx, HTTP_OK, body);
 }
 
-static int roles_list(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *roles_list(cc_ctx_t *ctx)
 {
     const char *args[1];
     json_t *rows, *body;
     cc_error_t *err;
 
     args[0] = ctx->principal->tenant_id;
-    if ((err = cc_db_select(ctx, "cc_roles_list", role_cols, 1, args, &rows, NULL))) {
-        return cc_send_error(r, err);
+    if ((err = cc_db_select(ctx->db, "cc_roles_list", role_cols, 1, args, &rows, NULL))) {
+        return err;
     }
-    body = json_object();
-    json_object_set_new(body, "data", rows);
-    return cc_send_json(r, HTTP_OK, body);
+    /* rows is pool-owned: body takes a reference of its own. */
+    body = cc_json_object(ctx->pool);
+    json_object_set(body, "data", rows);
+    return cc_reply_json(ctx, HTTP_OK, body);
 }
 
-static int roles_get(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *roles_get(cc_ctx_t *ctx)
 {
-    const char *name = path_name(ctx), *args[2];
-    json_t *obj = NULL;
-    cc_error_t *err;
+    const char *name = path_name(ctx);
 
     if (!name) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
+        return cc_error_not_found(ctx->pool);
     }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = name;
-    if ((err = cc_db_select_one(ctx, "cc_roles_get", role_cols, 2, args, &obj))) {
-        return cc_send_error(r, err);
-    }
-    if (!obj) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
-    }
-    return cc_send_json(r, HTTP_OK, obj);
+    return cc_reply_fetch(ctx, "cc_roles_get", role_cols, name);
 }
 
-static int roles_create(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *roles_create(cc_ctx_t *ctx)
 {
+    apr_pool_t *p = ctx->pool;
     const char *name, *description, *args[4];
     cc_perm_mask_t mask;
-    json_t *body, *changes;
+    json_t *body, *role;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, create_fields, &body))) {
-        return cc_send_error(r, err);
+        return err;
     }
     name = cc_json_str(body, "name");
     description = cc_json_str(body, "description");
     if (!cc_valid_role_name(name)) {
-        err = cc_error_collect(r->pool, err, "name", "must match [a-z][a-z0-9_]{1,62}");
+        err = cc_error_collect(p, err, "name", "must match [a-z][a-z0-9_]{1,62}");
     }
-    err = check_description(r->pool, err, body);
-    err = check_permissions(r->pool, err, body, &mask);
+    err = check_description(p, err, body);
+    err = check_permissions(p, err, body, &mask);
     if (err || (err = check_grantable(ctx, mask))) {
-        return cc_send_error(r, err);
+        return err;
     }
     if (!strcmp(name, "platform_admin")) {
         /* Reserved platform-wide, even in tenants that have no such role. */
-        return cc_send_error(r, cc_error_conflict(r->pool, "role name '%s' is reserved",
-                                                  name));
+        return cc_error_conflict(p, "role name '%s' is reserved", name);
     }
     args[0] = ctx->principal->tenant_id;
     args[1] = name;
     args[2] = description ? description : "";
-    args[3] = cc_perm_mask_to_csv(r->pool, mask);
+    args[3] = cc_perm_mask_to_csv(p, mask);
+    role = role_json(p, name, args[2], mask, 0);
 
-    if ((err = cc_db_begin(ctx))) {
-        return cc_send_error(r, err);
+    if ((err = cc_db_begin(ctx->db))
+        || (err = cc_db_duplicate(ctx->db,
+                                  cc_db_exec(ctx->db, "cc_roles_insert", 4, args, NULL),
+                                  "name", "already exists",
+                                  apr_psprintf(p, "role '%s' already exists", name)))
+        || (err = cc_ctx_record(ctx, "role", "create", name,
+                                role_values(p, args[2], mask), role, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    err = cc_db_exec(ctx, "cc_roles_insert", 4, args, NULL);
-    if (err && cc_db_last_errno(ctx) == CC_DB_ER_DUP_ENTRY) {
-        err = cc_error_conflict(r->pool, "role '%s' already exists", name);
-    }
-    if (!err) {
-        changes = json_object();
-        cc_json_set_str(changes, "description", args[2]);
-        json_object_set_new(changes, "permissions", cc_perm_mask_to_json(mask));
-        err = cc_audit(ctx, "role.create", "role", name, changes);
-    }
-    if ((err = cc_tenant_txn_finish(ctx, err))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_created(r, apr_pstrcat(r->pool, "/api/v1/roles/", name, NULL),
-                           role_json(name, args[2], mask, 0));
+    return cc_reply_created(ctx, apr_pstrcat(p, "/api/v1/roles/", name, NULL), role);
 }
 
-static int roles_patch(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *roles_patch(cc_ctx_t *ctx)
 {
-    const char *name = path_name(ctx), *description, **row = NULL, *args[4];
-    cc_perm_mask_t mask = 0, old_mask = 0;
+    apr_pool_t *p = ctx->pool;
+    const char *name = path_name(ctx), *description, **row, *args[4];
+    cc_perm_mask_t mask = 0, old_mask;
     int has_perms;
-    json_t *body, *changes = NULL, *obj = NULL;
+    json_t *body, *changes, *role;
     cc_error_t *err;
 
     if (!name) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
+        return cc_error_not_found(p);
     }
     if ((err = cc_read_json_fields(ctx, patch_fields, &body))) {
-        return cc_send_error(r, err);
+        return err;
     }
     description = cc_json_str(body, "description");
     has_perms = cc_json_has(body, "permissions");
-    err = check_description(r->pool, err, body);
+    err = check_description(p, err, body);
     if (has_perms) {
-        err = check_permissions(r->pool, err, body, &mask);
+        err = check_permissions(p, err, body, &mask);
     }
-    if (err || (has_perms && (err = check_grantable(ctx, mask)))) {
-        return cc_send_error(r, err);
+    if (err
+        || (has_perms && (err = check_grantable(ctx, mask)))
+        || (err = cc_db_begin(ctx->db))
+        || (err = lock_custom_role(ctx, name, "changed", &row))) {
+        return err;
     }
-    if ((err = cc_db_begin(ctx))) {
-        return cc_send_error(r, err);
+    old_mask = (cc_perm_mask_t)apr_atoi64(row[3]);
+    changes = cc_json_object(p);
+    cc_audit_change_str(changes, "description", row[2], description);
+    if (has_perms && mask != old_mask) {
+        cc_audit_change(changes, "permissions", cc_perm_mask_to_json(old_mask),
+                        cc_perm_mask_to_json(mask));
     }
-    err = lock_custom_role(ctx, name, "changed", &row);
-    if (!err) {
-        old_mask = (cc_perm_mask_t)apr_atoi64(row[3]);
-        changes = json_object();
-        cc_audit_change_str(changes, "description", row[2], description);
-        if (has_perms && mask != old_mask) {
-            cc_audit_change(changes, "permissions", cc_perm_mask_to_json(old_mask),
-                            cc_perm_mask_to_json(mask));
-        }
-        if (json_object_size(changes) > 0) {
-            args[0] = description;
-            args[1] = has_perms ? cc_perm_mask_to_csv(r->pool, mask) : NULL;
-            args[2] = ctx->principal->tenant_id;
-            args[3] = row[0];
-            err = cc_db_exec(ctx, "cc_roles_update", 4, args, NULL);
-            if (!err) {
-                err = cc_audit(ctx, "role.update", "role", name, changes);
-                changes = NULL;   /* stolen */
-            }
-        }
-        json_decref(changes);
+    if (json_object_size(changes) == 0) {
+        /* Nothing changes, so nothing is written, audited or announced. */
+        cc_db_rollback(ctx->db);
+        return cc_reply_fetch(ctx, "cc_roles_get", role_cols, name);
     }
-    if ((err = cc_tenant_txn_finish(ctx, err))) {
-        return cc_send_error(r, err);
+    args[0] = description;
+    args[1] = has_perms ? cc_perm_mask_to_csv(p, mask) : NULL;
+    args[2] = ctx->principal->tenant_id;
+    args[3] = row[0];
+    role = role_json(p, name, description ? description : row[2],
+                     has_perms ? mask : old_mask, 0);
+    if ((err = cc_db_exec(ctx->db, "cc_roles_update", 4, args, NULL))
+        || (err = cc_ctx_record(ctx, "role", "update", name, changes, role,
+                                CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    obj = role_json(name, description ? description : row[2], has_perms ? mask : old_mask,
-                    0);
-    return cc_send_json(r, HTTP_OK, obj);
+    return cc_reply_json(ctx, HTTP_OK, role);
 }
 
-static int roles_delete(request_rec *r, cc_ctx_t *ctx)
+static cc_error_t *roles_delete(cc_ctx_t *ctx)
 {
-    const char *name = path_name(ctx), **row = NULL, **user = NULL, *args[2];
+    apr_pool_t *p = ctx->pool;
+    const char *name = path_name(ctx), **row, **user, *args[2];
+    cc_perm_mask_t mask;
     cc_error_t *err;
-    json_t *changes;
 
     if (!name) {
-        return cc_send_error(r, cc_error_not_found(r->pool));
+        return cc_error_not_found(p);
     }
-    if ((err = cc_db_begin(ctx))) {
-        return cc_send_error(r, err);
+    if ((err = cc_db_begin(ctx->db))
+        || (err = lock_custom_role(ctx, name, "deleted", &row))) {
+        return err;
     }
-    err = lock_custom_role(ctx, name, "deleted", &row);
     args[0] = ctx->principal->tenant_id;
-    args[1] = row ? row[0] : NULL;
-    if (!err) {
-        err = cc_db_select_row(ctx, "cc_roles_in_use", 2, args, &user, NULL);
+    args[1] = row[0];
+    if ((err = cc_db_select_row(ctx->db, "cc_roles_in_use", 2, args, &user, NULL))) {
+        return err;
     }
-    if (!err && user) {
-        err = cc_error_conflict(r->pool, "role '%s' is still assigned to users", name);
+    if (user) {
+        return cc_error_conflict(p, "role '%s' is still assigned to users", name);
     }
-    if (!err) {
-        err = cc_db_exec(ctx, "cc_roles_delete", 2, args, NULL);
+    mask = (cc_perm_mask_t)apr_atoi64(row[3]);
+    if ((err = cc_db_exec(ctx->db, "cc_roles_delete", 2, args, NULL))
+        || (err = cc_ctx_record(ctx, "role", "delete", name, role_values(p, row[2], mask),
+                                role_json(p, name, row[2], mask, 0), CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
     }
-    if (!err) {
-        changes = json_object();
-        cc_json_set_str(changes, "description", row[2]);
-        json_object_set_new(changes, "permissions",
-                            cc_perm_mask_to_json((cc_perm_mask_t)apr_atoi64(row[3])));
-        err = cc_audit(ctx, "role.delete", "role", name, changes);
-    }
-    if ((err = cc_tenant_txn_finish(ctx, err))) {
-        return cc_send_error(r, err);
-    }
-    return cc_send_no_content(r);
+    return cc_reply_no_content(ctx);
 }
 
-/* Routes; reads need only an authenticated principal, writes roles.manage. */
-const cc_route_t cc_roles_routes[] = {
+/* Routes; reads need only an authenticated principal, writes roles.manage.  Roles are
+ * addressed by name (an untyped capture, checked by path_name). */
+static const cc_route_t roles_routes[] = {
     {"GET", "/api/v1/permissions", permissions_list, NULL, CC_ROUTE_AUTH},
     {"GET", "/api/v1/roles", roles_list, NULL, CC_ROUTE_AUTH},
     {"POST", "/api/v1/roles", roles_create, "roles.manage", CC_ROUTE_AUTH},
@@ -383,3 +363,6 @@ const cc_route_t cc_roles_routes[] = {
     {"DELETE", "/api/v1/roles/{name}", roles_delete, "roles.manage", CC_ROUTE_AUTH},
     {NULL, NULL, NULL, NULL, 0}
 };
+
+/* The roles list is not paged (a tenant has a handful): no cc_list_t. */
+const cc_domain_t cc_roles_domain = { "roles", roles_routes, roles_stmts, NULL };

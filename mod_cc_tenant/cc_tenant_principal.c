@@ -28,7 +28,7 @@
 /* Statements of this file.  The principal query is one round trip: user, tenant and the
  * OR of the user's role masks (SET+0 is the bitmask in catalogue order, see
  * sql/001_foundation.sql), every join on tenant_id. */
-const cc_stmt_t cc_tenant_principal_stmts[] = {
+static const cc_stmt_t principal_stmts[] = {
     CC_STMT("cc_tenant_principal_load",
             "SELECT u.status, u.email, t.status, t.slug,"
             " COALESCE(BIT_OR(r.permissions + 0), 0),"
@@ -44,6 +44,9 @@ const cc_stmt_t cc_tenant_principal_stmts[] = {
             "SELECT slug, status FROM tenants WHERE id = %s"),
     CC_STMT_END
 };
+
+/* Statements only: the principal is resolved for the other domains' routes. */
+const cc_domain_t cc_tenant_principal_domain = { "principal", NULL, principal_stmts, NULL };
 
 /* Per-request memo on the initial request's request_config. */
 typedef struct principal_memo_t {
@@ -68,7 +71,6 @@ static cc_error_t *load_home(request_rec *r, const cc_tenant_srv_cfg_t *cfg,
     const char *key = NULL;
     const char *args[2];
     const char **row;
-    cc_ctx_t *ctx;
     cc_error_t *err;
     apr_time_t now = apr_time_now();
 
@@ -80,12 +82,11 @@ static cc_error_t *load_home(request_rec *r, const cc_tenant_srv_cfg_t *cfg,
             return NULL;
         }
     }
-    /* cc_db_* need only r and the connection slot. */
-    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-    ctx->r = r;
+    /* The request's connection slot needs no principal (this is where it comes from). */
     args[0] = tenant_id;
     args[1] = user_id;
-    if ((err = cc_db_select_row(ctx, "cc_tenant_principal_load", 2, args, &row, NULL))) {
+    if ((err = cc_db_select_row(cc_db_request(r), "cc_tenant_principal_load", 2, args, &row,
+                                NULL))) {
         return err;
     }
     if (!row) {
@@ -112,7 +113,6 @@ static cc_error_t *apply_target_tenant(request_rec *r, const char *header,
     char *id = apr_pstrdup(r->pool, header);
     const char *args[1];
     const char **row;
-    cc_ctx_t *ctx;
     cc_error_t *err;
 
     ap_str_tolower(id);
@@ -122,10 +122,9 @@ static cc_error_t *apply_target_tenant(request_rec *r, const char *header,
         cc_error_add_detail(err, CC_TENANT_HEADER, "must be a UUID");
         return err;
     }
-    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-    ctx->r = r;
     args[0] = id;
-    if ((err = cc_db_select_row(ctx, "cc_tenant_principal_target", 1, args, &row, NULL))) {
+    if ((err = cc_db_select_row(cc_db_request(r), "cc_tenant_principal_target", 1, args,
+                                &row, NULL))) {
         return err;
     }
     if (!row || !strcmp(row[1], "deleted")) {

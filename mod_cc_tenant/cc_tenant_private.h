@@ -10,6 +10,7 @@
 #include <http_log.h>
 
 #include "cc_db.h"
+#include "cc_http.h"
 #include "cc_tenant_cache.h"
 #include "mod_cc_auth.h"
 
@@ -47,22 +48,10 @@ APR_OPTIONAL_FN_TYPE(cc_auth_identity_get) *cc_tenant_identity_fn(void);
 /** The optional function itself (registered under this name in register_hooks). */
 cc_error_t *cc_tenant_principal_get(request_rec *r, const cc_principal_t **ppr);
 
-/* ---- statement tables, registered in post_config ---- */
-extern const cc_stmt_t cc_tenant_principal_stmts[];
-extern const cc_stmt_t cc_tenants_stmts[];
-extern const cc_stmt_t cc_roles_stmts[];
-
-/* ---- route tables of the cc-tenant-api handler ---- */
-extern const cc_route_t cc_tenants_routes[];
-extern const cc_route_t cc_roles_routes[];
-
-/* ---- helpers for the handlers (mod_cc_tenant.c) ---- */
-
-/**
- * End the transaction begun with cc_db_begin: commit when err is NULL, else roll back.
- * Returns err, or the commit's error.
- */
-cc_error_t *cc_tenant_txn_finish(cc_ctx_t *ctx, cc_error_t *err);
+/* ---- the module's domains (routes, statements, lists), listed in mod_cc_tenant.c ---- */
+extern const cc_domain_t cc_tenant_principal_domain;   /* statements only, no routes */
+extern const cc_domain_t cc_tenants_domain;
+extern const cc_domain_t cc_roles_domain;
 
 /** The handler's config (ctx->module_cfg). */
 #define CC_TENANT_CTX_CFG(ctx) ((const cc_tenant_srv_cfg_t *)(ctx)->module_cfg)

@@ -222,21 +222,18 @@ static const authz_provider cc_permission_authz_provider = {
     &parse_permission,
 };
 
-/* ---- helpers for the handlers ---- */
-
-cc_error_t *cc_tenant_txn_finish(cc_ctx_t *ctx, cc_error_t *err)
-{
-    cc_error_t *end = cc_db_end(ctx, err == NULL);
-
-    return err ? err : end;
-}
-
 /* ---- handler ---- */
 
-/* Route tables of the cc-tenant-api handler; order does not matter (no overlaps). */
-static const cc_route_t *const cc_tenant_route_tables[] = {
-    cc_tenants_routes,
-    cc_roles_routes,
+/*
+ * The module's domains, listed once: their statements are registered and their tables
+ * checked in post_config, their routes dispatched by the handler (no path belongs to two
+ * of them).  The principal domain has statements only and comes last: the dispatcher
+ * gathers route tables up to the first domain without routes.
+ */
+static const cc_domain_t *const cc_tenant_domains[] = {
+    &cc_tenants_domain,
+    &cc_roles_domain,
+    &cc_tenant_principal_domain,
     NULL
 };
 
@@ -248,7 +245,7 @@ static int cc_tenant_handler(request_rec *r)
         return DECLINED;
     }
     cfg = cc_tenant_srv_cfg(r->server);
-    return cc_dispatch(r, cc_tenant_route_tables, CC_MAX_BODY_DEFAULT, cfg);
+    return cc_dispatch(r, cc_tenant_domains, CC_MAX_BODY_DEFAULT, cfg);
 }
 
 /* ---- hooks ---- */
@@ -262,7 +259,6 @@ static int cc_tenant_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
                                  server_rec *s)
 {
     (void)plog;
-    (void)ptemp;
     /* optional_fn_retrieve runs only after post_config: look now to report it early. */
     cc_tenant_optional_fn_retrieve();
     if (!identity_fn) {
@@ -270,12 +266,9 @@ static int cc_tenant_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
                      "mod_cc_auth is not loaded: every authenticated request fails "
                      "with 500");
     }
-    /* Before mod_dbd's post_config, which copies the statements into its groups. */
-    cc_db_prepare_shared(pconf, s);
-    cc_db_prepare_all(s, cc_tenant_principal_stmts);
-    cc_db_prepare_all(s, cc_tenants_stmts);
-    cc_db_prepare_all(s, cc_roles_stmts);
-    return OK;
+    /* Before mod_dbd's post_config, which copies the statements into its groups; a
+     * table bug refuses the start. */
+    return cc_domains_post_config(pconf, ptemp, s, "mod_cc_tenant", cc_tenant_domains);
 }
 
 /* One cache per process, shared by every vhost (the key holds user and tenant, the TTL

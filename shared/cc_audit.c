@@ -1,14 +1,16 @@
 /*
- * cc_audit.c (glue): the audit writer and the event appender.  Both run on the request's
- * connection so they share the caller's transaction: a mutation and its audit entry
- * commit or roll back together.
+ * cc_audit.c (glue): recording a change, its audit entry and its event.  Both run on the
+ * caller's connection so they share its transaction: a mutation, its audit entry and
+ * its event commit or roll back together.
  */
 #include <string.h>
 
 #include <httpd.h>
+#include <http_log.h>
 #include <apr_strings.h>
 
 #include "cc_audit.h"
+#include "cc_log.h"
 #include "cc_validate.h"
 
 #define CC_UA_MAX 512
@@ -16,11 +18,11 @@
 /* Order of statements: none; labels are unique project-wide. */
 const cc_stmt_t cc_shared_stmts[] = {
     CC_STMT("cc_audit_insert",
-            "INSERT INTO audit_logs (tenant_id, actor_id, actor_email, action, entity_type,"
-            " entity_id, changes, ip, user_agent, request_id)"
-            " VALUES (%s, %s, COALESCE(%s, (SELECT u.email FROM users u"
+            "INSERT INTO audit_logs (tenant_id, actor_type, actor_ref, actor_id, actor_email,"
+            " action, entity_type, entity_id, changes, ip, user_agent, request_id)"
+            " VALUES (%s, %s, %s, %s, COALESCE(%s, (SELECT u.email FROM users u"
             " WHERE u.tenant_id = %s AND u.id = %s)), %s, %s, %s, %s, %s, %s, %s)"),
-    /* Transactions as statements (cc_db_begin/cc_db_end): two round trips where
+    /* Transactions as statements (cc_db_begin/commit/rollback): two round trips where
      * apr_dbd's transaction API takes three (autocommit off, commit, autocommit on). */
     CC_STMT("cc_txn_begin", "START TRANSACTION"),
     CC_STMT("cc_txn_commit", "COMMIT"),
@@ -59,57 +61,85 @@ static const char *clean_user_agent(apr_pool_t *p, const char *ua)
     return out;
 }
 
-/* Dump and release changes (stolen). */
-static const char *dump_owned(apr_pool_t *p, json_t *j)
-{
-    const char *text = NULL;
+static const char *const actor_types[] = { "user", "system", "visitor", "provider" };
 
-    if (j) {
-        text = cc_json_dump(p, j);
-        json_decref(j);
-    }
-    return text;
-}
+const cc_actor_t cc_actor_system = { CC_ACTOR_SYSTEM, NULL, NULL, NULL, NULL, NULL };
 
-cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_id,
-                        const char *action, const char *entity_type,
-                        const char *entity_id, json_t *changes)
+const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id)
 {
+    cc_actor_t *a = apr_pcalloc(ctx->pool, sizeof(*a));
     request_rec *r = ctx->r;
-    const char *actor_email = NULL;
-    const char *args[12];
 
-    if (ctx->principal && actor_id && ctx->principal->user_id_str
-        && !strcmp(actor_id, ctx->principal->user_id_str)) {
-        actor_email = ctx->principal->email;
-    }
-    args[0] = tenant_id;
-    args[1] = actor_id;
-    /* Without a principal (login, refresh, logout) the actor's email is looked up. */
-    args[2] = actor_email;
-    args[3] = tenant_id;
-    args[4] = actor_id;
-    args[5] = action;
-    args[6] = entity_type;
-    args[7] = entity_id;
-    args[8] = dump_owned(r->pool, changes);
-    args[9] = cc_client_ip(r);
-    args[10] = clean_user_agent(r->pool, apr_table_get(r->headers_in, "User-Agent"));
-    args[11] = ctx->request_id ? ctx->request_id : cc_request_id(r);
-    return cc_db_exec(ctx, "cc_audit_insert", 12, args, NULL);
+    a->kind = CC_ACTOR_USER;
+    a->id = user_id;
+    a->ip = cc_client_ip(r);
+    a->user_agent = clean_user_agent(r->pool, apr_table_get(r->headers_in, "User-Agent"));
+    a->request_id = ctx->request_id ? ctx->request_id : cc_request_id(r);
+    return a;
 }
 
-cc_error_t *cc_audit(cc_ctx_t *ctx, const char *action, const char *entity_type,
-                     const char *entity_id, json_t *changes)
+const cc_actor_t *cc_ctx_actor(cc_ctx_t *ctx)
 {
     const cc_principal_t *pr = ctx->principal;
+    cc_actor_t *a = (cc_actor_t *)cc_ctx_actor_user(ctx, pr ? pr->user_id_str : NULL);
 
-    if (!pr) {
-        json_decref(changes);
-        return cc_error_internal(ctx->r->pool);
+    if (pr) {
+        a->email = pr->email;
     }
-    return cc_audit_as(ctx, pr->tenant_id, pr->user_id_str, action, entity_type, entity_id,
-                       changes);
+    return a;
+}
+
+cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *actor,
+                      const char *entity, const char *verb, const char *entity_id,
+                      const json_t *changes, const json_t *data, int what)
+{
+    const char *action, *event, *args[14];
+    const char *user_id = actor->kind == CC_ACTOR_USER ? actor->id : NULL;
+    cc_error_t *err;
+
+    cc_change_names(db->pool, entity, verb, &action, &event);
+    if (!(what & CC_RECORD_NO_AUDIT)) {
+        args[0] = tenant_id;
+        args[1] = actor_types[actor->kind];
+        args[2] = actor->kind == CC_ACTOR_USER ? NULL : actor->id;
+        args[3] = user_id;
+        /* Without the email at hand (login, refresh, logout) it is looked up. */
+        args[4] = actor->email;
+        args[5] = tenant_id;
+        args[6] = user_id;
+        args[7] = action;
+        args[8] = entity;
+        args[9] = entity_id;
+        args[10] = changes ? cc_json_dump(db->pool, changes) : NULL;
+        args[11] = actor->ip;
+        args[12] = actor->user_agent;
+        args[13] = actor->request_id;
+        if ((err = cc_db_exec(db, "cc_audit_insert", 14, args, NULL))) {
+            return err;
+        }
+    }
+    if (what & CC_RECORD_NO_EVENT) {
+        return NULL;
+    }
+    args[0] = tenant_id;
+    args[1] = event;
+    args[2] = entity;
+    args[3] = entity_id;
+    args[4] = data ? cc_json_dump(db->pool, data) : NULL;
+    return cc_db_exec(db, "cc_events_insert", 5, args, NULL);
+}
+
+cc_error_t *cc_ctx_record(cc_ctx_t *ctx, const char *entity, const char *verb,
+                          const char *entity_id, const json_t *changes,
+                          const json_t *data, int what)
+{
+    if (!ctx->principal) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(00106)
+                      "%s.%s recorded without a principal (a bug)", entity, verb);
+        return cc_error_internal(ctx->pool);
+    }
+    return cc_record(ctx->db, ctx->principal->tenant_id, cc_ctx_actor(ctx), entity, verb,
+                     entity_id, changes, data, what);
 }
 
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
@@ -125,21 +155,4 @@ void cc_audit_change_str(json_t *changes, const char *field, const char *from,
     if (to && (!from || strcmp(from, to))) {
         cc_audit_change(changes, field, from ? json_string(from) : NULL, json_string(to));
     }
-}
-
-cc_error_t *cc_event(cc_ctx_t *ctx, const char *type, const char *entity_type,
-                     const char *entity_id, json_t *data)
-{
-    const char *args[5];
-
-    if (!ctx->principal) {
-        json_decref(data);
-        return cc_error_internal(ctx->r->pool);
-    }
-    args[0] = ctx->principal->tenant_id;
-    args[1] = type;
-    args[2] = entity_type;
-    args[3] = entity_id;
-    args[4] = dump_owned(ctx->r->pool, data);
-    return cc_db_exec(ctx, "cc_events_insert", 5, args, NULL);
 }

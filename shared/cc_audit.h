@@ -1,25 +1,61 @@
 /**
  * @file cc_audit.h
- * @brief (glue) The audit writer: one audit_logs row per mutation, on the request's
- *        connection, inside the caller's transaction.
+ * @brief (glue) Recording a change: its audit entry and its event, in the caller's
+ *        transaction, written by one call.
+ *
+ * A change is an entity ("did"), a verb ("create") and the entity's id; its audit action
+ * is "did.create" and its event type "did.created" (cc_change_names).  The tenant and the
+ * actor are explicit, so the same call serves a request, a public route, a watchdog job
+ * and a provider's webhook.  Every JSON value passed here is borrowed.
  */
 #ifndef CC_AUDIT_H
 #define CC_AUDIT_H
 
-#include "cc_db.h"
+#include "cc_http.h"
+
+/** Who made a change (audit_logs.actor_type). */
+typedef enum {
+    CC_ACTOR_USER,        /**< a user of the tenant (id = user id) */
+    CC_ACTOR_SYSTEM,      /**< a background job (no id) */
+    CC_ACTOR_VISITOR,     /**< a chat visitor (id = the visitor's session) */
+    CC_ACTOR_PROVIDER     /**< an outside system's callback (id = the provider's name) */
+} cc_actor_kind_e;
+
+typedef struct cc_actor_t {
+    cc_actor_kind_e kind;
+    const char *id;           /**< see cc_actor_kind_e; NULL for the system */
+    const char *email;        /**< a user's, when known (else looked up in the tenant) */
+    const char *ip;           /**< the client's address, NULL outside a request */
+    const char *user_agent;   /**< NULL outside a request */
+    const char *request_id;   /**< NULL outside a request */
+} cc_actor_t;
+
+/** The background job actor. */
+extern const cc_actor_t cc_actor_system;
+
+/** The request's principal as the actor (its user, with the client's address). */
+const cc_actor_t *cc_ctx_actor(cc_ctx_t *ctx);
+
+/** A user acting without a principal (login, refresh), with the client's address. */
+const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id);
+
+/** What cc_record writes. */
+#define CC_RECORD_BOTH      0   /**< the audit entry and the event */
+#define CC_RECORD_NO_EVENT  1   /**< only the audit entry (logins, password changes) */
+#define CC_RECORD_NO_AUDIT  2   /**< only the event (a change derived from an audited one) */
 
 /**
- * Write an audit entry for the principal's tenant and user: action "user.create",
- * entity_type "user", entity_id "42", changes (stolen; may be NULL), with client ip,
- * user agent and request id.
+ * Record a change of entity (entity_id) by actor in tenant_id: an audit_logs row with
+ * changes (may be NULL) and an events row with data (may be NULL), as what says.
  */
-cc_error_t *cc_audit(cc_ctx_t *ctx, const char *action, const char *entity_type,
-                     const char *entity_id, json_t *changes);
+cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *actor,
+                      const char *entity, const char *verb, const char *entity_id,
+                      const json_t *changes, const json_t *data, int what);
 
-/** Same with an explicit tenant and actor (actor_id NULL = none), e.g. for login. */
-cc_error_t *cc_audit_as(cc_ctx_t *ctx, const char *tenant_id, const char *actor_id,
-                        const char *action, const char *entity_type,
-                        const char *entity_id, json_t *changes);
+/** cc_record in the principal's tenant, by the principal. */
+cc_error_t *cc_ctx_record(cc_ctx_t *ctx, const char *entity, const char *verb,
+                          const char *entity_id, const json_t *changes,
+                          const json_t *data, int what);
 
 /** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
@@ -30,12 +66,5 @@ void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *t
  */
 void cc_audit_change_str(json_t *changes, const char *field, const char *from,
                          const char *to);
-
-/**
- * Append an event row (type "did.created", data stolen, may be NULL) for the principal's
- * tenant, in the caller's transaction; the event stream serves these rows.
- */
-cc_error_t *cc_event(cc_ctx_t *ctx, const char *type, const char *entity_type,
-                     const char *entity_id, json_t *data);
 
 #endif

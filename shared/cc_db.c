@@ -12,18 +12,36 @@
 
 #include <httpd.h>
 #include <http_log.h>
+#include <http_request.h>
 #include <apr_strings.h>
 #include <apr_optional.h>
 
 #include "cc_db.h"
+#include "cc_json.h"
 #include "cc_jsonw.h"
+#include "cc_sql.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 
-/* Set in post_config (single-threaded), read by request threads afterwards.  Each module
- * links its own copy of this file, so each module sets its own. */
+/* Set in post_config (single-threaded), read by request and job threads afterwards.
+ * Each module links its own copy of this file, so each module sets its own. */
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
+
+/* Log with the request when there is one (its id, client), else with the server. */
+#define DB_LOG(db, level, ...)                                                      \
+    do {                                                                            \
+        if ((db)->r) {                                                              \
+            ap_log_rerror(APLOG_MARK, level, 0, (db)->r, __VA_ARGS__);              \
+        }                                                                           \
+        else {                                                                      \
+            ap_log_error(APLOG_MARK, level, 0, (db)->s, __VA_ARGS__);               \
+        }                                                                           \
+    } while (0)
+
+#define CC_DB_NOTE "cc-db"
 
 /* After a MariaDB restart each stale idle connection costs one failed acquire (its ping
  * fails and mod_dbd drops it); while the database is down every try logs a connect
@@ -55,7 +73,9 @@ void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts)
 
     dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    if (!dbd_prepare_fn || !dbd_acquire_fn) {
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!dbd_prepare_fn || !dbd_acquire_fn || !dbd_open_fn || !dbd_close_fn) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(00201)
                      "mod_dbd is not loaded: every database request will fail");
         return;
@@ -80,191 +100,141 @@ void cc_db_prepare_shared(apr_pool_t *pconf, server_rec *s)
     }
 }
 
-cc_error_t *cc_db_acquire(cc_ctx_t *ctx)
+void cc_db_prepare_domains(server_rec *s, const cc_domain_t *const *domains)
+{
+    for (; *domains; domains++) {
+        if ((*domains)->stmts) {
+            cc_db_prepare_all(s, (*domains)->stmts);
+        }
+    }
+}
+
+cc_db_t *cc_db_request(request_rec *r)
+{
+    request_rec *top = r;
+    void *db = NULL;
+
+    while (!ap_is_initial_req(top)) {
+        top = top->prev ? top->prev : top->main;
+    }
+    /* One slot per client request, whichever module asks first (mod_cc_tenant for the
+     * principal, then the handler): one connection, one transaction state. */
+    apr_pool_userdata_get(&db, CC_DB_NOTE, top->pool);
+    if (!db) {
+        cc_db_t *d = apr_pcalloc(top->pool, sizeof(*d));
+
+        d->pool = top->pool;
+        d->s = top->server;
+        d->r = top;
+        apr_pool_userdata_setn(d, CC_DB_NOTE, NULL, top->pool);
+        db = d;
+    }
+    return db;
+}
+
+cc_db_t *cc_db_standalone(apr_pool_t *p, server_rec *s)
+{
+    cc_db_t *db = apr_pcalloc(p, sizeof(*db));
+
+    db->pool = p;
+    db->s = s;
+    return db;
+}
+
+/* A standalone connection goes back to mod_dbd with its pool. */
+static apr_status_t standalone_release(void *data)
+{
+    cc_db_t *db = data;
+
+    if (db->dbd) {
+        dbd_close_fn(db->s, db->dbd);
+        db->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+cc_error_t *cc_db_acquire(cc_db_t *db)
 {
     int i;
 
-    if (ctx->dbd) {
+    if (db->dbd) {
         return NULL;
     }
-    if (!dbd_acquire_fn) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(00202)
-                      "mod_dbd is not available");
-        return cc_error_internal(ctx->r->pool);
+    if (!dbd_acquire_fn || !dbd_open_fn) {
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00202) "mod_dbd is not available");
+        return cc_error_internal(db->pool);
     }
-    for (i = 0; i < CC_DB_ACQUIRE_TRIES && !ctx->dbd; i++) {
-        ctx->dbd = dbd_acquire_fn(ctx->r);
+    for (i = 0; i < CC_DB_ACQUIRE_TRIES && !db->dbd; i++) {
+        db->dbd = db->r ? dbd_acquire_fn(db->r) : dbd_open_fn(db->pool, db->s);
     }
-    if (!ctx->dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(00203)
-                      "no database connection after %d tries", CC_DB_ACQUIRE_TRIES);
-        return cc_error_unavailable(ctx->r->pool);
+    if (!db->dbd) {
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00203) "no database connection after %d tries",
+               CC_DB_ACQUIRE_TRIES);
+        return cc_error_unavailable(db->pool);
+    }
+    if (!db->r) {
+        apr_pool_cleanup_register(db->pool, db, standalone_release, apr_pool_cleanup_null);
     }
     return NULL;
 }
 
 /* Map a failed call to the client's error; log what the client must not see. */
-static cc_error_t *db_failure(cc_ctx_t *ctx, const char *label, int rv)
+static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
 {
-    request_rec *r = ctx->r;
-
-    ctx->db_errno = rv;
+    db->db_errno = rv;
     if (rv == CC_DB_ER_DUP_ENTRY) {
-        return cc_error_conflict(r->pool, "a record with the same unique value exists");
+        return cc_error_conflict(db->pool, "a record with the same unique value exists");
     }
     if (is_transient_errno(rv)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CCLOGNO(00204)
-                      "statement %s: lock conflict (%d)", label, rv);
-        return cc_error_unavailable(r->pool);
+        DB_LOG(db, APLOG_WARNING, CCLOGNO(00204) "statement %s: lock conflict (%d)",
+               label, rv);
+        return cc_error_unavailable(db->pool);
     }
     if (is_connection_errno(rv)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00205)
-                      "statement %s: database connection failed (%d)", label, rv);
-        return cc_error_unavailable(r->pool);
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00205)
+               "statement %s: database connection failed (%d)", label, rv);
+        return cc_error_unavailable(db->pool);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00206)
-                  "statement %s failed (%d): %s", label, rv,
-                  apr_dbd_error(ctx->dbd->driver, ctx->dbd->handle, rv));
-    return cc_error_internal(r->pool);
+    DB_LOG(db, APLOG_ERR, CCLOGNO(00206) "statement %s failed (%d): %s", label, rv,
+           apr_dbd_error(db->dbd->driver, db->dbd->handle, rv));
+    return cc_error_internal(db->pool);
 }
 
-static cc_error_t *statement(cc_ctx_t *ctx, const char *label, apr_dbd_prepared_t **pst)
+static cc_error_t *statement(cc_db_t *db, const char *label, apr_dbd_prepared_t **pst)
 {
-    cc_error_t *err = cc_db_acquire(ctx);
+    cc_error_t *err = cc_db_acquire(db);
 
     if (err) {
         return err;
     }
-    *pst = apr_hash_get(ctx->dbd->prepared, label, APR_HASH_KEY_STRING);
+    db->db_errno = 0;
+    *pst = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
     if (!*pst) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, CCLOGNO(00207)
-                      "prepared statement %s is not registered", label);
-        return cc_error_internal(ctx->r->pool);
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00207) "prepared statement %s is not registered",
+               label);
+        return cc_error_internal(db->pool);
     }
     return NULL;
 }
 
-/* Prepared SELECT on the request's connection; the caller drains *pres. */
-static cc_error_t *run_select(cc_ctx_t *ctx, const char *label, int nargs,
+/* Prepared SELECT on the db's connection; the caller drains *pres. */
+static cc_error_t *run_select(cc_db_t *db, const char *label, int nargs,
                               const char **args, apr_dbd_results_t **pres)
 {
     apr_dbd_prepared_t *st;
-    cc_error_t *err = statement(ctx, label, &st);
+    cc_error_t *err = statement(db, label, &st);
     int rv;
 
     *pres = NULL;
     if (err) {
         return err;
     }
-    rv = apr_dbd_pselect(ctx->dbd->driver, ctx->r->pool, ctx->dbd->handle, pres, st, 0,
+    rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, pres, st, 0,
                          nargs, args);
-    return rv ? db_failure(ctx, label, rv) : NULL;
+    return rv ? db_failure(db, label, rv) : NULL;
 }
 
-static void set_list(json_t *obj, const char *key, const char *csv)
-{
-    json_t *arr = json_array();
-    const char *start = csv;
-
-    while (csv && *start) {
-        const char *end = strchr(start, ',');
-        size_t n = end ? (size_t)(end - start) : strlen(start);
-
-        if (n) {
-            json_array_append_new(arr, json_stringn(start, n));
-        }
-        if (!end) {
-            break;
-        }
-        start = end + 1;
-    }
-    json_object_set_new(obj, key, arr);
-}
-
-/* One column value into obj; v is the driver's buffer (NULL for SQL NULL). */
-static void render_column(apr_pool_t *p, json_t *obj, const cc_col_t *col, const char *v,
-                          apr_int64_t *ptotal)
-{
-    json_t *val;
-
-    switch (col->type) {
-    case CC_COL_TOTAL:
-        if (ptotal && v) {
-            *ptotal = apr_atoi64(v);
-        }
-        return;
-    case CC_COL_SKIP:
-        return;
-    case CC_COL_LIST:
-        set_list(obj, col->key, v);
-        return;
-    default:
-        break;
-    }
-    if (!v) {
-        json_object_set_new(obj, col->key, json_null());
-        return;
-    }
-    switch (col->type) {
-    case CC_COL_INT:
-        val = json_integer(apr_atoi64(v));
-        break;
-    case CC_COL_BOOL:
-        val = json_boolean(v[0] != '0' && v[0] != '\0');
-        break;
-    case CC_COL_TIME:
-        val = json_string(cc_sql_time_to_rfc3339(p, v));
-        break;
-    case CC_COL_JSON:
-        val = json_loads(v, JSON_DECODE_ANY, NULL);
-        break;
-    default:
-        val = json_string(v);
-        break;
-    }
-    json_object_set_new(obj, col->key, val ? val : json_null());
-}
-
-cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
-                         int nargs, const char **args, json_t **prows,
-                         apr_int64_t *ptotal)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const apr_dbd_driver_t *drv;
-    cc_error_t *err;
-    json_t *rows;
-    int rv, ncols;
-
-    *prows = NULL;
-    if (ptotal) {
-        *ptotal = 0;
-    }
-    if ((err = run_select(ctx, label, nargs, args, &res))) {
-        return err;
-    }
-    drv = ctx->dbd->driver;
-    ncols = apr_dbd_num_cols(drv, res);
-    rows = json_array();
-    while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
-        json_t *obj = json_object();
-        int i;
-
-        for (i = 0; i < ncols && cols[i].key; i++) {
-            render_column(ctx->r->pool, obj, &cols[i], apr_dbd_get_entry(drv, row, i),
-                          ptotal);
-        }
-        json_array_append_new(rows, obj);
-    }
-    if (rv != -1) {
-        json_decref(rows);
-        return db_failure(ctx, label, rv);
-    }
-    *prows = rows;
-    return NULL;
-}
-
-/* One column value as JSON text; the same mapping as render_column. */
+/* One column value as JSON text (v is the driver's buffer, NULL for SQL NULL). */
 static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, const char *v)
 {
     const char *start = v, *end;
@@ -305,17 +275,27 @@ static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, cons
     }
 }
 
-/* Render every row of res as an object into w; *ptotal from the first row. */
-static int write_rows(cc_ctx_t *ctx, apr_dbd_results_t *res, const cc_col_t *cols,
-                      cc_jsonw_t *w, apr_int64_t *ptotal, int *pnrows)
+cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
+                             int nargs, const char **args, cc_jsonw_t *w,
+                             apr_int64_t *ptotal, int *pnrows)
 {
-    const apr_dbd_driver_t *drv = ctx->dbd->driver;
-    int ncols = apr_dbd_num_cols(drv, res);
+    apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    int rv, i;
+    const apr_dbd_driver_t *drv;
+    cc_error_t *err;
+    int ncols, rv, i;
 
     *pnrows = 0;
-    while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
+    if (ptotal) {
+        *ptotal = 0;
+    }
+    if ((err = run_select(db, label, nargs, args, &res))) {
+        return err;
+    }
+    drv = db->dbd->driver;
+    ncols = apr_dbd_num_cols(drv, res);
+    /* Rows are rendered as they come: the driver reuses its buffers for the next row. */
+    while ((rv = apr_dbd_get_row(drv, db->pool, res, &row, -1)) == 0) {
         int first = 1;
 
         cc_jsonw_lit(w, (*pnrows)++ ? ",{" : "{");
@@ -323,7 +303,9 @@ static int write_rows(cc_ctx_t *ctx, apr_dbd_results_t *res, const cc_col_t *col
             const char *v = apr_dbd_get_entry(drv, row, i);
 
             if (cols[i].type == CC_COL_TOTAL) {
-                *ptotal = v ? apr_atoi64(v) : 0;
+                if (ptotal && *pnrows == 1) {
+                    *ptotal = v ? apr_atoi64(v) : 0;
+                }
                 continue;
             }
             if (cols[i].type == CC_COL_SKIP) {
@@ -334,89 +316,50 @@ static int write_rows(cc_ctx_t *ctx, apr_dbd_results_t *res, const cc_col_t *col
             }
             first = 0;
             cc_jsonw_key(w, cols[i].key);
-            write_column(w, ctx->r->pool, &cols[i], v);
+            write_column(w, db->pool, &cols[i], v);
         }
         cc_jsonw_lit(w, "}");
     }
-    return rv;
+    return rv == -1 ? NULL : db_failure(db, label, rv);
 }
 
-int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
-                    const cc_col_t *cols, int nargs, const char **args, int count_nargs,
-                    const cc_page_t *pg)
+cc_error_t *cc_db_select(cc_db_t *db, const char *label, const cc_col_t *cols,
+                         int nargs, const char **args, json_t **prows,
+                         apr_int64_t *ptotal)
 {
-    apr_dbd_results_t *res;
-    apr_int64_t total = 0;
     cc_jsonw_t w;
+    json_error_t jerr;
     cc_error_t *err;
-    const char **row;
-    int nrows, rv;
+    int nrows;
 
-    if ((err = run_select(ctx, label, nargs, args, &res))) {
-        return cc_send_error(ctx->r, err);
-    }
-    cc_jsonw_init(&w, ctx->r->pool, 16384);
-    cc_jsonw_lit(&w, "{\"data\":[");
-    if ((rv = write_rows(ctx, res, cols, &w, &total, &nrows)) != -1) {
-        return cc_send_error(ctx->r, db_failure(ctx, label, rv));
-    }
-    if (nrows == 0) {
-        err = cc_db_select_row(ctx, count_label, count_nargs, args, &row, NULL);
-        if (err) {
-            return cc_send_error(ctx->r, err);
-        }
-        total = row && row[0] ? apr_atoi64(row[0]) : 0;
-    }
-    cc_jsonw_lit(&w, "],\"total\":");
-    cc_jsonw_int(&w, total);
-    cc_jsonw_lit(&w, ",\"page\":");
-    cc_jsonw_int(&w, pg->page);
-    cc_jsonw_lit(&w, ",\"page_size\":");
-    cc_jsonw_int(&w, pg->page_size);
-    cc_jsonw_lit(&w, "}");
-    return cc_send_json_text(ctx->r, HTTP_OK, cc_jsonw_text(&w), w.len);
-}
-
-int cc_db_send_list(cc_ctx_t *ctx, const char *prefix, const cc_col_t *cols,
-                    const cc_page_t *pg, const char **filter, int nfilter, int filtered)
-{
-    apr_pool_t *p = ctx->r->pool;
-    const char **args = apr_palloc(p, sizeof(*args) * (2 * nfilter + 2));
-    const char *order = apr_pstrcat(p, pg->sort, pg->desc ? "_desc" : "_asc", NULL);
-    int n = 0, copy, i;
-
-    for (copy = 0; copy < 2; copy++) {
-        for (i = 0; i < (filtered ? nfilter : 1); i++) {
-            args[n++] = filter[i];
-        }
-    }
-    args[n++] = cc_page_limit_str(p, pg);
-    args[n++] = cc_page_offset_str(p, pg);
-    return cc_db_send_page(ctx, apr_pstrcat(p, prefix, filtered ? "_search_" : "_list_",
-                                            order, NULL),
-                           apr_pstrcat(p, prefix, filtered ? "_search_count" : "_count",
-                                       NULL),
-                           cols, n, args, filtered ? nfilter : 1, pg);
-}
-
-cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
-                             int nargs, const char **args, json_t **pobj)
-{
-    json_t *rows;
-    cc_error_t *err = cc_db_select(ctx, label, cols, nargs, args, &rows, NULL);
-
-    *pobj = NULL;
-    if (err) {
+    *prows = NULL;
+    cc_jsonw_init(&w, db->pool, 1024);
+    cc_jsonw_lit(&w, "[");
+    if ((err = cc_db_write_rows(db, label, cols, nargs, args, &w, ptotal, &nrows))) {
         return err;
     }
-    if (json_array_size(rows) > 0) {
-        *pobj = json_incref(json_array_get(rows, 0));
+    cc_jsonw_lit(&w, "]");
+    *prows = cc_json_own(db->pool, json_loadb(cc_jsonw_text(&w), w.len, 0, &jerr));
+    if (!*prows) {
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00208) "statement %s: rows render as bad JSON: %s",
+               label, jerr.text);
+        return cc_error_internal(db->pool);
     }
-    json_decref(rows);
     return NULL;
 }
 
-cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
+cc_error_t *cc_db_select_one(cc_db_t *db, const char *label, const cc_col_t *cols,
+                             int nargs, const char **args, json_t **pobj)
+{
+    json_t *rows;
+    cc_error_t *err = cc_db_select(db, label, cols, nargs, args, &rows, NULL);
+
+    /* The array (pool-owned) holds the object for as long as the pool lives. */
+    *pobj = err ? NULL : json_array_get(rows, 0);
+    return err;
+}
+
+cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols)
 {
     apr_dbd_results_t *res;
@@ -429,28 +372,28 @@ cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
     if (pncols) {
         *pncols = 0;
     }
-    if ((err = run_select(ctx, label, nargs, args, &res))) {
+    if ((err = run_select(db, label, nargs, args, &res))) {
         return err;
     }
-    drv = ctx->dbd->driver;
+    drv = db->dbd->driver;
     ncols = apr_dbd_num_cols(drv, res);
     /* Always drain: an unread result breaks the connection's next statement. */
-    while ((rv = apr_dbd_get_row(drv, ctx->r->pool, res, &row, -1)) == 0) {
+    while ((rv = apr_dbd_get_row(drv, db->pool, res, &row, -1)) == 0) {
         if (*pvalues) {
             continue;
         }
-        const char **values = apr_pcalloc(ctx->r->pool, sizeof(char *) * (ncols + 1));
+        const char **values = apr_pcalloc(db->pool, sizeof(char *) * (ncols + 1));
 
         for (i = 0; i < ncols; i++) {
             const char *v = apr_dbd_get_entry(drv, row, i);
 
-            values[i] = v ? apr_pstrdup(ctx->r->pool, v) : NULL;
+            values[i] = v ? apr_pstrdup(db->pool, v) : NULL;
         }
         *pvalues = values;
     }
     if (rv != -1) {
         *pvalues = NULL;
-        return db_failure(ctx, label, rv);
+        return db_failure(db, label, rv);
     }
     if (pncols && *pvalues) {
         *pncols = ncols;
@@ -458,7 +401,7 @@ cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
     return NULL;
 }
 
-cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,
+cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **args,
                        int *pnrows)
 {
     apr_dbd_prepared_t *st;
@@ -468,13 +411,13 @@ cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char *
     if (pnrows) {
         *pnrows = 0;
     }
-    if ((err = statement(ctx, label, &st))) {
+    if ((err = statement(db, label, &st))) {
         return err;
     }
-    rv = apr_dbd_pquery(ctx->dbd->driver, ctx->r->pool, ctx->dbd->handle, &nrows, st,
+    rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &nrows, st,
                         nargs, args);
     if (rv != 0) {
-        return db_failure(ctx, label, rv);
+        return db_failure(db, label, rv);
     }
     if (pnrows) {
         *pnrows = nrows;
@@ -482,49 +425,62 @@ cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char *
     return NULL;
 }
 
-/* A transaction a handler left open (a bug) must not ride back into the pool with the
- * connection: roll it back when the request ends.  Registered after mod_dbd's release
- * cleanup, so it runs first. */
+/* A transaction left open (a bug, or a job that failed) must not ride back into the
+ * pool with the connection: roll it back when the pool goes.  Registered after the
+ * connection's release cleanup, so it runs first. */
 static apr_status_t txn_cleanup(void *data)
 {
-    cc_ctx_t *ctx = data;
-
-    if (ctx->in_txn) {
-        cc_db_end(ctx, 0);
-    }
+    cc_db_rollback(data);
     return APR_SUCCESS;
 }
 
-cc_error_t *cc_db_begin(cc_ctx_t *ctx)
+cc_error_t *cc_db_begin(cc_db_t *db)
 {
-    cc_error_t *err = cc_db_exec(ctx, "cc_txn_begin", 0, NULL, NULL);
+    cc_error_t *err = cc_db_exec(db, "cc_txn_begin", 0, NULL, NULL);
 
     if (!err) {
-        if (!ctx->in_txn) {
-            apr_pool_cleanup_register(ctx->r->pool, ctx, txn_cleanup,
-                                      apr_pool_cleanup_null);
+        if (!db->in_txn) {
+            apr_pool_cleanup_register(db->pool, db, txn_cleanup, apr_pool_cleanup_null);
         }
-        ctx->in_txn = 1;
+        db->in_txn = 1;
     }
     return err;
 }
 
-cc_error_t *cc_db_end(cc_ctx_t *ctx, int commit)
+cc_error_t *cc_db_commit(cc_db_t *db)
 {
-    if (!ctx->in_txn) {
+    if (!db->in_txn) {
         return NULL;
     }
-    ctx->in_txn = 0;
-    return cc_db_exec(ctx, commit ? "cc_txn_commit" : "cc_txn_rollback", 0, NULL, NULL);
+    db->in_txn = 0;
+    return cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL);
 }
 
-int cc_db_abort(cc_ctx_t *ctx, cc_error_t *err)
+void cc_db_rollback(cc_db_t *db)
 {
-    cc_db_end(ctx, 0);
-    return cc_send_error(ctx->r, err);
+    if (db->in_txn && db->dbd) {
+        db->in_txn = 0;
+        (void)cc_db_exec(db, "cc_txn_rollback", 0, NULL, NULL);
+    }
+    db->in_txn = 0;
 }
 
-int cc_db_last_errno(cc_ctx_t *ctx)
+int cc_db_is_duplicate(const cc_db_t *db, const cc_error_t *err)
 {
-    return ctx->db_errno;
+    return err && db->db_errno == CC_DB_ER_DUP_ENTRY && err->status == 409;
+}
+
+cc_error_t *cc_db_duplicate(cc_db_t *db, cc_error_t *err, const char *field,
+                            const char *issue, const char *message)
+{
+    cc_error_t *dup;
+
+    if (!cc_db_is_duplicate(db, err)) {
+        return err;
+    }
+    dup = cc_error_conflict(db->pool, "%s", message);
+    if (field) {
+        cc_error_add_detail(dup, field, issue);
+    }
+    return dup;
 }

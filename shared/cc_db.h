@@ -1,27 +1,52 @@
 /**
  * @file cc_db.h
- * @brief (glue) Prepared statements on mod_dbd's pooled connection, rows to typed JSON,
- *        transactions.
+ * @brief (glue) Prepared statements on a mod_dbd connection that needs no request,
+ *        rows to JSON (one renderer), transactions, the duplicate-key idiom.
  *
- * Statements are declared per domain as static tables of CC_STMT(label, sql) and
- * registered in post_config (before mod_dbd's).  Placeholders are apr_dbd's: %s only
- * (every value is bound as a string; validate numbers in C first); a literal percent
- * sign is %%.  Every statement on a tenant-owned table filters on tenant_id
- * (t/lint/check_stmts.py).  Labels are unique across all modules: cc_<domain>_<verb>.
+ * A cc_db_t is a connection slot with a pool: from a request (cc_db_request: mod_dbd's
+ * pooled connection of the request, also on public routes without a principal) or from
+ * anywhere else (cc_db_standalone: a mod_watchdog callback, a per-child thread, given
+ * a pool and the server; the connection goes back to mod_dbd when the pool is cleared).
+ * The connection is taken on the first statement.
+ *
+ * Statements are declared per domain as static tables of CC_STMT(label, sql)
+ * (cc_domain.h) and registered in post_config (before mod_dbd's).  Placeholders are
+ * apr_dbd's: %s only (every value is bound as a string; validate numbers in C first); a
+ * literal percent sign is %%.  Every statement on a tenant-owned table filters on
+ * tenant_id (t/lint/check_stmts.py).  Labels are unique across all modules.
+ *
+ * JSON handed out here (rows, objects) is owned by the db's pool: never decref it.
  */
 #ifndef CC_DB_H
 #define CC_DB_H
 
-#include "cc_http.h"
-#include "cc_page.h"
+#include <httpd.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+#include <jansson.h>
 
-typedef struct cc_stmt_t {
-    const char *label;
-    const char *sql;
-} cc_stmt_t;
+#include "cc_domain.h"
+#include "cc_error.h"
+#include "cc_jsonw.h"
 
-#define CC_STMT(label, sql) { label, sql }
-#define CC_STMT_END { NULL, NULL }
+typedef struct cc_db_t {
+    apr_pool_t *pool;        /**< results, strings and JSON live here */
+    server_rec *s;           /**< for logging (and mod_dbd outside a request) */
+    request_rec *r;          /**< NULL outside a request */
+    ap_dbd_t *dbd;           /**< taken on first use */
+    int in_txn;              /**< a transaction is open (cc_db_begin) */
+    int db_errno;            /**< MySQL errno of the last failed call */
+} cc_db_t;
+
+/** The request's connection slot (memoized on the request; any route, any principal). */
+cc_db_t *cc_db_request(request_rec *r);
+
+/**
+ * A connection slot for work outside a request (a watchdog job, a per-child thread):
+ * the connection is opened from s's mod_dbd pool on first use and handed back, an open
+ * transaction rolled back first, when p is cleared or destroyed.
+ */
+cc_db_t *cc_db_standalone(apr_pool_t *p, server_rec *s);
 
 /** Register stmts with mod_dbd for s and every vhost (call from post_config). */
 void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts);
@@ -36,88 +61,65 @@ extern const cc_stmt_t cc_shared_stmts[];
  */
 void cc_db_prepare_shared(apr_pool_t *pconf, server_rec *s);
 
-/** Acquire the request's pooled connection into ctx->dbd (503 unavailable on failure). */
-cc_error_t *cc_db_acquire(cc_ctx_t *ctx);
+/** Register the statements of every domain (NULL-terminated) for s and every vhost. */
+void cc_db_prepare_domains(server_rec *s, const cc_domain_t *const *domains);
 
-/** How a result column becomes JSON; columns map by position. */
-typedef enum {
-    CC_COL_STR,      /**< string (NULL -> null) */
-    CC_COL_INT,      /**< integer */
-    CC_COL_BOOL,     /**< "0"/"1" -> false/true */
-    CC_COL_TIME,     /**< DATETIME (UTC) -> RFC 3339 string */
-    CC_COL_JSON,     /**< JSON text -> parsed value */
-    CC_COL_LIST,     /**< comma-separated text -> array of strings (NULL -> []) */
-    CC_COL_TOTAL,    /**< COUNT(*) OVER () -> *ptotal, not in the object */
-    CC_COL_SKIP      /**< not rendered */
-} cc_col_type_e;
-
-typedef struct cc_col_t {
-    const char *key;
-    cc_col_type_e type;
-} cc_col_t;
-
-#define CC_COL_END { NULL, CC_COL_SKIP }
+/** Take the connection now (503 unavailable when the database is down). */
+cc_error_t *cc_db_acquire(cc_db_t *db);
 
 /**
- * Run a SELECT and render every row as an object by cols.  *prows is a new array
- * (caller owns it); ptotal (optional) receives the CC_COL_TOTAL column of the first
- * row, or 0 when there are no rows.
+ * Run a SELECT and render every row as an object by cols.  *prows is an array owned by
+ * db->pool; ptotal (optional) receives the CC_COL_TOTAL column of the first row, or 0
+ * when there are no rows.
  */
-cc_error_t *cc_db_select(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+cc_error_t *cc_db_select(cc_db_t *db, const char *label, const cc_col_t *cols,
                          int nargs, const char **args, json_t **prows,
                          apr_int64_t *ptotal);
 
-/** First row as an object (new reference) or *pobj = NULL when there is none. */
-cc_error_t *cc_db_select_one(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+/** First row as an object owned by db->pool, or *pobj = NULL when there is none. */
+cc_error_t *cc_db_select_one(cc_db_t *db, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, json_t **pobj);
 
 /**
- * First row as raw strings copied into r->pool (*pvalues[i], NULL for SQL NULL);
+ * First row as raw strings copied into db->pool (*pvalues[i], NULL for SQL NULL);
  * *pvalues = NULL when no row.  The rest of the result is drained.
  */
-cc_error_t *cc_db_select_row(cc_ctx_t *ctx, const char *label, int nargs,
+cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols);
 
 /**
- * Run a list statement and send API.md's page envelope
- *   {"data": [...], "total": N, "page": p, "page_size": s}
- * rendered straight from the rows (no jansson tree).  The statement selects its total
- * as a CC_COL_TOTAL column, e.g.
- *   SELECT ..., (SELECT COUNT(*) FROM t WHERE <filter>) AS total FROM t WHERE <filter>
- *   ORDER BY ... LIMIT %s OFFSET %s
- * so the total comes with the page in one round trip.  Past the last page there is no
- * row to carry it: then count_label, which binds the first count_nargs of args, is run.
- * Returns what a handler returns.
+ * The one row renderer: every row as a JSON object by cols, written into w, comma
+ * separated (no brackets); *pnrows rows, *ptotal (optional) from the CC_COL_TOTAL
+ * column.  cc_db_select parses what this writes.
  */
-int cc_db_send_page(cc_ctx_t *ctx, const char *label, const char *count_label,
-                    const cc_col_t *cols, int nargs, const char **args, int count_nargs,
-                    const cc_page_t *pg);
-
-/**
- * The list every domain has: statements <prefix>_list_<sort>_<asc|desc> (unfiltered,
- * binding tenant, tenant, limit, offset: the total from a per-tenant counter) and
- * <prefix>_search_<sort>_<asc|desc> (binding the filter twice, for its COUNT subquery and
- * its page, then limit, offset), with <prefix>_count (tenant) and <prefix>_search_count
- * (the filter) for pages past the end.  filter[0] is the tenant; filter is one copy of
- * the search statement's filter arguments.  Sends the page (cc_db_send_page).
- */
-int cc_db_send_list(cc_ctx_t *ctx, const char *prefix, const cc_col_t *cols,
-                    const cc_page_t *pg, const char **filter, int nfilter, int filtered);
+cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
+                             int nargs, const char **args, cc_jsonw_t *w,
+                             apr_int64_t *ptotal, int *pnrows);
 
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
-cc_error_t *cc_db_exec(cc_ctx_t *ctx, const char *label, int nargs, const char **args,
+cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **args,
                        int *pnrows);
 
-/** Transactions on the request's connection. */
-cc_error_t *cc_db_begin(cc_ctx_t *ctx);
-/** Commit when commit != 0, else roll back. */
-cc_error_t *cc_db_end(cc_ctx_t *ctx, int commit);
+/**
+ * Transactions.  One idiom: cc_db_begin, statements, cc_db_commit last; a handler that
+ * returns an error just returns it (the dispatcher rolls back what is open), other
+ * callers (jobs) call cc_db_rollback.
+ */
+cc_error_t *cc_db_begin(cc_db_t *db);
+cc_error_t *cc_db_commit(cc_db_t *db);
+/** Roll back the open transaction, if any (errors are logged, not returned). */
+void cc_db_rollback(cc_db_t *db);
 
-/** Roll back the open transaction (if any) and send err; for handler error paths. */
-int cc_db_abort(cc_ctx_t *ctx, cc_error_t *err);
+/**
+ * The duplicate-key idiom: when err is a unique key's violation (MySQL 1062), the 409
+ * conflict with message (and, when field is given, a detail naming it) that the caller
+ * means; any other err (or NULL) is returned as it is.
+ */
+cc_error_t *cc_db_duplicate(cc_db_t *db, cc_error_t *err, const char *field,
+                            const char *issue, const char *message);
 
-/** The MySQL error number of the last failed call in this request (0 if none). */
-int cc_db_last_errno(cc_ctx_t *ctx);
+/** err is a unique key's violation (for code that tries another way then). */
+int cc_db_is_duplicate(const cc_db_t *db, const cc_error_t *err);
 
 #define CC_DB_ER_DUP_ENTRY 1062
 

@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "cc_http.h"
+#include "cc_jsonw.h"
 #include "cc_crypto.h"
 #include "cc_log.h"
 #include "cc_page.h"
@@ -25,6 +26,8 @@
 #define CC_NOTE_ERROR_MESSAGE "cc-error-message"
 #define CC_RETRY_AFTER_DB     "5"
 #define CC_READ_CHUNK         8192
+/* Domains one module dispatches over (its route tables, in match order). */
+#define CC_DISPATCH_MAX_DOMAINS 32
 
 /* The request a client sent, seen from an ErrorDocument redirect or a subrequest. */
 static request_rec *initial_request(request_rec *r)
@@ -91,20 +94,26 @@ static int pass_bucket(request_rec *r, apr_bucket *b)
     return OK;
 }
 
-int cc_send_json(request_rec *r, int status, json_t *body)
+static int send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
+{
+    json_headers(r, status, len);
+    return pass_bucket(r, apr_bucket_pool_create(text, len, r->pool,
+                                                 r->connection->bucket_alloc));
+}
+
+static int send_json(request_rec *r, int status, const json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     apr_size_t len;
 
-    json_decref(body);
     if (!text) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00101)
-                      "could not serialise a JSON response");
         static const char fallback[] =
             "{\"error\":\"internal_error\",\"message\":\"internal error\"}";
 
-        return cc_send_json_text(r, HTTP_INTERNAL_SERVER_ERROR, fallback,
-                                 sizeof(fallback) - 1);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00101)
+                      "could not serialise a JSON response");
+        return send_json_text(r, HTTP_INTERNAL_SERVER_ERROR, fallback,
+                              sizeof(fallback) - 1);
     }
     len = strlen(text);
     json_headers(r, status, len);
@@ -113,22 +122,7 @@ int cc_send_json(request_rec *r, int status, json_t *body)
                                                  r->connection->bucket_alloc));
 }
 
-int cc_send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
-{
-    json_headers(r, status, len);
-    return pass_bucket(r, apr_bucket_pool_create(text, len, r->pool,
-                                                 r->connection->bucket_alloc));
-}
-
-int cc_send_created(request_rec *r, const char *location, json_t *body)
-{
-    if (location) {
-        apr_table_setn(r->headers_out, "Location", location);
-    }
-    return cc_send_json(r, HTTP_CREATED, body);
-}
-
-int cc_send_no_content(request_rec *r)
+static int send_no_content(request_rec *r)
 {
     cc_request_id(r);
     r->status = HTTP_NO_CONTENT;
@@ -139,6 +133,7 @@ int cc_send_no_content(request_rec *r)
 int cc_send_error(request_rec *r, const cc_error_t *e)
 {
     json_t *body = cc_error_to_json(e, cc_request_id(r));
+    int rv;
 
     if (e->status == HTTP_UNAUTHORIZED
         && !apr_table_get(r->err_headers_out, "WWW-Authenticate")) {
@@ -155,7 +150,9 @@ int cc_send_error(request_rec *r, const cc_error_t *e)
     if (!body) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return cc_send_json(r, e->status, body);
+    rv = send_json(r, e->status, body);
+    json_decref(body);
+    return rv;
 }
 
 /* ---- errors raised in auth/authz hooks ---- */
@@ -350,6 +347,135 @@ cc_error_t *cc_read_json_patch(cc_ctx_t *ctx, const cc_field_t *fields, json_t *
     return err;
 }
 
+/* ---- replies ---- */
+
+cc_error_t *cc_reply_json(cc_ctx_t *ctx, int status, const json_t *body)
+{
+    ctx->reply_status = status;
+    ctx->reply_body = body;
+    return NULL;
+}
+
+cc_error_t *cc_reply_created(cc_ctx_t *ctx, const char *location, const json_t *body)
+{
+    if (location) {
+        apr_table_setn(ctx->r->headers_out, "Location", location);
+    }
+    return cc_reply_json(ctx, HTTP_CREATED, body);
+}
+
+cc_error_t *cc_reply_text(cc_ctx_t *ctx, int status, const char *text, apr_size_t len)
+{
+    ctx->reply_status = status;
+    ctx->reply_text = text;
+    ctx->reply_len = len;
+    return NULL;
+}
+
+cc_error_t *cc_reply_no_content(cc_ctx_t *ctx)
+{
+    ctx->reply_status = HTTP_NO_CONTENT;
+    return NULL;
+}
+
+cc_error_t *cc_reply_sent(cc_ctx_t *ctx)
+{
+    ctx->replied = 1;
+    return NULL;
+}
+
+cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                          const cc_col_t *cols, int nargs, const char **args,
+                          int count_nargs, const cc_page_t *pg)
+{
+    apr_int64_t total = 0;
+    cc_jsonw_t w;
+    cc_error_t *err;
+    const char **row;
+    int nrows;
+
+    cc_jsonw_init(&w, ctx->pool, 16384);
+    cc_jsonw_lit(&w, "{\"data\":[");
+    if ((err = cc_db_write_rows(ctx->db, label, cols, nargs, args, &w, &total, &nrows))) {
+        return err;
+    }
+    if (nrows == 0) {
+        if ((err = cc_db_select_row(ctx->db, count_label, count_nargs, args, &row, NULL))) {
+            return err;
+        }
+        total = row && row[0] ? apr_atoi64(row[0]) : 0;
+    }
+    cc_jsonw_lit(&w, "],\"total\":");
+    cc_jsonw_int(&w, total);
+    cc_jsonw_lit(&w, ",\"page\":");
+    cc_jsonw_int(&w, pg->page);
+    cc_jsonw_lit(&w, ",\"page_size\":");
+    cc_jsonw_int(&w, pg->page_size);
+    cc_jsonw_lit(&w, "}");
+    return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
+}
+
+cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
+                          const char **filter, int nfilter, int filtered)
+{
+    apr_pool_t *p = ctx->pool;
+    const char **args = apr_palloc(p, sizeof(*args) * (2 * nfilter + 2));
+    const char *order = apr_pstrcat(p, pg->sort, pg->desc ? "_desc" : "_asc", NULL);
+    int n = 0, copy, i;
+
+    /* A search-only list binds its filter (NULLs for what is absent) every time. */
+    filtered = filtered || list->search_only;
+    for (copy = 0; copy < 2; copy++) {
+        for (i = 0; i < (filtered ? nfilter : 1); i++) {
+            args[n++] = filter[i];
+        }
+    }
+    args[n++] = cc_page_limit_str(p, pg);
+    args[n++] = cc_page_offset_str(p, pg);
+    return cc_reply_page(ctx, apr_pstrcat(p, list->prefix, filtered ? "_search_" : "_list_",
+                                          order, NULL),
+                         apr_pstrcat(p, list->prefix, filtered ? "_search_count" : "_count",
+                                     NULL),
+                         list->cols, n, args, filtered ? nfilter : 1, pg);
+}
+
+cc_error_t *cc_list_page(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t *pg)
+{
+    return cc_page_parse(ctx->pool, ctx->args, list->sorts, list->default_sort, pg);
+}
+
+cc_error_t *cc_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+                     const char *id, json_t **pobj)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    cc_error_t *err = cc_db_select_one(ctx->db, label, cols, 2, args, pobj);
+
+    return !err && !*pobj ? cc_error_not_found(ctx->pool) : err;
+}
+
+cc_error_t *cc_reply_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+                           const char *id)
+{
+    json_t *obj;
+    cc_error_t *err = cc_fetch(ctx, label, cols, id, &obj);
+
+    return err ? err : cc_reply_json(ctx, HTTP_OK, obj);
+}
+
+cc_error_t *cc_fetch_row(cc_ctx_t *ctx, const char *label, const char *id,
+                         const char ***prow)
+{
+    const char *args[2] = { ctx->principal->tenant_id, id };
+    cc_error_t *err = cc_db_select_row(ctx->db, label, 2, args, prow, NULL);
+
+    return !err && !*prow ? cc_error_not_found(ctx->pool) : err;
+}
+
+const char *cc_path(const cc_ctx_t *ctx, const char *name)
+{
+    return cc_route_param(&ctx->match, name);
+}
+
 /* ---- dispatch ---- */
 
 static cc_error_t *resolve_principal(cc_ctx_t *ctx)
@@ -365,46 +491,114 @@ static cc_error_t *resolve_principal(cc_ctx_t *ctx)
     return get(ctx->r, &ctx->principal);
 }
 
-int cc_dispatch(request_rec *r, const cc_route_t *const *tables, apr_size_t max_body,
-                void *module_cfg)
+/* Route, permission, query: what must hold before the handler runs. */
+static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domains)
 {
-    cc_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    request_rec *r = ctx->r;
+    const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1];
     const char *allow = NULL;
-    const cc_route_t *route;
-    cc_error_t *err;
     /* HEAD is answered by the GET route; httpd drops the body. */
     const char *method = r->header_only ? "GET" : r->method;
+    const cc_route_t *route;
+    cc_error_t *err;
+    int n = 0;
 
-    ctx->r = r;
-    ctx->max_body = max_body;
-    ctx->module_cfg = module_cfg;
-    ctx->request_id = cc_request_id(r);
-
+    /* A domain may have no routes (statements only): it adds no table. */
+    for (; *domains && n < CC_DISPATCH_MAX_DOMAINS; domains++) {
+        if ((*domains)->routes) {
+            tables[n++] = (*domains)->routes;
+        }
+    }
+    tables[n] = NULL;
     switch (cc_route_match(r->pool, tables, method, r->uri, &ctx->match, &allow)) {
     case CC_ROUTE_NOT_FOUND:
-        return cc_send_error(r, cc_error_not_found(r->pool));
+        return cc_error_not_found(r->pool);
     case CC_ROUTE_METHOD_NOT_ALLOWED:
         apr_table_setn(r->err_headers_out, "Allow", allow);
-        return cc_send_error(r, cc_error_make(r->pool, HTTP_METHOD_NOT_ALLOWED,
-                                              CC_ERR_METHOD_NOT_ALLOWED,
-                                              "method %s not allowed; allowed: %s",
-                                              method, allow));
+        return cc_error_make(r->pool, HTTP_METHOD_NOT_ALLOWED, CC_ERR_METHOD_NOT_ALLOWED,
+                             "method %s not allowed; allowed: %s", method, allow);
     case CC_ROUTE_FOUND:
         break;
     }
     route = ctx->match.route;
     if (!(route->flags & CC_ROUTE_PUBLIC)) {
         if ((err = resolve_principal(ctx))) {
-            return cc_send_error(r, err);
+            return err;
         }
         if (!cc_principal_can(ctx->principal, route->permission)) {
-            return cc_send_error(r, cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
-                                                  "permission %s required",
-                                                  route->permission));
+            return cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                                 "permission %s required", route->permission);
         }
     }
-    if ((err = cc_args_parse(r->pool, r->args, &ctx->args))) {
+    return cc_args_parse(r->pool, r->args, &ctx->args);
+}
+
+int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t max_body,
+                void *module_cfg)
+{
+    cc_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    cc_error_t *err;
+
+    ctx->r = r;
+    ctx->pool = r->pool;
+    ctx->max_body = max_body;
+    ctx->module_cfg = module_cfg;
+    ctx->request_id = cc_request_id(r);
+    ctx->db = cc_db_request(r);
+
+    if (!(err = before_handler(ctx, domains))) {
+        err = ctx->match.route->handler(ctx);
+    }
+    if (err) {
+        cc_db_rollback(ctx->db);
         return cc_send_error(r, err);
     }
-    return route->handler(r, ctx);
+    if (ctx->db->in_txn) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00103)
+                      "%s %s: the handler left a transaction open (a bug): rolled back",
+                      ctx->match.route->method, ctx->match.route->pattern);
+        cc_db_rollback(ctx->db);
+        return cc_send_error(r, cc_error_internal(r->pool));
+    }
+    if (ctx->replied) {
+        return OK;
+    }
+    if (ctx->reply_status == HTTP_NO_CONTENT) {
+        return send_no_content(r);
+    }
+    if (ctx->reply_text) {
+        return send_json_text(r, ctx->reply_status, ctx->reply_text, ctx->reply_len);
+    }
+    if (ctx->reply_body) {
+        return send_json(r, ctx->reply_status, ctx->reply_body);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00104)
+                  "%s %s: the handler recorded no reply (a bug)",
+                  ctx->match.route->method, ctx->match.route->pattern);
+    return cc_send_error(r, cc_error_internal(r->pool));
+}
+
+int cc_domains_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                           const char *module, const cc_domain_t *const *domains)
+{
+    const char *problems = cc_domain_check(ptemp, domains, cc_shared_stmts);
+    apr_size_t n = 0;
+
+    while (domains[n]) {
+        n++;
+    }
+    if (n > CC_DISPATCH_MAX_DOMAINS) {
+        problems = apr_psprintf(ptemp, "%s%smore than %d domains in one module",
+                                problems ? problems : "", problems ? "; " : "",
+                                CC_DISPATCH_MAX_DOMAINS);
+    }
+    if (problems) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(00105)
+                     "%s: its route and statement tables are wrong, refusing to start: %s",
+                     module, problems);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    cc_db_prepare_shared(pconf, s);
+    cc_db_prepare_domains(s, domains);
+    return OK;
 }

@@ -7,49 +7,117 @@
 
 #include <httpd.h>
 #include <http_config.h>
-#include <apr_dbd.h>
-#include <mod_dbd.h>
 #include <jansson.h>
+#include "cc_db.h"
+#include "cc_domain.h"
 #include "cc_error.h"
 #include "cc_json.h"
+#include "cc_page.h"
 #include "cc_route.h"
 #include "cc_perm.h"
 
 #define CC_MAX_BODY_DEFAULT (1024 * 1024)
 
-/** Everything a handler needs; lives in r->pool. */
+/**
+ * Everything a handler needs; lives in r->pool.
+ *
+ * The handler contract (cc_handler_fn): a handler returns an error, or NULL after it has
+ * recorded its reply with one cc_reply_* call.  The dispatcher then sends the reply or
+ * the error envelope; on an error it rolls back the transaction the handler left open,
+ * and on success an open transaction is a bug it logs (and answers 500: nothing was
+ * committed).  A streaming handler (CSV export, a file with Range, SSE) sends for itself
+ * and records that with cc_reply_sent.
+ */
 typedef struct cc_ctx_t {
     request_rec *r;
+    apr_pool_t *pool;                  /**< r->pool */
     cc_route_match_t match;
     const cc_principal_t *principal;   /**< NULL on CC_ROUTE_PUBLIC routes */
     apr_table_t *args;                 /**< decoded query string */
     const char *request_id;
-    ap_dbd_t *dbd;                     /**< set by cc_db_acquire */
-    int in_txn;                        /**< a transaction is open (cc_db_begin) */
-    int db_errno;                      /**< MySQL errno of the last failed DB call */
+    cc_db_t *db;                       /**< the request's connection slot */
     apr_size_t max_body;
     void *module_cfg;                  /**< the calling module's config */
+    /* The recorded reply (cc_reply_*). */
+    int reply_status;                  /**< 0 until a reply is recorded */
+    const json_t *reply_body;          /**< borrowed, pool-owned */
+    const char *reply_text;            /**< JSON text (instead of reply_body) */
+    apr_size_t reply_len;
+    int replied;                       /**< the handler sent the answer itself */
 } cc_ctx_t;
 
 /**
- * The whole handler path: request id, route match (404/405 with Allow), principal and
- * route permission (403), query parsing, then the route's handler.  Errors are sent
- * as JSON envelopes.  Returns what a handler hook returns (OK).
+ * The whole handler path: request id, route match over the module's domains (404/405
+ * with Allow; a typed capture that does not fit is 404), principal and route permission
+ * (403), query parsing, the handler, then its reply or error (see cc_ctx_t).  Returns
+ * what a handler hook returns (OK).
  */
-int cc_dispatch(request_rec *r, const cc_route_t *const *tables, apr_size_t max_body,
+int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t max_body,
                 void *module_cfg);
+
+/**
+ * post_config's check of a module's domains (cc_domain_check): logs each problem and
+ * returns HTTP_INTERNAL_SERVER_ERROR, so httpd refuses to start on a table bug; OK
+ * otherwise.  Also registers the domains' statements (and shared/'s own) with mod_dbd.
+ */
+int cc_domains_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                           const char *module, const cc_domain_t *const *domains);
+
+/* ---- replies (each returns NULL, so a handler can `return cc_reply_...;`) ---- */
+
+/** status with body (borrowed: pool-owned or held by something pool-owned). */
+cc_error_t *cc_reply_json(cc_ctx_t *ctx, int status, const json_t *body);
+/** 201 with Location and body. */
+cc_error_t *cc_reply_created(cc_ctx_t *ctx, const char *location, const json_t *body);
+/** status with JSON text already rendered (kept in r->pool). */
+cc_error_t *cc_reply_text(cc_ctx_t *ctx, int status, const char *text, apr_size_t len);
+/** 204 without a body. */
+cc_error_t *cc_reply_no_content(cc_ctx_t *ctx);
+/** The handler has sent the answer itself (streaming). */
+cc_error_t *cc_reply_sent(cc_ctx_t *ctx);
+
+/**
+ * A page of a statement and API.md's page envelope {"data", "total", "page",
+ * "page_size"}, rendered straight from the rows.  The statement selects its total as a
+ * CC_COL_TOTAL column; past the last page there is no row to carry it, so count_label,
+ * binding the first count_nargs of args, is run.
+ */
+cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                          const cc_col_t *cols, int nargs, const char **args,
+                          int count_nargs, const cc_page_t *pg);
+
+/**
+ * The list every domain has (cc_list_t): the unfiltered statements when filtered is 0
+ * (binding filter[0], the tenant, twice), else the search statements (binding the
+ * nfilter values of filter twice), then limit and offset.
+ */
+cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
+                          const char **filter, int nfilter, int filtered);
+
+/** The page a list request asks for (?page, ?page_size, ?sort of list's whitelist). */
+cc_error_t *cc_list_page(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t *pg);
+
+/**
+ * The tenant's object: the row of label bound to (the principal's tenant, id) rendered
+ * by cols (pool-owned); 404 when there is none.
+ */
+cc_error_t *cc_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+                     const char *id, json_t **pobj);
+
+/** cc_fetch, answered 200 (a get handler, or a write that changed nothing). */
+cc_error_t *cc_reply_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
+                           const char *id);
+
+/** The same row as raw strings (e.g. a locking read); 404 when there is none. */
+cc_error_t *cc_fetch_row(cc_ctx_t *ctx, const char *label, const char *id,
+                         const char ***prow);
+
+/** The capture name of the route (typed captures are already checked), or NULL. */
+const char *cc_path(const cc_ctx_t *ctx, const char *name);
 
 /** X-Request-ID: the client's valid one, else httpd's UNIQUE_ID; also sets the header. */
 const char *cc_request_id(request_rec *r);
 
-/** Send body (stolen) as JSON with status; returns OK. */
-int cc_send_json(request_rec *r, int status, json_t *body);
-/** Send text (already JSON, kept in r->pool) with status; returns OK. */
-int cc_send_json_text(request_rec *r, int status, const char *text, apr_size_t len);
-/** 201 with Location and body (stolen). */
-int cc_send_created(request_rec *r, const char *location, json_t *body);
-/** 204 without a body. */
-int cc_send_no_content(request_rec *r);
 /** Send the error envelope (sets r->status; WWW-Authenticate on 401); returns OK. */
 int cc_send_error(request_rec *r, const cc_error_t *e);
 

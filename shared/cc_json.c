@@ -238,14 +238,29 @@ const char *cc_json_int_text(apr_pool_t *p, const json_t *obj, const char *key)
                         (apr_int64_t)json_integer_value(json_object_get(obj, key)));
 }
 
-json_t *cc_json_without(const json_t *obj, const char *const *drop)
+json_t *cc_json_without(apr_pool_t *p, const json_t *obj, const char *const *drop)
 {
-    json_t *copy = json_deep_copy(obj);
+    json_t *copy = cc_json_own(p, json_deep_copy(obj));
 
     for (; copy && *drop; drop++) {
         json_object_del(copy, *drop);
     }
     return copy;
+}
+
+json_t *cc_json_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *cc_json_object(apr_pool_t *p)
+{
+    return cc_json_own(p, json_object());
+}
+
+json_t *cc_json_array(apr_pool_t *p)
+{
+    return cc_json_own(p, json_array());
 }
 
 int cc_str_same(const char *a, const char *b)

@@ -17,6 +17,12 @@
 /** Tie j's lifetime to p (json_decref on cleanup); returns j.  NULL-safe. */
 json_t *cc_json_own(apr_pool_t *p, json_t *j);
 
+/** A new empty object owned by p. */
+json_t *cc_json_object(apr_pool_t *p);
+
+/** A new empty array owned by p. */
+json_t *cc_json_array(apr_pool_t *p);
+
 /** Compact dump into p (NULL on failure). Scalars allowed. */
 char *cc_json_dump(apr_pool_t *p, const json_t *j);
 
@@ -64,14 +70,17 @@ int cc_json_bool(const json_t *obj, const char *key, int dflt);
 /** Set obj[key] to a string, or null when s is NULL; returns 0 or -1 (bad UTF-8). */
 int cc_json_set_str(json_t *obj, const char *key, const char *s);
 
+/** A string, or JSON null for NULL (new reference, e.g. for cc_audit_change). */
+json_t *cc_json_str_or_null(const char *s);
+
 /** A decimal text (SQL row value) as a JSON integer, NULL as JSON null (new reference). */
 json_t *cc_json_int_or_null(const char *decimal);
 
 /** obj[key] (an integer) as decimal text in p, e.g. an object's id for a statement. */
 const char *cc_json_int_text(apr_pool_t *p, const json_t *obj, const char *key);
 
-/** A deep copy of obj without the keys in drop (NULL-terminated); new reference. */
-json_t *cc_json_without(const json_t *obj, const char *const *drop);
+/** A deep copy of obj without the keys in drop (NULL-terminated), owned by p. */
+json_t *cc_json_without(apr_pool_t *p, const json_t *obj, const char *const *drop);
 
 /** Two optional strings are equal (both NULL counts as equal). */
 int cc_str_same(const char *a, const char *b);

@@ -8,6 +8,7 @@
 #include <apr_tables.h>
 
 #include "cc_route.h"
+#include "cc_validate.h"
 
 /* Longer paths are not ours: refuse before splitting so the cost stays bounded. */
 #define CC_ROUTE_MAX_PATH 2048
@@ -55,10 +56,39 @@ static int cc_route_split(apr_pool_t *p, const char *path, cc_path_t *out)
     }
 }
 
-/* A capture segment is exactly "{name}" with a non-empty name. */
+/* A capture segment is exactly "{name}" or "{name:type}" with a non-empty name. */
 static int cc_route_is_capture(const char *seg, apr_size_t len)
 {
     return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
+}
+
+/*
+ * Does value fit the capture's type?  "{id:int}" takes an id (cc_parse_id), "{id:uuid}"
+ * a canonical UUID, an untyped "{name}" any segment.  A value that does not fit makes
+ * the pattern not match, so the path names nothing (404) before a handler runs.
+ */
+static int cc_route_capture_fits(const char *cap, apr_size_t len, const char *value,
+                                 apr_size_t *pname_len)
+{
+    /* cap is the segment after its '{'; its name and type are the len - 2 bytes before
+     * the closing '}'. */
+    const char *colon = memchr(cap, ':', len - 2);
+    apr_size_t type_len;
+    apr_int64_t id;
+
+    *pname_len = len - 2;
+    if (!colon) {
+        return 1;
+    }
+    *pname_len = (apr_size_t)(colon - cap);
+    type_len = len - 2 - *pname_len - 1;
+    if (type_len == 3 && !memcmp(colon + 1, "int", 3)) {
+        return cc_parse_id(value, &id);
+    }
+    if (type_len == 4 && !memcmp(colon + 1, "uuid", 4)) {
+        return cc_valid_uuid(value);
+    }
+    return 0;   /* an unknown type is a table bug (cc_route_check_pattern): never match */
 }
 
 /*
@@ -84,12 +114,15 @@ static int cc_route_try(apr_pool_t *p, const char *pattern, const cc_path_t *pat
             return 0;
         }
         if (cc_route_is_capture(pat, len)) {
+            apr_size_t name_len;
+
             /* More captures than the match can hold is a table bug: never match. */
-            if (nparams == CC_ROUTE_MAX_PARAMS) {
+            if (nparams == CC_ROUTE_MAX_PARAMS
+                || !cc_route_capture_fits(pat + 1, len, path->segs[i], &name_len)) {
                 return 0;
             }
             if (m) {
-                m->names[nparams] = apr_pstrmemdup(p, pat + 1, len - 2);
+                m->names[nparams] = apr_pstrmemdup(p, pat + 1, name_len);
                 m->values[nparams] = path->segs[i];
             }
             nparams++;
@@ -199,6 +232,44 @@ const char *cc_route_param(const cc_route_match_t *m, const char *name)
     for (i = 0; i < m->nparams; i++) {
         if (!strcmp(m->names[i], name)) {
             return m->values[i];
+        }
+    }
+    return NULL;
+}
+
+const char *cc_route_check_pattern(const char *pattern)
+{
+    const char *seg;
+
+    if (!pattern || pattern[0] != '/') {
+        return "does not start with /";
+    }
+    for (seg = pattern + 1; *seg;) {
+        const char *end = strchr(seg, '/');
+        apr_size_t len = end ? (apr_size_t)(end - seg) : strlen(seg);
+        apr_size_t name_len;
+
+        if (len == 0) {
+            return "has an empty segment";
+        }
+        if (seg[0] == '{' || seg[len - 1] == '}') {
+            if (!cc_route_is_capture(seg, len)) {
+                return "has a malformed capture";
+            }
+            /* A value of every known type fits; only an unknown type fails here. */
+            if (!cc_route_capture_fits(seg + 1, len, "1", &name_len)
+                && !cc_route_capture_fits(seg + 1, len,
+                                          "00000000-0000-4000-8000-000000000000",
+                                          &name_len)) {
+                return "has a capture of an unknown type";
+            }
+            if (name_len == 0) {
+                return "has a capture without a name";
+            }
+        }
+        seg += len;
+        if (*seg == '/') {
+            seg++;
         }
     }
     return NULL;

@@ -2,18 +2,25 @@
  * @file cc_route.h
  * @brief (core) Route tables with {name} captures, 404 vs 405 + Allow.
  *
- * Patterns are full paths ("/api/v1/users/{id}"); a {name} segment matches one
- * non-empty path segment.  Tables end with an entry whose method is NULL.
+ * Patterns are full paths ("/api/v1/users/{id:int}"); a {name} segment matches one
+ * non-empty path segment, a typed one only a segment of its type: {name:int} an id
+ * (1 to 2^53 - 1, canonical decimal), {name:uuid} a canonical UUID.  A path whose capture
+ * does not fit matches no route (404), so handlers see only well-formed captures.
+ * Tables end with an entry whose method is NULL.
  */
 #ifndef CC_ROUTE_H
 #define CC_ROUTE_H
 
 #include <apr_pools.h>
 
-struct request_rec;
 struct cc_ctx_t;
+struct cc_error_t;
 
-typedef int (*cc_handler_fn)(struct request_rec *r, struct cc_ctx_t *ctx);
+/**
+ * A handler returns an error (the dispatcher rolls back any open transaction and sends
+ * the envelope) or NULL after recording its reply (cc_reply_*), see cc_http.h.
+ */
+typedef struct cc_error_t *(*cc_handler_fn)(struct cc_ctx_t *ctx);
 
 /** Route flags. */
 #define CC_ROUTE_AUTH    0   /**< needs the principal (token + active tenant) */
@@ -49,6 +56,12 @@ typedef enum {
 cc_route_result_e cc_route_match(apr_pool_t *p, const cc_route_t *const *tables,
                                  const char *method, const char *path,
                                  cc_route_match_t *m, const char **pallow);
+
+/**
+ * NULL when pattern is well formed (starts with '/', no empty segment, captures named,
+ * each type known), else what is wrong with it; for the start-up check of route tables.
+ */
+const char *cc_route_check_pattern(const char *pattern);
 
 /** Value of capture name, or NULL. */
 const char *cc_route_param(const cc_route_match_t *m, const char *name);

@@ -41,6 +41,13 @@ case $CC_ACCESS_LOG in
     *)   cc_die "CC_ACCESS_LOG must be on or off" ;;
 esac
 
+# mod_cc_auth's retention job: every second in tests (t/integration/test_150_retention.py
+# waits for it), every minute under `make run`.
+case $CC_PROFILE in
+    test) retention_interval=1 ;;
+    *)    retention_interval=60 ;;
+esac
+
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
@@ -64,6 +71,7 @@ sub()
     sub LOGIN_MAX_FAILURES "${CC_LOGIN_MAX_FAILURES:-5}"
     sub LOGIN_WINDOW "${CC_LOGIN_WINDOW:-900}"
     sub BCRYPT_COST "$CC_BCRYPT_COST"
+    sub RETENTION_INTERVAL "${CC_RETENTION_INTERVAL:-$retention_interval}"
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
 } >"$CC_HTTPD_DIR/render.sed"

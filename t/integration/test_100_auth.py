@@ -718,9 +718,9 @@ def test_login_rehashes_a_hash_of_another_cost(cc, tenant, cost):
 # ---- login_throttle stays bounded ---------------------------------------------------------
 
 def test_failed_logins_purge_expired_throttle_rows(cc):
-    """About one counted attempt in 256 deletes rows whose window (900 s here) passed.
-    The draw is random, so: plant expired rows, fail logins until they are gone (bounded:
-    2,000 attempts miss the 1-in-256 draw with probability ~0.04%)."""
+    """Rows whose window (900 s here) passed go, live ones stay.  The retention job
+    (mod_watchdog, every second in tests; test_150) deletes them now, not the logins;
+    failing logins until they are gone still bounds the wait."""
     tag = secrets.token_hex(5)
     expired = [("", f"purge-{tag}-{i}@example.com") for i in range(300)]
     live = [("", f"keep-{tag}-{i}@example.com") for i in range(5)]

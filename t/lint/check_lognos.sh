@@ -27,10 +27,13 @@ function range_of(path,   top) {
 function fail(msg) { print "check_lognos: " msg > "/dev/stderr"; errors++ }
 function check_calls(path,   i, w, lvl, s, tok) {
     for (i = 1; i <= n; i++) {
-        if (lines[i] ~ /^[ \t]*#/ || lines[i] !~ /ap_log_(c|cs|r|p)?error\(/) continue
+        # Macro bodies (lines ending in a backslash) log for their callers: the callers
+        # (DB_LOG in shared/cc_db.c) are checked as log calls instead.
+        if (lines[i] ~ /^[ \t]*#/ || lines[i] ~ /\\$/) continue
+        if (lines[i] !~ /(ap_log_(c|cs|r|p)?error|DB_LOG)\(/) continue
         # The call statement: from ap_log_ to its ";", within three lines.
         w = lines[i] "\n" lines[i + 1] "\n" lines[i + 2]
-        w = substr(w, match(w, /ap_log_(c|cs|r|p)?error\(/))
+        w = substr(w, match(w, /(ap_log_(c|cs|r|p)?error|DB_LOG)\(/))
         if (index(w, ";")) w = substr(w, 1, index(w, ";"))
         lvl = ""
         s = w

@@ -62,7 +62,8 @@ def parse_routes(root=ROOT):
             with open(os.path.join(mdir, name), encoding="utf-8", errors="replace") as f:
                 text = _strip_c_comments(f.read())
             for m in ROUTE_RE.finditer(text):
-                key = (m.group("method"), m.group("path"))
+                # A typed capture ({id:int}) is the document's {id}.
+                key = (m.group("method"), re.sub(r"\{(\w+):\w+\}", r"{\1}", m.group("path")))
                 line = text.count("\n", 0, m.start()) + 1
                 perm = m.group("perm")
                 info = {

@@ -2,6 +2,7 @@
  * @file test_cc_route.c
  * @brief Unit tests for route matching: captures, 404 vs 405 + Allow, precedence.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "cc_test.h"
@@ -10,39 +11,34 @@
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Handlers are never called here; distinct functions make routes distinguishable. */
-static int h_list(struct request_rec *r, struct cc_ctx_t *c)
+static struct cc_error_t *h_list(struct cc_ctx_t *c)
 {
-    (void)r;
     (void)c;
-    return 1;
+    return (struct cc_error_t *)(uintptr_t)1;
 }
 
-static int h_get(struct request_rec *r, struct cc_ctx_t *c)
+static struct cc_error_t *h_get(struct cc_ctx_t *c)
 {
-    (void)r;
     (void)c;
-    return 2;
+    return (struct cc_error_t *)(uintptr_t)2;
 }
 
-static int h_me(struct request_rec *r, struct cc_ctx_t *c)
+static struct cc_error_t *h_me(struct cc_ctx_t *c)
 {
-    (void)r;
     (void)c;
-    return 3;
+    return (struct cc_error_t *)(uintptr_t)3;
 }
 
-static int h_roles(struct request_rec *r, struct cc_ctx_t *c)
+static struct cc_error_t *h_roles(struct cc_ctx_t *c)
 {
-    (void)r;
     (void)c;
-    return 4;
+    return (struct cc_error_t *)(uintptr_t)4;
 }
 
-static int h_health(struct request_rec *r, struct cc_ctx_t *c)
+static struct cc_error_t *h_health(struct cc_ctx_t *c)
 {
-    (void)r;
     (void)c;
-    return 5;
+    return (struct cc_error_t *)(uintptr_t)5;
 }
 
 /* The capture route comes before the literal one on purpose: precedence must not

@@ -1,0 +1,125 @@
+/**
+ * @file cc_auth_retention.c
+ * @brief The retention job: a mod_watchdog job (shared/cc_job.h) that purges what the
+ *        auth routes leave behind and nothing reads any more.
+ *
+ * - refresh_tokens expired for longer than CC_AUTH_RETENTION_GRACE (a day).  An expired
+ *   token never refreshes; the grace keeps the row of a rotated token for a day after
+ *   its expiry so that presenting it again still revokes its family (reuse detection
+ *   in cc_auth_login.c needs the row).  Rotated and revoked tokens go by the same rule:
+ *   their expiry bounds how long they can matter.
+ * - login_throttle rows whose window has passed (they count as no row at all,
+ *   cc_auth_throttle.c), by the longest CCLoginWindow of any server so that no vhost
+ *   loses a live window.
+ *
+ * Each statement deletes a bounded batch (RETENTION_BATCH rows, autocommit: locks are
+ * held for one batch only) and is repeated until a batch comes back short, at most
+ * RETENTION_MAX_BATCHES times a run (the next run goes on).  Deleting twice is harmless,
+ * so several nodes may run the job at once.  Every interval (CCAuthRetentionInterval of
+ * the main server, default an hour; 0 disables it) in one child per node.
+ */
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "cc_auth_private.h"
+#include "cc_job.h"
+
+#define RETENTION_BATCH 1000
+#define RETENTION_MAX_BATCHES 100
+
+/* Labels are global across modules: cc_auth_retention_*.  Both cross tenants by design:
+ * expired rows of every tenant go, and none of them is live. */
+static const cc_stmt_t retention_stmts[] = {
+    CC_STMT("cc_auth_retention_refresh",
+            "DELETE FROM refresh_tokens "
+            "WHERE expires_at < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
+            "LIMIT " APR_STRINGIFY(RETENTION_BATCH) " "
+            "/* cc-lint: no-tenant housekeeping across tenants: tokens expired longer "
+            "than the grace, none of which can refresh */"),
+    CC_STMT("cc_auth_retention_throttle",
+            "DELETE FROM login_throttle "
+            "WHERE window_start < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
+            "LIMIT " APR_STRINGIFY(RETENTION_BATCH) " "
+            "/* cc-lint: no-tenant housekeeping across all keys: rows whose window has "
+            "passed, none of which is live */"),
+    CC_STMT_END
+};
+
+/* Statements only: the job below runs them. */
+const cc_domain_t cc_auth_retention_domain = {
+    "auth_retention", NULL, retention_stmts, NULL
+};
+
+/* What a run needs, fixed at post_config (in pconf). */
+typedef struct retention_t {
+    const char *grace;        /**< CC_AUTH_RETENTION_GRACE as text */
+    const char *window;       /**< the longest CCLoginWindow, as text */
+} retention_t;
+
+/* Run label (binding arg) batch after batch until one is short; *pn += rows deleted. */
+static cc_error_t *purge(cc_db_t *db, const char *label, const char *arg, int *pn)
+{
+    const char *args[1] = { arg };
+    int batch;
+
+    for (batch = 0; batch < RETENTION_MAX_BATCHES; batch++) {
+        int nrows = 0;
+        cc_error_t *err = cc_db_exec(db, label, 1, args, &nrows);
+
+        if (err) {
+            return err;
+        }
+        *pn += nrows;
+        if (nrows < RETENTION_BATCH) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+static cc_error_t *retention_run(cc_db_t *db, void *data)
+{
+    const retention_t *rt = data;
+    int tokens = 0, throttle = 0;
+    cc_error_t *err;
+
+    err = purge(db, "cc_auth_retention_refresh", rt->grace, &tokens);
+    if (!err) {
+        err = purge(db, "cc_auth_retention_throttle", rt->window, &throttle);
+    }
+    if (tokens || throttle) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, db->s, CCLOGNO(01015)
+                     "retention: deleted %d expired refresh token(s) and %d login "
+                     "throttle row(s)", tokens, throttle);
+    }
+    /* A database outage is logged once by cc_db; cc_job then logs only at debug. */
+    return err;
+}
+
+int cc_auth_retention_schedule(apr_pool_t *pconf, server_rec *s)
+{
+    int interval = cc_auth_cfg_retention_interval(cc_auth_cfg(s));
+    int window = 0;
+    retention_t *rt;
+    cc_job_t *job;
+    server_rec *sp;
+
+    if (interval <= 0) {
+        return OK;
+    }
+    for (sp = s; sp; sp = sp->next) {
+        int w = cc_auth_cfg_window(cc_auth_cfg(sp));
+
+        if (w > window) {
+            window = w;
+        }
+    }
+    rt = apr_pcalloc(pconf, sizeof(*rt));
+    rt->grace = apr_itoa(pconf, CC_AUTH_RETENTION_GRACE);
+    rt->window = apr_itoa(pconf, window);
+    job = apr_pcalloc(pconf, sizeof(*job));
+    job->name = "cc-auth-retention";
+    job->run = retention_run;
+    job->data = rt;
+    return cc_job_schedule(pconf, s, job, apr_time_from_sec(interval));
+}

@@ -1,0 +1,91 @@
+/**
+ * @file cc_domain.h
+ * @brief (core) The descriptor of a REST domain: its routes, its prepared statements,
+ *        its sorted lists and the columns they render; checked once at start-up.
+ *
+ * Every domain file ends with one `const cc_domain_t cc_<domain>_domain`; a module lists
+ * its domains once, and from that list it registers the statements (cc_db_prepare_domains),
+ * dispatches (cc_dispatch) and refuses to start on a table bug (cc_domain_check): a route
+ * permission not in the catalogue, a malformed route pattern, a list sort without its
+ * statements, a statement label defined twice.
+ */
+#ifndef CC_DOMAIN_H
+#define CC_DOMAIN_H
+
+#include <apr_pools.h>
+#include "cc_route.h"
+
+/** A prepared statement: a label unique across modules (cc_<domain>_<verb>) and its SQL. */
+typedef struct cc_stmt_t {
+    const char *label;
+    const char *sql;
+} cc_stmt_t;
+
+#define CC_STMT(label, sql) { label, sql }
+#define CC_STMT_END { NULL, NULL }
+
+/** How a result column becomes JSON; columns map by position. */
+typedef enum {
+    CC_COL_STR,      /**< string (NULL -> null) */
+    CC_COL_INT,      /**< integer */
+    CC_COL_BOOL,     /**< "0"/"1" -> false/true */
+    CC_COL_TIME,     /**< DATETIME (UTC) -> RFC 3339 string */
+    CC_COL_JSON,     /**< JSON text -> the value */
+    CC_COL_LIST,     /**< comma-separated text -> array of strings (NULL -> []) */
+    CC_COL_TOTAL,    /**< the page's total (a list's count column), not in the object */
+    CC_COL_SKIP      /**< not rendered */
+} cc_col_type_e;
+
+typedef struct cc_col_t {
+    const char *key;
+    cc_col_type_e type;
+} cc_col_t;
+
+#define CC_COL_END { NULL, CC_COL_SKIP }
+
+/**
+ * A sorted, filtered, paged list (cc_reply_list).  For every sort s of sorts it needs
+ * the statements <prefix>_list_<s>_asc/_desc (unfiltered: binding the tenant for the
+ * total, the tenant, limit, offset) and <prefix>_search_<s>_asc/_desc (binding the
+ * filter twice, for its COUNT subquery and the page, then limit, offset), plus
+ * <prefix>_count (the tenant) and <prefix>_search_count (the filter) for pages past the
+ * end.  cols renders a row and ends with the CC_COL_TOTAL column.  A list whose
+ * filter is always bound (search_only: its absent filters are NULLs the statement
+ * skips, e.g. the audit log) has only the search statements.
+ */
+typedef struct cc_list_t {
+    const char *prefix;              /**< "cc_dids" */
+    const char *const *sorts;        /**< the sort whitelist, NULL-terminated */
+    const char *default_sort;        /**< "number", "-created_at" */
+    const cc_col_t *cols;
+    int search_only;                 /**< no unfiltered statements */
+} cc_list_t;
+
+/** One REST domain (users, DIDs, queues, ...). */
+typedef struct cc_domain_t {
+    const char *name;                /**< "dids" */
+    const cc_route_t *routes;        /**< ends with a NULL method */
+    const cc_stmt_t *stmts;          /**< ends with CC_STMT_END; may be NULL */
+    const cc_list_t *const *lists;   /**< NULL-terminated; may be NULL */
+} cc_domain_t;
+
+/**
+ * Check a module's domains (NULL-terminated) and the statements it shares (extra, may
+ * be NULL): every route pattern well formed, every route permission NULL or in the
+ * catalogue (cc_perm), every list sort with its four statements and both count
+ * statements, every statement label defined once.  NULL when all is well, else one
+ * line naming each problem.
+ */
+const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
+                            const cc_stmt_t *extra);
+
+/**
+ * The names one change is recorded under: entity "did" and verb "create" give the audit
+ * action "did.create" and the event type "did.created" (a verb ending in 'e' takes 'd',
+ * any other "ed": "roles_update" -> "roles_updated").  A verb with a dot is the whole
+ * action, for a change named apart from the entity it is about: "auth.login" on a user.
+ */
+void cc_change_names(apr_pool_t *p, const char *entity, const char *verb,
+                     const char **paction, const char **pevent);
+
+#endif

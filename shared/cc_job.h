@@ -1,0 +1,34 @@
+/**
+ * @file cc_job.h
+ * @brief (glue) Background jobs under mod_watchdog, on the same DB layer as handlers.
+ *
+ * A job is a function run every interval in one httpd child per node (a mod_watchdog
+ * singleton), with a connection slot of its own (cc_db_standalone) on a pool cleared
+ * after each run.  Several nodes may run the same job at once: a job's unit of work
+ * must be safe to do twice or be claimed in the database (DESIGN.md).
+ */
+#ifndef CC_JOB_H
+#define CC_JOB_H
+
+#include <httpd.h>
+#include "cc_db.h"
+
+/** One run; the error (if any) is logged with the job's name. */
+typedef cc_error_t *(*cc_job_fn)(cc_db_t *db, void *data);
+
+typedef struct cc_job_t {
+    const char *name;               /**< "cc-auth-retention": the watchdog's name too */
+    cc_job_fn run;
+    void *data;                     /**< handed to run, e.g. the module's config */
+} cc_job_t;
+
+/**
+ * Schedule job every interval (from post_config, with its pconf): the job runs in the
+ * children, never in the parent.  job is kept, not copied: it must live as long as pconf
+ * (a static, or allocated from pconf).  An interval <= 0 schedules nothing.  Returns OK, or
+ * HTTP_INTERNAL_SERVER_ERROR (logged) when mod_watchdog is missing or refuses.
+ */
+int cc_job_schedule(apr_pool_t *pconf, server_rec *s, const cc_job_t *job,
+                    apr_interval_time_t interval);
+
+#endif

@@ -1,0 +1,241 @@
+/**
+ * @file test_cc_domain.c
+ * @brief Unit tests: typed route captures, the start-up check of domain descriptors and
+ *        the names a change is recorded under.
+ */
+#include <string.h>
+
+#include "cc_test.h"
+#include "cc_domain.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static struct cc_error_t *h_any(struct cc_ctx_t *c)
+{
+    (void)c;
+    return NULL;
+}
+
+static const cc_route_t typed_routes[] = {
+    { "GET", "/api/v1/things/{id:int}", h_any, "dids.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/tenants/{id:uuid}", h_any, "tenants.manage", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/roles/{name}", h_any, "roles.manage", CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+/* A path and whether it names a route (typed captures only take their type). */
+static const struct {
+    const char *path;
+    cc_route_result_e result;
+    const char *capture;
+} typed_cases[] = {
+    { "/api/v1/things/42", CC_ROUTE_FOUND, "42" },
+    { "/api/v1/things/9007199254740991", CC_ROUTE_FOUND, "9007199254740991" },
+    { "/api/v1/things/9007199254740992", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/things/0", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/things/042", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/things/-1", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/things/abc", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/things/1e3", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/tenants/0b0f6c3e-8d1a-4b5c-9f2e-3a4b5c6d7e8f", CC_ROUTE_FOUND,
+      "0b0f6c3e-8d1a-4b5c-9f2e-3a4b5c6d7e8f" },
+    { "/api/v1/tenants/not-a-uuid", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/tenants/42", CC_ROUTE_NOT_FOUND, NULL },
+    { "/api/v1/roles/agent", CC_ROUTE_FOUND, "agent" },
+};
+
+START_TEST(typed_captures_match_only_their_type)
+{
+    const cc_route_t *tables[] = { typed_routes, NULL };
+    cc_route_match_t m;
+    const char *capture;
+
+    ck_assert_int_eq(cc_route_match(cc_test_pool, tables, "GET", typed_cases[_i].path, &m,
+                                    NULL), typed_cases[_i].result);
+    if (typed_cases[_i].capture) {
+        capture = cc_route_param(&m, strstr(typed_cases[_i].path, "roles") ? "name" : "id");
+        ck_assert_str_eq(capture, typed_cases[_i].capture);
+    }
+}
+END_TEST
+
+START_TEST(a_typed_capture_that_does_not_fit_is_404_not_405)
+{
+    const cc_route_t *tables[] = { typed_routes, NULL };
+    const char *allow = NULL;
+    cc_route_match_t m;
+
+    ck_assert_int_eq(cc_route_match(cc_test_pool, tables, "DELETE", "/api/v1/things/7", &m,
+                                    &allow), CC_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(allow, "GET");
+    ck_assert_int_eq(cc_route_match(cc_test_pool, tables, "DELETE", "/api/v1/things/x", &m,
+                                    &allow), CC_ROUTE_NOT_FOUND);
+}
+END_TEST
+
+static const struct {
+    const char *pattern;
+    int ok;
+} pattern_cases[] = {
+    { "/api/v1/users", 1 },
+    { "/api/v1/users/{id}", 1 },
+    { "/api/v1/users/{id:int}", 1 },
+    { "/api/v1/tenants/{id:uuid}/x", 1 },
+    { "api/v1/users", 0 },
+    { "/api/v1//users", 0 },
+    { "/api/v1/users/{id:float}", 0 },
+    { "/api/v1/users/{:int}", 0 },
+    { "/api/v1/users/{id", 0 },
+    { "/api/v1/users/id}", 0 },
+};
+
+START_TEST(patterns_are_checked)
+{
+    const char *bad = cc_route_check_pattern(pattern_cases[_i].pattern);
+
+    if (pattern_cases[_i].ok) {
+        ck_assert_msg(bad == NULL, "%s: %s", pattern_cases[_i].pattern, bad);
+    }
+    else {
+        ck_assert_msg(bad != NULL, "%s passed", pattern_cases[_i].pattern);
+    }
+}
+END_TEST
+
+static const char *const sorts[] = { "name", "created_at", NULL };
+static const cc_col_t cols[] = { { "id", CC_COL_INT }, CC_COL_END };
+
+#define LIST_STMTS(prefix, sort)                           \
+    CC_STMT(prefix "_list_" sort "_asc", "SELECT 1"),     \
+    CC_STMT(prefix "_list_" sort "_desc", "SELECT 1"),    \
+    CC_STMT(prefix "_search_" sort "_asc", "SELECT 1"),   \
+    CC_STMT(prefix "_search_" sort "_desc", "SELECT 1")
+
+static const cc_stmt_t good_stmts[] = {
+    LIST_STMTS("cc_things", "name"),
+    LIST_STMTS("cc_things", "created_at"),
+    CC_STMT("cc_things_count", "SELECT 1"),
+    CC_STMT("cc_things_search_count", "SELECT 1"),
+    CC_STMT_END
+};
+
+/* The name sort's descending list statement is missing. */
+static const cc_stmt_t short_stmts[] = {
+    CC_STMT("cc_things_list_name_asc", "SELECT 1"),
+    CC_STMT("cc_things_search_name_asc", "SELECT 1"),
+    CC_STMT("cc_things_search_name_desc", "SELECT 1"),
+    LIST_STMTS("cc_things", "created_at"),
+    CC_STMT("cc_things_count", "SELECT 1"),
+    CC_STMT("cc_things_search_count", "SELECT 1"),
+    CC_STMT_END
+};
+
+static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, 0 };
+static const cc_list_t *const things_lists[] = { &things_list, NULL };
+
+static const cc_route_t good_routes[] = {
+    { "GET", "/api/v1/things", h_any, "dids.read", CC_ROUTE_AUTH },
+    { "GET", "/healthz", h_any, NULL, CC_ROUTE_PUBLIC },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+static const cc_route_t bad_perm_routes[] = {
+    { "GET", "/api/v1/things", h_any, "things.read", CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+START_TEST(a_good_domain_passes)
+{
+    static const cc_domain_t d = { "things", good_routes, good_stmts, things_lists };
+    const cc_domain_t *const domains[] = { &d, NULL };
+
+    ck_assert_ptr_null(cc_domain_check(cc_test_pool, domains, NULL));
+}
+END_TEST
+
+START_TEST(a_permission_outside_the_catalogue_fails)
+{
+    static const cc_domain_t d = { "things", bad_perm_routes, good_stmts, things_lists };
+    const cc_domain_t *const domains[] = { &d, NULL };
+    const char *problem = cc_domain_check(cc_test_pool, domains, NULL);
+
+    ck_assert_ptr_nonnull(problem);
+    ck_assert_ptr_nonnull(strstr(problem, "things.read"));
+}
+END_TEST
+
+START_TEST(a_sort_without_its_statement_fails)
+{
+    static const cc_domain_t d = { "things", good_routes, short_stmts, things_lists };
+    const cc_domain_t *const domains[] = { &d, NULL };
+    const char *problem = cc_domain_check(cc_test_pool, domains, NULL);
+
+    ck_assert_ptr_nonnull(problem);
+    ck_assert_ptr_nonnull(strstr(problem, "cc_things_list_name_desc"));
+}
+END_TEST
+
+START_TEST(a_label_defined_twice_fails)
+{
+    static const cc_domain_t a = { "a", good_routes, good_stmts, things_lists };
+    static const cc_domain_t b = { "b", NULL, good_stmts, NULL };
+    const cc_domain_t *const domains[] = { &a, &b, NULL };
+    const char *problem = cc_domain_check(cc_test_pool, domains, NULL);
+
+    ck_assert_ptr_nonnull(problem);
+    ck_assert_ptr_nonnull(strstr(problem, "defined twice"));
+}
+END_TEST
+
+START_TEST(a_default_sort_outside_the_whitelist_fails)
+{
+    static const cc_list_t list = { "cc_things", sorts, "number", cols, 0 };
+    static const cc_list_t *const lists[] = { &list, NULL };
+    static const cc_domain_t d = { "things", good_routes, good_stmts, lists };
+    const cc_domain_t *const domains[] = { &d, NULL };
+    const char *problem = cc_domain_check(cc_test_pool, domains, NULL);
+
+    ck_assert_ptr_nonnull(problem);
+    ck_assert_ptr_nonnull(strstr(problem, "default sort number"));
+}
+END_TEST
+
+static const struct {
+    const char *entity, *verb, *action, *event;
+} name_cases[] = {
+    { "did", "create", "did.create", "did.created" },
+    { "user", "roles_update", "user.roles_update", "user.roles_updated" },
+    { "queue_member", "delete", "queue_member.delete", "queue_member.deleted" },
+    { "user", "auth.logout", "auth.logout", "auth.logouted" },
+};
+
+START_TEST(change_names_come_from_entity_and_verb)
+{
+    const char *action, *event;
+
+    cc_change_names(cc_test_pool, name_cases[_i].entity, name_cases[_i].verb, &action,
+                    &event);
+    ck_assert_str_eq(action, name_cases[_i].action);
+    ck_assert_str_eq(event, name_cases[_i].event);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("cc_domain");
+    TCase *tc = cc_test_case("domain");
+
+    tcase_add_loop_test(tc, typed_captures_match_only_their_type, 0, N(typed_cases));
+    tcase_add_test(tc, a_typed_capture_that_does_not_fit_is_404_not_405);
+    tcase_add_loop_test(tc, patterns_are_checked, 0, N(pattern_cases));
+    tcase_add_test(tc, a_good_domain_passes);
+    tcase_add_test(tc, a_permission_outside_the_catalogue_fails);
+    tcase_add_test(tc, a_sort_without_its_statement_fails);
+    tcase_add_test(tc, a_label_defined_twice_fails);
+    tcase_add_test(tc, a_default_sort_outside_the_whitelist_fails);
+    tcase_add_loop_test(tc, change_names_come_from_entity_and_verb, 0, N(name_cases));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CC_TEST_MAIN(make_suite)
