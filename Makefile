@@ -36,7 +36,9 @@ MODULE_SOS  := $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(m).c),$(BUILD)/$(m)
 # Module files that are pure ("core") and so unit-tested directly.
 UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant_cache.c)
 
-APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES),-Wc,$(f))
+# -Wa,-I: the assembler finds the assembled OpenAPI document that cc_openapi.c .incbins.
+APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES) \
+                 -Wa$(comma)-I$(abspath $(BUILD)),-Wc,$(f))
 MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 
 .SECONDEXPANSION:
@@ -47,6 +49,17 @@ MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 all: build
 
 build: $(SHARED_LIB) $(MODULE_SOS)
+
+# ---- the OpenAPI document: shared/openapi-base.json + each mod_*/openapi.json fragment,
+# assembled (duplicates fail) into the file mod_callcenter embeds and serves byte for byte.
+OPENAPI_DOC   := $(BUILD)/cc-openapi.json
+OPENAPI_PARTS := shared/openapi_assemble.py shared/openapi-base.json $(wildcard mod_*/openapi.json)
+
+$(OPENAPI_DOC): $(OPENAPI_PARTS)
+	@mkdir -p $(BUILD)
+	$(PY) shared/openapi_assemble.py . $@
+
+$(BUILD)/mod_callcenter.so: $(OPENAPI_DOC)
 
 $(BUILD)/shared/%.o: shared/%.c $(wildcard shared/*.h) | $(BUILD)/shared
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
@@ -59,7 +72,7 @@ $(SHARED_LIB): $(SHARED_OBJ)
 	ar rcs $@ $^
 
 # apxs/libtool writes its objects beside the sources; the .so lands in $(BUILD)/.libs.
-$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $$(wildcard %/*.json) $(wildcard shared/*.h)
+$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard shared/*.h)
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o $(BUILD)/$*.la $(APXS_WC) $(wildcard $*/*.c) $(SHARED_LIB) \
 	    $(MODULE_LIBS) $(if $(SAN_FLAGS),-Wl$(comma)-fsanitize=address) \
@@ -159,7 +172,8 @@ install: build
 
 # Build products only; the dev database in var/ survives (make distclean removes it).
 clean:
-	rm -rf build build-asan .pytest_cache t/integration/__pycache__ t/lint/__pycache__
+	rm -rf build build-asan .pytest_cache t/integration/__pycache__ t/lint/__pycache__ \
+	    shared/__pycache__
 	rm -rf $(foreach d,shared $(MODULES),$(d)/.libs)
 	rm -f $(foreach d,shared $(MODULES),$(d)/*.lo $(d)/*.slo $(d)/*.o $(d)/*.la)
 
