@@ -43,8 +43,8 @@ MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 
 .SECONDEXPANSION:
 
-.PHONY: all build deps run test unit lint itest check test-asan bench install clean db-shell fuzz fuzz-deps \
-        distclean format-check
+.PHONY: all build deps client-deps run test unit lint itest check test-asan bench install clean db-shell \
+        fuzz fuzz-deps distclean format-check
 
 all: build
 
@@ -112,9 +112,21 @@ ASAN_REPORTS = build-asan/asan-reports
 # sigaltstack interceptor when a thread exits (seen with APR threads).
 UNIT_ASAN_OPTIONS = detect_leaks=1:use_sigaltstack=0
 
-# Installs missing Debian packages only; silent when all are there.
+# Installs missing Debian packages only (node and npm included); silent when all are there.
 deps:
 	@bash t/env/deps.sh
+	@$(MAKE) -s --no-print-directory client-deps
+
+# The integration suite's client check (t/integration/test_920_client.py) runs
+# openapi-typescript, tsc and Redocly CLI at the versions t/client/package-lock.json pins;
+# npm ci only when node_modules is missing or older than the lock file.  No install
+# scripts: none of the three needs one.
+NPM_STAMP := t/client/node_modules/.package-lock.json
+client-deps: $(NPM_STAMP)
+
+$(NPM_STAMP): t/client/package.json t/client/package-lock.json
+	@command -v npm >/dev/null || { echo "client-deps: no npm (make deps installs it)" >&2; exit 1; }
+	cd t/client && timeout 600 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # Foreground; Ctrl-C (or SIGTERM to make, which make forwards) stops httpd and MariaDB.
 run: deps
@@ -137,7 +149,7 @@ test: deps
 
 # Integration tests only: the harness starts its own MariaDB + httpd in a temp dir.
 itest: export CC_BUILD_DIR := $(abspath $(BUILD))
-itest: build
+itest: build client-deps
 	@bash t/env/itest.sh
 
 check: unit lint itest
