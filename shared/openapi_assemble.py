@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Assemble the served OpenAPI document from the base and the modules' fragments.
 
-    openapi_assemble.py ROOT OUT      (the Makefile: `openapi_assemble.py . build/openapi.json`)
+    openapi_assemble.py ROOT OUT    (the Makefile: `openapi_assemble.py . build/cc-openapi.json`)
 
 The base (shared/openapi-base.json) is a whole OpenAPI object: openapi, info, servers,
 security, and the components every module shares because the code behind them is
@@ -12,8 +12,9 @@ module's route tables and the schemas its domain owns (other fragments may $ref 
 
 Assembly takes ROOT/shared/openapi-base.json and every ROOT/mod_*/openapi.json, the
 fragments in MODULE_ORDER (the request's path through the modules: auth, tenant, domain;
-any other module after them by name), and appends the fragments' tags to the base's tags, their paths
-to the (empty) paths, and each components map entry to the same map of the base.  It
+any other module after them by name), and appends the fragments' tags to the base's
+tags, their paths to the (empty) paths, and each components map entry to the same map of
+the base.  It
 fails, naming both files, when a path, a tag or a component (e.g. schemas/User) is defined
 twice; when a fragment has another top-level key; and when a fragment's operation lacks
 `x-module` naming the fragment's own directory.  The output is
