@@ -36,17 +36,30 @@ MODULE_SOS  := $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(m).c),$(BUILD)/$(m)
 # Module files that are pure ("core") and so unit-tested directly.
 UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant_cache.c)
 
-APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES),-Wc,$(f))
+# -Wa,-I: the assembler finds the assembled OpenAPI document that cc_openapi.c .incbins.
+APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES) \
+                 -Wa$(comma)-I$(abspath $(BUILD)),-Wc,$(f))
 MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
 
 .SECONDEXPANSION:
 
-.PHONY: all build deps run test unit lint itest check test-asan bench install clean db-shell fuzz fuzz-deps \
-        distclean format-check
+.PHONY: all build deps client-deps run test unit lint itest check test-asan bench install clean db-shell \
+        fuzz fuzz-deps distclean format-check
 
 all: build
 
 build: $(SHARED_LIB) $(MODULE_SOS)
+
+# ---- the OpenAPI document: shared/openapi-base.json + each mod_*/openapi.json fragment,
+# assembled (duplicates fail) into the file mod_callcenter embeds and serves byte for byte.
+OPENAPI_DOC   := $(BUILD)/cc-openapi.json
+OPENAPI_PARTS := shared/openapi_assemble.py shared/openapi-base.json $(wildcard mod_*/openapi.json)
+
+$(OPENAPI_DOC): $(OPENAPI_PARTS)
+	@mkdir -p $(BUILD)
+	$(PY) shared/openapi_assemble.py . $@
+
+$(BUILD)/mod_callcenter.so: $(OPENAPI_DOC)
 
 $(BUILD)/shared/%.o: shared/%.c $(wildcard shared/*.h) | $(BUILD)/shared
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
@@ -59,7 +72,7 @@ $(SHARED_LIB): $(SHARED_OBJ)
 	ar rcs $@ $^
 
 # apxs/libtool writes its objects beside the sources; the .so lands in $(BUILD)/.libs.
-$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $$(wildcard %/*.json) $(wildcard shared/*.h)
+$(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard shared/*.h)
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o $(BUILD)/$*.la $(APXS_WC) $(wildcard $*/*.c) $(SHARED_LIB) \
 	    $(MODULE_LIBS) $(if $(SAN_FLAGS),-Wl$(comma)-fsanitize=address) \
@@ -99,9 +112,21 @@ ASAN_REPORTS = build-asan/asan-reports
 # sigaltstack interceptor when a thread exits (seen with APR threads).
 UNIT_ASAN_OPTIONS = detect_leaks=1:use_sigaltstack=0
 
-# Installs missing Debian packages only; silent when all are there.
+# Installs missing Debian packages only (node and npm included); silent when all are there.
 deps:
 	@bash t/env/deps.sh
+	@$(MAKE) -s --no-print-directory client-deps
+
+# The integration suite's client check (t/integration/test_920_client.py) runs
+# openapi-typescript, tsc and Redocly CLI at the versions t/client/package-lock.json pins;
+# npm ci only when node_modules is missing or older than the lock file.  No install
+# scripts: none of the three needs one.
+NPM_STAMP := t/client/node_modules/.package-lock.json
+client-deps: $(NPM_STAMP)
+
+$(NPM_STAMP): t/client/package.json t/client/package-lock.json
+	@command -v npm >/dev/null || { echo "client-deps: no npm (make deps installs it)" >&2; exit 1; }
+	cd t/client && timeout 600 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # Foreground; Ctrl-C (or SIGTERM to make, which make forwards) stops httpd and MariaDB.
 run: deps
@@ -124,7 +149,7 @@ test: deps
 
 # Integration tests only: the harness starts its own MariaDB + httpd in a temp dir.
 itest: export CC_BUILD_DIR := $(abspath $(BUILD))
-itest: build
+itest: build client-deps
 	@bash t/env/itest.sh
 
 check: unit lint itest
@@ -159,7 +184,8 @@ install: build
 
 # Build products only; the dev database in var/ survives (make distclean removes it).
 clean:
-	rm -rf build build-asan .pytest_cache t/integration/__pycache__ t/lint/__pycache__
+	rm -rf build build-asan .pytest_cache t/integration/__pycache__ t/lint/__pycache__ \
+	    shared/__pycache__
 	rm -rf $(foreach d,shared $(MODULES),$(d)/.libs)
 	rm -f $(foreach d,shared $(MODULES),$(d)/*.lo $(d)/*.slo $(d)/*.o $(d)/*.la)
 

@@ -7,6 +7,10 @@ set -eu
 PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev check pkg-config
       build-essential mariadb-server mariadb-client wrk apache2-utils curl
       python3-pytest python3-requests python3-pymysql valgrind"
+# node and npm run the pinned client tools (make client-deps); Debian's unless some are
+# already on the PATH (e.g. from NodeSource).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 # One dpkg-query for all; packages it does not know at all print nothing.
 # shellcheck disable=SC2086
