@@ -2,10 +2,11 @@
 
 - Resource: one collection (/api/v1/dids, ...) with the wrappers every domain's tests
   use: create / create_ok, get, patch / patch_ok, delete, listing / list_ids.  A test
-  file binds its own names to one instance (`create_ok = DIDS.create_ok`), so the
-  calls read as before while the code is written once.
-- new_number, new_ext, uniq_name, new_email, new_password: fresh values no other test
-  uses.
+  file binds its own names to one instance (`create_ok = DID.create_ok`), so the
+  calls read as before while the code is written once.  with_defaults() makes the
+  usual create-body function; set_tenant_limit() sets a quota.
+- new_number, new_ext, uniq_name, new_email, new_password, user_body: fresh values no
+  other test uses.
 - OBJECT_FACTORIES: one object of each kind a route's path parameter can name, keyed
   by the route path up to and including that parameter ("/api/v1/queues/{id}",
   "/api/v1/queues/{id}/members/{member_id}"); concrete_path() fills a route pattern
@@ -58,15 +59,15 @@ def user_body(tenant, name_prefix="User", email_prefix="u", **over):
 class Resource:
     """The wrappers of one collection.
 
-    path      the collection's path
-    defaults  {field: function returning a fresh value} set on every create body
-    shape     assert_*_shape of one object (list items always; created and patched
-              objects when check_written)
+    path           the collection's path
+    body           body(tenant, fields) -> the create body (fresh defaults + fields)
+    shape          assert_*_shape of one object: every listed item is checked with it
+    check_written  also check the objects create_ok and patch_ok return
     """
 
-    def __init__(self, path, defaults=None, shape=None, check_written=False):
+    def __init__(self, path, body=None, shape=None, check_written=False):
         self.path = path
-        self.defaults = defaults or {}
+        self.body = body or (lambda tenant, fields: fields)
         self.shape = shape
         self.check_written = check_written
 
@@ -80,14 +81,14 @@ class Resource:
             self.shape(obj)
         return obj
 
-    def create(self, cc, tenant, token=None, headers=None, **body):
-        for field, fresh in self.defaults.items():
-            body.setdefault(field, fresh())
-        return cc.post(self.path, token=token or tenant.admin_token, json=body,
-                       headers=headers)
+    def create(self, cc, tenant, token=None, headers=None, http_timeout=30, **fields):
+        """POST a create body; fields may be any of the object's (a queue's timeout
+        included: the request's own timeout is http_timeout)."""
+        return cc.post(self.path, token=token or tenant.admin_token,
+                       json=self.body(tenant, fields), headers=headers, timeout=http_timeout)
 
-    def create_ok(self, cc, tenant, **body):
-        return self._written(self.create(cc, tenant, **body), 201)
+    def create_ok(self, cc, tenant, **fields):
+        return self._written(self.create(cc, tenant, **fields), 201)
 
     def get(self, cc, tenant, oid, token=None):
         return cc.get(self.item(oid), token=token or tenant.admin_token)
@@ -101,11 +102,25 @@ class Resource:
     def delete(self, cc, tenant, oid, token=None):
         return cc.delete(self.item(oid), token=token or tenant.admin_token)
 
-    def listing(self, cc, token, query=""):
-        return get_page(cc, self.path + query, token, self.shape or (lambda item: None))
+    def listing(self, cc, token, query="", headers=None):
+        return get_page(cc, self.path + query, token, self.shape or (lambda item: None),
+                        headers=headers)
 
     def list_ids(self, cc, token, query=""):
         return [o["id"] for o in self.listing(cc, token, query)["data"]]
+
+
+def with_defaults(**fresh):
+    """A Resource body function: each field of fresh (a function) unless given."""
+    def body(tenant, fields):
+        return {**{k: f() for k, f in fresh.items() if k not in fields}, **fields}
+    return body
+
+
+def set_tenant_limit(cc, tenant, field, n):
+    """PATCH the tenant's quota field (max_users, max_dids) as the platform admin."""
+    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(), json={field: n})
+    assert r.status_code == 200 and r.json()[field] == n, r.text
 
 
 # ---- objects for path parameters ---------------------------------------------------
