@@ -98,6 +98,12 @@ def db_exec(cc, sql, args=()):
         cur.execute(sql, args)
 
 
+def tenant_rows(cc, table, tenant):
+    """Every row of one tenant-owned table of ours for tenant, by id."""
+    return db_rows(cc, f"SELECT * FROM {table} WHERE tenant_id = %s ORDER BY id",
+                   (tenant.id,))
+
+
 def users_state(cc, tenant_id):
     """What a users/roles request could change in a tenant: its user rows (password
     hash and soft delete included), role assignments and audit entry ids."""

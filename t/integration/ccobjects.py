@@ -16,7 +16,7 @@
 import re
 import secrets
 
-from cchelpers import get_page
+from cchelpers import entity_audit, entity_events, get_page, tenant_rows
 
 _CAPTURE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
@@ -63,10 +63,15 @@ class Resource:
     body           body(tenant, fields) -> the create body (fresh defaults + fields)
     shape          assert_*_shape of one object: every listed item is checked with it
     check_written  also check the objects create_ok and patch_ok return
+    entity, table  its audit/event entity_type and its table (audit_rows, event_rows,
+                   rows)
     """
 
-    def __init__(self, path, body=None, shape=None, check_written=False):
+    def __init__(self, path, body=None, shape=None, check_written=False, entity=None,
+                 table=None):
         self.path = path
+        self.entity = entity
+        self.table = table
         self.body = body or (lambda tenant, fields: fields)
         self.shape = shape
         self.check_written = check_written
@@ -108,6 +113,15 @@ class Resource:
 
     def list_ids(self, cc, token, query=""):
         return [o["id"] for o in self.listing(cc, token, query)["data"]]
+
+    def audit_rows(self, cc, tenant, entity_type=None):
+        return entity_audit(cc, tenant, entity_type or self.entity)
+
+    def event_rows(self, cc, tenant, entity_type=None):
+        return entity_events(cc, tenant, entity_type or self.entity)
+
+    def rows(self, cc, tenant):
+        return tenant_rows(cc, self.table, tenant)
 
 
 def with_defaults(**fresh):

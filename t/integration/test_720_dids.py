@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_rows, detail_fields, entity_audit, entity_events,
-                       openapi_checker, race)
+from cchelpers import assert_error, db_rows, detail_fields, openapi_checker, race
 from ccobjects import Resource, new_number, set_tenant_limit, with_defaults
 
 DIDS = "/api/v1/dids"
@@ -48,21 +47,11 @@ def set_max_dids(cc, tenant, n):
     set_tenant_limit(cc, tenant, "max_dids", n)
 
 
-DID = Resource(DIDS, body=with_defaults(number=new_number), shape=assert_did_shape)
+DID = Resource(DIDS, body=with_defaults(number=new_number), shape=assert_did_shape,
+               entity="did", table="dids")
 create, create_ok, get_did = DID.create, DID.create_ok, DID.get
 patch, patch_ok, listing, list_ids = DID.patch, DID.patch_ok, DID.listing, DID.list_ids
-
-
-def audit_rows(cc, tenant):
-    return entity_audit(cc, tenant, "did")
-
-
-def event_rows(cc, tenant):
-    return entity_events(cc, tenant, "did")
-
-
-def dids_in_db(cc, tenant):
-    return db_rows(cc, "SELECT * FROM dids WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+audit_rows, event_rows, dids_in_db = DID.audit_rows, DID.event_rows, DID.rows
 
 
 def dids_count(cc, tenant):

@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, openapi_checker, race)
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, openapi_checker,
+                       race, tenant_rows)
 from ccobjects import Resource, uniq_name, with_defaults
 
 QUEUES = "/api/v1/queues"
@@ -127,10 +127,11 @@ def assert_member_shape(m):
 
 
 QUEUE = Resource(QUEUES, body=with_defaults(name=uniq), shape=assert_queue_shape,
-                 check_written=True)
+                 check_written=True, entity="queue", table="call_queues")
 create, create_ok, get_queue = QUEUE.create, QUEUE.create_ok, QUEUE.get
 patch, patch_ok, delete = QUEUE.patch, QUEUE.patch_ok, QUEUE.delete
 listing, list_ids = QUEUE.listing, QUEUE.list_ids
+audit_rows, event_rows, side_queues = QUEUE.audit_rows, QUEUE.event_rows, QUEUE.rows
 
 
 def rt_queue(cc, name):
@@ -143,14 +144,8 @@ def rt_members(cc, queue_name):
                    (queue_name,))
 
 
-def side_queues(cc, tenant):
-    return db_rows(cc, "SELECT * FROM call_queues WHERE tenant_id = %s ORDER BY id",
-                   (tenant.id,))
-
-
 def side_members(cc, tenant):
-    return db_rows(cc, "SELECT * FROM call_queue_members WHERE tenant_id = %s ORDER BY id",
-                   (tenant.id,))
+    return tenant_rows(cc, "call_queue_members", tenant)
 
 
 
@@ -160,14 +155,6 @@ def side_members(cc, tenant):
 
 
 
-
-
-def audit_rows(cc, tenant, entity_type="queue"):
-    return entity_audit(cc, tenant, entity_type)
-
-
-def event_rows(cc, tenant, entity_type="queue"):
-    return entity_events(cc, tenant, entity_type)
 
 
 def writes(cc, tenant):

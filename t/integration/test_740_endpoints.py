@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, openapi_checker, race)
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_events,
+                       openapi_checker, race)
 from ccobjects import Resource, new_ext, with_defaults
 
 EPS = "/api/v1/endpoints"
@@ -60,22 +60,12 @@ def assert_ep_shape(e):
     assert RFC3339.match(e["created_at"]) and RFC3339.match(e["updated_at"])
 
 
-EP = Resource(EPS, body=with_defaults(extension=new_ext), shape=assert_ep_shape)
+EP = Resource(EPS, body=with_defaults(extension=new_ext), shape=assert_ep_shape,
+              entity="endpoint", table="endpoints")
 create, create_ok, get_ep = EP.create, EP.create_ok, EP.get
 patch, patch_ok, delete = EP.patch, EP.patch_ok, EP.delete
 listing, list_ids = EP.listing, EP.list_ids
-
-
-def audit_rows(cc, tenant):
-    return entity_audit(cc, tenant, "endpoint")
-
-
-def event_rows(cc, tenant):
-    return entity_events(cc, tenant, "endpoint")
-
-
-def side_rows(cc, tenant):
-    return db_rows(cc, "SELECT * FROM endpoints WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+audit_rows, event_rows, side_rows = EP.audit_rows, EP.event_rows, EP.rows
 
 
 def rt_rows(cc, sip_id):
