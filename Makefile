@@ -88,7 +88,7 @@ UNIT_SRC   := $(wildcard t/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:t/unit/%.c=$(BUILD)/unit/%)
 UNIT_LIBS   = $(shell $(PKG_CONFIG) --libs apr-1 apr-util-1 jansson libjwt check)
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/cc_test.h $(SHARED_LIB) $(UNIT_MODULE_CORE)
+$(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(SHARED_LIB) $(UNIT_MODULE_CORE)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(WARN) -g -O1 $(SAN_FLAGS) $(INCLUDES) -It/unit -o $@ $< $(UNIT_MODULE_CORE) \
 	    $(SHARED_LIB) $(UNIT_LIBS)
@@ -201,7 +201,7 @@ FUZZ_TARGETS := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_CORE    := $(filter-out shared/cc_http.c shared/cc_db.c shared/cc_audit.c shared/cc_user.c,\
                   $(wildcard shared/*.c)) mod_cc_auth/cc_auth_jwt.c
 
-$(BUILD)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz_common.h $(FUZZ_CORE) $(wildcard shared/*.h)
+$(BUILD)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz_common.h t/unit/cc_test_fields.h $(FUZZ_CORE) $(wildcard shared/*.h)
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    $(INCLUDES) -o $@ $< $(FUZZ_CORE) $(UNIT_LIBS)

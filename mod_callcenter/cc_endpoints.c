@@ -57,13 +57,14 @@ static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
 
 /* The endpoint object's columns (endpoint_cols order): the side row joined to its
  * realtime rows.  LEFT JOINs: an endpoint whose realtime rows were removed by hand
- * still lists (with nulls) and can be deleted. */
+ * still lists (with nulls) and can be deleted.  ps_endpoints carries the tenant in
+ * tenantid (written by the create), so its join is scoped by it too. */
 #define EP_COLUMNS                                                                 \
     "e.id, e.extension, e.asterisk_id, e.user_id, pe.context, pe.allow,"          \
     " pa.max_contacts, e.webrtc, e.created_at, e.updated_at"
 #define EP_FROM                                                                    \
     " FROM endpoints e"                                                            \
-    " LEFT JOIN ps_endpoints pe ON pe.id = e.asterisk_id"                          \
+    " LEFT JOIN ps_endpoints pe ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id" \
     " LEFT JOIN ps_aors pa ON pa.id = e.asterisk_id"
 
 /* Filters bind 5 values: tenant, user_id x2, q x2. */
@@ -86,6 +87,11 @@ static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
 #define EP_LIST_PAIR(sort, order)                                        \
     CC_STMT("cc_endpoints_list_" sort, EP_LIST(order)),                  \
     CC_STMT("cc_endpoints_search_" sort, EP_SEARCH(order))
+
+/* The realtime statements that reach ps_endpoints by its primary key alone. */
+#define EP_RT_BY_ID                                                                \
+    " /* cc-lint: no-tenant by the platform-unique, tenant-prefixed asterisk_id read" \
+    " from the tenant's endpoints row in this transaction */"
 
 /* Labels are built from the sort in endpoints_list(); extensions are unique in the
  * tenant, so they need no id tie-breaker (their order is text order: "1001" < "200"). */
@@ -147,9 +153,9 @@ static const cc_stmt_t endpoints_stmts[] = {
             " webrtc = %s, use_avpf = %s, media_encryption = %s,"
             " dtls_auto_generate_cert = %s, dtls_verify = %s, dtls_setup = %s,"
             " ice_support = %s, rtcp_mux = %s, media_use_received_transport = %s"
-            " WHERE id = %s"),
+            " WHERE id = %s" EP_RT_BY_ID),
     CC_STMT("cc_endpoints_rt_update_callerid",
-            "UPDATE ps_endpoints SET callerid = %s WHERE id = %s"),
+            "UPDATE ps_endpoints SET callerid = %s WHERE id = %s" EP_RT_BY_ID),
     CC_STMT("cc_endpoints_rt_update_aor",
             "UPDATE ps_aors SET max_contacts = %s WHERE id = %s"),
     /* The endpoints of a user (cc_endpoints_follow_user).  A plain read, then each row
@@ -180,7 +186,8 @@ static const cc_stmt_t endpoints_stmts[] = {
             "DELETE FROM ps_contacts WHERE endpoint = %s OR id LIKE %s"),
     CC_STMT("cc_endpoints_rt_delete_auth", "DELETE FROM ps_auths WHERE id = %s"),
     CC_STMT("cc_endpoints_rt_delete_aor", "DELETE FROM ps_aors WHERE id = %s"),
-    CC_STMT("cc_endpoints_rt_delete_endpoint", "DELETE FROM ps_endpoints WHERE id = %s"),
+    CC_STMT("cc_endpoints_rt_delete_endpoint",
+            "DELETE FROM ps_endpoints WHERE id = %s" EP_RT_BY_ID),
     CC_STMT("cc_endpoints_delete",
             "DELETE FROM endpoints WHERE tenant_id = %s AND id = %s"),
     /* Live registrations only; expiration_time is epoch seconds (Asterisk's clock). */

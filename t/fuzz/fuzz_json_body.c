@@ -1,17 +1,7 @@
 /* A request body through what every JSON handler runs: parse, then the field checks. */
 #include "fuzz_common.h"
 #include "cc_json.h"
-
-static const cc_field_t fields[] = {
-    { "email", CC_JT_STRING, 1 },
-    { "name", CC_JT_STRING, 1 },
-    { "roles", CC_JT_STRING_ARRAY, 0 },
-    { "max_users", CC_JT_INT, 0 },
-    { "webrtc", CC_JT_BOOL, 0 },
-    { "destination_id", CC_JT_INT_NULL, 0 },
-    { "custom_fields", CC_JT_OBJECT, 0 },
-    { NULL, 0, 0 }
-};
+#include "../unit/cc_test_fields.h"  /* every field type, as the unit tests use */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *obj = NULL;
 
     if (!cc_json_parse_object(p, (const char *)data, size, &obj)) {
-        cc_json_check_fields(p, obj, fields);
+        cc_json_check_fields(p, obj, cc_test_fields);
         cc_json_str(obj, "email");
         cc_json_int(obj, "max_users", 0);
     }

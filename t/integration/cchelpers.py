@@ -98,6 +98,25 @@ def db_exec(cc, sql, args=()):
         cur.execute(sql, args)
 
 
+def tenant_rows(cc, table, tenant):
+    """Every row of one tenant-owned table of ours for tenant, by id."""
+    return db_rows(cc, f"SELECT * FROM {table} WHERE tenant_id = %s ORDER BY id",
+                   (tenant.id,))
+
+
+def users_state(cc, tenant_id):
+    """What a users/roles request could change in a tenant: its user rows (password
+    hash and soft delete included), role assignments and audit entry ids."""
+    users = db_rows(cc, "SELECT id, email, name, status, password_hash, deleted_at,"
+                        " updated_at FROM users WHERE tenant_id = %s ORDER BY id",
+                    (tenant_id,))
+    roles = db_rows(cc, "SELECT user_id, role_id FROM user_roles WHERE tenant_id = %s"
+                        " ORDER BY 1, 2", (tenant_id,))
+    audits = db_rows(cc, "SELECT id FROM audit_logs WHERE tenant_id = %s ORDER BY id",
+                     (tenant_id,))
+    return users, roles, audits
+
+
 def _decoded(rows, key):
     for row in rows:
         row[key] = json.loads(row[key]) if row[key] else None

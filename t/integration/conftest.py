@@ -22,6 +22,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lint"))  # cctables
 from ccenv import CCEnv, Tenant  # noqa: E402
 
 COUNTED_LEVELS = {"warn", "error", "crit", "alert", "emerg"}

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import assert_error, audit_rows, detail_fields
+from ccobjects import Resource, new_email, new_password, set_tenant_limit, user_body
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
@@ -25,43 +26,8 @@ AUTHZ_DENIAL_LOGS = ("AH01631", "AH01629")
 
 # ---- helpers ---------------------------------------------------------------------
 
-
-def new_email(tenant, prefix="u"):
-    return f"{prefix}-{secrets.token_hex(5)}@{tenant.slug}.example.com"
-
-
-def new_password():
-    return "Pw1" + secrets.token_hex(8)
-
-
-def user_body(tenant, **over):
-    body = {"email": new_email(tenant), "name": "User " + secrets.token_hex(3),
-            "password": new_password(), "roles": ["agent"]}
-    body.update(over)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def create(cc, tenant, token=None, timeout=30, **over):
-    return cc.post(USERS, token=token or tenant.admin_token, json=user_body(tenant, **over),
-                   timeout=timeout)
-
-
-def create_ok(cc, tenant, **over):
-    r = create(cc, tenant, **over)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def listing(cc, token, query="", headers=None):
-    r = cc.get(USERS + query, token=token, headers=headers)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert set(body) == {"data", "total", "page", "page_size"}, body
-    return body
-
-
-def list_ids(cc, token, query=""):
-    return [u["id"] for u in listing(cc, token, query)["data"]]
+USER = Resource(USERS, body=lambda tenant, fields: user_body(tenant, **fields))
+create, create_ok, listing, list_ids = USER.create, USER.create_ok, USER.listing, USER.list_ids
 
 
 def login_status(cc, email, password, tenant):
@@ -86,8 +52,7 @@ def no_secret_in(text, password):
 
 
 def set_max_users(cc, tenant, n):
-    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(), json={"max_users": n})
-    assert r.status_code == 200 and r.json()["max_users"] == n, r.text
+    set_tenant_limit(cc, tenant, "max_users", n)
 
 
 # ---- create and get ----------------------------------------------------------------
@@ -412,7 +377,7 @@ def test_too_many_roles_is_a_quick_400(cc, tenant):
                    timeout=10)
         body = assert_error(r, 400, "invalid_request", "roles")
         assert len(body["details"]) == 1, body
-        assert_error(create(cc, tenant, roles=roles, timeout=10), 400, "invalid_request",
+        assert_error(create(cc, tenant, roles=roles, http_timeout=10), 400, "invalid_request",
                      "roles")
     # Up to the cap the names are checked one by one (here: all unknown).
     body = assert_error(cc.put(f"{USERS}/{u['id']}/roles", token=tenant.admin_token,

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from cchelpers import assert_error, get_page
+from ccobjects import new_password
+from ccobjects import user_body as _user_body
 
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
@@ -28,19 +30,8 @@ def rid(tag):
     return f"test-{tag}-{secrets.token_hex(8)}"
 
 
-def new_email(tenant):
-    return f"a-{secrets.token_hex(5)}@{tenant.slug}.example.com"
-
-
-def new_password():
-    return "Pw1" + secrets.token_hex(8)
-
-
 def user_body(tenant, **over):
-    body = {"email": new_email(tenant), "name": "Audited " + secrets.token_hex(3),
-            "password": new_password(), "roles": ["agent"]}
-    body.update(over)
-    return body
+    return _user_body(tenant, name_prefix="Audited", email_prefix="a", **over)
 
 
 def entries(cc, token, query="", headers=None):

@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from cchelpers import assert_error
+from cchelpers import assert_error, users_state
 
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
@@ -36,15 +36,7 @@ def all_entries(cc, token, query="", headers=None):
 
 
 def snapshot(cc, tenant_id):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, email, name, status, deleted_at, updated_at FROM users"
-                    " WHERE tenant_id = %s ORDER BY id", (tenant_id,))
-        users = cur.fetchall()
-        cur.execute("SELECT ur.user_id, ur.role_id FROM user_roles ur WHERE tenant_id = %s"
-                    " ORDER BY 1, 2", (tenant_id,))
-        roles = cur.fetchall()
-        cur.execute("SELECT id FROM audit_logs WHERE tenant_id = %s ORDER BY id", (tenant_id,))
-        return users, roles, cur.fetchall()
+    return users_state(cc, tenant_id)
 
 
 @pytest.fixture

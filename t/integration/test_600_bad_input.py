@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cchelpers import assert_error, detail_fields
+from cchelpers import assert_error, detail_fields, users_state
 
 USERS = "/api/v1/users"
 AUDIT = "/api/v1/audit-logs"
@@ -20,16 +20,7 @@ MIB = 1024 * 1024
 
 
 def snapshot(cc, tenant_id):
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, email, name, status, password_hash, deleted_at, updated_at"
-                    " FROM users WHERE tenant_id = %s ORDER BY id", (tenant_id,))
-        users = cur.fetchall()
-        cur.execute("SELECT user_id, role_id FROM user_roles WHERE tenant_id = %s"
-                    " ORDER BY 1, 2", (tenant_id,))
-        roles = cur.fetchall()
-        cur.execute("SELECT COUNT(*) AS n, MAX(id) AS m FROM audit_logs WHERE tenant_id = %s",
-                    (tenant_id,))
-        return users, roles, cur.fetchone()
+    return users_state(cc, tenant_id)
 
 
 @pytest.fixture

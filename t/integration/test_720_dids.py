@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_rows, detail_fields, entity_audit, entity_events,
-                       get_page, openapi_checker, race)
+from cchelpers import assert_error, db_rows, detail_fields, openapi_checker, race
+from ccobjects import Resource, new_number, set_tenant_limit, with_defaults
 
 DIDS = "/api/v1/dids"
 DID_KEYS = {"id", "number", "description", "destination_type", "destination_id", "status",
@@ -24,47 +24,9 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 # ---- helpers ---------------------------------------------------------------------
 
-def new_number():
-    """A random E.164 number (13 digits) no other test uses."""
-    return f"+1{secrets.randbelow(10**12):012d}"
-
-
 def new_prefix():
     """+ and 7 random digits: numbers prefix + 6 digits share it (for q filters)."""
     return f"+2{secrets.randbelow(10**6):06d}"
-
-
-def create(cc, tenant, token=None, headers=None, **body):
-    body.setdefault("number", new_number())
-    return cc.post(DIDS, token=token or tenant.admin_token, json=body, headers=headers)
-
-
-def create_ok(cc, tenant, **body):
-    r = create(cc, tenant, **body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def get_did(cc, tenant, did_id, token=None):
-    return cc.get(f"{DIDS}/{did_id}", token=token or tenant.admin_token)
-
-
-def patch(cc, tenant, did_id, body, token=None):
-    return cc.patch(f"{DIDS}/{did_id}", token=token or tenant.admin_token, json=body)
-
-
-def patch_ok(cc, tenant, did_id, body):
-    r = patch(cc, tenant, did_id, body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def listing(cc, token, query=""):
-    return get_page(cc, DIDS + query, token, assert_did_shape)
-
-
-def list_ids(cc, token, query=""):
-    return [d["id"] for d in listing(cc, token, query)["data"]]
 
 
 def assert_did_shape(d):
@@ -82,29 +44,14 @@ def assert_did_shape(d):
 
 
 def set_max_dids(cc, tenant, n):
-    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(), json={"max_dids": n})
-    assert r.status_code == 200 and r.json()["max_dids"] == n, r.text
+    set_tenant_limit(cc, tenant, "max_dids", n)
 
 
-
-
-
-
-
-
-
-
-
-def audit_rows(cc, tenant):
-    return entity_audit(cc, tenant, "did")
-
-
-def event_rows(cc, tenant):
-    return entity_events(cc, tenant, "did")
-
-
-def dids_in_db(cc, tenant):
-    return db_rows(cc, "SELECT * FROM dids WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+DID = Resource(DIDS, body=with_defaults(number=new_number), shape=assert_did_shape,
+               entity="did", table="dids")
+create, create_ok, get_did = DID.create, DID.create_ok, DID.get
+patch, patch_ok, listing, list_ids = DID.patch, DID.patch_ok, DID.listing, DID.list_ids
+audit_rows, event_rows, dids_in_db = DID.audit_rows, DID.event_rows, DID.rows
 
 
 def dids_count(cc, tenant):

@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, get_page, openapi_checker, race)
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, openapi_checker,
+                       race, tenant_rows)
+from ccobjects import Resource, uniq_name, with_defaults
 
 QUEUES = "/api/v1/queues"
 QUEUE_KEYS = {"id", "name", "asterisk_name", "strategy", "timeout", "wrapuptime", "maxlen",
@@ -41,8 +42,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 # ---- helpers ---------------------------------------------------------------------
 
-def uniq(prefix="Queue"):
-    return f"{prefix} {secrets.token_hex(4)}"
+uniq = uniq_name
 
 
 def slugify(name, room=80):
@@ -57,46 +57,6 @@ def base_name(tenant, name):
     """The asterisk_name a queue gets when it is free (test tenants' slugs are short, so
     the tenant key is the slug)."""
     return f"{tenant.slug}-{slugify(name, 80 - len(tenant.slug) - 1)}"
-
-
-def create(cc, tenant, token=None, **body):
-    body.setdefault("name", uniq())
-    return cc.post(QUEUES, token=token or tenant.admin_token, json=body)
-
-
-def create_ok(cc, tenant, **body):
-    r = create(cc, tenant, **body)
-    assert r.status_code == 201, r.text
-    q = r.json()
-    assert_queue_shape(q)
-    return q
-
-
-def get_queue(cc, tenant, qid, token=None):
-    return cc.get(f"{QUEUES}/{qid}", token=token or tenant.admin_token)
-
-
-def patch(cc, tenant, qid, body, token=None):
-    return cc.patch(f"{QUEUES}/{qid}", token=token or tenant.admin_token, json=body)
-
-
-def patch_ok(cc, tenant, qid, body):
-    r = patch(cc, tenant, qid, body)
-    assert r.status_code == 200, r.text
-    assert_queue_shape(r.json())
-    return r.json()
-
-
-def delete(cc, tenant, qid, token=None):
-    return cc.delete(f"{QUEUES}/{qid}", token=token or tenant.admin_token)
-
-
-def listing(cc, token, query=""):
-    return get_page(cc, QUEUES + query, token, assert_queue_shape)
-
-
-def list_ids(cc, token, query=""):
-    return [q["id"] for q in listing(cc, token, query)["data"]]
 
 
 def members_path(qid, mid=None):
@@ -166,10 +126,12 @@ def assert_member_shape(m):
     assert m["paused_reason"] is None or isinstance(m["paused_reason"], str)
 
 
-
-
-
-
+QUEUE = Resource(QUEUES, body=with_defaults(name=uniq), shape=assert_queue_shape,
+                 check_written=True, entity="queue", table="call_queues")
+create, create_ok, get_queue = QUEUE.create, QUEUE.create_ok, QUEUE.get
+patch, patch_ok, delete = QUEUE.patch, QUEUE.patch_ok, QUEUE.delete
+listing, list_ids = QUEUE.listing, QUEUE.list_ids
+audit_rows, event_rows, side_queues = QUEUE.audit_rows, QUEUE.event_rows, QUEUE.rows
 
 
 def rt_queue(cc, name):
@@ -182,14 +144,8 @@ def rt_members(cc, queue_name):
                    (queue_name,))
 
 
-def side_queues(cc, tenant):
-    return db_rows(cc, "SELECT * FROM call_queues WHERE tenant_id = %s ORDER BY id",
-                   (tenant.id,))
-
-
 def side_members(cc, tenant):
-    return db_rows(cc, "SELECT * FROM call_queue_members WHERE tenant_id = %s ORDER BY id",
-                   (tenant.id,))
+    return tenant_rows(cc, "call_queue_members", tenant)
 
 
 
@@ -199,14 +155,6 @@ def side_members(cc, tenant):
 
 
 
-
-
-def audit_rows(cc, tenant, entity_type="queue"):
-    return entity_audit(cc, tenant, entity_type)
-
-
-def event_rows(cc, tenant, entity_type="queue"):
-    return entity_events(cc, tenant, entity_type)
 
 
 def writes(cc, tenant):

@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_audit,
-                       entity_events, get_page, openapi_checker, race)
+from cchelpers import (assert_error, db_exec, db_rows, detail_fields, entity_events,
+                       openapi_checker, race)
+from ccobjects import Resource, new_ext, with_defaults
 
 EPS = "/api/v1/endpoints"
 EP_KEYS = {"id", "extension", "sip_username", "user_id", "context", "allow", "max_contacts",
@@ -37,40 +38,6 @@ GOOD_PASSWORD = "Sip-Secret-1234x"
 
 # ---- helpers ---------------------------------------------------------------------
 
-def new_ext():
-    """A random 6-digit extension (tests in one tenant never collide)."""
-    return f"{secrets.randbelow(10**6):06d}"
-
-
-def create(cc, tenant, token=None, **body):
-    body.setdefault("extension", new_ext())
-    return cc.post(EPS, token=token or tenant.admin_token, json=body)
-
-
-def create_ok(cc, tenant, **body):
-    r = create(cc, tenant, **body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def get_ep(cc, tenant, ep_id, token=None):
-    return cc.get(f"{EPS}/{ep_id}", token=token or tenant.admin_token)
-
-
-def patch(cc, tenant, ep_id, body, token=None):
-    return cc.patch(f"{EPS}/{ep_id}", token=token or tenant.admin_token, json=body)
-
-
-def patch_ok(cc, tenant, ep_id, body):
-    r = patch(cc, tenant, ep_id, body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def delete(cc, tenant, ep_id, token=None):
-    return cc.delete(f"{EPS}/{ep_id}", token=token or tenant.admin_token)
-
-
 def registration(cc, tenant, ep_id, token=None):
     return cc.get(f"{EPS}/{ep_id}/registration", token=token or tenant.admin_token)
 
@@ -78,14 +45,6 @@ def registration(cc, tenant, ep_id, token=None):
 def public(ep):
     """The object as GET shows it (the create response may add sip_password)."""
     return {k: v for k, v in ep.items() if k != "sip_password"}
-
-
-def listing(cc, token, query=""):
-    return get_page(cc, EPS + query, token, assert_ep_shape)
-
-
-def list_ids(cc, token, query=""):
-    return [e["id"] for e in listing(cc, token, query)["data"]]
 
 
 def assert_ep_shape(e):
@@ -101,28 +60,12 @@ def assert_ep_shape(e):
     assert RFC3339.match(e["created_at"]) and RFC3339.match(e["updated_at"])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-def audit_rows(cc, tenant):
-    return entity_audit(cc, tenant, "endpoint")
-
-
-def event_rows(cc, tenant):
-    return entity_events(cc, tenant, "endpoint")
-
-
-def side_rows(cc, tenant):
-    return db_rows(cc, "SELECT * FROM endpoints WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+EP = Resource(EPS, body=with_defaults(extension=new_ext), shape=assert_ep_shape,
+              entity="endpoint", table="endpoints")
+create, create_ok, get_ep = EP.create, EP.create_ok, EP.get
+patch, patch_ok, delete = EP.patch, EP.patch_ok, EP.delete
+listing, list_ids = EP.listing, EP.list_ids
+audit_rows, event_rows, side_rows = EP.audit_rows, EP.event_rows, EP.rows
 
 
 def rt_rows(cc, sip_id):

@@ -7,9 +7,11 @@ statements built from macros (column lists, ORDER BY variants, label suffixes) a
 checked exactly as compiled.  Checks:
 
   - labels look like cc_<domain>_<verb> and are unique across the project;
-  - a statement whose SQL names a tenant-owned table (TENANT_TABLES, after FROM, JOIN,
-    INTO, UPDATE, or in a FROM list) mentions tenant_id outside comments, unless it
-    carries /* cc-lint: no-tenant <reason> */ with a reason;
+  - a statement whose SQL names a tenant-owned table (after FROM, JOIN, INTO, UPDATE, or
+    in a FROM list) mentions that table's tenant column outside comments (tenant_id, or
+    tenantid for Asterisk's tables such as cdr), unless it carries
+    /* cc-lint: no-tenant <reason> */ with a reason.  The tenant-owned tables and their
+    columns come from the migrations, through t/lint/cctables.py;
   - no '?' anywhere (apr_dbd would not count it as a parameter);
   - no '%' followed by a letter other than 's' (only %s placeholders; %% is a literal %).
 
@@ -25,11 +27,11 @@ import subprocess
 import sys
 import tempfile
 
-# Tables whose rows belong to a tenant.  Later issues append their tables here.
-TENANT_TABLES = [
-    "users", "roles", "user_roles", "refresh_tokens", "audit_logs", "events",
-    "login_throttle", "dids", "endpoints", "call_queues", "call_queue_members",
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cctables  # noqa: E402
+
+# {table: tenant column} of the tables whose rows belong to a tenant (from sql/*.sql).
+TENANT_TABLES = cctables.tenant_tables()
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURE = os.path.join(ROOT, "t", "lint", "fixtures", "bad_stmts.c")
@@ -39,6 +41,8 @@ FIXTURE_EXPECTED = [
     "'cc_bad_no_tenant': touches users without tenant_id",
     "'cc_bad_comma_join': touches roles without tenant_id",
     "'cc_bad_comment_only': touches audit_logs without tenant_id",
+    "'cc_bad_cdr_no_tenantid': touches cdr without tenantid",
+    "'cc_bad_cdr_wrong_column': touches cdr without tenantid",
     "'cc_bad_qmark': contains '?'",
     "'cc_bad_percent': placeholder '%d'",
     "'cc_bad_reasonless': no-tenant exemption without a reason",
@@ -210,10 +214,15 @@ def check_statement(label, sql, where, errors):
         errors.append(f"{where}: '{label}': no-tenant exemption without a reason "
                       "(write /* cc-lint: no-tenant <why> */)")
     code = COMMENT_RE.sub(" ", sql)
-    touched = sorted(tables_named(code) & set(TENANT_TABLES))
-    if touched and not exempt and not re.search(r"\btenant_id\b", code, re.I):
-        errors.append(f"{where}: '{label}': touches {', '.join(touched)} without tenant_id "
-                      "(or /* cc-lint: no-tenant <reason> */)")
+    unscoped = {}
+    for table in sorted(tables_named(code) & set(TENANT_TABLES)):
+        column = TENANT_TABLES[table]
+        if not re.search(rf"\b{column}\b", code, re.I):
+            unscoped.setdefault(column, []).append(table)
+    if not exempt:
+        for column, tables in sorted(unscoped.items()):
+            errors.append(f"{where}: '{label}': touches {', '.join(tables)} without {column} "
+                          "(or /* cc-lint: no-tenant <reason> */)")
     if "?" in sql:
         errors.append(f"{where}: '{label}': contains '?' (apr_dbd does not count it as a "
                       "parameter; use %s)")
@@ -261,6 +270,8 @@ def self_test():
     errors, n = check_files([FIXTURE])
     text = "\n".join(errors)
     missing = [e for e in FIXTURE_EXPECTED if e not in text]
+    missing += [f"(no problem with a cc_good_* statement, but: {e})" for e in errors
+                if "'cc_good_" in e]
     if not errors or missing:
         print("check_stmts: SELF-TEST FAILED: the broken fixture "
               f"{os.path.relpath(FIXTURE, ROOT)} did not produce:", file=sys.stderr)

@@ -2,11 +2,24 @@
  * @file cc_test.h
  * @brief Shared scaffolding for the Check unit tests: one runner binary per test file,
  *        a fresh APR pool per test, Check's normal summary line for CI.
+ *
+ * A test file ends with its table of tests, which is also its main():
+ *
+ *     CC_TEST_SUITE("cc_thing",
+ *         CC_TCASE("parse"),
+ *         CC_TEST(parses_the_simple_case),
+ *         CC_LOOP_TEST(rejects_each_bad_input, N(bad_inputs)),
+ *         CC_TCASE("render"),
+ *         CC_TEST(renders_compactly))
+ *
+ * Each CC_TCASE starts a TCase (cc_test_case: the pool fixture and a timeout) that
+ * holds the tests after it; a loop test runs for _i in [0, n).
  */
 #ifndef CC_TEST_H
 #define CC_TEST_H
 
 #include <check.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -27,18 +40,6 @@ static inline void cc_test_teardown(void)
     apr_terminate();
 }
 
-/** Define main() running the suite made by suite_fn; exit status = failures. */
-#define CC_TEST_MAIN(suite_fn)                                        \
-    apr_pool_t *cc_test_pool;                                         \
-    int main(void)                                                    \
-    {                                                                 \
-        SRunner *sr = srunner_create(suite_fn());                     \
-        srunner_run_all(sr, CK_NORMAL);                               \
-        int failed = srunner_ntests_failed(sr);                       \
-        srunner_free(sr);                                             \
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                  \
-    }
-
 /** A TCase with the pool fixture and a timeout. */
 static inline TCase *cc_test_case(const char *name)
 {
@@ -47,5 +48,54 @@ static inline TCase *cc_test_case(const char *name)
     tcase_set_timeout(tc, 30);
     return tc;
 }
+
+/** One row of a suite table: a TCase heading (name) or a test (test, loop count). */
+typedef struct {
+    const char *tcase;      /**< non-NULL: start a TCase of this name */
+    const TTest *test;      /**< the test (START_TEST's name) */
+    int loop;               /**< 1: a loop test over [0, end) */
+    int end;
+} cc_test_row_t;
+
+#define CC_TCASE(name)          { (name), NULL, 0, 0 }
+#define CC_TEST(fn)             { NULL, (fn), 0, 0 }
+#define CC_LOOP_TEST(fn, n)     { NULL, (fn), 1, (int)(n) }
+
+/** Build the suite of the table's rows, run it; EXIT_SUCCESS when nothing failed. */
+static inline int cc_test_run(const char *suite_name, const cc_test_row_t *rows, size_t n)
+{
+    Suite *s = suite_create(suite_name);
+    TCase *tc = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].tcase) {
+            tc = cc_test_case(rows[i].tcase);
+            suite_add_tcase(s, tc);
+            continue;
+        }
+        if (!tc) {              /* tests before any heading: a TCase named after the suite */
+            tc = cc_test_case(suite_name);
+            suite_add_tcase(s, tc);
+        }
+        if (rows[i].loop)
+            tcase_add_loop_test(tc, rows[i].test, 0, rows[i].end);
+        else
+            tcase_add_test(tc, rows[i].test);
+    }
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/** Define the per-test pool and main() running the suite of these rows (see above). */
+#define CC_TEST_SUITE(suite_name, ...)                                             \
+    apr_pool_t *cc_test_pool;                                                      \
+    int main(void)                                                                 \
+    {                                                                              \
+        const cc_test_row_t rows[] = { __VA_ARGS__ };                              \
+        return cc_test_run((suite_name), rows, sizeof rows / sizeof rows[0]);       \
+    }
 
 #endif

@@ -378,43 +378,28 @@ START_TEST(pause_reason_is_at_most_79_bytes)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_asterisk");
-    TCase *tc = cc_test_case("names");
-
-    tcase_add_test(tc, short_slugs_are_their_own_key);
-    tcase_add_test(tc, long_slugs_get_a_hashed_key_of_24_that_no_slug_can_equal);
-    tcase_add_test(tc, names_fit_the_realtime_column_widths_for_the_longest_inputs);
-    tcase_add_test(tc, endpoint_context_mailbox_and_interface_follow_the_scheme);
-    tcase_add_loop_test(tc, extension_is_2_to_8_ascii_digits, 0, N(extension_cases));
-    tcase_add_test(tc, extension_null_is_invalid);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("queues");
-    tcase_add_loop_test(tc, slugify_keeps_ascii_alnum_and_joins_the_rest_with_single_dashes,
-                        0, N(slugify_cases));
-    tcase_add_test(tc, queue_names_are_key_dash_slug_and_tenants_do_not_collide);
-    tcase_add_test(tc, queue_names_never_exceed_80_even_with_a_fallback_id);
-    tcase_add_test(tc, fallback_names_of_different_ids_differ_even_when_slugs_overlap);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("values");
-    tcase_add_loop_test(tc, codec_lists_come_from_the_supported_set_without_repeats, 0,
-                        N(codec_cases));
-    tcase_add_test(tc, codec_list_null_is_invalid);
-    tcase_add_loop_test(tc, moh_class_is_1_to_128_safe_characters, 0, N(moh_cases));
-    tcase_add_loop_test(tc, given_sip_passwords_are_12_to_80_printable_ascii_without_hazards,
-                        0, N(password_cases));
-    tcase_add_test(tc, sip_password_length_bounds);
-    tcase_add_test(tc, generated_sip_passwords_are_32_alnum_valid_and_distinct);
-    tcase_add_test(tc, utf8_truncate_cuts_at_code_points);
-    tcase_add_test(tc, callerid_quotes_a_clean_name_and_fits_40_characters);
-    tcase_add_test(tc, membername_drops_controls_and_fits_app_queues_79_bytes);
-    tcase_add_loop_test(tc, pause_reason_is_utf8_without_controls, 0, N(reason_cases));
-    tcase_add_test(tc, pause_reason_is_at_most_79_bytes);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_asterisk",
+    CC_TCASE("names"),
+        CC_TEST(short_slugs_are_their_own_key),
+        CC_TEST(long_slugs_get_a_hashed_key_of_24_that_no_slug_can_equal),
+        CC_TEST(names_fit_the_realtime_column_widths_for_the_longest_inputs),
+        CC_TEST(endpoint_context_mailbox_and_interface_follow_the_scheme),
+        CC_LOOP_TEST(extension_is_2_to_8_ascii_digits, N(extension_cases)),
+        CC_TEST(extension_null_is_invalid),
+    CC_TCASE("queues"),
+        CC_LOOP_TEST(slugify_keeps_ascii_alnum_and_joins_the_rest_with_single_dashes, N(slugify_cases)),
+        CC_TEST(queue_names_are_key_dash_slug_and_tenants_do_not_collide),
+        CC_TEST(queue_names_never_exceed_80_even_with_a_fallback_id),
+        CC_TEST(fallback_names_of_different_ids_differ_even_when_slugs_overlap),
+    CC_TCASE("values"),
+        CC_LOOP_TEST(codec_lists_come_from_the_supported_set_without_repeats, N(codec_cases)),
+        CC_TEST(codec_list_null_is_invalid),
+        CC_LOOP_TEST(moh_class_is_1_to_128_safe_characters, N(moh_cases)),
+        CC_LOOP_TEST(given_sip_passwords_are_12_to_80_printable_ascii_without_hazards, N(password_cases)),
+        CC_TEST(sip_password_length_bounds),
+        CC_TEST(generated_sip_passwords_are_32_alnum_valid_and_distinct),
+        CC_TEST(utf8_truncate_cuts_at_code_points),
+        CC_TEST(callerid_quotes_a_clean_name_and_fits_40_characters),
+        CC_TEST(membername_drops_controls_and_fits_app_queues_79_bytes),
+        CC_LOOP_TEST(pause_reason_is_utf8_without_controls, N(reason_cases)),
+        CC_TEST(pause_reason_is_at_most_79_bytes))

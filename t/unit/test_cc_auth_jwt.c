@@ -13,6 +13,8 @@
 #include <jwt.h>
 
 #include "cc_test.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_auth_jwt.h"
 
 #define KEY     "0123456789abcdef0123456789abcdef-test-key"
@@ -549,52 +551,34 @@ START_TEST(clearing_the_pool_frees_libjwt_objects)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_auth_jwt");
-    TCase *tc = cc_test_case("accepted");
-
-    tcase_add_test(tc, good_token_yields_the_identity);
-    tcase_add_test(tc, token_without_jti_is_accepted);
-    tcase_add_test(tc, issued_token_round_trips);
-    tcase_add_test(tc, issue_refuses_a_short_key_and_missing_claims);
-    tcase_add_test(tc, leeway_accepts_a_token_expired_seconds_ago);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("time claims");
-    tcase_add_test(tc, expired_token_is_rejected);
-    tcase_add_test(tc, missing_exp_is_rejected);
-    tcase_add_test(tc, string_exp_is_rejected);
-    tcase_add_test(tc, nbf_in_the_future_is_rejected);
-    tcase_add_test(tc, iat_in_the_future_is_rejected);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("signature and alg");
-    tcase_add_test(tc, wrong_key_is_rejected);
-    tcase_add_test(tc, same_secret_with_hs384_or_hs512_is_rejected);
-    tcase_add_test(tc, libjwt_alg_none_token_is_rejected);
-    tcase_add_test(tc, forged_alg_none_tokens_are_rejected);
-    tcase_add_test(tc, tampered_payload_is_rejected);
-    tcase_add_test(tc, null_or_short_key_never_verifies);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("identity claims");
-    tcase_add_loop_test(tc, bad_identity_claims_are_rejected, 0,
-                        (int)(sizeof(claim_cases) / sizeof(claim_cases[0])));
-    tcase_add_test(tc, non_string_jti_is_rejected);
-    tcase_add_test(tc, garbage_strings_are_rejected);
-    tcase_add_test(tc, empty_segments_never_reach_libjwt);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("header and key file");
-    tcase_add_loop_test(tc, bearer_header_is_parsed_strictly, 0,
-                        (int)(sizeof(bearer_cases) / sizeof(bearer_cases[0])));
-    tcase_add_test(tc, bearer_token_longer_than_the_cap_is_malformed);
-    tcase_add_test(tc, key_file_strips_one_trailing_newline);
-    tcase_add_test(tc, short_or_missing_key_file_is_an_error_naming_the_file);
-    tcase_add_test(tc, clearing_the_pool_frees_libjwt_objects);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_auth_jwt",
+    CC_TCASE("accepted"),
+        CC_TEST(good_token_yields_the_identity),
+        CC_TEST(token_without_jti_is_accepted),
+        CC_TEST(issued_token_round_trips),
+        CC_TEST(issue_refuses_a_short_key_and_missing_claims),
+        CC_TEST(leeway_accepts_a_token_expired_seconds_ago),
+    CC_TCASE("time claims"),
+        CC_TEST(expired_token_is_rejected),
+        CC_TEST(missing_exp_is_rejected),
+        CC_TEST(string_exp_is_rejected),
+        CC_TEST(nbf_in_the_future_is_rejected),
+        CC_TEST(iat_in_the_future_is_rejected),
+    CC_TCASE("signature and alg"),
+        CC_TEST(wrong_key_is_rejected),
+        CC_TEST(same_secret_with_hs384_or_hs512_is_rejected),
+        CC_TEST(libjwt_alg_none_token_is_rejected),
+        CC_TEST(forged_alg_none_tokens_are_rejected),
+        CC_TEST(tampered_payload_is_rejected),
+        CC_TEST(null_or_short_key_never_verifies),
+    CC_TCASE("identity claims"),
+        CC_LOOP_TEST(bad_identity_claims_are_rejected, N(claim_cases)),
+        CC_TEST(non_string_jti_is_rejected),
+        CC_TEST(garbage_strings_are_rejected),
+        CC_TEST(empty_segments_never_reach_libjwt),
+    CC_TCASE("header and key file"),
+        CC_LOOP_TEST(bearer_header_is_parsed_strictly, N(bearer_cases)),
+        CC_TEST(bearer_token_longer_than_the_cap_is_malformed),
+        CC_TEST(key_file_strips_one_trailing_newline),
+        CC_TEST(short_or_missing_key_file_is_an_error_naming_the_file),
+        CC_TEST(clearing_the_pool_frees_libjwt_objects))

@@ -252,35 +252,21 @@ START_TEST(constant_time_compare_is_plain_equality)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_crypto");
-    TCase *tc = cc_test_case("sha256");
-
-    tcase_add_test(tc, sha256_of_the_empty_string_matches_fips_180_4);
-    tcase_add_test(tc, sha256_of_abc_matches_fips_180_4);
-    tcase_add_test(tc, sha256_of_the_448_bit_message_matches_fips_180_4);
-    tcase_add_test(tc, sha256_of_a_million_a_matches_fips_180_4);
-    tcase_add_loop_test(tc, sha256_pads_correctly_around_block_boundaries, 0,
-                        N(boundary_cases));
-    tcase_add_test(tc, raw_sha256_equals_the_hex_digest);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("random");
-    tcase_add_loop_test(tc, random_token_is_unpadded_base64url_of_the_right_length, 0,
-                        N(token_cases));
-    tcase_add_test(tc, random_tokens_differ_and_use_the_whole_alphabet);
-    tcase_add_test(tc, uuid_v4_has_the_version_and_variant_bits);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("passwords");
-    tcase_add_test(tc, bcrypt_hash_verifies_and_a_wrong_password_fails);
-    tcase_add_test(tc, bcrypt_refuses_bad_costs_and_null_passwords);
-    tcase_add_test(tc, verify_accepts_only_bcrypt_hashes);
-    tcase_add_test(tc, verify_accepts_2a_and_2y_hashes_made_elsewhere);
-    tcase_add_loop_test(tc, constant_time_compare_is_plain_equality, 0, N(ct_cases));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_crypto",
+    CC_TCASE("sha256"),
+        CC_TEST(sha256_of_the_empty_string_matches_fips_180_4),
+        CC_TEST(sha256_of_abc_matches_fips_180_4),
+        CC_TEST(sha256_of_the_448_bit_message_matches_fips_180_4),
+        CC_TEST(sha256_of_a_million_a_matches_fips_180_4),
+        CC_LOOP_TEST(sha256_pads_correctly_around_block_boundaries, N(boundary_cases)),
+        CC_TEST(raw_sha256_equals_the_hex_digest),
+    CC_TCASE("random"),
+        CC_LOOP_TEST(random_token_is_unpadded_base64url_of_the_right_length, N(token_cases)),
+        CC_TEST(random_tokens_differ_and_use_the_whole_alphabet),
+        CC_TEST(uuid_v4_has_the_version_and_variant_bits),
+    CC_TCASE("passwords"),
+        CC_TEST(bcrypt_hash_verifies_and_a_wrong_password_fails),
+        CC_TEST(bcrypt_refuses_bad_costs_and_null_passwords),
+        CC_TEST(verify_accepts_only_bcrypt_hashes),
+        CC_TEST(verify_accepts_2a_and_2y_hashes_made_elsewhere),
+        CC_LOOP_TEST(constant_time_compare_is_plain_equality, N(ct_cases)))

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cc_test.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_error.h"
 
 /* ---- defaults and shorthands ---- */
@@ -167,27 +169,16 @@ START_TEST(envelope_of_message_with_invalid_utf8_still_renders)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_error");
-    TCase *tc = cc_test_case("errors");
-
-    tcase_add_loop_test(tc, error_make_with_null_format_uses_the_code_default_message, 0,
-                        (int)(sizeof(default_cases) / sizeof(default_cases[0])));
-    tcase_add_test(tc, error_make_formats_its_message_printf_style);
-    tcase_add_test(tc, shorthands_carry_the_documented_status_and_code);
-    tcase_add_test(tc, error_field_is_a_400_with_one_detail);
-    tcase_add_test(tc, added_details_are_copied_into_the_error_pool);
-    tcase_add_test(tc, detail_count_of_null_error_is_zero);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("envelope");
-    tcase_add_test(tc, envelope_without_details_has_no_details_key);
-    tcase_add_test(tc, envelope_with_details_lists_field_and_issue_in_order);
-    tcase_add_test(tc, envelope_omits_request_id_when_there_is_none);
-    tcase_add_test(tc, envelope_of_message_with_invalid_utf8_still_renders);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_error",
+    CC_TCASE("errors"),
+        CC_LOOP_TEST(error_make_with_null_format_uses_the_code_default_message, N(default_cases)),
+        CC_TEST(error_make_formats_its_message_printf_style),
+        CC_TEST(shorthands_carry_the_documented_status_and_code),
+        CC_TEST(error_field_is_a_400_with_one_detail),
+        CC_TEST(added_details_are_copied_into_the_error_pool),
+        CC_TEST(detail_count_of_null_error_is_zero),
+    CC_TCASE("envelope"),
+        CC_TEST(envelope_without_details_has_no_details_key),
+        CC_TEST(envelope_with_details_lists_field_and_issue_in_order),
+        CC_TEST(envelope_omits_request_id_when_there_is_none),
+        CC_TEST(envelope_of_message_with_invalid_utf8_still_renders))

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "cc_test.h"
+#include "cc_test_fields.h"
 #include "cc_json.h"
 
 /* The issue of the only detail of e, for one-detail assertions. */
@@ -202,17 +203,7 @@ END_TEST
 
 /* ---- field checks ---- */
 
-static const cc_field_t user_fields[] = {
-    {"email", CC_JT_STRING, 1},
-    {"name", CC_JT_STRING, 1},
-    {"extension", CC_JT_STRING_NULL, 0},
-    {"max_users", CC_JT_INT, 0},
-    {"quota", CC_JT_INT_NULL, 0},
-    {"active", CC_JT_BOOL, 0},
-    {"roles", CC_JT_STRING_ARRAY, 0},
-    {"changes", CC_JT_OBJECT, 0},
-    {NULL, 0, 0}
-};
+/* cc_test_fields (cc_test_fields.h): email and name required, one field of each type. */
 
 static json_t *parse(const char *body)
 {
@@ -228,7 +219,7 @@ START_TEST(a_body_with_every_field_right_passes)
                       "\"max_users\":5,\"quota\":null,\"active\":false,\"roles\":[\"agent\"],"
                       "\"changes\":{}}");
 
-    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, o, user_fields));
+    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, o, cc_test_fields));
 }
 END_TEST
 
@@ -236,22 +227,22 @@ START_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise)
 {
     const char *field;
 
-    ck_assert_ptr_null(cc_json_check_patch(cc_test_pool, parse("{}"), user_fields));
+    ck_assert_ptr_null(cc_json_check_patch(cc_test_pool, parse("{}"), cc_test_fields));
     ck_assert_ptr_null(cc_json_check_patch(cc_test_pool, parse("{\"name\":\"A\"}"),
-                                           user_fields));
+                                           cc_test_fields));
     ck_assert_str_eq(only_issue(cc_json_check_patch(cc_test_pool, parse("{\"name\":5}"),
-                                                    user_fields), &field), "must be a string");
+                                                    cc_test_fields), &field), "must be a string");
     ck_assert_str_eq(field, "name");
     ck_assert_str_eq(only_issue(cc_json_check_patch(cc_test_pool, parse("{\"x\":1}"),
-                                                    user_fields), &field), "unknown field");
-    ck_assert_ptr_nonnull(cc_json_check_fields(cc_test_pool, parse("{}"), user_fields));
+                                                    cc_test_fields), &field), "unknown field");
+    ck_assert_ptr_nonnull(cc_json_check_fields(cc_test_pool, parse("{}"), cc_test_fields));
 }
 END_TEST
 
 START_TEST(an_unknown_field_is_reported_by_name)
 {
     json_t *o = parse("{\"email\":\"a@b.co\",\"name\":\"A\",\"password_hash\":\"x\"}");
-    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, user_fields);
+    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
     const char *field;
 
     ck_assert_int_eq(e->status, 400);
@@ -264,7 +255,7 @@ END_TEST
 START_TEST(a_missing_required_field_is_reported)
 {
     json_t *o = parse("{\"email\":\"a@b.co\"}");
-    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, user_fields);
+    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
     const char *field;
 
     ck_assert_str_eq(only_issue(e, &field), "is required");
@@ -275,7 +266,7 @@ END_TEST
 START_TEST(every_fault_gets_its_own_detail)
 {
     json_t *o = parse("{\"x\":1,\"y\":2,\"max_users\":\"5\"}");
-    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, user_fields);
+    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
 
     /* x, y unknown; email, name missing; max_users wrong type */
     ck_assert_int_eq(cc_error_detail_count(e), 5);
@@ -325,7 +316,7 @@ START_TEST(a_wrong_type_is_reported_with_the_expected_type)
                            ",\"email\":\"a@b.co\",\"name\":\"n\"}", NULL);
     }
     o = parse(body);
-    e = cc_json_check_fields(cc_test_pool, o, user_fields);
+    e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
     ck_assert_str_eq(only_issue(e, &field), wrong_types[_i].issue);
     ck_assert_str_eq(field, wrong_types[_i].field);
 }
@@ -335,7 +326,7 @@ START_TEST(null_is_accepted_only_by_the_nullable_types)
 {
     json_t *o = parse("{\"email\":\"a@b.co\",\"name\":\"n\",\"extension\":null,\"quota\":null}");
 
-    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, o, user_fields));
+    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, o, cc_test_fields));
 }
 END_TEST
 
@@ -427,49 +418,32 @@ START_TEST(optional_strings_compare_with_null_as_a_value)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_json");
-    TCase *tc = cc_test_case("ownership");
-
-    tcase_add_test(tc, destroying_the_owner_pool_releases_the_json_value);
-    tcase_add_test(tc, owning_null_is_harmless);
-    tcase_add_test(tc, dump_is_compact_and_allows_scalars);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("parse");
-    tcase_add_test(tc, parse_of_a_valid_object_returns_a_pool_owned_object);
-    tcase_add_test(tc, parse_reads_only_len_bytes_of_an_unterminated_buffer);
-    tcase_add_loop_test(tc, malformed_json_is_a_400_naming_the_position, 0,
-                        N(malformed_bodies));
-    tcase_add_loop_test(tc, invalid_utf8_bytes_are_a_400_saying_so, 0, N(bad_utf8_bodies));
-    tcase_add_test(tc, duplicate_keys_are_rejected);
-    tcase_add_loop_test(tc, a_top_level_other_than_an_object_is_a_400, 0,
-                        N(non_object_bodies));
-    tcase_add_test(tc, deep_nesting_parses_and_absurd_nesting_is_a_clean_400);
-    tcase_add_test(tc, a_null_buffer_is_malformed_not_a_crash);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("fields");
-    tcase_add_test(tc, a_body_with_every_field_right_passes);
-    tcase_add_test(tc, an_unknown_field_is_reported_by_name);
-    tcase_add_test(tc, a_patch_body_needs_no_required_field_but_is_checked_otherwise);
-    tcase_add_test(tc, a_missing_required_field_is_reported);
-    tcase_add_test(tc, every_fault_gets_its_own_detail);
-    tcase_add_loop_test(tc, a_wrong_type_is_reported_with_the_expected_type, 0,
-                        N(wrong_types));
-    tcase_add_test(tc, null_is_accepted_only_by_the_nullable_types);
-    tcase_add_test(tc, an_empty_field_table_rejects_every_field);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("accessors");
-    tcase_add_test(tc, accessors_give_defaults_when_absent_null_or_mistyped);
-    tcase_add_test(tc, set_str_sets_strings_and_null_and_refuses_invalid_utf8);
-    tcase_add_test(tc, row_values_become_json_and_back);
-    tcase_add_test(tc, without_copies_and_drops_only_the_named_keys);
-    tcase_add_test(tc, optional_strings_compare_with_null_as_a_value);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_json",
+    CC_TCASE("ownership"),
+        CC_TEST(destroying_the_owner_pool_releases_the_json_value),
+        CC_TEST(owning_null_is_harmless),
+        CC_TEST(dump_is_compact_and_allows_scalars),
+    CC_TCASE("parse"),
+        CC_TEST(parse_of_a_valid_object_returns_a_pool_owned_object),
+        CC_TEST(parse_reads_only_len_bytes_of_an_unterminated_buffer),
+        CC_LOOP_TEST(malformed_json_is_a_400_naming_the_position, N(malformed_bodies)),
+        CC_LOOP_TEST(invalid_utf8_bytes_are_a_400_saying_so, N(bad_utf8_bodies)),
+        CC_TEST(duplicate_keys_are_rejected),
+        CC_LOOP_TEST(a_top_level_other_than_an_object_is_a_400, N(non_object_bodies)),
+        CC_TEST(deep_nesting_parses_and_absurd_nesting_is_a_clean_400),
+        CC_TEST(a_null_buffer_is_malformed_not_a_crash),
+    CC_TCASE("fields"),
+        CC_TEST(a_body_with_every_field_right_passes),
+        CC_TEST(an_unknown_field_is_reported_by_name),
+        CC_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise),
+        CC_TEST(a_missing_required_field_is_reported),
+        CC_TEST(every_fault_gets_its_own_detail),
+        CC_LOOP_TEST(a_wrong_type_is_reported_with_the_expected_type, N(wrong_types)),
+        CC_TEST(null_is_accepted_only_by_the_nullable_types),
+        CC_TEST(an_empty_field_table_rejects_every_field),
+    CC_TCASE("accessors"),
+        CC_TEST(accessors_give_defaults_when_absent_null_or_mistyped),
+        CC_TEST(set_str_sets_strings_and_null_and_refuses_invalid_utf8),
+        CC_TEST(row_values_become_json_and_back),
+        CC_TEST(without_copies_and_drops_only_the_named_keys),
+        CC_TEST(optional_strings_compare_with_null_as_a_value))

@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 #include "cc_test.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_jsonw.h"
 
 static json_t *parse(const char *text)
@@ -92,18 +94,9 @@ START_TEST(object_grows_past_its_initial_size)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_jsonw");
-    TCase *tc = cc_test_case("jsonw");
-
-    tcase_add_loop_test(tc, string_round_trips_through_jansson, 0,
-                        (int)(sizeof(tricky) / sizeof(tricky[0])));
-    tcase_add_test(tc, invalid_utf8_and_null_become_null);
-    tcase_add_test(tc, integers_are_checked_literals);
-    tcase_add_test(tc, object_grows_past_its_initial_size);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_jsonw",
+    CC_TCASE("jsonw"),
+        CC_LOOP_TEST(string_round_trips_through_jansson, N(tricky)),
+        CC_TEST(invalid_utf8_and_null_become_null),
+        CC_TEST(integers_are_checked_literals),
+        CC_TEST(object_grows_past_its_initial_size))

@@ -220,28 +220,16 @@ START_TEST(every_bad_page_parameter_gets_a_detail)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_page");
-    TCase *tc = cc_test_case("args");
-
-    tcase_add_test(tc, args_decode_escapes_and_plus);
-    tcase_add_test(tc, a_key_without_equals_has_an_empty_value);
-    tcase_add_test(tc, the_first_of_repeated_keys_wins);
-    tcase_add_test(tc, empty_pieces_and_a_null_query_are_harmless);
-    tcase_add_loop_test(tc, bad_escapes_and_bad_text_are_a_400_naming_the_parameter, 0,
-                        N(bad_queries));
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("paging");
-    tcase_add_test(tc, page_defaults_to_first_page_of_20_with_the_default_sort);
-    tcase_add_test(tc, page_offset_is_page_minus_one_times_size);
-    tcase_add_test(tc, the_largest_page_does_not_overflow_the_offset);
-    tcase_add_loop_test(tc, page_parameters_are_bounded_and_sort_is_whitelisted, 0,
-                        N(page_cases));
-    tcase_add_test(tc, every_bad_page_parameter_gets_a_detail);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_page",
+    CC_TCASE("args"),
+        CC_TEST(args_decode_escapes_and_plus),
+        CC_TEST(a_key_without_equals_has_an_empty_value),
+        CC_TEST(the_first_of_repeated_keys_wins),
+        CC_TEST(empty_pieces_and_a_null_query_are_harmless),
+        CC_LOOP_TEST(bad_escapes_and_bad_text_are_a_400_naming_the_parameter, N(bad_queries)),
+    CC_TCASE("paging"),
+        CC_TEST(page_defaults_to_first_page_of_20_with_the_default_sort),
+        CC_TEST(page_offset_is_page_minus_one_times_size),
+        CC_TEST(the_largest_page_does_not_overflow_the_offset),
+        CC_LOOP_TEST(page_parameters_are_bounded_and_sort_is_whitelisted, N(page_cases)),
+        CC_TEST(every_bad_page_parameter_gets_a_detail))

@@ -137,24 +137,14 @@ START_TEST(principal_can_only_what_its_mask_holds)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_perm");
-    TCase *tc = cc_test_case("catalogue");
-
-    tcase_add_test(tc, catalogue_has_31_described_permissions_in_schema_order);
-    tcase_add_test(tc, bit_i_is_catalogue_entry_i);
-    tcase_add_test(tc, unknown_permissions_have_no_bit);
-    tcase_add_test(tc, tenant_all_is_everything_but_tenants_manage);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("masks");
-    tcase_add_test(tc, csv_round_trips_in_catalogue_order);
-    tcase_add_test(tc, csv_ignores_unknown_names_and_empty_items);
-    tcase_add_test(tc, json_lists_names_in_catalogue_order);
-    tcase_add_test(tc, principal_can_only_what_its_mask_holds);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_perm",
+    CC_TCASE("catalogue"),
+        CC_TEST(catalogue_has_31_described_permissions_in_schema_order),
+        CC_TEST(bit_i_is_catalogue_entry_i),
+        CC_TEST(unknown_permissions_have_no_bit),
+        CC_TEST(tenant_all_is_everything_but_tenants_manage),
+    CC_TCASE("masks"),
+        CC_TEST(csv_round_trips_in_catalogue_order),
+        CC_TEST(csv_ignores_unknown_names_and_empty_items),
+        CC_TEST(json_lists_names_in_catalogue_order),
+        CC_TEST(principal_can_only_what_its_mask_holds))

@@ -235,20 +235,12 @@ START_TEST(empty_or_missing_tables_find_nothing)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_route");
-    TCase *tc = cc_test_case("match");
-
-    tcase_add_loop_test(tc, routes_match_with_404_and_405_as_documented, 0, N(cases));
-    tcase_add_test(tc, captures_are_returned_by_name);
-    tcase_add_test(tc, a_literal_match_has_no_captures);
-    tcase_add_test(tc, literal_beats_capture_whatever_the_table_order);
-    tcase_add_test(tc, allow_lists_each_method_once_across_tables);
-    tcase_add_test(tc, a_path_over_2048_bytes_is_not_found);
-    tcase_add_test(tc, empty_or_missing_tables_find_nothing);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_route",
+    CC_TCASE("match"),
+        CC_LOOP_TEST(routes_match_with_404_and_405_as_documented, N(cases)),
+        CC_TEST(captures_are_returned_by_name),
+        CC_TEST(a_literal_match_has_no_captures),
+        CC_TEST(literal_beats_capture_whatever_the_table_order),
+        CC_TEST(allow_lists_each_method_once_across_tables),
+        CC_TEST(a_path_over_2048_bytes_is_not_found),
+        CC_TEST(empty_or_missing_tables_find_nothing))

@@ -300,27 +300,19 @@ START_TEST(concurrent_access_is_safe)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_tenant_cache");
-    TCase *tc = cc_test_case("cache");
-
-    tcase_add_test(tc, put_then_get_returns_the_value);
-    tcase_add_test(tc, unknown_key_is_a_miss);
-    tcase_add_test(tc, entry_expires_after_ttl);
-    tcase_add_test(tc, ttl_zero_stores_nothing);
-    tcase_add_test(tc, put_replaces_an_existing_key);
-    tcase_add_test(tc, full_cache_evicts_the_oldest);
-    tcase_add_test(tc, full_cache_evicts_expired_entries_first);
-    tcase_add_test(tc, cache_stays_bounded_under_many_keys);
-    tcase_add_test(tc, returned_value_is_a_copy);
-    tcase_add_test(tc, too_long_values_are_not_cached);
-    tcase_add_test(tc, remove_drops_the_key);
-    tcase_add_test(tc, key_joins_user_and_tenant);
-    tcase_add_test(tc, null_cache_is_harmless);
-    tcase_add_test(tc, concurrent_access_is_safe);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_tenant_cache",
+    CC_TCASE("cache"),
+        CC_TEST(put_then_get_returns_the_value),
+        CC_TEST(unknown_key_is_a_miss),
+        CC_TEST(entry_expires_after_ttl),
+        CC_TEST(ttl_zero_stores_nothing),
+        CC_TEST(put_replaces_an_existing_key),
+        CC_TEST(full_cache_evicts_the_oldest),
+        CC_TEST(full_cache_evicts_expired_entries_first),
+        CC_TEST(cache_stays_bounded_under_many_keys),
+        CC_TEST(returned_value_is_a_copy),
+        CC_TEST(too_long_values_are_not_cached),
+        CC_TEST(remove_drops_the_key),
+        CC_TEST(key_joins_user_and_tenant),
+        CC_TEST(null_cache_is_harmless),
+        CC_TEST(concurrent_access_is_safe))

@@ -432,40 +432,23 @@ START_TEST(sql_time_renders_as_rfc3339_utc)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_validate");
-    TCase *tc = cc_test_case("text");
-
-    tcase_add_loop_test(tc, utf8_validity_follows_the_unicode_table, 0, N(utf8_cases));
-    tcase_add_test(tc, utf8_chars_counts_code_points_not_bytes);
-    tcase_add_loop_test(tc, text_is_checked_for_length_in_code_points_and_controls, 0,
-                        N(text_cases));
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("identifiers");
-    tcase_add_loop_test(tc, email_validation_is_pragmatic, 0, N(email_cases));
-    tcase_add_test(tc, email_length_limits_apply);
-    tcase_add_loop_test(tc, e164_needs_plus_and_8_to_15_digits_not_starting_with_0, 0,
-                        N(e164_cases));
-    tcase_add_loop_test(tc, slug_is_lowercase_digits_and_hyphen_3_to_63, 0, N(slug_cases));
-    tcase_add_loop_test(tc, role_name_starts_with_a_letter_then_lowercase_digits_underscore, 0,
-                        N(role_cases));
-    tcase_add_loop_test(tc, uuid_must_be_canonical_lowercase, 0, N(uuid_cases));
-    tcase_add_test(tc, request_id_allows_1_to_128_safe_characters);
-    tcase_add_test(tc, enum_matches_exact_members_only);
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("numbers");
-    tcase_add_loop_test(tc, ids_are_positive_decimal_up_to_2_pow_53_minus_1, 0, N(id_cases));
-    tcase_add_loop_test(tc, integers_parse_within_inclusive_bounds, 0, N(int_cases));
-    suite_add_tcase(s, tc);
-
-    tc = cc_test_case("time");
-    tcase_add_loop_test(tc, rfc3339_converts_to_utc_sql_datetime, 0, N(rfc3339_cases));
-    tcase_add_test(tc, sql_time_renders_as_rfc3339_utc);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_validate",
+    CC_TCASE("text"),
+        CC_LOOP_TEST(utf8_validity_follows_the_unicode_table, N(utf8_cases)),
+        CC_TEST(utf8_chars_counts_code_points_not_bytes),
+        CC_LOOP_TEST(text_is_checked_for_length_in_code_points_and_controls, N(text_cases)),
+    CC_TCASE("identifiers"),
+        CC_LOOP_TEST(email_validation_is_pragmatic, N(email_cases)),
+        CC_TEST(email_length_limits_apply),
+        CC_LOOP_TEST(e164_needs_plus_and_8_to_15_digits_not_starting_with_0, N(e164_cases)),
+        CC_LOOP_TEST(slug_is_lowercase_digits_and_hyphen_3_to_63, N(slug_cases)),
+        CC_LOOP_TEST(role_name_starts_with_a_letter_then_lowercase_digits_underscore, N(role_cases)),
+        CC_LOOP_TEST(uuid_must_be_canonical_lowercase, N(uuid_cases)),
+        CC_TEST(request_id_allows_1_to_128_safe_characters),
+        CC_TEST(enum_matches_exact_members_only),
+    CC_TCASE("numbers"),
+        CC_LOOP_TEST(ids_are_positive_decimal_up_to_2_pow_53_minus_1, N(id_cases)),
+        CC_LOOP_TEST(integers_parse_within_inclusive_bounds, N(int_cases)),
+    CC_TCASE("time"),
+        CC_LOOP_TEST(rfc3339_converts_to_utc_sql_datetime, N(rfc3339_cases)),
+        CC_TEST(sql_time_renders_as_rfc3339_utc))

@@ -1,0 +1,225 @@
+"""The API's objects as the integration tests make and read them.
+
+- Resource: one collection (/api/v1/dids, ...) with the wrappers every domain's tests
+  use: create / create_ok, get, patch / patch_ok, delete, listing / list_ids.  A test
+  file binds its own names to one instance (`create_ok = DID.create_ok`), so the
+  calls read as before while the code is written once.  with_defaults() makes the
+  usual create-body function; set_tenant_limit() sets a quota.
+- new_number, new_ext, uniq_name, new_email, new_password, user_body: fresh values no
+  other test uses.
+- OBJECT_FACTORIES: one object of each kind a route's path parameter can name, keyed
+  by the route path up to and including that parameter ("/api/v1/queues/{id}",
+  "/api/v1/queues/{id}/members/{member_id}"); concrete_path() fills a route pattern
+  with them (typed captures such as {id:int} are read as {id}).
+"""
+
+import re
+import secrets
+
+from cchelpers import entity_audit, entity_events, get_page, tenant_rows
+
+_CAPTURE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
+# ---- fresh values ------------------------------------------------------------------
+
+def new_number():
+    """A random E.164 number (13 digits) no other test uses."""
+    return f"+1{secrets.randbelow(10**12):012d}"
+
+
+def new_ext():
+    """A random 6-digit extension (tests in one tenant never collide)."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def uniq_name(prefix="Queue"):
+    return f"{prefix} {secrets.token_hex(4)}"
+
+
+def new_email(tenant, prefix="u"):
+    return f"{prefix}-{secrets.token_hex(5)}@{tenant.slug}.example.com"
+
+
+def new_password():
+    return "Pw1" + secrets.token_hex(8)
+
+
+def user_body(tenant, name_prefix="User", email_prefix="u", **over):
+    """A valid POST /api/v1/users body; over replaces fields (None drops one)."""
+    body = {"email": new_email(tenant, email_prefix),
+            "name": f"{name_prefix} " + secrets.token_hex(3),
+            "password": new_password(), "roles": ["agent"]}
+    body.update(over)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+# ---- one collection ----------------------------------------------------------------
+
+class Resource:
+    """The wrappers of one collection.
+
+    path           the collection's path
+    body           body(tenant, fields) -> the create body (fresh defaults + fields)
+    shape          assert_*_shape of one object: every listed item is checked with it
+    check_written  also check the objects create_ok and patch_ok return
+    entity, table  its audit/event entity_type and its table (audit_rows, event_rows,
+                   rows)
+    """
+
+    def __init__(self, path, body=None, shape=None, check_written=False, entity=None,
+                 table=None):
+        self.path = path
+        self.entity = entity
+        self.table = table
+        self.body = body or (lambda tenant, fields: fields)
+        self.shape = shape
+        self.check_written = check_written
+
+    def item(self, oid):
+        return f"{self.path}/{oid}"
+
+    def _written(self, r, status):
+        assert r.status_code == status, r.text
+        obj = r.json()
+        if self.check_written:
+            self.shape(obj)
+        return obj
+
+    def create(self, cc, tenant, token=None, headers=None, http_timeout=30, **fields):
+        """POST a create body; fields may be any of the object's (a queue's timeout
+        included: the request's own timeout is http_timeout)."""
+        return cc.post(self.path, token=token or tenant.admin_token,
+                       json=self.body(tenant, fields), headers=headers, timeout=http_timeout)
+
+    def create_ok(self, cc, tenant, **fields):
+        return self._written(self.create(cc, tenant, **fields), 201)
+
+    def get(self, cc, tenant, oid, token=None):
+        return cc.get(self.item(oid), token=token or tenant.admin_token)
+
+    def patch(self, cc, tenant, oid, body, token=None):
+        return cc.patch(self.item(oid), token=token or tenant.admin_token, json=body)
+
+    def patch_ok(self, cc, tenant, oid, body):
+        return self._written(self.patch(cc, tenant, oid, body), 200)
+
+    def delete(self, cc, tenant, oid, token=None):
+        return cc.delete(self.item(oid), token=token or tenant.admin_token)
+
+    def listing(self, cc, token, query="", headers=None):
+        return get_page(cc, self.path + query, token, self.shape or (lambda item: None),
+                        headers=headers)
+
+    def list_ids(self, cc, token, query=""):
+        return [o["id"] for o in self.listing(cc, token, query)["data"]]
+
+    def audit_rows(self, cc, tenant, entity_type=None):
+        return entity_audit(cc, tenant, entity_type or self.entity)
+
+    def event_rows(self, cc, tenant, entity_type=None):
+        return entity_events(cc, tenant, entity_type or self.entity)
+
+    def rows(self, cc, tenant):
+        return tenant_rows(cc, self.table, tenant)
+
+
+def with_defaults(**fresh):
+    """A Resource body function: each field of fresh (a function) unless given."""
+    def body(tenant, fields):
+        return {**{k: f() for k, f in fresh.items() if k not in fields}, **fields}
+    return body
+
+
+def set_tenant_limit(cc, tenant, field, n):
+    """PATCH the tenant's quota field (max_users, max_dids) as the platform admin."""
+    r = cc.patch(f"/api/v1/tenants/{tenant.id}", token=cc.admin_token(), json={field: n})
+    assert r.status_code == 200 and r.json()[field] == n, r.text
+
+
+# ---- objects for path parameters ---------------------------------------------------
+
+def _made(r, what):
+    assert r.status_code == 201, f"make {what}: {r.status_code} {r.text[:300]}"
+    return r.json()
+
+
+def _user(cc, tenant, parent):
+    return tenant.make_user(roles=["agent"])[0]["id"]
+
+
+def _role(cc, tenant, parent):
+    name = "obj_" + secrets.token_hex(3)
+    _made(cc.post("/api/v1/roles", token=tenant.admin_token,
+                  json={"name": name, "permissions": ["users.read"]}), "role")
+    return name
+
+
+def _did(cc, tenant, parent):
+    return _made(cc.post("/api/v1/dids", token=tenant.admin_token,
+                         json={"number": new_number()}), "DID")["id"]
+
+
+def _queue(cc, tenant, parent):
+    return _made(cc.post("/api/v1/queues", token=tenant.admin_token,
+                         json={"name": uniq_name("Q")}), "queue")["id"]
+
+
+def _endpoint(cc, tenant, parent):
+    return _made(cc.post("/api/v1/endpoints", token=tenant.admin_token,
+                         json={"extension": str(10000000 + secrets.randbelow(89999999))}),
+                 "endpoint")["id"]
+
+
+def _member(cc, tenant, parent):
+    """A member of the queue whose members are at parent, on a new endpoint."""
+    return _made(cc.post(parent, token=tenant.admin_token,
+                         json={"endpoint_id": _endpoint(cc, tenant, None)}),
+                 "queue member")["id"]
+
+
+def _tenant(cc, tenant, parent):
+    return tenant.id
+
+
+# factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
+# before the parameter's segment.  Objects are made in tenant, as its admin.
+OBJECT_FACTORIES = {
+    "/api/v1/users/{id}": _user,
+    "/api/v1/roles/{name}": _role,
+    "/api/v1/dids/{id}": _did,
+    "/api/v1/queues/{id}": _queue,
+    "/api/v1/queues/{id}/members/{member_id}": _member,
+    "/api/v1/endpoints/{id}": _endpoint,
+    "/api/v1/tenants/{id}": _tenant,
+}
+
+
+def normalize_route(path):
+    """A route pattern with typed captures ({id:int}, {id:uuid}) read as {id}."""
+    return _CAPTURE_RE.sub(r"{\1}", path)
+
+
+class MissingFactory(LookupError):
+    pass
+
+
+def concrete_path(cc, tenant, path, made=None):
+    """path (a route pattern) with every parameter naming a real object of tenant, made
+    by OBJECT_FACTORIES (made caches them per pattern prefix).  Raises MissingFactory
+    naming the parameter when no factory knows it."""
+    made = {} if made is None else made
+    pattern, out = "", ""
+    for seg in normalize_route(path).split("/")[1:]:
+        pattern += "/" + seg
+        if seg.startswith("{"):
+            if pattern not in made:
+                factory = OBJECT_FACTORIES.get(pattern)
+                if factory is None:
+                    raise MissingFactory(
+                        f"no object factory for {pattern} (route {path}): add one to "
+                        "OBJECT_FACTORIES in t/integration/ccobjects.py")
+                made[pattern] = str(factory(cc, tenant, out))
+            seg = made[pattern]
+        out += "/" + seg
+    return out
