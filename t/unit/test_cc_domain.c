@@ -220,22 +220,16 @@ START_TEST(change_names_come_from_entity_and_verb)
 }
 END_TEST
 
-static Suite *make_suite(void)
-{
-    Suite *s = suite_create("cc_domain");
-    TCase *tc = cc_test_case("domain");
-
-    tcase_add_loop_test(tc, typed_captures_match_only_their_type, 0, N(typed_cases));
-    tcase_add_test(tc, a_typed_capture_that_does_not_fit_is_404_not_405);
-    tcase_add_loop_test(tc, patterns_are_checked, 0, N(pattern_cases));
-    tcase_add_test(tc, a_good_domain_passes);
-    tcase_add_test(tc, a_permission_outside_the_catalogue_fails);
-    tcase_add_test(tc, a_sort_without_its_statement_fails);
-    tcase_add_test(tc, a_label_defined_twice_fails);
-    tcase_add_test(tc, a_default_sort_outside_the_whitelist_fails);
-    tcase_add_loop_test(tc, change_names_come_from_entity_and_verb, 0, N(name_cases));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-CC_TEST_MAIN(make_suite)
+CC_TEST_SUITE("cc_domain",
+    CC_TCASE("routes"),
+        CC_LOOP_TEST(typed_captures_match_only_their_type, N(typed_cases)),
+        CC_TEST(a_typed_capture_that_does_not_fit_is_404_not_405),
+        CC_LOOP_TEST(patterns_are_checked, N(pattern_cases)),
+    CC_TCASE("check"),
+        CC_TEST(a_good_domain_passes),
+        CC_TEST(a_permission_outside_the_catalogue_fails),
+        CC_TEST(a_sort_without_its_statement_fails),
+        CC_TEST(a_label_defined_twice_fails),
+        CC_TEST(a_default_sort_outside_the_whitelist_fails),
+    CC_TCASE("names"),
+        CC_LOOP_TEST(change_names_come_from_entity_and_verb, N(name_cases)))
