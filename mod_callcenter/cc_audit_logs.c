@@ -59,82 +59,24 @@ static const cc_col_t audit_cols[] = {
     CC_COL_END
 };
 
-typedef struct audit_filter_t {
-    const char *actor_id, *action, *entity_type, *entity_id, *from, *to;
-} audit_filter_t;
+/* GET /audit-logs: every filter is bound (absent ones as NULL), twice each, as
+ * AUDIT_FILTER reads them. */
+static const cc_filter_t audit_filters[] = {
+    { "actor_id", CC_FILTER_ID, 2, NULL, 0, NULL, "must be a user id" },
+    { "action", CC_FILTER_TEXT, 2, NULL, 64, NULL, NULL },
+    { "entity_type", CC_FILTER_TEXT, 2, NULL, 32, NULL, NULL },
+    { "entity_id", CC_FILTER_TEXT, 2, NULL, 64, NULL, NULL },
+    { "from", CC_FILTER_TIME, 2, NULL, 0, NULL, NULL },
+    { "to", CC_FILTER_TIME, 2, NULL, 0, NULL, NULL },
+    CC_FILTER_END
+};
 
-static cc_error_t *text_filter(apr_pool_t *p, apr_table_t *args, const char *name,
-                               apr_size_t max, const char **pout)
-{
-    const char *v = apr_table_get(args, name);
-
-    *pout = NULL;
-    if (v && !cc_valid_text(v, 1, max)) {
-        return cc_error_field(p, name, apr_psprintf(p, "must be 1 to %d characters",
-                                                    (int)max));
-    }
-    *pout = v;
-    return NULL;
-}
-
-static cc_error_t *time_filter(apr_pool_t *p, apr_table_t *args, const char *name,
-                               const char **pout)
-{
-    const char *v = apr_table_get(args, name);
-
-    *pout = NULL;
-    if (v && !cc_parse_rfc3339(p, v, pout)) {
-        return cc_error_field(p, name, "must be an RFC 3339 timestamp");
-    }
-    return NULL;
-}
-
-static cc_error_t *read_filter(apr_pool_t *p, apr_table_t *args, audit_filter_t *f)
-{
-    apr_int64_t id;
-    cc_error_t *err;
-
-    f->actor_id = apr_table_get(args, "actor_id");
-    if (f->actor_id && !cc_parse_id(f->actor_id, &id)) {
-        return cc_error_field(p, "actor_id", "must be a user id");
-    }
-    if ((err = text_filter(p, args, "action", 64, &f->action))
-        || (err = text_filter(p, args, "entity_type", 32, &f->entity_type))
-        || (err = text_filter(p, args, "entity_id", 64, &f->entity_id))
-        || (err = time_filter(p, args, "from", &f->from))
-        || (err = time_filter(p, args, "to", &f->to))) {
-        return err;
-    }
-    return NULL;
-}
-
-/* GET /audit-logs: the filter is always bound (absent filters are NULLs). */
 static const cc_list_t audit_list_spec = { "cc_audit", audit_sorts, "-created_at",
-                                           audit_cols, 1 };
+                                           audit_cols, audit_filters, CC_LIST_SEARCH_ONLY };
 
 static cc_error_t *audit_list(cc_ctx_t *ctx)
 {
-    const char *filter[13];
-    audit_filter_t f;
-    cc_page_t pg;
-    cc_error_t *err;
-    int n = 0, i;
-
-    if ((err = cc_list_page(ctx, &audit_list_spec, &pg))
-        || (err = read_filter(ctx->pool, ctx->args, &f))) {
-        return err;
-    }
-    {
-        const char *filters[6] = { f.actor_id, f.action, f.entity_type, f.entity_id,
-                                   f.from, f.to };
-
-        filter[n++] = ctx->principal->tenant_id;
-        for (i = 0; i < 6; i++) {
-            filter[n++] = filters[i];
-            filter[n++] = filters[i];
-        }
-    }
-    return cc_reply_list(ctx, &audit_list_spec, &pg, filter, n, 1);
+    return cc_reply_list(ctx, &audit_list_spec);
 }
 
 static cc_error_t *audit_get(cc_ctx_t *ctx)

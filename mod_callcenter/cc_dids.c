@@ -167,9 +167,17 @@ static const cc_col_t did_page_cols[] = {
     CC_COL_END
 };
 
-/* GET /dids: statements cc_dids_{list,search}_<sort>_<asc|desc> above. */
+/* GET /dids: statements cc_dids_{list,search}_<sort>_<asc|desc> above; the filters bind
+ * as DIDS_FILTER reads them. */
+static const cc_filter_t did_filters[] = {
+    { CC_KEY_STATUS, CC_FILTER_ENUM, 2, did_statuses, 0, NULL, NULL },
+    { CC_KEY_DEST_TYPE, CC_FILTER_ENUM, 2, did_dest_types, 0, NULL, NULL },
+    { "q", CC_FILTER_SEARCH, 3, NULL, CC_Q_MAX, NULL, NULL },
+    CC_FILTER_END
+};
+
 static const cc_list_t dids_list_spec = { "cc_dids", did_sorts, CC_KEY_NUMBER, did_page_cols,
-                                           0 };
+                                           did_filters, 0 };
 
 /* ---- request bodies ---- */
 
@@ -404,35 +412,7 @@ static cc_error_t *lock_did(cc_ctx_t *ctx, const char *id, did_values_t *cur)
 
 static cc_error_t *dids_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = ctx->pool;
-    const char *status = apr_table_get(ctx->args, CC_KEY_STATUS);
-    const char *dest_type = apr_table_get(ctx->args, CC_KEY_DEST_TYPE);
-    const char *q = apr_table_get(ctx->args, "q");
-    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
-    cc_page_t pg;
-    cc_error_t *err = cc_list_page(ctx, &dids_list_spec, &pg);
-
-    if (status && !cc_valid_enum(status, did_statuses)) {
-        err = cc_error_collect(p, err, CC_KEY_STATUS, "must be one of: active, inactive");
-    }
-    if (dest_type && !cc_valid_enum(dest_type, did_dest_types)) {
-        err = cc_error_collect(p, err, CC_KEY_DEST_TYPE,
-                               "must be one of: none, queue, user, endpoint, voicemail");
-    }
-    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
-    }
-    if (err) {
-        return err;
-    }
-    {
-        /* One copy of DIDS_FILTER's arguments. */
-        const char *filter[8] = { ctx->principal->tenant_id, status, status, dest_type,
-                                  dest_type, pattern, pattern, pattern };
-
-        return cc_reply_list(ctx, &dids_list_spec, &pg, filter, 8,
-                             status || dest_type || pattern);
-    }
+    return cc_reply_list(ctx, &dids_list_spec);
 }
 
 static cc_error_t *dids_get(cc_ctx_t *ctx)
@@ -498,9 +478,7 @@ static cc_error_t *dids_update(cc_ctx_t *ctx)
     }
     changes = values_diff(ctx->pool, &cur, &v);
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_dids_get", did_cols, id);
+        return cc_reply_unchanged(ctx, dids_get);
     }
     args[0] = v.number;
     args[1] = v.description;
@@ -510,12 +488,10 @@ static cc_error_t *dids_update(cc_ctx_t *ctx)
     args[5] = ctx->principal->tenant_id;
     args[6] = id;
     if ((err = number_conflict(ctx, cc_db_exec(ctx->db, "cc_dids_update", 7, args, NULL)))
-        || (err = cc_fetch(ctx, "cc_dids_get", did_cols, id, &did))
-        || (err = cc_ctx_record(ctx, "did", "update", id, changes, did, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = cc_fetch(ctx, "cc_dids_get", did_cols, id, &did))) {
         return err;
     }
-    return cc_reply_json(ctx, HTTP_OK, did);
+    return cc_ctx_commit(ctx, "did", "update", id, changes, did, HTTP_OK, NULL);
 }
 
 /* What a delete's audit entry keeps of the DID (the row itself is gone). */

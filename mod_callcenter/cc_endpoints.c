@@ -701,38 +701,21 @@ static void contacts_times(apr_pool_t *p, json_t *contacts)
 
 /* ---- handlers ---- */
 
-/* GET /endpoints: statements cc_endpoints_{list,search}_<sort>_<asc|desc> above. */
+/* GET /endpoints: statements cc_endpoints_{list,search}_<sort>_<asc|desc> above; the
+ * filters bind as EP_FILTER reads them (q: a prefix is contained too). */
+static const cc_filter_t endpoint_filters[] = {
+    { CC_KEY_USER_ID, CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
+    { "q", CC_FILTER_SEARCH, 2, NULL, CC_Q_MAX, NULL, NULL },
+    CC_FILTER_END
+};
+
 static const cc_list_t endpoints_list_spec = { "cc_endpoints", endpoint_sorts,
-                                               CC_KEY_EXTENSION, endpoint_page_cols, 0 };
+                                               CC_KEY_EXTENSION, endpoint_page_cols,
+                                               endpoint_filters, 0 };
 
 static cc_error_t *endpoints_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = ctx->pool;
-    const char *user_id = apr_table_get(ctx->args, CC_KEY_USER_ID);
-    const char *q = apr_table_get(ctx->args, "q");
-    /* A prefix is contained too. */
-    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
-    apr_int64_t uid;
-    cc_page_t pg;
-    cc_error_t *err = cc_list_page(ctx, &endpoints_list_spec, &pg);
-
-    if (user_id && !cc_parse_id(user_id, &uid)) {
-        err = cc_error_collect(p, err, CC_KEY_USER_ID, "must be a positive integer");
-    }
-    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
-    }
-    if (err) {
-        return err;
-    }
-    {
-        /* One copy of EP_FILTER's arguments. */
-        const char *filter[5] = { ctx->principal->tenant_id, user_id, user_id, pattern,
-                                  pattern };
-
-        return cc_reply_list(ctx, &endpoints_list_spec, &pg, filter, 5,
-                             user_id || pattern);
-    }
+    return cc_reply_list(ctx, &endpoints_list_spec);
 }
 
 static cc_error_t *endpoints_get(cc_ctx_t *ctx)
@@ -831,9 +814,7 @@ static cc_error_t *endpoints_update(cc_ctx_t *ctx)
     ep_merge(&cur.v, &in, &v);
     changes = values_diff(ctx->pool, &cur.v, &v);
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_endpoints_get", endpoint_cols, id);
+        return cc_reply_unchanged(ctx, endpoints_get);
     }
     if ((err = update_rows(ctx, id, &cur, &v, name))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
@@ -860,14 +841,12 @@ static cc_error_t *endpoints_delete(cc_ctx_t *ctx)
     }
     sip_id = json_string_value(json_object_get(ep, CC_KEY_SIP_USERNAME));
     /* The audit entry keeps what was deleted (the rows themselves are gone). */
-    if ((err = delete_rows(ctx, id, sip_id))
-        || (err = cc_ctx_record(ctx, "endpoint", "delete", id,
-                                cc_json_without(ctx->pool, ep, endpoint_audit_drop), ep,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = delete_rows(ctx, id, sip_id))) {
         return err;
     }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "endpoint", "delete", id,
+                         cc_json_without(ctx->pool, ep, endpoint_audit_drop), ep, HTTP_NO_CONTENT,
+                         NULL);
 }
 
 static cc_error_t *endpoints_registration(cc_ctx_t *ctx)

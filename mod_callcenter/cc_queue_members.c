@@ -288,7 +288,8 @@ static json_t *member_diff(const member_values_t *a, const member_values_t *b)
         cc_audit_change(changes, CC_KEY_PAUSED, bool_json(a->paused), bool_json(b->paused));
     }
     if (!cc_str_same(a->reason, b->reason)) {
-        cc_audit_change(changes, CC_KEY_REASON, cc_json_str_or_null(a->reason), cc_json_str_or_null(b->reason));
+        cc_audit_change(changes, CC_KEY_REASON, cc_json_str_or_null(a->reason),
+                        cc_json_str_or_null(b->reason));
     }
     return changes;
 }
@@ -505,15 +506,12 @@ static cc_error_t *members_create(cc_ctx_t *ctx)
     queue_name = row[0];
     if ((err = resolve_endpoint(ctx, &in, &ep))
         || (err = member_insert(ctx, queue_id, queue_name, &ep, &v, &id))
-        || (err = fetch_member(ctx, queue_id, id, &member))
-        || (err = cc_ctx_record(ctx, "queue_member", "create", id,
-                                cc_json_without(p, member, member_audit_drop), member,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = fetch_member(ctx, queue_id, id, &member))) {
         return err;
     }
-    return cc_reply_created(ctx, apr_pstrcat(p, QUEUES_PATH, queue_id, "/members/", id, NULL),
-                            member);
+    return cc_ctx_commit(ctx, "queue_member", "create", id,
+                         cc_json_without(p, member, member_audit_drop), member, HTTP_CREATED,
+                         apr_pstrcat(p, QUEUES_PATH, queue_id, "/members/", id, NULL));
 }
 
 /* Lock the member's realtime row and read its values; 404 when it is gone. */
@@ -559,9 +557,7 @@ static cc_error_t *members_update(cc_ctx_t *ctx)
     member_merge(&cur, &in, &v);
     changes = cc_json_own(ctx->pool, member_diff(&cur, &v));
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return members_get(ctx);
+        return cc_reply_unchanged(ctx, members_get);
     }
     args[0] = v.penalty;
     args[1] = v.paused;
@@ -569,13 +565,10 @@ static cc_error_t *members_update(cc_ctx_t *ctx)
     args[3] = queue_name;
     args[4] = interface;
     if ((err = cc_db_exec(ctx->db, "cc_queues_member_rt_update", 5, args, NULL))
-        || (err = fetch_member(ctx, queue_id, id, &member))
-        || (err = cc_ctx_record(ctx, "queue_member", "update", id, changes, member,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = fetch_member(ctx, queue_id, id, &member))) {
         return err;
     }
-    return cc_reply_json(ctx, HTTP_OK, member);
+    return cc_ctx_commit(ctx, "queue_member", "update", id, changes, member, HTTP_OK, NULL);
 }
 
 static cc_error_t *members_delete(cc_ctx_t *ctx)
@@ -604,13 +597,9 @@ static cc_error_t *members_delete(cc_ctx_t *ctx)
         /* Removed by a concurrent request since it was read. */
         return cc_error_not_found(ctx->pool);
     }
-    if ((err = cc_ctx_record(ctx, "queue_member", "delete", id,
-                             cc_json_without(ctx->pool, member, member_audit_drop), member,
-                             CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
-        return err;
-    }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "queue_member", "delete", id,
+                         cc_json_without(ctx->pool, member, member_audit_drop), member,
+                         HTTP_NO_CONTENT, NULL);
 }
 
 cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,

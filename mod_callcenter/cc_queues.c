@@ -315,7 +315,8 @@ static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
         }
     }
     if (!cc_str_same(a->moh, b->moh)) {
-        cc_audit_change(changes, CC_KEY_MOH, cc_json_str_or_null(a->moh), cc_json_str_or_null(b->moh));
+        cc_audit_change(changes, CC_KEY_MOH, cc_json_str_or_null(a->moh),
+                        cc_json_str_or_null(b->moh));
     }
     return changes;
 }
@@ -476,23 +477,19 @@ static cc_error_t *realtime_write(cc_ctx_t *ctx, const char *label,
 
 /* ---- queue handlers ---- */
 
-/* GET /queues: statements cc_queues_{list,search}_<sort>_<asc|desc> above. */
+/* GET /queues: statements cc_queues_{list,search}_<sort>_<asc|desc> above; the filter
+ * binds as QUEUES_FILTER reads it. */
+static const cc_filter_t queue_filters[] = {
+    { "q", CC_FILTER_SEARCH, 1, NULL, CC_Q_MAX, NULL, NULL },
+    CC_FILTER_END
+};
+
 static const cc_list_t queues_list_spec = { "cc_queues", queue_sorts, CC_KEY_NAME,
-                                            queue_page_cols, 0 };
+                                            queue_page_cols, queue_filters, 0 };
 
 static cc_error_t *queues_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = ctx->pool;
-    const char *q = apr_table_get(ctx->args, "q");
-    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
-    const char *filter[2] = { ctx->principal->tenant_id, pattern };
-    cc_page_t pg;
-    cc_error_t *err = cc_list_page(ctx, &queues_list_spec, &pg);
-
-    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
-    }
-    return err ? err : cc_reply_list(ctx, &queues_list_spec, &pg, filter, 2, pattern != NULL);
+    return cc_reply_list(ctx, &queues_list_spec);
 }
 
 static cc_error_t *queues_get(cc_ctx_t *ctx)
@@ -531,14 +528,11 @@ static cc_error_t *queues_create(cc_ctx_t *ctx)
         || (err = lock_tenant(ctx))
         || (err = queue_insert(ctx, v.name, &id, &asterisk_name))
         || (err = realtime_write(ctx, "cc_queues_rt_insert", asterisk_name, &v))
-        || (err = fetch_queue(ctx, id, &queue))
-        || (err = cc_ctx_record(ctx, "queue", "create", id,
-                                cc_json_without(p, queue, queue_audit_drop), queue,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = fetch_queue(ctx, id, &queue))) {
         return err;
     }
-    return cc_reply_created(ctx, apr_pstrcat(p, QUEUES_PATH, id, NULL), queue);
+    return cc_ctx_commit(ctx, "queue", "create", id, cc_json_without(p, queue, queue_audit_drop),
+                         queue, HTTP_CREATED, apr_pstrcat(p, QUEUES_PATH, id, NULL));
 }
 
 /*
@@ -588,9 +582,7 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
     }
     changes = cc_json_own(p, queue_diff(&cur, &v));
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_queues_get", queue_cols, id);
+        return cc_reply_unchanged(ctx, queues_get);
     }
     args[0] = v.name;
     args[1] = ctx->principal->tenant_id;
@@ -608,12 +600,10 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
             return err;
         }
     }
-    if ((err = fetch_queue(ctx, id, &queue))
-        || (err = cc_ctx_record(ctx, "queue", "update", id, changes, queue, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = fetch_queue(ctx, id, &queue))) {
         return err;
     }
-    return cc_reply_json(ctx, HTTP_OK, queue);
+    return cc_ctx_commit(ctx, "queue", "update", id, changes, queue, HTTP_OK, NULL);
 }
 
 /* 409 while a DID of the tenant routes calls to the queue (they would ring nowhere). */
@@ -656,14 +646,12 @@ static cc_error_t *queues_delete(cc_ctx_t *ctx)
         || (err = lock_queue(ctx, id, &name, &asterisk_name))
         || (err = check_no_did_routes(ctx, id))
         || (err = fetch_queue(ctx, id, &queue))
-        || (err = queue_remove(ctx, id, asterisk_name))
-        || (err = cc_ctx_record(ctx, "queue", "delete", id,
-                                cc_json_without(ctx->pool, queue, queue_audit_drop), queue,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = queue_remove(ctx, id, asterisk_name))) {
         return err;
     }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "queue", "delete", id,
+                         cc_json_without(ctx->pool, queue, queue_audit_drop), queue,
+                         HTTP_NO_CONTENT, NULL);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of

@@ -440,50 +440,29 @@ static cc_error_t *record_and_reply(cc_ctx_t *ctx, const char *verb, const char 
     json_t *user;
     cc_error_t *err;
 
-    if ((err = fetch_user(ctx, id, &user))
-        || (err = cc_ctx_record(ctx, "user", verb, id, changes, user, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = fetch_user(ctx, id, &user))) {
         return err;
     }
-    return cc_reply_json(ctx, HTTP_OK, user);
+    return cc_ctx_commit(ctx, "user", verb, id, changes, user, HTTP_OK, NULL);
 }
 
 /* ---- handlers ---- */
 
-/* GET /users: statements cc_users_{list,search}_<sort>_<asc|desc> (cc_user.h). */
+/* GET /users: statements cc_users_{list,search}_<sort>_<asc|desc> (cc_user.h); the
+ * filters bind as USERS_FILTER reads them. */
+static const cc_filter_t user_filters[] = {
+    { "status", CC_FILTER_ENUM, 2, user_statuses, 0, NULL, NULL },
+    { "q", CC_FILTER_SEARCH, 3, NULL, CC_Q_MAX, NULL, NULL },
+    { "role", CC_FILTER_CHECK, 2, NULL, 0, cc_valid_role_name, "must be a role name" },
+    CC_FILTER_END
+};
+
 static const cc_list_t users_list_spec = { "cc_users", user_sorts, "name",
-                                           cc_user_page_cols, 0 };
+                                           cc_user_page_cols, user_filters, 0 };
 
 static cc_error_t *users_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = ctx->pool;
-    const char *status = apr_table_get(ctx->args, "status");
-    const char *q = apr_table_get(ctx->args, "q");
-    const char *role = apr_table_get(ctx->args, "role");
-    const char *pattern = q && *q ? cc_like_contains(p, q) : NULL;
-    cc_page_t pg;
-    cc_error_t *err = cc_list_page(ctx, &users_list_spec, &pg);
-
-    if (status && !cc_valid_enum(status, user_statuses)) {
-        err = cc_error_collect(p, err, "status", "must be one of: active, disabled");
-    }
-    if (role && !cc_valid_role_name(role)) {
-        err = cc_error_collect(p, err, "role", "must be a role name");
-    }
-    if (q && !cc_valid_text(q, 0, CC_Q_MAX)) {
-        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
-    }
-    if (err) {
-        return err;
-    }
-    {
-        /* One copy of USERS_FILTER's arguments. */
-        const char *filter[8] = { ctx->principal->tenant_id, status, status, pattern,
-                                  pattern, pattern, role, role };
-
-        return cc_reply_list(ctx, &users_list_spec, &pg, filter, 8,
-                             status || pattern || role);
-    }
+    return cc_reply_list(ctx, &users_list_spec);
 }
 
 static cc_error_t *users_get(cc_ctx_t *ctx)
@@ -516,12 +495,11 @@ static cc_error_t *users_create(cc_ctx_t *ctx)
         || (err = quota_check(ctx))
         || (err = insert_user(ctx, &in, hash, &id))
         || (err = assign_roles(ctx, id, in.roles_csv))
-        || (err = fetch_user(ctx, id, &user))
-        || (err = cc_ctx_record(ctx, "user", "create", id, changes, user, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = fetch_user(ctx, id, &user))) {
         return err;
     }
-    return cc_reply_created(ctx, apr_pstrcat(p, USERS_PATH, id, NULL), user);
+    return cc_ctx_commit(ctx, "user", "create", id, changes, user, HTTP_CREATED,
+                         apr_pstrcat(p, USERS_PATH, id, NULL));
 }
 
 static cc_error_t *users_update(cc_ctx_t *ctx)
@@ -555,9 +533,7 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
         json_object_set_new(changes, CC_KEY_PASSWORD, json_string("changed"));
     }
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, id);
+        return cc_reply_unchanged(ctx, users_get);
     }
     {
         const char *args[6] = { in.email, in.name, in.status, hash,
@@ -627,12 +603,10 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
         return cc_error_not_found(ctx->pool);
     }
     if ((err = clear_roles(ctx, id))
-        || (err = revoke_sessions(ctx, id))
-        || (err = cc_ctx_record(ctx, "user", "delete", id, NULL, user, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = revoke_sessions(ctx, id))) {
         return err;
     }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "user", "delete", id, NULL, user, HTTP_NO_CONTENT, NULL);
 }
 
 static cc_error_t *users_set_roles(cc_ctx_t *ctx)
@@ -659,8 +633,7 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
     roles = json_object_get(changes, CC_KEY_ROLES);
     if (json_equal(json_object_get(roles, "from"), json_object_get(roles, "to"))) {
         /* The same set: nothing changes, so nothing to audit (as for an empty PATCH). */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, id);
+        return cc_reply_unchanged(ctx, users_get);
     }
     if ((err = clear_roles(ctx, id))
         || (err = assign_roles(ctx, id, in.roles_csv))) {

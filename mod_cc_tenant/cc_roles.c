@@ -257,13 +257,11 @@ static cc_error_t *roles_create(cc_ctx_t *ctx)
         || (err = cc_db_duplicate(ctx->db,
                                   cc_db_exec(ctx->db, "cc_roles_insert", 4, args, NULL),
                                   "name", "already exists",
-                                  apr_psprintf(p, "role '%s' already exists", name)))
-        || (err = cc_ctx_record(ctx, "role", "create", name,
-                                role_values(p, args[2], mask), role, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+                                  apr_psprintf(p, "role '%s' already exists", name)))) {
         return err;
     }
-    return cc_reply_created(ctx, apr_pstrcat(p, "/api/v1/roles/", name, NULL), role);
+    return cc_ctx_commit(ctx, "role", "create", name, role_values(p, args[2], mask), role,
+                         HTTP_CREATED, apr_pstrcat(p, "/api/v1/roles/", name, NULL));
 }
 
 static cc_error_t *roles_patch(cc_ctx_t *ctx)
@@ -301,9 +299,7 @@ static cc_error_t *roles_patch(cc_ctx_t *ctx)
                         cc_perm_mask_to_json(mask));
     }
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return cc_reply_fetch(ctx, "cc_roles_get", role_cols, name);
+        return cc_reply_unchanged(ctx, roles_get);
     }
     args[0] = description;
     args[1] = has_perms ? cc_perm_mask_to_csv(p, mask) : NULL;
@@ -311,13 +307,10 @@ static cc_error_t *roles_patch(cc_ctx_t *ctx)
     args[3] = row[0];
     role = role_json(p, name, description ? description : row[2],
                      has_perms ? mask : old_mask, 0);
-    if ((err = cc_db_exec(ctx->db, "cc_roles_update", 4, args, NULL))
-        || (err = cc_ctx_record(ctx, "role", "update", name, changes, role,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = cc_db_exec(ctx->db, "cc_roles_update", 4, args, NULL))) {
         return err;
     }
-    return cc_reply_json(ctx, HTTP_OK, role);
+    return cc_ctx_commit(ctx, "role", "update", name, changes, role, HTTP_OK, NULL);
 }
 
 static cc_error_t *roles_delete(cc_ctx_t *ctx)
@@ -343,13 +336,11 @@ static cc_error_t *roles_delete(cc_ctx_t *ctx)
         return cc_error_conflict(p, "role '%s' is still assigned to users", name);
     }
     mask = (cc_perm_mask_t)apr_atoi64(row[3]);
-    if ((err = cc_db_exec(ctx->db, "cc_roles_delete", 2, args, NULL))
-        || (err = cc_ctx_record(ctx, "role", "delete", name, role_values(p, row[2], mask),
-                                role_json(p, name, row[2], mask, 0), CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = cc_db_exec(ctx->db, "cc_roles_delete", 2, args, NULL))) {
         return err;
     }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "role", "delete", name, role_values(p, row[2], mask),
+                         role_json(p, name, row[2], mask, 0), HTTP_NO_CONTENT, NULL);
 }
 
 /* Routes; reads need only an authenticated principal, writes roles.manage.  Roles are

@@ -99,9 +99,17 @@ static const char *const sort_fields[] = {"name", "slug", "created_at", NULL};
 static const char *const create_statuses[] = {"active", "suspended", NULL};
 static const char *const all_statuses[] = {"active", "suspended", "deleted", NULL};
 
-/* GET /tenants: every list binds its filter (absent filters are NULLs). */
+/* GET /tenants: every list binds its filter (absent filters are NULLs), as
+ * TENANTS_FILTER reads it; the tenants table is not tenant-owned. */
+static const cc_filter_t tenant_filters[] = {
+    { "status", CC_FILTER_ENUM, 2, all_statuses, 0, NULL, NULL },
+    { "q", CC_FILTER_SEARCH, 3, NULL, TENANT_Q_MAX, NULL, NULL },
+    CC_FILTER_END
+};
+
 static const cc_list_t tenants_list_spec = { "cc_tenants", sort_fields, "created_at",
-                                             tenant_page_cols, 1 };
+                                             tenant_page_cols, tenant_filters,
+                                             CC_LIST_SEARCH_ONLY | CC_LIST_NO_TENANT };
 
 /* What a create's audit entry keeps of the new tenant. */
 static const char *const audit_drop[] = {"created_at", "updated_at", NULL};
@@ -286,28 +294,7 @@ static cc_error_t *tenants_create(cc_ctx_t *ctx)
 
 static cc_error_t *tenants_list(cc_ctx_t *ctx)
 {
-    apr_pool_t *p = ctx->pool;
-    const char *status = apr_table_get(ctx->args, "status");
-    const char *q = apr_table_get(ctx->args, "q");
-    const char *like = q && *q ? cc_like_contains(p, q) : NULL;
-    cc_page_t pg;
-    cc_error_t *err = cc_list_page(ctx, &tenants_list_spec, &pg);
-
-    if (status && !cc_valid_enum(status, all_statuses)) {
-        err = cc_error_collect(p, err, "status", "must be one of: active, suspended, deleted");
-    }
-    if (q && !cc_valid_text(q, 0, TENANT_Q_MAX)) {
-        err = cc_error_collect(p, err, "q", "must be at most 200 characters");
-    }
-    if (err) {
-        return err;
-    }
-    {
-        /* One copy of TENANTS_FILTER's arguments. */
-        const char *filter[5] = { status, status, like, like, like };
-
-        return cc_reply_list(ctx, &tenants_list_spec, &pg, filter, 5, 1);
-    }
+    return cc_reply_list(ctx, &tenants_list_spec);
 }
 
 static cc_error_t *tenants_get(cc_ctx_t *ctx)
@@ -344,9 +331,7 @@ static cc_error_t *tenants_patch(cc_ctx_t *ctx)
     diff_int(changes, "max_users", old[4], in.max_users);
     diff_int(changes, "max_dids", old[5], in.max_dids);
     if (json_object_size(changes) == 0) {
-        /* Nothing changes, so nothing is written, audited or announced. */
-        cc_db_rollback(ctx->db);
-        return tenants_get(ctx);
+        return cc_reply_unchanged(ctx, tenants_get);
     }
     args[0] = in.name;
     args[1] = in.plan;

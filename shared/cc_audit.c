@@ -142,6 +142,22 @@ cc_error_t *cc_ctx_record(cc_ctx_t *ctx, const char *entity, const char *verb,
                      entity_id, changes, data, what);
 }
 
+cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
+                          const char *entity_id, const json_t *changes, const json_t *obj,
+                          int status, const char *location)
+{
+    cc_error_t *err;
+
+    if ((err = cc_ctx_record(ctx, entity, verb, entity_id, changes, obj, CC_RECORD_BOTH))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
+    }
+    if (status == HTTP_NO_CONTENT) {
+        return cc_reply_no_content(ctx);
+    }
+    return location ? cc_reply_created(ctx, location, obj) : cc_reply_json(ctx, status, obj);
+}
+
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
 {
     json_object_set_new(changes, field,

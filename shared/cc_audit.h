@@ -57,6 +57,15 @@ cc_error_t *cc_ctx_record(cc_ctx_t *ctx, const char *entity, const char *verb,
                           const char *entity_id, const json_t *changes,
                           const json_t *data, int what);
 
+/**
+ * The last steps of a write, in one call: record the change in the principal's tenant
+ * (audit entry and event, CC_RECORD_BOTH), commit, and reply: status 201 with obj at
+ * location, 204 without a body, or status with obj.
+ */
+cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
+                          const char *entity_id, const json_t *changes, const json_t *obj,
+                          int status, const char *location);
+
 /** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
 

@@ -8,7 +8,10 @@
 #include <apr_strings.h>
 
 #include "cc_domain.h"
+#include "cc_error.h"
 #include "cc_perm.h"
+#include "cc_sql.h"
+#include "cc_validate.h"
 
 static void problem(apr_pool_t *p, const char **pout, const char *fmt, const char *a,
                     const char *b, const char *c)
@@ -51,7 +54,7 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
         if (dflt && !strcmp(dflt + (dflt[0] == '-'), *sort)) {
             found_default = 1;
         }
-        for (kind = kinds + list->search_only; *kind; kind++) {
+        for (kind = kinds + !!(list->flags & CC_LIST_SEARCH_ONLY); *kind; kind++) {
             for (order = orders; *order; order++) {
                 need(p, labels, list,
                      apr_pstrcat(p, list->prefix, *kind, *sort, *order, NULL), pout);
@@ -62,7 +65,7 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
         problem(p, pout, "list %s: default sort %s is not in its whitelist%s",
                 list->prefix, list->default_sort, "");
     }
-    if (!list->search_only) {
+    if (!(list->flags & CC_LIST_SEARCH_ONLY)) {
         need(p, labels, list, apr_pstrcat(p, list->prefix, "_count", NULL), pout);
     }
     need(p, labels, list, apr_pstrcat(p, list->prefix, "_search_count", NULL), pout);
@@ -112,4 +115,85 @@ void cc_change_names(apr_pool_t *p, const char *entity, const char *verb,
 
     *paction = strchr(verb, '.') ? verb : apr_pstrcat(p, entity, ".", verb, NULL);
     *pevent = apr_pstrcat(p, *paction, n && verb[n - 1] == 'e' ? "d" : "ed", NULL);
+}
+
+/* "must be one of: a, b, c" */
+static const char *enum_issue(apr_pool_t *p, const char *const *values)
+{
+    const char *s = "must be one of: ";
+    const char *const *v;
+
+    for (v = values; *v; v++) {
+        s = apr_pstrcat(p, s, v == values ? "" : ", ", *v, NULL);
+    }
+    return s;
+}
+
+/* The bound value of filter f for the query value v (not NULL), or NULL with *pissue. */
+static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char *v,
+                                const char **pissue)
+{
+    const char *sql = NULL;
+    apr_int64_t id;
+
+    switch (f->kind) {
+    case CC_FILTER_ENUM:
+        *pissue = enum_issue(p, f->values);
+        return cc_valid_enum(v, f->values) ? v : NULL;
+    case CC_FILTER_TEXT:
+        *pissue = apr_psprintf(p, "must be 1 to %d characters", (int)f->max);
+        return cc_valid_text(v, 1, f->max) ? v : NULL;
+    case CC_FILTER_SEARCH:
+        *pissue = apr_psprintf(p, "must be at most %d characters", (int)f->max);
+        return cc_valid_text(v, 0, f->max) ? cc_like_contains(p, v) : NULL;
+    case CC_FILTER_ID:
+        *pissue = "must be a positive integer";
+        return cc_parse_id(v, &id) ? v : NULL;
+    case CC_FILTER_TIME:
+        *pissue = "must be an RFC 3339 timestamp";
+        return cc_parse_rfc3339(p, v, &sql) ? sql : NULL;
+    case CC_FILTER_CHECK:
+        *pissue = "is not valid";
+        return f->valid(v) ? v : NULL;
+    }
+    return NULL;
+}
+
+cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *args,
+                           const char *tenant, cc_error_t *err, const char ***pargs,
+                           int *pnargs, int *pfiltered)
+{
+    const cc_filter_t *f;
+    const char **out;
+    int n = 0, total = 1, i;
+
+    for (f = list->filters; f && f->name; f++) {
+        total += f->binds;
+    }
+    out = apr_pcalloc(p, sizeof(*out) * (apr_size_t)total);
+    *pfiltered = (list->flags & CC_LIST_SEARCH_ONLY) != 0;
+    if (!(list->flags & CC_LIST_NO_TENANT)) {
+        out[n++] = tenant;
+    }
+    for (f = list->filters; f && f->name; f++) {
+        const char *v = args ? apr_table_get(args, f->name) : NULL;
+        const char *bound = NULL, *issue = NULL;
+
+        /* An empty search is no search ("?q=" lists everything). */
+        if (v && !(f->kind == CC_FILTER_SEARCH && !*v)) {
+            bound = filter_value(p, f, v, &issue);
+            if (!bound) {
+                err = cc_error_collect(p, err, f->name, f->issue ? f->issue : issue);
+            }
+            else {
+                *pfiltered = 1;
+            }
+        }
+        for (i = 0; i < f->binds; i++) {
+            out[n++] = bound;
+        }
+    }
+    *pargs = out;
+    *pnargs = n;
+    return err;
 }

@@ -13,6 +13,7 @@
 #define CC_DOMAIN_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include "cc_route.h"
 
 /** A prepared statement: a label unique across modules (cc_<domain>_<verb>) and its SQL. */
@@ -43,23 +44,63 @@ typedef struct cc_col_t {
 
 #define CC_COL_END { NULL, CC_COL_SKIP }
 
+/** How a list's query filter is checked and bound. */
+typedef enum {
+    CC_FILTER_ENUM,      /**< one of values */
+    CC_FILTER_TEXT,      /**< exact text, 1 to max characters */
+    CC_FILTER_SEARCH,    /**< free text, at most max characters, bound as LIKE '%text%'
+                              (an empty one is absent) */
+    CC_FILTER_ID,        /**< an id (cc_parse_id) */
+    CC_FILTER_TIME,      /**< an RFC 3339 time, bound as a UTC DATETIME */
+    CC_FILTER_CHECK      /**< valid(value) */
+} cc_filter_kind_e;
+
+/** One query filter of a list; tables end with a NULL name. */
+typedef struct cc_filter_t {
+    const char *name;                /**< the query parameter, e.g. "status" */
+    cc_filter_kind_e kind;
+    int binds;                       /**< how many times the search statement binds it */
+    const char *const *values;       /**< CC_FILTER_ENUM */
+    apr_size_t max;                  /**< CC_FILTER_TEXT, CC_FILTER_SEARCH */
+    int (*valid)(const char *s);     /**< CC_FILTER_CHECK */
+    const char *issue;               /**< the detail when it does not fit (NULL: from kind) */
+} cc_filter_t;
+
+#define CC_FILTER_END { NULL, 0, 0, NULL, 0, NULL, NULL }
+
+/** cc_list_t flags. */
+#define CC_LIST_SEARCH_ONLY 1   /**< always the search statements: absent filters bind NULL */
+#define CC_LIST_NO_TENANT   2   /**< not tenant-owned (tenants): no tenant before the filters */
+
 /**
- * A sorted, filtered, paged list (cc_reply_list).  For every sort s of sorts it needs
- * the statements <prefix>_list_<s>_asc/_desc (unfiltered: binding the tenant for the
- * total, the tenant, limit, offset) and <prefix>_search_<s>_asc/_desc (binding the
- * filter twice, for its COUNT subquery and the page, then limit, offset), plus
- * <prefix>_count (the tenant) and <prefix>_search_count (the filter) for pages past the
- * end.  cols renders a row and ends with the CC_COL_TOTAL column.  A list whose
- * filter is always bound (search_only: its absent filters are NULLs the statement
- * skips, e.g. the audit log) has only the search statements.
+ * A sorted, filtered, paged list, answered by cc_reply_list from this description alone.
+ * For every sort s of sorts it needs the statements <prefix>_list_<s>_asc/_desc
+ * (unfiltered: binding the tenant for the total, the tenant, limit, offset) and
+ * <prefix>_search_<s>_asc/_desc (binding the filter arguments twice, for its COUNT
+ * subquery and its page, then limit, offset), plus <prefix>_count (the tenant) and
+ * <prefix>_search_count (the filter arguments) for pages past the end.  The filter
+ * arguments are the tenant, then each filter's value binds times, in table order.  cols
+ * renders a row and ends with the CC_COL_TOTAL column.  A CC_LIST_SEARCH_ONLY list has
+ * only the search statements.
  */
 typedef struct cc_list_t {
     const char *prefix;              /**< "cc_dids" */
     const char *const *sorts;        /**< the sort whitelist, NULL-terminated */
     const char *default_sort;        /**< "number", "-created_at" */
     const cc_col_t *cols;
-    int search_only;                 /**< no unfiltered statements */
+    const cc_filter_t *filters;      /**< ends with CC_FILTER_END; NULL: none */
+    int flags;                       /**< CC_LIST_* */
 } cc_list_t;
+
+/**
+ * The statement arguments of list's filters for a query (args: decoded query, may be
+ * NULL; tenant: first argument unless CC_LIST_NO_TENANT): *pargs and *pnargs (one copy),
+ * *pfiltered when any filter is given.  err (may be NULL) plus a detail for every filter
+ * that does not fit (cc_error_collect), or NULL.
+ */
+struct cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *args,
+                                  const char *tenant, struct cc_error_t *err,
+                                  const char ***pargs, int *pnargs, int *pfiltered);
 
 /** One REST domain (users, DIDs, queues, ...). */
 typedef struct cc_domain_t {

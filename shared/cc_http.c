@@ -415,33 +415,38 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
-cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
-                          const char **filter, int nfilter, int filtered)
+cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
 {
     apr_pool_t *p = ctx->pool;
-    const char **args = apr_palloc(p, sizeof(*args) * (2 * nfilter + 2));
-    const char *order = apr_pstrcat(p, pg->sort, pg->desc ? "_desc" : "_asc", NULL);
-    int n = 0, copy, i;
+    const char *tenant = ctx->principal ? ctx->principal->tenant_id : NULL;
+    const char **filter, **args, *order;
+    cc_error_t *err;
+    int nfilter, filtered, n = 0, copy, i;
+    cc_page_t pg;
 
-    /* A search-only list binds its filter (NULLs for what is absent) every time. */
-    filtered = filtered || list->search_only;
+    err = cc_page_parse(p, ctx->args, list->sorts, list->default_sort, &pg);
+    if ((err = cc_list_filter(p, list, ctx->args, tenant, err, &filter, &nfilter,
+                              &filtered))) {
+        return err;
+    }
+    /* Unfiltered: the tenant twice (its counter, its page); else the filter twice. */
+    if (!filtered) {
+        nfilter = 1;
+    }
+    args = apr_palloc(p, sizeof(*args) * (apr_size_t)(2 * nfilter + 2));
     for (copy = 0; copy < 2; copy++) {
-        for (i = 0; i < (filtered ? nfilter : 1); i++) {
+        for (i = 0; i < nfilter; i++) {
             args[n++] = filter[i];
         }
     }
-    args[n++] = cc_page_limit_str(p, pg);
-    args[n++] = cc_page_offset_str(p, pg);
+    args[n++] = cc_page_limit_str(p, &pg);
+    args[n++] = cc_page_offset_str(p, &pg);
+    order = apr_pstrcat(p, pg.sort, pg.desc ? "_desc" : "_asc", NULL);
     return cc_reply_page(ctx, apr_pstrcat(p, list->prefix, filtered ? "_search_" : "_list_",
                                           order, NULL),
                          apr_pstrcat(p, list->prefix, filtered ? "_search_count" : "_count",
                                      NULL),
-                         list->cols, n, args, filtered ? nfilter : 1, pg);
-}
-
-cc_error_t *cc_list_page(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t *pg)
-{
-    return cc_page_parse(ctx->pool, ctx->args, list->sorts, list->default_sort, pg);
+                         list->cols, n, args, nfilter, &pg);
 }
 
 cc_error_t *cc_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *cols,
@@ -469,6 +474,12 @@ cc_error_t *cc_fetch_row(cc_ctx_t *ctx, const char *label, const char *id,
     cc_error_t *err = cc_db_select_row(ctx->db, label, 2, args, prow, NULL);
 
     return !err && !*prow ? cc_error_not_found(ctx->pool) : err;
+}
+
+cc_error_t *cc_reply_unchanged(cc_ctx_t *ctx, cc_handler_fn get)
+{
+    cc_db_rollback(ctx->db);
+    return get(ctx);
 }
 
 const char *cc_path(const cc_ctx_t *ctx, const char *name)

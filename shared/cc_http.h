@@ -87,15 +87,12 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
                           int count_nargs, const cc_page_t *pg);
 
 /**
- * The list every domain has (cc_list_t): the unfiltered statements when filtered is 0
- * (binding filter[0], the tenant, twice), else the search statements (binding the
- * nfilter values of filter twice), then limit and offset.
+ * The list every domain has, answered from its description (cc_list_t): ?page,
+ * ?page_size, ?sort from the whitelist and the list's filters (a 400 naming every one
+ * that does not fit), then the unfiltered or the search statements.  A list handler is
+ * `return cc_reply_list(ctx, &things_list);`.
  */
-cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
-                          const char **filter, int nfilter, int filtered);
-
-/** The page a list request asks for (?page, ?page_size, ?sort of list's whitelist). */
-cc_error_t *cc_list_page(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t *pg);
+cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list);
 
 /**
  * The tenant's object: the row of label bound to (the principal's tenant, id) rendered
@@ -111,6 +108,12 @@ cc_error_t *cc_reply_fetch(cc_ctx_t *ctx, const char *label, const cc_col_t *col
 /** The same row as raw strings (e.g. a locking read); 404 when there is none. */
 cc_error_t *cc_fetch_row(cc_ctx_t *ctx, const char *label, const char *id,
                          const char ***prow);
+
+/**
+ * A write that would change nothing writes, audits and announces nothing: roll back
+ * what it read (its locks) and answer as get does (the object as it is).
+ */
+cc_error_t *cc_reply_unchanged(cc_ctx_t *ctx, cc_handler_fn get);
 
 /** The capture name of the route (typed captures are already checked), or NULL. */
 const char *cc_path(const cc_ctx_t *ctx, const char *name);

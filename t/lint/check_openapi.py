@@ -31,7 +31,10 @@ three annotations, each `<file under the tree>:<name>`:
     "x-c-text": "mod_callcenter/cc_dids.c:in->description"
         on a string schema: every `cc_valid_text(in->description, MIN, MAX)` call of that
         file (the first argument as written) has the same MIN and MAX (integer literals or
-        #defines of the file), maxLength is MAX, and minLength is MIN (absent when 0).
+        #defines of the file), maxLength is MAX, and minLength is MIN (absent when 0).  A
+        list filter `{ "q", CC_FILTER_SEARCH, n, NULL, MAX, ... }` counts as
+        cc_valid_text(q, 0, MAX) (CC_FILTER_TEXT: 1, MAX), and a CC_FILTER_ENUM's values
+        array as given to cc_valid_enum.
 An annotation naming nothing, or a schema that disagrees, fails.  So does an unannotated
 C check: every array named in a cc_valid_enum() or cc_page_parse() call and every
 cc_valid_text() call whose limits resolve, in a file with a route table, must be named by
@@ -223,6 +226,9 @@ C_PAGE_CALL_RE = re.compile(r'\bcc_page_parse\s*\(\s*[^,()]+,\s*[^,()]+,\s*(\w+)
                             r'\s*("[^"]*"|\w+)\s*,')
 C_LIST_RE = re.compile(r'\bcc_list_t\s+\w+\s*=\s*\{\s*"[^"]*"\s*,\s*(\w+)\s*,'
                        r'\s*("[^"]*"|\w+)\s*,')
+# A list filter of the domain kit: { "q", CC_FILTER_SEARCH, binds, values, max, ... }.
+C_FILTER_RE = re.compile(r'\{\s*("[^"]*"|\w+)\s*,\s*CC_FILTER_(ENUM|TEXT|SEARCH)\s*,\s*\d+\s*,'
+                         r'\s*(\w+)\s*,\s*(\w+)\s*,')
 C_TEXT_CALL_RE = re.compile(r'\bcc_valid_text\s*\(\s*([^,()]+?)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)')
 ANNOTATIONS = ("x-c-enum", "x-c-sort", "x-c-text")
 
@@ -260,6 +266,15 @@ def parse_c_checks(root, routes):
             texts.setdefault(arg, set()).add((_c_value(defines, m.group(2)),
                                               _c_value(defines, m.group(3))))
         used = set(sorts) | {m.group(1) for m in C_ENUM_CALL_RE.finditer(text)}
+        # List filters check as cc_valid_enum(values) or cc_valid_text(name, 0|1, max)
+        # do (cc_list_filter); a text filter is named by its query parameter.
+        for m in C_FILTER_RE.finditer(text):
+            kind = m.group(2)
+            if kind == "ENUM":
+                used.add(m.group(3))
+            else:
+                texts.setdefault(_c_value(defines, m.group(1)), set()).add(
+                    (0 if kind == "SEARCH" else 1, _c_value(defines, m.group(4))))
         out[rel] = {"arrays": arrays, "sorts": sorts, "texts": texts,
                     "used": used & set(arrays)}
     return out

@@ -7,6 +7,7 @@
 
 #include "cc_test.h"
 #include "cc_domain.h"
+#include "cc_error.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -130,7 +131,7 @@ static const cc_stmt_t short_stmts[] = {
     CC_STMT_END
 };
 
-static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, 0 };
+static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0 };
 static const cc_list_t *const things_lists[] = { &things_list, NULL };
 
 static const cc_route_t good_routes[] = {
@@ -189,7 +190,7 @@ END_TEST
 
 START_TEST(a_default_sort_outside_the_whitelist_fails)
 {
-    static const cc_list_t list = { "cc_things", sorts, "number", cols, 0 };
+    static const cc_list_t list = { "cc_things", sorts, "number", cols, NULL, 0 };
     static const cc_list_t *const lists[] = { &list, NULL };
     static const cc_domain_t d = { "things", good_routes, good_stmts, lists };
     const cc_domain_t *const domains[] = { &d, NULL };
@@ -197,6 +198,111 @@ START_TEST(a_default_sort_outside_the_whitelist_fails)
 
     ck_assert_ptr_nonnull(problem);
     ck_assert_ptr_nonnull(strstr(problem, "default sort number"));
+}
+END_TEST
+
+static int starts_with_a(const char *s)
+{
+    return s[0] == 'a';
+}
+
+static const char *const colours[] = { "red", "green", NULL };
+
+/* Every kind once, in binding order: colour x2, q x3, owner x1, code x1, since x1, tag x1. */
+static const cc_filter_t filters[] = {
+    { "colour", CC_FILTER_ENUM, 2, colours, 0, NULL, NULL },
+    { "q", CC_FILTER_SEARCH, 3, NULL, 5, NULL, NULL },
+    { "owner", CC_FILTER_ID, 1, NULL, 0, NULL, "must be a user id" },
+    { "code", CC_FILTER_TEXT, 1, NULL, 3, NULL, NULL },
+    { "since", CC_FILTER_TIME, 1, NULL, 0, NULL, NULL },
+    { "tag", CC_FILTER_CHECK, 1, NULL, 0, starts_with_a, "must start with a" },
+    CC_FILTER_END
+};
+
+static const cc_list_t filtered_list = { "cc_things", sorts, "name", cols, filters, 0 };
+
+static apr_table_t *query(const char *const *kv)
+{
+    apr_table_t *t = apr_table_make(cc_test_pool, 4);
+
+    for (; kv && kv[0]; kv += 2) {
+        apr_table_set(t, kv[0], kv[1]);
+    }
+    return t;
+}
+
+START_TEST(list_filters_bind_in_table_order)
+{
+    static const char *const kv[] = { "colour", "red", "q", "a_b", "owner", "7", "code", "x",
+                                      "since", "2026-01-02T03:04:05Z", "tag", "abc", NULL };
+    static const char *const want[] = { "T", "red", "red", "%a\\_b%", "%a\\_b%",
+                                        "%a\\_b%", "7", "x", "2026-01-02 03:04:05", "abc" };
+    const char **args;
+    int n, filtered, i;
+
+    ck_assert_ptr_null(cc_list_filter(cc_test_pool, &filtered_list, query(kv), "T", NULL,
+                                      &args, &n, &filtered));
+    ck_assert_int_eq(n, N(want));
+    ck_assert_int_eq(filtered, 1);
+    for (i = 0; i < n; i++) {
+        ck_assert_msg(args[i] && !strcmp(args[i], want[i]), "argument %d: %s, not %s", i,
+                      args[i] ? args[i] : "NULL", want[i]);
+    }
+}
+END_TEST
+
+START_TEST(absent_filters_bind_null_and_an_empty_search_is_none)
+{
+    static const char *const kv[] = { "q", "", NULL };
+    const char **args;
+    int n, filtered, i;
+
+    ck_assert_ptr_null(cc_list_filter(cc_test_pool, &filtered_list, query(kv), "T", NULL,
+                                      &args, &n, &filtered));
+    ck_assert_int_eq(filtered, 0);
+    ck_assert_int_eq(n, 10);
+    ck_assert_str_eq(args[0], "T");
+    for (i = 1; i < n; i++) {
+        ck_assert_ptr_null(args[i]);
+    }
+}
+END_TEST
+
+START_TEST(every_bad_filter_is_named)
+{
+    static const char *const kv[] = { "colour", "blue", "q", "toolong", "owner", "0",
+                                      "code", "", "since", "yesterday", "tag", "b", NULL };
+    static const char *const fields[] = { "colour", "q", "owner", "code", "since", "tag" };
+    const char **args;
+    int n, filtered, i;
+    cc_error_t *err = cc_list_filter(cc_test_pool, &filtered_list, query(kv), "T", NULL,
+                                     &args, &n, &filtered);
+
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(err->status, 400);
+    ck_assert_int_eq(cc_error_detail_count(err), N(fields));
+    for (i = 0; i < N(fields); i++) {
+        ck_assert_str_eq(APR_ARRAY_IDX(err->details, i, cc_error_detail_t).field, fields[i]);
+    }
+    ck_assert_str_eq(APR_ARRAY_IDX(err->details, 0, cc_error_detail_t).issue,
+                     "must be one of: red, green");
+    ck_assert_str_eq(APR_ARRAY_IDX(err->details, 2, cc_error_detail_t).issue,
+                     "must be a user id");
+}
+END_TEST
+
+START_TEST(a_platform_list_binds_no_tenant_and_always_searches)
+{
+    static const cc_list_t list = { "cc_things", sorts, "name", cols, filters,
+                                    CC_LIST_NO_TENANT | CC_LIST_SEARCH_ONLY };
+    const char **args;
+    int n, filtered;
+
+    ck_assert_ptr_null(cc_list_filter(cc_test_pool, &list, NULL, "T", NULL, &args, &n,
+                                      &filtered));
+    ck_assert_int_eq(n, 9);
+    ck_assert_int_eq(filtered, 1);
+    ck_assert_ptr_null(args[0]);
 }
 END_TEST
 
@@ -231,5 +337,10 @@ CC_TEST_SUITE("cc_domain",
         CC_TEST(a_sort_without_its_statement_fails),
         CC_TEST(a_label_defined_twice_fails),
         CC_TEST(a_default_sort_outside_the_whitelist_fails),
+    CC_TCASE("filters"),
+        CC_TEST(list_filters_bind_in_table_order),
+        CC_TEST(absent_filters_bind_null_and_an_empty_search_is_none),
+        CC_TEST(every_bad_filter_is_named),
+        CC_TEST(a_platform_list_binds_no_tenant_and_always_searches),
     CC_TCASE("names"),
         CC_LOOP_TEST(change_names_come_from_entity_and_verb, N(name_cases)))
