@@ -35,8 +35,7 @@ static const char *const audit_sorts[] = { "created_at", NULL };
     " ORDER BY a.id " dir " LIMIT %s OFFSET %s"
 
 static const cc_stmt_t audit_stmts[] = {
-    CC_STMT("cc_audit_search_created_at_asc", AUDIT_LIST("ASC")),
-    CC_STMT("cc_audit_search_created_at_desc", AUDIT_LIST("DESC")),
+    CC_SEARCH_SORT("cc_audit", "created_at", AUDIT_LIST, "ASC", "DESC"),
     CC_STMT("cc_audit_search_count", "SELECT COUNT(*) FROM audit_logs a WHERE" AUDIT_FILTER),
     CC_STMT("cc_audit_get",
             "SELECT " AUDIT_COLS " FROM audit_logs a WHERE a.tenant_id = %s AND a.id = %s"),
@@ -55,7 +54,6 @@ static const cc_col_t audit_cols[] = {
     { "user_agent", CC_COL_STR },
     { "request_id", CC_COL_STR },
     { "created_at", CC_COL_TIME },
-    { "total", CC_COL_TOTAL },
     CC_COL_END
 };
 

@@ -88,17 +88,12 @@ static const did_destination_t did_destinations[] = {
     "SELECT " DID_COLUMNS ", (SELECT COUNT(*) FROM dids d WHERE" DIDS_FILTER ") AS total" \
     " FROM dids d WHERE" DIDS_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
 
-#define DIDS_LIST_PAIR(sort, order)                                  \
-    CC_STMT("cc_dids_list_" sort, DIDS_LIST(order)),                 \
-    CC_STMT("cc_dids_search_" sort, DIDS_SEARCH(order))
-
-/* Labels are built from the sort in dids_list(); one pair per whitelisted sort.  Numbers
+/* One CC_LIST_SORT per whitelisted sort (dids_list_spec).  Numbers
  * are unique, so they need no id tie-breaker. */
 static const cc_stmt_t dids_stmts[] = {
-    DIDS_LIST_PAIR("number_asc", "d.number ASC"),
-    DIDS_LIST_PAIR("number_desc", "d.number DESC"),
-    DIDS_LIST_PAIR("created_at_asc", "d.created_at ASC, d.id ASC"),
-    DIDS_LIST_PAIR("created_at_desc", "d.created_at DESC, d.id DESC"),
+    CC_LIST_SORT("cc_dids", "number", DIDS_LIST, DIDS_SEARCH, "d.number ASC", "d.number DESC"),
+    CC_LIST_SORT("cc_dids", "created_at", DIDS_LIST, DIDS_SEARCH, "d.created_at ASC, d.id ASC",
+                 "d.created_at DESC, d.id DESC"),
     CC_STMT("cc_dids_count", "SELECT dids_count FROM tenants WHERE id = %s"),
     CC_STMT("cc_dids_search_count", "SELECT COUNT(*) FROM dids d WHERE" DIDS_FILTER),
     CC_STMT("cc_dids_get",
@@ -146,24 +141,15 @@ static const cc_stmt_t dids_stmts[] = {
 
 /* ---- the DID object ---- */
 
-#define DID_COLS                               \
-    { "id", CC_COL_INT },                      \
-    { CC_KEY_NUMBER, CC_COL_STR },             \
-    { CC_KEY_DESCRIPTION, CC_COL_STR },        \
-    { CC_KEY_DEST_TYPE, CC_COL_STR },          \
-    { CC_KEY_DEST_ID, CC_COL_INT },            \
-    { CC_KEY_STATUS, CC_COL_STR },             \
-    { "created_at", CC_COL_TIME },             \
-    { "updated_at", CC_COL_TIME }
-
 static const cc_col_t did_cols[] = {
-    DID_COLS,
-    CC_COL_END
-};
-
-static const cc_col_t did_page_cols[] = {
-    DID_COLS,
-    { "total", CC_COL_TOTAL },
+    { "id", CC_COL_INT },
+    { CC_KEY_NUMBER, CC_COL_STR },
+    { CC_KEY_DESCRIPTION, CC_COL_STR },
+    { CC_KEY_DEST_TYPE, CC_COL_STR },
+    { CC_KEY_DEST_ID, CC_COL_INT },
+    { CC_KEY_STATUS, CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
     CC_COL_END
 };
 
@@ -176,7 +162,7 @@ static const cc_filter_t did_filters[] = {
     CC_FILTER_END
 };
 
-static const cc_list_t dids_list_spec = { "cc_dids", did_sorts, CC_KEY_NUMBER, did_page_cols,
+static const cc_list_t dids_list_spec = { "cc_dids", did_sorts, CC_KEY_NUMBER, did_cols,
                                            did_filters, 0 };
 
 /* ---- request bodies ---- */

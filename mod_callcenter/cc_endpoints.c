@@ -84,22 +84,18 @@ static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
     "SELECT " EP_COLUMNS ", (SELECT COUNT(*) FROM endpoints e WHERE" EP_FILTER ") AS total" \
     EP_FROM " WHERE" EP_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
 
-#define EP_LIST_PAIR(sort, order)                                        \
-    CC_STMT("cc_endpoints_list_" sort, EP_LIST(order)),                  \
-    CC_STMT("cc_endpoints_search_" sort, EP_SEARCH(order))
-
 /* The realtime statements that reach ps_endpoints by its primary key alone. */
 #define EP_RT_BY_ID                                                                \
     " /* cc-lint: no-tenant by the platform-unique, tenant-prefixed asterisk_id read" \
     " from the tenant's endpoints row in this transaction */"
 
-/* Labels are built from the sort in endpoints_list(); extensions are unique in the
+/* One CC_LIST_SORT per whitelisted sort (endpoints_list_spec); extensions are unique in the
  * tenant, so they need no id tie-breaker (their order is text order: "1001" < "200"). */
 static const cc_stmt_t endpoints_stmts[] = {
-    EP_LIST_PAIR("extension_asc", "e.extension ASC"),
-    EP_LIST_PAIR("extension_desc", "e.extension DESC"),
-    EP_LIST_PAIR("created_at_asc", "e.created_at ASC, e.id ASC"),
-    EP_LIST_PAIR("created_at_desc", "e.created_at DESC, e.id DESC"),
+    CC_LIST_SORT("cc_endpoints", "extension", EP_LIST, EP_SEARCH, "e.extension ASC",
+                 "e.extension DESC"),
+    CC_LIST_SORT("cc_endpoints", "created_at", EP_LIST, EP_SEARCH,
+                 "e.created_at ASC, e.id ASC", "e.created_at DESC, e.id DESC"),
     CC_STMT("cc_endpoints_count", "SELECT COUNT(*) FROM endpoints WHERE tenant_id = %s"),
     CC_STMT("cc_endpoints_search_count", "SELECT COUNT(*) FROM endpoints e WHERE" EP_FILTER),
     CC_STMT("cc_endpoints_get",
@@ -200,26 +196,17 @@ static const cc_stmt_t endpoints_stmts[] = {
 
 /* ---- the endpoint object ---- */
 
-#define EP_COLS                                \
-    { "id", CC_COL_INT },                      \
-    { CC_KEY_EXTENSION, CC_COL_STR },          \
-    { CC_KEY_SIP_USERNAME, CC_COL_STR },       \
-    { CC_KEY_USER_ID, CC_COL_INT },            \
-    { CC_KEY_CONTEXT, CC_COL_STR },            \
-    { CC_KEY_ALLOW, CC_COL_STR },              \
-    { CC_KEY_MAX_CONTACTS, CC_COL_INT },       \
-    { CC_KEY_WEBRTC, CC_COL_BOOL },            \
-    { "created_at", CC_COL_TIME },             \
-    { "updated_at", CC_COL_TIME }
-
 static const cc_col_t endpoint_cols[] = {
-    EP_COLS,
-    CC_COL_END
-};
-
-static const cc_col_t endpoint_page_cols[] = {
-    EP_COLS,
-    { "total", CC_COL_TOTAL },
+    { "id", CC_COL_INT },
+    { CC_KEY_EXTENSION, CC_COL_STR },
+    { CC_KEY_SIP_USERNAME, CC_COL_STR },
+    { CC_KEY_USER_ID, CC_COL_INT },
+    { CC_KEY_CONTEXT, CC_COL_STR },
+    { CC_KEY_ALLOW, CC_COL_STR },
+    { CC_KEY_MAX_CONTACTS, CC_COL_INT },
+    { CC_KEY_WEBRTC, CC_COL_BOOL },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
     CC_COL_END
 };
 
@@ -710,7 +697,7 @@ static const cc_filter_t endpoint_filters[] = {
 };
 
 static const cc_list_t endpoints_list_spec = { "cc_endpoints", endpoint_sorts,
-                                               CC_KEY_EXTENSION, endpoint_page_cols,
+                                               CC_KEY_EXTENSION, endpoint_cols,
                                                endpoint_filters, 0 };
 
 static cc_error_t *endpoints_list(cc_ctx_t *ctx)

@@ -94,15 +94,11 @@ static const queue_int_t queue_ints[] = {
     " (SELECT COUNT(*) FROM call_queues cq WHERE" QUEUES_FILTER ") AS total"         \
     QUEUE_FROM " WHERE" QUEUES_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
 
-#define QUEUES_LIST_PAIR(sort, order)                                  \
-    CC_STMT("cc_queues_list_" sort, QUEUES_LIST(order)),               \
-    CC_STMT("cc_queues_search_" sort, QUEUES_SEARCH(order))
-
 static const cc_stmt_t queues_stmts[] = {
-    QUEUES_LIST_PAIR("name_asc", "cq.name ASC"),
-    QUEUES_LIST_PAIR("name_desc", "cq.name DESC"),
-    QUEUES_LIST_PAIR("created_at_asc", "cq.created_at ASC, cq.id ASC"),
-    QUEUES_LIST_PAIR("created_at_desc", "cq.created_at DESC, cq.id DESC"),
+    CC_LIST_SORT("cc_queues", "name", QUEUES_LIST, QUEUES_SEARCH, "cq.name ASC",
+                 "cq.name DESC"),
+    CC_LIST_SORT("cc_queues", "created_at", QUEUES_LIST, QUEUES_SEARCH,
+                 "cq.created_at ASC, cq.id ASC", "cq.created_at DESC, cq.id DESC"),
     CC_STMT("cc_queues_count", "SELECT COUNT(*) FROM call_queues WHERE tenant_id = %s"),
     CC_STMT("cc_queues_search_count",
             "SELECT COUNT(*) FROM call_queues cq WHERE" QUEUES_FILTER),
@@ -175,28 +171,19 @@ static const cc_stmt_t queues_stmts[] = {
 
 /* ---- the objects ---- */
 
-#define QUEUE_COLS                             \
-    { "id", CC_COL_INT },                      \
-    { CC_KEY_NAME, CC_COL_STR },               \
-    { CC_KEY_ASTERISK_NAME, CC_COL_STR },      \
-    { CC_KEY_STRATEGY, CC_COL_STR },           \
-    { CC_KEY_TIMEOUT, CC_COL_INT },            \
-    { CC_KEY_WRAPUPTIME, CC_COL_INT },         \
-    { CC_KEY_MAXLEN, CC_COL_INT },             \
-    { CC_KEY_SERVICE_LEVEL, CC_COL_INT },      \
-    { CC_KEY_MOH, CC_COL_STR },                \
-    { "members_count", CC_COL_INT },           \
-    { "created_at", CC_COL_TIME },             \
-    { "updated_at", CC_COL_TIME }
-
 static const cc_col_t queue_cols[] = {
-    QUEUE_COLS,
-    CC_COL_END
-};
-
-static const cc_col_t queue_page_cols[] = {
-    QUEUE_COLS,
-    { "total", CC_COL_TOTAL },
+    { "id", CC_COL_INT },
+    { CC_KEY_NAME, CC_COL_STR },
+    { CC_KEY_ASTERISK_NAME, CC_COL_STR },
+    { CC_KEY_STRATEGY, CC_COL_STR },
+    { CC_KEY_TIMEOUT, CC_COL_INT },
+    { CC_KEY_WRAPUPTIME, CC_COL_INT },
+    { CC_KEY_MAXLEN, CC_COL_INT },
+    { CC_KEY_SERVICE_LEVEL, CC_COL_INT },
+    { CC_KEY_MOH, CC_COL_STR },
+    { "members_count", CC_COL_INT },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
     CC_COL_END
 };
 
@@ -485,7 +472,7 @@ static const cc_filter_t queue_filters[] = {
 };
 
 static const cc_list_t queues_list_spec = { "cc_queues", queue_sorts, CC_KEY_NAME,
-                                            queue_page_cols, queue_filters, 0 };
+                                            queue_cols, queue_filters, 0 };
 
 static cc_error_t *queues_list(cc_ctx_t *ctx)
 {

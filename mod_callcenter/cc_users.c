@@ -62,18 +62,14 @@ static const char *const user_sorts[] = { "name", "email", "created_at", NULL };
     "SELECT " USER_COLS ", (SELECT COUNT(*) FROM users u WHERE" USERS_FILTER ") AS total" \
     " FROM users u WHERE" USERS_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
 
-#define USERS_LIST_PAIR(sort, order)                                 \
-    CC_STMT("cc_users_list_" sort, USERS_LIST(order)),               \
-    CC_STMT("cc_users_search_" sort, USERS_SEARCH(order))
-
-/* Labels are built from the sort in users_list(); one pair per whitelisted sort. */
+/* One CC_LIST_SORT per whitelisted sort (users_list_spec). */
 static const cc_stmt_t users_stmts[] = {
-    USERS_LIST_PAIR("name_asc", "name ASC, id ASC"),
-    USERS_LIST_PAIR("name_desc", "name DESC, id DESC"),
-    USERS_LIST_PAIR("email_asc", "email ASC, id ASC"),
-    USERS_LIST_PAIR("email_desc", "email DESC, id DESC"),
-    USERS_LIST_PAIR("created_at_asc", "created_at ASC, id ASC"),
-    USERS_LIST_PAIR("created_at_desc", "created_at DESC, id DESC"),
+    CC_LIST_SORT("cc_users", "name", USERS_LIST, USERS_SEARCH, "name ASC, id ASC",
+                 "name DESC, id DESC"),
+    CC_LIST_SORT("cc_users", "email", USERS_LIST, USERS_SEARCH, "email ASC, id ASC",
+                 "email DESC, id DESC"),
+    CC_LIST_SORT("cc_users", "created_at", USERS_LIST, USERS_SEARCH, "created_at ASC, id ASC",
+                 "created_at DESC, id DESC"),
     /* Totals past the last page, where no row carries them. */
     CC_STMT("cc_users_count", "SELECT users_count FROM tenants WHERE id = %s"),
     CC_STMT("cc_users_search_count", "SELECT COUNT(*) FROM users u WHERE" USERS_FILTER),
@@ -458,7 +454,7 @@ static const cc_filter_t user_filters[] = {
 };
 
 static const cc_list_t users_list_spec = { "cc_users", user_sorts, "name",
-                                           cc_user_page_cols, user_filters, 0 };
+                                           cc_user_cols, user_filters, 0 };
 
 static cc_error_t *users_list(cc_ctx_t *ctx)
 {

@@ -63,35 +63,23 @@ static const cc_stmt_t tenants_stmts[] = {
             " WHERE id = %s"),
     CC_STMT("cc_tenants_search_count",
             "SELECT COUNT(*) FROM tenants t WHERE" TENANTS_FILTER),
-    CC_STMT("cc_tenants_search_name_asc", TENANTS_SEARCH("name, id")),
-    CC_STMT("cc_tenants_search_name_desc", TENANTS_SEARCH("name DESC, id DESC")),
-    CC_STMT("cc_tenants_search_slug_asc", TENANTS_SEARCH("slug")),
-    CC_STMT("cc_tenants_search_slug_desc", TENANTS_SEARCH("slug DESC")),
-    CC_STMT("cc_tenants_search_created_at_asc", TENANTS_SEARCH("created_at, id")),
-    CC_STMT("cc_tenants_search_created_at_desc",
-            TENANTS_SEARCH("created_at DESC, id DESC")),
+    CC_SEARCH_SORT("cc_tenants", "name", TENANTS_SEARCH, "name, id", "name DESC, id DESC"),
+    CC_SEARCH_SORT("cc_tenants", "slug", TENANTS_SEARCH, "slug", "slug DESC"),
+    CC_SEARCH_SORT("cc_tenants", "created_at", TENANTS_SEARCH, "created_at, id",
+                   "created_at DESC, id DESC"),
     CC_STMT_END
 };
 
-#define TENANT_OBJECT_COLS \
-    {"id", CC_COL_STR}, \
-    {"name", CC_COL_STR}, \
-    {"slug", CC_COL_STR}, \
-    {"status", CC_COL_STR}, \
-    {"plan", CC_COL_STR}, \
-    {"max_users", CC_COL_INT}, \
-    {"max_dids", CC_COL_INT}, \
-    {"created_at", CC_COL_TIME}, \
-    {"updated_at", CC_COL_TIME}
-
 static const cc_col_t tenant_cols[] = {
-    TENANT_OBJECT_COLS,
-    CC_COL_END
-};
-
-static const cc_col_t tenant_page_cols[] = {
-    TENANT_OBJECT_COLS,
-    {"total", CC_COL_TOTAL},
+    {"id", CC_COL_STR},
+    {"name", CC_COL_STR},
+    {"slug", CC_COL_STR},
+    {"status", CC_COL_STR},
+    {"plan", CC_COL_STR},
+    {"max_users", CC_COL_INT},
+    {"max_dids", CC_COL_INT},
+    {"created_at", CC_COL_TIME},
+    {"updated_at", CC_COL_TIME},
     CC_COL_END
 };
 
@@ -108,7 +96,7 @@ static const cc_filter_t tenant_filters[] = {
 };
 
 static const cc_list_t tenants_list_spec = { "cc_tenants", sort_fields, "created_at",
-                                             tenant_page_cols, tenant_filters,
+                                             tenant_cols, tenant_filters,
                                              CC_LIST_SEARCH_ONLY | CC_LIST_NO_TENANT };
 
 /* What a create's audit entry keeps of the new tenant. */

@@ -300,14 +300,6 @@ cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *col
 
         cc_jsonw_lit(w, (*pnrows)++ ? ",{" : "{");
         for (i = 0; i < ncols && cols[i].key; i++) {
-            const char *v = apr_dbd_get_entry(drv, row, i);
-
-            if (cols[i].type == CC_COL_TOTAL) {
-                if (ptotal && *pnrows == 1) {
-                    *ptotal = v ? apr_atoi64(v) : 0;
-                }
-                continue;
-            }
             if (cols[i].type == CC_COL_SKIP) {
                 continue;
             }
@@ -316,9 +308,15 @@ cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *col
             }
             first = 0;
             cc_jsonw_key(w, cols[i].key);
-            write_column(w, db->pool, &cols[i], v);
+            write_column(w, db->pool, &cols[i], apr_dbd_get_entry(drv, row, i));
         }
         cc_jsonw_lit(w, "}");
+        /* A list's total: the column after the described ones. */
+        if (ptotal && *pnrows == 1 && i < ncols) {
+            const char *v = apr_dbd_get_entry(drv, row, i);
+
+            *ptotal = v ? apr_atoi64(v) : 0;
+        }
     }
     return rv == -1 ? NULL : db_failure(db, label, rv);
 }

@@ -69,8 +69,8 @@ cc_error_t *cc_db_acquire(cc_db_t *db);
 
 /**
  * Run a SELECT and render every row as an object by cols.  *prows is an array owned by
- * db->pool; ptotal (optional) receives the CC_COL_TOTAL column of the first row, or 0
- * when there are no rows.
+ * db->pool; ptotal (optional) receives the first row's column after the described ones
+ * (a list's total), or 0 when there are no rows.
  */
 cc_error_t *cc_db_select(cc_db_t *db, const char *label, const cc_col_t *cols,
                          int nargs, const char **args, json_t **prows,
@@ -89,8 +89,8 @@ cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,
 
 /**
  * The one row renderer: every row as a JSON object by cols, written into w, comma
- * separated (no brackets); *pnrows rows, *ptotal (optional) from the CC_COL_TOTAL
- * column.  cc_db_select parses what this writes.
+ * separated (no brackets); *pnrows rows, *ptotal (optional) from the first row's
+ * column after the described ones.  cc_db_select parses what this writes.
  */
 cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, cc_jsonw_t *w,

@@ -33,7 +33,6 @@ typedef enum {
     CC_COL_TIME,     /**< DATETIME (UTC) -> RFC 3339 string */
     CC_COL_JSON,     /**< JSON text -> the value */
     CC_COL_LIST,     /**< comma-separated text -> array of strings (NULL -> []) */
-    CC_COL_TOTAL,    /**< the page's total (a list's count column), not in the object */
     CC_COL_SKIP      /**< not rendered */
 } cc_col_type_e;
 
@@ -43,6 +42,24 @@ typedef struct cc_col_t {
 } cc_col_t;
 
 #define CC_COL_END { NULL, CC_COL_SKIP }
+
+/**
+ * The four statements of one sort of a list: list(order) and search(order), each in
+ * ascending and descending order, where list and search are the domain's SQL macros of
+ * one ORDER BY (which cannot be a parameter):
+ *   CC_LIST_SORT("cc_dids", "number", DIDS_LIST, DIDS_SEARCH, "d.number ASC",
+ *                "d.number DESC"),
+ */
+#define CC_LIST_SORT(prefix, sort, list, search, asc, desc)        \
+    CC_STMT(prefix "_list_" sort "_asc", list(asc)),                \
+    CC_STMT(prefix "_list_" sort "_desc", list(desc)),              \
+    CC_STMT(prefix "_search_" sort "_asc", search(asc)),            \
+    CC_STMT(prefix "_search_" sort "_desc", search(desc))
+
+/** The same for a CC_LIST_SEARCH_ONLY list: its two search statements. */
+#define CC_SEARCH_SORT(prefix, sort, search, asc, desc)             \
+    CC_STMT(prefix "_search_" sort "_asc", search(asc)),            \
+    CC_STMT(prefix "_search_" sort "_desc", search(desc))
 
 /** How a list's query filter is checked and bound. */
 typedef enum {
@@ -80,8 +97,9 @@ typedef struct cc_filter_t {
  * subquery and its page, then limit, offset), plus <prefix>_count (the tenant) and
  * <prefix>_search_count (the filter arguments) for pages past the end.  The filter
  * arguments are the tenant, then each filter's value binds times, in table order.  cols
- * renders a row and ends with the CC_COL_TOTAL column.  A CC_LIST_SEARCH_ONLY list has
- * only the search statements.
+ * renders a row (the object's columns, as for a get); the list statements select the
+ * page's total as one more column after them.  A CC_LIST_SEARCH_ONLY list has only the
+ * search statements (CC_SEARCH_SORT).
  */
 typedef struct cc_list_t {
     const char *prefix;              /**< "cc_dids" */

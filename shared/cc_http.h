@@ -78,8 +78,8 @@ cc_error_t *cc_reply_sent(cc_ctx_t *ctx);
 
 /**
  * A page of a statement and API.md's page envelope {"data", "total", "page",
- * "page_size"}, rendered straight from the rows.  The statement selects its total as a
- * CC_COL_TOTAL column; past the last page there is no row to carry it, so count_label,
+ * "page_size"}, rendered straight from the rows.  The statement selects its total as the
+ * column after cols; past the last page there is no row to carry it, so count_label,
  * binding the first count_nargs of args, is run.
  */
 cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,

@@ -3,25 +3,16 @@
  */
 #include "cc_user.h"
 
-#define CC_USER_COLS                       \
-    { "id", CC_COL_INT },                  \
-    { "tenant_id", CC_COL_STR },           \
-    { "email", CC_COL_STR },               \
-    { "name", CC_COL_STR },                \
-    { "status", CC_COL_STR },              \
-    { "roles", CC_COL_LIST },              \
-    { "extension", CC_COL_STR },           \
-    { "created_at", CC_COL_TIME },         \
-    { "updated_at", CC_COL_TIME },         \
-    { "last_login_at", CC_COL_TIME }
-
 const cc_col_t cc_user_cols[] = {
-    CC_USER_COLS,
-    CC_COL_END
-};
-
-const cc_col_t cc_user_page_cols[] = {
-    CC_USER_COLS,
-    { "total", CC_COL_TOTAL },
+    { "id", CC_COL_INT },
+    { "tenant_id", CC_COL_STR },
+    { "email", CC_COL_STR },
+    { "name", CC_COL_STR },
+    { "status", CC_COL_STR },
+    { "roles", CC_COL_LIST },
+    { "extension", CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    { "updated_at", CC_COL_TIME },
+    { "last_login_at", CC_COL_TIME },
     CC_COL_END
 };

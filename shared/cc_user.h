@@ -14,7 +14,5 @@
 
 /** The user object: CC_USER_COLUMNS_SQL rendered. */
 extern const cc_col_t cc_user_cols[];
-/** The same followed by a CC_COL_TOTAL column (list pages). */
-extern const cc_col_t cc_user_page_cols[];
 
 #endif
