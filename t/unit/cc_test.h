@@ -24,6 +24,9 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+/** The number of elements of an array (a loop test's end). */
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /** The per-test pool (created in cc_test_setup, destroyed in cc_test_teardown). */
 extern apr_pool_t *cc_test_pool;
 

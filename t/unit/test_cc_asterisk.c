@@ -9,7 +9,6 @@
 #include "cc_asterisk.h"
 #include "cc_validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 typedef struct {
     const char *s;

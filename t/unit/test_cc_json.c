@@ -379,7 +379,6 @@ START_TEST(set_str_sets_strings_and_null_and_refuses_invalid_utf8)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 START_TEST(row_values_become_json_and_back)
 {

@@ -7,7 +7,6 @@
 #include "cc_test.h"
 #include "cc_page.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *const user_sorts[] = {"name", "email", "created_at", NULL};
 

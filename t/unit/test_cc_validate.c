@@ -7,7 +7,6 @@
 #include "cc_test.h"
 #include "cc_validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 typedef struct {
     const char *s;
