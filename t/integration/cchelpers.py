@@ -28,6 +28,33 @@ def assert_error(r, status, code, field=None):
     return body
 
 
+# The page/page_size values every list endpoint refuses (with the parameter they name).
+BAD_PAGING_QUERIES = [
+    ("?page=0", "page"),
+    ("?page_size=0", "page_size"),
+    ("?page_size=201", "page_size"),
+]
+
+
+def assert_bad_query(cc, path, token, query, field):
+    """GET path + query is a 400 invalid_request naming field."""
+    assert_error(cc.get(path + query, token=token), 400, "invalid_request", field)
+
+
+def assert_405(cc, token, cases):
+    """Each (method, path, allow[, json body]) is a 405 with exactly that Allow header."""
+    for method, path, allow, *body in cases:
+        r = cc.request(method, path, token=token, json=body[0] if body else None)
+        assert_error(r, 405, "method_not_allowed")
+        assert r.headers["Allow"] == allow
+
+
+def assert_unauthorized(r):
+    """r is a 401 that asks for a bearer token."""
+    assert_error(r, 401, "unauthorized")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 def audit_rows(cc, tenant_id, action, entity_id):
     """The audit_logs rows of one action on one entity, oldest first (from the database)."""
     with cc.db() as conn, conn.cursor() as cur:

@@ -16,7 +16,8 @@
 import re
 import secrets
 
-from cchelpers import entity_audit, entity_events, get_page, tenant_rows
+from cchelpers import (assert_405, assert_bad_query, assert_error, entity_audit,
+                       entity_events, get_page, tenant_rows)
 
 _CAPTURE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
@@ -114,6 +115,69 @@ class Resource:
     def list_ids(self, cc, token, query=""):
         return [o["id"] for o in self.listing(cc, token, query)["data"]]
 
+    # ---- the checks every collection shares ----
+
+    def assert_wrong_methods_are_405(self, cc, tenant, oid, more=()):
+        """PUT on an item and DELETE on the collection are 405 with their Allow headers;
+        more adds (method, path, allow[, body]) cases."""
+        assert_405(cc, tenant.admin_token,
+                   [("PUT", self.item(oid), "GET, PATCH, DELETE", {}),
+                    ("DELETE", self.path, "GET, POST"), *more])
+
+    def assert_patch_rejected(self, cc, tenant, oid, body, field, unchanged):
+        """PATCH body is a 400 naming field; the object still reads as unchanged and
+        only its create is audited."""
+        assert_error(self.patch(cc, tenant, oid, body), 400, "invalid_request", field)
+        assert self.get(cc, tenant, oid).json() == unchanged
+        assert len(self.audit_rows(cc, tenant)) == 1
+
+    def assert_bad_query(self, cc, tenant, query, field):
+        assert_bad_query(cc, self.path, tenant.admin_token, query, field)
+
+    def assert_empty_listing(self, cc, tenant):
+        body = self.listing(cc, tenant.admin_token)
+        assert (body["data"], body["total"]) == ([], 0)
+
+    def assert_paging(self, cc, tenant, ordered, past_page=9):
+        """ordered: the ids of the tenant's 5 objects in the default sort.  The first page
+        holds them all with the defaults, page 2 of size 2 the 3rd and 4th, a page past
+        the end none (with the total)."""
+        body = self.listing(cc, tenant.admin_token)
+        assert (body["total"], body["page"], body["page_size"]) == (5, 1, 20)
+        assert [o["id"] for o in body["data"]] == ordered
+        assert body["data"][0] == self.get(cc, tenant, ordered[0]).json()
+        p2 = self.listing(cc, tenant.admin_token, "?page=2&page_size=2")
+        assert (p2["total"], p2["page"], p2["page_size"]) == (5, 2, 2)
+        assert [o["id"] for o in p2["data"]] == ordered[2:4]
+        past = self.listing(cc, tenant.admin_token, f"?page={past_page}&page_size=2")
+        assert past["data"] == [] and past["total"] == 5
+        return past
+
+    def assert_sorts(self, cc, tenant, made, field):
+        """made: the tenant's objects.  ?sort=field and ?sort=created_at (ties by id), each
+        ascending and descending, list them in that order; returns (by_field, by_created)."""
+        by_field = [o["id"] for o in sorted(made, key=lambda o: o[field])]
+        by_created = [o["id"] for o in sorted(made, key=lambda o: (o["created_at"], o["id"]))]
+        for query, want in ((f"?sort={field}", by_field), (f"?sort=-{field}", by_field[::-1]),
+                            ("?sort=created_at", by_created),
+                            ("?sort=-created_at", by_created[::-1])):
+            assert self.list_ids(cc, tenant.admin_token, query) == want, query
+        return by_field, by_created
+
+    def assert_reader_cannot_write(self, cc, tenant, token, oid, unchanged, create_body,
+                                   patch_body, bad_body):
+        """token lists the collection but may not create, patch or delete: 403 before
+        anything else (an unknown id or an invalid body too); oid still reads as
+        unchanged and only its create is audited."""
+        assert cc.get(self.path, token=token).status_code == 200
+        assert_error(cc.post(self.path, token=token, json=create_body), 403, "forbidden")
+        assert_error(self.patch(cc, tenant, oid, patch_body, token=token), 403, "forbidden")
+        assert_error(self.delete(cc, tenant, oid, token=token), 403, "forbidden")
+        assert_error(self.delete(cc, tenant, 999999999, token=token), 403, "forbidden")
+        assert_error(cc.post(self.path, token=token, json=bad_body), 403, "forbidden")
+        assert self.get(cc, tenant, oid).json() == unchanged
+        assert len(self.audit_rows(cc, tenant)) == 1
+
     def audit_rows(self, cc, tenant, entity_type=None):
         return entity_audit(cc, tenant, entity_type or self.entity)
 
@@ -124,11 +188,31 @@ class Resource:
         return tenant_rows(cc, self.table, tenant)
 
 
+# Names with a LIKE wildcard (% or _), each followed by a look-alike the wildcard would
+# match: a q filter must match the first of each pair only.
+LIKE_LOOKALIKES = ("100% sure", "1000 sure", "snake_case", "snakeXcase")
+
+
+def create_named(resource, cc, tenant, names):
+    """resource.create_ok one object per name, in order; {name: object}."""
+    return {n: resource.create_ok(cc, tenant, name=n) for n in names}
+
+
 def with_defaults(**fresh):
     """A Resource body function: each field of fresh (a function) unless given."""
     def body(tenant, fields):
         return {**{k: f() for k, f in fresh.items() if k not in fields}, **fields}
     return body
+
+
+def token_with_permissions(cc, tenant, prefix, permissions):
+    """The token of a new user of tenant whose only role (a new one, named prefix_...)
+    has these permissions."""
+    name = prefix + "_" + secrets.token_hex(3)
+    r = cc.post("/api/v1/roles", token=tenant.admin_token,
+                json={"name": name, "permissions": permissions})
+    assert r.status_code == 201, r.text
+    return tenant.make_user(roles=[name])[1]
 
 
 def set_tenant_limit(cc, tenant, field, n):

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import assert_error, audit_rows, detail_fields
-from ccobjects import Resource, new_email, new_password, set_tenant_limit, user_body
+from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, new_email, new_password,
+                       set_tenant_limit, user_body)
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
@@ -164,12 +165,8 @@ def test_list_q_matches_name_and_email_substrings(cc, tenant):
 
 
 def test_list_q_wildcards_are_literal(cc, tenant):
-    pct = create_ok(cc, tenant, name="100% sure")
-    create_ok(cc, tenant, name="1000 sure")
-    und = create_ok(cc, tenant, name="snake_case")
-    create_ok(cc, tenant, name="snakeXcase")
-    bsl = create_ok(cc, tenant, name="back\\slash")
-    create_ok(cc, tenant, name="backslash")
+    made = create_named(USER, cc, tenant, LIKE_LOOKALIKES + ("back\\slash", "backslash"))
+    pct, und, bsl = made["100% sure"], made["snake_case"], made["back\\slash"]
     assert list_ids(cc, tenant.admin_token, "?q=%25") == [pct["id"]]
     assert list_ids(cc, tenant.admin_token, "?q=0%25+s") == [pct["id"]]
     assert list_ids(cc, tenant.admin_token, "?q=_") == [und["id"]]
@@ -206,7 +203,7 @@ def test_list_status_and_role_filters(cc, tenant):
     ("?q=" + "x" * 201, "q"),
 ])
 def test_list_rejects_bad_filters(cc, tenant, query, field):
-    assert_error(cc.get(USERS + query, token=tenant.admin_token), 400, "invalid_request", field)
+    USER.assert_bad_query(cc, tenant, query, field)
 
 
 # ---- patch -------------------------------------------------------------------------

@@ -128,6 +128,15 @@ def type_problem(ref_type, col):
     raise AssertionError(f"unknown reference type {ref_type!r}")
 
 
+def column_problem(table, name, ref_type, col, missing):
+    """What is wrong with col (a COLUMNS row, None when absent: `missing` says so) against
+    its reference type, or None."""
+    if col is None:
+        return f"{table}.{name}: {missing}"
+    why = type_problem(ref_type, col)
+    return f"{table}.{name}: {why}" if why else None
+
+
 def upstream_problems(table, ref_cols, actual):
     """Every way the actual columns of `table` ({name: row}) fall short of the reference
     columns [(name, type, nullable)]."""
@@ -136,12 +145,10 @@ def upstream_problems(table, ref_cols, actual):
         return [f"{table}: table missing"]
     for name, ref_type, nullable in ref_cols:
         col = actual.get(name)
+        problems += filter(None, [column_problem(table, name, ref_type, col,
+                                                 f"missing (reference {ref_type})")])
         if col is None:
-            problems.append(f"{table}.{name}: missing (reference {ref_type})")
             continue
-        why = type_problem(ref_type, col)
-        if why:
-            problems.append(f"{table}.{name}: {why}")
         if col["column_type"].lower().endswith("unsigned"):
             problems.append(f"{table}.{name}: is {col['column_type']}, upstream is signed")
         if nullable and col["is_nullable"] != "YES" and (table, name) not in NOT_NULL_OK:
@@ -170,37 +177,40 @@ def added_column_problems(table, ref_cols, actual):
 
 # ---- fixtures ----------------------------------------------------------------------
 
+def realtime_schema_rows(cc, select, add):
+    """{table: {}} for the realtime tables, each filled by add(entry, row) with the rows of
+    select (an information_schema query on TABLE_SCHEMA and TABLE_NAME, in that order)."""
+    out = {t: {} for t in ASTERISK_22}
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(select, (DB, tuple(ASTERISK_22)))
+        for row in cur.fetchall():
+            add(out[row["tbl"]], row)
+    return out
+
+
 @pytest.fixture(scope="module")
 def columns(cc):
     """{table: {column: information_schema.COLUMNS row}} for the realtime tables."""
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
-            "COLUMN_TYPE AS column_type, CHARACTER_MAXIMUM_LENGTH AS char_len, "
-            "NUMERIC_PRECISION AS num_prec, NUMERIC_SCALE AS num_scale, "
-            "IS_NULLABLE AS is_nullable, COLUMN_DEFAULT AS column_default, EXTRA AS extra "
-            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN %s "
-            "ORDER BY TABLE_NAME, ORDINAL_POSITION", (DB, tuple(ASTERISK_22)))
-        out = {t: {} for t in ASTERISK_22}
-        for row in cur.fetchall():
-            out[row["tbl"]][row["name"]] = row
-        return out
+    return realtime_schema_rows(
+        cc, "SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
+        "COLUMN_TYPE AS column_type, CHARACTER_MAXIMUM_LENGTH AS char_len, "
+        "NUMERIC_PRECISION AS num_prec, NUMERIC_SCALE AS num_scale, "
+        "IS_NULLABLE AS is_nullable, COLUMN_DEFAULT AS column_default, EXTRA AS extra "
+        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN %s "
+        "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        lambda entry, row: entry.__setitem__(row["name"], row))
 
 
 @pytest.fixture(scope="module")
 def indexes(cc):
     """{table: {index name: (unique, [columns in order])}} for the realtime tables."""
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT TABLE_NAME AS tbl, INDEX_NAME AS idx, NON_UNIQUE AS non_unique, "
-            "COLUMN_NAME AS col FROM information_schema.STATISTICS "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN %s "
-            "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX", (DB, tuple(ASTERISK_22)))
-        out = {t: {} for t in ASTERISK_22}
-        for row in cur.fetchall():
-            unique, cols = out[row["tbl"]].setdefault(row["idx"], (not row["non_unique"], []))
-            cols.append(row["col"])
-        return out
+    return realtime_schema_rows(
+        cc, "SELECT TABLE_NAME AS tbl, INDEX_NAME AS idx, NON_UNIQUE AS non_unique, "
+        "COLUMN_NAME AS col FROM information_schema.STATISTICS "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN %s "
+        "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        lambda entry, row: entry.setdefault(row["idx"], (not row["non_unique"], []))[1]
+        .append(row["col"]))
 
 
 # ---- the comparator itself (so a pass below means something) -----------------------
@@ -274,12 +284,9 @@ def test_our_columns(columns):
     for table, cols in OUR_COLUMNS.items():
         for name, ref_type in cols.items():
             col = columns[table].get(name)
+            problems += filter(None, [column_problem(table, name, ref_type, col, "missing")])
             if col is None:
-                problems.append(f"{table}.{name}: missing")
                 continue
-            why = type_problem(ref_type, col)
-            if why:
-                problems.append(f"{table}.{name}: {why}")
             surrogate = (table, name) in SURROGATE_IDS
             if surrogate and "auto_increment" not in col["extra"].lower():
                 problems.append(f"{table}.{name}: not AUTO_INCREMENT")

@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_error, db_exec, db_rows, detail_fields, openapi_checker,
-                       race, tenant_rows)
-from ccobjects import Resource, uniq_name, with_defaults
+from cchelpers import (assert_405, assert_error, assert_unauthorized,
+                       db_exec, db_rows, detail_fields, openapi_checker, race, tenant_rows)
+from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, token_with_permissions,
+                       uniq_name, with_defaults)
 
 QUEUES = "/api/v1/queues"
 QUEUE_KEYS = {"id", "name", "asterisk_name", "strategy", "timeout", "wrapuptime", "maxlen",
@@ -368,15 +369,11 @@ def test_non_json_body_is_415_and_malformed_json_400(cc, tenant):
 
 def test_wrong_method_is_405_with_allow(cc, tenant):
     q = create_ok(cc, tenant)
-    t = tenant.admin_token
-    cases = [("PUT", f"{QUEUES}/{q['id']}", "GET, PATCH, DELETE"),
-             ("DELETE", QUEUES, "GET, POST"),
-             ("PATCH", members_path(q["id"]), "GET, POST"),
-             ("POST", members_path(q["id"], 1), "GET, PATCH, DELETE")]
-    for method, path, allow in cases:
-        r = cc.request(method, path, token=t, json={})
-        assert_error(r, 405, "method_not_allowed")
-        assert r.headers["Allow"] == allow
+    assert_405(cc, tenant.admin_token,
+               [("PUT", f"{QUEUES}/{q['id']}", "GET, PATCH, DELETE", {}),
+                ("DELETE", QUEUES, "GET, POST", {}),
+                ("PATCH", members_path(q["id"]), "GET, POST", {}),
+                ("POST", members_path(q["id"], 1), "GET, PATCH, DELETE", {})])
 
 
 # ---- names: uniqueness and the Asterisk namespace -----------------------------------
@@ -503,44 +500,23 @@ def test_list_envelope_total_paging_and_default_sort(cc, tenant):
     made = [create_ok(cc, tenant, name=n) for n in ("delta", "Alpha", "charlie", "bravo",
                                                     "echo")]
     by_name = [q["id"] for q in sorted(made, key=lambda q: q["name"].lower())]
-    body = listing(cc, tenant.admin_token)
-    assert (body["total"], body["page"], body["page_size"]) == (5, 1, 20)
-    assert [q["id"] for q in body["data"]] == by_name
-    assert body["data"][0] == get_queue(cc, tenant, by_name[0]).json()
-    p2 = listing(cc, tenant.admin_token, "?page=2&page_size=2")
-    assert (p2["total"], p2["page"], p2["page_size"]) == (5, 2, 2)
-    assert [q["id"] for q in p2["data"]] == by_name[2:4]
-    past = listing(cc, tenant.admin_token, "?page=9&page_size=2")
-    assert past["data"] == [] and past["total"] == 5
+    QUEUE.assert_paging(cc, tenant, by_name)
     past = listing(cc, tenant.admin_token, "?page=9&page_size=2&q=a")
     assert past["data"] == [] and past["total"] == 4               # alpha charlie bravo delta
 
 
-def test_list_of_an_empty_tenant(cc, tenant):
-    body = listing(cc, tenant.admin_token)
-    assert (body["data"], body["total"]) == ([], 0)
-
-
 def test_list_sorts(cc, tenant):
     made = [create_ok(cc, tenant, name=n) for n in ("m", "b", "z", "k")]
-    by_name = [q["id"] for q in sorted(made, key=lambda q: q["name"])]
-    by_created = [q["id"] for q in sorted(made, key=lambda q: (q["created_at"], q["id"]))]
-    t = tenant.admin_token
-    assert list_ids(cc, t, "?sort=name") == by_name
-    assert list_ids(cc, t, "?sort=-name") == by_name[::-1]
-    assert list_ids(cc, t, "?sort=created_at") == by_created
-    assert list_ids(cc, t, "?sort=-created_at") == by_created[::-1]
-    assert list_ids(cc, t, "?sort=-name&q=") == by_name[::-1]
+    by_name, _ = QUEUE.assert_sorts(cc, tenant, made, "name")
+    assert list_ids(cc, tenant.admin_token, "?sort=-name&q=") == by_name[::-1]
 
 
 def test_list_q_filter(cc, tenant):
     a = create_ok(cc, tenant, name="Main SALES line")
     b = create_ok(cc, tenant, name="night sales")
     create_ok(cc, tenant, name="support")
-    pct = create_ok(cc, tenant, name="100% sure")
-    create_ok(cc, tenant, name="1000 sure")
-    und = create_ok(cc, tenant, name="snake_case")
-    create_ok(cc, tenant, name="snakeXcase")
+    made = create_named(QUEUE, cc, tenant, LIKE_LOOKALIKES)
+    pct, und = made["100% sure"], made["snake_case"]
     t = tenant.admin_token
 
     def ids(query):
@@ -555,21 +531,6 @@ def test_list_q_filter(cc, tenant):
     assert ids("?q=%25'+OR+1%3D1+--") == []
     assert ids("?q=nothing-matches") == []
     assert len(ids("?q=")) == 7
-
-
-@pytest.mark.parametrize("query, field", [
-    ("?q=" + "x" * 201, "q"),
-    ("?sort=strategy", "sort"),
-    ("?sort=-id", "sort"),
-    ("?sort=asterisk_name", "sort"),
-    ("?page=0", "page"),
-    ("?page_size=0", "page_size"),
-    ("?page_size=201", "page_size"),
-    ("?page=x", "page"),
-])
-def test_list_rejects_bad_parameters(cc, tenant, query, field):
-    assert_error(cc.get(QUEUES + query, token=tenant.admin_token), 400, "invalid_request",
-                 field)
 
 
 # ---- update --------------------------------------------------------------------------
@@ -618,9 +579,7 @@ def test_patch_several_fields_at_once(cc, tenant):
 ])
 def test_patch_rejects_bad_fields(cc, tenant, body, field):
     q = create_ok(cc, tenant)
-    assert_error(patch(cc, tenant, q["id"], body), 400, "invalid_request", field)
-    assert get_queue(cc, tenant, q["id"]).json() == q
-    assert len(audit_rows(cc, tenant)) == 1
+    QUEUE.assert_patch_rejected(cc, tenant, q["id"], body, field, q)
 
 
 def test_patch_without_changes_writes_nothing(cc, tenant):
@@ -1166,11 +1125,7 @@ def test_supervisors_manage_queues(cc, tenant):
 
 
 def test_a_role_without_queues_read_cannot_read(cc, tenant):
-    name = "noqueues_" + secrets.token_hex(3)
-    r = cc.post("/api/v1/roles", token=tenant.admin_token,
-                json={"name": name, "permissions": ["users.read"]})
-    assert r.status_code == 201, r.text
-    _, token = tenant.make_user(roles=[name])
+    token = token_with_permissions(cc, tenant, "noqueues", ["users.read"])
     q = create_ok(cc, tenant)
     for path in (QUEUES, f"{QUEUES}/{q['id']}", members_path(q["id"]),
                  members_path(q["id"], 1)):
@@ -1180,9 +1135,7 @@ def test_a_role_without_queues_read_cannot_read(cc, tenant):
 def test_no_token_is_401(cc):
     for method, path in (("GET", QUEUES), ("POST", QUEUES), ("GET", f"{QUEUES}/1"),
                          ("GET", members_path(1)), ("DELETE", members_path(1, 1))):
-        r = cc.request(method, path, json={} if method == "POST" else None)
-        assert_error(r, 401, "unauthorized")
-        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+        assert_unauthorized(cc.request(method, path, json={} if method == "POST" else None))
 
 
 # ---- audit and events ----------------------------------------------------------------

@@ -24,6 +24,17 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+/** The number of elements of an array (a loop test's end). */
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/** A loop test over cases, a table of { s, ok }: fn(cases[_i].s) is cases[_i].ok. */
+#define CC_PREDICATE_TEST(test, fn, cases)                                          \
+    START_TEST(test)                                                                \
+    {                                                                               \
+        ck_assert_msg(fn(cases[_i].s) == cases[_i].ok, "case %d", _i);              \
+    }                                                                               \
+    END_TEST
+
 /** The per-test pool (created in cc_test_setup, destroyed in cc_test_teardown). */
 extern apr_pool_t *cc_test_pool;
 

@@ -9,7 +9,6 @@
 #include "cc_asterisk.h"
 #include "cc_validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 typedef struct {
     const char *s;
@@ -85,12 +84,8 @@ static const str_case extension_cases[] = {
     {"1001 ", 0}, {"-10", 0}, {"1\xd9\xa1", 0} /* Arabic-Indic digit one */,
 };
 
-START_TEST(extension_is_2_to_8_ascii_digits)
-{
-    ck_assert_msg(cc_valid_extension(extension_cases[_i].s) == extension_cases[_i].ok,
-                  "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(extension_is_2_to_8_ascii_digits,
+                  cc_valid_extension, extension_cases)
 
 START_TEST(extension_null_is_invalid)
 {
@@ -222,18 +217,24 @@ static const str_case moh_cases[] = {
     {"caf\xc3\xa9", 0}, {"x;y", 0},
 };
 
+/* valid() refuses max + 1 fill characters, takes max of them, and refuses NULL. */
+static void check_length_bound(int (*valid)(const char *), size_t max, char fill)
+{
+    char s[max + 2];
+
+    memset(s, fill, max + 1);
+    s[max + 1] = '\0';
+    ck_assert_msg(!valid(s), "%zu accepted", max + 1);
+    s[max] = '\0';
+    ck_assert_msg(valid(s), "%zu refused", max);
+    ck_assert(!valid(NULL));
+}
+
 START_TEST(moh_class_is_1_to_128_safe_characters)
 {
-    char long_class[CC_AST_MOH_MAX + 2];
-
     ck_assert_msg(cc_ast_valid_moh_class(moh_cases[_i].s) == moh_cases[_i].ok, "case %d",
                   _i);
-    memset(long_class, 'm', sizeof(long_class) - 1);
-    long_class[sizeof(long_class) - 1] = '\0';
-    ck_assert(!cc_ast_valid_moh_class(long_class));
-    long_class[CC_AST_MOH_MAX] = '\0';
-    ck_assert(cc_ast_valid_moh_class(long_class));
-    ck_assert(!cc_ast_valid_moh_class(NULL));
+    check_length_bound(cc_ast_valid_moh_class, CC_AST_MOH_MAX, 'm');
 }
 END_TEST
 
@@ -251,23 +252,12 @@ static const str_case password_cases[] = {
     {"", 0},
 };
 
-START_TEST(given_sip_passwords_are_12_to_80_printable_ascii_without_hazards)
-{
-    ck_assert_msg(cc_ast_valid_sip_password(password_cases[_i].s) == password_cases[_i].ok,
-                  "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(given_sip_passwords_are_12_to_80_printable_ascii_without_hazards,
+                  cc_ast_valid_sip_password, password_cases)
 
 START_TEST(sip_password_length_bounds)
 {
-    char pw[CC_AST_PASSWORD_MAX + 2];
-
-    memset(pw, 'x', sizeof(pw) - 1);
-    pw[sizeof(pw) - 1] = '\0';
-    ck_assert(!cc_ast_valid_sip_password(pw));          /* 81 */
-    pw[CC_AST_PASSWORD_MAX] = '\0';
-    ck_assert(cc_ast_valid_sip_password(pw));           /* 80 */
-    ck_assert(!cc_ast_valid_sip_password(NULL));
+    check_length_bound(cc_ast_valid_sip_password, CC_AST_PASSWORD_MAX, 'x');    /* 80 */
 }
 END_TEST
 
@@ -358,23 +348,12 @@ static const str_case reason_cases[] = {
     {"lunch\r\nEvent: Foo", 0}, {"tab\there", 0}, {"del\x7f", 0}, {"\xff", 0},
 };
 
-START_TEST(pause_reason_is_utf8_without_controls)
-{
-    ck_assert_msg(cc_ast_valid_pause_reason(reason_cases[_i].s) == reason_cases[_i].ok,
-                  "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(pause_reason_is_utf8_without_controls,
+                  cc_ast_valid_pause_reason, reason_cases)
 
 START_TEST(pause_reason_is_at_most_79_bytes)
 {
-    char r[CC_AST_REASON_MAX + 2];
-
-    memset(r, 'r', sizeof(r) - 1);
-    r[sizeof(r) - 1] = '\0';
-    ck_assert(!cc_ast_valid_pause_reason(r));            /* 80 */
-    r[CC_AST_REASON_MAX] = '\0';
-    ck_assert(cc_ast_valid_pause_reason(r));             /* 79 */
-    ck_assert(!cc_ast_valid_pause_reason(NULL));
+    check_length_bound(cc_ast_valid_pause_reason, CC_AST_REASON_MAX, 'r');      /* 79 */
 }
 END_TEST
 

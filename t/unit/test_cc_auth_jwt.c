@@ -14,7 +14,6 @@
 
 #include "cc_test.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_auth_jwt.h"
 
 #define KEY     "0123456789abcdef0123456789abcdef-test-key"
@@ -217,48 +216,37 @@ END_TEST
 
 /* ---- time claims ---- */
 
-START_TEST(expired_token_is_rejected)
+/* exp as given (exp_text, or NOW + exp_delta when exp_text is NULL and has_exp), and
+ * optionally a claim (nbf, iat) 120 s in the future: each is refused with its reason. */
+static const struct {
+    const char *exp_text;
+    int has_exp;
+    apr_int64_t exp_delta;
+    const char *future_claim;
+    const char *reason;
+} time_cases[] = {
+    { NULL, 1, -CC_AUTH_JWT_LEEWAY - 1, NULL, "token expired" },
+    { NULL, 0, 0, NULL, "missing exp" },
+    { "\"9999999999\"", 1, 0, NULL, "invalid exp" },
+    { NULL, 1, 600, "nbf", "token not yet valid" },
+    { NULL, 1, 600, "iat", "invalid iat" },
+};
+
+START_TEST(bad_time_claims_are_rejected)
 {
-    const char *c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"",
-                                exp_in(-CC_AUTH_JWT_LEEWAY - 1), NULL);
+    const char *exp = time_cases[_i].exp_text;
+    const char *extra = NULL;
+    const char *c;
 
-    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), "token expired");
-}
-END_TEST
-
-START_TEST(missing_exp_is_rejected)
-{
-    const char *c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"", NULL, NULL);
-
-    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), "missing exp");
-}
-END_TEST
-
-START_TEST(string_exp_is_rejected)
-{
-    const char *c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"", "\"9999999999\"", NULL);
-
-    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), "invalid exp");
-}
-END_TEST
-
-START_TEST(nbf_in_the_future_is_rejected)
-{
-    const char *c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"", exp_in(600),
-                                apr_psprintf(cc_test_pool, "\"nbf\":%" APR_INT64_T_FMT,
-                                             NOW + 120));
-
-    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), "token not yet valid");
-}
-END_TEST
-
-START_TEST(iat_in_the_future_is_rejected)
-{
-    const char *c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"", exp_in(600),
-                                apr_psprintf(cc_test_pool, "\"iat\":%" APR_INT64_T_FMT,
-                                             NOW + 120));
-
-    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), "invalid iat");
+    if (!exp && time_cases[_i].has_exp) {
+        exp = exp_in(time_cases[_i].exp_delta);
+    }
+    if (time_cases[_i].future_claim) {
+        extra = apr_psprintf(cc_test_pool, "\"%s\":%" APR_INT64_T_FMT,
+                             time_cases[_i].future_claim, NOW + 120);
+    }
+    c = claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"", exp, extra);
+    ck_assert_str_eq(rejected(make_token(JWT_ALG_HS256, KEY, c)), time_cases[_i].reason);
 }
 END_TEST
 
@@ -559,11 +547,7 @@ CC_TEST_SUITE("cc_auth_jwt",
         CC_TEST(issue_refuses_a_short_key_and_missing_claims),
         CC_TEST(leeway_accepts_a_token_expired_seconds_ago),
     CC_TCASE("time claims"),
-        CC_TEST(expired_token_is_rejected),
-        CC_TEST(missing_exp_is_rejected),
-        CC_TEST(string_exp_is_rejected),
-        CC_TEST(nbf_in_the_future_is_rejected),
-        CC_TEST(iat_in_the_future_is_rejected),
+        CC_LOOP_TEST(bad_time_claims_are_rejected, N(time_cases)),
     CC_TCASE("signature and alg"),
         CC_TEST(wrong_key_is_rejected),
         CC_TEST(same_secret_with_hs384_or_hs512_is_rejected),

@@ -12,7 +12,6 @@
 #include "cc_crypto.h"
 #include "cc_validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- SHA-256 ---- */
 

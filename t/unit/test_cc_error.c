@@ -6,7 +6,6 @@
 
 #include "cc_test.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_error.h"
 
 /* ---- defaults and shorthands ---- */

@@ -117,16 +117,21 @@ static const char *const bad_utf8_bodies[] = {
     "{\"\xf4\x90\x80\x80\":1}",         /* above U+10FFFF, in a key */
 };
 
-START_TEST(invalid_utf8_bytes_are_a_400_saying_so)
+/* body is refused with a 400 of this message, and no object. */
+static void check_refused(const char *body, const char *message)
 {
-    const char *body = bad_utf8_bodies[_i];
     json_t *o = NULL;
     cc_error_t *e = cc_json_parse_object(cc_test_pool, body, strlen(body), &o);
 
     ck_assert_ptr_nonnull(e);
     ck_assert_int_eq(e->status, 400);
-    ck_assert_str_eq(e->message, "body is not valid UTF-8");
+    ck_assert_str_eq(e->message, message);
     ck_assert_ptr_null(o);
+}
+
+START_TEST(invalid_utf8_bytes_are_a_400_saying_so)
+{
+    check_refused(bad_utf8_bodies[_i], "body is not valid UTF-8");
 }
 END_TEST
 
@@ -146,14 +151,7 @@ static const char *const non_object_bodies[] = {"[1,2]", "[]", "\"x\"", "1", "nu
 
 START_TEST(a_top_level_other_than_an_object_is_a_400)
 {
-    const char *body = non_object_bodies[_i];
-    json_t *o = NULL;
-    cc_error_t *e = cc_json_parse_object(cc_test_pool, body, strlen(body), &o);
-
-    ck_assert_ptr_nonnull(e);
-    ck_assert_int_eq(e->status, 400);
-    ck_assert_str_eq(e->message, "request body must be a JSON object");
-    ck_assert_ptr_null(o);
+    check_refused(non_object_bodies[_i], "request body must be a JSON object");
 }
 END_TEST
 
@@ -379,7 +377,6 @@ START_TEST(set_str_sets_strings_and_null_and_refuses_invalid_utf8)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 START_TEST(row_values_become_json_and_back)
 {

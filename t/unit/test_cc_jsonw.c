@@ -7,7 +7,6 @@
 
 #include "cc_test.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #include "cc_jsonw.h"
 
 static json_t *parse(const char *text)

@@ -7,7 +7,6 @@
 #include "cc_test.h"
 #include "cc_page.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *const user_sorts[] = {"name", "email", "created_at", NULL};
 
@@ -16,6 +15,16 @@ static const cc_error_detail_t *detail(const cc_error_t *e, int i)
     ck_assert_ptr_nonnull(e);
     ck_assert_int_gt(cc_error_detail_count(e), i);
     return &APR_ARRAY_IDX(e->details, i, cc_error_detail_t);
+}
+
+/* e is a 400 invalid_request with one detail: this field and issue. */
+static void assert_one_detail(const cc_error_t *e, const char *field, const char *issue)
+{
+    ck_assert_int_eq(e->status, 400);
+    ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
+    ck_assert_int_eq(cc_error_detail_count(e), 1);
+    ck_assert_str_eq(detail(e, 0)->field, field);
+    ck_assert_str_eq(detail(e, 0)->issue, issue);
 }
 
 /* ---- query strings ---- */
@@ -94,11 +103,7 @@ START_TEST(bad_escapes_and_bad_text_are_a_400_naming_the_parameter)
     cc_error_t *e = cc_args_parse(cc_test_pool, bad_queries[_i].query, &a);
 
     ck_assert_ptr_nonnull(e);
-    ck_assert_int_eq(e->status, 400);
-    ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
-    ck_assert_int_eq(cc_error_detail_count(e), 1);
-    ck_assert_str_eq(detail(e, 0)->field, bad_queries[_i].field);
-    ck_assert_str_eq(detail(e, 0)->issue, bad_queries[_i].issue);
+    assert_one_detail(e, bad_queries[_i].field, bad_queries[_i].issue);
 }
 END_TEST
 
@@ -199,11 +204,7 @@ START_TEST(page_parameters_are_bounded_and_sort_is_whitelisted)
         return;
     }
     ck_assert_msg(e != NULL, "case %d: %s", _i, page_cases[_i].query);
-    ck_assert_int_eq(e->status, 400);
-    ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
-    ck_assert_int_eq(cc_error_detail_count(e), 1);
-    ck_assert_str_eq(detail(e, 0)->field, page_cases[_i].field);
-    ck_assert_str_eq(detail(e, 0)->issue, page_cases[_i].issue);
+    assert_one_detail(e, page_cases[_i].field, page_cases[_i].issue);
 }
 END_TEST
 

@@ -2,44 +2,11 @@
  * @file test_cc_route.c
  * @brief Unit tests for route matching: captures, 404 vs 405 + Allow, precedence.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "cc_test.h"
 #include "cc_route.h"
-
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-/* Handlers are never called here; distinct functions make routes distinguishable. */
-static struct cc_error_t *h_list(struct cc_ctx_t *c)
-{
-    (void)c;
-    return (struct cc_error_t *)(uintptr_t)1;
-}
-
-static struct cc_error_t *h_get(struct cc_ctx_t *c)
-{
-    (void)c;
-    return (struct cc_error_t *)(uintptr_t)2;
-}
-
-static struct cc_error_t *h_me(struct cc_ctx_t *c)
-{
-    (void)c;
-    return (struct cc_error_t *)(uintptr_t)3;
-}
-
-static struct cc_error_t *h_roles(struct cc_ctx_t *c)
-{
-    (void)c;
-    return (struct cc_error_t *)(uintptr_t)4;
-}
-
-static struct cc_error_t *h_health(struct cc_ctx_t *c)
-{
-    (void)c;
-    return (struct cc_error_t *)(uintptr_t)5;
-}
+#include "cc_test_stubs.h"
 
 /* The capture route comes before the literal one on purpose: precedence must not
  * depend on table order. */

@@ -7,7 +7,6 @@
 #include "cc_test.h"
 #include "cc_validate.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 typedef struct {
     const char *s;
@@ -207,11 +206,8 @@ static const str_case e164_cases[] = {
     {NULL, 0},
 };
 
-START_TEST(e164_needs_plus_and_8_to_15_digits_not_starting_with_0)
-{
-    ck_assert_msg(cc_valid_e164(e164_cases[_i].s) == e164_cases[_i].ok, "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(e164_needs_plus_and_8_to_15_digits_not_starting_with_0,
+                  cc_valid_e164, e164_cases)
 
 static const str_case slug_cases[] = {
     {"acme", 1}, {"abc", 1}, {"a-1", 1}, {"platform", 1},
@@ -220,11 +216,8 @@ static const str_case slug_cases[] = {
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},  /* 64 */
 };
 
-START_TEST(slug_is_lowercase_digits_and_hyphen_3_to_63)
-{
-    ck_assert_msg(cc_valid_slug(slug_cases[_i].s) == slug_cases[_i].ok, "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(slug_is_lowercase_digits_and_hyphen_3_to_63,
+                  cc_valid_slug, slug_cases)
 
 static const str_case role_cases[] = {
     {"agent", 1}, {"tenant_admin", 1}, {"q2", 1}, {"ab", 1},
@@ -233,11 +226,8 @@ static const str_case role_cases[] = {
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},  /* 64 */
 };
 
-START_TEST(role_name_starts_with_a_letter_then_lowercase_digits_underscore)
-{
-    ck_assert_msg(cc_valid_role_name(role_cases[_i].s) == role_cases[_i].ok, "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(role_name_starts_with_a_letter_then_lowercase_digits_underscore,
+                  cc_valid_role_name, role_cases)
 
 static const str_case uuid_cases[] = {
     {"123e4567-e89b-42d3-a456-426614174000", 1},
@@ -252,11 +242,7 @@ static const str_case uuid_cases[] = {
     {NULL, 0},
 };
 
-START_TEST(uuid_must_be_canonical_lowercase)
-{
-    ck_assert_msg(cc_valid_uuid(uuid_cases[_i].s) == uuid_cases[_i].ok, "case %d", _i);
-}
-END_TEST
+CC_PREDICATE_TEST(uuid_must_be_canonical_lowercase, cc_valid_uuid, uuid_cases)
 
 START_TEST(request_id_allows_1_to_128_safe_characters)
 {
