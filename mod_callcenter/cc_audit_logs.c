@@ -72,22 +72,11 @@ static const cc_filter_t audit_filters[] = {
 static const cc_list_t audit_list_spec = { "cc_audit", audit_sorts, "-created_at",
                                            audit_cols, audit_filters, CC_LIST_SEARCH_ONLY };
 
-static cc_error_t *audit_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &audit_list_spec);
-}
-
-static cc_error_t *audit_get(cc_ctx_t *ctx)
-{
-    return cc_reply_fetch(ctx, "cc_audit_get", audit_cols, cc_path(ctx, "id"));
-}
-
 static const cc_route_t audit_routes[] = {
-    { "GET", "/api/v1/audit-logs", audit_list, "audit.read", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/audit-logs/{id:int}", audit_get, "audit.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/audit-logs", cc_handle_list, "audit.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/audit-logs/{id:int}", cc_handle_get, "audit.read", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-static const cc_list_t *const audit_lists[] = { &audit_list_spec, NULL };
-
-const cc_domain_t cc_audit_domain = { "audit-logs", audit_routes, audit_stmts, audit_lists };
+const cc_domain_t cc_audit_domain = { "audit-logs", audit_routes, audit_stmts,
+                                      &audit_list_spec, "cc_audit_get", audit_cols };

@@ -396,16 +396,6 @@ static cc_error_t *lock_did(cc_ctx_t *ctx, const char *id, did_values_t *cur)
 
 /* ---- handlers ---- */
 
-static cc_error_t *dids_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &dids_list_spec);
-}
-
-static cc_error_t *dids_get(cc_ctx_t *ctx)
-{
-    return cc_reply_fetch(ctx, "cc_dids_get", did_cols, cc_path(ctx, "id"));
-}
-
 static cc_error_t *dids_create(cc_ctx_t *ctx)
 {
     static const did_values_t blank = { "", "", DEST_NONE, NULL, "active" };
@@ -464,7 +454,7 @@ static cc_error_t *dids_update(cc_ctx_t *ctx)
     }
     changes = values_diff(ctx->pool, &cur, &v);
     if (json_object_size(changes) == 0) {
-        return cc_reply_unchanged(ctx, dids_get);
+        return cc_reply_unchanged(ctx, cc_handle_get);
     }
     args[0] = v.number;
     args[1] = v.description;
@@ -504,14 +494,13 @@ static cc_error_t *dids_delete(cc_ctx_t *ctx)
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
 static const cc_route_t dids_routes[] = {
-    { "GET", "/api/v1/dids", dids_list, "dids.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/dids", cc_handle_list, "dids.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/dids", dids_create, "dids.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/dids/{id:int}", dids_get, "dids.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/dids/{id:int}", cc_handle_get, "dids.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/dids/{id:int}", dids_update, "dids.write", CC_ROUTE_AUTH },
     { "DELETE", "/api/v1/dids/{id:int}", dids_delete, "dids.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-static const cc_list_t *const dids_lists[] = { &dids_list_spec, NULL };
-
-const cc_domain_t cc_dids_domain = { "dids", dids_routes, dids_stmts, dids_lists };
+const cc_domain_t cc_dids_domain = { "dids", dids_routes, dids_stmts, &dids_list_spec,
+                                     "cc_dids_get", did_cols };

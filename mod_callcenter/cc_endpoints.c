@@ -700,16 +700,6 @@ static const cc_list_t endpoints_list_spec = { "cc_endpoints", endpoint_sorts,
                                                CC_KEY_EXTENSION, endpoint_cols,
                                                endpoint_filters, 0 };
 
-static cc_error_t *endpoints_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &endpoints_list_spec);
-}
-
-static cc_error_t *endpoints_get(cc_ctx_t *ctx)
-{
-    return cc_reply_fetch(ctx, "cc_endpoints_get", endpoint_cols, cc_path(ctx, "id"));
-}
-
 static cc_error_t *endpoints_create(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
@@ -801,7 +791,7 @@ static cc_error_t *endpoints_update(cc_ctx_t *ctx)
     ep_merge(&cur.v, &in, &v);
     changes = values_diff(ctx->pool, &cur.v, &v);
     if (json_object_size(changes) == 0) {
-        return cc_reply_unchanged(ctx, endpoints_get);
+        return cc_reply_unchanged(ctx, cc_handle_get);
     }
     if ((err = update_rows(ctx, id, &cur, &v, name))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
@@ -862,9 +852,9 @@ static cc_error_t *endpoints_registration(cc_ctx_t *ctx)
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
 static const cc_route_t endpoints_routes[] = {
-    { "GET", "/api/v1/endpoints", endpoints_list, "endpoints.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/endpoints", cc_handle_list, "endpoints.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/endpoints", endpoints_create, "endpoints.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/endpoints/{id:int}", endpoints_get, "endpoints.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/endpoints/{id:int}", cc_handle_get, "endpoints.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/endpoints/{id:int}", endpoints_update, "endpoints.write",
       CC_ROUTE_AUTH },
     { "DELETE", "/api/v1/endpoints/{id:int}", endpoints_delete, "endpoints.write",
@@ -874,7 +864,6 @@ static const cc_route_t endpoints_routes[] = {
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-static const cc_list_t *const endpoints_lists[] = { &endpoints_list_spec, NULL };
-
 const cc_domain_t cc_endpoints_domain = { "endpoints", endpoints_routes, endpoints_stmts,
-                                          endpoints_lists };
+                                          &endpoints_list_spec, "cc_endpoints_get",
+                                          endpoint_cols };

@@ -44,4 +44,4 @@ static const cc_stmt_t ops_stmts[] = {
     CC_STMT_END
 };
 
-const cc_domain_t cc_ops_domain = { "ops", ops_routes, ops_stmts, NULL };
+const cc_domain_t cc_ops_domain = { "ops", ops_routes, ops_stmts, NULL, NULL, NULL };

@@ -639,4 +639,4 @@ static const cc_route_t members_routes[] = {
 };
 
 const cc_domain_t cc_queue_members_domain = { "queue-members", members_routes, members_stmts,
-                                              NULL };
+                                              NULL, NULL, NULL };

@@ -474,16 +474,6 @@ static const cc_filter_t queue_filters[] = {
 static const cc_list_t queues_list_spec = { "cc_queues", queue_sorts, CC_KEY_NAME,
                                             queue_cols, queue_filters, 0 };
 
-static cc_error_t *queues_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &queues_list_spec);
-}
-
-static cc_error_t *queues_get(cc_ctx_t *ctx)
-{
-    return cc_reply_fetch(ctx, "cc_queues_get", queue_cols, cc_path(ctx, "id"));
-}
-
 /*
  * A tenant's queue creates take turns.  Concurrent inserts that collide on a unique key
  * (names that slugify alike try the same Asterisk name) deadlock in InnoDB: each failed
@@ -569,7 +559,7 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
     }
     changes = cc_json_own(p, queue_diff(&cur, &v));
     if (json_object_size(changes) == 0) {
-        return cc_reply_unchanged(ctx, queues_get);
+        return cc_reply_unchanged(ctx, cc_handle_get);
     }
     args[0] = v.name;
     args[1] = ctx->principal->tenant_id;
@@ -644,14 +634,13 @@ static cc_error_t *queues_delete(cc_ctx_t *ctx)
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of
  * one member is not in API.md's list; it is where a create's Location points. */
 static const cc_route_t queues_routes[] = {
-    { "GET", "/api/v1/queues", queues_list, "queues.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/queues", cc_handle_list, "queues.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/queues", queues_create, "queues.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/queues/{id:int}", queues_get, "queues.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/queues/{id:int}", cc_handle_get, "queues.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/queues/{id:int}", queues_update, "queues.write", CC_ROUTE_AUTH },
     { "DELETE", "/api/v1/queues/{id:int}", queues_delete, "queues.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-static const cc_list_t *const queues_lists[] = { &queues_list_spec, NULL };
-
-const cc_domain_t cc_queues_domain = { "queues", queues_routes, queues_stmts, queues_lists };
+const cc_domain_t cc_queues_domain = { "queues", queues_routes, queues_stmts,
+                                       &queues_list_spec, "cc_queues_get", queue_cols };

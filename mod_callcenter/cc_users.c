@@ -456,16 +456,6 @@ static const cc_filter_t user_filters[] = {
 static const cc_list_t users_list_spec = { "cc_users", user_sorts, "name",
                                            cc_user_cols, user_filters, 0 };
 
-static cc_error_t *users_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &users_list_spec);
-}
-
-static cc_error_t *users_get(cc_ctx_t *ctx)
-{
-    return cc_reply_fetch(ctx, "cc_users_get", cc_user_cols, cc_path(ctx, "id"));
-}
-
 static cc_error_t *users_create(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
@@ -529,7 +519,7 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
         json_object_set_new(changes, CC_KEY_PASSWORD, json_string("changed"));
     }
     if (json_object_size(changes) == 0) {
-        return cc_reply_unchanged(ctx, users_get);
+        return cc_reply_unchanged(ctx, cc_handle_get);
     }
     {
         const char *args[6] = { in.email, in.name, in.status, hash,
@@ -629,7 +619,7 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
     roles = json_object_get(changes, CC_KEY_ROLES);
     if (json_equal(json_object_get(roles, "from"), json_object_get(roles, "to"))) {
         /* The same set: nothing changes, so nothing to audit (as for an empty PATCH). */
-        return cc_reply_unchanged(ctx, users_get);
+        return cc_reply_unchanged(ctx, cc_handle_get);
     }
     if ((err = clear_roles(ctx, id))
         || (err = assign_roles(ctx, id, in.roles_csv))) {
@@ -640,15 +630,14 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
 static const cc_route_t users_routes[] = {
-    { "GET", "/api/v1/users", users_list, "users.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/users", cc_handle_list, "users.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/users", users_create, "users.write", CC_ROUTE_AUTH },
-    { "GET", "/api/v1/users/{id:int}", users_get, "users.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/users/{id:int}", cc_handle_get, "users.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/users/{id:int}", users_update, "users.write", CC_ROUTE_AUTH },
     { "DELETE", "/api/v1/users/{id:int}", users_delete, "users.write", CC_ROUTE_AUTH },
     { "PUT", "/api/v1/users/{id:int}/roles", users_set_roles, "users.write", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-static const cc_list_t *const users_lists[] = { &users_list_spec, NULL };
-
-const cc_domain_t cc_users_domain = { "users", users_routes, users_stmts, users_lists };
+const cc_domain_t cc_users_domain = { "users", users_routes, users_stmts, &users_list_spec,
+                                      "cc_users_get", cc_user_cols };

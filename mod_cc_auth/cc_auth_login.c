@@ -780,4 +780,4 @@ static const cc_route_t auth_routes[] = {
     { NULL, NULL, NULL, NULL, 0 }
 };
 
-const cc_domain_t cc_auth_domain = { "auth", auth_routes, auth_stmts, NULL };
+const cc_domain_t cc_auth_domain = { "auth", auth_routes, auth_stmts, NULL, NULL, NULL };

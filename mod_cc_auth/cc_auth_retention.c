@@ -47,7 +47,7 @@ static const cc_stmt_t retention_stmts[] = {
 
 /* Statements only: the job below runs them. */
 const cc_domain_t cc_auth_retention_domain = {
-    "auth_retention", NULL, retention_stmts, NULL
+    "auth_retention", NULL, retention_stmts, NULL, NULL, NULL
 };
 
 /* What a run needs, fixed at post_config (in pconf). */

@@ -87,4 +87,5 @@ cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const 
 }
 
 /* Statements only: the login route (cc_auth_login.c) counts and judges. */
-const cc_domain_t cc_auth_throttle_domain = { "auth_throttle", NULL, throttle_stmts, NULL };
+const cc_domain_t cc_auth_throttle_domain = { "auth_throttle", NULL, throttle_stmts, NULL,
+                                              NULL, NULL };

@@ -356,4 +356,4 @@ static const cc_route_t roles_routes[] = {
 };
 
 /* The roles list is not paged (a tenant has a handful): no cc_list_t. */
-const cc_domain_t cc_roles_domain = { "roles", roles_routes, roles_stmts, NULL };
+const cc_domain_t cc_roles_domain = { "roles", roles_routes, roles_stmts, NULL, NULL, NULL };

@@ -46,7 +46,8 @@ static const cc_stmt_t principal_stmts[] = {
 };
 
 /* Statements only: the principal is resolved for the other domains' routes. */
-const cc_domain_t cc_tenant_principal_domain = { "principal", NULL, principal_stmts, NULL };
+const cc_domain_t cc_tenant_principal_domain = { "principal", NULL, principal_stmts, NULL,
+                                                 NULL, NULL };
 
 /* Per-request memo on the initial request's request_config. */
 typedef struct principal_memo_t {

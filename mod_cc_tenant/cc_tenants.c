@@ -280,11 +280,6 @@ static cc_error_t *tenants_create(cc_ctx_t *ctx)
     return cc_reply_created(ctx, apr_pstrcat(ctx->pool, "/api/v1/tenants/", id, NULL), obj);
 }
 
-static cc_error_t *tenants_list(cc_ctx_t *ctx)
-{
-    return cc_reply_list(ctx, &tenants_list_spec);
-}
-
 static cc_error_t *tenants_get(cc_ctx_t *ctx)
 {
     json_t *obj;
@@ -370,7 +365,7 @@ static cc_error_t *tenants_delete(cc_ctx_t *ctx)
 /* Routes; one pattern per path, methods in CRUD order (Allow lists them so).  A path
  * id that is not a canonical UUID names no tenant: the router answers 404. */
 static const cc_route_t tenants_routes[] = {
-    {"GET", "/api/v1/tenants", tenants_list, "tenants.manage", CC_ROUTE_AUTH},
+    {"GET", "/api/v1/tenants", cc_handle_list, "tenants.manage", CC_ROUTE_AUTH},
     {"POST", "/api/v1/tenants", tenants_create, "tenants.manage", CC_ROUTE_AUTH},
     {"GET", "/api/v1/tenants/{id:uuid}", tenants_get, "tenants.manage", CC_ROUTE_AUTH},
     {"PATCH", "/api/v1/tenants/{id:uuid}", tenants_patch, "tenants.manage", CC_ROUTE_AUTH},
@@ -379,7 +374,6 @@ static const cc_route_t tenants_routes[] = {
     {NULL, NULL, NULL, NULL, 0}
 };
 
-static const cc_list_t *const tenants_lists[] = { &tenants_list_spec, NULL };
 
 const cc_domain_t cc_tenants_domain = { "tenants", tenants_routes, tenants_stmts,
-                                        tenants_lists };
+                                        &tenants_list_spec, NULL, tenant_cols };

@@ -84,7 +84,6 @@ const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
     }
     for (d = domains; *d; d++) {
         const cc_route_t *rt;
-        const cc_list_t *const *list;
 
         for (rt = (*d)->routes; rt && rt->method; rt++) {
             const char *bad = cc_route_check_pattern(rt->pattern);
@@ -101,8 +100,12 @@ const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
                         "");
             }
         }
-        for (list = (*d)->lists; list && *list; list++) {
-            check_list(p, labels, *list, &out);
+        if ((*d)->list) {
+            check_list(p, labels, (*d)->list, &out);
+        }
+        if ((*d)->get_label && !apr_hash_get(labels, (*d)->get_label, APR_HASH_KEY_STRING)) {
+            problem(p, &out, "domain %s: its object's statement %s is not defined%s",
+                    (*d)->name, (*d)->get_label, "");
         }
     }
     return out;

@@ -120,19 +120,26 @@ struct cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_tabl
                                   const char *tenant, struct cc_error_t *err,
                                   const char ***pargs, int *pnargs, int *pfiltered);
 
-/** One REST domain (users, DIDs, queues, ...). */
+/**
+ * One REST domain (users, DIDs, queues, ...).  Its list and its object by id are
+ * answered from the descriptor: a route whose handler is cc_handle_list answers list,
+ * one whose handler is cc_handle_get answers the row of get_label bound to (the
+ * principal's tenant, the path's last capture) rendered by cols, 404 when none.
+ */
 typedef struct cc_domain_t {
     const char *name;                /**< "dids" */
-    const cc_route_t *routes;        /**< ends with a NULL method */
-    const cc_stmt_t *stmts;          /**< ends with CC_STMT_END; may be NULL */
-    const cc_list_t *const *lists;   /**< NULL-terminated; may be NULL */
+    const cc_route_t *routes;        /**< ends with a NULL method; NULL: none */
+    const cc_stmt_t *stmts;          /**< ends with CC_STMT_END; NULL: none */
+    const cc_list_t *list;           /**< its list, or NULL */
+    const char *get_label;           /**< its object's statement, or NULL */
+    const cc_col_t *cols;            /**< its object's columns */
 } cc_domain_t;
 
 /**
  * Check a module's domains (NULL-terminated) and the statements it shares (extra, may
  * be NULL): every route pattern well formed, every route permission NULL or in the
  * catalogue (cc_perm), every list sort with its four statements and both count
- * statements, every statement label defined once.  NULL when all is well, else one
+ * statements, the object's statement defined, every statement label defined once.  NULL when all is well, else one
  * line naming each problem.
  */
 const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,

@@ -482,6 +482,19 @@ cc_error_t *cc_reply_unchanged(cc_ctx_t *ctx, cc_handler_fn get)
     return get(ctx);
 }
 
+cc_error_t *cc_handle_list(cc_ctx_t *ctx)
+{
+    return cc_reply_list(ctx, ctx->domain->list);
+}
+
+cc_error_t *cc_handle_get(cc_ctx_t *ctx)
+{
+    const cc_route_match_t *m = &ctx->match;
+
+    return cc_reply_fetch(ctx, ctx->domain->get_label, ctx->domain->cols,
+                          m->nparams ? m->values[m->nparams - 1] : NULL);
+}
+
 const char *cc_path(const cc_ctx_t *ctx, const char *name)
 {
     return cc_route_param(&ctx->match, name);
@@ -507,6 +520,7 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
 {
     request_rec *r = ctx->r;
     const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1];
+    const cc_domain_t *const *d;
     const char *allow = NULL;
     /* HEAD is answered by the GET route; httpd drops the body. */
     const char *method = r->header_only ? "GET" : r->method;
@@ -515,9 +529,9 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
     int n = 0;
 
     /* A domain may have no routes (statements only): it adds no table. */
-    for (; *domains && n < CC_DISPATCH_MAX_DOMAINS; domains++) {
-        if ((*domains)->routes) {
-            tables[n++] = (*domains)->routes;
+    for (d = domains; *d && n < CC_DISPATCH_MAX_DOMAINS; d++) {
+        if ((*d)->routes) {
+            tables[n++] = (*d)->routes;
         }
     }
     tables[n] = NULL;
@@ -532,6 +546,17 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
         break;
     }
     route = ctx->match.route;
+    /* The domain whose table holds the route. */
+    for (d = domains; *d && !ctx->domain; d++) {
+        const cc_route_t *rt = (*d)->routes;
+
+        while (rt && rt->method && rt != route) {
+            rt++;
+        }
+        if (rt && rt == route) {
+            ctx->domain = *d;
+        }
+    }
     if (!(route->flags & CC_ROUTE_PUBLIC)) {
         if ((err = resolve_principal(ctx))) {
             return err;

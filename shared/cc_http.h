@@ -32,6 +32,7 @@ typedef struct cc_ctx_t {
     request_rec *r;
     apr_pool_t *pool;                  /**< r->pool */
     cc_route_match_t match;
+    const cc_domain_t *domain;         /**< the domain of the matched route */
     const cc_principal_t *principal;   /**< NULL on CC_ROUTE_PUBLIC routes */
     apr_table_t *args;                 /**< decoded query string */
     const char *request_id;
@@ -114,6 +115,12 @@ cc_error_t *cc_fetch_row(cc_ctx_t *ctx, const char *label, const char *id,
  * what it read (its locks) and answer as get does (the object as it is).
  */
 cc_error_t *cc_reply_unchanged(cc_ctx_t *ctx, cc_handler_fn get);
+
+/** A route handler: the domain's list (cc_reply_list of ctx->domain->list). */
+cc_error_t *cc_handle_list(cc_ctx_t *ctx);
+
+/** A route handler: the domain's object named by the path's last capture, or 404. */
+cc_error_t *cc_handle_get(cc_ctx_t *ctx);
 
 /** The capture name of the route (typed captures are already checked), or NULL. */
 const char *cc_path(const cc_ctx_t *ctx, const char *name);

@@ -126,7 +126,6 @@ static const cc_stmt_t short_stmts[] = {
 };
 
 static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0 };
-static const cc_list_t *const things_lists[] = { &things_list, NULL };
 
 static const cc_route_t good_routes[] = {
     { "GET", "/api/v1/things", h_any, "dids.read", CC_ROUTE_AUTH },
@@ -141,7 +140,7 @@ static const cc_route_t bad_perm_routes[] = {
 
 START_TEST(a_good_domain_passes)
 {
-    static const cc_domain_t d = { "things", good_routes, good_stmts, things_lists };
+    static const cc_domain_t d = { "things", good_routes, good_stmts, &things_list, NULL, NULL };
     const cc_domain_t *const domains[] = { &d, NULL };
 
     ck_assert_ptr_null(cc_domain_check(cc_test_pool, domains, NULL));
@@ -150,13 +149,14 @@ END_TEST
 
 /* Descriptors cc_domain_check refuses, and what its message names. */
 static const cc_list_t bad_default_list = { "cc_things", sorts, "number", cols, NULL, 0 };
-static const cc_list_t *const bad_default_lists[] = { &bad_default_list, NULL };
-static const cc_domain_t bad_perm = { "things", bad_perm_routes, good_stmts, things_lists };
-static const cc_domain_t short_list = { "things", good_routes, short_stmts, things_lists };
-static const cc_domain_t label_a = { "a", good_routes, good_stmts, things_lists };
-static const cc_domain_t label_b = { "b", NULL, good_stmts, NULL };
+static const cc_domain_t bad_perm = { "things", bad_perm_routes, good_stmts,
+                                      &things_list, NULL, NULL };
+static const cc_domain_t short_list = { "things", good_routes, short_stmts,
+                                        &things_list, NULL, NULL };
+static const cc_domain_t label_a = { "a", good_routes, good_stmts, &things_list, NULL, NULL };
+static const cc_domain_t label_b = { "b", NULL, good_stmts, NULL, NULL, NULL };
 static const cc_domain_t bad_default = { "things", good_routes, good_stmts,
-                                         bad_default_lists };
+                                         &bad_default_list, NULL, NULL };
 
 static const struct {
     const cc_domain_t *domains[3];
