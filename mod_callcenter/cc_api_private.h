@@ -23,15 +23,6 @@ typedef struct cc_api_config_t {
 /** CCApiMaxBody or its default. */
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg);
 
-/* One descriptor per domain file (routes, statements, lists). */
-extern const cc_domain_t cc_users_domain;
-extern const cc_domain_t cc_dids_domain;
-extern const cc_domain_t cc_queues_domain;
-extern const cc_domain_t cc_queue_members_domain;
-extern const cc_domain_t cc_endpoints_domain;
-extern const cc_domain_t cc_audit_domain;
-extern const cc_domain_t cc_ops_domain;
-
 /**
  * Keep the user's endpoints in step with the user, in the caller's transaction: their
  * caller id and queue member names show name; name NULL (the user is deleted) unlinks

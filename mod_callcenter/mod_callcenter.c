@@ -17,18 +17,18 @@
 
 #define CC_API_HANDLER "callcenter-api"
 
-/* The module's domains, in match order (a path belongs to exactly one); their routes,
- * statements and lists are checked at start-up (cc_domains_post_config). */
+/* The module's domains, one per file, listed by make (mod_callcenter_domains.h, see
+ * cc_domain.h); their routes, statements and lists are checked at start-up
+ * (cc_domains_post_config).  A path belongs to exactly one. */
+#define CC_DOMAIN(d) extern const cc_domain_t d;
+#include "mod_callcenter_domains.h"
+#undef CC_DOMAIN
+#define CC_DOMAIN(d) &d,
 static const cc_domain_t *const cc_api_domains[] = {
-    &cc_users_domain,
-    &cc_dids_domain,
-    &cc_queues_domain,
-    &cc_queue_members_domain,
-    &cc_endpoints_domain,
-    &cc_audit_domain,
-    &cc_ops_domain,
+#include "mod_callcenter_domains.h"
     NULL
 };
+#undef CC_DOMAIN
 
 /* ---- configuration ---- */
 

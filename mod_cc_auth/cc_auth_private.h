@@ -77,14 +77,10 @@ int cc_auth_cfg_retention_interval(const cc_auth_cfg_t *c);
 int cc_auth_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
 /* ---- cc_auth_login.c ---- */
-/** /api/v1/auth/...: its routes and statements. */
-extern const cc_domain_t cc_auth_domain;
 /** mod_cc_tenant's principal getter (NULL when mod_cc_tenant is not loaded). */
 void cc_auth_login_set_principal_fn(APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *fn);
 
 /* ---- cc_auth_throttle.c ---- */
-/** The login_throttle statements (no routes). */
-extern const cc_domain_t cc_auth_throttle_domain;
 /**
  * Is (tenant_key, email) locked out?  *pretry_after = seconds left (>= 1) when it is,
  * else 0.
@@ -100,8 +96,6 @@ cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
 cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email);
 
 /* ---- cc_auth_retention.c ---- */
-/** The retention job's statements (no routes). */
-extern const cc_domain_t cc_auth_retention_domain;
 /** post_config: schedule the retention job every CCAuthRetentionInterval of the main
  *  server (nothing when it is 0); OK or a start-up error. */
 int cc_auth_retention_schedule(apr_pool_t *pconf, server_rec *s);

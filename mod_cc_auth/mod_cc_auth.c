@@ -23,14 +23,17 @@
 
 #define CC_AUTH_TYPE "CCBearer"
 
-/* The module's domains.  Only cc_auth_domain has routes; the statement-only domains come
- * after it (cc_dispatch stops collecting route tables at the first domain without). */
+/* The module's domains, one per file, listed by make (mod_cc_auth_domains.h, see
+ * cc_domain.h): the auth routes, the throttle's and the retention job's statements. */
+#define CC_DOMAIN(d) extern const cc_domain_t d;
+#include "mod_cc_auth_domains.h"
+#undef CC_DOMAIN
+#define CC_DOMAIN(d) &d,
 static const cc_domain_t *const cc_auth_domains[] = {
-    &cc_auth_domain,
-    &cc_auth_throttle_domain,
-    &cc_auth_retention_domain,
+#include "mod_cc_auth_domains.h"
     NULL
 };
+#undef CC_DOMAIN
 
 /* ---- identity on the request ---- */
 

@@ -48,11 +48,6 @@ APR_OPTIONAL_FN_TYPE(cc_auth_identity_get) *cc_tenant_identity_fn(void);
 /** The optional function itself (registered under this name in register_hooks). */
 cc_error_t *cc_tenant_principal_get(request_rec *r, const cc_principal_t **ppr);
 
-/* ---- the module's domains (routes, statements, lists), listed in mod_cc_tenant.c ---- */
-extern const cc_domain_t cc_tenant_principal_domain;   /* statements only, no routes */
-extern const cc_domain_t cc_tenants_domain;
-extern const cc_domain_t cc_roles_domain;
-
 /** The handler's config (ctx->module_cfg). */
 #define CC_TENANT_CTX_CFG(ctx) ((const cc_tenant_srv_cfg_t *)(ctx)->module_cfg)
 

@@ -225,17 +225,19 @@ static const authz_provider cc_permission_authz_provider = {
 /* ---- handler ---- */
 
 /*
- * The module's domains, listed once: their statements are registered and their tables
- * checked in post_config, their routes dispatched by the handler (no path belongs to two
- * of them).  The principal domain has statements only and comes last: the dispatcher
- * gathers route tables up to the first domain without routes.
+ * The module's domains, one per file, listed by make (mod_cc_tenant_domains.h, see
+ * cc_domain.h): their statements are registered and their tables checked in
+ * post_config, their routes dispatched by the handler (no path belongs to two of them).
  */
+#define CC_DOMAIN(d) extern const cc_domain_t d;
+#include "mod_cc_tenant_domains.h"
+#undef CC_DOMAIN
+#define CC_DOMAIN(d) &d,
 static const cc_domain_t *const cc_tenant_domains[] = {
-    &cc_tenants_domain,
-    &cc_roles_domain,
-    &cc_tenant_principal_domain,
+#include "mod_cc_tenant_domains.h"
     NULL
 };
+#undef CC_DOMAIN
 
 static int cc_tenant_handler(request_rec *r)
 {

@@ -275,50 +275,74 @@ static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, cons
     }
 }
 
+/* One row of a result; the driver's buffers are valid only during the call. */
+typedef void (*row_fn)(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno);
+
+/* Run a SELECT and hand each row to visit, in order; the result is always drained (an
+ * unread result breaks the connection's next statement).  *pnrows rows. */
+static cc_error_t *each_row(cc_db_t *db, const char *label, int nargs, const char **args,
+                            row_fn visit, void *baton, int *pnrows)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    cc_error_t *err;
+    int ncols, rv;
+
+    *pnrows = 0;
+    if ((err = run_select(db, label, nargs, args, &res))) {
+        return err;
+    }
+    ncols = apr_dbd_num_cols(db->dbd->driver, res);
+    while ((rv = apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1)) == 0) {
+        visit(baton, db, row, ncols, (*pnrows)++);
+    }
+    return rv == -1 ? NULL : db_failure(db, label, rv);
+}
+
+typedef struct render_t {
+    const cc_col_t *cols;
+    cc_jsonw_t *w;
+    apr_int64_t *ptotal;
+} render_t;
+
+/* A row as a JSON object (rows are rendered as they come). */
+static void render_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno)
+{
+    render_t *rd = baton;
+    const cc_col_t *cols = rd->cols;
+    int first = 1, i;
+
+    cc_jsonw_lit(rd->w, rowno ? ",{" : "{");
+    for (i = 0; i < ncols && cols[i].key; i++) {
+        if (cols[i].type == CC_COL_SKIP) {
+            continue;
+        }
+        if (!first) {
+            cc_jsonw_lit(rd->w, ",");
+        }
+        first = 0;
+        cc_jsonw_key(rd->w, cols[i].key);
+        write_column(rd->w, db->pool, &cols[i], apr_dbd_get_entry(db->dbd->driver, row, i));
+    }
+    cc_jsonw_lit(rd->w, "}");
+    /* A list's total: the column after the described ones. */
+    if (rd->ptotal && rowno == 0 && i < ncols) {
+        const char *v = apr_dbd_get_entry(db->dbd->driver, row, i);
+
+        *rd->ptotal = v ? apr_atoi64(v) : 0;
+    }
+}
+
 cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, cc_jsonw_t *w,
                              apr_int64_t *ptotal, int *pnrows)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const apr_dbd_driver_t *drv;
-    cc_error_t *err;
-    int ncols, rv, i;
+    render_t rd = { cols, w, ptotal };
 
-    *pnrows = 0;
     if (ptotal) {
         *ptotal = 0;
     }
-    if ((err = run_select(db, label, nargs, args, &res))) {
-        return err;
-    }
-    drv = db->dbd->driver;
-    ncols = apr_dbd_num_cols(drv, res);
-    /* Rows are rendered as they come: the driver reuses its buffers for the next row. */
-    while ((rv = apr_dbd_get_row(drv, db->pool, res, &row, -1)) == 0) {
-        int first = 1;
-
-        cc_jsonw_lit(w, (*pnrows)++ ? ",{" : "{");
-        for (i = 0; i < ncols && cols[i].key; i++) {
-            if (cols[i].type == CC_COL_SKIP) {
-                continue;
-            }
-            if (!first) {
-                cc_jsonw_lit(w, ",");
-            }
-            first = 0;
-            cc_jsonw_key(w, cols[i].key);
-            write_column(w, db->pool, &cols[i], apr_dbd_get_entry(drv, row, i));
-        }
-        cc_jsonw_lit(w, "}");
-        /* A list's total: the column after the described ones. */
-        if (ptotal && *pnrows == 1 && i < ncols) {
-            const char *v = apr_dbd_get_entry(drv, row, i);
-
-            *ptotal = v ? apr_atoi64(v) : 0;
-        }
-    }
-    return rv == -1 ? NULL : db_failure(db, label, rv);
+    return each_row(db, label, nargs, args, render_row, &rd, pnrows);
 }
 
 cc_error_t *cc_db_select(cc_db_t *db, const char *label, const cc_col_t *cols,
@@ -357,46 +381,42 @@ cc_error_t *cc_db_select_one(cc_db_t *db, const char *label, const cc_col_t *col
     return err;
 }
 
+typedef struct first_row_t {
+    const char **values;
+    int ncols;
+} first_row_t;
+
+/* The first row's values, copied into the pool (NULL for SQL NULL). */
+static void copy_first_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols,
+                           int rowno)
+{
+    first_row_t *fr = baton;
+    int i;
+
+    if (rowno > 0) {
+        return;
+    }
+    fr->values = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(ncols + 1));
+    fr->ncols = ncols;
+    for (i = 0; i < ncols; i++) {
+        const char *v = apr_dbd_get_entry(db->dbd->driver, row, i);
+
+        fr->values[i] = v ? apr_pstrdup(db->pool, v) : NULL;
+    }
+}
+
 cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,
                              const char **args, const char ***pvalues, int *pncols)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const apr_dbd_driver_t *drv;
-    cc_error_t *err;
-    int rv, ncols, i;
+    first_row_t fr = { NULL, 0 };
+    int nrows;
+    cc_error_t *err = each_row(db, label, nargs, args, copy_first_row, &fr, &nrows);
 
-    *pvalues = NULL;
+    *pvalues = err ? NULL : fr.values;
     if (pncols) {
-        *pncols = 0;
+        *pncols = err ? 0 : fr.ncols;
     }
-    if ((err = run_select(db, label, nargs, args, &res))) {
-        return err;
-    }
-    drv = db->dbd->driver;
-    ncols = apr_dbd_num_cols(drv, res);
-    /* Always drain: an unread result breaks the connection's next statement. */
-    while ((rv = apr_dbd_get_row(drv, db->pool, res, &row, -1)) == 0) {
-        if (*pvalues) {
-            continue;
-        }
-        const char **values = apr_pcalloc(db->pool, sizeof(char *) * (ncols + 1));
-
-        for (i = 0; i < ncols; i++) {
-            const char *v = apr_dbd_get_entry(drv, row, i);
-
-            values[i] = v ? apr_pstrdup(db->pool, v) : NULL;
-        }
-        *pvalues = values;
-    }
-    if (rv != -1) {
-        *pvalues = NULL;
-        return db_failure(db, label, rv);
-    }
-    if (pncols && *pvalues) {
-        *pncols = ncols;
-    }
-    return NULL;
+    return err;
 }
 
 cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **args,

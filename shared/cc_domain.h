@@ -135,6 +135,21 @@ typedef struct cc_domain_t {
     const cc_col_t *cols;            /**< its object's columns */
 } cc_domain_t;
 
+/*
+ * A module's domains are listed by the build: make writes <module>_domains.h with one
+ * CC_DOMAIN(descriptor) per `const cc_domain_t cc_<x>_domain =` of the module's files,
+ * and the module makes its array of them so:
+ *
+ *   #define CC_DOMAIN(d) extern const cc_domain_t d;
+ *   #include "mod_callcenter_domains.h"
+ *   #undef CC_DOMAIN
+ *   #define CC_DOMAIN(d) &d,
+ *   static const cc_domain_t *const domains[] = {
+ *   #include "mod_callcenter_domains.h"
+ *       NULL
+ *   };
+ */
+
 /**
  * Check a module's domains (NULL-terminated) and the statements it shares (extra, may
  * be NULL): every route pattern well formed, every route permission NULL or in the
