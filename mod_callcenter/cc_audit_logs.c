@@ -1,7 +1,8 @@
 /*
  * cc_audit_logs.c: /api/v1/audit-logs — read-only access to the tenant's audit trail.
  * Entries are written by every mutation (shared/cc_audit.c); the API has no way to change
- * or delete them, so PATCH/DELETE on an entry are 405 for everyone.
+ * or delete them, so PATCH/DELETE on an entry are 405 for everyone (on a path whose id is
+ * not an id, 404: it names nothing).
  */
 #include <httpd.h>
 #include <http_protocol.h>

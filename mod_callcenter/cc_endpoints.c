@@ -583,7 +583,6 @@ cc_error_t *cc_endpoints_follow_user(cc_ctx_t *ctx, const char *user_id, const c
     size_t i;
 
     err = cc_db_select(ctx->db, "cc_endpoints_of_user", cols, 2, args, &rows, NULL);
-    cc_json_own(ctx->pool, rows);
     json_array_foreach(rows, i, row) {
         if (err) {
             break;

@@ -3,11 +3,11 @@
  * @brief The retention job: a mod_watchdog job (shared/cc_job.h) that purges what the
  *        auth routes leave behind and nothing reads any more.
  *
- * - refresh_tokens expired for longer than CC_AUTH_RETENTION_GRACE (a day).  An expired
- *   token never refreshes; the grace keeps the row of a rotated token for a day after
- *   its expiry so that presenting it again still revokes its family (reuse detection
- *   in cc_auth_login.c needs the row).  Rotated and revoked tokens go by the same rule:
- *   their expiry bounds how long they can matter.
+ * - refresh token families whose every token expired longer than
+ *   CC_AUTH_RETENTION_GRACE (a day) ago, whole.  A family is purged only when all of it
+ *   is dead: a rotated token of a family that is still being refreshed (perhaps by a
+ *   thief) must stay, since presenting it again revokes the family (reuse detection in
+ *   cc_auth_login.c needs the row) however long ago it expired itself.
  * - login_throttle rows whose window has passed (they count as no row at all,
  *   cc_auth_throttle.c), by the longest CCLoginWindow of any server so that no vhost
  *   loses a live window.
@@ -30,12 +30,15 @@
 /* Labels are global across modules: cc_auth_retention_*.  Both cross tenants by design:
  * expired rows of every tenant go, and none of them is live. */
 static const cc_stmt_t retention_stmts[] = {
+    /* A batch of whole families (the derived table is materialized first). */
     CC_STMT("cc_auth_retention_refresh",
-            "DELETE FROM refresh_tokens "
-            "WHERE expires_at < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
-            "LIMIT " APR_STRINGIFY(RETENTION_BATCH) " "
-            "/* cc-lint: no-tenant housekeeping across tenants: tokens expired longer "
-            "than the grace, none of which can refresh */"),
+            "DELETE rt FROM refresh_tokens rt JOIN ("
+            "SELECT tenant_id, family_id FROM refresh_tokens GROUP BY tenant_id, family_id"
+            " HAVING MAX(expires_at) < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND)"
+            " LIMIT " APR_STRINGIFY(RETENTION_BATCH) ") dead"
+            " ON dead.tenant_id = rt.tenant_id AND dead.family_id = rt.family_id "
+            "/* cc-lint: no-tenant housekeeping across tenants: families whose every "
+            "token expired longer than the grace ago, none of which can refresh */"),
     CC_STMT("cc_auth_retention_throttle",
             "DELETE FROM login_throttle "
             "WHERE window_start < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
@@ -70,6 +73,7 @@ static cc_error_t *purge(cc_db_t *db, const char *label, const char *arg, int *p
             return err;
         }
         *pn += nrows;
+        /* Rows, or families of one row or more: a short batch is the last one. */
         if (nrows < RETENTION_BATCH) {
             break;
         }

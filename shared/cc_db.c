@@ -172,8 +172,9 @@ cc_error_t *cc_db_acquire(cc_db_t *db)
                CC_DB_ACQUIRE_TRIES);
         return cc_error_unavailable(db->pool);
     }
+    /* Before the pool's children go: with DBDPersist Off the connection lives in one. */
     if (!db->r) {
-        apr_pool_cleanup_register(db->pool, db, standalone_release, apr_pool_cleanup_null);
+        apr_pool_pre_cleanup_register(db->pool, db, standalone_release);
     }
     return NULL;
 }
@@ -444,8 +445,7 @@ cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **a
 }
 
 /* A transaction left open (a bug, or a job that failed) must not ride back into the
- * pool with the connection: roll it back when the pool goes.  Registered after the
- * connection's release cleanup, so it runs first. */
+ * pool with the connection: roll it back when the pool goes. */
 static apr_status_t txn_cleanup(void *data)
 {
     cc_db_rollback(data);
@@ -457,8 +457,16 @@ cc_error_t *cc_db_begin(cc_db_t *db)
     cc_error_t *err = cc_db_exec(db, "cc_txn_begin", 0, NULL, NULL);
 
     if (!err) {
-        if (!db->in_txn) {
-            apr_pool_cleanup_register(db->pool, db, txn_cleanup, apr_pool_cleanup_null);
+        if (!db->txn_guarded) {
+            /* Registered after the connection's release, so it runs first (a standalone
+             * connection is released by a pre-cleanup: so is this). */
+            if (db->r) {
+                apr_pool_cleanup_register(db->pool, db, txn_cleanup, apr_pool_cleanup_null);
+            }
+            else {
+                apr_pool_pre_cleanup_register(db->pool, db, txn_cleanup);
+            }
+            db->txn_guarded = 1;
         }
         db->in_txn = 1;
     }
@@ -467,11 +475,16 @@ cc_error_t *cc_db_begin(cc_db_t *db)
 
 cc_error_t *cc_db_commit(cc_db_t *db)
 {
+    cc_error_t *err;
+
     if (!db->in_txn) {
         return NULL;
     }
-    db->in_txn = 0;
-    return cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL);
+    /* Still open until COMMIT succeeds: on failure the caller's rollback ends it. */
+    if (!(err = cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL))) {
+        db->in_txn = 0;
+    }
+    return err;
 }
 
 void cc_db_rollback(cc_db_t *db)

@@ -35,6 +35,7 @@ typedef struct cc_db_t {
     request_rec *r;          /**< NULL outside a request */
     ap_dbd_t *dbd;           /**< taken on first use */
     int in_txn;              /**< a transaction is open (cc_db_begin) */
+    int txn_guarded;         /**< the pool cleanup that rolls back is registered */
     int db_errno;            /**< MySQL errno of the last failed call */
 } cc_db_t;
 

@@ -40,6 +40,26 @@ static void need(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
     }
 }
 
+/* A filter the list cannot check or bind is a table bug. */
+static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pout)
+{
+    const cc_filter_t *f;
+
+    for (f = list->filters; f && f->name; f++) {
+        if (f->binds < 1
+            || (f->kind == CC_FILTER_ENUM && !f->values)
+            || (f->kind == CC_FILTER_CHECK && !f->valid)
+            || ((f->kind == CC_FILTER_TEXT || f->kind == CC_FILTER_SEARCH) && !f->max)) {
+            problem(p, pout, "list %s: filter %s is incomplete%s", list->prefix, f->name,
+                    "");
+        }
+    }
+    if ((list->flags & CC_LIST_NO_TENANT) && !(list->flags & CC_LIST_SEARCH_ONLY)) {
+        problem(p, pout, "list %s: a list without a tenant is CC_LIST_SEARCH_ONLY%s%s",
+                list->prefix, "", "");
+    }
+}
+
 static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
                        const char **pout)
 {
@@ -48,6 +68,7 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
     const char *const *sort, *const *kind, *const *order;
     int found_default = 0;
 
+    check_filters(p, list, pout);
     for (sort = list->sorts; sort && *sort; sort++) {
         const char *dflt = list->default_sort;
 

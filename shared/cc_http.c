@@ -620,8 +620,24 @@ int cc_domains_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     const char *problems = cc_domain_check(ptemp, domains, cc_shared_stmts);
     apr_size_t n = 0;
 
-    while (domains[n]) {
-        n++;
+    for (; domains[n]; n++) {
+        const cc_route_t *rt;
+
+        /* The descriptor-driven handlers need what they answer from. */
+        for (rt = domains[n]->routes; rt && rt->method; rt++) {
+            const char *missing =
+                rt->handler == cc_handle_list && !domains[n]->list ? "a list"
+                : rt->handler == cc_handle_get && (!domains[n]->get_label
+                                                   || !domains[n]->cols) ? "an object"
+                : NULL;
+
+            if (missing) {
+                problems = apr_psprintf(ptemp, "%s%sroute %s %s answers the domain's "
+                                        "%s, which domain %s does not describe",
+                                        problems ? problems : "", problems ? "; " : "",
+                                        rt->method, rt->pattern, missing, domains[n]->name);
+            }
+        }
     }
     if (n > CC_DISPATCH_MAX_DOMAINS) {
         problems = apr_psprintf(ptemp, "%s%smore than %d domains in one module",

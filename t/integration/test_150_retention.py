@@ -1,8 +1,8 @@
 """mod_cc_auth's retention job (mod_watchdog, CCAuthRetentionInterval: 1 s in tests).
 
-It purges refresh tokens expired for longer than a day (the grace that keeps reuse
-detection working just after expiry) and login_throttle rows whose window (900 s here)
-has passed, with no request to trigger it: the tests plant rows in the database and
+It purges refresh token families whose every token expired longer than a day ago
+(a family still in use keeps its old rotated tokens: reuse detection needs them) and
+login_throttle rows whose window (900 s here) has passed, with no request to trigger it: the tests plant rows in the database and
 only watch the database until they are gone.
 """
 
@@ -24,9 +24,10 @@ def _hash():
     return hashlib.sha256(secrets.token_bytes(32)).hexdigest()
 
 
-def _tokens(cc, tenant, user_id, n, expires_sql, rotated=False, revoked=False):
-    """Insert n refresh tokens of one family; returns their hashes."""
-    family = f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}"
+def _tokens(cc, tenant, user_id, n, expires_sql, rotated=False, revoked=False, family=None):
+    """Insert n refresh tokens of one family (a new one unless given); returns their
+    hashes."""
+    family = family or _family()
     hashes = [_hash() for _ in range(n)]
     with cc.db() as conn, conn.cursor() as cur:
         cur.executemany(
@@ -37,6 +38,10 @@ def _tokens(cc, tenant, user_id, n, expires_sql, rotated=False, revoked=False):
             f"{'UTC_TIMESTAMP() - INTERVAL 40 DAY' if revoked else 'NULL'})",
             [(tenant.id, user_id, family, h) for h in hashes])
     return hashes
+
+
+def _family():
+    return f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}"
 
 
 def _left_tokens(cc, hashes):
@@ -74,7 +79,8 @@ def test_job_purges_expired_tokens_and_stale_throttle_rows_without_a_request(cc,
     user = tenant.admin_user_id
     tag = secrets.token_hex(5)
 
-    # Expired longer than the grace: more than one batch, in every state a token has.
+    # Families expired longer than the grace, in every state a token has (one of more
+    # rows than a batch).
     expired = (_tokens(cc, tenant, user, BATCH + 250, "UTC_TIMESTAMP() - INTERVAL 2 DAY")
                + _tokens(cc, tenant, user, 3, f"UTC_TIMESTAMP() - INTERVAL {GRACE + 60} "
                          "SECOND", rotated=True)
@@ -86,6 +92,13 @@ def test_job_purges_expired_tokens_and_stale_throttle_rows_without_a_request(cc,
                       rotated=True))
     grace = _tokens(cc, tenant, user, 3, f"UTC_TIMESTAMP() - INTERVAL {GRACE - 3600} SECOND",
                     rotated=True)
+    # A family still being refreshed keeps its long-expired rotated tokens: presenting
+    # one again must still revoke the family (theft detection).
+    family = _family()
+    grace += (_tokens(cc, tenant, user, 2, "UTC_TIMESTAMP() - INTERVAL 40 DAY", rotated=True,
+                      family=family)
+              + _tokens(cc, tenant, user, 1, "UTC_TIMESTAMP() + INTERVAL 20 DAY",
+                        family=family))
 
     stale = [(key, f"stale-{tag}-{i}@example.com")
              for i, key in enumerate(["", tenant.id] * 20)]

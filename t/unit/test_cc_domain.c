@@ -157,6 +157,15 @@ static const cc_domain_t label_a = { "a", good_routes, good_stmts, &things_list,
 static const cc_domain_t label_b = { "b", NULL, good_stmts, NULL, NULL, NULL };
 static const cc_domain_t bad_default = { "things", good_routes, good_stmts,
                                          &bad_default_list, NULL, NULL };
+static const cc_filter_t no_values[] = {
+    { "colour", CC_FILTER_ENUM, 2, NULL, 0, NULL, NULL },
+    CC_FILTER_END
+};
+static const cc_list_t bad_filter_list = { "cc_things", sorts, "name", cols, no_values, 0 };
+static const cc_domain_t bad_filter = { "things", good_routes, good_stmts, &bad_filter_list,
+                                        NULL, NULL };
+static const cc_domain_t no_get = { "things", good_routes, good_stmts, &things_list,
+                                    "cc_things_get", cols };
 
 static const struct {
     const cc_domain_t *domains[3];
@@ -166,6 +175,8 @@ static const struct {
     { { &short_list, NULL }, "cc_things_list_name_desc" },      /* a sort's statement */
     { { &label_a, &label_b, NULL }, "defined twice" },          /* a label twice */
     { { &bad_default, NULL }, "default sort number" },          /* outside the whitelist */
+    { { &bad_filter, NULL }, "filter colour is incomplete" },  /* an enum without values */
+    { { &no_get, NULL }, "cc_things_get is not defined" },     /* the object's statement */
 };
 
 START_TEST(a_bad_domain_fails_naming_the_problem)
