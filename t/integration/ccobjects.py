@@ -15,6 +15,7 @@
 
 import re
 import secrets
+from contextlib import contextmanager
 
 from cchelpers import (assert_405, assert_bad_query, assert_error, entity_audit,
                        entity_events, get_page, tenant_rows)
@@ -131,6 +132,11 @@ class Resource:
         assert self.get(cc, tenant, oid).json() == unchanged
         assert len(self.audit_rows(cc, tenant)) == 1
 
+    def assert_patch_of_a_new_one_rejected(self, cc, tenant, body, field):
+        """assert_patch_rejected on an object create_ok makes with its defaults."""
+        made = self.create_ok(cc, tenant)
+        self.assert_patch_rejected(cc, tenant, made["id"], body, field, made)
+
     def assert_bad_query(self, cc, tenant, query, field):
         assert_bad_query(cc, self.path, tenant.admin_token, query, field)
 
@@ -178,6 +184,29 @@ class Resource:
         assert self.get(cc, tenant, oid).json() == unchanged
         assert len(self.audit_rows(cc, tenant)) == 1
 
+    def check_answers(self, check, cc, token, oid, patch_body):
+        """The OpenAPI checks every collection's document test runs (check is an
+        openapi_checker): a text/plain POST is 415; the list reads, refuses ?sort=id and
+        wants a token; object oid reads and a missing one is 404; patch_body patches it
+        and an unknown field is a 400."""
+        one = self.path + "/{id}"
+        check(cc.post(self.path, token=token, data=b"x", headers={"Content-Type": "text/plain"}),
+              "POST", self.path, 415, "unsupported_media_type")
+        check(cc.get(self.path, token=token), "GET", self.path, 200)
+        check(cc.get(self.path + "?sort=id", token=token), "GET", self.path, 400,
+              "invalid_request")
+        check(cc.get(self.path), "GET", self.path, 401, "unauthorized")
+        check(cc.get(self.item(oid), token=token), "GET", one, 200)
+        check(cc.get(self.item(999999999), token=token), "GET", one, 404, "not_found")
+        check(cc.patch(self.item(oid), token=token, json=patch_body), "PATCH", one, 200)
+        check(cc.patch(self.item(oid), token=token, json={"bogus": 1}), "PATCH", one, 400)
+
+    def check_deleted(self, check, cc, token, oid):
+        """Deleting object oid is a 204, and deleting it again a 404 (OpenAPI checks)."""
+        one = self.path + "/{id}"
+        check(cc.delete(self.item(oid), token=token), "DELETE", one, 204)
+        check(cc.delete(self.item(oid), token=token), "DELETE", one, 404, "not_found")
+
     def audit_rows(self, cc, tenant, entity_type=None):
         return entity_audit(cc, tenant, entity_type or self.entity)
 
@@ -191,6 +220,33 @@ class Resource:
 # Names with a LIKE wildcard (% or _), each followed by a look-alike the wildcard would
 # match: a q filter must match the first of each pair only.
 LIKE_LOOKALIKES = ("100% sure", "1000 sure", "snake_case", "snakeXcase")
+
+
+def field_cases(base=None, /, **bad):
+    """(body, field) parameter rows, one bad value a row, each body base plus that field:
+    field_cases(name=["", None]) -> [({"name": ""}, "name"), ({"name": None}, "name")]."""
+    return [({**(base or {}), field: value}, field)
+            for field, values in bad.items() for value in values]
+
+
+def make_did_to(cc, tenant, destination_type, destination_id):
+    """A new DID of tenant routing to that destination (POST /api/v1/dids: 201)."""
+    r = cc.post("/api/v1/dids", token=tenant.admin_token,
+                json={"number": new_number(), "destination_type": destination_type,
+                      "destination_id": destination_id})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@contextmanager
+def routed_by_a_did(cc, tenant, destination_type, destination_id):
+    """While the block runs a new DID routes to the destination (the DID is yielded);
+    after it, the DID routes nowhere (PATCH destination_type none: 200)."""
+    did = make_did_to(cc, tenant, destination_type, destination_id)
+    yield did
+    r = cc.patch(f"/api/v1/dids/{did['id']}", token=tenant.admin_token,
+                 json={"destination_type": "none"})
+    assert r.status_code == 200, r.text
 
 
 def create_named(resource, cc, tenant, names):

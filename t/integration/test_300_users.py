@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import assert_error, audit_rows, detail_fields
-from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, new_email, new_password,
-                       set_tenant_limit, user_body)
+from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, field_cases, new_email,
+                       new_password, set_tenant_limit, user_body)
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
@@ -554,26 +554,14 @@ def test_concurrent_updates_of_one_user_all_land(cc, tenant):
 
 # ---- validation --------------------------------------------------------------------
 
-@pytest.mark.parametrize("over, field", [
-    ({"email": "no-at-sign"}, "email"),
-    ({"email": "a@b"}, "email"),
-    ({"email": "two@@x.example.com"}, "email"),
-    ({"email": "sp ace@x.example.com"}, "email"),
-    ({"password": "Short1"}, "password"),
-    ({"password": "x" * 129}, "password"),
-    ({"name": ""}, "name"),
-    ({"name": "x" * 201}, "name"),
-    ({"name": "tab\u0001"}, "name"),
-    ({"status": "deleted"}, "status"),
-    ({"status": "ACTIVE"}, "status"),
-    ({"roles": "agent"}, "roles"),
-    ({"roles": None}, "roles"),
-    ({"roles": ["agent", 1]}, "roles"),
-    ({"extension": "100"}, "extension"),
-    ({"is_admin": True}, "is_admin"),
-    ({"email": 5}, "email"),
-    ({"name": ["x"]}, "name"),
-])
+@pytest.mark.parametrize("over, field", field_cases(
+    email=["no-at-sign", "a@b", "two@@x.example.com", "sp ace@x.example.com", 5],
+    password=["Short1", "x" * 129],
+    name=["", "x" * 201, "tab\u0001", ["x"]],
+    status=["deleted", "ACTIVE"],
+    roles=["agent", None, ["agent", 1]],
+    extension=["100"], is_admin=[True],
+))
 def test_create_rejects_bad_fields(cc, tenant, over, field):
     body = user_body(tenant)
     body.update(over)

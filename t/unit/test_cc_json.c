@@ -237,27 +237,32 @@ START_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise)
 }
 END_TEST
 
+/* Check body against cc_test_fields: its only fault is issue, on field. Returns the error. */
+static const cc_error_t *check_only_fault(const char *body, const char *field,
+                                          const char *issue)
+{
+    const cc_error_t *e = cc_json_check_fields(cc_test_pool, parse(body), cc_test_fields);
+    const char *got;
+
+    ck_assert_str_eq(only_issue(e, &got), issue);
+    ck_assert_str_eq(got, field);
+    return e;
+}
+
 START_TEST(an_unknown_field_is_reported_by_name)
 {
-    json_t *o = parse("{\"email\":\"a@b.co\",\"name\":\"A\",\"password_hash\":\"x\"}");
-    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
-    const char *field;
+    const cc_error_t *e =
+        check_only_fault("{\"email\":\"a@b.co\",\"name\":\"A\",\"password_hash\":\"x\"}",
+                         "password_hash", "unknown field");
 
     ck_assert_int_eq(e->status, 400);
     ck_assert_str_eq(e->code, CC_ERR_INVALID_REQUEST);
-    ck_assert_str_eq(only_issue(e, &field), "unknown field");
-    ck_assert_str_eq(field, "password_hash");
 }
 END_TEST
 
 START_TEST(a_missing_required_field_is_reported)
 {
-    json_t *o = parse("{\"email\":\"a@b.co\"}");
-    cc_error_t *e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
-    const char *field;
-
-    ck_assert_str_eq(only_issue(e, &field), "is required");
-    ck_assert_str_eq(field, "name");
+    check_only_fault("{\"email\":\"a@b.co\"}", "name", "is required");
 }
 END_TEST
 
@@ -301,9 +306,6 @@ static const struct {
 START_TEST(a_wrong_type_is_reported_with_the_expected_type)
 {
     const char *body;
-    const char *field;
-    cc_error_t *e;
-    json_t *o;
 
     /* The case's key comes first so it replaces nothing (duplicates are rejected). */
     if (!strncmp(wrong_types[_i].body, "\"email\"", 7)) {
@@ -313,10 +315,7 @@ START_TEST(a_wrong_type_is_reported_with_the_expected_type)
         body = apr_pstrcat(cc_test_pool, "{", wrong_types[_i].body,
                            ",\"email\":\"a@b.co\",\"name\":\"n\"}", NULL);
     }
-    o = parse(body);
-    e = cc_json_check_fields(cc_test_pool, o, cc_test_fields);
-    ck_assert_str_eq(only_issue(e, &field), wrong_types[_i].issue);
-    ck_assert_str_eq(field, wrong_types[_i].field);
+    check_only_fault(body, wrong_types[_i].field, wrong_types[_i].issue);
 }
 END_TEST
 

@@ -37,32 +37,38 @@ START_TEST(string_round_trips_through_jansson)
 }
 END_TEST
 
+/* Start w (initial size) and write each of the n values with write, joined by commas. */
+static void write_joined(cc_jsonw_t *w, apr_size_t initial,
+                         void (*write)(cc_jsonw_t *, const char *),
+                         const char *const values[], size_t n)
+{
+    size_t i;
+
+    cc_jsonw_init(w, cc_test_pool, initial);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            cc_jsonw_lit(w, ",");
+        }
+        write(w, values[i]);
+    }
+}
+
 START_TEST(invalid_utf8_and_null_become_null)
 {
+    static const char *const values[] = {"bad \xc3\x28 bytes", NULL};
     cc_jsonw_t w;
 
-    cc_jsonw_init(&w, cc_test_pool, 0);
-    cc_jsonw_str(&w, "bad \xc3\x28 bytes");
-    cc_jsonw_lit(&w, ",");
-    cc_jsonw_str(&w, NULL);
+    write_joined(&w, 0, cc_jsonw_str, values, N(values));
     ck_assert_str_eq(cc_jsonw_text(&w), "null,null");
 }
 END_TEST
 
 START_TEST(integers_are_checked_literals)
 {
+    static const char *const values[] = {"42", "-7", "007", "1e3", NULL};
     cc_jsonw_t w;
 
-    cc_jsonw_init(&w, cc_test_pool, 1);
-    cc_jsonw_int_text(&w, "42");
-    cc_jsonw_lit(&w, ",");
-    cc_jsonw_int_text(&w, "-7");
-    cc_jsonw_lit(&w, ",");
-    cc_jsonw_int_text(&w, "007");
-    cc_jsonw_lit(&w, ",");
-    cc_jsonw_int_text(&w, "1e3");
-    cc_jsonw_lit(&w, ",");
-    cc_jsonw_int_text(&w, NULL);
+    write_joined(&w, 1, cc_jsonw_int_text, values, N(values));
     cc_jsonw_lit(&w, ",");
     cc_jsonw_int(&w, APR_INT64_C(-9007199254740991));
     ck_assert_str_eq(cc_jsonw_text(&w), "42,-7,null,null,null,-9007199254740991");

@@ -31,6 +31,10 @@ static const cc_route_t ops_routes[] = {
 
 static const cc_route_t *const tables[] = {users_routes, ops_routes, NULL};
 
+/* A test's own small route table: ROUTES(ROUTE(method, path, handler), ...), ended for it. */
+#define ROUTE(method, path, handler)    {(method), (path), (handler), NULL, 0}
+#define ROUTES(...)                     { __VA_ARGS__, {NULL, NULL, NULL, NULL, 0} }
+
 static const struct {
     const char *method;
     const char *path;
@@ -122,16 +126,10 @@ END_TEST
 
 START_TEST(literal_beats_capture_whatever_the_table_order)
 {
-    static const cc_route_t literal_first[] = {
-        {"GET", "/a/me", h_me, NULL, 0},
-        {"GET", "/a/{id}", h_get, NULL, 0},
-        {NULL, NULL, NULL, NULL, 0}
-    };
-    static const cc_route_t capture_first[] = {
-        {"GET", "/a/{id}", h_get, NULL, 0},
-        {"GET", "/a/me", h_me, NULL, 0},
-        {NULL, NULL, NULL, NULL, 0}
-    };
+    static const cc_route_t literal_first[] =
+        ROUTES(ROUTE("GET", "/a/me", h_me), ROUTE("GET", "/a/{id}", h_get));
+    static const cc_route_t capture_first[] =
+        ROUTES(ROUTE("GET", "/a/{id}", h_get), ROUTE("GET", "/a/me", h_me));
     const cc_route_t *const t1[] = {literal_first, NULL};
     const cc_route_t *const t2[] = {capture_first, NULL};
     const cc_route_t *const t3[] = {capture_first, literal_first, NULL};
@@ -151,11 +149,8 @@ END_TEST
 
 START_TEST(allow_lists_each_method_once_across_tables)
 {
-    static const cc_route_t more[] = {
-        {"GET", "/api/v1/users/{uid}", h_get, NULL, 0},
-        {"PUT", "/api/v1/users/{uid}", h_get, NULL, 0},
-        {NULL, NULL, NULL, NULL, 0}
-    };
+    static const cc_route_t more[] = ROUTES(ROUTE("GET", "/api/v1/users/{uid}", h_get),
+                                            ROUTE("PUT", "/api/v1/users/{uid}", h_get));
     const cc_route_t *const t[] = {users_routes, more, NULL};
     const char *allow = NULL;
 
@@ -169,10 +164,7 @@ START_TEST(a_path_over_2048_bytes_is_not_found)
 {
     char *path = apr_palloc(cc_test_pool, 2100);
     cc_route_match_t m;
-    static const cc_route_t any[] = {
-        {"GET", "/{a}", h_get, NULL, 0},
-        {NULL, NULL, NULL, NULL, 0}
-    };
+    static const cc_route_t any[] = ROUTES(ROUTE("GET", "/{a}", h_get));
     const cc_route_t *const t[] = {any, NULL};
 
     path[0] = '/';

@@ -34,6 +34,16 @@ static cc_tenant_cache_t *make_cache(apr_size_t max)
     return c;
 }
 
+/* An unbounded cache holding sample("a@example.com", 1) under "7|t1" from T0 for 10 s. */
+static cc_tenant_cache_t *cache_with_one_entry(void)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1);
+
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    return c;
+}
+
 START_TEST(put_then_get_returns_the_value)
 {
     cc_tenant_cache_t *c = make_cache(0);
@@ -57,10 +67,9 @@ END_TEST
 
 START_TEST(unknown_key_is_a_miss)
 {
-    cc_tenant_cache_t *c = make_cache(0);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_t *c = cache_with_one_entry();
+    cc_tenant_cache_value_t out;
 
-    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
     ck_assert_int_eq(cc_tenant_cache_get(c, "7|t2", T0, cc_test_pool, &out), 0);
     ck_assert_int_eq(cc_tenant_cache_get(c, "8|t1", T0, cc_test_pool, &out), 0);
 }
@@ -68,10 +77,9 @@ END_TEST
 
 START_TEST(entry_expires_after_ttl)
 {
-    cc_tenant_cache_t *c = make_cache(0);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_t *c = cache_with_one_entry();
+    cc_tenant_cache_value_t out;
 
-    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
     ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(10) - 1, cc_test_pool, &out), 1);
     ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0 + SEC(10), cc_test_pool, &out), 0);
     /* The expired record was dropped on read. */
@@ -197,10 +205,9 @@ END_TEST
 
 START_TEST(remove_drops_the_key)
 {
-    cc_tenant_cache_t *c = make_cache(0);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_t *c = cache_with_one_entry();
+    cc_tenant_cache_value_t out;
 
-    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
     cc_tenant_cache_remove(c, "7|t1");
     cc_tenant_cache_remove(c, "nope");
     ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 0);
