@@ -164,6 +164,18 @@ def entity_events(cc, tenant, entity_type):
                             (tenant.id, entity_type)), "data")
 
 
+def endpoint_move_writer(tenant, ep_id, user_id):
+    """An endpoint PATCH to user_id, statement by statement (cc_endpoints.c): share-lock
+    that user, lock the endpoint (hold), then move it (then)."""
+    hold = [("SELECT 1 FROM users WHERE tenant_id = %s AND id = %s LOCK IN SHARE MODE",
+             (tenant.id, user_id)),
+            ("SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s FOR UPDATE",
+             (tenant.id, ep_id))]
+    then = [("UPDATE endpoints SET user_id = %s WHERE tenant_id = %s AND id = %s",
+             (user_id, tenant.id, ep_id))]
+    return hold, then
+
+
 def race(cc, hold, request, then, settle=0.5):
     """Interleave a request with another writer's transaction, on a connection of its own:
     BEGIN and run hold (a list of (sql, args)); send request() in a thread and give it

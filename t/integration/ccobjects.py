@@ -216,6 +216,35 @@ class Resource:
     def rows(self, cc, tenant):
         return tenant_rows(cc, self.table, tenant)
 
+    def create_ignoring_x_tenant_id(self, cc, tenant, other, oid, body):
+        """A tenant admin's X-Tenant-ID is ignored: tenant's object oid is 404 to other's
+        admin naming tenant, and other's create naming tenant lands in other's own
+        tenant; returns the created object."""
+        headers = {"X-Tenant-ID": tenant.id}
+        assert_error(cc.get(self.item(oid), token=other.admin_token, headers=headers), 404,
+                     "not_found")
+        r = cc.post(self.path, token=other.admin_token, headers=headers, json=body)
+        assert r.status_code == 201
+        return r.json()
+
+    def nth_change(self, cc, tenant, n, verb, sid):
+        """The n-th audit entry and event of this kind in tenant (exactly n of each so
+        far), checked to be <entity>.<verb> and <entity>.<verb>d of object sid."""
+        audits, events = self.audit_rows(cc, tenant), self.event_rows(cc, tenant)
+        assert len(audits) == n and len(events) == n
+        a, e = audits[n - 1], events[n - 1]
+        assert (a["action"], a["entity_id"]) == (f"{self.entity}.{verb}", sid)
+        assert (e["type"], e["entity_id"]) == (f"{self.entity}.{verb}d", sid)
+        return a, e
+
+    def assert_audit_api_lists(self, cc, tenant, sid, verbs):
+        """GET /audit-logs for object sid lists exactly these actions."""
+        r = cc.get(f"/api/v1/audit-logs?entity_type={self.entity}&entity_id={sid}",
+                   token=tenant.admin_token)
+        assert r.status_code == 200, r.text
+        assert sorted(x["action"] for x in r.json()["data"]) == sorted(
+            f"{self.entity}.{v}" for v in verbs)
+
 
 # Names with a LIKE wildcard (% or _), each followed by a look-alike the wildcard would
 # match: a q filter must match the first of each pair only.

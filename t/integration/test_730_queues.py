@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import (assert_405, assert_error, assert_unauthorized,
-                       db_exec, db_rows, detail_fields, openapi_checker, race, tenant_rows)
+                       db_exec, db_rows, detail_fields, endpoint_move_writer, openapi_checker,
+                       race, tenant_rows)
 from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, field_cases, make_did_to,
                        routed_by_a_did, token_with_permissions, uniq_name, with_defaults)
 
@@ -1132,27 +1133,18 @@ def test_each_queue_mutation_writes_one_audit_entry_and_one_event(cc, tenant):
     assert e["data"] == q
 
     p = patch_ok(cc, tenant, q["id"], {"name": "Audited 2", "timeout": 25, "strategy": "linear"})
-    audits, events = audit_rows(cc, tenant), event_rows(cc, tenant)
-    assert len(audits) == 2 and len(events) == 2
-    assert (audits[1]["action"], audits[1]["entity_id"]) == ("queue.update", sid)
-    assert audits[1]["changes"] == {"name": {"from": "Audited", "to": "Audited 2"},
-                                    "timeout": {"from": 15, "to": 25}}
-    assert (events[1]["type"], events[1]["data"]) == ("queue.updated", p)
+    a, e = QUEUE.nth_change(cc, tenant, 2, "update", sid)
+    assert a["changes"] == {"name": {"from": "Audited", "to": "Audited 2"},
+                            "timeout": {"from": 15, "to": 25}}
+    assert e["data"] == p
 
     assert delete(cc, tenant, q["id"]).status_code == 204
-    audits, events = audit_rows(cc, tenant), event_rows(cc, tenant)
-    assert len(audits) == 3 and len(events) == 3
-    assert (audits[2]["action"], audits[2]["entity_id"]) == ("queue.delete", sid)
-    assert audits[2]["changes"]["name"] == "Audited 2"
-    assert audits[2]["changes"]["asterisk_name"] == q["asterisk_name"]
-    assert (events[2]["type"], events[2]["entity_id"]) == ("queue.deleted", sid)
-    assert events[2]["data"] == p
+    a, e = QUEUE.nth_change(cc, tenant, 3, "delete", sid)
+    assert a["changes"]["name"] == "Audited 2"
+    assert a["changes"]["asterisk_name"] == q["asterisk_name"]
+    assert e["data"] == p
 
-    r = cc.get(f"/api/v1/audit-logs?entity_type=queue&entity_id={sid}",
-               token=tenant.admin_token)
-    assert r.status_code == 200, r.text
-    assert sorted(x["action"] for x in r.json()["data"]) == ["queue.create", "queue.delete",
-                                                             "queue.update"]
+    QUEUE.assert_audit_api_lists(cc, tenant, sid, ["create", "update", "delete"])
 
 
 def test_each_member_mutation_writes_one_audit_entry_and_one_event(cc, tenant):
@@ -1275,13 +1267,7 @@ def test_member_add_by_user_meets_a_patch_moving_the_endpoint_away(cc, tenant):
     other, _ = tenant.make_user()
     q = create_ok(cc, tenant)
     ep = make_endpoint(cc, tenant, user_id=user["id"])
-    # An endpoint PATCH to the other user: share-lock it, lock the endpoint, update.
-    hold = [("SELECT 1 FROM users WHERE tenant_id = %s AND id = %s LOCK IN SHARE MODE",
-             (tenant.id, other["id"])),
-            ("SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s FOR UPDATE",
-             (tenant.id, ep["id"]))]
-    then = [("UPDATE endpoints SET user_id = %s WHERE tenant_id = %s AND id = %s",
-             (other["id"], tenant.id, ep["id"]))]
+    hold, then = endpoint_move_writer(tenant, ep["id"], other["id"])
     problems, r = race(cc, hold, lambda: add_member(cc, tenant, q["id"], user_id=user["id"]),
                        then)
     assert problems == []

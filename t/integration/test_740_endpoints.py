@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cchelpers import (assert_error, assert_unauthorized, db_exec,
-                       db_rows, detail_fields, entity_events, openapi_checker, race)
+                       db_rows, detail_fields, endpoint_move_writer, entity_events,
+                       openapi_checker, race)
 from ccobjects import (Resource, field_cases, make_did_to, new_ext, routed_by_a_did,
                        token_with_permissions, with_defaults)
 
@@ -742,12 +743,8 @@ def test_other_tenants_endpoint_is_404_and_never_listed(cc, tenant, tenant2):
 
 def test_x_tenant_id_is_ignored_for_tenant_admins(cc, tenant, tenant2):
     e = create_ok(cc, tenant)
-    r = cc.get(f"{EPS}/{e['id']}", token=tenant2.admin_token, headers={"X-Tenant-ID": tenant.id})
-    assert_error(r, 404, "not_found")
-    r = cc.post(EPS, token=tenant2.admin_token, headers={"X-Tenant-ID": tenant.id},
-                json={"extension": "77"})
-    assert r.status_code == 201
-    assert r.json()["sip_username"] == f"{tenant2.slug}-77"
+    made = EP.create_ignoring_x_tenant_id(cc, tenant, tenant2, e["id"], {"extension": "77"})
+    assert made["sip_username"] == f"{tenant2.slug}-77"
     assert [x["id"] for x in side_rows(cc, tenant)] == [e["id"]]
 
 
@@ -989,14 +986,19 @@ def test_user_delete_meets_a_did_create_on_its_endpoint(cc, tenant):
     assert get_ep(cc, tenant, ep["id"]).json()["user_id"] is None
 
 
+def rename_during(cc, tenant, user_id, name, hold, then):
+    """PATCH the user's name while another writer holds hold (then runs then): 200."""
+    problems, r = race(cc, hold, lambda: cc.patch(f"/api/v1/users/{user_id}",
+                                                  token=tenant.admin_token,
+                                                  json={"name": name}), then)
+    assert problems == [] and r.status_code == 200, (problems, r.text)
+
+
 def test_user_rename_meets_a_did_create_on_its_endpoint(cc, tenant):
     user, _ = tenant.make_user(roles=["agent"])
     ep = create_ok(cc, tenant, user_id=user["id"])
     hold, then = did_to_endpoint_writer(tenant, ep["id"])
-    problems, r = race(cc, hold, lambda: cc.patch(f"/api/v1/users/{user['id']}",
-                                                  token=tenant.admin_token,
-                                                  json={"name": "Renamed"}), then)
-    assert problems == [] and r.status_code == 200, (problems, r.text)
+    rename_during(cc, tenant, user["id"], "Renamed", hold, then)
     assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
         f'"Renamed" <{ep["extension"]}>'
 
@@ -1005,19 +1007,10 @@ def test_user_rename_meets_a_patch_moving_its_endpoint_away(cc, tenant):
     old, _ = tenant.make_user(roles=["agent"])
     new, _ = tenant.make_user(roles=["agent"], name="New Owner")
     ep = create_ok(cc, tenant, user_id=old["id"])
-    # An endpoint PATCH to the new user: share-lock that user, lock the endpoint, update.
-    hold = [("SELECT name FROM users WHERE tenant_id = %s AND id = %s LOCK IN SHARE MODE",
-             (tenant.id, new["id"])),
-            ("SELECT 1 FROM endpoints WHERE tenant_id = %s AND id = %s FOR UPDATE",
-             (tenant.id, ep["id"]))]
-    then = [("UPDATE endpoints SET user_id = %s WHERE tenant_id = %s AND id = %s",
-             (new["id"], tenant.id, ep["id"])),
-            ("UPDATE ps_endpoints SET callerid = %s WHERE id = %s",
-             (f'"New Owner" <{ep["extension"]}>', ep["sip_username"]))]
-    problems, r = race(cc, hold, lambda: cc.patch(f"/api/v1/users/{old['id']}",
-                                                  token=tenant.admin_token,
-                                                  json={"name": "Old Owner"}), then)
-    assert problems == [] and r.status_code == 200, (problems, r.text)
+    hold, then = endpoint_move_writer(tenant, ep["id"], new["id"])
+    then.append(("UPDATE ps_endpoints SET callerid = %s WHERE id = %s",
+                 (f'"New Owner" <{ep["extension"]}>', ep["sip_username"])))
+    rename_during(cc, tenant, old["id"], "Old Owner", hold, then)
     # The rename found the endpoint moved and left it to its new user.
     assert one_rt(cc, "ps_endpoints", ep["sip_username"])["callerid"] == \
         f'"New Owner" <{ep["extension"]}>'

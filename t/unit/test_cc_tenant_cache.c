@@ -114,26 +114,34 @@ START_TEST(put_replaces_an_existing_key)
 }
 END_TEST
 
+/* Is key cached (and fresh) at now? */
+static int cached(cc_tenant_cache_t *c, const char *key, apr_time_t now)
+{
+    cc_tenant_cache_value_t out;
+
+    return cc_tenant_cache_get(c, key, now, cc_test_pool, &out);
+}
+
 START_TEST(full_cache_evicts_the_oldest)
 {
     cc_tenant_cache_t *c = make_cache(3);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_value_t v = sample("a@example.com", 1);
 
     cc_tenant_cache_put(c, "1|t", &v, T0, SEC(60));
     cc_tenant_cache_put(c, "2|t", &v, T0 + 1, SEC(60));
     cc_tenant_cache_put(c, "3|t", &v, T0 + 2, SEC(60));
     cc_tenant_cache_put(c, "4|t", &v, T0 + 3, SEC(60));
     ck_assert_uint_eq(cc_tenant_cache_count(c), 3);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "1|t", T0 + 4, cc_test_pool, &out), 0);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "2|t", T0 + 4, cc_test_pool, &out), 1);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "4|t", T0 + 4, cc_test_pool, &out), 1);
+    ck_assert_int_eq(cached(c, "1|t", T0 + 4), 0);
+    ck_assert_int_eq(cached(c, "2|t", T0 + 4), 1);
+    ck_assert_int_eq(cached(c, "4|t", T0 + 4), 1);
 }
 END_TEST
 
 START_TEST(full_cache_evicts_expired_entries_first)
 {
     cc_tenant_cache_t *c = make_cache(3);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_value_t v = sample("a@example.com", 1);
 
     cc_tenant_cache_put(c, "1|t", &v, T0, SEC(1));
     cc_tenant_cache_put(c, "2|t", &v, T0, SEC(1));
@@ -141,15 +149,15 @@ START_TEST(full_cache_evicts_expired_entries_first)
     /* 1 and 2 are expired at T0+6: both go, so the cache is not full any more. */
     cc_tenant_cache_put(c, "4|t", &v, T0 + SEC(6), SEC(60));
     ck_assert_uint_eq(cc_tenant_cache_count(c), 2);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "3|t", T0 + SEC(7), cc_test_pool, &out), 1);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "4|t", T0 + SEC(7), cc_test_pool, &out), 1);
+    ck_assert_int_eq(cached(c, "3|t", T0 + SEC(7)), 1);
+    ck_assert_int_eq(cached(c, "4|t", T0 + SEC(7)), 1);
 }
 END_TEST
 
 START_TEST(cache_stays_bounded_under_many_keys)
 {
     cc_tenant_cache_t *c = make_cache(100);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+    cc_tenant_cache_value_t v = sample("a@example.com", 1);
     int i;
 
     for (i = 0; i < 5000; i++) {
@@ -158,9 +166,9 @@ START_TEST(cache_stays_bounded_under_many_keys)
         cc_tenant_cache_put(c, key, &v, T0 + i, SEC(60));
         ck_assert_uint_le(cc_tenant_cache_count(c), 100);
     }
-    ck_assert_int_eq(cc_tenant_cache_get(c, "4999|t", T0 + 5000, cc_test_pool, &out), 1);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "4899|t", T0 + 5000, cc_test_pool, &out), 0);
-    ck_assert_int_eq(cc_tenant_cache_get(c, "4900|t", T0 + 5000, cc_test_pool, &out), 1);
+    ck_assert_int_eq(cached(c, "4999|t", T0 + 5000), 1);
+    ck_assert_int_eq(cached(c, "4899|t", T0 + 5000), 0);
+    ck_assert_int_eq(cached(c, "4900|t", T0 + 5000), 1);
 }
 END_TEST
 
