@@ -438,7 +438,6 @@ static cc_error_t *dids_create(cc_ctx_t *ctx)
 static cc_error_t *dids_update(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id");
-    const char *args[7];
     did_input_t in;
     did_values_t cur, v;
     json_t *body, *changes, *did;
@@ -456,15 +455,13 @@ static cc_error_t *dids_update(cc_ctx_t *ctx)
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, cc_handle_get);
     }
-    args[0] = v.number;
-    args[1] = v.description;
-    args[2] = v.dest_type;
-    args[3] = v.dest_id;
-    args[4] = v.status;
-    args[5] = ctx->principal->tenant_id;
-    args[6] = id;
-    if ((err = number_conflict(ctx, cc_db_exec(ctx->db, "cc_dids_update", 7, args, NULL)))
-        || (err = cc_fetch(ctx, "cc_dids_get", did_cols, id, &did))) {
+    {
+        const char *args[7] = { v.number, v.description, v.dest_type, v.dest_id, v.status,
+                                ctx->principal->tenant_id, id };
+
+        err = number_conflict(ctx, cc_db_exec(ctx->db, "cc_dids_update", 7, args, NULL));
+    }
+    if (err || (err = cc_fetch(ctx, "cc_dids_get", did_cols, id, &did))) {
         return err;
     }
     return cc_ctx_commit(ctx, "did", "update", id, changes, did, HTTP_OK, NULL);
@@ -482,14 +479,12 @@ static cc_error_t *dids_delete(cc_ctx_t *ctx)
     /* One statement removes the row and returns what it was, for the audit and event. */
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_fetch(ctx, "cc_dids_delete", did_cols, id, &did))
-        || (err = cc_ctx_record(ctx, "did", "delete", id,
-                                cc_json_without(ctx->pool, did, did_audit_drop), did,
-                                CC_RECORD_BOTH))
-        || (err = count_remove(ctx))
-        || (err = cc_db_commit(ctx->db))) {
+        || (err = count_remove(ctx))) {
         return err;
     }
-    return cc_reply_no_content(ctx);
+    return cc_ctx_commit(ctx, "did", "delete", id,
+                         cc_json_without(ctx->pool, did, did_audit_drop), did,
+                         HTTP_NO_CONTENT, NULL);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */

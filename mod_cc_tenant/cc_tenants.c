@@ -291,7 +291,7 @@ static cc_error_t *tenants_get(cc_ctx_t *ctx)
 static cc_error_t *tenants_patch(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id");
-    const char **old, *args[6];
+    const char **old;
     tenant_input_t in;
     json_t *body, *obj, *changes;
     cc_error_t *err;
@@ -316,13 +316,12 @@ static cc_error_t *tenants_patch(cc_ctx_t *ctx)
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, tenants_get);
     }
-    args[0] = in.name;
-    args[1] = in.plan;
-    args[2] = in.status;
-    args[3] = in.max_users;
-    args[4] = in.max_dids;
-    args[5] = id;
-    if ((err = cc_db_exec(ctx->db, "cc_tenants_update", 6, args, NULL))
+    {
+        const char *args[6] = { in.name, in.plan, in.status, in.max_users, in.max_dids, id };
+
+        err = cc_db_exec(ctx->db, "cc_tenants_update", 6, args, NULL);
+    }
+    if (err
         || (err = fetch(ctx, id, &obj))
         || (err = record(ctx, "update", id, changes, obj))
         || (err = cc_db_commit(ctx->db))) {
