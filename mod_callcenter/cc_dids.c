@@ -482,9 +482,7 @@ static cc_error_t *dids_delete(cc_ctx_t *ctx)
         || (err = count_remove(ctx))) {
         return err;
     }
-    return cc_ctx_commit(ctx, "did", "delete", id,
-                         cc_json_without(ctx->pool, did, did_audit_drop), did,
-                         HTTP_NO_CONTENT, NULL);
+    return cc_ctx_commit_delete(ctx, "did", id, did, did_audit_drop);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */

@@ -820,9 +820,7 @@ static cc_error_t *endpoints_delete(cc_ctx_t *ctx)
     if ((err = delete_rows(ctx, id, sip_id))) {
         return err;
     }
-    return cc_ctx_commit(ctx, "endpoint", "delete", id,
-                         cc_json_without(ctx->pool, ep, endpoint_audit_drop), ep, HTTP_NO_CONTENT,
-                         NULL);
+    return cc_ctx_commit_delete(ctx, "endpoint", id, ep, endpoint_audit_drop);
 }
 
 static cc_error_t *endpoints_registration(cc_ctx_t *ctx)

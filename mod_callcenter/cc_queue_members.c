@@ -597,9 +597,7 @@ static cc_error_t *members_delete(cc_ctx_t *ctx)
         /* Removed by a concurrent request since it was read. */
         return cc_error_not_found(ctx->pool);
     }
-    return cc_ctx_commit(ctx, "queue_member", "delete", id,
-                         cc_json_without(ctx->pool, member, member_audit_drop), member,
-                         HTTP_NO_CONTENT, NULL);
+    return cc_ctx_commit_delete(ctx, "queue_member", id, member, member_audit_drop);
 }
 
 cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,

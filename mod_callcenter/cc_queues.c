@@ -626,9 +626,7 @@ static cc_error_t *queues_delete(cc_ctx_t *ctx)
         || (err = queue_remove(ctx, id, asterisk_name))) {
         return err;
     }
-    return cc_ctx_commit(ctx, "queue", "delete", id,
-                         cc_json_without(ctx->pool, queue, queue_audit_drop), queue,
-                         HTTP_NO_CONTENT, NULL);
+    return cc_ctx_commit_delete(ctx, "queue", id, queue, queue_audit_drop);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match).  GET of

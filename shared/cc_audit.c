@@ -158,6 +158,13 @@ cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
     return location ? cc_reply_created(ctx, location, obj) : cc_reply_json(ctx, status, obj);
 }
 
+cc_error_t *cc_ctx_commit_delete(cc_ctx_t *ctx, const char *entity, const char *entity_id,
+                                 const json_t *obj, const char *const *drop)
+{
+    return cc_ctx_commit(ctx, entity, "delete", entity_id, cc_json_without(ctx->pool, obj, drop),
+                         obj, HTTP_NO_CONTENT, NULL);
+}
+
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
 {
     json_object_set_new(changes, field,

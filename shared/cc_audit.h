@@ -66,6 +66,13 @@ cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
                           const char *entity_id, const json_t *changes, const json_t *obj,
                           int status, const char *location);
 
+/**
+ * A delete's last steps: record it (the audit entry keeps obj without the keys in drop,
+ * the event carries obj), commit, 204.
+ */
+cc_error_t *cc_ctx_commit_delete(cc_ctx_t *ctx, const char *entity, const char *entity_id,
+                                 const json_t *obj, const char *const *drop);
+
 /** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
 void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
 
