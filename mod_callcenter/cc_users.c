@@ -380,16 +380,13 @@ static cc_error_t *revoke_sessions(cc_ctx_t *ctx, const char *id)
     return cc_db_exec(ctx->db, "cc_users_revoke_sessions", 2, args, NULL);
 }
 
-/* Current email, name, status, roles of a live user, row-locked; 404 when none. */
+/* Current email, name, status, roles of a live user the caller may manage, row-locked
+ * (404 when none; 403 when the user holds a permission the caller lacks). */
 static cc_error_t *lock_user(cc_ctx_t *ctx, const char *id, const char ***prow)
 {
-    const char *args[2] = { ctx->principal->tenant_id, id };
-    cc_error_t *err = cc_db_select_row(ctx->db, "cc_users_lock", 2, args, prow, NULL);
+    cc_error_t *err = cc_fetch_row(ctx, "cc_users_lock", id, prow);
 
-    if (!err && !*prow) {
-        err = cc_error_not_found(ctx->pool);
-    }
-    return err;
+    return err ? err : check_target_manageable(ctx, id);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -507,8 +504,7 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
     }
     if ((err = hash_password(ctx, in.password, &hash))
         || (err = cc_db_begin(ctx->db))
-        || (err = lock_user(ctx, id, &cur))
-        || (err = check_target_manageable(ctx, id))) {
+        || (err = lock_user(ctx, id, &cur))) {
         return err;
     }
     changes = cc_json_object(p);
@@ -578,7 +574,6 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
      */
     if ((err = cc_db_begin(ctx->db))
         || (err = lock_user(ctx, id, &cur))
-        || (err = check_target_manageable(ctx, id))
         || (err = fetch_user(ctx, id, &user))
         || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = refuse_if_routed(ctx, id))
@@ -609,8 +604,7 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
         || (err = roles_check(ctx, in.roles_csv))
         || (err = check_roles_grantable(ctx, in.roles_csv))
         || (err = cc_db_begin(ctx->db))
-        || (err = lock_user(ctx, id, &cur))
-        || (err = check_target_manageable(ctx, id))) {
+        || (err = lock_user(ctx, id, &cur))) {
         return err;
     }
     changes = cc_json_object(p);
