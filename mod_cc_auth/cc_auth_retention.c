@@ -12,8 +12,11 @@
  *   cc_auth_throttle.c), by the longest CCLoginWindow of any server so that no vhost
  *   loses a live window.
  *
- * Each statement deletes a bounded batch (RETENTION_BATCH rows, autocommit: locks are
- * held for one batch only) and is repeated until a batch comes back short, at most
+ * Dead families are found a batch (RETENTION_BATCH) at a time by a plain read and
+ * deleted one family per statement, so a run locks only a dead family's rows (which
+ * only a user's revocation of all their sessions may also write; a rare lock conflict
+ * fails that run's batch, logged at info, and the next run goes on); throttle rows go RETENTION_BATCH at a time (autocommit: locks are
+ * held for one batch only).  Either is repeated until a batch comes back short, at most
  * RETENTION_MAX_BATCHES times a run (the next run goes on).  Deleting twice is harmless,
  * so several nodes may run the job at once.  Every interval (CCAuthRetentionInterval of
  * the main server, default an hour; 0 disables it) in one child per node.
@@ -30,15 +33,18 @@
 /* Labels are global across modules: cc_auth_retention_*.  Both cross tenants by design:
  * expired rows of every tenant go, and none of them is live. */
 static const cc_stmt_t retention_stmts[] = {
-    /* A batch of whole families (the derived table is materialized first). */
-    CC_STMT("cc_auth_retention_refresh",
-            "DELETE rt FROM refresh_tokens rt JOIN ("
+    /* A batch of dead families, by a plain read: no lock on the live ones a login, a
+     * refresh or a revocation writes meanwhile. */
+    CC_STMT("cc_auth_retention_dead_families",
             "SELECT tenant_id, family_id FROM refresh_tokens GROUP BY tenant_id, family_id"
             " HAVING MAX(expires_at) < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND)"
-            " LIMIT " APR_STRINGIFY(RETENTION_BATCH) ") dead"
-            " ON dead.tenant_id = rt.tenant_id AND dead.family_id = rt.family_id "
+            " LIMIT " APR_STRINGIFY(RETENTION_BATCH) " "
             "/* cc-lint: no-tenant housekeeping across tenants: families whose every "
             "token expired longer than the grace ago, none of which can refresh */"),
+    /* One family, through its index: only its own rows are locked.  A dead family gets
+     * no new token (none of its tokens can refresh), so it is still dead here. */
+    CC_STMT("cc_auth_retention_family",
+            "DELETE FROM refresh_tokens WHERE tenant_id = %s AND family_id = %s"),
     CC_STMT("cc_auth_retention_throttle",
             "DELETE FROM login_throttle "
             "WHERE window_start < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
@@ -59,6 +65,39 @@ typedef struct retention_t {
     const char *window;       /**< the longest CCLoginWindow, as text */
 } retention_t;
 
+/* Dead refresh-token families, a batch at a time, one family per statement; *pn +=
+ * tokens deleted. */
+static cc_error_t *purge_families(cc_db_t *db, const char *grace, int *pn)
+{
+    static const cc_col_t cols[] = { { "t", CC_COL_STR }, { "f", CC_COL_STR }, CC_COL_END };
+    const char *args[1] = { grace };
+    int batch;
+
+    for (batch = 0; batch < RETENTION_MAX_BATCHES; batch++) {
+        json_t *families, *fam;
+        cc_error_t *err = cc_db_select(db, "cc_auth_retention_dead_families", cols, 1, args,
+                                       &families, NULL);
+        size_t i;
+
+        if (err) {
+            return err;
+        }
+        json_array_foreach(families, i, fam) {
+            const char *one[2] = { cc_json_str(fam, "t"), cc_json_str(fam, "f") };
+            int nrows = 0;
+
+            if ((err = cc_db_exec(db, "cc_auth_retention_family", 2, one, &nrows))) {
+                return err;
+            }
+            *pn += nrows;
+        }
+        if (json_array_size(families) < RETENTION_BATCH) {
+            break;
+        }
+    }
+    return NULL;
+}
+
 /* Run label (binding arg) batch after batch until one is short; *pn += rows deleted. */
 static cc_error_t *purge(cc_db_t *db, const char *label, const char *arg, int *pn)
 {
@@ -73,7 +112,6 @@ static cc_error_t *purge(cc_db_t *db, const char *label, const char *arg, int *p
             return err;
         }
         *pn += nrows;
-        /* Rows, or families of one row or more: a short batch is the last one. */
         if (nrows < RETENTION_BATCH) {
             break;
         }
@@ -87,7 +125,7 @@ static cc_error_t *retention_run(cc_db_t *db, void *data)
     int tokens = 0, throttle = 0;
     cc_error_t *err;
 
-    err = purge(db, "cc_auth_retention_refresh", rt->grace, &tokens);
+    err = purge_families(db, rt->grace, &tokens);
     if (!err) {
         err = purge(db, "cc_auth_retention_throttle", rt->window, &throttle);
     }

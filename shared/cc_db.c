@@ -187,8 +187,9 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
         return cc_error_conflict(db->pool, "a record with the same unique value exists");
     }
     if (is_transient_errno(rv)) {
-        DB_LOG(db, APLOG_WARNING, CCLOGNO(00204) "statement %s: lock conflict (%d)",
-               label, rv);
+        /* A job retries on its next run: its lock conflicts are no alarm. */
+        DB_LOG(db, db->r ? APLOG_WARNING : APLOG_INFO, CCLOGNO(00204)
+               "statement %s: lock conflict (%d)", label, rv);
         return cc_error_unavailable(db->pool);
     }
     if (is_connection_errno(rv)) {
