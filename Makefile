@@ -34,7 +34,9 @@ MODULES     := mod_cc_auth mod_cc_tenant mod_callcenter mod_cc_chat
 MODULE_SOS  := $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(m).c),$(BUILD)/$(m).so))
 
 # Module files that are pure ("core") and so unit-tested directly.
-UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant_cache.c)
+# mod_*/cc_*_rules.c: a domain's pure rules (body checks, merges, diffs), beside its glue.
+UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant_cache.c \
+                      mod_*/cc_*_rules.c)
 
 # -Wa,-I: the assembler finds the assembled OpenAPI document that cc_openapi.c .incbins;
 # -I$(BUILD)/gen: each module finds the list of its domains (below).

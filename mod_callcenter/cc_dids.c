@@ -22,28 +22,14 @@
 #include <apr_strings.h>
 
 #include "cc_api_private.h"
+#include "cc_dids_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_page.h"
 #include "cc_sql.h"
 #include "cc_validate.h"
 
-#define CC_KEY_NUMBER      "number"
-#define CC_KEY_DESCRIPTION "description"
-#define CC_KEY_DEST_TYPE   "destination_type"
-#define CC_KEY_DEST_ID     "destination_id"
-#define CC_KEY_STATUS      "status"
-
-#define CC_DESCRIPTION_MAX 500
 #define CC_Q_MAX           200
-/* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
-#define CC_DEST_ID_MAX     APR_INT64_C(9007199254740992)
-
-#define DEST_NONE "none"
-
-static const char *const did_statuses[] = { "active", "inactive", NULL };
-static const char *const did_dest_types[] = { "none", "queue", "user", "endpoint",
-                                              "voicemail", NULL };
 static const char *const did_sorts[] = { "number", "created_at", NULL };
 
 /* Where each destination type is checked: a statement binding (tenant, id) that returns
@@ -177,66 +163,6 @@ static const cc_field_t did_fields[] = {
     { NULL, 0, 0 }
 };
 
-/* What a body asks for; NULL members are absent. */
-typedef struct did_input_t {
-    const char *number;
-    const char *description;
-    const char *dest_type;
-    int dest_touched;        /* destination_type or destination_id present */
-    int has_dest_id;         /* destination_id present (null included) */
-    const char *dest_id;     /* canonical decimal; NULL when absent or null */
-    const char *status;
-} did_input_t;
-
-/* A DID's stored values, or the values it will have after a change. */
-typedef struct did_values_t {
-    const char *number;
-    const char *description;
-    const char *dest_type;
-    const char *dest_id;     /* NULL exactly when dest_type is none */
-    const char *status;
-} did_values_t;
-
-/* Validate whatever fields body carries; every problem at once. */
-static cc_error_t *did_input_read(apr_pool_t *p, json_t *body, did_input_t *in)
-{
-    cc_error_t *err = NULL;
-
-    memset(in, 0, sizeof(*in));
-    in->number = cc_json_str(body, CC_KEY_NUMBER);
-    in->description = cc_json_str(body, CC_KEY_DESCRIPTION);
-    in->dest_type = cc_json_str(body, CC_KEY_DEST_TYPE);
-    in->status = cc_json_str(body, CC_KEY_STATUS);
-    in->has_dest_id = cc_json_has(body, CC_KEY_DEST_ID);
-    in->dest_touched = in->dest_type || in->has_dest_id;
-    if (in->number && !cc_valid_e164(in->number)) {
-        err = cc_error_collect(p, err, CC_KEY_NUMBER,
-                               "must be E.164: + then 8 to 15 digits, the first not 0");
-    }
-    if (in->description && !cc_valid_text(in->description, 0, CC_DESCRIPTION_MAX)) {
-        err = cc_error_collect(p, err, CC_KEY_DESCRIPTION,
-                               "must be at most 500 characters, no control characters");
-    }
-    if (in->dest_type && !cc_valid_enum(in->dest_type, did_dest_types)) {
-        err = cc_error_collect(p, err, CC_KEY_DEST_TYPE,
-                               "must be one of: none, queue, user, endpoint, voicemail");
-    }
-    if (in->has_dest_id && !json_is_null(json_object_get(body, CC_KEY_DEST_ID))) {
-        json_int_t v = cc_json_int(body, CC_KEY_DEST_ID, 0);
-
-        if (v < 1 || v > CC_DEST_ID_MAX) {
-            err = cc_error_collect(p, err, CC_KEY_DEST_ID, "must be a positive integer");
-        }
-        else {
-            in->dest_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-        }
-    }
-    if (in->status && !cc_valid_enum(in->status, did_statuses)) {
-        err = cc_error_collect(p, err, CC_KEY_STATUS, "must be one of: active, inactive");
-    }
-    return err;
-}
-
 static const did_destination_t *destination_of(const char *type)
 {
     const did_destination_t *d;
@@ -247,47 +173,6 @@ static const did_destination_t *destination_of(const char *type)
         }
     }
     return NULL;
-}
-
-/*
- * The DID cur becomes with in applied, into *out.  The destination id follows its type:
- * a new type without an id clears it (none needs none; any other type then asks for
- * one), an id alone applies to the current type.  400 when the pair does not fit.
- */
-static cc_error_t *did_merge(apr_pool_t *p, const did_values_t *cur, const did_input_t *in,
-                             did_values_t *out)
-{
-    cc_error_t *err = NULL;
-
-    out->number = in->number ? in->number : cur->number;
-    out->description = in->description ? in->description : cur->description;
-    out->status = in->status ? in->status : cur->status;
-    out->dest_type = in->dest_type ? in->dest_type : cur->dest_type;
-    if (in->has_dest_id) {
-        out->dest_id = in->dest_id;
-    }
-    else if (in->dest_type && strcmp(in->dest_type, cur->dest_type)) {
-        out->dest_id = NULL;
-    }
-    else {
-        out->dest_id = cur->dest_id;
-    }
-    if (!in->dest_touched) {
-        return NULL;
-    }
-    if (!strcmp(out->dest_type, DEST_NONE)) {
-        if (out->dest_id) {
-            err = cc_error_collect(p, err, CC_KEY_DEST_ID,
-                                   "must be null when destination_type is none");
-        }
-        return err;
-    }
-    if (!out->dest_id) {
-        err = cc_error_collect(p, err, CC_KEY_DEST_ID,
-                               apr_psprintf(p, "required (a positive integer) when "
-                                            "destination_type is %s", out->dest_type));
-    }
-    return err;
 }
 
 /* ---- helpers ---- */
@@ -348,35 +233,6 @@ static cc_error_t *number_conflict(cc_ctx_t *ctx, cc_error_t *err)
                            "this number is already in use");
 }
 
-/* The values of v as an object (the audit record of a create), owned by p. */
-static json_t *values_json(apr_pool_t *p, const did_values_t *v)
-{
-    json_t *o = cc_json_object(p);
-
-    cc_json_set_str(o, CC_KEY_NUMBER, v->number);
-    cc_json_set_str(o, CC_KEY_DESCRIPTION, v->description);
-    cc_json_set_str(o, CC_KEY_DEST_TYPE, v->dest_type);
-    json_object_set_new(o, CC_KEY_DEST_ID, cc_json_int_or_null(v->dest_id));
-    cc_json_set_str(o, CC_KEY_STATUS, v->status);
-    return o;
-}
-
-/* {"field": {"from": old, "to": new}} for each field that changes, owned by p. */
-static json_t *values_diff(apr_pool_t *p, const did_values_t *a, const did_values_t *b)
-{
-    json_t *changes = cc_json_object(p);
-
-    cc_audit_change_str(changes, CC_KEY_NUMBER, a->number, b->number);
-    cc_audit_change_str(changes, CC_KEY_DESCRIPTION, a->description, b->description);
-    cc_audit_change_str(changes, CC_KEY_DEST_TYPE, a->dest_type, b->dest_type);
-    if (!cc_str_same(a->dest_id, b->dest_id)) {
-        cc_audit_change(changes, CC_KEY_DEST_ID, cc_json_int_or_null(a->dest_id),
-                        cc_json_int_or_null(b->dest_id));
-    }
-    cc_audit_change_str(changes, CC_KEY_STATUS, a->status, b->status);
-    return changes;
-}
-
 /* The locked row's values; 404 when the tenant has no such DID. */
 static cc_error_t *lock_did(cc_ctx_t *ctx, const char *id, did_values_t *cur)
 {
@@ -406,8 +262,8 @@ static cc_error_t *dids_create(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, did_fields, &body))
-        || (err = did_input_read(ctx->pool, body, &in))
-        || (err = did_merge(ctx->pool, &blank, &in, &v))) {
+        || (err = cc_dids_input_read(ctx->pool, body, &in))
+        || (err = cc_dids_merge(ctx->pool, &blank, &in, &v))) {
         return err;
     }
     args[0] = ctx->principal->tenant_id;
@@ -426,7 +282,7 @@ static cc_error_t *dids_create(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);   /* INSERT ... RETURNING gives its row */
     }
     id = cc_json_int_text(ctx->pool, did, "id");
-    if ((err = cc_ctx_record(ctx, "did", "create", id, values_json(ctx->pool, &v), did,
+    if ((err = cc_ctx_record(ctx, "did", "create", id, cc_dids_values_json(ctx->pool, &v), did,
                              CC_RECORD_BOTH))
         || (err = count_add(ctx))
         || (err = cc_db_commit(ctx->db))) {
@@ -444,14 +300,14 @@ static cc_error_t *dids_update(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_patch(ctx, did_fields, &body))
-        || (err = did_input_read(ctx->pool, body, &in))
+        || (err = cc_dids_input_read(ctx->pool, body, &in))
         || (err = cc_db_begin(ctx->db))
         || (err = lock_did(ctx, id, &cur))
-        || (err = did_merge(ctx->pool, &cur, &in, &v))
+        || (err = cc_dids_merge(ctx->pool, &cur, &in, &v))
         || (in.dest_touched && (err = destination_check(ctx, &v)))) {
         return err;
     }
-    changes = values_diff(ctx->pool, &cur, &v);
+    changes = cc_dids_values_diff(ctx->pool, &cur, &v);
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, cc_handle_get);
     }

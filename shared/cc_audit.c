@@ -164,18 +164,3 @@ cc_error_t *cc_ctx_commit_delete(cc_ctx_t *ctx, const char *entity, const char *
     return cc_ctx_commit(ctx, entity, "delete", entity_id, cc_json_without(ctx->pool, obj, drop),
                          obj, HTTP_NO_CONTENT, NULL);
 }
-
-void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
-{
-    json_object_set_new(changes, field,
-                        json_pack("{s:o,s:o}", "from", from ? from : json_null(),
-                                  "to", to ? to : json_null()));
-}
-
-void cc_audit_change_str(json_t *changes, const char *field, const char *from,
-                         const char *to)
-{
-    if (to && (!from || strcmp(from, to))) {
-        cc_audit_change(changes, field, from ? json_string(from) : NULL, json_string(to));
-    }
-}

@@ -73,14 +73,4 @@ cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
 cc_error_t *cc_ctx_commit_delete(cc_ctx_t *ctx, const char *entity, const char *entity_id,
                                  const json_t *obj, const char *const *drop);
 
-/** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
-void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
-
-/**
- * The same for text values, recorded only when to is given and differs from from: a
- * PATCH records the fields it changes.
- */
-void cc_audit_change_str(json_t *changes, const char *field, const char *from,
-                         const char *to);
-
 #endif

@@ -267,3 +267,18 @@ int cc_str_same(const char *a, const char *b)
 {
     return a == b || (a && b && !strcmp(a, b));
 }
+
+void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to)
+{
+    json_object_set_new(changes, field,
+                        json_pack("{s:o,s:o}", "from", from ? from : json_null(),
+                                  "to", to ? to : json_null()));
+}
+
+void cc_audit_change_str(json_t *changes, const char *field, const char *from,
+                         const char *to)
+{
+    if (to && (!from || strcmp(from, to))) {
+        cc_audit_change(changes, field, from ? json_string(from) : NULL, json_string(to));
+    }
+}

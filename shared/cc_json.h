@@ -85,4 +85,14 @@ json_t *cc_json_without(apr_pool_t *p, const json_t *obj, const char *const *dro
 /** Two optional strings are equal (both NULL counts as equal). */
 int cc_str_same(const char *a, const char *b);
 
+/** changes[field] = {"from": from, "to": to} (both stolen; NULL is JSON null). */
+void cc_audit_change(json_t *changes, const char *field, json_t *from, json_t *to);
+
+/**
+ * The same for text values, recorded only when to is given and differs from from: a
+ * PATCH records the fields it changes.
+ */
+void cc_audit_change_str(json_t *changes, const char *field, const char *from,
+                         const char *to);
+
 #endif

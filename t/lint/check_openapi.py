@@ -56,6 +56,7 @@ library only.
 """
 
 import copy
+import glob
 import importlib.util
 import json
 import os
@@ -218,7 +219,7 @@ def _capture_problems(doc, key, op, route):
 
 # ---- enums and limits: the document's annotations against the C -----------------------
 
-C_ARRAY_RE = re.compile(r'^static\s+const\s+char\s*\*\s*const\s+(\w+)\s*\[\s*\]\s*=\s*'
+C_ARRAY_RE = re.compile(r'^(?:static\s+)?const\s+char\s*\*\s*const\s+(\w+)\s*\[\s*\]\s*=\s*'
                         r'\{(?P<body>[^}]*)\}', re.M)
 C_DEFINE_RE = re.compile(r'^#define\s+(\w+)\s+(\d+|"[^"]*")\s*$', re.M)
 C_ENUM_CALL_RE = re.compile(r'\bcc_valid_enum\s*\(\s*[^,()]+,\s*(\w+)\s*\)')
@@ -244,15 +245,25 @@ def _c_value(defines, token):
 
 
 def parse_c_checks(root, routes):
-    """{file: checks} for the mod_*/*.c files holding route tables; checks are arrays
+    """{file: checks} for the mod_*/*.c files holding route tables and the pure rules of
+    their domains (mod_*/cc_*_rules.c, which hold no routes); checks are arrays
     {name: [values]} (file-level, NULL-terminated), sorts {array: cc_page_parse default},
     texts {cc_valid_text's first argument: {(min, max)}} (None: a limit that does not
     resolve), used {array names given to cc_valid_enum or cc_page_parse}."""
     out = {}
-    for rel in sorted({r["file"] for r in routes.values()}):
+    rules = {os.path.relpath(f, root)
+             for f in glob.glob(os.path.join(root, "mod_*", "cc_*_rules.c"))}
+    for rel in sorted({r["file"] for r in routes.values()} | rules):
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             text = _strip_c_comments(f.read())
-        defines = {m.group(1): m.group(2) for m in C_DEFINE_RE.finditer(text)}
+        # The file's #defines, and its module's headers' (a domain's keys and limits sit
+        # in its rules header).
+        defines = {}
+        for h in sorted(glob.glob(os.path.join(root, os.path.dirname(rel), "*.h"))):
+            with open(h, encoding="utf-8", errors="replace") as f:
+                defines.update((m.group(1), m.group(2))
+                               for m in C_DEFINE_RE.finditer(_strip_c_comments(f.read())))
+        defines.update((m.group(1), m.group(2)) for m in C_DEFINE_RE.finditer(text))
         arrays = {}
         for m in C_ARRAY_RE.finditer(text):
             items = [t.strip() for t in m.group("body").split(",") if t.strip()]
