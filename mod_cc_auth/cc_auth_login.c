@@ -317,16 +317,18 @@ static cc_error_t *login_pick(apr_pool_t *p, json_t *rows, const char *tenant,
 static cc_error_t *login_validate(apr_pool_t *p, json_t *body, const char **pemail,
                                   const char **ppassword, const char **ptenant)
 {
+    cc_error_t *err = NULL;
+
     *pemail = cc_json_str(body, "email");
     *ppassword = cc_json_str(body, "password");
     *ptenant = cc_json_str(body, "tenant");
     if (!cc_valid_email(*pemail)) {
-        return cc_error_field(p, "email", "must be a valid email address");
+        err = cc_error_collect(p, err, "email", "must be a valid email address");
     }
     if (*ptenant && !cc_valid_uuid(*ptenant) && !cc_valid_slug(*ptenant)) {
-        return cc_error_field(p, "tenant", "must be a tenant slug or id");
+        err = cc_error_collect(p, err, "tenant", "must be a tenant slug or id");
     }
-    return NULL;
+    return err;
 }
 
 /* Verify the password; when there is no such user, burn the same bcrypt time on the
