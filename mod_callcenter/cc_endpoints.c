@@ -11,7 +11,8 @@
  * whole create back.
  *
  * The SIP password is written to ps_auths only: never read back, audited, announced or
- * logged.  A generated one is returned once, in the create response.
+ * logged.  A generated one is returned once, in the create response.  The pure rules
+ * (body checks, defaults, merge, diff): cc_endpoints_rules.c.
  */
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include <apr_time.h>
 
 #include "cc_api_private.h"
+#include "cc_endpoints_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_log.h"
@@ -29,27 +31,10 @@
 #include "cc_sql.h"
 #include "cc_validate.h"
 
-#define CC_KEY_EXTENSION    "extension"
-#define CC_KEY_SIP_USERNAME "sip_username"
-#define CC_KEY_USER_ID      "user_id"
-#define CC_KEY_CONTEXT      "context"
-#define CC_KEY_ALLOW        "allow"
-#define CC_KEY_MAX_CONTACTS "max_contacts"
-#define CC_KEY_WEBRTC       "webrtc"
-#define CC_KEY_PASSWORD     "password"
-#define CC_KEY_SIP_PASSWORD "sip_password"
-
 #define CC_Q_MAX            200
-#define MAX_CONTACTS_MIN    1
-#define MAX_CONTACTS_MAX    10
-/* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
-#define CC_ID_MAX           APR_INT64_C(9007199254740992)
 
 /* The queue members of an endpoint show its user: they change with it. */
 #define MEMBER_UPDATED       "update"   /* queue_member.updated */
-
-#define ALLOW_DEFAULT        "ulaw,alaw"
-#define ALLOW_DEFAULT_WEBRTC "opus,ulaw,alaw"
 
 static const char *const endpoint_sorts[] = { "extension", "created_at", NULL };
 
@@ -250,108 +235,7 @@ static const cc_field_t endpoint_patch_fields[] = {
     { NULL, 0, 0 }
 };
 
-/* What a body asks for; NULL members are absent. */
-typedef struct ep_input_t {
-    const char *extension;
-    int has_user;            /* user_id present (null included) */
-    const char *user_id;     /* canonical decimal; NULL when absent or null */
-    const char *password;
-    const char *allow;       /* canonical (cc_ast_parse_codecs) */
-    const char *max_contacts;
-    int has_webrtc;
-    int webrtc;
-} ep_input_t;
-
-/* The writable settings of an endpoint, stored or to be. */
-typedef struct ep_values_t {
-    const char *user_id;     /* NULL: no user */
-    const char *allow;
-    const char *max_contacts;
-    int webrtc;
-} ep_values_t;
-
-/* Validate whatever fields body carries; every problem at once. */
-static cc_error_t *ep_input_read(apr_pool_t *p, json_t *body, ep_input_t *in)
-{
-    const char *allow = cc_json_str(body, CC_KEY_ALLOW);
-    cc_error_t *err = NULL;
-
-    memset(in, 0, sizeof(*in));
-    in->extension = cc_json_str(body, CC_KEY_EXTENSION);
-    in->password = cc_json_str(body, CC_KEY_PASSWORD);
-    in->has_user = cc_json_has(body, CC_KEY_USER_ID);
-    in->has_webrtc = cc_json_has(body, CC_KEY_WEBRTC);
-    in->webrtc = cc_json_bool(body, CC_KEY_WEBRTC, 0);
-    if (in->extension && !cc_valid_extension(in->extension)) {
-        err = cc_error_collect(p, err, CC_KEY_EXTENSION, "must be 2 to 8 digits");
-    }
-    if (in->has_user && !json_is_null(json_object_get(body, CC_KEY_USER_ID))) {
-        json_int_t v = cc_json_int(body, CC_KEY_USER_ID, 0);
-
-        if (v < 1 || v > CC_ID_MAX) {
-            err = cc_error_collect(p, err, CC_KEY_USER_ID, "must be a positive integer");
-        }
-        else {
-            in->user_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-        }
-    }
-    /* The message never quotes the password back. */
-    if (in->password && !cc_ast_valid_sip_password(in->password)) {
-        err = cc_error_collect(p, err, CC_KEY_PASSWORD,
-                               "must be 12 to 80 printable ASCII characters without"
-                               " spaces, quotes, backslashes or semicolons");
-    }
-    if (allow && !cc_ast_parse_codecs(p, allow, &in->allow)) {
-        err = cc_error_collect(p, err, CC_KEY_ALLOW,
-                               "must be 1 to 10 distinct codecs, comma-separated, from:"
-                               " ulaw, alaw, g722, g729, gsm, opus, ilbc, speex, g726,"
-                               " slin, h264, vp8, vp9");
-    }
-    if (cc_json_has(body, CC_KEY_MAX_CONTACTS)) {
-        json_int_t v = cc_json_int(body, CC_KEY_MAX_CONTACTS, 0);
-
-        if (v < MAX_CONTACTS_MIN || v > MAX_CONTACTS_MAX) {
-            err = cc_error_collect(p, err, CC_KEY_MAX_CONTACTS, "must be 1 to 10");
-        }
-        else {
-            in->max_contacts = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-        }
-    }
-    return err;
-}
-
-/* cur with in applied.  allow stays what it is unless given: flipping webrtc does not
- * rewrite the codecs someone chose. */
-static void ep_merge(const ep_values_t *cur, const ep_input_t *in, ep_values_t *out)
-{
-    out->user_id = in->has_user ? in->user_id : cur->user_id;
-    out->allow = in->allow ? in->allow : cur->allow;
-    out->max_contacts = in->max_contacts ? in->max_contacts : cur->max_contacts;
-    out->webrtc = in->has_webrtc ? in->webrtc : cur->webrtc;
-}
-
 /* ---- helpers ---- */
-
-/* {"field": {"from": old, "to": new}} for each setting that changes. */
-static json_t *values_diff(apr_pool_t *p, const ep_values_t *a, const ep_values_t *b)
-{
-    json_t *changes = cc_json_object(p);
-
-    if (!cc_str_same(a->user_id, b->user_id)) {
-        cc_audit_change(changes, CC_KEY_USER_ID, cc_json_int_or_null(a->user_id),
-                        cc_json_int_or_null(b->user_id));
-    }
-    cc_audit_change_str(changes, CC_KEY_ALLOW, a->allow, b->allow);
-    if (!cc_str_same(a->max_contacts, b->max_contacts)) {
-        cc_audit_change(changes, CC_KEY_MAX_CONTACTS, cc_json_int_or_null(a->max_contacts),
-                        cc_json_int_or_null(b->max_contacts));
-    }
-    if (a->webrtc != b->webrtc) {
-        cc_audit_change(changes, CC_KEY_WEBRTC, json_boolean(a->webrtc),
-                        json_boolean(b->webrtc));
-    }
-    return changes;
-}
 
 /* What a create or delete audits: the object without its bookkeeping columns. */
 static const char *const endpoint_audit_drop[] = { "id", "created_at", "updated_at", NULL };
@@ -466,15 +350,6 @@ static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char
         return extension_conflict(ctx, err, 1);
     }
     return NULL;
-}
-
-/* The values a create starts from, defaults filled in. */
-static void create_values(const ep_input_t *in, ep_values_t *v)
-{
-    v->user_id = in->user_id;
-    v->webrtc = in->webrtc;
-    v->allow = in->allow ? in->allow : (in->webrtc ? ALLOW_DEFAULT_WEBRTC : ALLOW_DEFAULT);
-    v->max_contacts = in->max_contacts ? in->max_contacts : "1";
 }
 
 /* ---- locked reads for update and delete ---- */
@@ -712,10 +587,10 @@ static cc_error_t *endpoints_create(cc_ctx_t *ctx)
     apr_status_t rv;
 
     if ((err = cc_read_json_fields(ctx, endpoint_create_fields, &body))
-        || (err = ep_input_read(p, body, &in))) {
+        || (err = cc_endpoints_input_read(p, body, &in))) {
         return err;
     }
-    create_values(&in, &v);
+    cc_endpoints_create_values(&in, &v);
     password = in.password;
     if (!password && (rv = cc_ast_generate_sip_password(p, &password)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(03740)
@@ -780,15 +655,15 @@ static cc_error_t *endpoints_update(cc_ctx_t *ctx)
      * share-locked before the endpoint: user changes (cc_users.c) lock the user, then its
      * endpoints, and the same order here means the two never deadlock. */
     if ((err = cc_read_json_fields(ctx, endpoint_patch_fields, &body))
-        || (err = ep_input_read(ctx->pool, body, &in))
+        || (err = cc_endpoints_input_read(ctx->pool, body, &in))
         || (err = cc_db_begin(ctx->db))
         || (err = endpoint_exists(ctx, id))
         || (in.has_user && (err = user_name(ctx, in.user_id, &name)))
         || (err = lock_endpoint(ctx, id, &cur))) {
         return err;
     }
-    ep_merge(&cur.v, &in, &v);
-    changes = values_diff(ctx->pool, &cur.v, &v);
+    cc_endpoints_merge(&cur.v, &in, &v);
+    changes = cc_endpoints_values_diff(ctx->pool, &cur.v, &v);
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, cc_handle_get);
     }

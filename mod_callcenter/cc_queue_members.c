@@ -7,7 +7,8 @@
  * PJSIP/<endpoint asterisk_id>) that holds penalty, paused and reason_paused, which
  * Asterisk itself also writes when an agent pauses.  Every write touches both in one
  * transaction, with its audit entry and event.  The queue's own statements
- * (cc_queues_lock_shared, cc_queues_exists) are in cc_queues.c.
+ * (cc_queues_lock_shared, cc_queues_exists) are in cc_queues.c; the pure rules in
+ * cc_queue_members_rules.c.
  */
 #include <string.h>
 
@@ -16,22 +17,10 @@
 #include <apr_strings.h>
 
 #include "cc_api_private.h"
+#include "cc_queue_members_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_validate.h"
-
-#define CC_KEY_QUEUE_ID      "queue_id"
-#define CC_KEY_USER_ID       "user_id"
-#define CC_KEY_ENDPOINT_ID   "endpoint_id"
-#define CC_KEY_INTERFACE     "interface"
-#define CC_KEY_MEMBERNAME    "membername"
-#define CC_KEY_PENALTY       "penalty"
-#define CC_KEY_PAUSED        "paused"
-#define CC_KEY_REASON        "paused_reason"
-
-#define CC_PENALTY_MAX       1000
-/* Ids are JSON integers; keep them exact in every client (2^53, as cc_parse_id). */
-#define CC_REF_ID_MAX        APR_INT64_C(9007199254740992)
 
 #define QUEUES_PATH "/api/v1/queues/"
 
@@ -153,19 +142,7 @@ static const cc_field_t member_patch_fields[] = {
     { NULL, 0, 0 }
 };
 
-/* A member's editable realtime values: penalty, paused "0"/"1", reason (NULL: none). */
-typedef struct member_values_t {
-    const char *penalty;
-    const char *paused;
-    const char *reason;
-} member_values_t;
-
 static const char *const member_audit_drop[] = { "id", NULL };
-
-static const char *int_text(apr_pool_t *p, apr_int64_t v)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
-}
 
 /* An event queue_member.<verb>d for each member the statement label (binding tenant, ref)
  * lists, with the member object as it is now. */
@@ -189,110 +166,6 @@ static cc_error_t *announce_members(cc_ctx_t *ctx, const char *label, const char
 }
 
 /* ---- members ---- */
-
-/* What a member body asks for; NULL members are absent. */
-typedef struct member_input_t {
-    const char *endpoint_id;
-    const char *user_id;
-    const char *penalty;
-    const char *paused;          /* "0" / "1" */
-    int has_reason;              /* paused_reason present (null included) */
-    const char *reason;          /* NULL for null or "" */
-} member_input_t;
-
-/* A positive id field (1..2^53) into *pout as decimal text. */
-static cc_error_t *read_ref(apr_pool_t *p, json_t *body, const char *key, cc_error_t *err,
-                            const char **pout)
-{
-    json_int_t v;
-
-    *pout = NULL;
-    if (!cc_json_has(body, key)) {
-        return err;
-    }
-    v = cc_json_int(body, key, 0);
-    if (v < 1 || v > CC_REF_ID_MAX) {
-        return cc_error_collect(p, err, key, "must be a positive integer");
-    }
-    *pout = int_text(p, (apr_int64_t)v);
-    return err;
-}
-
-static cc_error_t *member_input_read(apr_pool_t *p, json_t *body, member_input_t *in)
-{
-    cc_error_t *err = NULL;
-
-    memset(in, 0, sizeof(*in));
-    err = read_ref(p, body, CC_KEY_ENDPOINT_ID, err, &in->endpoint_id);
-    err = read_ref(p, body, CC_KEY_USER_ID, err, &in->user_id);
-    if (cc_json_has(body, CC_KEY_PENALTY)) {
-        json_int_t v = cc_json_int(body, CC_KEY_PENALTY, -1);
-
-        if (v < 0 || v > CC_PENALTY_MAX) {
-            err = cc_error_collect(p, err, CC_KEY_PENALTY, "must be an integer from 0 to 1000");
-        }
-        else {
-            in->penalty = int_text(p, (apr_int64_t)v);
-        }
-    }
-    if (cc_json_has(body, CC_KEY_PAUSED)) {
-        in->paused = cc_json_bool(body, CC_KEY_PAUSED, 0) ? "1" : "0";
-    }
-    in->has_reason = cc_json_has(body, CC_KEY_REASON);
-    in->reason = cc_json_str(body, CC_KEY_REASON);
-    if (in->reason && !cc_ast_valid_pause_reason(in->reason)) {
-        err = cc_error_collect(p, err, CC_KEY_REASON,
-                               "must be at most 79 bytes of UTF-8 text without control"
-                               " characters");
-    }
-    if (in->reason && !*in->reason) {
-        in->reason = NULL;           /* "" and null both mean no reason */
-    }
-    return err;
-}
-
-/*
- * The member cur becomes: penalty and paused as given, the reason as given, else
- * cleared when the member is unpaused (a reason explains a pause), else kept.
- */
-static void member_merge(const member_values_t *cur, const member_input_t *in,
-                         member_values_t *out)
-{
-    out->penalty = in->penalty ? in->penalty : cur->penalty;
-    out->paused = in->paused ? in->paused : cur->paused;
-    if (in->has_reason) {
-        out->reason = in->reason;
-    }
-    else if (!strcmp(out->paused, "0") && !cc_str_same(cur->paused, "0")) {
-        out->reason = NULL;
-    }
-    else {
-        out->reason = cur->reason;
-    }
-}
-
-static json_t *bool_json(const char *v)
-{
-    return v ? json_boolean(strcmp(v, "0") != 0) : json_null();
-}
-
-static json_t *member_diff(const member_values_t *a, const member_values_t *b)
-{
-    json_t *changes = json_object();
-
-    if (!cc_str_same(a->penalty, b->penalty)) {
-        cc_audit_change(changes, CC_KEY_PENALTY, cc_json_int_or_null(a->penalty),
-                        cc_json_int_or_null(b->penalty));
-    }
-    if (!cc_str_same(a->paused, b->paused)) {
-        cc_audit_change(changes, CC_KEY_PAUSED, bool_json(a->paused), bool_json(b->paused));
-    }
-    if (!cc_str_same(a->reason, b->reason)) {
-        cc_audit_change(changes, CC_KEY_REASON, cc_json_str_or_null(a->reason),
-                        cc_json_str_or_null(b->reason));
-    }
-    return changes;
-}
 
 /* The endpoint a new member stands for, as a row of MEMBER_ENDPOINT. */
 typedef struct member_endpoint_t {
@@ -488,7 +361,7 @@ static cc_error_t *members_create(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, member_create_fields, &body))
-        || (err = member_input_read(p, body, &in))) {
+        || (err = cc_queue_members_input_read(p, body, &in))) {
         return err;
     }
     if (!in.endpoint_id && !in.user_id) {
@@ -546,7 +419,7 @@ static cc_error_t *members_update(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, member_patch_fields, &body))
-        || (err = member_input_read(ctx->pool, body, &in))) {
+        || (err = cc_queue_members_input_read(ctx->pool, body, &in))) {
         return err;
     }
     if ((err = cc_db_begin(ctx->db))
@@ -554,8 +427,8 @@ static cc_error_t *members_update(cc_ctx_t *ctx)
         || (err = lock_member(ctx, queue_name, interface, &cur))) {
         return err;
     }
-    member_merge(&cur, &in, &v);
-    changes = cc_json_own(ctx->pool, member_diff(&cur, &v));
+    cc_queue_members_merge(&cur, &in, &v);
+    changes = cc_queue_members_diff(ctx->pool, &cur, &v);
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, members_get);
     }

@@ -1,6 +1,6 @@
 /*
  * cc_queues.c: /api/v1/queues — call queues, as Asterisk's app_queue reads them in
- * realtime (their members: cc_queue_members.c).
+ * realtime (their members: cc_queue_members.c; the pure rules: cc_queues_rules.c).
  *
  * Two rows make a queue: our side row (call_queues: tenant, name, asterisk_name) and the
  * realtime `queues` row named asterisk_name, the single home of everything Asterisk
@@ -22,48 +22,18 @@
 #include <apr_strings.h>
 
 #include "cc_api_private.h"
+#include "cc_queues_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_page.h"
 #include "cc_sql.h"
 #include "cc_validate.h"
 
-#define CC_KEY_NAME          "name"
-#define CC_KEY_ASTERISK_NAME "asterisk_name"
-#define CC_KEY_STRATEGY      "strategy"
-#define CC_KEY_TIMEOUT       "timeout"
-#define CC_KEY_WRAPUPTIME    "wrapuptime"
-#define CC_KEY_MAXLEN        "maxlen"
-#define CC_KEY_SERVICE_LEVEL "service_level"
-#define CC_KEY_MOH           "music_on_hold"
-
-#define CC_QUEUE_NAME_MAX    80    /* call_queues.name VARCHAR(80) */
 #define CC_Q_MAX             200
 
 #define QUEUES_PATH "/api/v1/queues/"
 
-static const char *const queue_strategies[] = {
-    "ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom",
-    "rrordered", NULL
-};
 static const char *const queue_sorts[] = { "name", "created_at", NULL };
-
-/* An integer setting of the realtime queues row: its key and bounds. */
-typedef struct queue_int_t {
-    const char *key;
-    apr_int64_t min;
-    apr_int64_t max;
-} queue_int_t;
-
-/* In queue_values_t's order after strategy (timeout, wrapuptime, maxlen, service_level). */
-static const queue_int_t queue_ints[] = {
-    { CC_KEY_TIMEOUT, 1, 600 },
-    { CC_KEY_WRAPUPTIME, 0, 3600 },
-    { CC_KEY_MAXLEN, 0, 10000 },          /* 0: no limit */
-    { CC_KEY_SERVICE_LEVEL, 0, 86400 },
-    { NULL, 0, 0 }
-};
-#define QUEUE_NINTS 4
 
 /* ---- statements ---- */
 
@@ -200,126 +170,6 @@ static const cc_field_t queue_fields[] = {
     { CC_KEY_MOH, CC_JT_STRING, 0 },
     { NULL, 0, 0 }
 };
-
-/* A queue's writable values, as statement arguments (decimal text for the integers);
- * NULL members are absent (input) or unknown (a missing realtime row). */
-typedef struct queue_values_t {
-    const char *name;
-    const char *strategy;
-    const char *ints[QUEUE_NINTS];   /* queue_ints order */
-    const char *moh;
-} queue_values_t;
-
-/* A new queue's settings where the body gives none (API.md; strategy as Asterisk's). */
-static const queue_values_t queue_defaults = {
-    NULL, "ringall", { "15", "0", "0", "60" }, "default"
-};
-
-static const char *int_text(apr_pool_t *p, apr_int64_t v)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
-}
-
-/* A queue name: 1..80 characters, none of them control characters (tabs and line breaks
- * included: the name shows on wallboards and in reports, one line). */
-static int valid_queue_name(const char *s)
-{
-    return cc_valid_text(s, 1, CC_QUEUE_NAME_MAX) && !strpbrk(s, "\t\r\n");
-}
-
-/* Validate whatever queue fields body carries into *in (absent ones NULL). */
-static cc_error_t *queue_input_read(apr_pool_t *p, json_t *body, queue_values_t *in)
-{
-    cc_error_t *err = NULL;
-    int i;
-
-    memset(in, 0, sizeof(*in));
-    in->name = cc_json_str(body, CC_KEY_NAME);
-    in->strategy = cc_json_str(body, CC_KEY_STRATEGY);
-    in->moh = cc_json_str(body, CC_KEY_MOH);
-    if (in->name && !valid_queue_name(in->name)) {
-        err = cc_error_collect(p, err, CC_KEY_NAME,
-                               "must be 1 to 80 characters, no control characters");
-    }
-    if (in->strategy && !cc_valid_enum(in->strategy, queue_strategies)) {
-        err = cc_error_collect(p, err, CC_KEY_STRATEGY,
-                               "must be one of: ringall, leastrecent, fewestcalls, random,"
-                               " rrmemory, linear, wrandom, rrordered");
-    }
-    for (i = 0; queue_ints[i].key; i++) {
-        const queue_int_t *qi = &queue_ints[i];
-        json_int_t v;
-
-        if (!cc_json_has(body, qi->key)) {
-            continue;
-        }
-        v = cc_json_int(body, qi->key, -1);
-        if (v < qi->min || v > qi->max) {
-            err = cc_error_collect(p, err, qi->key,
-                                   apr_psprintf(p, "must be an integer from %" APR_INT64_T_FMT
-                                                " to %" APR_INT64_T_FMT, qi->min, qi->max));
-        }
-        else {
-            in->ints[i] = int_text(p, (apr_int64_t)v);
-        }
-    }
-    if (in->moh && !cc_ast_valid_moh_class(in->moh)) {
-        err = cc_error_collect(p, err, CC_KEY_MOH,
-                               "must be 1 to 128 of A-Z, a-z, 0-9, '_' and '-'");
-    }
-    return err;
-}
-
-/* cur with in's present values applied. */
-static void queue_merge(const queue_values_t *cur, const queue_values_t *in,
-                        queue_values_t *out)
-{
-    int i;
-
-    out->name = in->name ? in->name : cur->name;
-    out->strategy = in->strategy ? in->strategy : cur->strategy;
-    out->moh = in->moh ? in->moh : cur->moh;
-    for (i = 0; i < QUEUE_NINTS; i++) {
-        out->ints[i] = in->ints[i] ? in->ints[i] : cur->ints[i];
-    }
-}
-
-/* {"field": {"from": old, "to": new}} for each queue field that changes. */
-static json_t *queue_diff(const queue_values_t *a, const queue_values_t *b)
-{
-    json_t *changes = json_object();
-    int i;
-
-    cc_audit_change_str(changes, CC_KEY_NAME, a->name, b->name);
-    if (!cc_str_same(a->strategy, b->strategy)) {
-        cc_audit_change(changes, CC_KEY_STRATEGY, cc_json_str_or_null(a->strategy),
-                        cc_json_str_or_null(b->strategy));
-    }
-    for (i = 0; i < QUEUE_NINTS; i++) {
-        if (!cc_str_same(a->ints[i], b->ints[i])) {
-            cc_audit_change(changes, queue_ints[i].key, cc_json_int_or_null(a->ints[i]),
-                            cc_json_int_or_null(b->ints[i]));
-        }
-    }
-    if (!cc_str_same(a->moh, b->moh)) {
-        cc_audit_change(changes, CC_KEY_MOH, cc_json_str_or_null(a->moh),
-                        cc_json_str_or_null(b->moh));
-    }
-    return changes;
-}
-
-/* Only the realtime settings (not the name) differ between a and b. */
-static int realtime_changes(const queue_values_t *a, const queue_values_t *b)
-{
-    int i;
-
-    for (i = 0; i < QUEUE_NINTS; i++) {
-        if (!cc_str_same(a->ints[i], b->ints[i])) {
-            return 1;
-        }
-    }
-    return !cc_str_same(a->strategy, b->strategy) || !cc_str_same(a->moh, b->moh);
-}
 
 /* ---- helpers ---- */
 
@@ -497,10 +347,10 @@ static cc_error_t *queues_create(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, queue_fields, &body))
-        || (err = queue_input_read(p, body, &in))) {
+        || (err = cc_queues_input_read(p, body, &in))) {
         return err;
     }
-    queue_merge(&queue_defaults, &in, &v);
+    cc_queues_merge(&cc_queues_defaults, &in, &v);
     if ((err = cc_db_begin(ctx->db))
         || (err = lock_tenant(ctx))
         || (err = queue_insert(ctx, v.name, &id, &asterisk_name))
@@ -510,28 +360,6 @@ static cc_error_t *queues_create(cc_ctx_t *ctx)
     }
     return cc_ctx_commit(ctx, "queue", "create", id, cc_json_without(p, queue, queue_audit_drop),
                          queue, HTTP_CREATED, apr_pstrcat(p, QUEUES_PATH, id, NULL));
-}
-
-/*
- * app_queue cannot turn a loaded queue into a linear one: on a realtime reload it logs
- * "Changing to the linear strategy currently requires asterisk to be restarted" and
- * keeps the old strategy, so the API would report a change Asterisk never makes.  The
- * strategy is chosen at creation instead (409; the client creates a new queue).
- */
-static cc_error_t *check_strategy_change(apr_pool_t *p, const queue_values_t *cur,
-                                         const queue_values_t *v)
-{
-    cc_error_t *err;
-
-    /* No current strategy: the realtime row is missing and the PATCH writes a new one. */
-    if (!v->strategy || strcmp(v->strategy, "linear")
-        || !cur->strategy || !strcmp(cur->strategy, "linear")) {
-        return NULL;
-    }
-    err = cc_error_conflict(p, "Asterisk cannot switch an existing queue to the linear"
-                            " strategy; create a new queue with it");
-    cc_error_add_detail(err, CC_KEY_STRATEGY, "linear is chosen when a queue is created");
-    return err;
 }
 
 static cc_error_t *queues_update(cc_ctx_t *ctx)
@@ -544,7 +372,7 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_read_json_patch(ctx, queue_fields, &body))
-        || (err = queue_input_read(p, body, &in))) {
+        || (err = cc_queues_input_read(p, body, &in))) {
         return err;
     }
     memset(&cur, 0, sizeof(cur));
@@ -553,11 +381,11 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
         || (err = lock_realtime(ctx, asterisk_name, &cur))) {
         return err;
     }
-    queue_merge(&cur, &in, &v);
-    if ((err = check_strategy_change(p, &cur, &v))) {
+    cc_queues_merge(&cur, &in, &v);
+    if ((err = cc_queues_check_strategy_change(p, &cur, &v))) {
         return err;
     }
-    changes = cc_json_own(p, queue_diff(&cur, &v));
+    changes = cc_queues_diff(p, &cur, &v);
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, cc_handle_get);
     }
@@ -569,10 +397,10 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
     if ((err = name_conflict(ctx, cc_db_exec(ctx->db, "cc_queues_rename", 3, args, NULL)))) {
         return err;
     }
-    if (realtime_changes(&cur, &v)) {
+    if (cc_queues_realtime_changes(&cur, &v)) {
         queue_values_t whole;
 
-        queue_merge(&queue_defaults, &v, &whole);
+        cc_queues_merge(&cc_queues_defaults, &v, &whole);
         if ((err = realtime_write(ctx, "cc_queues_rt_upsert", asterisk_name, &whole))) {
             return err;
         }
