@@ -15,8 +15,9 @@
  * Dead families are found a batch (RETENTION_BATCH) at a time by a plain read and
  * deleted one family per statement, so a run locks only a dead family's rows (which
  * only a user's revocation of all their sessions may also write; a rare lock conflict
- * fails that run's batch, logged at info, and the next run goes on); throttle rows go RETENTION_BATCH at a time (autocommit: locks are
- * held for one batch only).  Either is repeated until a batch comes back short, at most
+ * fails that run's batch, logged at info, and the next run goes on); throttle rows go
+ * RETENTION_BATCH at a time (autocommit: locks are held for one batch only).  Either
+ * is repeated until a batch comes back short, at most
  * RETENTION_MAX_BATCHES times a run (the next run goes on).  Deleting twice is harmless,
  * so several nodes may run the job at once.  Every interval (CCAuthRetentionInterval of
  * the main server, default an hour; 0 disables it) in one child per node.

@@ -154,8 +154,8 @@ typedef struct cc_domain_t {
  * Check a module's domains (NULL-terminated) and the statements it shares (extra, may
  * be NULL): every route pattern well formed, every route permission NULL or in the
  * catalogue (cc_perm), every list sort with its four statements and both count
- * statements, the object's statement defined, every statement label defined once.  NULL when all is well, else one
- * line naming each problem.
+ * statements, the object's statement defined, every statement label defined once.
+ * NULL when all is well, else one line naming each problem.
  */
 const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
                             const cc_stmt_t *extra);

@@ -94,6 +94,16 @@ class Resource:
         return cc.post(self.path, token=token or tenant.admin_token,
                        json=self.body(tenant, fields), headers=headers, timeout=http_timeout)
 
+    def post_created(self, cc, tenant, body):
+        """POST body as it is (no defaults added): 201, JSON, Location at the new object;
+        returns the object."""
+        r = cc.post(self.path, token=tenant.admin_token, json=body)
+        assert r.status_code == 201, r.text
+        assert r.headers["Content-Type"].startswith("application/json")
+        obj = r.json()
+        assert r.headers["Location"] == self.item(obj["id"])
+        return obj
+
     def create_ok(self, cc, tenant, **fields):
         return self._written(self.create(cc, tenant, **fields), 201)
 

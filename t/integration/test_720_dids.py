@@ -65,12 +65,8 @@ def dids_count(cc, tenant):
 
 def test_create_minimal_gets_the_defaults(cc, tenant):
     number = new_number()
-    r = cc.post(DIDS, token=tenant.admin_token, json={"number": number})
-    assert r.status_code == 201, r.text
-    assert r.headers["Content-Type"].startswith("application/json")
-    d = r.json()
+    d = DID.post_created(cc, tenant, {"number": number})
     assert_did_shape(d)
-    assert r.headers["Location"] == f"{DIDS}/{d['id']}"
     assert (d["number"], d["description"], d["destination_type"], d["destination_id"],
             d["status"]) == (number, "", "none", None, "active")
     assert d["created_at"] == d["updated_at"]

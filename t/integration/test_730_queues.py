@@ -187,12 +187,8 @@ def make_endpoint(cc, tenant, user_id=None, extension=None):
 
 def test_create_minimal_gets_the_defaults_and_the_realtime_row(cc, tenant):
     name = uniq("Support")
-    r = cc.post(QUEUES, token=tenant.admin_token, json={"name": name})
-    assert r.status_code == 201, r.text
-    assert r.headers["Content-Type"].startswith("application/json")
-    q = r.json()
+    q = QUEUE.post_created(cc, tenant, {"name": name})
     assert_queue_shape(q)
-    assert r.headers["Location"] == f"{QUEUES}/{q['id']}"
     assert q["name"] == name and q["members_count"] == 0
     for k, v in DEFAULTS.items():
         assert q[k] == v, (k, q)

@@ -121,13 +121,9 @@ def members_of(cc, sip_id):
 
 def test_create_minimal_gets_the_defaults(cc, tenant):
     ext = new_ext()
-    r = cc.post(EPS, token=tenant.admin_token, json={"extension": ext})
-    assert r.status_code == 201, r.text
-    assert r.headers["Content-Type"].startswith("application/json")
-    e = r.json()
+    e = EP.post_created(cc, tenant, {"extension": ext})
     assert set(e) == EP_KEYS | {"sip_password"}
     assert_ep_shape(public(e))
-    assert r.headers["Location"] == f"{EPS}/{e['id']}"
     assert (e["extension"], e["sip_username"], e["user_id"], e["context"], e["allow"],
             e["max_contacts"], e["webrtc"]) == (ext, f"{tenant.slug}-{ext}", None,
                                                 f"tenant-{tenant.slug}", "ulaw,alaw", 1, False)

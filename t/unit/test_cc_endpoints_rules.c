@@ -8,33 +8,12 @@
 
 #include <apr_strings.h>
 
-#include "cc_test.h"
+#include "cc_test_rules.h"
 #include "cc_endpoints_rules.h"
 #include "cc_json.h"
 
-static json_t *body(const char *text)
-{
-    return cc_json_own(cc_test_pool, json_loads(text, 0, NULL));
-}
-
-/* The fields err names, comma-separated in order ("" for none). */
-static const char *fields(const cc_error_t *err)
-{
-    const char *s = "";
-    int i;
-
-    for (i = 0; err && i < cc_error_detail_count(err); i++) {
-        s = apr_pstrcat(cc_test_pool, s, i ? "," : "",
-                        APR_ARRAY_IDX(err->details, i, cc_error_detail_t).field, NULL);
-    }
-    return s;
-}
-
 /* A body and the fields it is refused for ("" when it reads). */
-static const struct {
-    const char *body;
-    const char *refused;
-} input_cases[] = {
+static const cc_test_refusal_t input_cases[] = {
     { "{}", "" },
     { "{\"extension\": \"1001\", \"user_id\": null, \"password\": \"Secret-pass-12\","
       " \"allow\": \"opus, ULAW\", \"max_contacts\": 10, \"webrtc\": true}", "" },
@@ -58,13 +37,10 @@ static const struct {
 START_TEST(a_body_is_refused_for_each_bad_field)
 {
     ep_input_t in;
-    cc_error_t *err = cc_endpoints_input_read(cc_test_pool, body(input_cases[_i].body), &in);
+    cc_error_t *err = cc_endpoints_input_read(cc_test_pool, cc_test_json(input_cases[_i].body),
+                                              &in);
 
-    ck_assert_msg(!strcmp(fields(err), input_cases[_i].refused), "%s: refused [%s]",
-                  input_cases[_i].body, fields(err));
-    if (err) {
-        ck_assert_int_eq(err->status, 400);
-    }
+    cc_test_assert_refused(err, &input_cases[_i]);
 }
 END_TEST
 
@@ -72,7 +48,7 @@ START_TEST(a_bad_password_is_never_quoted_back)
 {
     ep_input_t in;
     cc_error_t *err = cc_endpoints_input_read(cc_test_pool,
-                                              body("{\"password\": \"leakme\"}"), &in);
+                                              cc_test_json("{\"password\": \"leakme\"}"), &in);
 
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_null(strstr(APR_ARRAY_IDX(err->details, 0, cc_error_detail_t).issue,
@@ -100,7 +76,7 @@ START_TEST(a_create_fills_in_the_defaults)
     ep_input_t in;
     ep_values_t v;
 
-    ck_assert_ptr_null(cc_endpoints_input_read(cc_test_pool, body(create_cases[_i].body),
+    ck_assert_ptr_null(cc_endpoints_input_read(cc_test_pool, cc_test_json(create_cases[_i].body),
                                                &in));
     cc_endpoints_create_values(&in, &v);
     ck_assert(cc_str_same(v.user_id, create_cases[_i].user_id));
@@ -126,14 +102,21 @@ static const struct {
     { "{\"webrtc\": false}", "4", "ulaw,alaw", "2", 0 },
 };
 
-START_TEST(a_patch_applies_its_present_fields)
+/* desk with patch applied (a patch that reads). */
+static ep_values_t patched(const char *patch)
 {
     ep_input_t in;
     ep_values_t out;
 
-    ck_assert_ptr_null(cc_endpoints_input_read(cc_test_pool, body(merge_cases[_i].patch),
-                                               &in));
+    ck_assert_ptr_null(cc_endpoints_input_read(cc_test_pool, cc_test_json(patch), &in));
     cc_endpoints_merge(&desk, &in, &out);
+    return out;
+}
+
+START_TEST(a_patch_applies_its_present_fields)
+{
+    ep_values_t out = patched(merge_cases[_i].patch);
+
     ck_assert_msg(cc_str_same(out.user_id, merge_cases[_i].user_id), "%s: user_id %s",
                   merge_cases[_i].patch, out.user_id ? out.user_id : "NULL");
     ck_assert_str_eq(out.allow, merge_cases[_i].allow);
@@ -141,15 +124,6 @@ START_TEST(a_patch_applies_its_present_fields)
     ck_assert_int_eq(out.webrtc, merge_cases[_i].webrtc);
 }
 END_TEST
-
-static const char *dump(json_t *j)
-{
-    char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_SORT_KEYS | JSON_COMPACT);
-    const char *s = apr_pstrdup(cc_test_pool, t);
-
-    free(t);
-    return s;
-}
 
 /* A PATCH on desk and its diff as compact JSON (keys sorted). */
 static const struct {
@@ -168,13 +142,9 @@ static const struct {
 
 START_TEST(the_diff_names_only_what_changes)
 {
-    ep_input_t in;
-    ep_values_t out;
+    ep_values_t out = patched(diff_cases[_i].patch);
 
-    ck_assert_ptr_null(cc_endpoints_input_read(cc_test_pool, body(diff_cases[_i].patch),
-                                               &in));
-    cc_endpoints_merge(&desk, &in, &out);
-    ck_assert_str_eq(dump(cc_endpoints_values_diff(cc_test_pool, &desk, &out)),
+    ck_assert_str_eq(cc_test_dump(cc_endpoints_values_diff(cc_test_pool, &desk, &out)),
                      diff_cases[_i].diff);
 }
 END_TEST

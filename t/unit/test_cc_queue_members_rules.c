@@ -8,33 +8,12 @@
 
 #include <apr_strings.h>
 
-#include "cc_test.h"
+#include "cc_test_rules.h"
 #include "cc_queue_members_rules.h"
 #include "cc_json.h"
 
-static json_t *body(const char *text)
-{
-    return cc_json_own(cc_test_pool, json_loads(text, 0, NULL));
-}
-
-/* The fields err names, comma-separated in order ("" for none). */
-static const char *fields(const cc_error_t *err)
-{
-    const char *s = "";
-    int i;
-
-    for (i = 0; err && i < cc_error_detail_count(err); i++) {
-        s = apr_pstrcat(cc_test_pool, s, i ? "," : "",
-                        APR_ARRAY_IDX(err->details, i, cc_error_detail_t).field, NULL);
-    }
-    return s;
-}
-
 /* A body and the fields it is refused for ("" when it reads). */
-static const struct {
-    const char *body;
-    const char *refused;
-} input_cases[] = {
+static const cc_test_refusal_t input_cases[] = {
     { "{}", "" },
     { "{\"endpoint_id\": 1, \"user_id\": 9007199254740992, \"penalty\": 1000,"
       " \"paused\": true, \"paused_reason\": \"lunch\"}", "" },
@@ -53,14 +32,10 @@ static const struct {
 START_TEST(a_body_is_refused_for_each_bad_field)
 {
     member_input_t in;
-    cc_error_t *err = cc_queue_members_input_read(cc_test_pool, body(input_cases[_i].body),
+    cc_error_t *err = cc_queue_members_input_read(cc_test_pool, cc_test_json(input_cases[_i].body),
                                                   &in);
 
-    ck_assert_msg(!strcmp(fields(err), input_cases[_i].refused), "%s: refused [%s]",
-                  input_cases[_i].body, fields(err));
-    if (err) {
-        ck_assert_int_eq(err->status, 400);
-    }
+    cc_test_assert_refused(err, &input_cases[_i]);
 }
 END_TEST
 
@@ -82,7 +57,7 @@ START_TEST(a_good_body_reads_as_statement_values)
 {
     member_input_t in;
 
-    ck_assert_ptr_null(cc_queue_members_input_read(cc_test_pool, body(read_cases[_i].body),
+    ck_assert_ptr_null(cc_queue_members_input_read(cc_test_pool, cc_test_json(read_cases[_i].body),
                                                    &in));
     ck_assert(cc_str_same(in.endpoint_id, read_cases[_i].endpoint_id));
     ck_assert(cc_str_same(in.user_id, read_cases[_i].user_id));
@@ -98,13 +73,14 @@ START_TEST(read_ref_adds_to_the_errors_it_is_given)
     const char *ref;
     cc_error_t *err = cc_error_collect(cc_test_pool, NULL, "x", "bad");
 
-    err = cc_queue_members_read_ref(cc_test_pool, body("{\"id\": 0}"), "id", err, &ref);
-    ck_assert_str_eq(fields(err), "x,id");
+    err = cc_queue_members_read_ref(cc_test_pool, cc_test_json("{\"id\": 0}"), "id", err, &ref);
+    ck_assert_str_eq(cc_test_fields(err), "x,id");
     ck_assert_ptr_null(ref);
-    ck_assert_ptr_null(cc_queue_members_read_ref(cc_test_pool, body("{\"id\": 12}"), "id",
+    ck_assert_ptr_null(cc_queue_members_read_ref(cc_test_pool, cc_test_json("{\"id\": 12}"), "id",
                                                  NULL, &ref));
     ck_assert_str_eq(ref, "12");
-    ck_assert_ptr_null(cc_queue_members_read_ref(cc_test_pool, body("{}"), "id", NULL, &ref));
+    ck_assert_ptr_null(cc_queue_members_read_ref(cc_test_pool, cc_test_json("{}"), "id", NULL,
+                                                 &ref));
     ck_assert_ptr_null(ref);
 }
 END_TEST
@@ -134,8 +110,8 @@ START_TEST(a_patch_applies_with_the_reason_following_the_pause)
     member_input_t in;
     member_values_t out;
 
-    ck_assert_ptr_null(cc_queue_members_input_read(cc_test_pool, body(merge_cases[_i].patch),
-                                                   &in));
+    ck_assert_ptr_null(cc_queue_members_input_read(cc_test_pool,
+                                                   cc_test_json(merge_cases[_i].patch), &in));
     cc_queue_members_merge(merge_cases[_i].cur, &in, &out);
     ck_assert_str_eq(out.penalty, merge_cases[_i].penalty);
     ck_assert_str_eq(out.paused, merge_cases[_i].paused);
@@ -143,15 +119,6 @@ START_TEST(a_patch_applies_with_the_reason_following_the_pause)
                   merge_cases[_i].patch, out.reason ? out.reason : "NULL");
 }
 END_TEST
-
-static const char *dump(json_t *j)
-{
-    char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_SORT_KEYS | JSON_COMPACT);
-    const char *s = apr_pstrdup(cc_test_pool, t);
-
-    free(t);
-    return s;
-}
 
 /* Two members and their diff as compact JSON (keys sorted). */
 static const struct {
@@ -171,7 +138,7 @@ START_TEST(the_diff_names_only_what_changes)
 {
     json_t *diff = cc_queue_members_diff(cc_test_pool, &diff_cases[_i].a, &diff_cases[_i].b);
 
-    ck_assert_str_eq(dump(diff), diff_cases[_i].diff);
+    ck_assert_str_eq(cc_test_dump(diff), diff_cases[_i].diff);
 }
 END_TEST
 

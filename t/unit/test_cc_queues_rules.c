@@ -8,33 +8,12 @@
 
 #include <apr_strings.h>
 
-#include "cc_test.h"
+#include "cc_test_rules.h"
 #include "cc_queues_rules.h"
 #include "cc_json.h"
 
-static json_t *body(const char *text)
-{
-    return cc_json_own(cc_test_pool, json_loads(text, 0, NULL));
-}
-
-/* The fields err names, comma-separated in order ("" for none). */
-static const char *fields(const cc_error_t *err)
-{
-    const char *s = "";
-    int i;
-
-    for (i = 0; err && i < cc_error_detail_count(err); i++) {
-        s = apr_pstrcat(cc_test_pool, s, i ? "," : "",
-                        APR_ARRAY_IDX(err->details, i, cc_error_detail_t).field, NULL);
-    }
-    return s;
-}
-
 /* A body and the fields it is refused for ("" when it reads). */
-static const struct {
-    const char *body;
-    const char *refused;
-} input_cases[] = {
+static const cc_test_refusal_t input_cases[] = {
     { "{}", "" },
     { "{\"name\": \"Sales\", \"strategy\": \"linear\", \"timeout\": 600, \"wrapuptime\": 0,"
       " \"maxlen\": 10000, \"service_level\": 86400, \"music_on_hold\": \"jazz-2\"}", "" },
@@ -56,13 +35,9 @@ static const struct {
 START_TEST(a_body_is_refused_for_each_bad_field)
 {
     queue_values_t in;
-    cc_error_t *err = cc_queues_input_read(cc_test_pool, body(input_cases[_i].body), &in);
+    cc_error_t *err = cc_queues_input_read(cc_test_pool, cc_test_json(input_cases[_i].body), &in);
 
-    ck_assert_msg(!strcmp(fields(err), input_cases[_i].refused), "%s: refused [%s]",
-                  input_cases[_i].body, fields(err));
-    if (err) {
-        ck_assert_int_eq(err->status, 400);
-    }
+    cc_test_assert_refused(err, &input_cases[_i]);
 }
 END_TEST
 
@@ -70,7 +45,7 @@ START_TEST(a_good_body_reads_as_decimal_text)
 {
     queue_values_t in;
 
-    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, body(
+    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, cc_test_json(
         "{\"name\": \"Sales\", \"strategy\": \"rrmemory\", \"maxlen\": 5}"), &in));
     ck_assert_str_eq(in.name, "Sales");
     ck_assert_str_eq(in.strategy, "rrmemory");
@@ -109,7 +84,8 @@ START_TEST(a_patch_applies_its_present_fields)
     queue_values_t in, out;
     cc_error_t *err;
 
-    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, body(merge_cases[_i].patch), &in));
+    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, cc_test_json(merge_cases[_i].patch),
+                                            &in));
     cc_queues_merge(cur, &in, &out);
     ck_assert_str_eq(out.name, merge_cases[_i].name);
     ck_assert(cc_str_same(out.strategy, merge_cases[_i].strategy));
@@ -120,7 +96,7 @@ START_TEST(a_patch_applies_its_present_fields)
     if (merge_cases[_i].refused) {
         ck_assert_ptr_nonnull(err);
         ck_assert_int_eq(err->status, 409);
-        ck_assert_str_eq(fields(err), CC_KEY_STRATEGY);
+        ck_assert_str_eq(cc_test_fields(err), CC_KEY_STRATEGY);
     }
     else {
         ck_assert_ptr_null(err);
@@ -132,7 +108,7 @@ START_TEST(a_create_takes_the_defaults_for_what_it_omits)
 {
     queue_values_t in, v;
 
-    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, body(
+    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, cc_test_json(
         "{\"name\": \"Sales\", \"wrapuptime\": 10}"), &in));
     cc_queues_merge(&cc_queues_defaults, &in, &v);
     ck_assert_str_eq(v.name, "Sales");
@@ -170,28 +146,19 @@ static const char *keys(json_t *o)
     return s;
 }
 
-static const char *dump(json_t *j)
-{
-    char *t = json_dumps(j, JSON_ENCODE_ANY);
-    const char *s = apr_pstrdup(cc_test_pool, t);
-
-    free(t);
-    return s;
-}
-
 START_TEST(the_diff_names_only_what_changes)
 {
     queue_values_t in, out;
     json_t *diff, *change;
 
-    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, body(diff_cases[_i].patch), &in));
+    ck_assert_ptr_null(cc_queues_input_read(cc_test_pool, cc_test_json(diff_cases[_i].patch), &in));
     cc_queues_merge(&sales, &in, &out);
     diff = cc_queues_diff(cc_test_pool, &sales, &out);
     ck_assert_str_eq(keys(diff), diff_cases[_i].changed);
     if (diff_cases[_i].field) {
         change = json_object_get(diff, diff_cases[_i].field);
-        ck_assert_str_eq(dump(json_object_get(change, "from")), diff_cases[_i].from);
-        ck_assert_str_eq(dump(json_object_get(change, "to")), diff_cases[_i].to);
+        ck_assert_str_eq(cc_test_dump(json_object_get(change, "from")), diff_cases[_i].from);
+        ck_assert_str_eq(cc_test_dump(json_object_get(change, "to")), diff_cases[_i].to);
     }
 }
 END_TEST
