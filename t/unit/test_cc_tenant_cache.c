@@ -122,35 +122,37 @@ static int cached(cc_tenant_cache_t *c, const char *key, apr_time_t now)
     return cc_tenant_cache_get(c, key, now, cc_test_pool, &out);
 }
 
-START_TEST(full_cache_evicts_the_oldest)
+/* Four puts into a cache of three, then how many are left and which answer. */
+static const struct {
+    struct { const char *key; apr_time_t at, ttl; } puts[4];
+    unsigned count;
+    apr_time_t then;
+    const char *kept[2];
+    const char *gone;
+} eviction_cases[] = {
+    /* Full: the oldest goes. */
+    { { { "1|t", T0, SEC(60) }, { "2|t", T0 + 1, SEC(60) }, { "3|t", T0 + 2, SEC(60) },
+        { "4|t", T0 + 3, SEC(60) } }, 3, T0 + 4, { "2|t", "4|t" }, "1|t" },
+    /* 1 and 2 are expired at T0+6: both go first, so the cache is not full any more. */
+    { { { "1|t", T0, SEC(1) }, { "2|t", T0, SEC(1) }, { "3|t", T0 + SEC(5), SEC(60) },
+        { "4|t", T0 + SEC(6), SEC(60) } }, 2, T0 + SEC(7), { "3|t", "4|t" }, "1|t" },
+};
+
+START_TEST(a_full_cache_evicts_expired_entries_then_the_oldest)
 {
     cc_tenant_cache_t *c = make_cache(3);
     cc_tenant_cache_value_t v = sample("a@example.com", 1);
+    int i;
 
-    cc_tenant_cache_put(c, "1|t", &v, T0, SEC(60));
-    cc_tenant_cache_put(c, "2|t", &v, T0 + 1, SEC(60));
-    cc_tenant_cache_put(c, "3|t", &v, T0 + 2, SEC(60));
-    cc_tenant_cache_put(c, "4|t", &v, T0 + 3, SEC(60));
-    ck_assert_uint_eq(cc_tenant_cache_count(c), 3);
-    ck_assert_int_eq(cached(c, "1|t", T0 + 4), 0);
-    ck_assert_int_eq(cached(c, "2|t", T0 + 4), 1);
-    ck_assert_int_eq(cached(c, "4|t", T0 + 4), 1);
-}
-END_TEST
-
-START_TEST(full_cache_evicts_expired_entries_first)
-{
-    cc_tenant_cache_t *c = make_cache(3);
-    cc_tenant_cache_value_t v = sample("a@example.com", 1);
-
-    cc_tenant_cache_put(c, "1|t", &v, T0, SEC(1));
-    cc_tenant_cache_put(c, "2|t", &v, T0, SEC(1));
-    cc_tenant_cache_put(c, "3|t", &v, T0 + SEC(5), SEC(60));
-    /* 1 and 2 are expired at T0+6: both go, so the cache is not full any more. */
-    cc_tenant_cache_put(c, "4|t", &v, T0 + SEC(6), SEC(60));
-    ck_assert_uint_eq(cc_tenant_cache_count(c), 2);
-    ck_assert_int_eq(cached(c, "3|t", T0 + SEC(7)), 1);
-    ck_assert_int_eq(cached(c, "4|t", T0 + SEC(7)), 1);
+    for (i = 0; i < 4; i++) {
+        cc_tenant_cache_put(c, eviction_cases[_i].puts[i].key, &v, eviction_cases[_i].puts[i].at,
+                            eviction_cases[_i].puts[i].ttl);
+    }
+    ck_assert_uint_eq(cc_tenant_cache_count(c), eviction_cases[_i].count);
+    ck_assert_int_eq(cached(c, eviction_cases[_i].gone, eviction_cases[_i].then), 0);
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(cached(c, eviction_cases[_i].kept[i], eviction_cases[_i].then), 1);
+    }
 }
 END_TEST
 
@@ -322,8 +324,7 @@ CC_TEST_SUITE("cc_tenant_cache",
         CC_TEST(entry_expires_after_ttl),
         CC_TEST(ttl_zero_stores_nothing),
         CC_TEST(put_replaces_an_existing_key),
-        CC_TEST(full_cache_evicts_the_oldest),
-        CC_TEST(full_cache_evicts_expired_entries_first),
+        CC_LOOP_TEST(a_full_cache_evicts_expired_entries_then_the_oldest, N(eviction_cases)),
         CC_TEST(cache_stays_bounded_under_many_keys),
         CC_TEST(returned_value_is_a_copy),
         CC_TEST(too_long_values_are_not_cached),
