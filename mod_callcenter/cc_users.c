@@ -502,6 +502,14 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
     if (in.status && !strcmp(in.status, "disabled") && is_self(ctx, id)) {
         return cc_error_conflict(p, "you cannot disable yourself");
     }
+    /* A stolen access token must not buy the account: your own password changes only
+     * through POST /auth/password, which asks for the current one. */
+    if (in.password && is_self(ctx, id)) {
+        err = cc_error_make(p, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                            "change your own password with POST /api/v1/auth/password");
+        cc_error_add_detail(err, CC_KEY_PASSWORD, "not yours to set here");
+        return err;
+    }
     if ((err = hash_password(ctx, in.password, &hash))
         || (err = cc_db_begin(ctx->db))
         || (err = lock_user(ctx, id, &cur))) {

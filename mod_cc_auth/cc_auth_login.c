@@ -538,7 +538,9 @@ static int is_true(const char *v)
  * the request answers 401; a family already revoked is not audited again.  Returns the
  * 401 once committed, else the database error (the dispatcher rolls back).
  */
-static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
+/* A rotated token presented again (to refresh or to log out) is a theft's sign: revoke
+ * its whole family, audited as auth.refresh_reuse, committed. */
+static cc_error_t *revoke_reused_family(cc_ctx_t *ctx, const char **row)
 {
     const char *args[2] = { row[RT_TENANT], row[RT_FAMILY] };
     json_t *changes;
@@ -560,10 +562,15 @@ static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
             return e;
         }
     }
-    if ((e = cc_db_commit(ctx->db)) != NULL) {
-        return e;
-    }
-    return err_refresh_invalid(ctx->r->pool);
+    return cc_db_commit(ctx->db);
+}
+
+/* Refresh with a rotated token: the family goes, and the answer is 401. */
+static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
+{
+    cc_error_t *e = revoke_reused_family(ctx, row);
+
+    return e ? e : err_refresh_invalid(ctx->r->pool);
 }
 
 /* Mark the token rotated, store its successor, audit auth.refresh: one transaction.  An
@@ -643,9 +650,10 @@ static cc_error_t *logout_revoke(cc_ctx_t *ctx, const char **row)
 }
 
 /* Logout revokes the presented token only (its family's other members are already
- * rotated or revoked).  An unknown, expired or already revoked token also answers 204
- * (and is not audited): logout is idempotent, and the answer tells nothing about which
- * tokens exist. */
+ * rotated or revoked).  A rotated token is reuse, as for a refresh: its whole family is
+ * revoked (a thief's successor token with it).  An unknown, expired or already revoked
+ * token also answers 204 (and is not audited): logout is idempotent, and the answer
+ * tells nothing about which tokens exist. */
 static cc_error_t *auth_logout(cc_ctx_t *ctx)
 {
     const char **row;
@@ -654,7 +662,8 @@ static cc_error_t *auth_logout(cc_ctx_t *ctx)
     if ((e = refresh_lookup(ctx, &row)) != NULL) {
         return e;
     }
-    if (row && (e = logout_revoke(ctx, row)) != NULL) {
+    if (row && (e = is_true(row[RT_ROTATED]) ? revoke_reused_family(ctx, row)
+                                             : logout_revoke(ctx, row)) != NULL) {
         return e;
     }
     return cc_reply_no_content(ctx);

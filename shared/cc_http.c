@@ -71,9 +71,13 @@ const char *cc_client_ip(request_rec *r)
 
 /* ---- responses ---- */
 
-/* Headers every JSON answer gets. */
+/* Headers every JSON answer gets.  An API answer is not a byte-range resource: a Range
+ * header is dropped so httpd's byterange filter passes the whole answer (200); files
+ * sent as file buckets by streaming handlers keep their ranges. */
 static void json_headers(request_rec *r, int status, apr_size_t len)
 {
+    apr_table_unset(r->headers_in, "Range");
+    apr_table_unset(r->headers_in, "Request-Range");
     cc_request_id(r);
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");

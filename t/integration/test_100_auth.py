@@ -316,6 +316,26 @@ def test_logout_revokes_the_token(cc, tenant):
     assert detail_fields(body) == ["all"]
 
 
+def test_logout_with_a_rotated_token_revokes_its_family(cc, tenant):
+    """Issue 8 #2: a rotated token presented to logout is reuse, as for a refresh: the
+    successor a thief refreshed to dies with the family; the logout still answers 204."""
+    user, password, _ = user_with_password(tenant)
+    first = cc.login(user["email"], password)
+    keep = cc.login(user["email"], password)
+    r = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    successor = r.json()["refresh_token"]
+
+    r = cc.post(LOGOUT, json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 204 and r.content == b""
+    assert_error(cc.post(REFRESH, json={"refresh_token": successor}), 401, "unauthorized")
+    assert [a["action"] for a in audit_rows(cc, tenant_id=tenant.id, entity_id=str(user["id"]),
+                                            action="auth.refresh_reuse")] == \
+        ["auth.refresh_reuse"]
+    # Another login's family is untouched.
+    assert cc.post(REFRESH, json={"refresh_token": keep["refresh_token"]}).status_code == 200
+
+
 # ---- me and password -----------------------------------------------------------------
 
 def test_me_returns_the_user_with_permissions(cc, tenant):

@@ -292,6 +292,24 @@ def test_patch_password(cc, tenant):
     assert old not in rows[0]["changes"] and new not in rows[0]["changes"]
 
 
+def test_own_password_is_not_patched_without_the_current_one(cc, tenant):
+    """Issue 8 #3: a stolen access token must not buy the account; your own password
+    changes only through POST /auth/password (which asks for the current one)."""
+    old, new = new_password(), new_password()
+    me = create_ok(cc, tenant, password=old, roles=["tenant_admin"])
+    token = cc.login(me["email"], old, tenant=tenant.slug)["access_token"]
+    r = cc.patch(f"{USERS}/{me['id']}", token=token, json={"password": new, "name": "Me"})
+    body = assert_error(r, 403, "forbidden")
+    assert detail_fields(body) == ["password"]
+    assert new not in r.text
+    # Nothing changed: the old password logs in, the name stays, nothing is audited.
+    assert cc.login(me["email"], old, tenant=tenant.slug)["user"]["name"] == me["name"]
+    assert audit_rows(cc, tenant.id, "user.update", me["id"]) == []
+    # Other fields of your own user still change.
+    r = cc.patch(f"{USERS}/{me['id']}", token=token, json={"name": "Me"})
+    assert r.status_code == 200 and r.json()["name"] == "Me"
+
+
 def test_patch_email_to_a_taken_one_is_409(cc, tenant):
     a = create_ok(cc, tenant)
     b = create_ok(cc, tenant)

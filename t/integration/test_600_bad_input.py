@@ -419,3 +419,18 @@ def test_malformed_content_length_is_a_json_400(cc, tenant, target, unchanged, l
     finally:
         conn.close()
     assert_error(r, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/{me}", "/healthz",
+                                  "/api/v1/openapi.json"])
+@pytest.mark.parametrize("ranges", ["bytes=0-0,1-1,2-2,3-3", "bytes=0-9", "bytes=-5"])
+def test_api_answers_are_not_byte_ranges(cc, tenant, path, ranges):
+    """Issue 8 #16: a Range header on a JSON answer gets the whole answer (200), not a
+    206 with a slice of JSON."""
+    path = path.replace("{me}", str(tenant.admin_user_id))
+    whole = cc.get(path, token=tenant.admin_token)
+    r = cc.get(path, token=tenant.admin_token, headers={"Range": ranges})
+    assert r.status_code == 200, (r.status_code, r.headers)
+    assert "Content-Range" not in r.headers
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json().keys() == whole.json().keys()
