@@ -112,6 +112,33 @@ static json_t *claims_json(apr_pool_t *p, jwt_t *jwt)
     return cc_json_own(p, claims);
 }
 
+/*
+ * The JOSE header as sent: alg exactly "HS256" (names are case-sensitive, RFC 7515
+ * 4.1.1, and libjwt compares them without case) and no crit (4.1.11: a recipient must
+ * refuse extensions it does not understand, and we understand none).  NULL when it is
+ * acceptable, else why not.
+ */
+static const char *check_header(jwt_t *jwt)
+{
+    char *text = jwt_get_headers_json(jwt, NULL);
+    json_t *header = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const json_t *alg = json_object_get(header, "alg");
+    const char *why = NULL;
+
+    free(text);
+    if (!json_is_object(header)) {
+        why = "invalid header";
+    }
+    else if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256")) {
+        why = "unsupported alg";
+    }
+    else if (json_object_get(header, "crit")) {
+        why = "unsupported crit header";
+    }
+    json_decref(header);
+    return why;
+}
+
 /* An optional NumericDate claim: 0 absent, 1 present (*pv set), -1 not an integer. */
 static int int_claim(const json_t *claims, const char *name, apr_int64_t *pv)
 {
@@ -219,6 +246,10 @@ apr_status_t cc_auth_jwt_verify(apr_pool_t *p, const unsigned char *key, apr_siz
     /* libjwt verifies HS384/HS512 with the same secret too; only HS256 is ours. */
     if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
         *preason = "unsupported alg";
+        return APR_EINVAL;
+    }
+    if ((why = check_header(jwt)) != NULL) {
+        *preason = why;
         return APR_EINVAL;
     }
     claims = claims_json(p, jwt);

@@ -436,6 +436,12 @@ def _bad_tokens(cc, user):
         "integer-sub": forge(secret, claims_for(user, sub=user["id"])),
         "non-uuid-tid": forge(secret, claims_for(user, tid="platform")),
         "nbf-future": forge(secret, claims_for(user, nbf=now + 3600)),
+        # Issue 8 #15: alg is case-sensitive (RFC 7515 4.1.1), and a crit header we do not
+        # understand must be refused (4.1.11); both signed right with the real secret.
+        "alg-lower-case": forge(secret, good, header={"alg": "hs256", "typ": "JWT"}),
+        "crit-header": forge(secret, good, header={"alg": "HS256", "typ": "JWT",
+                                                   "crit": ["exp"]}),
+        "alg-not-a-string": forge(secret, good, header={"alg": ["HS256"], "typ": "JWT"}),
         "too-long": "a" * 5000,
     }
 
