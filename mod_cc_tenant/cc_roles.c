@@ -165,14 +165,22 @@ static json_t *role_values(apr_pool_t *p, const char *description, cc_perm_mask_
 
 /* Lock a custom role of the tenant for a change (inside the transaction): row = id,
  * builtin, description, mask; 404 when there is none, 409 when it is built-in (verb says
- * what was refused). */
+ * what was refused), 403 when it holds a permission the caller does not: roles.manage
+ * must not weaken or delete a role stronger than the caller's own. */
 static cc_error_t *lock_custom_role(cc_ctx_t *ctx, const char *name, const char *verb,
                                     const char ***prow)
 {
     cc_error_t *err = cc_fetch_row(ctx, "cc_roles_lock", name, prow);
+    cc_perm_mask_t missing;
 
     if (!err && strcmp((*prow)[1], "0")) {
-        err = cc_error_conflict(ctx->pool, "built-in role '%s' cannot be %s", name, verb);
+        return cc_error_conflict(ctx->pool, "built-in role '%s' cannot be %s", name, verb);
+    }
+    missing = err ? 0 : (cc_perm_mask_t)apr_atoi64((*prow)[3]) & ~ctx->principal->permissions;
+    if (missing) {
+        err = cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                            "role '%s' holds permissions you do not hold: %s", name,
+                            cc_perm_mask_to_csv(ctx->pool, missing));
     }
     return err;
 }

@@ -297,6 +297,27 @@ def test_cannot_grant_what_you_do_not_hold(cc, tenant):
     create_role(cc, tok, "reader", ["users.read"])
 
 
+def test_cannot_weaken_or_delete_a_role_stronger_than_yours(cc, tenant):
+    """Issue 8 #6: roles.manage may change or delete only roles within the caller's own
+    permissions (else a role manager could strip an admin role of its power)."""
+    create_role(cc, tenant.admin_token, "strong", ["users.write", "users.read"])
+    create_role(cc, tenant.admin_token, "mgr", ["roles.manage", "users.read"])
+    create_role(cc, tenant.admin_token, "weak", ["users.read"])
+    _, tok = tenant.make_user(roles=["mgr"])
+    before = cc.get("/api/v1/roles/strong", token=tenant.admin_token).json()
+    for r in (cc.patch("/api/v1/roles/strong", token=tok, json={"permissions": ["users.read"]}),
+              cc.patch("/api/v1/roles/strong", token=tok, json={"description": "x"}),
+              cc.delete("/api/v1/roles/strong", token=tok)):
+        body = assert_error(r, 403, "forbidden")
+        assert "users.write" in body["message"]
+    assert cc.get("/api/v1/roles/strong", token=tenant.admin_token).json() == before
+    assert audit_rows(cc, tenant.id, "role.update", "strong") == []
+    # A role within the caller's permissions it may change and delete.
+    r = cc.patch("/api/v1/roles/weak", token=tok, json={"description": "readers"})
+    assert r.status_code == 200, r.text
+    assert cc.delete("/api/v1/roles/weak", token=tok).status_code == 204
+
+
 # ---- isolation ---------------------------------------------------------------------
 
 def test_other_tenants_roles_are_invisible(cc, tenant, tenant2):
