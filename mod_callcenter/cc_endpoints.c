@@ -195,11 +195,13 @@ static const cc_col_t endpoint_cols[] = {
     CC_COL_END
 };
 
+/* Rows Asterisk writes (res_pjsip's realtime contacts, encoded as it encodes them:
+ * "...^3Btransport=ws"): decoded for the API. */
 static const cc_col_t contact_cols[] = {
-    { "uri", CC_COL_STR },
-    { "user_agent", CC_COL_STR },
+    { "uri", CC_COL_AST },
+    { "user_agent", CC_COL_AST },
     { "expiration_time", CC_COL_INT },   /* epoch seconds; RFC 3339 in contacts_json() */
-    { "via_addr", CC_COL_STR },
+    { "via_addr", CC_COL_AST },
     CC_COL_END
 };
 

@@ -117,10 +117,10 @@ static const cc_col_t member_cols[] = {
     { CC_KEY_USER_ID, CC_COL_INT },
     { CC_KEY_ENDPOINT_ID, CC_COL_INT },
     { CC_KEY_INTERFACE, CC_COL_STR },
-    { CC_KEY_MEMBERNAME, CC_COL_STR },
+    { CC_KEY_MEMBERNAME, CC_COL_AST },
     { CC_KEY_PENALTY, CC_COL_INT },
     { CC_KEY_PAUSED, CC_COL_BOOL },
-    { CC_KEY_REASON, CC_COL_STR },
+    { CC_KEY_REASON, CC_COL_AST },
     CC_COL_END
 };
 
@@ -341,7 +341,7 @@ static cc_error_t *member_insert(cc_ctx_t *ctx, const char *queue_id,
         rt[3] = rt[1];
         rt[4] = v->penalty;
         rt[5] = v->paused;
-        rt[6] = v->reason;
+        rt[6] = cc_ast_rt_encode(p, v->reason);
         err = cc_db_exec(ctx->db, "cc_queues_member_rt_insert", 7, rt, NULL);
     }
     return cc_db_duplicate(ctx->db, err, CC_KEY_ENDPOINT_ID, "already a member",
@@ -405,7 +405,8 @@ static cc_error_t *lock_member(cc_ctx_t *ctx, const char *queue_name, const char
     cur->penalty = row[0] ? row[0] : "0";
     /* Asterisk writes 0/1; anything else non-zero is paused too. */
     cur->paused = row[1] && strcmp(row[1], "0") ? "1" : "0";
-    cur->reason = row[2] && *row[2] ? row[2] : NULL;
+    /* Asterisk writes it too (an agent pausing on the phone): read it as Asterisk does. */
+    cur->reason = row[2] && *row[2] ? cc_ast_rt_decode(ctx->pool, row[2]) : NULL;
     return NULL;
 }
 
@@ -434,7 +435,7 @@ static cc_error_t *members_update(cc_ctx_t *ctx)
     }
     args[0] = v.penalty;
     args[1] = v.paused;
-    args[2] = v.reason;
+    args[2] = cc_ast_rt_encode(ctx->pool, v.reason);
     args[3] = queue_name;
     args[4] = interface;
     if ((err = cc_db_exec(ctx->db, "cc_queues_member_rt_update", 5, args, NULL))

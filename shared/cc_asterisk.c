@@ -260,21 +260,94 @@ const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max)
     return s;
 }
 
-/* [s, s+len) cut on a UTF-8 character boundary to at most max bytes. */
-static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
-{
-    if (len <= max) {
-        return len;
-    }
-    while (max > 0 && (s[max] & 0xC0) == 0x80) {   /* s[max] continues a character */
-        max--;
-    }
-    return max;
-}
-
 static int is_control(unsigned char c)
 {
     return c < ' ' || c == 0x7f;
+}
+
+static int rt_special(char c)
+{
+    return c == ';' || c == '^';
+}
+
+/* Length of the UTF-8 character at s (s valid UTF-8). */
+static apr_size_t utf8_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/*
+ * s encoded for a realtime column, cut on a character boundary before what Asterisk
+ * reads would pass max_bytes or the stored text max_chars characters (0: no limit);
+ * blanks at the ends of what is kept are encoded too (Asterisk strips them).
+ */
+static const char *rt_encode_fit(apr_pool_t *p, const char *s, apr_size_t max_bytes,
+                                 apr_size_t max_chars)
+{
+    char *out = apr_palloc(p, 3 * strlen(s) + 1);
+    apr_size_t n = 0, bytes = 0, chars = 0, keep = 0, i;
+    const char *c;
+
+    /* How much of s fits: a special or an edge blank takes 3 stored characters. */
+    for (c = s; *c; c += utf8_len((unsigned char)*c)) {
+        apr_size_t len = utf8_len((unsigned char)*c);
+        apr_size_t cost = rt_special(*c) || (*c == ' ' && c == s) ? 3 : 1;
+
+        if ((max_bytes && bytes + len > max_bytes) || (max_chars && chars + cost > max_chars)) {
+            break;
+        }
+        bytes += len;
+        chars += cost;
+        keep = (apr_size_t)(c - s) + len;
+    }
+    /* A blank ending what is kept is encoded too: drop blanks that then do not fit. */
+    while (keep > 1 && s[keep - 1] == ' ' && max_chars && chars + 2 > max_chars) {
+        keep--;
+        chars--;
+    }
+    for (i = 0; i < keep; i++) {
+        if (rt_special(s[i]) || (s[i] == ' ' && (i == 0 || i == keep - 1))) {
+            n += (apr_size_t)apr_snprintf(out + n, 4, "^%02X", (unsigned char)s[i]);
+        }
+        else {
+            out[n++] = s[i];
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+const char *cc_ast_rt_encode(apr_pool_t *p, const char *s)
+{
+    return s ? rt_encode_fit(p, s, 0, 0) : NULL;
+}
+
+static int upper_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+const char *cc_ast_rt_decode(apr_pool_t *p, const char *s)
+{
+    char *out, *o;
+
+    if (!s || !strchr(s, '^')) {
+        return s;
+    }
+    out = o = apr_palloc(p, strlen(s) + 1);
+    while (*s) {
+        if (s[0] == '^' && upper_hex(s[1]) && upper_hex(s[2])) {
+            char hex[3] = { s[1], s[2], '\0' };
+
+            *o++ = (char)strtol(hex, NULL, 16);
+            s += 3;
+        }
+        else {
+            *o++ = *s++;
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *extension)
@@ -291,14 +364,14 @@ const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *exten
             out[n++] = *name;
         }
     }
-    n = utf8_cut(out, n, CC_AST_MEMBERNAME_MAX);
     out[n] = '\0';
-    return n ? out : extension;
+    return n ? rt_encode_fit(p, out, CC_AST_MEMBERNAME_MAX, CC_AST_RT_COLUMN_MAX) : extension;
 }
 
 int cc_ast_valid_pause_reason(const char *s)
 {
     const char *c;
+    apr_size_t chars = 0;
 
     if (!s || strlen(s) > CC_AST_REASON_MAX || !cc_valid_utf8(s, strlen(s))) {
         return 0;
@@ -307,8 +380,11 @@ int cc_ast_valid_pause_reason(const char *s)
         if (is_control((unsigned char)*c)) {
             return 0;
         }
+        if (((unsigned char)*c & 0xC0) != 0x80) {
+            chars += rt_special(*c) || (*c == ' ' && (c == s || !c[1])) ? 3 : 1;
+        }
     }
-    return 1;
+    return chars <= CC_AST_RT_COLUMN_MAX;
 }
 
 /* name without the characters that would break "name" <ext> or a config line. */
@@ -343,6 +419,6 @@ const char *cc_ast_callerid(apr_pool_t *p, const char *name, const char *extensi
         return apr_pstrcat(p, "<", extension, ">", NULL);
     }
     room = CC_AST_CALLERID_MAX - ext_part - 3;
-    clean = cc_utf8_truncate(p, clean, room);
+    clean = rt_encode_fit(p, clean, 0, room);
     return apr_pstrcat(p, "\"", clean, "\" <", extension, ">", NULL);
 }

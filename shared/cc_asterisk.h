@@ -28,6 +28,7 @@
  * at most 79 bytes), narrower than their VARCHAR(80) columns. */
 #define CC_AST_MEMBERNAME_MAX 79   /**< bytes */
 #define CC_AST_REASON_MAX     79   /**< bytes */
+#define CC_AST_RT_COLUMN_MAX  80   /**< membername, reason_paused: VARCHAR(80), characters */
 #define CC_AST_MOH_MAX        128  /**< queues.musiconhold VARCHAR(128) */
 #define CC_AST_PASSWORD_MIN   12
 #define CC_AST_PASSWORD_MAX   80   /**< ps_auths.password VARCHAR(80) */
@@ -90,25 +91,44 @@ int cc_ast_valid_sip_password(const char *s);
  *  random source, unbiased.  APR_SUCCESS or the random source's error. */
 apr_status_t cc_ast_generate_sip_password(apr_pool_t *p, const char **ppassword);
 
+/*
+ * Asterisk's realtime drivers (res_config_odbc, res_config_mysql) split a value they
+ * read at ';' (app_queue keeps the last piece), strip each piece's surrounding blanks
+ * and turn "^XX" (two upper-case hex digits) into the byte XX; their own writers store
+ * ';' as "^3B" and '^' as "^5E".  So every free text we write into a realtime column is
+ * encoded the same way (a user named "Bob^0D^0AEvent: x" must not become CR/LF in
+ * app_queue's AMI events), and what Asterisk wrote is decoded before the API shows it.
+ */
+
+/** s as Asterisk's realtime drivers read back exactly: ';' "^3B", '^' "^5E", and a
+ *  blank at either end "^20".  NULL stays NULL. */
+const char *cc_ast_rt_encode(apr_pool_t *p, const char *s);
+
+/** What Asterisk reads from a realtime value s: "^XX" decoded.  NULL stays NULL. */
+const char *cc_ast_rt_decode(apr_pool_t *p, const char *s);
+
 /**
- * A queue member's membername: name with control characters dropped (app_queue puts it
- * in AMI events, which are "Key: Value" lines: a CR/LF would forge one), cut on a
- * character boundary to CC_AST_MEMBERNAME_MAX bytes; the extension when name is NULL or
- * nothing is left.  name must be valid UTF-8.
+ * A queue member's membername, encoded for the realtime row (cc_ast_rt_encode): name
+ * with control characters dropped (app_queue puts it in AMI events, which are "Key:
+ * Value" lines: a CR/LF would forge one), cut on a character boundary so that Asterisk
+ * reads at most CC_AST_MEMBERNAME_MAX bytes and the column holds it; the extension when
+ * name is NULL or nothing is left.  name must be valid UTF-8.
  */
 const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *extension);
 
 /** A pause reason: valid UTF-8 of at most CC_AST_REASON_MAX bytes, no control
- *  characters (it travels in AMI events and queue_log like membername). */
+ *  characters (it travels in AMI events and queue_log like membername), whose encoding
+ *  (cc_ast_rt_encode) fits its column. */
 int cc_ast_valid_pause_reason(const char *s);
 
 /** s cut to at most max characters (code points) of valid UTF-8 s; s itself if shorter. */
 const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max);
 
 /**
- * Caller ID for ps_endpoints.callerid: "\"<name>\" <<ext>>" with '"', '\\', '<', '>' and
- * control characters dropped from name and name cut so the whole fits
- * CC_AST_CALLERID_MAX characters; "<ext>" alone when name is NULL or empty.
+ * Caller ID for ps_endpoints.callerid, encoded for the realtime row: "\"<name>\" <<ext>>"
+ * with '"', '\\', '<', '>' and control characters dropped from name and name cut so the
+ * whole fits CC_AST_CALLERID_MAX characters once encoded; "<ext>" alone when name is
+ * NULL or empty.
  */
 const char *cc_ast_callerid(apr_pool_t *p, const char *name, const char *extension);
 

@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 #include <apr_optional.h>
 
+#include "cc_asterisk.h"
 #include "cc_db.h"
 #include "cc_json.h"
 #include "cc_jsonw.h"
@@ -254,6 +255,9 @@ static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, cons
         break;
     case CC_COL_TIME:
         cc_jsonw_str(w, cc_sql_time_to_rfc3339(p, v));
+        break;
+    case CC_COL_AST:
+        cc_jsonw_str(w, cc_ast_rt_decode(p, v));
         break;
     case CC_COL_JSON:
         /* Columns holding JSON are CHECK (JSON_VALID(...)) and written by us. */

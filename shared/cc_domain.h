@@ -33,6 +33,8 @@ typedef enum {
     CC_COL_TIME,     /**< DATETIME (UTC) -> RFC 3339 string */
     CC_COL_JSON,     /**< JSON text -> the value */
     CC_COL_LIST,     /**< comma-separated text -> array of strings (NULL -> []) */
+    CC_COL_AST,      /**< a realtime text Asterisk reads (and may write): decoded as
+                          Asterisk reads it (cc_ast_rt_decode) */
     CC_COL_SKIP      /**< not rendered */
 } cc_col_type_e;
 

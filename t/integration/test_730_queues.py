@@ -1282,3 +1282,32 @@ def test_deleting_a_queue_announces_its_members_gone(cc, tenant):
     assert [(e["type"], e["entity_id"]) for e in gone] == \
         [("queue_member.deleted", str(m["id"])) for m in members_made]
     assert [e["data"] for e in gone] == members_made
+
+
+def test_realtime_texts_read_back_in_asterisk_as_the_api_shows_them(cc, tenant):
+    """Issue 8 #1: Asterisk's realtime drivers split values at ';' and decode ^XX, so a
+    user named Bob^0D^0A... would be CR/LF in app_queue's AMI events.  Our writes are
+    encoded as Asterisk's own writers encode (';' ^3B, '^' ^5E), and what Asterisk wrote
+    is decoded before the API shows it."""
+    name = "Bob^0D^0AEvent: x;y"
+    user, _ = tenant.make_user(name=name)
+    ep = make_endpoint(cc, tenant, user_id=user["id"])
+    q = create_ok(cc, tenant)
+    m = add_member_ok(cc, tenant, q["id"], endpoint_id=ep["id"], paused=True,
+                      paused_reason="lunch; back ^2")
+    (row,) = rt_members(cc, q["asterisk_name"])
+    assert row["membername"] == "Bob^5E0D^5E0AEvent: x^3By"
+    assert row["reason_paused"] == "lunch^3B back ^5E2"
+    assert (m["membername"], m["paused_reason"]) == (name, "lunch; back ^2")
+    (ep_row,) = db_rows(cc, "SELECT callerid FROM ps_endpoints WHERE id = %s",
+                        (ep["asterisk_id"],))
+    assert ";" not in ep_row["callerid"] and "^0D" not in ep_row["callerid"]
+    # A reason Asterisk wrote (an agent pausing on the phone) reads decoded.
+    db_exec(cc, "UPDATE queue_members SET reason_paused = 'tea^3Bbiscuits'"
+                " WHERE queue_name = %s", (q["asterisk_name"],))
+    g = cc.get(members_path(q["id"], m["id"]), token=tenant.admin_token)
+    assert g.status_code == 200 and g.json()["paused_reason"] == "tea;biscuits"
+    # A PATCH that keeps it changes nothing (it compares decoded values).
+    r = cc.patch(members_path(q["id"], m["id"]), token=tenant.admin_token,
+                 json={"paused_reason": "tea;biscuits"})
+    assert r.status_code == 200 and r.json()["paused_reason"] == "tea;biscuits"

@@ -1031,3 +1031,12 @@ def test_deleting_an_endpoint_announces_its_memberships_gone(cc, tenant):
     (ev,) = entity_events(cc, tenant, "queue_member")
     assert (ev["type"], ev["entity_id"]) == ("queue_member.deleted", str(member_id))
     assert (ev["data"]["queue_id"], ev["data"]["endpoint_id"]) == (qid, ep["id"])
+
+
+def test_registration_decodes_what_asterisk_encoded(cc, tenant):
+    """Issue 8 #1: res_pjsip stores a contact's ';' as ^3B (its realtime drivers split
+    values at ';'): the API shows the URI as Asterisk means it."""
+    e = create_ok(cc, tenant)
+    add_contact(cc, e["sip_username"], 600, uri="sip:web@192.0.2.20:8088^3Btransport=ws")
+    (c,) = registration(cc, tenant, e["id"]).json()["contacts"]
+    assert c["uri"] == "sip:web@192.0.2.20:8088;transport=ws"

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "cc_test.h"
 #include "cc_asterisk.h"
 #include "cc_validate.h"
@@ -371,6 +373,88 @@ START_TEST(pause_reason_is_at_most_79_bytes)
 }
 END_TEST
 
+/* ---- realtime encoding (issue 8 #1): what Asterisk's drivers read back ---- */
+
+/* Asterisk's readers: split at ';' (app_queue keeps the last piece), strip blanks, decode
+ * "^XX".  A stored value round-trips when that yields exactly one piece, the original. */
+static const char *asterisk_reads(const char *stored)
+{
+    const char *last = strrchr(stored, ';');
+    const char *piece = last ? last + 1 : stored;
+    apr_size_t len = strlen(piece);
+
+    while (*piece == ' ') {
+        piece++;
+        len--;
+    }
+    while (len && piece[len - 1] == ' ') {
+        len--;
+    }
+    return cc_ast_rt_decode(cc_test_pool, apr_pstrmemdup(cc_test_pool, piece, len));
+}
+
+static const char *const rt_texts[] = {
+    "Bob^0D^0AEvent: Hangup", "A;B", "^22quoted^22", "lunch; back at 2", " spaced ",
+    "100% ^ 5", "^5E", ";", "plain", "Zoë Ünal",
+};
+
+START_TEST(realtime_encoding_reads_back_exactly_in_asterisk)
+{
+    const char *stored = cc_ast_rt_encode(cc_test_pool, rt_texts[_i]);
+
+    ck_assert_ptr_null(strchr(stored, ';'));
+    ck_assert_str_eq(asterisk_reads(stored), rt_texts[_i]);
+    ck_assert_str_eq(cc_ast_rt_decode(cc_test_pool, stored), rt_texts[_i]);
+}
+END_TEST
+
+START_TEST(asterisk_written_values_are_decoded)
+{
+    ck_assert_str_eq(cc_ast_rt_decode(cc_test_pool, "sip:u@10.0.0.1:5060^3Btransport=ws"),
+                     "sip:u@10.0.0.1:5060;transport=ws");
+    ck_assert_str_eq(cc_ast_rt_decode(cc_test_pool, "lunch^3Bbreak"), "lunch;break");
+    /* Only upper-case hex pairs are codes, as in Asterisk's decode_chunk. */
+    ck_assert_str_eq(cc_ast_rt_decode(cc_test_pool, "^3b^G1^4"), "^3b^G1^4");
+    ck_assert_ptr_null(cc_ast_rt_decode(cc_test_pool, NULL));
+}
+END_TEST
+
+START_TEST(member_names_and_caller_ids_are_encoded_and_still_fit)
+{
+    char name[200];
+    const char *m, *cid;
+
+    ck_assert_str_eq(asterisk_reads(cc_ast_membername(cc_test_pool, "Bob^0D^0AEvent: x;y",
+                                                      "1001")),
+                     "Bob^0D^0AEvent: x;y");
+    /* 60 ';' are 180 stored characters: cut so the column (80) holds them all encoded. */
+    memset(name, ';', 60);
+    name[60] = '\0';
+    m = cc_ast_membername(cc_test_pool, name, "1001");
+    ck_assert_uint_le(strlen(m), CC_AST_RT_COLUMN_MAX);
+    ck_assert_str_eq(asterisk_reads(m), apr_pstrndup(cc_test_pool, name, strlen(m) / 3));
+    cid = cc_ast_callerid(cc_test_pool, "A;B^C", "1001");
+    ck_assert_str_eq(cid, "\"A^3BB^5EC\" <1001>");
+    memset(name, '^', 60);
+    cid = cc_ast_callerid(cc_test_pool, name, "1001");
+    ck_assert_uint_le(strlen(cid), CC_AST_CALLERID_MAX);
+}
+END_TEST
+
+START_TEST(pause_reasons_must_fit_their_column_once_encoded)
+{
+    char reason[80];
+
+    memset(reason, ';', 26);                     /* 78 stored characters */
+    reason[26] = '\0';
+    ck_assert(cc_ast_valid_pause_reason(reason));
+    memset(reason, ';', 27);                     /* 81 */
+    reason[27] = '\0';
+    ck_assert(!cc_ast_valid_pause_reason(reason));
+    ck_assert(cc_ast_valid_pause_reason("lunch; back at 2"));
+}
+END_TEST
+
 CC_TEST_SUITE("cc_asterisk",
     CC_TCASE("names"),
         CC_TEST(short_slugs_are_their_own_key),
@@ -399,4 +483,9 @@ CC_TEST_SUITE("cc_asterisk",
         CC_TEST(callerid_quotes_a_clean_name_and_fits_40_characters),
         CC_TEST(membername_drops_controls_and_fits_app_queues_79_bytes),
         CC_LOOP_TEST(pause_reason_is_utf8_without_controls, N(reason_cases)),
-        CC_TEST(pause_reason_is_at_most_79_bytes))
+        CC_TEST(pause_reason_is_at_most_79_bytes),
+    CC_TCASE("realtime encoding"),
+        CC_LOOP_TEST(realtime_encoding_reads_back_exactly_in_asterisk, N(rt_texts)),
+        CC_TEST(asterisk_written_values_are_decoded),
+        CC_TEST(member_names_and_caller_ids_are_encoded_and_still_fit),
+        CC_TEST(pause_reasons_must_fit_their_column_once_encoded))
