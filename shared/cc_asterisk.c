@@ -206,7 +206,10 @@ int cc_ast_valid_sip_password(const char *s)
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
 
-        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\' || c == ';') {
+        /* ';' splits and "^XX" decodes a realtime value (cc_ast_rt_encode): a password
+         * with either would not be the one Asterisk checks. */
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\' || c == ';'
+            || c == '^') {
             return 0;
         }
     }

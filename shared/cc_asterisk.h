@@ -83,7 +83,7 @@ int cc_ast_valid_moh_class(const char *s);
 /**
  * A SIP password a client chose: CC_AST_PASSWORD_MIN..CC_AST_PASSWORD_MAX printable
  * ASCII characters, no spaces, quotes, backslashes or semicolons (config-file and
- * dial-string hazards).
+ * dial-string hazards) and no '^' (Asterisk's realtime drivers decode "^XX").
  */
 int cc_ast_valid_sip_password(const char *s);
 

@@ -265,6 +265,7 @@ def test_get_unknown_or_malformed_id_is_404(cc, tenant):
     user_id=[0, -3, "5", 1.5, True, 2**53 + 1,
              999999999],                                     # no such user
     password=["short", "x" * 81, "has space in it!", "semi;colon;secret",
+              "caret^41decodes",                             # Asterisk decodes ^XX
               'quote"quote"quote', "back\\slash\\secret", "pässwörd-pässwörd", None,
               123456789012],
     allow=["", "ulaw,ulaw", "mp3", "ulaw,,alaw", "ulaw;alaw", "all",

@@ -249,6 +249,7 @@ static const str_case password_cases[] = {
     {"has'quote12345", 0},
     {"back\\slash1234", 0},
     {"semi;colon12345", 0},
+    {"caret^41decodes", 0},                  /* Asterisk would read "caretAdecodes" */
     {"tab\there123456", 0},
     {"caf\xc3\xa9-password", 0},
     {"", 0},
