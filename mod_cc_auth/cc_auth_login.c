@@ -41,6 +41,13 @@ static const cc_stmt_t auth_stmts[] = {
             "FROM users u JOIN tenants t ON t.id = u.tenant_id "
             "WHERE u.live_email = %s ORDER BY u.id LIMIT 100 "
             "/* cc-lint: no-tenant login looks the email up across tenants */"),
+    /* The login names its tenant (id or slug): that tenant's user only, whatever the
+     * number of tenants the email is in. */
+    CC_STMT("cc_auth_login_candidate_in",
+            "SELECT u.id, u.tenant_id, u.password_hash, u.status, t.status, t.slug "
+            "FROM users u JOIN tenants t ON t.id = u.tenant_id "
+            "WHERE u.live_email = %s AND (t.id = %s OR t.slug = %s) "
+            "/* cc-lint: no-tenant the tenant is named by id or slug, joined */"),
     CC_STMT("cc_auth_user_get",
             USER_SELECT "WHERE u.tenant_id = %s AND u.id = %s AND u.deleted_at IS NULL"),
     CC_STMT("cc_auth_user_touch_login",
@@ -277,41 +284,47 @@ static void candidate_from(const json_t *o, candidate_t *c)
 }
 
 /*
- * Pick the login's user among the email's users (one per tenant).  *pfound = 0 when
- * none matches; *ptenant_key = the tenant id when the login named or resolved one.
- * Several users and no tenant: 400, and nothing else is told.
+ * Pick the login's user among the email's users (one per tenant; only the named
+ * tenant's when the login names one).  *pfound = 0 when none matches, *pseveral when
+ * the email is in several tenants and the login named none; *ptenant_key = the tenant
+ * id when the login named or resolved one.
  */
-static cc_error_t *login_pick(apr_pool_t *p, json_t *rows, const char *tenant,
-                              candidate_t *c, int *pfound, const char **ptenant_key)
+static void login_pick(json_t *rows, const char *tenant, candidate_t *c, int *pfound,
+                       int *pseveral, const char **ptenant_key)
+{
+    *pfound = 0;
+    *pseveral = !tenant && json_array_size(rows) > 1;
+    *ptenant_key = (tenant && cc_valid_uuid(tenant)) ? tenant : "";
+    if (json_array_size(rows) == 1) {
+        candidate_from(json_array_get(rows, 0), c);
+        *pfound = 1;
+        *ptenant_key = c->tenant_id;
+    }
+}
+
+/* At most this many of an email's tenants have their hash tried when the login names
+ * none (each is a bcrypt verification). */
+#define LOGIN_SEVERAL_MAX 10
+
+/*
+ * An email in several tenants and a login naming none: "tenant required" (400) is told
+ * only to someone whose password is right for one of them; anyone else gets the answer
+ * of a wrong password (401), so the email's tenants are no oracle.
+ */
+static cc_error_t *login_several(apr_pool_t *p, json_t *rows, const char *password)
 {
     size_t i;
-    json_t *row;
 
-    *pfound = 0;
-    *ptenant_key = (tenant && cc_valid_uuid(tenant)) ? tenant : "";
-    if (!tenant) {
-        if (json_array_size(rows) > 1) {
+    for (i = 0; i < json_array_size(rows) && i < LOGIN_SEVERAL_MAX; i++) {
+        const char *hash = cc_json_str(json_array_get(rows, i), "hash");
+
+        if (hash && cc_password_verify(password, hash)) {
             return cc_error_field(p, "tenant",
                                   "required: this email exists in several tenants");
         }
-        if (json_array_size(rows) == 1) {
-            candidate_from(json_array_get(rows, 0), c);
-            *pfound = 1;
-            *ptenant_key = c->tenant_id;
-        }
-        return NULL;
     }
-    json_array_foreach(rows, i, row) {
-        const char *slug = cc_json_str(row, "tenant_slug");
-
-        if (!strcmp(cc_json_str(row, "tenant_id"), tenant) || (slug && !strcmp(slug, tenant))) {
-            candidate_from(row, c);
-            *pfound = 1;
-            *ptenant_key = c->tenant_id;
-            break;
-        }
-    }
-    return NULL;
+    return cc_error_make(p, HTTP_UNAUTHORIZED, CC_ERR_INVALID_CREDENTIALS,
+                         "invalid email or password");
 }
 
 static cc_error_t *login_validate(apr_pool_t *p, json_t *body, const char **pemail,
@@ -427,11 +440,11 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     const cc_auth_cfg_t *cfg = auth_cfg(ctx);
-    const char *email, *password, *tenant, *tenant_key, *email_key, *args[1], *rt;
+    const char *email, *password, *tenant, *tenant_key, *email_key, *args[3], *rt;
     const char *new_hash;
     json_t *body = NULL, *rows = NULL;
     candidate_t c = { 0 };
-    int found;
+    int found, several;
     apr_int64_t retry_after;
     cc_error_t *e;
 
@@ -441,13 +454,14 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
         return e;
     }
     args[0] = email;
-    if ((e = cc_db_select(ctx->db, "cc_auth_login_candidates", candidate_cols, 1, args, &rows,
-                          NULL)) != NULL) {
+    args[1] = tenant;
+    args[2] = tenant;
+    if ((e = cc_db_select(ctx->db, tenant ? "cc_auth_login_candidate_in"
+                                          : "cc_auth_login_candidates",
+                          candidate_cols, tenant ? 3 : 1, args, &rows, NULL)) != NULL) {
         return e;
     }
-    if ((e = login_pick(r->pool, rows, tenant, &c, &found, &tenant_key)) != NULL) {
-        return e;
-    }
+    login_pick(rows, tenant, &c, &found, &several, &tenant_key);
 
     /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not.
      * The attempt is counted first (one atomic upsert) and judged after, so concurrent
@@ -468,6 +482,9 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
                              "too many failed logins; try again later");
     }
 
+    if (several) {
+        return login_several(r->pool, rows, password);
+    }
     if (!login_password_ok(cfg, &c, found, password)) {
         return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_INVALID_CREDENTIALS,
                              "invalid email or password");

@@ -206,6 +206,43 @@ def test_email_in_two_tenants_needs_the_tenant(cc, tenant, tenant2):
     assert detail_fields(body) == ["tenant"]
 
 
+def test_an_email_in_several_tenants_is_no_oracle(cc, tenant, tenant2):
+    """Issue 8 #9: "tenant required" is told only to a right password; a wrong one gets
+    the answer of an unknown email (401), after throttling, like any failed login."""
+    email = f"oracle-{secrets.token_hex(4)}@example.com"
+    user_with_password(tenant, email=email)
+    user_with_password(tenant2, email=email)
+    body = assert_error(login(cc, email, "wrong-password-123"), 401, "invalid_credentials")
+    assert body["message"] == assert_error(
+        login(cc, f"nobody-{secrets.token_hex(4)}@example.com", "wrong-password-123"),
+        401, "invalid_credentials")["message"]
+
+
+def test_login_naming_a_tenant_finds_its_user_among_many(cc, tenant):
+    """Issue 8 #9: the lookup across tenants stopped at 100: a user of the 101st tenant
+    with that email could not log in even naming the tenant."""
+    email = f"many-{secrets.token_hex(4)}@example.com"
+    _, password, _ = user_with_password(tenant, email=email)
+    tag = secrets.token_hex(3)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT password_hash FROM users WHERE tenant_id = %s AND email = %s",
+                    (tenant.id, email))
+        hashed = cur.fetchone()["password_hash"]
+        rows = [(f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}",
+                 f"many-{tag}-{i}") for i in range(101)]
+        cur.executemany("INSERT INTO tenants (id, name, slug) VALUES (%s, %s, %s)",
+                        [(tid, slug, slug) for tid, slug in rows])
+        cur.executemany("INSERT INTO users (tenant_id, email, name, password_hash)"
+                        " VALUES (%s, %s, 'Many', %s)",
+                        [(tid, email, hashed) for tid, _ in rows])
+    last_id, last_slug = rows[-1]
+    r = login(cc, email, password, tenant=last_slug)
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["tenant_id"] == last_id
+    r = login(cc, email, password, tenant=last_id)
+    assert r.status_code == 200, r.text
+
+
 def test_throttling_locks_one_tenant_and_email_only(cc, tenant, tenant2):
     email = f"victim-{secrets.token_hex(4)}@example.com"
     user, password, _ = user_with_password(tenant, email=email)
