@@ -37,7 +37,7 @@ const queue_values_t cc_queues_defaults = {
 
 int cc_queues_valid_name(const char *s)
 {
-    return cc_valid_text(s, 1, CC_QUEUE_NAME_MAX) && !strpbrk(s, "\t\r\n");
+    return cc_valid_name(s, 1, CC_QUEUE_NAME_MAX);
 }
 
 cc_error_t *cc_queues_input_read(apr_pool_t *p, json_t *body, queue_values_t *in)

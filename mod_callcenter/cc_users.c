@@ -214,8 +214,8 @@ static cc_error_t *user_input_read(apr_pool_t *p, json_t *body, user_input_t *in
         }
         in->email = lower_ascii(p, in->email);
     }
-    if (in->name && !cc_valid_text(in->name, 1, CC_NAME_MAX)) {
-        cc_error_add_detail(err, CC_KEY_NAME, "must be 1 to 200 characters");
+    if (in->name && !cc_valid_name(in->name, 1, CC_NAME_MAX)) {
+        cc_error_add_detail(err, CC_KEY_NAME, "must be 1 to 200 characters on one line, without control characters");
     }
     if (in->password && !cc_valid_text(in->password, CC_PASSWORD_MIN, CC_PASSWORD_MAX)) {
         cc_error_add_detail(err, CC_KEY_PASSWORD, "must be 10 to 128 characters");

@@ -160,14 +160,14 @@ static cc_error_t *check_input(apr_pool_t *p, json_t *body, const char *const *s
     in->slug = cc_json_str(body, "slug");
     in->plan = cc_json_str(body, "plan");
     in->status = cc_json_str(body, "status");
-    if (in->name && !cc_valid_text(in->name, 1, 200)) {
-        e = cc_error_collect(p, e, "name", "must be 1 to 200 characters");
+    if (in->name && !cc_valid_name(in->name, 1, 200)) {
+        e = cc_error_collect(p, e, "name", "must be 1 to 200 characters on one line, without control characters");
     }
     if (in->slug && !cc_valid_slug(in->slug)) {
         e = cc_error_collect(p, e, "slug", "must match [a-z0-9-]{3,63}");
     }
-    if (in->plan && !cc_valid_text(in->plan, 1, 50)) {
-        e = cc_error_collect(p, e, "plan", "must be 1 to 50 characters");
+    if (in->plan && !cc_valid_name(in->plan, 1, 50)) {
+        e = cc_error_collect(p, e, "plan", "must be 1 to 50 characters on one line, without control characters");
     }
     if (in->status && !cc_valid_enum(in->status, statuses)) {
         e = cc_error_collect(p, e, "status",

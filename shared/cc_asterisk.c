@@ -263,11 +263,6 @@ const char *cc_utf8_truncate(apr_pool_t *p, const char *s, apr_size_t max)
     return s;
 }
 
-static int is_control(unsigned char c)
-{
-    return c < ' ' || c == 0x7f;
-}
-
 static int rt_special(char c)
 {
     return c == ';' || c == '^';
@@ -362,9 +357,14 @@ const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *exten
         return extension;
     }
     out = apr_palloc(p, strlen(name) + 1);
-    for (; *name; name++) {
-        if (!is_control((unsigned char)*name)) {
-            out[n++] = *name;
+    while (*name) {
+        apr_size_t skip = cc_control_len(name);
+
+        if (skip) {
+            name += skip;
+        }
+        else {
+            out[n++] = *name++;
         }
     }
     out[n] = '\0';
@@ -380,7 +380,7 @@ int cc_ast_valid_pause_reason(const char *s)
         return 0;
     }
     for (c = s; *c; c++) {
-        if (is_control((unsigned char)*c)) {
+        if (cc_control_len(c)) {
             return 0;
         }
         if (((unsigned char)*c & 0xC0) != 0x80) {
@@ -396,13 +396,18 @@ static char *callerid_name(apr_pool_t *p, const char *name)
     char *out = apr_palloc(p, strlen(name) + 1);
     apr_size_t n = 0;
 
-    for (; *name; name++) {
-        unsigned char c = (unsigned char)*name;
+    while (*name) {
+        apr_size_t skip = cc_control_len(name);
 
-        if (is_control(c) || c == '"' || c == '\\' || c == '<' || c == '>') {
-            continue;
+        if (skip) {
+            name += skip;
         }
-        out[n++] = (char)c;
+        else if (*name == '"' || *name == '\\' || *name == '<' || *name == '>') {
+            name++;
+        }
+        else {
+            out[n++] = *name++;
+        }
     }
     while (n > 0 && out[n - 1] == ' ') {
         n--;

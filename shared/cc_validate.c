@@ -127,6 +127,37 @@ int cc_valid_text(const char *s, apr_size_t min, apr_size_t max)
     return n >= min && n <= max;
 }
 
+apr_size_t cc_control_len(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (u[0] < 0x20 || u[0] == 0x7F) {
+        return u[0] ? 1 : 0;
+    }
+    if (u[0] == 0xC2 && u[1] >= 0x80 && u[1] <= 0x9F) {
+        return 2;                               /* C1, U+0085 NEL among them */
+    }
+    if (u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xA8 || u[2] == 0xA9)) {
+        return 3;                               /* U+2028, U+2029 */
+    }
+    return 0;
+}
+
+int cc_valid_name(const char *s, apr_size_t min, apr_size_t max)
+{
+    const char *c;
+
+    if (!cc_valid_text(s, min, max)) {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if (cc_control_len(c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- identifiers ---- */
 
 /*

@@ -16,6 +16,17 @@ int cc_valid_utf8(const char *s, apr_size_t len);
 apr_size_t cc_utf8_chars(const char *s);
 /** Length in code points within [min,max] and valid UTF-8, no control chars but \t\n\r. */
 int cc_valid_text(const char *s, apr_size_t min, apr_size_t max);
+/**
+ * Byte length of the control character starting at s, 0 when there is none: C0 (TAB, CR
+ * and LF included), DEL, C1 (U+0080..U+009F, NEL among them) and the Unicode line and
+ * paragraph separators U+2028 and U+2029.  s must be valid UTF-8.
+ */
+apr_size_t cc_control_len(const char *s);
+/**
+ * A human-readable name (user, tenant, plan, queue): valid UTF-8 of [min,max] code points,
+ * one line, nothing cc_control_len() reports.  The one rule for every name field.
+ */
+int cc_valid_name(const char *s, apr_size_t min, apr_size_t max);
 /** Pragmatic e-mail: local@domain.tld, <= 254 bytes, no spaces or controls. */
 int cc_valid_email(const char *s);
 /** E.164: '+' then 8 to 15 digits, first digit not 0. */

@@ -708,13 +708,16 @@ def test_membername_is_cut_to_79_bytes_on_a_character_boundary(cc, tenant):
 
 def test_control_characters_never_reach_asterisk(cc, tenant):
     """membername and reason_paused travel in AMI events ("Key: Value" lines): a CR/LF
-    in them would forge an event on the bus every tenant shares."""
-    user, _ = tenant.make_user(name="Eve\r\nEvent: QueueMemberRemoved")
+    in them would forge an event on the bus every tenant shares.  The API refuses such a
+    name (issue 8 #14): this one was stored before that rule, straight in the table."""
+    user, _ = tenant.make_user()
+    db_exec(cc, "UPDATE users SET name = %s WHERE id = %s",
+            ("Eve\r\nEvent: QueueMemberRemoved\u2028\x85", user["id"]))
     q = create_ok(cc, tenant)
     make_endpoint(cc, tenant, user_id=user["id"])
     m = add_member_ok(cc, tenant, q["id"], user_id=user["id"])
     assert m["membername"] == "EveEvent: QueueMemberRemoved"
-    for reason in ("lunch\r\nEvent: Foo", "tab\tbreak", "x" * 80):
+    for reason in ("lunch\r\nEvent: Foo", "tab\tbreak", "x" * 80, "lunch\u2028Event: Foo"):
         r = add_member(cc, tenant, q["id"], user_id=user["id"], paused=True,
                        paused_reason=reason)
         assert_error(r, 400, "invalid_request", "paused_reason")

@@ -230,7 +230,8 @@ C_LIST_RE = re.compile(r'\bcc_list_t\s+\w+\s*=\s*\{\s*"[^"]*"\s*,\s*(\w+)\s*,'
 # A list filter of the domain kit: { "q", CC_FILTER_SEARCH, binds, values, max, ... }.
 C_FILTER_RE = re.compile(r'\{\s*("[^"]*"|\w+)\s*,\s*CC_FILTER_(ENUM|TEXT|SEARCH)\s*,\s*\d+\s*,'
                          r'\s*(\w+)\s*,\s*(\w+)\s*,')
-C_TEXT_CALL_RE = re.compile(r'\bcc_valid_text\s*\(\s*([^,()]+?)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)')
+C_TEXT_CALL_RE = re.compile(r'\bcc_valid_(?:text|name)\s*\(\s*([^,()]+?)\s*,'
+                            r'\s*(\w+)\s*,\s*(\w+)\s*\)')
 ANNOTATIONS = ("x-c-enum", "x-c-sort", "x-c-text")
 
 

@@ -314,6 +314,12 @@ static const struct {
     {cc_ast_membername, "\r\n\t", "1001"},
     /* A CR/LF would start a forged line in an AMI event. */
     {cc_ast_membername, "Eve\r\nEvent: QueueMemberRemoved", "EveEvent: QueueMemberRemoved"},
+    /* Issue 8 #14: C1 (NEL) and U+2028/U+2029 are dropped like C0; other text is kept. */
+    {cc_ast_membername, "Eve\xc2\x85" "Bob\xe2\x80\xa8" "Al\xe2\x80\xa9", "EveBobAl"},
+    {cc_ast_membername, "\xc2\x85\xe2\x80\xa8", "1001"},
+    {cc_ast_membername, "Z\xc3\xa9 \xe2\x80\x94 A", "Z\xc3\xa9 \xe2\x80\x94 A"},
+    {cc_ast_callerid, "Eve\xc2\x85<666>\xe2\x80\xa9X", "\"Eve666X\" <1001>"},
+    {cc_ast_callerid, "\xc2\x9b" "1m", "\"1m\" <1001>"},
 };
 
 START_TEST(callerid_and_membername_drop_what_asterisk_cannot_carry)
@@ -363,6 +369,9 @@ END_TEST
 static const str_case reason_cases[] = {
     {"", 1}, {"lunch", 1}, {"caf\xc3\xa9 break", 1},
     {"lunch\r\nEvent: Foo", 0}, {"tab\there", 0}, {"del\x7f", 0}, {"\xff", 0},
+    /* Issue 8 #14: NEL and the Unicode separators end a line for many readers. */
+    {"lunch\xc2\x85" "Event: Foo", 0}, {"a\xe2\x80\xa8" "b", 0}, {"a\xe2\x80\xa9" "b", 0},
+    {"csi\xc2\x9b" "0m", 0}, {"nbsp\xc2\xa0ok", 1}, {"dash\xe2\x80\x94ok", 1},
 };
 
 CC_PREDICATE_TEST(pause_reason_is_utf8_without_controls,
