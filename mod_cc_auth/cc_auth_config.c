@@ -29,6 +29,7 @@ void *cc_auth_create_server_config(apr_pool_t *p, server_rec *s)
     c->window = CC_AUTH_UNSET;
     c->bcrypt_cost = CC_AUTH_UNSET;
     c->retention_interval = CC_AUTH_UNSET;
+    c->clock_skew = CC_AUTH_UNSET;
     c->dummy_hash = NULL;
     return c;
 }
@@ -59,6 +60,7 @@ void *cc_auth_merge_server_config(apr_pool_t *p, void *basev, void *addv)
     c->window = MERGE_NUM(window);
     c->bcrypt_cost = MERGE_NUM(bcrypt_cost);
     c->retention_interval = MERGE_NUM(retention_interval);
+    c->clock_skew = MERGE_NUM(clock_skew);
     /* Made per server in post_config (the cost may differ per vhost). */
     c->dummy_hash = NULL;
     return c;
@@ -89,6 +91,11 @@ apr_int64_t cc_auth_cfg_refresh_ttl(const cc_auth_cfg_t *c)
 int cc_auth_cfg_max_failures(const cc_auth_cfg_t *c)
 {
     return c->max_failures != CC_AUTH_UNSET ? c->max_failures : CC_AUTH_MAX_FAILURES_DEFAULT;
+}
+
+int cc_auth_cfg_clock_skew(const cc_auth_cfg_t *c)
+{
+    return c->clock_skew != CC_AUTH_UNSET ? c->clock_skew : CC_AUTH_JWT_LEEWAY;
 }
 
 int cc_auth_cfg_window(const cc_auth_cfg_t *c)
@@ -175,6 +182,10 @@ static const num_directive_t nd_bcrypt_cost = {
     CC_AUTH_BCRYPT_COST_MAX
 };
 
+static const num_directive_t nd_clock_skew = {
+    APR_OFFSETOF(cc_auth_cfg_t, clock_skew), 0, 0, CC_AUTH_JWT_LEEWAY_MAX
+};
+
 static const num_directive_t nd_retention_interval = {
     APR_OFFSETOF(cc_auth_cfg_t, retention_interval), 0, 0, 86400
 };
@@ -219,6 +230,9 @@ const command_rec cc_auth_cmds[] = {
                   "Access token lifetime in seconds (default 900)"),
     AP_INIT_TAKE1("CCRefreshTokenTTL", set_number, (void *)&nd_refresh_ttl, RSRC_CONF,
                   "Refresh token lifetime in seconds (default 2592000)"),
+    AP_INIT_TAKE1("CCAuthClockSkew", set_number, (void *)&nd_clock_skew, RSRC_CONF,
+                  "Clock skew tolerated on access tokens' exp, nbf and iat, seconds, "
+                  "0..300 (default 30)"),
     AP_INIT_TAKE1("CCLoginMaxFailures", set_number, (void *)&nd_max_failures, RSRC_CONF,
                   "Failed logins per tenant+email within CCLoginWindow before 429 (default 5)"),
     AP_INIT_TAKE1("CCLoginWindow", set_number, (void *)&nd_window, RSRC_CONF,

@@ -162,7 +162,7 @@ static const char *str_claim(const json_t *claims, const char *name)
 }
 
 /* The time claims; returns NULL when fine, else the reason. */
-static const char *check_times(const json_t *claims, apr_int64_t now)
+static const char *check_times(const json_t *claims, apr_int64_t now, apr_int64_t leeway)
 {
     apr_int64_t exp = 0, nbf = 0, iat = 0;
     int rc;
@@ -174,15 +174,15 @@ static const char *check_times(const json_t *claims, apr_int64_t now)
     if (rc < 0) {
         return "invalid exp";
     }
-    if (exp + CC_AUTH_JWT_LEEWAY <= now) {
+    if (exp + leeway <= now) {
         return "token expired";
     }
     rc = int_claim(claims, "nbf", &nbf);
-    if (rc < 0 || (rc > 0 && nbf > now + CC_AUTH_JWT_LEEWAY)) {
+    if (rc < 0 || (rc > 0 && nbf > now + leeway)) {
         return "token not yet valid";
     }
     rc = int_claim(claims, "iat", &iat);
-    if (rc < 0 || (rc > 0 && iat > now + CC_AUTH_JWT_LEEWAY)) {
+    if (rc < 0 || (rc > 0 && iat > now + leeway)) {
         return "invalid iat";
     }
     return NULL;
@@ -219,8 +219,9 @@ static const char *check_identity(apr_pool_t *p, const json_t *claims, const cha
 }
 
 apr_status_t cc_auth_jwt_verify(apr_pool_t *p, const unsigned char *key, apr_size_t keylen,
-                                const char *issuer, apr_int64_t now, const char *token,
-                                const cc_identity_t **pid, const char **preason)
+                                const char *issuer, apr_int64_t now, apr_int64_t leeway,
+                                const char *token, const cc_identity_t **pid,
+                                const char **preason)
 {
     jwt_t *jwt = NULL;
     json_t *claims;
@@ -257,7 +258,7 @@ apr_status_t cc_auth_jwt_verify(apr_pool_t *p, const unsigned char *key, apr_siz
         return APR_EINVAL;
     }
     id = apr_pcalloc(p, sizeof(*id));
-    if ((why = check_times(claims, now)) != NULL
+    if ((why = check_times(claims, now, leeway)) != NULL
         || (why = check_identity(p, claims, issuer, id)) != NULL) {
         *preason = why;
         return APR_EINVAL;

@@ -13,8 +13,10 @@
 #include <apr_errno.h>
 #include "cc_perm.h"
 
-/** Clock skew tolerated on exp (after) and nbf/iat (before), in seconds. */
+/** Clock skew tolerated on exp (after) and nbf/iat (before), in seconds, unless
+ *  CCAuthClockSkew says otherwise; at most CC_AUTH_JWT_LEEWAY_MAX. */
 #define CC_AUTH_JWT_LEEWAY      30
+#define CC_AUTH_JWT_LEEWAY_MAX  300
 /** Longest token accepted in a header (ours are ~300 bytes). */
 #define CC_AUTH_JWT_MAX_LEN     4096
 /** Shortest HS256 secret accepted (bytes). */
@@ -41,14 +43,16 @@ cc_auth_bearer_e cc_auth_bearer_parse(const char *header, const char **ptoken);
  * integral and <= now + leeway, iss == issuer, sub a string holding a positive decimal
  * id, tid a string holding a canonical UUID, jti (optional) a string.
  *
+ * @param leeway   the clock skew tolerated, seconds (CCAuthClockSkew)
  * @param pid      receives the identity on success
  * @param preason  receives a short static reason on failure (safe to show clients:
  *                 it never contains token material)
  * @return APR_SUCCESS, or APR_EINVAL when the token is not acceptable, APR_ENOMEM
  */
 apr_status_t cc_auth_jwt_verify(apr_pool_t *p, const unsigned char *key, apr_size_t keylen,
-                                const char *issuer, apr_int64_t now, const char *token,
-                                const cc_identity_t **pid, const char **preason);
+                                const char *issuer, apr_int64_t now, apr_int64_t leeway,
+                                const char *token, const cc_identity_t **pid,
+                                const char **preason);
 
 /**
  * Issue an HS256 access token with claims sub, tid, iss, iat = now, exp = now + ttl and

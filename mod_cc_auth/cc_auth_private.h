@@ -56,6 +56,7 @@ typedef struct cc_auth_cfg_t {
     int window;                    /**< CCLoginWindow, seconds */
     int bcrypt_cost;               /**< CCBcryptCost */
     int retention_interval;        /**< CCAuthRetentionInterval, seconds (main server) */
+    int clock_skew;                /**< CCAuthClockSkew, seconds */
     /** Made in post_config: verified against when a login names no existing user, so a
      *  wrong email costs the same bcrypt time as a wrong password. */
     const char *dummy_hash;
@@ -73,6 +74,7 @@ int cc_auth_cfg_max_failures(const cc_auth_cfg_t *c);
 int cc_auth_cfg_window(const cc_auth_cfg_t *c);
 int cc_auth_cfg_bcrypt_cost(const cc_auth_cfg_t *c);
 int cc_auth_cfg_retention_interval(const cc_auth_cfg_t *c);
+int cc_auth_cfg_clock_skew(const cc_auth_cfg_t *c);
 /** post_config: key present, dummy hash made; returns OK or a startup error. */
 int cc_auth_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 

@@ -105,7 +105,8 @@ static int cc_auth_check_authn(request_rec *r)
         break;
     }
     if (cc_auth_jwt_verify(r->pool, cfg->key, cfg->keylen, cc_auth_cfg_issuer(cfg),
-                           (apr_int64_t)apr_time_sec(r->request_time), token, &id, &reason)
+                           (apr_int64_t)apr_time_sec(r->request_time),
+                           cc_auth_cfg_clock_skew(cfg), token, &id, &reason)
         != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CCLOGNO(01005)
                       "bearer token rejected: %s", reason);

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const cc_identity_t *id = NULL;
 
     if (cc_auth_bearer_parse(header, &token) == CC_AUTH_BEARER_OK) {
-        cc_auth_jwt_verify(p, key, sizeof(key) - 1, "callcenter", 1795500000, token, &id,
+        cc_auth_jwt_verify(p, key, sizeof(key) - 1, "callcenter", 1795500000, 30, token, &id,
                            &reason);
     }
     apr_pool_destroy(p);

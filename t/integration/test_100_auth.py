@@ -494,6 +494,25 @@ def test_bad_bearer_tokens_get_401_json_with_a_bearer_challenge(cc, tenant):
         assert tok[:20] not in body["message"], name
 
 
+def test_clock_skew_is_the_directive_s(cc, tenant):
+    """Issue 8 #15: a token up to CCAuthClockSkew (30 s here) past exp is accepted, one
+    further past is not; the directive takes 0..300 and nothing else."""
+    user, _, _ = user_with_password(tenant)
+    secret, now = jwt_secret(cc), int(time.time())
+    assert "CCAuthClockSkew 30\n" in cc.conf_text()
+    late = forge(secret, claims_for(user, iat=now - 900, exp=now - 10))
+    assert cc.get(ME, token=late).status_code == 200
+    too_late = forge(secret, claims_for(user, iat=now - 900, exp=now - 45))
+    assert_error(cc.get(ME, token=too_late), 401, "unauthorized")
+    base = re.sub(r"(?m)^CCAuthClockSkew .*$", "", cc.conf_text())
+    for ok in ("0", "30", "300"):
+        rc, out = cc.config_test(base + f"\nCCAuthClockSkew {ok}\n")
+        assert rc == 0, out
+    for bad in ("-1", "301", "30s"):
+        rc, out = cc.config_test(base + f"\nCCAuthClockSkew {bad}\n")
+        assert rc != 0 and "CCAuthClockSkew must be an integer from 0 to 300" in out, out
+
+
 def test_missing_token_gets_a_plain_bearer_challenge(cc):
     for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}):
         for path in (ME, "/api/v1/users"):

@@ -124,9 +124,11 @@ static const char *segment(const char *tok, int n)
     return "";
 }
 
+#define SKEW CC_AUTH_JWT_LEEWAY
+
 static apr_status_t verify(const char *tok, const cc_identity_t **pid, const char **preason)
 {
-    return cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, tok, pid, preason);
+    return cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, SKEW, tok, pid, preason);
 }
 
 /* Assert rejection and return the reason. */
@@ -211,6 +213,32 @@ START_TEST(leeway_accepts_a_token_expired_seconds_ago)
                                 exp_in(-(CC_AUTH_JWT_LEEWAY - 5)), NULL);
 
     ck_assert_int_eq(verify(make_token(JWT_ALG_HS256, KEY, c), &id, &reason), APR_SUCCESS);
+}
+END_TEST
+
+/* Issue 8 #15: the leeway is CCAuthClockSkew's, not a constant; 0 means none at all. */
+START_TEST(leeway_is_the_configured_clock_skew)
+{
+    const cc_identity_t *id = NULL;
+    const char *reason;
+    const char *late = make_token(JWT_ALG_HS256, KEY,
+                                  claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"",
+                                              exp_in(-10), NULL));
+    const char *now = make_token(JWT_ALG_HS256, KEY,
+                                 claims_with("\"7\"", "\"" TID "\"", "\"" ISS "\"",
+                                             exp_in(1), NULL));
+
+    ck_assert_int_eq(cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, 11, late, &id,
+                                        &reason), APR_SUCCESS);
+    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, 10, late, &id,
+                                        &reason), APR_SUCCESS);
+    ck_assert_str_eq(reason, "token expired");
+    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, 0, late, &id,
+                                        &reason), APR_SUCCESS);
+    ck_assert_int_eq(cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW, 0, now, &id,
+                                        &reason), APR_SUCCESS);
+    ck_assert_int_eq(cc_auth_jwt_verify(cc_test_pool, key, KEYLEN, ISS, NOW + 1, 0, now, &id,
+                                        &reason), APR_EINVAL);
 }
 END_TEST
 
@@ -312,10 +340,10 @@ START_TEST(null_or_short_key_never_verifies)
     const cc_identity_t *id;
     const char *reason;
 
-    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, NULL, 0, ISS, NOW, tok, &id, &reason),
+    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, NULL, 0, ISS, NOW, SKEW, tok, &id, &reason),
                      APR_SUCCESS);
     ck_assert_ptr_null(id);
-    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, key, 8, ISS, NOW, tok, &id, &reason),
+    ck_assert_int_ne(cc_auth_jwt_verify(cc_test_pool, key, 8, ISS, NOW, SKEW, tok, &id, &reason),
                      APR_SUCCESS);
 }
 END_TEST
@@ -529,9 +557,9 @@ START_TEST(clearing_the_pool_frees_libjwt_objects)
     for (i = 0; i < 50; i++) {
         ck_assert_int_eq(cc_auth_jwt_issue(sub, key, KEYLEN, ISS, NOW, 60, "3", TID, NULL,
                                            &tok), APR_SUCCESS);
-        ck_assert_int_eq(cc_auth_jwt_verify(sub, key, KEYLEN, ISS, NOW, tok, &id, &reason),
+        ck_assert_int_eq(cc_auth_jwt_verify(sub, key, KEYLEN, ISS, NOW, SKEW, tok, &id, &reason),
                          APR_SUCCESS);
-        ck_assert_int_ne(cc_auth_jwt_verify(sub, key, KEYLEN, "other", NOW, tok, &id,
+        ck_assert_int_ne(cc_auth_jwt_verify(sub, key, KEYLEN, "other", NOW, SKEW, tok, &id,
                                             &reason), APR_SUCCESS);
         apr_pool_clear(sub);
     }
@@ -546,6 +574,7 @@ CC_TEST_SUITE("cc_auth_jwt",
         CC_TEST(issued_token_round_trips),
         CC_TEST(issue_refuses_a_short_key_and_missing_claims),
         CC_TEST(leeway_accepts_a_token_expired_seconds_ago),
+        CC_TEST(leeway_is_the_configured_clock_skew),
     CC_TCASE("time claims"),
         CC_LOOP_TEST(bad_time_claims_are_rejected, N(time_cases)),
     CC_TCASE("signature and alg"),
