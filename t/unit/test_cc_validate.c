@@ -60,11 +60,14 @@ START_TEST(utf8_chars_counts_code_points_not_bytes)
 }
 END_TEST
 
-static const struct {
+/* A string, the bounds in code points, and whether it passes. */
+typedef struct {
     const char *s;
     apr_size_t min, max;
     int ok;
-} text_cases[] = {
+} bounded_case;
+
+static const bounded_case text_cases[] = {
     {"Alice", 1, 200, 1},
     {"", 1, 200, 0},
     {"", 0, 200, 1},
@@ -90,28 +93,20 @@ START_TEST(text_is_checked_for_length_in_code_points_and_controls)
 END_TEST
 
 /* Issue 8 #14: a name is one line of visible text; C0, DEL, C1 and U+2028/9 are refused. */
-static const struct {
-    const char *s;
-    apr_size_t min, max;
-    int ok;
-} name_cases[] = {
+static const bounded_case name_cases[] = {
     {"Ada Lovelace", 1, 200, 1},
     {"Z\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80", 1, 200, 1},   /* accents, dash, emoji */
     {"nbsp\xc2\xa0ok", 1, 200, 1},              /* U+00A0 is a space, not a control */
-    {"", 1, 200, 0},
-    {"abcd", 1, 3, 0},
+    {"abcd", 1, 3, 0},                          /* cc_valid_text's checks hold too */
     {"tab\there", 1, 200, 0},
     {"line\nbreak", 1, 200, 0},
     {"cr\rhere", 1, 200, 0},
-    {"del\x7f", 1, 200, 0},
     {"nel\xc2\x85here", 1, 200, 0},             /* U+0085 */
     {"c1\xc2\x80", 1, 200, 0},                  /* U+0080 */
     {"csi\xc2\x9b" "0m", 1, 200, 0},            /* U+009B */
     {"ls\xe2\x80\xa8here", 1, 200, 0},         /* U+2028 */
     {"ps\xe2\x80\xa9here", 1, 200, 0},         /* U+2029 */
-    {"bad\xff", 1, 200, 0},
     {"trunc\xc2", 1, 200, 0},
-    {NULL, 0, 200, 0},
 };
 
 START_TEST(names_are_one_line_without_controls)
