@@ -445,7 +445,6 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
     json_t *body = NULL, *rows = NULL;
     candidate_t c = { 0 };
     int found, several;
-    apr_int64_t retry_after;
     cc_error_t *e;
 
     if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
@@ -464,22 +463,12 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
     login_pick(rows, tenant, &c, &found, &several, &tenant_key);
 
     /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not.
-     * The attempt is counted first (one atomic upsert) and judged after, so concurrent
-     * guesses each see the others: a burst cannot exceed CCLoginMaxFailures while the
-     * first ones are still hashing.  A successful login resets the count. */
+     * A successful login resets the count. */
     email_key = apr_pstrdup(r->pool, email);
     ap_str_tolower((char *)email_key);
-    if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email_key)) != NULL
-        || (e = cc_auth_throttle_check(ctx, cfg, tenant_key, email_key,
-                                       &retry_after)) != NULL) {
+    if ((e = cc_auth_throttle_attempt(ctx, cfg, tenant_key, email_key,
+                                      "too many failed logins; try again later")) != NULL) {
         return e;
-    }
-    if (retry_after > 0) {
-        apr_table_setn(r->err_headers_out, "Retry-After",
-                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry_after));
-        /* The attempt is counted already (autocommit: nothing to roll back). */
-        return cc_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
-                             "too many failed logins; try again later");
     }
 
     if (several) {
@@ -755,7 +744,7 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
     request_rec *r = ctx->r;
     const cc_principal_t *pr = NULL;
     json_t *body = NULL;
-    const char *current, *fresh, *hash, *args[2], **row = NULL;
+    const char *current, *fresh, *hash, *args[2], **row = NULL, *email_key;
     int ncols = 0;
     apr_status_t rv;
     cc_error_t *e;
@@ -779,8 +768,19 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
     if (!row || ncols < 1 || !row[0]) {
         return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED, "unknown user");
     }
+    /* Guesses at the current password count with the account's failed logins (the same
+     * key), so a stolen access token buys no more guesses than the login form. */
+    email_key = apr_pstrdup(r->pool, pr->email);
+    ap_str_tolower((char *)email_key);
+    if ((e = cc_auth_throttle_attempt(ctx, auth_cfg(ctx), pr->home_tenant_id, email_key,
+                                      "too many wrong passwords; try again later")) != NULL) {
+        return e;
+    }
     if (!cc_password_verify(current, row[0])) {
         return cc_error_field(r->pool, "current_password", "is incorrect");
+    }
+    if ((e = cc_auth_throttle_reset(ctx, pr->home_tenant_id, email_key)) != NULL) {
+        return e;
     }
     rv = cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)), &hash);
     if (rv != APR_SUCCESS) {

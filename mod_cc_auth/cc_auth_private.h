@@ -94,6 +94,14 @@ cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
  *  passed are purged by the retention job (cc_auth_retention.c). */
 cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                   const char *tenant_key, const char *email);
+/**
+ * Count one attempt at (tenant_key, email) and judge it: NULL when it may go on (to
+ * bcrypt), else 429 too_many_requests with message and Retry-After.  A success must
+ * then call cc_auth_throttle_reset.
+ */
+cc_error_t *cc_auth_throttle_attempt(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                     const char *tenant_key, const char *email,
+                                     const char *message);
 /** Forget the failures after a successful login. */
 cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email);
 

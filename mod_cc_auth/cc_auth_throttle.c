@@ -86,6 +86,29 @@ cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const 
     return cc_db_exec(ctx->db, "cc_auth_throttle_reset", 2, args, NULL);
 }
 
-/* Statements only: the login route (cc_auth_login.c) counts and judges. */
+cc_error_t *cc_auth_throttle_attempt(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                     const char *tenant_key, const char *email,
+                                     const char *message)
+{
+    apr_int64_t retry_after;
+    cc_error_t *e;
+
+    /* Counted first (one atomic upsert) and judged after, so concurrent guesses each see
+     * the others: a burst cannot exceed CCLoginMaxFailures while the first ones are still
+     * hashing.  Autocommit: a refusal has nothing to roll back. */
+    if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email)) != NULL
+        || (e = cc_auth_throttle_check(ctx, cfg, tenant_key, email, &retry_after)) != NULL) {
+        return e;
+    }
+    if (retry_after <= 0) {
+        return NULL;
+    }
+    apr_table_setn(ctx->r->err_headers_out, "Retry-After",
+                   apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, retry_after));
+    return cc_error_make(ctx->r->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
+                         "%s", message);
+}
+
+/* Statements only: the login and password routes (cc_auth_login.c) count and judge. */
 const cc_domain_t cc_auth_throttle_domain = { "auth_throttle", NULL, throttle_stmts, NULL,
                                               NULL, NULL };

@@ -436,6 +436,40 @@ def test_password_change(cc, tenant):
     assert rows[0]["entity_id"] == str(user["id"])
 
 
+def test_current_password_guesses_are_throttled_like_logins(cc, tenant):
+    """Issue 8 #10: a stolen access token buys no more guesses at the password than the
+    login form: wrong current_password answers count with the account's failed logins,
+    and a right one clears the count."""
+    user, old, token = user_with_password(tenant)
+    new = "N3w-" + secrets.token_hex(8)
+
+    def change(current):
+        return cc.post(PASSWORD, token=token,
+                       json={"current_password": current, "new_password": new})
+
+    for _ in range(4):
+        body = assert_error(change("wrong-one"), 400, "invalid_request")
+        assert detail_fields(body) == ["current_password"]
+    # A right current password clears the count: four more guesses are still answered.
+    r = change(old)
+    assert r.status_code == 204, r.text
+    token = login(cc, user["email"], new).json()["access_token"]
+    old, new = new, "N3w-" + secrets.token_hex(8)
+    for _ in range(5):
+        body = assert_error(change("wrong-one"), 400, "invalid_request")
+        assert detail_fields(body) == ["current_password"]
+    for current in ("wrong-one", old):
+        r = change(current)
+        assert_error(r, 429, "too_many_requests")
+        assert 1 <= int(r.headers["Retry-After"]) <= 900
+    # The same key as the login form: that is locked too, and the password is unchanged.
+    assert_error(login(cc, user["email"], old), 429, "too_many_requests")
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM login_throttle WHERE tenant_key = %s AND email = %s",
+                    (tenant.id, user["email"].lower()))
+    assert login(cc, user["email"], old).status_code == 200
+
+
 def test_password_change_needs_a_token(cc):
     r = cc.post(PASSWORD, json={"current_password": "a" * 10, "new_password": "b" * 10})
     assert_error(r, 401, "unauthorized")
