@@ -765,7 +765,7 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
            != NULL) {
         return e;
     }
-    if (!row || ncols < 1 || !row[0]) {
+    if (!row || ncols < 1 || !row[0] || !pr->email) {
         return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED, "unknown user");
     }
     /* Guesses at the current password count with the account's failed logins (the same
