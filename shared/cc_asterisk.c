@@ -348,26 +348,38 @@ const char *cc_ast_rt_decode(apr_pool_t *p, const char *s)
     return out;
 }
 
+/* s without its control characters (cc_control_len) and the ASCII characters in drop;
+ * *plen receives the length kept. */
+static char *without_controls(apr_pool_t *p, const char *s, const char *drop, apr_size_t *plen)
+{
+    char *out = apr_palloc(p, strlen(s) + 1);
+    apr_size_t n = 0, skip;
+
+    while (*s) {
+        if ((skip = cc_control_len(s)) != 0) {
+            s += skip;
+        }
+        else if (strchr(drop, *s)) {
+            s++;
+        }
+        else {
+            out[n++] = *s++;
+        }
+    }
+    out[n] = '\0';
+    *plen = n;
+    return out;
+}
+
 const char *cc_ast_membername(apr_pool_t *p, const char *name, const char *extension)
 {
     char *out;
-    apr_size_t n = 0;
+    apr_size_t n;
 
     if (!name) {
         return extension;
     }
-    out = apr_palloc(p, strlen(name) + 1);
-    while (*name) {
-        apr_size_t skip = cc_control_len(name);
-
-        if (skip) {
-            name += skip;
-        }
-        else {
-            out[n++] = *name++;
-        }
-    }
-    out[n] = '\0';
+    out = without_controls(p, name, "", &n);
     return n ? rt_encode_fit(p, out, CC_AST_MEMBERNAME_MAX, CC_AST_RT_COLUMN_MAX) : extension;
 }
 
@@ -376,13 +388,11 @@ int cc_ast_valid_pause_reason(const char *s)
     const char *c;
     apr_size_t chars = 0;
 
-    if (!s || strlen(s) > CC_AST_REASON_MAX || !cc_valid_utf8(s, strlen(s))) {
+    /* A reason is a name as far as characters go (one line, no controls). */
+    if (!s || strlen(s) > CC_AST_REASON_MAX || !cc_valid_name(s, 0, CC_AST_REASON_MAX)) {
         return 0;
     }
     for (c = s; *c; c++) {
-        if (cc_control_len(c)) {
-            return 0;
-        }
         if (((unsigned char)*c & 0xC0) != 0x80) {
             chars += rt_special(*c) || (*c == ' ' && (c == s || !c[1])) ? 3 : 1;
         }
@@ -393,22 +403,9 @@ int cc_ast_valid_pause_reason(const char *s)
 /* name without the characters that would break "name" <ext> or a config line. */
 static char *callerid_name(apr_pool_t *p, const char *name)
 {
-    char *out = apr_palloc(p, strlen(name) + 1);
-    apr_size_t n = 0;
+    apr_size_t n;
+    char *out = without_controls(p, name, "\"\\<>", &n);
 
-    while (*name) {
-        apr_size_t skip = cc_control_len(name);
-
-        if (skip) {
-            name += skip;
-        }
-        else if (*name == '"' || *name == '\\' || *name == '<' || *name == '>') {
-            name++;
-        }
-        else {
-            out[n++] = *name++;
-        }
-    }
     while (n > 0 && out[n - 1] == ' ') {
         n--;
     }

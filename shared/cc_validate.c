@@ -106,25 +106,29 @@ apr_size_t cc_utf8_chars(const char *s)
     return n;
 }
 
-int cc_valid_text(const char *s, apr_size_t min, apr_size_t max)
+/* Valid UTF-8 of [min,max] code points without controls: as cc_control_len counts them
+ * when one_line, else C0 but TAB, CR and LF, and DEL. */
+static int valid_text(const char *s, apr_size_t min, apr_size_t max, int one_line)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t len, n;
+    const char *c;
+    apr_size_t n;
 
-    if (!s) {
+    if (!s || !cc_valid_utf8(s, strlen(s))) {
         return 0;
     }
-    len = strlen(s);
-    if (!cc_valid_utf8(s, len)) {
-        return 0;
-    }
-    for (; *u; u++) {
-        if ((*u < 0x20 && *u != '\t' && *u != '\n' && *u != '\r') || *u == 0x7F) {
+    for (c = s; *c; c++) {
+        if (one_line ? cc_control_len(c) != 0
+                     : cc_control_len(c) == 1 && !strchr("\t\n\r", *c)) {
             return 0;
         }
     }
     n = cc_utf8_chars(s);
     return n >= min && n <= max;
+}
+
+int cc_valid_text(const char *s, apr_size_t min, apr_size_t max)
+{
+    return valid_text(s, min, max, 0);
 }
 
 apr_size_t cc_control_len(const char *s)
@@ -145,17 +149,7 @@ apr_size_t cc_control_len(const char *s)
 
 int cc_valid_name(const char *s, apr_size_t min, apr_size_t max)
 {
-    const char *c;
-
-    if (!cc_valid_text(s, min, max)) {
-        return 0;
-    }
-    for (c = s; *c; c++) {
-        if (cc_control_len(c)) {
-            return 0;
-        }
-    }
-    return 1;
+    return valid_text(s, min, max, 1);
 }
 
 /* ---- identifiers ---- */
