@@ -164,7 +164,7 @@ static cc_error_t *check_input(apr_pool_t *p, json_t *body, const char *const *s
         e = cc_error_collect(p, e, "name", "must be 1 to 200 characters on one line, without control characters");
     }
     if (in->slug && !cc_valid_slug(in->slug)) {
-        e = cc_error_collect(p, e, "slug", "must match [a-z0-9-]{3,63}");
+        e = cc_error_collect(p, e, "slug", "must match [a-z0-9-]{3,63} and not be shaped like a UUID");
     }
     if (in->plan && !cc_valid_name(in->plan, 1, 50)) {
         e = cc_error_collect(p, e, "plan", "must be 1 to 50 characters on one line, without control characters");

@@ -252,7 +252,9 @@ int cc_valid_slug(const char *s)
             return 0;
         }
     }
-    return n >= 3 && n <= 63;
+    /* A UUID-shaped slug could name another tenant where an id or a slug is accepted
+     * (a login's "tenant"). */
+    return n >= 3 && n <= 63 && !cc_valid_uuid(s - n);
 }
 
 int cc_valid_role_name(const char *s)

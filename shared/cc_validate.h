@@ -31,7 +31,7 @@ int cc_valid_name(const char *s, apr_size_t min, apr_size_t max);
 int cc_valid_email(const char *s);
 /** E.164: '+' then 8 to 15 digits, first digit not 0. */
 int cc_valid_e164(const char *s);
-/** Tenant slug: [a-z0-9-]{3,63}. */
+/** Tenant slug: [a-z0-9-]{3,63}, not shaped like a UUID (it could name another tenant). */
 int cc_valid_slug(const char *s);
 /** Role name: [a-z][a-z0-9_]{1,62}. */
 int cc_valid_role_name(const char *s);

@@ -106,6 +106,7 @@ def test_create_keeps_unicode_and_sql_looking_names(cc):
     ({"name": "X", "slug": "ab"}, "slug"),
     ({"name": "X", "slug": "a" * 64}, "slug"),
     ({"name": "X", "slug": "under_score"}, "slug"),
+    ({"name": "X", "slug": "0b6e3a52-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}, "slug"),   # UUID-shaped
     ({"name": "X", "slug": 12345}, "slug"),
     ({"name": "", "slug": "SLUG"}, "name"),
     ({"name": "n" * 201, "slug": "SLUG"}, "name"),

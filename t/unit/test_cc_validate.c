@@ -241,6 +241,8 @@ static const str_case slug_cases[] = {
     {"ab", 0}, {"Acme", 0}, {"ac_me", 0}, {"ac me", 0}, {"", 0}, {NULL, 0},
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1},   /* 63 */
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},  /* 64 */
+    /* Where a tenant is named by id or slug, a UUID-shaped slug could be another's id. */
+    {"0b6e3a52-1c2d-4e5f-8a9b-0c1d2e3f4a5b", 0}, {"0b6e3a52-1c2d-4e5f-8a9b-0c1d2e3f4a5", 1},
 };
 
 CC_PREDICATE_TEST(slug_is_lowercase_digits_and_hyphen_3_to_63,
