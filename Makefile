@@ -163,8 +163,18 @@ test: deps
 
 # Integration tests only: the harness starts its own MariaDB + httpd in a temp dir.
 itest: export CC_BUILD_DIR := $(abspath $(BUILD))
+# Then the files whose tests depend on the principal cache again with CCTenantCacheTTL at
+# its default (10 s), so the production setting is tested too (the first pass runs with
+# the cache off, so a test never waits for it).
+CACHE_TESTS = t/integration/test_100_auth.py t/integration/test_200_tenants.py \
+              t/integration/test_210_roles.py t/integration/test_300_users.py \
+              t/integration/test_310_users_escalation.py \
+              t/integration/test_320_admin_guard_and_cache.py \
+              t/integration/test_500_isolation.py
 itest: build client-deps
 	@bash t/env/itest.sh
+	@echo "== again with CCTenantCacheTTL 10 (the default): $(notdir $(CACHE_TESTS))"
+	@CC_ITEST_CACHE_TTL=10 bash t/env/itest.sh $(CACHE_TESTS)
 
 check: unit lint itest
 

@@ -493,7 +493,7 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
     user_input_t in;
     json_t *body, *changes;
     cc_error_t *err;
-    int nrows;
+    int nrows, disabling, had_admin = 0;
 
     if ((err = cc_read_json_fields(ctx, user_patch_fields, &body))
         || (err = user_input_read(p, body, &in))) {
@@ -510,9 +510,11 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
         cc_error_add_detail(err, CC_KEY_PASSWORD, "not yours to set here");
         return err;
     }
+    disabling = in.status && !strcmp(in.status, "disabled");
     if ((err = hash_password(ctx, in.password, &hash))
         || (err = cc_db_begin(ctx->db))
-        || (err = lock_user(ctx, id, &cur))) {
+        || (err = lock_user(ctx, id, &cur))
+        || (disabling && (err = cc_admin_guard_before(ctx, &had_admin)))) {
         return err;
     }
     changes = cc_json_object(p);
@@ -535,9 +537,15 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
         }
     }
     /* A new password or a disabled account ends the user's sessions. */
-    if ((hash || (in.status && !strcmp(in.status, "disabled")))
-        && (err = revoke_sessions(ctx, id))) {
+    if ((hash || disabling) && (err = revoke_sessions(ctx, id))) {
         return err;
+    }
+    if (disabling && (err = cc_admin_guard_after(ctx, had_admin))) {
+        return err;
+    }
+    /* Status and email are what a principal is made of. */
+    if (json_object_get(changes, CC_KEY_STATUS) || json_object_get(changes, CC_KEY_EMAIL)) {
+        cc_ctx_principals_changed(ctx, ctx->principal->tenant_id);
     }
     /* Phones and queue wallboards show the user's name. */
     if (json_object_get(changes, CC_KEY_NAME)
@@ -567,7 +575,7 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
     const char *args[2] = { ctx->principal->tenant_id, id }, **cur;
     json_t *user;
     cc_error_t *err;
-    int nrows = 0;
+    int nrows = 0, had_admin = 0;
 
     if (is_self(ctx, id)) {
         return cc_error_conflict(ctx->pool, "you cannot delete yourself");
@@ -582,6 +590,7 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
      */
     if ((err = cc_db_begin(ctx->db))
         || (err = lock_user(ctx, id, &cur))
+        || (err = cc_admin_guard_before(ctx, &had_admin))
         || (err = fetch_user(ctx, id, &user))
         || (err = cc_endpoints_follow_user(ctx, id, NULL))
         || (err = refuse_if_routed(ctx, id))
@@ -592,9 +601,11 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
         return cc_error_not_found(ctx->pool);
     }
     if ((err = clear_roles(ctx, id))
-        || (err = revoke_sessions(ctx, id))) {
+        || (err = revoke_sessions(ctx, id))
+        || (err = cc_admin_guard_after(ctx, had_admin))) {
         return err;
     }
+    cc_ctx_principals_changed(ctx, ctx->principal->tenant_id);
     return cc_ctx_commit(ctx, "user", "delete", id, NULL, user, HTTP_NO_CONTENT, NULL);
 }
 
@@ -606,6 +617,7 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
     user_input_t in;
     json_t *body, *roles, *changes;
     cc_error_t *err;
+    int had_admin = 0;
 
     if ((err = cc_read_json_fields(ctx, user_roles_fields, &body))
         || (err = user_input_read(p, body, &in))
@@ -623,10 +635,13 @@ static cc_error_t *users_set_roles(cc_ctx_t *ctx)
         /* The same set: nothing changes, so nothing to audit (as for an empty PATCH). */
         return cc_reply_unchanged(ctx, cc_handle_get);
     }
-    if ((err = clear_roles(ctx, id))
-        || (err = assign_roles(ctx, id, in.roles_csv))) {
+    if ((err = cc_admin_guard_before(ctx, &had_admin))
+        || (err = clear_roles(ctx, id))
+        || (err = assign_roles(ctx, id, in.roles_csv))
+        || (err = cc_admin_guard_after(ctx, had_admin))) {
         return err;
     }
+    cc_ctx_principals_changed(ctx, ctx->principal->tenant_id);
     return record_and_reply(ctx, "roles_update", id, changes);
 }
 

@@ -30,6 +30,10 @@ void *cc_auth_create_server_config(apr_pool_t *p, server_rec *s)
     c->bcrypt_cost = CC_AUTH_UNSET;
     c->retention_interval = CC_AUTH_UNSET;
     c->clock_skew = CC_AUTH_UNSET;
+    c->family_max_age = CC_AUTH_UNSET;
+    c->reuse_leeway = CC_AUTH_UNSET;
+    c->addr_max_failures = CC_AUTH_UNSET;
+    c->bcrypt_max = CC_AUTH_UNSET;
     c->dummy_hash = NULL;
     return c;
 }
@@ -61,6 +65,10 @@ void *cc_auth_merge_server_config(apr_pool_t *p, void *basev, void *addv)
     c->bcrypt_cost = MERGE_NUM(bcrypt_cost);
     c->retention_interval = MERGE_NUM(retention_interval);
     c->clock_skew = MERGE_NUM(clock_skew);
+    c->family_max_age = MERGE_NUM(family_max_age);
+    c->reuse_leeway = MERGE_NUM(reuse_leeway);
+    c->addr_max_failures = MERGE_NUM(addr_max_failures);
+    c->bcrypt_max = MERGE_NUM(bcrypt_max);
     /* Made per server in post_config (the cost may differ per vhost). */
     c->dummy_hash = NULL;
     return c;
@@ -96,6 +104,28 @@ int cc_auth_cfg_max_failures(const cc_auth_cfg_t *c)
 int cc_auth_cfg_clock_skew(const cc_auth_cfg_t *c)
 {
     return c->clock_skew != CC_AUTH_UNSET ? c->clock_skew : CC_AUTH_JWT_LEEWAY;
+}
+
+apr_int64_t cc_auth_cfg_family_max_age(const cc_auth_cfg_t *c)
+{
+    return c->family_max_age != CC_AUTH_UNSET ? c->family_max_age
+                                              : CC_AUTH_FAMILY_MAX_AGE_DEFAULT;
+}
+
+int cc_auth_cfg_reuse_leeway(const cc_auth_cfg_t *c)
+{
+    return c->reuse_leeway != CC_AUTH_UNSET ? c->reuse_leeway : CC_AUTH_REUSE_LEEWAY_DEFAULT;
+}
+
+int cc_auth_cfg_addr_max_failures(const cc_auth_cfg_t *c)
+{
+    return c->addr_max_failures != CC_AUTH_UNSET ? c->addr_max_failures
+                                                 : CC_AUTH_ADDR_MAX_FAILURES_DEFAULT;
+}
+
+int cc_auth_cfg_bcrypt_max(const cc_auth_cfg_t *c)
+{
+    return c->bcrypt_max != CC_AUTH_UNSET ? c->bcrypt_max : CC_AUTH_BCRYPT_MAX_DEFAULT;
 }
 
 int cc_auth_cfg_window(const cc_auth_cfg_t *c)
@@ -182,6 +212,19 @@ static const num_directive_t nd_bcrypt_cost = {
     CC_AUTH_BCRYPT_COST_MAX
 };
 
+static const num_directive_t nd_family_max_age = {
+    APR_OFFSETOF(cc_auth_cfg_t, family_max_age), 1, 60, 86400 * 3650
+};
+static const num_directive_t nd_reuse_leeway = {
+    APR_OFFSETOF(cc_auth_cfg_t, reuse_leeway), 0, 0, CC_AUTH_REUSE_LEEWAY_MAX
+};
+static const num_directive_t nd_addr_max_failures = {
+    APR_OFFSETOF(cc_auth_cfg_t, addr_max_failures), 0, 1, 1000000
+};
+static const num_directive_t nd_bcrypt_max = {
+    APR_OFFSETOF(cc_auth_cfg_t, bcrypt_max), 0, 1, 1024
+};
+
 static const num_directive_t nd_clock_skew = {
     APR_OFFSETOF(cc_auth_cfg_t, clock_skew), 0, 0, CC_AUTH_JWT_LEEWAY_MAX
 };
@@ -230,15 +273,29 @@ const command_rec cc_auth_cmds[] = {
                   "Access token lifetime in seconds (default 900)"),
     AP_INIT_TAKE1("CCRefreshTokenTTL", set_number, (void *)&nd_refresh_ttl, RSRC_CONF,
                   "Refresh token lifetime in seconds (default 2592000)"),
+    AP_INIT_TAKE1("CCRefreshFamilyMaxAge", set_number, (void *)&nd_family_max_age,
+                  RSRC_CONF,
+                  "Seconds after its login that a refresh token family ends, rotations or "
+                  "not, 60..315360000 (default 7776000: 90 days)"),
+    AP_INIT_TAKE1("CCRefreshReuseLeeway", set_number, (void *)&nd_reuse_leeway, RSRC_CONF,
+                  "Seconds a rotated refresh token may still rotate (concurrent tabs, a "
+                  "lost answer) before it counts as reuse, 0..300 (default 10)"),
     AP_INIT_TAKE1("CCAuthClockSkew", set_number, (void *)&nd_clock_skew, RSRC_CONF,
                   "Clock skew tolerated on access tokens' exp, nbf and iat, seconds, "
                   "0..300 (default 30)"),
     AP_INIT_TAKE1("CCLoginMaxFailures", set_number, (void *)&nd_max_failures, RSRC_CONF,
                   "Failed logins per tenant+email within CCLoginWindow before 429 (default 5)"),
+    AP_INIT_TAKE1("CCLoginAddressMaxFailures", set_number, (void *)&nd_addr_max_failures,
+                  RSRC_CONF,
+                  "Failed logins per client address (IPv6: per /64) within CCLoginWindow "
+                  "before 429 (default 100)"),
     AP_INIT_TAKE1("CCLoginWindow", set_number, (void *)&nd_window, RSRC_CONF,
                   "Login throttling window in seconds (default 900)"),
     AP_INIT_TAKE1("CCBcryptCost", set_number, (void *)&nd_bcrypt_cost, RSRC_CONF,
                   "bcrypt cost for password hashes, 4..31 (default 12)"),
+    AP_INIT_TAKE1("CCBcryptMaxConcurrent", set_number, (void *)&nd_bcrypt_max, RSRC_CONF,
+                  "Password hashes computed at once per httpd child for login and "
+                  "/auth/password; more answer 429, 1..1024 (default 4)"),
     AP_INIT_TAKE1("CCAuthRetentionInterval", set_global_number,
                   (void *)&nd_retention_interval, RSRC_CONF,
                   "Seconds between purges of expired refresh tokens and login throttle "

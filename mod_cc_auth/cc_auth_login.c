@@ -63,16 +63,23 @@ static const cc_stmt_t auth_stmts[] = {
     CC_STMT("cc_auth_user_password_set",
             "UPDATE users SET password_hash = %s, updated_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+    /* Args: tenant, user, family, family start (NULL: a new family, starting now),
+     * token hash, CCRefreshTokenTTL, the start again, CCRefreshFamilyMaxAge.  A token
+     * never outlives its family. */
     CC_STMT("cc_auth_refresh_insert",
-            "INSERT INTO refresh_tokens (tenant_id, user_id, family_id, token_hash, "
-            "expires_at) VALUES (%s, %s, %s, %s, "
-            "DATE_ADD(UTC_TIMESTAMP(), INTERVAL %s SECOND))"),
-    /* Columns: id, tenant_id, user_id, family_id, expired, rotated, revoked,
-     * user status, user deleted, tenant status. */
+            "INSERT INTO refresh_tokens (tenant_id, user_id, family_id, family_started_at, "
+            "token_hash, expires_at) VALUES (%s, %s, %s, COALESCE(%s, UTC_TIMESTAMP()), %s, "
+            "LEAST(DATE_ADD(UTC_TIMESTAMP(), INTERVAL %s SECOND), "
+            "DATE_ADD(COALESCE(%s, UTC_TIMESTAMP()), INTERVAL %s SECOND)))"),
+    /* Args: CCRefreshFamilyMaxAge, the token's hash.  Columns: id, tenant_id, user_id,
+     * family_id, expired, rotated, revoked, user status, user deleted, tenant status,
+     * family start, family too old (a directive lowered since the token was made). */
     CC_STMT("cc_auth_refresh_lookup",
             "SELECT rt.id, rt.tenant_id, rt.user_id, rt.family_id, "
             "rt.expires_at <= UTC_TIMESTAMP(), rt.rotated_at IS NOT NULL, "
-            "rt.revoked_at IS NOT NULL, u.status, u.deleted_at IS NOT NULL, t.status "
+            "rt.revoked_at IS NOT NULL, u.status, u.deleted_at IS NOT NULL, t.status, "
+            "rt.family_started_at, "
+            "rt.family_started_at <= DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
             "FROM refresh_tokens rt "
             "JOIN users u ON u.id = rt.user_id AND u.tenant_id = rt.tenant_id "
             "JOIN tenants t ON t.id = rt.tenant_id "
@@ -82,6 +89,13 @@ static const cc_stmt_t auth_stmts[] = {
     CC_STMT("cc_auth_refresh_rotate",
             "UPDATE refresh_tokens SET rotated_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND id = %s AND rotated_at IS NULL AND revoked_at IS NULL"),
+    /* A rotated token inside CCRefreshReuseLeeway, its family not revoked: locked until
+     * the sibling is stored, so a concurrent revocation of the family either comes
+     * first (no row: reuse) or revokes the sibling too. */
+    CC_STMT("cc_auth_refresh_leeway_lock",
+            "SELECT id FROM refresh_tokens WHERE tenant_id = %s AND id = %s "
+            "AND revoked_at IS NULL AND rotated_at IS NOT NULL "
+            "AND rotated_at >= DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) FOR UPDATE"),
     CC_STMT("cc_auth_refresh_revoke_family",
             "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND family_id = %s AND revoked_at IS NULL"),
@@ -149,12 +163,15 @@ static cc_error_t *user_object(cc_ctx_t *ctx, const char *tenant_id, const char 
 }
 
 /* Store a new refresh token of family *pfamily for the user (a new family when *pfamily is
- * NULL: *pfamily is then set to it); *ptoken is the secret to hand out. */
+ * NULL: *pfamily is then set to it, and started is NULL too; else started is the
+ * family's start); *ptoken is the secret to hand out. */
 static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const char *user_id,
-                                 const char **pfamily, const char **ptoken)
+                                 const char **pfamily, const char *started,
+                                 const char **ptoken)
 {
     apr_pool_t *p = ctx->pool;
-    const char *token, *args[5];
+    const cc_auth_cfg_t *cfg = auth_cfg(ctx);
+    const char *token, *args[8];
     apr_status_t rv;
 
     if ((rv = cc_random_token(p, 32, &token)) != APR_SUCCESS
@@ -166,10 +183,13 @@ static cc_error_t *refresh_store(cc_ctx_t *ctx, const char *tenant_id, const cha
     args[0] = tenant_id;
     args[1] = user_id;
     args[2] = *pfamily;
-    args[3] = cc_sha256_hex(p, token, strlen(token));
-    args[4] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_refresh_ttl(auth_cfg(ctx)));
+    args[3] = started;
+    args[4] = cc_sha256_hex(p, token, strlen(token));
+    args[5] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_refresh_ttl(cfg));
+    args[6] = started;
+    args[7] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_auth_cfg_family_max_age(cfg));
     *ptoken = token;
-    return cc_db_exec(ctx->db, "cc_auth_refresh_insert", 5, args, NULL);
+    return cc_db_exec(ctx->db, "cc_auth_refresh_insert", 8, args, NULL);
 }
 
 /* last_login_at = now (logins and refreshes both count as "seen"). */
@@ -414,10 +434,11 @@ static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char 
 
     if ((e = cc_db_begin(ctx->db)) != NULL
         || (e = cc_auth_throttle_reset(ctx, tenant_key, email_key)) != NULL
+        || (e = cc_auth_throttle_address_success(ctx)) != NULL
         || (e = touch_login(ctx, c->tenant_id, c->id)) != NULL
         || (new_hash
             && (e = cc_db_exec(ctx->db, "cc_auth_user_rehash", 4, rehash_args, &nrows)) != NULL)
-        || (e = refresh_store(ctx, c->tenant_id, c->id, &family, prt)) != NULL) {
+        || (e = refresh_store(ctx, c->tenant_id, c->id, &family, NULL, prt)) != NULL) {
         return e;
     }
     changes = family_changes(ctx, family);
@@ -436,6 +457,36 @@ static cc_error_t *login_record(cc_ctx_t *ctx, const candidate_t *c, const char 
     return cc_db_commit(ctx->db);
 }
 
+/*
+ * The password checks of a login (every bcrypt it costs): the several-tenants case, the
+ * password, then (only for the right password) the account's state, and the rehash a
+ * changed CCBcryptCost asks for (*pnew_hash, else NULL).
+ */
+static cc_error_t *login_judge(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, json_t *rows,
+                               int several, const candidate_t *c, int found,
+                               const char *password, const char **pnew_hash)
+{
+    apr_pool_t *p = ctx->r->pool;
+
+    *pnew_hash = NULL;
+    if (several) {
+        return login_several(p, rows, password);
+    }
+    if (!login_password_ok(cfg, c, found, password)) {
+        return cc_error_make(p, HTTP_UNAUTHORIZED, CC_ERR_INVALID_CREDENTIALS,
+                             "invalid email or password");
+    }
+    /* The password was right: now (only now) the account's state may be told. */
+    if (!c->status || strcmp(c->status, "active") != 0) {
+        return err_disabled(p);
+    }
+    if (!c->tenant_status || strcmp(c->tenant_status, "active") != 0) {
+        return err_suspended(p);
+    }
+    login_rehash(ctx, c, password, pnew_hash);
+    return NULL;
+}
+
 static cc_error_t *auth_login(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
@@ -447,9 +498,12 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
     int found, several;
     cc_error_t *e;
 
+    /* The client address's budget first: a flood of random emails (each a fresh
+     * per-account key) stops here, before any lookup or hashing. */
     if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
         || (e = login_validate(r->pool, body, &email, &password, &tenant)) != NULL
-        || (e = cc_db_acquire(ctx->db)) != NULL) {
+        || (e = cc_db_acquire(ctx->db)) != NULL
+        || (e = cc_auth_throttle_address(ctx, cfg)) != NULL) {
         return e;
     }
     args[0] = email;
@@ -471,22 +525,13 @@ static cc_error_t *auth_login(cc_ctx_t *ctx)
         return e;
     }
 
-    if (several) {
-        return login_several(r->pool, rows, password);
+    /* The hashing itself holds one of the process's bcrypt slots. */
+    if ((e = cc_auth_bcrypt_enter(ctx, cfg)) != NULL) {
+        return e;
     }
-    if (!login_password_ok(cfg, &c, found, password)) {
-        return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_INVALID_CREDENTIALS,
-                             "invalid email or password");
-    }
-    /* The password was right: now (only now) the account's state may be told. */
-    if (!c.status || strcmp(c.status, "active") != 0) {
-        return err_disabled(r->pool);
-    }
-    if (!c.tenant_status || strcmp(c.tenant_status, "active") != 0) {
-        return err_suspended(r->pool);
-    }
-    login_rehash(ctx, &c, password, &new_hash);
-    if ((e = login_record(ctx, &c, tenant_key, email_key, new_hash, &rt)) != NULL) {
+    e = login_judge(ctx, cfg, rows, several, &c, found, password, &new_hash);
+    cc_auth_bcrypt_leave();
+    if (e || (e = login_record(ctx, &c, tenant_key, email_key, new_hash, &rt)) != NULL) {
         return e;
     }
     return send_pair(ctx, c.tenant_id, c.id, rt);
@@ -502,14 +547,15 @@ static const cc_field_t refresh_fields[] = {
 /* The row of cc_auth_refresh_lookup. */
 enum {
     RT_ID, RT_TENANT, RT_USER, RT_FAMILY, RT_EXPIRED, RT_ROTATED, RT_REVOKED,
-    RT_USER_STATUS, RT_USER_DELETED, RT_TENANT_STATUS, RT_NCOLS
+    RT_USER_STATUS, RT_USER_DELETED, RT_TENANT_STATUS, RT_FAMILY_STARTED,
+    RT_FAMILY_EXPIRED, RT_NCOLS
 };
 
 /* Read {refresh_token} and look its hash up; *prow = NULL when unknown. */
 static cc_error_t *refresh_lookup(cc_ctx_t *ctx, const char ***prow)
 {
     json_t *body = NULL;
-    const char *token, *args[1];
+    const char *token, *args[2];
     int ncols = 0;
     cc_error_t *e;
 
@@ -524,8 +570,10 @@ static cc_error_t *refresh_lookup(cc_ctx_t *ctx, const char ***prow)
     if ((e = cc_db_acquire(ctx->db)) != NULL) {
         return e;
     }
-    args[0] = cc_sha256_hex(ctx->r->pool, token, strlen(token));
-    e = cc_db_select_row(ctx->db, "cc_auth_refresh_lookup", 1, args, prow, &ncols);
+    args[0] = apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT,
+                           cc_auth_cfg_family_max_age(auth_cfg(ctx)));
+    args[1] = cc_sha256_hex(ctx->r->pool, token, strlen(token));
+    e = cc_db_select_row(ctx->db, "cc_auth_refresh_lookup", 2, args, prow, &ncols);
     if (!e && *prow && ncols < RT_NCOLS) {
         *prow = NULL;
         return cc_error_internal(ctx->r->pool);
@@ -579,6 +627,46 @@ static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
     return e ? e : err_refresh_invalid(ctx->r->pool);
 }
 
+/*
+ * A rotated token presented again.  Inside CCRefreshReuseLeeway of its rotation (two tabs
+ * refreshing at once, or an answer lost on the way) it gets a sibling successor in the
+ * same family, audited as auth.refresh with reuse_leeway: true; after it, or with its
+ * family revoked, it is reuse (the family is revoked, 401).  One transaction either way.
+ */
+static cc_error_t *refresh_again(cc_ctx_t *ctx, const char **row, const char **pnew)
+{
+    const char *args[3];
+    const char **locked = NULL, *family = row[RT_FAMILY];
+    int leeway = cc_auth_cfg_reuse_leeway(auth_cfg(ctx)), ncols = 0;
+    json_t *changes;
+    cc_error_t *e;
+
+    if (leeway <= 0) {
+        return refresh_reuse(ctx, row);
+    }
+    args[0] = row[RT_TENANT];
+    args[1] = row[RT_ID];
+    args[2] = apr_itoa(ctx->pool, leeway);
+    if ((e = cc_db_begin(ctx->db)) != NULL
+        || (e = cc_db_select_row(ctx->db, "cc_auth_refresh_leeway_lock", 3, args, &locked,
+                                 &ncols)) != NULL) {
+        return e;
+    }
+    if (!locked) {
+        cc_db_rollback(ctx->db);
+        return refresh_reuse(ctx, row);
+    }
+    changes = family_changes(ctx, family);
+    json_object_set_new(changes, "reuse_leeway", json_true());
+    if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family,
+                           row[RT_FAMILY_STARTED], pnew)) != NULL
+        || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL
+        || (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "refresh", changes)) != NULL) {
+        return e;
+    }
+    return cc_db_commit(ctx->db);
+}
+
 /* Mark the token rotated, store its successor, audit auth.refresh: one transaction.  An
  * error leaves it open for the dispatcher to roll back. */
 static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **pnew)
@@ -593,11 +681,13 @@ static cc_error_t *refresh_rotate(cc_ctx_t *ctx, const char **row, const char **
         return e;
     }
     if (nrows != 1) {
-        /* A concurrent refresh won the race with this very token: a reuse. */
+        /* A concurrent refresh won the race with this very token (a second tab): the
+         * leeway decides, as for a token found rotated. */
         cc_db_rollback(ctx->db);
-        return refresh_reuse(ctx, row);
+        return refresh_again(ctx, row, pnew);
     }
-    if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family, pnew)) != NULL
+    if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family,
+                           row[RT_FAMILY_STARTED], pnew)) != NULL
         || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL
         || (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "refresh",
                             family_changes(ctx, family))) != NULL) {
@@ -618,12 +708,12 @@ static cc_error_t *auth_refresh(cc_ctx_t *ctx)
     if (!row) {
         return err_refresh_invalid(r->pool);
     }
-    if (is_true(row[RT_ROTATED])) {
-        return refresh_reuse(ctx, row);
-    }
+    /* A dead token that had been rotated is reuse (revoking what is left of its family);
+     * a live rotated one goes to the leeway check. */
     if (is_true(row[RT_REVOKED]) || is_true(row[RT_EXPIRED])
-        || is_true(row[RT_USER_DELETED])) {
-        return err_refresh_invalid(r->pool);
+        || is_true(row[RT_FAMILY_EXPIRED]) || is_true(row[RT_USER_DELETED])) {
+        return is_true(row[RT_ROTATED]) ? refresh_reuse(ctx, row)
+                                        : err_refresh_invalid(r->pool);
     }
     if (!row[RT_USER_STATUS] || strcmp(row[RT_USER_STATUS], "active") != 0) {
         return err_disabled(r->pool);
@@ -631,7 +721,9 @@ static cc_error_t *auth_refresh(cc_ctx_t *ctx)
     if (!row[RT_TENANT_STATUS] || strcmp(row[RT_TENANT_STATUS], "active") != 0) {
         return err_suspended(r->pool);
     }
-    if ((e = refresh_rotate(ctx, row, &rt)) != NULL) {
+    e = is_true(row[RT_ROTATED]) ? refresh_again(ctx, row, &rt)
+                                 : refresh_rotate(ctx, row, &rt);
+    if (e) {
         return e;
     }
     return send_pair(ctx, row[RT_TENANT], row[RT_USER], rt);
@@ -744,8 +836,8 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
     request_rec *r = ctx->r;
     const cc_principal_t *pr = NULL;
     json_t *body = NULL;
-    const char *current, *fresh, *hash, *args[2], **row = NULL, *email_key;
-    int ncols = 0;
+    const char *current, *fresh, *hash = NULL, *args[2], **row = NULL, *email_key;
+    int ncols = 0, right;
     apr_status_t rv;
     cc_error_t *e;
 
@@ -776,13 +868,20 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
                                       "too many wrong passwords; try again later")) != NULL) {
         return e;
     }
-    if (!cc_password_verify(current, row[0])) {
+    if ((e = cc_auth_bcrypt_enter(ctx, auth_cfg(ctx))) != NULL) {
+        return e;
+    }
+    right = cc_password_verify(current, row[0]);
+    rv = right ? cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)),
+                                  &hash)
+               : APR_SUCCESS;
+    cc_auth_bcrypt_leave();
+    if (!right) {
         return cc_error_field(r->pool, "current_password", "is incorrect");
     }
     if ((e = cc_auth_throttle_reset(ctx, pr->home_tenant_id, email_key)) != NULL) {
         return e;
     }
-    rv = cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)), &hash);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, CCLOGNO(01013)
                       "cannot hash the new password of user %s in tenant %s",

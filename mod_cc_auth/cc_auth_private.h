@@ -34,6 +34,15 @@ extern module AP_MODULE_DECLARE_DATA cc_auth_module;
 #define CC_AUTH_BCRYPT_COST_DEFAULT     12
 #define CC_AUTH_BCRYPT_COST_MIN         4
 #define CC_AUTH_BCRYPT_COST_MAX         31
+/** CCRefreshFamilyMaxAge: a login's refresh tokens stop at 90 days, rotations or not. */
+#define CC_AUTH_FAMILY_MAX_AGE_DEFAULT  7776000
+/** CCRefreshReuseLeeway: a token rotated this many seconds ago may rotate once more. */
+#define CC_AUTH_REUSE_LEEWAY_DEFAULT    10
+#define CC_AUTH_REUSE_LEEWAY_MAX        300
+/** CCLoginAddressMaxFailures: failed logins per client address in CCLoginWindow. */
+#define CC_AUTH_ADDR_MAX_FAILURES_DEFAULT 100
+/** CCBcryptMaxConcurrent: bcrypt computations at once in one httpd child. */
+#define CC_AUTH_BCRYPT_MAX_DEFAULT      4
 /** CCAuthRetentionInterval: an hourly purge; 0 disables the job. */
 #define CC_AUTH_RETENTION_INTERVAL_DEFAULT 3600
 /** How long an expired refresh token is kept (s): presented again within a day of its
@@ -57,6 +66,10 @@ typedef struct cc_auth_cfg_t {
     int bcrypt_cost;               /**< CCBcryptCost */
     int retention_interval;        /**< CCAuthRetentionInterval, seconds (main server) */
     int clock_skew;                /**< CCAuthClockSkew, seconds */
+    apr_int64_t family_max_age;    /**< CCRefreshFamilyMaxAge, seconds */
+    int reuse_leeway;              /**< CCRefreshReuseLeeway, seconds */
+    int addr_max_failures;         /**< CCLoginAddressMaxFailures */
+    int bcrypt_max;                /**< CCBcryptMaxConcurrent (per process) */
     /** Made in post_config: verified against when a login names no existing user, so a
      *  wrong email costs the same bcrypt time as a wrong password. */
     const char *dummy_hash;
@@ -75,6 +88,10 @@ int cc_auth_cfg_window(const cc_auth_cfg_t *c);
 int cc_auth_cfg_bcrypt_cost(const cc_auth_cfg_t *c);
 int cc_auth_cfg_retention_interval(const cc_auth_cfg_t *c);
 int cc_auth_cfg_clock_skew(const cc_auth_cfg_t *c);
+apr_int64_t cc_auth_cfg_family_max_age(const cc_auth_cfg_t *c);
+int cc_auth_cfg_reuse_leeway(const cc_auth_cfg_t *c);
+int cc_auth_cfg_addr_max_failures(const cc_auth_cfg_t *c);
+int cc_auth_cfg_bcrypt_max(const cc_auth_cfg_t *c);
 /** post_config: key present, dummy hash made; returns OK or a startup error. */
 int cc_auth_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
@@ -102,6 +119,22 @@ cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
 cc_error_t *cc_auth_throttle_attempt(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
                                      const char *tenant_key, const char *email,
                                      const char *message);
+/** The login_throttle tenant_key of per-address counts (no tenant id or '' is one). */
+#define CC_AUTH_ADDR_KEY "*address"
+/**
+ * Count one login attempt from the client's address (r->useragent_ip; IPv6 per /64) and
+ * judge it against CCLoginAddressMaxFailures in CCLoginWindow: NULL or 429 with
+ * Retry-After.  A success must call cc_auth_throttle_address_success.
+ */
+cc_error_t *cc_auth_throttle_address(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg);
+/** A successful login takes its attempt back from the address's count. */
+cc_error_t *cc_auth_throttle_address_success(cc_ctx_t *ctx);
+/**
+ * Take one of this process's CCBcryptMaxConcurrent password-hash slots: NULL (then call
+ * cc_auth_bcrypt_leave when the hashing is done) or 429 with Retry-After: 1.
+ */
+cc_error_t *cc_auth_bcrypt_enter(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg);
+void cc_auth_bcrypt_leave(void);
 /** Forget the failures after a successful login. */
 cc_error_t *cc_auth_throttle_reset(cc_ctx_t *ctx, const char *tenant_key, const char *email);
 

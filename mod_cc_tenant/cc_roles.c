@@ -277,7 +277,7 @@ static cc_error_t *roles_patch(cc_ctx_t *ctx)
     apr_pool_t *p = ctx->pool;
     const char *name = path_name(ctx), *description, **row, *args[4];
     cc_perm_mask_t mask = 0, old_mask;
-    int has_perms;
+    int has_perms, perms_change, had_admin = 0;
     json_t *body, *changes, *role;
     cc_error_t *err;
 
@@ -315,8 +315,15 @@ static cc_error_t *roles_patch(cc_ctx_t *ctx)
     args[3] = row[0];
     role = role_json(p, name, description ? description : row[2],
                      has_perms ? mask : old_mask, 0);
-    if ((err = cc_db_exec(ctx->db, "cc_roles_update", 4, args, NULL))) {
+    perms_change = has_perms && mask != old_mask;
+    if ((perms_change && (err = cc_admin_guard_before(ctx, &had_admin)))
+        || (err = cc_db_exec(ctx->db, "cc_roles_update", 4, args, NULL))
+        || (perms_change && (err = cc_admin_guard_after(ctx, had_admin)))) {
         return err;
+    }
+    if (perms_change) {
+        /* Every holder's permissions changed. */
+        cc_ctx_principals_changed(ctx, ctx->principal->tenant_id);
     }
     return cc_ctx_commit(ctx, "role", "update", name, changes, role, HTTP_OK, NULL);
 }

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_ring.h>
 #include <apr_strings.h>
@@ -25,6 +26,7 @@ struct cc_cache_entry_t {
     apr_time_t expires;
     cc_perm_mask_t permissions;
     int platform_admin;
+    apr_uint32_t generation;
     char key[CC_TENANT_CACHE_KEY_MAX + 1];
     char user_status[CC_TENANT_CACHE_STATUS_MAX + 1];
     char tenant_status[CC_TENANT_CACHE_STATUS_MAX + 1];
@@ -161,6 +163,7 @@ int cc_tenant_cache_get(cc_tenant_cache_t *c, const char *key, apr_time_t now,
         out->tenant_slug = apr_pstrdup(p, e->slug);
         out->permissions = e->permissions;
         out->platform_admin = e->platform_admin;
+        out->generation = e->generation;
         hit = 1;
     }
     unlock(c);
@@ -186,6 +189,7 @@ apr_status_t cc_tenant_cache_put(cc_tenant_cache_t *c, const char *key,
     }
     rec.permissions = v->permissions;
     rec.platform_admin = v->platform_admin;
+    rec.generation = v->generation;
     rec.expires = now + ttl;
     if (!lock(c)) {
         return APR_EGENERAL;
@@ -229,6 +233,30 @@ apr_size_t cc_tenant_cache_count(cc_tenant_cache_t *c)
     n = c->count;
     unlock(c);
     return n;
+}
+
+/* FNV-1a of the tenant id, folded onto the slots. */
+static apr_size_t gen_slot(const char *tenant_id)
+{
+    apr_uint32_t h = 2166136261u;
+    const unsigned char *s;
+
+    for (s = (const unsigned char *)tenant_id; *s; s++) {
+        h = (h ^ *s) * 16777619u;
+    }
+    return h % CC_TENANT_GEN_SLOTS;
+}
+
+apr_uint32_t cc_tenant_gen_read(apr_uint32_t *slots, const char *tenant_id)
+{
+    return slots && tenant_id ? apr_atomic_read32(&slots[gen_slot(tenant_id)]) : 0;
+}
+
+void cc_tenant_gen_bump(apr_uint32_t *slots, const char *tenant_id)
+{
+    if (slots && tenant_id) {
+        apr_atomic_inc32(&slots[gen_slot(tenant_id)]);
+    }
 }
 
 const char *cc_tenant_cache_key(apr_pool_t *p, const char *user_id, const char *tenant_id)

@@ -37,6 +37,8 @@ typedef struct cc_tenant_cache_value_t {
     cc_perm_mask_t permissions;  /**< BIT_OR of the user's roles in the home tenant */
     int platform_admin;          /**< holds the built-in platform_admin role (the caller
                                       also checks the home tenant is the platform's) */
+    apr_uint32_t generation;     /**< the tenant's generation read before the lookup
+                                      (cc_tenant_gen_read): stale once it moved on */
 } cc_tenant_cache_value_t;
 
 /**
@@ -67,6 +69,19 @@ void cc_tenant_cache_remove(cc_tenant_cache_t *c, const char *key);
 
 /** Entries currently held (live or not yet purged). */
 apr_size_t cc_tenant_cache_count(cc_tenant_cache_t *c);
+
+/**
+ * Node-wide invalidation.  Every process of a node (httpd's children) shares an array of
+ * CC_TENANT_GEN_SLOTS counters (shared memory made by the parent); a tenant's counter is
+ * the slot its id hashes to.  A write that changes who may do what in a tenant (a user's
+ * status, roles or deletion, a role's permissions, the tenant's status) bumps it after
+ * its commit; a lookup reads it before going to the database and stores it with the
+ * value; a cached value whose generation is no longer the slot's is stale.  Tenants
+ * sharing a slot only cost each other a cache miss.  slots may be NULL (no cache).
+ */
+#define CC_TENANT_GEN_SLOTS 4096
+apr_uint32_t cc_tenant_gen_read(apr_uint32_t *slots, const char *tenant_id);
+void cc_tenant_gen_bump(apr_uint32_t *slots, const char *tenant_id);
 
 /** The cache key for a user id and its home tenant id, in p. */
 const char *cc_tenant_cache_key(apr_pool_t *p, const char *user_id, const char *tenant_id);

@@ -74,11 +74,14 @@ static cc_error_t *load_home(request_rec *r, const cc_tenant_srv_cfg_t *cfg,
     const char **row;
     cc_error_t *err;
     apr_time_t now = apr_time_now();
+    /* Read before the database: a write committing meanwhile bumps it after its commit,
+     * so a value read from the old rows is stored under a generation already gone. */
+    apr_uint32_t gen = cc_tenant_gen_read(cfg->gens, tenant_id);
 
     *pfound = 0;
     if (ttl > 0 && cfg->cache) {
         key = cc_tenant_cache_key(r->pool, user_id, tenant_id);
-        if (cc_tenant_cache_get(cfg->cache, key, now, r->pool, v)) {
+        if (cc_tenant_cache_get(cfg->cache, key, now, r->pool, v) && v->generation == gen) {
             *pfound = 1;
             return NULL;
         }
@@ -100,6 +103,7 @@ static cc_error_t *load_home(request_rec *r, const cc_tenant_srv_cfg_t *cfg,
     v->tenant_slug = row[3];
     v->permissions = (cc_perm_mask_t)apr_strtoi64(row[4], NULL, 10);
     v->platform_admin = row[5] && row[5][0] == '1';
+    v->generation = gen;
     *pfound = 1;
     if (key) {
         cc_tenant_cache_put(cfg->cache, key, v, now, ttl);

@@ -31,6 +31,8 @@ typedef struct cc_tenant_srv_cfg_t {
     apr_int64_t cache_ttl;          /**< seconds; CC_TENANT_UNSET = default */
     const char *platform_slug;      /**< NULL = default */
     cc_tenant_cache_t *cache;       /**< the process's cache (child_init), shared by vhosts */
+    apr_uint32_t *gens;             /**< the node's generation slots (shared memory made in
+                                         post_config), NULL without it */
 } cc_tenant_srv_cfg_t;
 
 /** The server config of r's server. */

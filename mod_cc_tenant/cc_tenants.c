@@ -321,6 +321,10 @@ static cc_error_t *tenants_patch(cc_ctx_t *ctx)
 
         err = cc_db_exec(ctx->db, "cc_tenants_update", 6, args, NULL);
     }
+    if (!err && json_object_get(changes, "status")) {
+        /* Its users' tokens stop (or start again) working on this node at once. */
+        cc_ctx_principals_changed(ctx, id);
+    }
     if (err
         || (err = fetch(ctx, id, &obj))
         || (err = record(ctx, "update", id, changes, obj))
@@ -352,6 +356,7 @@ static cc_error_t *tenants_delete(cc_ctx_t *ctx)
     args[5] = id;
     changes = cc_json_object(ctx->pool);
     cc_audit_change_str(changes, "status", old[1], "deleted");
+    cc_ctx_principals_changed(ctx, id);
     if ((err = cc_db_exec(ctx->db, "cc_tenants_update", 6, args, NULL))
         || (err = fetch(ctx, id, &obj))
         || (err = record(ctx, "delete", id, changes, obj))

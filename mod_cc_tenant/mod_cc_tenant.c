@@ -22,9 +22,11 @@
 #include <http_log.h>
 #include <http_request.h>
 #include <mod_auth.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 
 #define CC_TENANT_MAIN_FILE 1
+#include "cc_audit.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 #include "cc_tenant_private.h"
@@ -60,6 +62,7 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     cfg->cache_ttl = add->cache_ttl != CC_TENANT_UNSET ? add->cache_ttl : base->cache_ttl;
     cfg->platform_slug = add->platform_slug ? add->platform_slug : base->platform_slug;
     cfg->cache = NULL;   /* set per process in child_init */
+    cfg->gens = NULL;    /* set in post_config */
     return cfg;
 }
 
@@ -257,10 +260,43 @@ static void cc_tenant_optional_fn_retrieve(void)
     identity_fn = APR_RETRIEVE_OPTIONAL_FN(cc_auth_identity_get);
 }
 
+/* The node's generation slots: anonymous shared memory made by the parent, so every
+ * child it forks shares them (a graceful restart makes new ones; children of the old
+ * generation keep theirs until they exit).  Without it there is no invalidation, only
+ * the TTL, and the log says so. */
+static void make_generations(apr_pool_t *pconf, server_rec *s)
+{
+    apr_shm_t *shm = NULL;
+    apr_uint32_t *gens = NULL;
+    apr_size_t size = CC_TENANT_GEN_SLOTS * sizeof(apr_uint32_t);
+    apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
+    server_rec *sp;
+
+    if (rv == APR_SUCCESS) {
+        gens = apr_shm_baseaddr_get(shm);
+        memset(gens, 0, size);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, CCLOGNO(02004)
+                     "no shared memory for principal-cache invalidation: role and status "
+                     "changes apply within CCTenantCacheTTL");
+    }
+    for (sp = s; sp; sp = sp->next) {
+        cc_tenant_srv_cfg(sp)->gens = gens;
+    }
+}
+
+/* The optional function cc_tenant_principals_changed (shared/cc_audit.h). */
+static void cc_tenant_principals_changed(server_rec *s, const char *tenant_id)
+{
+    cc_tenant_gen_bump(cc_tenant_srv_cfg(s)->gens, tenant_id);
+}
+
 static int cc_tenant_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                  server_rec *s)
 {
     (void)plog;
+    make_generations(pconf, s);
     /* optional_fn_retrieve runs only after post_config: look now to report it early. */
     cc_tenant_optional_fn_retrieve();
     if (!identity_fn) {
@@ -297,6 +333,7 @@ static void cc_tenant_register_hooks(apr_pool_t *p)
     static const char *const succ_dbd[] = {"mod_dbd.c", NULL};
 
     APR_REGISTER_OPTIONAL_FN(cc_tenant_principal_get);
+    APR_REGISTER_OPTIONAL_FN(cc_tenant_principals_changed);
     ap_hook_optional_fn_retrieve(cc_tenant_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);
     ap_hook_post_config(cc_tenant_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);

@@ -24,6 +24,25 @@ const cc_stmt_t cc_shared_stmts[] = {
             " WHERE u.tenant_id = %s AND u.id = %s)), %s, %s, %s, %s, %s, %s, %s)"),
     /* Transactions as statements (cc_db_begin/commit/rollback): two round trips where
      * apr_dbd's transaction API takes three (autocommit off, commit, autocommit on). */
+    /* An active user of the tenant whose roles together grant the mask (users.write and
+     * roles.manage: who can repair the tenant).  The _locked form share-locks the rows
+     * it reads, so it waits for (and then sees) a concurrent change to them. */
+    CC_STMT("cc_admin_any",
+            "SELECT u.id FROM users u"
+            " JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id"
+            " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"
+            " WHERE u.tenant_id = %s AND u.deleted_at IS NULL AND u.status = 'active'"
+            " GROUP BY u.id"
+            " HAVING (BIT_OR(r.permissions + 0) & CAST(%s AS UNSIGNED)) = CAST(%s AS UNSIGNED)"
+            " LIMIT 1"),
+    CC_STMT("cc_admin_any_locked",
+            "SELECT u.id FROM users u"
+            " JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id"
+            " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"
+            " WHERE u.tenant_id = %s AND u.deleted_at IS NULL AND u.status = 'active'"
+            " GROUP BY u.id"
+            " HAVING (BIT_OR(r.permissions + 0) & CAST(%s AS UNSIGNED)) = CAST(%s AS UNSIGNED)"
+            " LIMIT 1 LOCK IN SHARE MODE"),
     CC_STMT("cc_txn_begin", "START TRANSACTION"),
     CC_STMT("cc_txn_commit", "COMMIT"),
     CC_STMT("cc_txn_rollback", "ROLLBACK"),
@@ -127,6 +146,62 @@ cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *acto
     args[3] = entity_id;
     args[4] = data ? cc_json_dump(db->pool, data) : NULL;
     return cc_db_exec(db, "cc_events_insert", 5, args, NULL);
+}
+
+typedef struct principals_changed_t {
+    server_rec *s;
+    const char *tenant_id;
+} principals_changed_t;
+
+static void principals_changed_now(void *baton)
+{
+    const principals_changed_t *pc = baton;
+    APR_OPTIONAL_FN_TYPE(cc_tenant_principals_changed) *fn =
+        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_principals_changed);
+
+    if (fn) {
+        fn(pc->s, pc->tenant_id);
+    }
+}
+
+void cc_ctx_principals_changed(cc_ctx_t *ctx, const char *tenant_id)
+{
+    principals_changed_t *pc = apr_palloc(ctx->pool, sizeof(*pc));
+
+    pc->s = ctx->r->server;
+    pc->tenant_id = apr_pstrdup(ctx->pool, tenant_id);
+    cc_db_after_commit(ctx->db, principals_changed_now, pc);
+}
+
+/* Is there an admin in the principal's tenant (label: plain or locked)? */
+static cc_error_t *admin_any(cc_ctx_t *ctx, const char *label, int *pany)
+{
+    const char *mask = apr_psprintf(ctx->pool, "%" APR_UINT64_T_FMT,
+                                    (apr_uint64_t)(cc_perm_bit("users.write")
+                                                   | cc_perm_bit("roles.manage")));
+    const char *args[3] = { ctx->principal->tenant_id, mask, mask };
+    const char **row = NULL;
+    cc_error_t *err = cc_db_select_row(ctx->db, label, 3, args, &row, NULL);
+
+    *pany = row != NULL;
+    return err;
+}
+
+cc_error_t *cc_admin_guard_before(cc_ctx_t *ctx, int *phad)
+{
+    return admin_any(ctx, "cc_admin_any", phad);
+}
+
+cc_error_t *cc_admin_guard_after(cc_ctx_t *ctx, int had)
+{
+    int any = 0;
+    cc_error_t *err = NULL;
+
+    if (!had || (err = admin_any(ctx, "cc_admin_any_locked", &any)) != NULL || any) {
+        return had ? err : NULL;
+    }
+    return cc_error_conflict(ctx->pool, "this change would leave the tenant without an "
+                             "active user holding users.write and roles.manage");
 }
 
 cc_error_t *cc_ctx_record(cc_ctx_t *ctx, const char *entity, const char *verb,

@@ -11,6 +11,8 @@
 #ifndef CC_AUDIT_H
 #define CC_AUDIT_H
 
+#include <apr_optional.h>
+
 #include "cc_http.h"
 
 /** Who made a change (audit_logs.actor_type). */
@@ -29,6 +31,33 @@ typedef struct cc_actor_t {
     const char *user_agent;   /**< NULL outside a request */
     const char *request_id;   /**< NULL outside a request */
 } cc_actor_t;
+
+/**
+ * mod_cc_tenant's node-wide principal-cache invalidation for tenant_id (every cached
+ * principal whose home tenant it is becomes stale in every process of this node).
+ */
+APR_DECLARE_OPTIONAL_FN(void, cc_tenant_principals_changed,
+                        (server_rec *s, const char *tenant_id));
+
+/**
+ * The change being made alters who may do what in tenant_id (a user's status, roles or
+ * deletion, a role's permissions, the tenant's status): once the open transaction
+ * commits, every cached principal of that tenant on this node is dropped.  Other nodes
+ * see the change within CCTenantCacheTTL.  A no-op without mod_cc_tenant.
+ */
+void cc_ctx_principals_changed(cc_ctx_t *ctx, const char *tenant_id);
+
+/**
+ * The last-admin guard.  A change that could take users.write or roles.manage from the
+ * last active user holding both (disabling, deleting, re-roling a user; changing or
+ * deleting a role) calls cc_admin_guard_before inside its transaction, before its
+ * writes (*phad: the tenant has such a user now), and cc_admin_guard_after after them:
+ * 409 conflict when the tenant had one and would have none.  The second read share-locks
+ * what it reads, so two such changes at once serialise (or deadlock, and the loser is
+ * retried) instead of both passing on what each saw before the other.
+ */
+cc_error_t *cc_admin_guard_before(cc_ctx_t *ctx, int *phad);
+cc_error_t *cc_admin_guard_after(cc_ctx_t *ctx, int had);
 
 /** The background job actor. */
 extern const cc_actor_t cc_actor_system;

@@ -457,6 +457,25 @@ static apr_status_t txn_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+typedef struct after_commit_t {
+    cc_db_commit_fn fn;
+    void *baton;
+} after_commit_t;
+
+/* The committed transaction's cc_db_after_commit calls, once. */
+static void run_after_commit(cc_db_t *db)
+{
+    apr_array_header_t *list = db->after_commit;
+    int i;
+
+    db->after_commit = NULL;
+    for (i = 0; list && i < list->nelts; i++) {
+        const after_commit_t *a = &APR_ARRAY_IDX(list, i, after_commit_t);
+
+        a->fn(a->baton);
+    }
+}
+
 cc_error_t *cc_db_begin(cc_db_t *db)
 {
     cc_error_t *err = cc_db_exec(db, "cc_txn_begin", 0, NULL, NULL);
@@ -488,12 +507,30 @@ cc_error_t *cc_db_commit(cc_db_t *db)
     /* Still open until COMMIT succeeds: on failure the caller's rollback ends it. */
     if (!(err = cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL))) {
         db->in_txn = 0;
+        run_after_commit(db);
     }
     return err;
 }
 
+void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton)
+{
+    after_commit_t *a;
+
+    if (!db->in_txn) {
+        fn(baton);
+        return;
+    }
+    if (!db->after_commit) {
+        db->after_commit = apr_array_make(db->pool, 2, sizeof(after_commit_t));
+    }
+    a = apr_array_push(db->after_commit);
+    a->fn = fn;
+    a->baton = baton;
+}
+
 void cc_db_rollback(cc_db_t *db)
 {
+    db->after_commit = NULL;
     if (db->in_txn && db->dbd) {
         db->in_txn = 0;
         (void)cc_db_exec(db, "cc_txn_rollback", 0, NULL, NULL);

@@ -37,6 +37,7 @@ typedef struct cc_db_t {
     int in_txn;              /**< a transaction is open (cc_db_begin) */
     int txn_guarded;         /**< the pool cleanup that rolls back is registered */
     int db_errno;            /**< MySQL errno of the last failed call */
+    apr_array_header_t *after_commit; /**< cc_db_after_commit calls of the open transaction */
 } cc_db_t;
 
 /** The request's connection slot (memoized on the request; any route, any principal). */
@@ -107,6 +108,15 @@ cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **a
  * callers (jobs) call cc_db_rollback.
  */
 cc_error_t *cc_db_begin(cc_db_t *db);
+/** What cc_db_after_commit runs. */
+typedef void (*cc_db_commit_fn)(void *baton);
+/**
+ * Run fn(baton) once the open transaction has committed (in the order registered;
+ * nothing if it rolls back instead); at once when no transaction is open.  For effects
+ * outside the database that must not precede the commit, such as invalidating a cache
+ * that a concurrent reader could refill with the old rows.
+ */
+void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton);
 cc_error_t *cc_db_commit(cc_db_t *db);
 /** Roll back the open transaction, if any (errors are logged, not returned). */
 void cc_db_rollback(cc_db_t *db);

@@ -3,6 +3,7 @@
  * @brief (core) Pure validators and parsers for request input.
  */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <apr_strings.h>
 
@@ -528,4 +529,29 @@ const char *cc_sql_time_to_rfc3339(apr_pool_t *p, const char *sql)
     out[10] = 'T';
     out[19] = 'Z';
     return out;
+}
+
+/* ---- client addresses ---- */
+
+const char *cc_client_addr_key(apr_pool_t *p, const char *ip)
+{
+    static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    unsigned char a[16];
+    char buf[INET6_ADDRSTRLEN];
+
+    if (!ip) {
+        return NULL;
+    }
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        return inet_ntop(AF_INET, a, buf, sizeof(buf)) ? apr_pstrdup(p, buf) : NULL;
+    }
+    if (inet_pton(AF_INET6, ip, a) != 1) {
+        return NULL;
+    }
+    if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+        return inet_ntop(AF_INET, a + 12, buf, sizeof(buf)) ? apr_pstrdup(p, buf) : NULL;
+    }
+    memset(a + 8, 0, 8);
+    return inet_ntop(AF_INET6, a, buf, sizeof(buf)) ? apr_pstrcat(p, buf, "/64", NULL)
+                                                     : NULL;
 }

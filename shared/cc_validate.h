@@ -50,6 +50,13 @@ int cc_parse_int(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *o
  * SQL DATETIME text "2026-11-24 06:00:00" allocated in p.
  */
 int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql);
+/**
+ * The key a client address is counted under (login budgets): an IPv4 address as it is,
+ * an IPv4-mapped IPv6 address as its IPv4, any other IPv6 address as its /64
+ * ("2001:db8:1:2::/64": one host usually holds the whole /64).  NULL when ip is not
+ * a numeric address.
+ */
+const char *cc_client_addr_key(apr_pool_t *p, const char *ip);
 /** SQL DATETIME text "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) to "YYYY-MM-DDTHH:MM:SSZ". */
 const char *cc_sql_time_to_rfc3339(apr_pool_t *p, const char *sql);
 

@@ -48,6 +48,13 @@ case $CC_PROFILE in
     *)    retention_interval=60 ;;
 esac
 
+# The per-address login budget: every test client is 127.0.0.1, so the test profile
+# lifts it (t/integration/test_100_auth.py checks it by setting the count itself).
+case $CC_PROFILE in
+    test) addr_max_failures=1000000 ;;
+    *)    addr_max_failures=100 ;;
+esac
+
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
@@ -70,6 +77,7 @@ sub()
     sub JWT_SECRET_FILE "$CC_JWT_SECRET_FILE"
     sub LOGIN_MAX_FAILURES "${CC_LOGIN_MAX_FAILURES:-5}"
     sub LOGIN_WINDOW "${CC_LOGIN_WINDOW:-900}"
+    sub LOGIN_ADDR_MAX_FAILURES "${CC_LOGIN_ADDR_MAX_FAILURES:-$addr_max_failures}"
     sub BCRYPT_COST "$CC_BCRYPT_COST"
     sub RETENTION_INTERVAL "${CC_RETENTION_INTERVAL:-$retention_interval}"
     sub CACHE_TTL "$CC_CACHE_TTL"

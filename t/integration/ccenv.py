@@ -109,7 +109,7 @@ class CCEnv:
             CC_ADMIN_EMAIL=self.admin_email,
             CC_ADMIN_PASSWORD=self.admin_password,
             CC_BCRYPT_COST="4",
-            CC_CACHE_TTL="0",
+            CC_CACHE_TTL=os.environ.get("CC_ITEST_CACHE_TTL", "0"),
             CC_LOGIN_MAX_FAILURES="5",
             CC_LOGIN_WINDOW="900",
             CC_LOG_LEVEL=os.environ.get("CC_TEST_LOG_LEVEL", "warn"),

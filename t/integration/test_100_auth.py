@@ -102,6 +102,27 @@ def user_with_password(tenant, roles=("agent",), status="active", email=None):
     return user, tenant.passwords[user["id"]], token
 
 
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def age_rotation(cc, token, seconds=60):
+    """Move the token's rotation `seconds` into the past: a replay now comes after
+    CCRefreshReuseLeeway (10 s in the dev config) without the test waiting for it."""
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - INTERVAL %s SECOND "
+                    "WHERE token_hash = %s AND rotated_at IS NOT NULL",
+                    (seconds, token_hash(token)))
+        assert cur.rowcount == 1
+
+
+def live_tokens_of_family(cc, tenant, family):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM refresh_tokens WHERE tenant_id = %s "
+                    "AND family_id = %s AND revoked_at IS NULL", (tenant.id, family))
+        return cur.fetchone()["n"]
+
+
 # ---- login -----------------------------------------------------------------------
 
 def test_login_returns_a_token_pair_and_the_user(cc, tenant):
@@ -290,7 +311,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(cc, tenant):
     assert second["user"]["id"] == user["id"] and second["expires_in"] == 900
     assert cc.get(ME, token=second["access_token"]).status_code == 200
 
-    # The rotated token is dead, and presenting it again revokes its whole family.
+    # Past the reuse leeway the rotated token is dead, and presenting it again revokes
+    # its whole family.
+    age_rotation(cc, first["refresh_token"])
     assert_error(cc.post(REFRESH, json={"refresh_token": first["refresh_token"]}),
                  401, "unauthorized")
     assert_error(cc.post(REFRESH, json={"refresh_token": second["refresh_token"]}),
@@ -300,17 +323,92 @@ def test_refresh_rotates_and_reuse_revokes_the_family(cc, tenant):
     assert r.status_code == 200, r.text
 
 
-def test_concurrent_refreshes_of_one_token_yield_one_new_pair(cc, tenant):
+def test_concurrent_refreshes_of_one_token_keep_every_tab_signed_in(cc, tenant):
+    """Issue 8 #11: six tabs refreshing one token at once all get a working pair (one
+    rotation, five siblings inside CCRefreshReuseLeeway), the winner's included; they
+    used to get 401 and revoke the family, the winner's new token with it.  A replay
+    after the leeway still revokes the family."""
     user, password, _ = user_with_password(tenant)
     rt = cc.login(user["email"], password)["refresh_token"]
+    family = family_of(cc, rt)
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(lambda _: cc.post(REFRESH, json={"refresh_token": rt}),
                                 range(6)))
-    statuses = sorted(r.status_code for r in answers)
-    assert statuses == [200] + [401] * 5, statuses
-    for r in answers:
-        if r.status_code == 401:
-            assert_error(r, 401, "unauthorized")
+    assert [r.status_code for r in answers] == [200] * 6, [r.text for r in answers]
+    pairs = [r.json() for r in answers]
+    assert len({p["refresh_token"] for p in pairs}) == 6
+    assert all(family_of(cc, p["refresh_token"]) == family for p in pairs)
+    for p in pairs:
+        assert cc.get(ME, token=p["access_token"]).status_code == 200
+    # Every tab's token rotates on (the winner's too).
+    nexts = []
+    for p in pairs:
+        r = cc.post(REFRESH, json={"refresh_token": p["refresh_token"]})
+        assert r.status_code == 200, r.text
+        nexts.append(r.json()["refresh_token"])
+    # One rotation and five siblings, then six rotations: all audited as auth.refresh.
+    rows = audit_rows(cc, tenant_id=tenant.id, entity_id=str(user["id"]),
+                      action="auth.refresh")
+    assert len(rows) == 12
+    assert sum(1 for a in rows if json.loads(a["changes"]).get("reuse_leeway")) == 5
+
+    # The original token replayed after the leeway: reuse, the whole family goes.
+    age_rotation(cc, rt)
+    assert_error(cc.post(REFRESH, json={"refresh_token": rt}), 401, "unauthorized")
+    assert live_tokens_of_family(cc, tenant, family) == 0
+    for t in nexts:
+        assert_error(cc.post(REFRESH, json={"refresh_token": t}), 401, "unauthorized")
+
+
+def test_a_lost_answer_is_retried_within_the_leeway(cc, tenant):
+    """A client whose refresh answer was lost retries with the same token: inside the
+    leeway it gets a sibling; the successor it never saw keeps working too."""
+    user, password, _ = user_with_password(tenant)
+    rt = cc.login(user["email"], password)["refresh_token"]
+    lost = cc.post(REFRESH, json={"refresh_token": rt}).json()["refresh_token"]
+    r = cc.post(REFRESH, json={"refresh_token": rt})
+    assert r.status_code == 200, r.text
+    assert cc.post(REFRESH, json={"refresh_token": r.json()["refresh_token"]}
+                   ).status_code == 200
+    assert cc.post(REFRESH, json={"refresh_token": lost}).status_code == 200
+    # A revoked family gives no siblings, leeway or not.
+    assert cc.post(LOGOUT, json={"refresh_token": rt}).status_code == 204
+    assert_error(cc.post(REFRESH, json={"refresh_token": rt}), 401, "unauthorized")
+
+
+def test_a_refresh_family_ends_at_its_maximum_age(cc, tenant):
+    """Issue 8 #10: rotations no longer extend a login forever: a successor expires at
+    the latest CCRefreshFamilyMaxAge (90 days in the dev config) after the login, and a
+    family past it refreshes no more."""
+    max_age = 7776000
+    user, password, _ = user_with_password(tenant)
+    rt = cc.login(user["email"], password)["refresh_token"]
+    family = family_of(cc, rt)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE refresh_tokens SET family_started_at = UTC_TIMESTAMP() - "
+                    "INTERVAL %s SECOND WHERE tenant_id = %s AND family_id = %s",
+                    (max_age - 120, tenant.id, family))
+    r = cc.post(REFRESH, json={"refresh_token": rt})
+    assert r.status_code == 200, r.text
+    rt2 = r.json()["refresh_token"]
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), expires_at) AS left_s, "
+                    "TIMESTAMPDIFF(SECOND, family_started_at, UTC_TIMESTAMP()) AS age "
+                    "FROM refresh_tokens WHERE token_hash = %s", (token_hash(rt2),))
+        row = cur.fetchone()
+    # The successor keeps the family's start and stops with it (not 30 days from now).
+    assert max_age - 125 <= row["age"] <= max_age - 115, row
+    assert 110 <= row["left_s"] <= 120, row
+
+    # Past the maximum age (a directive lowered, or a token made before the limit).
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE refresh_tokens SET family_started_at = UTC_TIMESTAMP() - "
+                    "INTERVAL %s SECOND, expires_at = UTC_TIMESTAMP() + INTERVAL 1 DAY "
+                    "WHERE tenant_id = %s AND family_id = %s", (max_age + 1, tenant.id, family))
+    assert_error(cc.post(REFRESH, json={"refresh_token": rt2}), 401, "unauthorized")
+    # A new login starts a new family.
+    assert cc.post(REFRESH, json={"refresh_token": cc.login(user["email"], password)
+                                  ["refresh_token"]}).status_code == 200
 
 
 def test_refresh_rejects_unknown_expired_and_malformed(cc, tenant):
@@ -631,7 +729,9 @@ def test_config_rejects_a_short_or_missing_key_file(cc):
 @pytest.mark.parametrize("directive,value", [
     ("CCBcryptCost", "3"), ("CCBcryptCost", "32"), ("CCAccessTokenTTL", "0"),
     ("CCRefreshTokenTTL", "soon"), ("CCLoginMaxFailures", "-1"), ("CCLoginWindow", "1.5"),
-    ("CCAuthIssuer", '"two words"'),
+    ("CCAuthIssuer", '"two words"'), ("CCRefreshFamilyMaxAge", "59"),
+    ("CCRefreshReuseLeeway", "301"), ("CCLoginAddressMaxFailures", "0"),
+    ("CCBcryptMaxConcurrent", "0"),
 ])
 def test_config_rejects_bad_values(cc, directive, value):
     rc, out = cc.config_test(_conf_with(cc, directive, value))
@@ -768,6 +868,7 @@ def test_refresh_reuse_is_audited_and_committed_despite_the_401(cc, tenant):
     family = family_of(cc, first["refresh_token"])
     second = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
 
+    age_rotation(cc, first["refresh_token"])
     r = cc.post(REFRESH, json={"refresh_token": first["refresh_token"]})
     assert_error(r, 401, "unauthorized")
     changes = assert_one_auth_entry(cc, r, tenant, user, "auth.refresh_reuse",
@@ -869,3 +970,92 @@ def test_failed_logins_purge_expired_throttle_rows(cc):
     assert_error(login(cc, email, "wrong-password"), 429, "too_many_requests")
     with cc.db() as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM login_throttle WHERE email LIKE %s", (f"keep-{tag}-%",))
+
+
+# ---- unauthenticated CPU: the per-address budget and the bcrypt cap (issue 8 #7) ------
+
+ADDR_KEY = "*address"
+
+
+def address_failures(cc):
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT failures FROM login_throttle WHERE tenant_key = %s AND "
+                    "email = '127.0.0.1'", (ADDR_KEY,))
+        row = cur.fetchone()
+        return row["failures"] if row else 0
+
+
+def configured(cc, directive):
+    m = re.search(rf"^\s*{directive}\s+(\d+)", cc.conf_text(), re.M)
+    assert m, directive
+    return int(m.group(1))
+
+
+def test_random_emails_spend_one_address_budget(cc, tenant):
+    """Every login attempt from an address counts against CCLoginAddressMaxFailures (the
+    test profile lifts it to 1,000,000, so this sets the count near it); a success takes
+    its own attempt back; past the budget every login from the address is 429 with
+    Retry-After, before any lookup or bcrypt, right password or not."""
+    limit = configured(cc, "CCLoginAddressMaxFailures")
+    user, password, _ = user_with_password(tenant)
+    before = address_failures(cc)
+    for i in range(3):
+        assert_error(login(cc, f"nobody-{secrets.token_hex(4)}@example.com", "wrong-pass"),
+                     401, "invalid_credentials")
+    assert address_failures(cc) == before + 3
+    assert login(cc, user["email"], password).status_code == 200
+    assert address_failures(cc) == before + 3
+    try:
+        with cc.db() as conn, conn.cursor() as cur:
+            cur.execute("UPDATE login_throttle SET failures = %s WHERE tenant_key = %s AND "
+                        "email = '127.0.0.1'", (limit, ADDR_KEY))
+            assert cur.rowcount == 1
+        for email, pw in ((f"nobody-{secrets.token_hex(4)}@example.com", "wrong-pass"),
+                          (user["email"], password)):
+            r = login(cc, email, pw)
+            body = assert_error(r, 429, "too_many_requests")
+            assert "address" in body["message"]
+            assert 1 <= int(r.headers["Retry-After"]) <= 900
+        # The per-account counts were not touched by the refused attempts.
+        with cc.db() as conn, conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) AS n FROM login_throttle WHERE tenant_key = %s "
+                        "AND email = %s", (tenant.id, user["email"].lower()))
+            assert cur.fetchone()["n"] == 0
+    finally:
+        with cc.db() as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM login_throttle WHERE tenant_key = %s", (ADDR_KEY,))
+    assert login(cc, user["email"], password).status_code == 200
+
+
+def test_concurrent_bcrypt_work_is_capped_per_process(cc, tenant):
+    """CCBcryptMaxConcurrent (4 per child in the dev config, 2 children): 24 logins at
+    once on accounts whose hashes cost 2^13 rounds (~0.5 s each) cannot all hash at
+    once; the ones past the cap get 429 with Retry-After: 1, at once."""
+    import threading
+
+    cap = configured(cc, "CCBcryptMaxConcurrent")
+    password = "Slow-hash-password-1"
+    slow = htpasswd_hash(password, "-B", "-C", "13")
+    users = [user_with_password(tenant)[0] for _ in range(24)]
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.executemany("UPDATE users SET password_hash = %s WHERE tenant_id = %s AND id = %s",
+                        [(slow, tenant.id, u["id"]) for u in users])
+    barrier = threading.Barrier(len(users))
+
+    def attempt(u):
+        barrier.wait()
+        return login(cc, u["email"], password, tenant=tenant.slug), u
+
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        results = list(pool.map(attempt, users))
+    codes = [r.status_code for r, _ in results]
+    assert set(codes) <= {200, 429}, [r.text for r, _ in results]
+    assert codes.count(429) >= 1 and codes.count(200) >= cap, codes
+    for r, _ in results:
+        if r.status_code == 429:
+            body = assert_error(r, 429, "too_many_requests")
+            assert r.headers["Retry-After"] == "1" and "busy" in body["message"]
+    # The refused ones came back without hashing; retried, they get in.
+    for r, u in results:
+        if r.status_code == 429:
+            assert login(cc, u["email"], password, tenant=tenant.slug).status_code == 200

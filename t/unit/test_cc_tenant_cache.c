@@ -22,6 +22,7 @@ static cc_tenant_cache_value_t sample(const char *email, cc_perm_mask_t mask)
     v.tenant_slug = "acme";
     v.permissions = mask;
     v.platform_admin = 0;
+    v.generation = 0;
     return v;
 }
 
@@ -317,6 +318,36 @@ START_TEST(concurrent_access_is_safe)
 }
 END_TEST
 
+START_TEST(the_generation_travels_with_the_value)
+{
+    cc_tenant_cache_t *c = make_cache(0);
+    cc_tenant_cache_value_t v = sample("a@example.com", 1), out;
+
+    v.generation = 41;
+    cc_tenant_cache_put(c, "7|t1", &v, T0, SEC(10));
+    ck_assert_int_eq(cc_tenant_cache_get(c, "7|t1", T0, cc_test_pool, &out), 1);
+    ck_assert_uint_eq(out.generation, 41);
+}
+END_TEST
+
+START_TEST(a_bump_moves_only_its_tenants_generation)
+{
+    apr_uint32_t *slots = apr_pcalloc(cc_test_pool, CC_TENANT_GEN_SLOTS * sizeof(*slots));
+    const char *a = "0b6f3c52-8d0e-4a43-9c55-4f7f1c1f0a01";
+    const char *b = "0b6f3c52-8d0e-4a43-9c55-4f7f1c1f0a02";
+    apr_uint32_t a0 = cc_tenant_gen_read(slots, a), b0 = cc_tenant_gen_read(slots, b);
+
+    cc_tenant_gen_bump(slots, a);
+    ck_assert_uint_ne(cc_tenant_gen_read(slots, a), a0);
+    /* These two ids hash to different slots (a collision would only cost misses). */
+    ck_assert_uint_eq(cc_tenant_gen_read(slots, b), b0);
+    /* No slots (no shared memory): always generation 0, bumps are no-ops. */
+    cc_tenant_gen_bump(NULL, a);
+    ck_assert_uint_eq(cc_tenant_gen_read(NULL, a), 0);
+    ck_assert_uint_eq(cc_tenant_gen_read(slots, NULL), 0);
+}
+END_TEST
+
 CC_TEST_SUITE("cc_tenant_cache",
     CC_TCASE("cache"),
         CC_TEST(put_then_get_returns_the_value),
@@ -331,4 +362,7 @@ CC_TEST_SUITE("cc_tenant_cache",
         CC_TEST(remove_drops_the_key),
         CC_TEST(key_joins_user_and_tenant),
         CC_TEST(null_cache_is_harmless),
-        CC_TEST(concurrent_access_is_safe))
+        CC_TEST(concurrent_access_is_safe),
+    CC_TCASE("generations"),
+        CC_TEST(the_generation_travels_with_the_value),
+        CC_TEST(a_bump_moves_only_its_tenants_generation))

@@ -447,6 +447,35 @@ START_TEST(sql_time_renders_as_rfc3339_utc)
 }
 END_TEST
 
+static const struct { const char *in, *key; } addr_cases[] = {
+    {"192.0.2.7", "192.0.2.7"},
+    {"::ffff:192.0.2.7", "192.0.2.7"},                   /* IPv4-mapped: the IPv4 */
+    {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},        /* a /64 is one host's */
+    {"2001:db8:1:2::9", "2001:db8:1:2::/64"},
+    {"2001:DB8:1:2::1", "2001:db8:1:2::/64"},             /* canonical form */
+    {"::1", "::/64"},
+    {"fe80::1%eth0", NULL},                              /* zone ids are not addresses */
+    {"192.0.2", NULL},
+    {"192.0.2.256", NULL},
+    {"example.com", NULL},
+    {"", NULL},
+    {NULL, NULL},
+};
+
+START_TEST(client_addresses_count_per_ipv4_or_ipv6_64)
+{
+    const char *key = cc_client_addr_key(cc_test_pool, addr_cases[_i].in);
+
+    if (addr_cases[_i].key) {
+        ck_assert_msg(key != NULL, "case %d", _i);
+        ck_assert_str_eq(key, addr_cases[_i].key);
+    }
+    else {
+        ck_assert_msg(key == NULL, "case %d: %s", _i, key ? key : "");
+    }
+}
+END_TEST
+
 CC_TEST_SUITE("cc_validate",
     CC_TCASE("text"),
         CC_LOOP_TEST(utf8_validity_follows_the_unicode_table, N(utf8_cases)),
@@ -463,6 +492,7 @@ CC_TEST_SUITE("cc_validate",
         CC_LOOP_TEST(uuid_must_be_canonical_lowercase, N(uuid_cases)),
         CC_TEST(request_id_allows_1_to_128_safe_characters),
         CC_TEST(enum_matches_exact_members_only),
+        CC_LOOP_TEST(client_addresses_count_per_ipv4_or_ipv6_64, N(addr_cases)),
     CC_TCASE("numbers"),
         CC_LOOP_TEST(ids_are_positive_decimal_up_to_2_pow_53_minus_1, N(id_cases)),
         CC_LOOP_TEST(integers_parse_within_inclusive_bounds, N(int_cases)),
