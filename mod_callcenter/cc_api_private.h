@@ -18,10 +18,18 @@ APLOG_USE_MODULE(callcenter);
 
 typedef struct cc_api_config_t {
     apr_off_t max_body;        /**< CCApiMaxBody, CC_API_UNSET until set */
+    const char *const *moh_classes;  /**< CCMusicOnHoldClasses (NULL-terminated), NULL
+                                          until set */
 } cc_api_config_t;
 
 /** CCApiMaxBody or its default. */
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg);
+
+/** CCMusicOnHoldClasses or its default ("default"): NULL-terminated, at least one. */
+const char *const *cc_api_moh_classes(const cc_api_config_t *cfg);
+
+/** The handler's config (ctx->module_cfg). */
+#define CC_API_CTX_CFG(ctx) ((const cc_api_config_t *)(ctx)->module_cfg)
 
 /**
  * Keep the user's endpoints in step with the user, in the caller's transaction: their

@@ -312,6 +312,24 @@ static cc_error_t *realtime_write(cc_ctx_t *ctx, const char *label,
     return err;
 }
 
+/* A new queue's settings where the body gives none: cc_queues_defaults with the first
+ * global music-on-hold class (CCMusicOnHoldClasses), so a new queue's class is always
+ * one it may use. */
+static void queue_defaults(cc_ctx_t *ctx, queue_values_t *d)
+{
+    *d = cc_queues_defaults;
+    d->moh = cc_api_moh_classes(CC_API_CTX_CFG(ctx))[0];
+}
+
+/* The body's music-on-hold class, if it names a new one, checked against the tenant's
+ * allowed classes (cc_queues_check_moh): cur is the queue's current class (NULL: new). */
+static cc_error_t *check_moh(cc_ctx_t *ctx, cc_error_t *err, const char *cur,
+                             const char *moh)
+{
+    return cc_queues_check_moh(ctx->pool, err, ctx->principal->tenant_slug,
+                               cc_api_moh_classes(CC_API_CTX_CFG(ctx)), cur, moh);
+}
+
 /* ---- queue handlers ---- */
 
 /* GET /queues: statements cc_queues_{list,search}_<sort>_<asc|desc> above; the filter
@@ -341,16 +359,21 @@ static cc_error_t *lock_tenant(cc_ctx_t *ctx)
 static cc_error_t *queues_create(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
-    queue_values_t in, v;
+    queue_values_t in, defaults, v;
     const char *id = NULL, *asterisk_name = NULL;
     json_t *body, *queue;
     cc_error_t *err;
 
-    if ((err = cc_read_json_fields(ctx, queue_fields, &body))
-        || (err = cc_queues_input_read(p, body, &in))) {
+    if ((err = cc_read_json_fields(ctx, queue_fields, &body))) {
         return err;
     }
-    cc_queues_merge(&cc_queues_defaults, &in, &v);
+    /* Every problem at once: the class's permission with the body's other checks. */
+    err = cc_queues_input_read(p, body, &in);
+    if ((err = check_moh(ctx, err, NULL, in.moh))) {
+        return err;
+    }
+    queue_defaults(ctx, &defaults);
+    cc_queues_merge(&defaults, &in, &v);
     if ((err = cc_db_begin(ctx->db))
         || (err = lock_tenant(ctx))
         || (err = queue_insert(ctx, v.name, &id, &asterisk_name))
@@ -382,7 +405,10 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
         return err;
     }
     cc_queues_merge(&cur, &in, &v);
-    if ((err = cc_queues_check_strategy_change(p, &cur, &v))) {
+    /* Only a class the PATCH changes to is checked (not one the operator has dropped
+     * from CCMusicOnHoldClasses since it was set). */
+    if ((err = check_moh(ctx, NULL, cur.moh, in.moh))
+        || (err = cc_queues_check_strategy_change(p, &cur, &v))) {
         return err;
     }
     changes = cc_queues_diff(p, &cur, &v);
@@ -398,9 +424,10 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
         return err;
     }
     if (cc_queues_realtime_changes(&cur, &v)) {
-        queue_values_t whole;
+        queue_values_t defaults, whole;
 
-        cc_queues_merge(&cc_queues_defaults, &v, &whole);
+        queue_defaults(ctx, &defaults);
+        cc_queues_merge(&defaults, &v, &whole);
         if ((err = realtime_write(ctx, "cc_queues_rt_upsert", asterisk_name, &whole))) {
             return err;
         }

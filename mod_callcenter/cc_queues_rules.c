@@ -82,6 +82,26 @@ cc_error_t *cc_queues_input_read(apr_pool_t *p, json_t *body, queue_values_t *in
     return err;
 }
 
+cc_error_t *cc_queues_check_moh(apr_pool_t *p, cc_error_t *err, const char *slug,
+                                const char *const *globals, const char *cur,
+                                const char *moh)
+{
+    const char *list = "";
+
+    if (!moh || !cc_ast_valid_moh_class(moh) || cc_str_same(moh, cur)
+        || cc_ast_moh_allowed(p, slug, globals, moh)) {
+        return err;
+    }
+    for (; globals && *globals; globals++) {
+        list = apr_pstrcat(p, list, *list ? ", " : "", *globals, NULL);
+    }
+    return cc_error_collect(p, err, CC_KEY_MOH,
+                            apr_psprintf(p, "must be one of the platform's classes (%s) or"
+                                         " one of this tenant's, %s-<name> with a name of"
+                                         " A-Z, a-z, 0-9 and '_'", list,
+                                         cc_ast_tenant_key(p, slug)));
+}
+
 void cc_queues_merge(const queue_values_t *cur, const queue_values_t *in, queue_values_t *out)
 {
     int i;

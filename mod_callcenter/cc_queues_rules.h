@@ -51,6 +51,19 @@ int cc_queues_valid_name(const char *s);
  *  problem at once. */
 cc_error_t *cc_queues_input_read(apr_pool_t *p, json_t *body, queue_values_t *in);
 
+/**
+ * The music-on-hold class a write sets (moh: the body's, NULL when it names none) checked
+ * against what the tenant (slug) may use: a class in globals (CCMusicOnHoldClasses,
+ * NULL-terminated) or the tenant's own, "<key>-<name>" (cc_asterisk.h).  Only a new
+ * value is checked: none, one equal to the queue's current class (cur, NULL for a new
+ * queue), or one cc_queues_input_read already refused passes, so a queue whose class
+ * the operator has since dropped from the list still reads and takes other changes.
+ * Returns err (may be NULL) with a music_on_hold detail added when refused.
+ */
+cc_error_t *cc_queues_check_moh(apr_pool_t *p, cc_error_t *err, const char *slug,
+                                const char *const *globals, const char *cur,
+                                const char *moh);
+
 /** cur with in's present values applied, into *out. */
 void cc_queues_merge(const queue_values_t *cur, const queue_values_t *in, queue_values_t *out);
 

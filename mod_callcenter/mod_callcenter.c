@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "cc_api_private.h"
+#include "cc_asterisk.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 
@@ -47,12 +48,20 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     cc_api_config_t *cfg = apr_pcalloc(p, sizeof(*cfg));
 
     cfg->max_body = add->max_body != CC_API_UNSET ? add->max_body : base->max_body;
+    cfg->moh_classes = add->moh_classes ? add->moh_classes : base->moh_classes;
     return cfg;
 }
 
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg)
 {
     return cfg->max_body == CC_API_UNSET ? CC_MAX_BODY_DEFAULT : (apr_size_t)cfg->max_body;
+}
+
+const char *const *cc_api_moh_classes(const cc_api_config_t *cfg)
+{
+    static const char *const moh_default[] = { "default", NULL };
+
+    return cfg->moh_classes ? cfg->moh_classes : moh_default;
 }
 
 static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
@@ -69,9 +78,39 @@ static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* The global music-on-hold classes (cc_asterisk.h): names without '-', which is the
+ * mark of a tenant's own class. */
+static const char *set_moh_classes(cmd_parms *cmd, void *dummy, int argc,
+                                   char *const argv[])
+{
+    cc_api_config_t *cfg = ap_get_module_config(cmd->server->module_config,
+                                                &callcenter_module);
+    const char **classes;
+    int i;
+
+    (void)dummy;
+    if (argc < 1) {
+        return "CCMusicOnHoldClasses needs at least one class";
+    }
+    classes = apr_pcalloc(cmd->pool, (apr_size_t)(argc + 1) * sizeof(*classes));
+    for (i = 0; i < argc; i++) {
+        if (!cc_ast_valid_moh_global(argv[i])) {
+            return apr_psprintf(cmd->pool, "CCMusicOnHoldClasses: '%s' is not a global"
+                                " class: 1 to 128 of A-Z, a-z, 0-9 and '_' ('-' marks a"
+                                " tenant's own class, <key>-<name>)", argv[i]);
+        }
+        classes[i] = argv[i];
+    }
+    cfg->moh_classes = classes;
+    return NULL;
+}
+
 static const command_rec cc_api_cmds[] = {
     AP_INIT_TAKE1("CCApiMaxBody", set_max_body, NULL, RSRC_CONF,
                   "largest JSON request body accepted, in bytes (default 1048576)"),
+    AP_INIT_TAKE_ARGV("CCMusicOnHoldClasses", set_moh_classes, NULL, RSRC_CONF,
+                      "the global music-on-hold classes every tenant's queues may use;"
+                      " the first is a new queue's (default: default)"),
     { NULL }
 };
 

@@ -196,6 +196,36 @@ int cc_ast_valid_moh_class(const char *s)
     return n >= 1 && n <= CC_AST_MOH_MAX;
 }
 
+int cc_ast_valid_moh_global(const char *s)
+{
+    return cc_ast_valid_moh_class(s) && !strchr(s, '-');
+}
+
+int cc_ast_moh_is_tenants(apr_pool_t *p, const char *slug, const char *s)
+{
+    const char *key, *dash;
+
+    if (!cc_ast_valid_moh_class(s) || !(dash = strrchr(s, '-')) || !dash[1]) {
+        return 0;
+    }
+    key = cc_ast_tenant_key(p, slug);
+    return strlen(key) == (apr_size_t)(dash - s) && !strncasecmp(s, key, strlen(key));
+}
+
+int cc_ast_moh_allowed(apr_pool_t *p, const char *slug, const char *const *globals,
+                       const char *s)
+{
+    if (!cc_ast_valid_moh_class(s)) {
+        return 0;
+    }
+    for (; globals && *globals; globals++) {
+        if (!strcasecmp(*globals, s)) {
+            return 1;
+        }
+    }
+    return cc_ast_moh_is_tenants(p, slug, s);
+}
+
 int cc_ast_valid_sip_password(const char *s)
 {
     apr_size_t n = 0;

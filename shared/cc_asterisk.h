@@ -14,6 +14,7 @@
  *   mailbox:                   <extension>@tenant-<key>  (<= 40)
  *   queue name:                <key>-<queue slug>[_<id>] (<= 80: queue_members.queue_name)
  *   member interface:          PJSIP/<endpoint id>       (<= 39)
+ *   the tenant's own music-on-hold classes: <key>-<name>, name without '-' (see below)
  * Slugs are immutable (mod_cc_tenant), so a tenant's names never change.
  */
 #ifndef CC_ASTERISK_H
@@ -77,8 +78,33 @@ const char *cc_ast_queue_name(apr_pool_t *p, const char *slug, const char *name,
  */
 int cc_ast_parse_codecs(apr_pool_t *p, const char *allow, const char **pcanonical);
 
+/*
+ * Music-on-hold classes share Asterisk's namespace too, and res_musiconhold matches their
+ * names case-insensitively (an unknown class plays "default").  Two kinds, disjoint:
+ *   global:      no '-' (e.g. "default", "jazz"); which ones a queue may use is the
+ *                operator's list (mod_callcenter's CCMusicOnHoldClasses);
+ *   a tenant's:  "<key>-<name>", name one or more of [A-Za-z0-9_] (no '-'): the class
+ *                belongs to the tenant whose key is everything before its last '-'.
+ * A key may contain '-' (slugs do) but a name part never does, so the split is unique:
+ * "acme-eu-hold" is acme-eu's, never acme's (whose would be "acme-eu_hold"), and a
+ * tenant can name no class another tenant owns.  Case is ignored as Asterisk ignores it.
+ */
+
 /** Music-on-hold class: 1..128 of [A-Za-z0-9_-]. */
 int cc_ast_valid_moh_class(const char *s);
+
+/** A global music-on-hold class: a valid class without '-'. */
+int cc_ast_valid_moh_global(const char *s);
+
+/** 1 when s is a class of the tenant (slug): "<key>-<name>" as above, case-insensitively. */
+int cc_ast_moh_is_tenants(apr_pool_t *p, const char *slug, const char *s);
+
+/**
+ * 1 when the tenant (slug) may use class s: a valid class that is one of globals
+ * (NULL-terminated; case-insensitively) or the tenant's own (cc_ast_moh_is_tenants).
+ */
+int cc_ast_moh_allowed(apr_pool_t *p, const char *slug, const char *const *globals,
+                       const char *s);
 
 /**
  * A SIP password a client chose: CC_AST_PASSWORD_MIN..CC_AST_PASSWORD_MAX printable

@@ -92,7 +92,7 @@ partial_pattern()
 'CCRefreshTokenTTL|CCLogin|CCBcryptCost)' ;;
         mod_cc_tenant)  echo '^[[:space:]]*(LoadModule cc_tenant_module|CCTenant|CCPlatformTenant|'\
 'Require cc-)' ;;
-        mod_callcenter) echo '^[[:space:]]*(LoadModule callcenter_module|CCApiMaxBody)' ;;
+        mod_callcenter) echo '^[[:space:]]*(LoadModule callcenter_module|CCApiMaxBody|CCMusicOnHold)' ;;
         mod_cc_chat)    echo '^[[:space:]]*(LoadModule cc_chat_module|CCChat)' ;;
     esac
 }

@@ -2,11 +2,21 @@
 
 import importlib.util
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pymysql
+
+
+def conf_with(cc, directive, value):
+    """The rendered httpd config with directive's one line set to value (for
+    cc.config_test)."""
+    text, n = re.subn(rf"^\s*{directive}\b.*$", f"{directive} {value}", cc.conf_text(),
+                      flags=re.M)
+    assert n == 1, directive
+    return text
 
 
 def detail_fields(body):

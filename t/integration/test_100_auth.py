@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cchelpers import conf_with
+
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"
@@ -706,22 +708,15 @@ def test_every_answer_carries_the_request_id(cc):
 
 # ---- configuration ---------------------------------------------------------------------
 
-def _conf_with(cc, directive, value):
-    text, n = re.subn(rf"^\s*{directive}\s+.*$", f"{directive} {value}", cc.conf_text(),
-                      flags=re.M)
-    assert n == 1, directive
-    return text
-
-
 def test_config_rejects_a_short_or_missing_key_file(cc):
     short = Path(cc.tmpdir) / f"short-key-{secrets.token_hex(4)}"
     short.write_text("x" * 31 + "\n")
     short.chmod(0o600)
-    rc, out = cc.config_test(_conf_with(cc, "CCAuthJWTKeyFile", f'"{short}"'))
+    rc, out = cc.config_test(conf_with(cc, "CCAuthJWTKeyFile", f'"{short}"'))
     assert rc != 0
     assert "CCAuthJWTKeyFile" in out and "at least 32 bytes" in out and str(short) in out
     assert "x" * 31 not in out
-    rc, out = cc.config_test(_conf_with(cc, "CCAuthJWTKeyFile", '"/nonexistent/cc-key"'))
+    rc, out = cc.config_test(conf_with(cc, "CCAuthJWTKeyFile", '"/nonexistent/cc-key"'))
     assert rc != 0 and "/nonexistent/cc-key" in out
     assert cc.config_test(cc.conf_text())[0] == 0
 
@@ -734,7 +729,7 @@ def test_config_rejects_a_short_or_missing_key_file(cc):
     ("CCBcryptMaxConcurrent", "0"),
 ])
 def test_config_rejects_bad_values(cc, directive, value):
-    rc, out = cc.config_test(_conf_with(cc, directive, value))
+    rc, out = cc.config_test(conf_with(cc, directive, value))
     assert rc != 0, out
     assert directive in out
 

@@ -11,6 +11,11 @@ Members: add by endpoint, by user (their one endpoint), or both; the realtime
 penalty, paused, reason_paused); list, get, PATCH (pause/unpause rules), DELETE; 409 for
 the same endpoint twice; 400 for references outside the tenant.
 
+Music on hold: a global class listed in CCMusicOnHoldClasses (the test config lists
+default, jazz, classical and x) or the tenant's own, <key>-<name>; another tenant's class
+(a key that extends ours included) or an unlisted one is 400 on POST and PATCH; a class
+since dropped from the list stays until a write changes it; the directive's own checks.
+
 Everywhere: tenant isolation (another tenant's queue is 404 and never listed), RBAC
 (agent/viewer 403 on writes), one audit entry and one event per mutation, none for a
 failed one, and the answers against the OpenAPI document.
@@ -18,13 +23,14 @@ failed one, and the answers against the OpenAPI document.
 Endpoints for members are made through POST /api/v1/endpoints (make_endpoint).
 """
 
+import hashlib
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import (assert_405, assert_error, assert_unauthorized,
+from cchelpers import (assert_405, assert_error, assert_unauthorized, conf_with,
                        db_exec, db_rows, detail_fields, endpoint_move_writer, openapi_checker,
                        race, tenant_rows)
 from ccobjects import (LIKE_LOOKALIKES, Resource, create_named, field_cases, make_did_to,
@@ -211,14 +217,15 @@ def test_create_minimal_gets_the_defaults_and_the_realtime_row(cc, tenant):
 
 def test_create_with_every_field(cc, tenant):
     body = {"name": uniq("Sales"), "strategy": "rrordered", "timeout": 600, "wrapuptime": 3600,
-            "maxlen": 10000, "service_level": 86400, "music_on_hold": "Jazz_2-b"}
+            "maxlen": 10000, "service_level": 86400, "music_on_hold": f"{tenant.slug}-Jazz_2"}
     q = create_ok(cc, tenant, **body)
     for k, v in body.items():
         assert q[k] == v, (k, q)
     assert get_queue(cc, tenant, q["id"]).json() == q
     rt = rt_queue(cc, q["asterisk_name"])
     assert (rt["strategy"], rt["timeout"], rt["wrapuptime"], rt["maxlen"], rt["servicelevel"],
-            rt["musiconhold"]) == ("rrordered", 600, 3600, 10000, 86400, "Jazz_2-b")
+            rt["musiconhold"]) == ("rrordered", 600, 3600, 10000, 86400,
+                                   f"{tenant.slug}-Jazz_2")
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -586,6 +593,130 @@ def test_patch_and_delete_unknown_ids_are_404(cc, tenant):
         assert_error(patch(cc, tenant, bad, {"timeout": 20}), 404, "not_found")
         assert_error(delete(cc, tenant, bad), 404, "not_found")
     assert audit_rows(cc, tenant) == [] and event_rows(cc, tenant) == []
+
+
+# ---- music on hold -------------------------------------------------------------------
+
+def in_tenant(cc, tid, method, path, body=None):
+    """A request of the platform admin inside tenant tid (X-Tenant-ID)."""
+    return cc.request(method, path, token=cc.admin_token(), headers={"X-Tenant-ID": tid},
+                      json=body)
+
+
+def new_tenant(cc, slug):
+    r = cc.post("/api/v1/tenants", token=cc.admin_token(), json={"name": slug, "slug": slug})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_music_on_hold_may_be_a_listed_class_or_the_tenants_own(cc, tenant):
+    own = [f"{tenant.slug}-hold", f"{tenant.slug.upper()}-Hold_2",   # case as Asterisk
+           f"{tenant.slug}-eu_hold"]
+    for moh in ["default", "jazz", "JAZZ", "x", *own]:
+        q = create_ok(cc, tenant, music_on_hold=moh)
+        assert q["music_on_hold"] == moh
+        assert rt_queue(cc, q["asterisk_name"])["musiconhold"] == moh
+    q = create_ok(cc, tenant)
+    assert q["music_on_hold"] == "default"              # the first listed class
+    for moh in ("classical", *own, "default"):
+        assert patch_ok(cc, tenant, q["id"], {"music_on_hold": moh})["music_on_hold"] == moh
+        assert rt_queue(cc, q["asterisk_name"])["musiconhold"] == moh
+
+
+def refused_classes(tenant, tenant2):
+    return ["rock",                                     # not listed
+            "soft-jazz",                                # tenant "soft"'s, not a global one
+            f"{tenant2.slug}-hold", f"{tenant2.slug.upper()}-HOLD",
+            f"{tenant.slug}-eu-hold",                   # tenant <slug>-eu's "hold"
+            f"{tenant.slug}-",
+            f"{tenant.slug}x-hold"]
+
+
+def test_another_tenants_or_an_unlisted_class_is_400_on_create(cc, tenant, tenant2):
+    for moh in refused_classes(tenant, tenant2):
+        r = create(cc, tenant, music_on_hold=moh)
+        body = assert_error(r, 400, "invalid_request", "music_on_hold")
+        issue = [d["issue"] for d in body["details"] if d["field"] == "music_on_hold"][0]
+        assert "default, jazz, classical, x" in issue and f"{tenant.slug}-<name>" in issue
+    assert writes(cc, tenant) == ([], [], [], [], [], [])
+    assert db_rows(cc, "SELECT name FROM queues WHERE name LIKE %s",
+                   (tenant.slug + "-%",)) == []
+    # With the body's other problems, at once.
+    r = create(cc, tenant, name="", timeout=0, music_on_hold=f"{tenant2.slug}-hold")
+    body = assert_error(r, 400, "invalid_request")
+    assert detail_fields(body) == ["name", "timeout", "music_on_hold"], body
+
+
+def test_another_tenants_or_an_unlisted_class_is_400_on_patch(cc, tenant, tenant2):
+    q = create_ok(cc, tenant, music_on_hold="jazz")
+    before = writes(cc, tenant)
+    for moh in refused_classes(tenant, tenant2):
+        r = patch(cc, tenant, q["id"], {"music_on_hold": moh, "timeout": 30})
+        assert_error(r, 400, "invalid_request", "music_on_hold")
+    assert writes(cc, tenant) == before
+    rt = rt_queue(cc, q["asterisk_name"])
+    assert (rt["musiconhold"], rt["timeout"]) == ("jazz", 15)
+
+
+def test_a_key_that_extends_another_keys_owns_only_its_own_classes(cc, tenant):
+    """Tenant <slug>-eu's key starts with tenant <slug>'s key and '-': each owns only the
+    classes whose part before the last '-' is its key."""
+    eu = new_tenant(cc, tenant.slug + "-eu")
+    r = in_tenant(cc, eu, "POST", QUEUES, {"name": "Q", "music_on_hold": f"{tenant.slug}-eu-hold"})
+    assert r.status_code == 201, r.text
+    assert r.json()["music_on_hold"] == f"{tenant.slug}-eu-hold"
+    for moh in (f"{tenant.slug}-hold", f"{tenant.slug}-eu_hold"):   # <slug>'s classes
+        assert_error(in_tenant(cc, eu, "POST", QUEUES, {"name": "R", "music_on_hold": moh}),
+                     400, "invalid_request", "music_on_hold")
+    assert_error(create(cc, tenant, music_on_hold=f"{tenant.slug}-eu-hold"), 400,
+                 "invalid_request", "music_on_hold")
+    assert create_ok(cc, tenant, music_on_hold=f"{tenant.slug}-eu_hold")
+
+
+def test_a_long_slugs_classes_start_with_its_derived_key(cc):
+    slug = "moh-" + secrets.token_hex(20)                     # 44 characters
+    key = slug[:11] + "_" + hashlib.sha256(slug.encode()).hexdigest()[:12]
+    tid = new_tenant(cc, slug)
+    r = in_tenant(cc, tid, "POST", QUEUES, {"name": "Q", "music_on_hold": f"{key}-hold"})
+    assert r.status_code == 201, r.text
+    assert r.json()["asterisk_name"].startswith(key + "-")   # the same key as the queue's
+    for moh in (f"{slug}-hold", f"{slug[:11]}-hold"):
+        assert_error(in_tenant(cc, tid, "POST", QUEUES, {"name": "R", "music_on_hold": moh}),
+                     400, "invalid_request", "music_on_hold")
+
+
+def test_a_class_dropped_from_the_list_stays_until_a_write_changes_it(cc, tenant, tenant2):
+    """The list changed (or the row was written before the check existed): reads and
+    PATCHes that leave music_on_hold alone keep working; only a new class is checked."""
+    for old in ("retired", f"{tenant2.slug}-hold"):
+        q = create_ok(cc, tenant, music_on_hold="jazz")
+        db_exec(cc, "UPDATE queues SET musiconhold = %s WHERE name = %s",
+                (old, q["asterisk_name"]))
+        assert get_queue(cc, tenant, q["id"]).json()["music_on_hold"] == old
+        assert q["id"] in list_ids(cc, tenant.admin_token, "?q=")
+        p = patch_ok(cc, tenant, q["id"], {"timeout": 30, "name": uniq("Kept")})
+        assert (p["timeout"], p["music_on_hold"]) == (30, old)
+        assert patch_ok(cc, tenant, q["id"], {"music_on_hold": old, "maxlen": 3})["maxlen"] == 3
+        assert rt_queue(cc, q["asterisk_name"])["musiconhold"] == old
+        assert_error(patch(cc, tenant, q["id"], {"music_on_hold": old.upper()}), 400,
+                     "invalid_request", "music_on_hold")
+        assert patch_ok(cc, tenant, q["id"], {"music_on_hold": "default"})["music_on_hold"] \
+            == "default"
+        assert_error(patch(cc, tenant, q["id"], {"music_on_hold": old}), 400,
+                     "invalid_request", "music_on_hold")       # no way back
+
+
+@pytest.mark.parametrize("value", ["", "default soft-jazz", "default a;b", "x" * 129])
+def test_the_directive_takes_only_global_class_names(cc, value):
+    rc, out = cc.config_test(conf_with(cc, "CCMusicOnHoldClasses", value))
+    assert rc != 0, out
+    assert "CCMusicOnHoldClasses" in out
+
+
+def test_the_directive_accepts_global_names(cc):
+    rc, out = cc.config_test(conf_with(cc, "CCMusicOnHoldClasses",
+                                       "default soft_jazz Classical2"))
+    assert rc == 0, out
 
 
 # ---- delete --------------------------------------------------------------------------

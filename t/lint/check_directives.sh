@@ -3,7 +3,7 @@
 # directives table, and the table names no directive the code lacks.
 set -eu
 cd "$(dirname "$0")/../.."
-code=$(grep -ohE 'AP_INIT_[A-Z0-9]+\("CC[A-Za-z]+"' mod_*/*.c | grep -oE 'CC[A-Za-z]+' | sort -u)
+code=$(grep -ohE 'AP_INIT_[A-Z0-9_]+\("CC[A-Za-z]+"' mod_*/*.c | grep -oE 'CC[A-Za-z]+' | sort -u)
 readme=$(grep -oE '^\| `CC[A-Za-z]+' README.md | grep -oE 'CC[A-Za-z]+' | sort -u)
 if [ "$code" != "$readme" ]; then
     echo "check_directives: README.md's directives table and the modules differ:" >&2

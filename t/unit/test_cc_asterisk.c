@@ -240,6 +240,92 @@ START_TEST(moh_class_is_1_to_128_safe_characters)
 }
 END_TEST
 
+/* A class and whether it is the tenant's own; acme's key and '-' begin acme-eu's key. */
+static const struct {
+    const char *slug;
+    const char *s;
+    int own;
+} moh_owner_cases[] = {
+    {"acme", "acme-hold", 1},
+    {"acme", "ACME-Hold_2", 1},            /* Asterisk ignores case */
+    {"acme", "acme-eu_hold", 1},           /* '_' may be in a name part */
+    {"acme", "acme-eu-hold", 0},           /* acme-eu's "hold" */
+    {"acme-eu", "acme-eu-hold", 1},
+    {"acme-eu", "acme-hold", 0},           /* acme's */
+    {"acme-eu", "acme-eu", 0},             /* acme's "eu" */
+    {"acme", "acme-", 0},                  /* no name */
+    {"acme", "acme", 0},                   /* no '-' at all: a global name */
+    {"acme", "acmex-hold", 0},
+    {"acme", "acm-hold", 0},
+    {"acme", "-hold", 0},
+    {"acme", "acme-ho ld", 0},             /* not a class */
+    {"acme", NULL, 0},
+    {"t-1", "t-1-hold", 1},
+    {"t-1", "t-hold", 0},                  /* the key is all before the last '-' */
+    /* A long slug's key is derived; the slug itself (or its first 11 characters) owns
+     * nothing. */
+    {LONG_SLUG, LONG_SLUG "-hold", 0},
+    {LONG_SLUG, "acme-corpor-hold", 0},
+};
+
+START_TEST(a_tenants_moh_class_is_its_key_a_dash_and_a_name_without_dashes)
+{
+    ck_assert_msg(cc_ast_moh_is_tenants(cc_test_pool, moh_owner_cases[_i].slug,
+                                        moh_owner_cases[_i].s) == moh_owner_cases[_i].own,
+                  "case %d: %s", _i, moh_owner_cases[_i].s ? moh_owner_cases[_i].s : "NULL");
+}
+END_TEST
+
+START_TEST(a_derived_key_owns_its_classes_and_no_two_tenants_share_one)
+{
+    apr_pool_t *p = cc_test_pool;
+    const char *k1 = cc_ast_tenant_key(p, LONG_SLUG), *k2 = cc_ast_tenant_key(p, LONG_SLUG2);
+    const char *c1 = apr_pstrcat(p, k1, "-hold", NULL);
+    const char *const slugs[] = { "acme", "acme-eu", "acme-eu-x", "eur", "acme-corpor",
+                                  LONG_SLUG, LONG_SLUG2, NULL };
+    const char *const classes[] = { "acme-eu-x-hold", "acme-eu-hold", "acme-hold",
+                                    "eur-hold", "acme-corpor-hold", NULL };
+    int i, j, owners;
+
+    ck_assert(cc_ast_moh_is_tenants(p, LONG_SLUG, c1));
+    ck_assert(!cc_ast_moh_is_tenants(p, LONG_SLUG2, c1));
+    ck_assert(cc_ast_moh_is_tenants(p, LONG_SLUG2, apr_pstrcat(p, k2, "-hold", NULL)));
+    /* The 11-character slug the derived key starts with owns none of them. */
+    ck_assert(!cc_ast_moh_is_tenants(p, "acme-corpor", c1));
+    /* Each class has at most one owner among tenants whose keys nest. */
+    for (i = 0; classes[i]; i++) {
+        for (owners = 0, j = 0; slugs[j]; j++) {
+            owners += cc_ast_moh_is_tenants(p, slugs[j], classes[i]);
+        }
+        ck_assert_msg(owners == 1, "%s: %d owners", classes[i], owners);
+    }
+}
+END_TEST
+
+START_TEST(a_moh_class_is_allowed_when_global_or_the_tenants)
+{
+    apr_pool_t *p = cc_test_pool;
+    const char *const globals[] = { "default", "jazz", NULL };
+
+    ck_assert(cc_ast_moh_allowed(p, "acme", globals, "default"));
+    ck_assert(cc_ast_moh_allowed(p, "acme", globals, "Jazz"));      /* as Asterisk reads */
+    ck_assert(!cc_ast_moh_allowed(p, "acme", globals, "rock"));     /* not listed */
+    ck_assert(cc_ast_moh_allowed(p, "acme", globals, "acme-rock"));
+    ck_assert(!cc_ast_moh_allowed(p, "acme", globals, "acme-eu-rock"));
+    ck_assert(!cc_ast_moh_allowed(p, "acme", globals, "globex-rock"));
+    ck_assert(!cc_ast_moh_allowed(p, "acme", globals, "a b"));
+    ck_assert(!cc_ast_moh_allowed(p, "acme", globals, NULL));
+    ck_assert(!cc_ast_moh_allowed(p, "acme", NULL, "default"));     /* no list: none */
+    ck_assert(cc_ast_moh_allowed(p, "acme", NULL, "acme-x"));
+    /* Global names have no '-' (the mark of a tenant's class). */
+    ck_assert(cc_ast_valid_moh_global("default"));
+    ck_assert(cc_ast_valid_moh_global("soft_jazz2"));
+    ck_assert(!cc_ast_valid_moh_global("soft-jazz"));
+    ck_assert(!cc_ast_valid_moh_global(""));
+    ck_assert(!cc_ast_valid_moh_global(NULL));
+}
+END_TEST
+
 static const str_case password_cases[] = {
     {"Str0ng-Passw0rd", 1},
     {"abcdefghijkl", 1},                     /* 12 */
@@ -483,6 +569,10 @@ CC_TEST_SUITE("cc_asterisk",
         CC_LOOP_TEST(codec_lists_come_from_the_supported_set_without_repeats, N(codec_cases)),
         CC_TEST(codec_list_null_is_invalid),
         CC_LOOP_TEST(moh_class_is_1_to_128_safe_characters, N(moh_cases)),
+        CC_LOOP_TEST(a_tenants_moh_class_is_its_key_a_dash_and_a_name_without_dashes,
+                     N(moh_owner_cases)),
+        CC_TEST(a_derived_key_owns_its_classes_and_no_two_tenants_share_one),
+        CC_TEST(a_moh_class_is_allowed_when_global_or_the_tenants),
         CC_LOOP_TEST(given_sip_passwords_are_12_to_80_printable_ascii_without_hazards,
                      N(password_cases)),
         CC_TEST(sip_password_length_bounds),

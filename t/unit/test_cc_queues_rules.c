@@ -174,10 +174,64 @@ START_TEST(a_missing_realtime_row_diffs_from_null)
 }
 END_TEST
 
+/* music_on_hold on a write of tenant acme with the classes default and jazz listed: the
+ * queue's current class (NULL: a create), the body's (NULL: none), and whether it is
+ * refused. */
+static const struct {
+    const char *cur, *moh;
+    int refused;
+} moh_cases[] = {
+    { NULL, NULL, 0 },
+    { NULL, "default", 0 },
+    { NULL, "JAZZ", 0 },                    /* Asterisk ignores case */
+    { NULL, "rock", 1 },                    /* not listed */
+    { NULL, "acme-rock", 0 },               /* acme's own */
+    { NULL, "acme-eu-rock", 1 },            /* acme-eu's */
+    { NULL, "globex-rock", 1 },
+    { NULL, "a b", 0 },                     /* refused by cc_queues_input_read already */
+    { "rock", NULL, 0 },                    /* dropped from the list since: kept */
+    { "rock", "rock", 0 },                  /* ... and sent back unchanged */
+    { "rock", "Rock", 1 },                  /* a change */
+    { "rock", "jazz", 0 },
+    { "default", "globex-rock", 1 },
+};
+
+START_TEST(only_a_new_moh_class_is_checked_against_the_allowed_ones)
+{
+    const char *const globals[] = { "default", "jazz", NULL };
+    cc_error_t *err = cc_queues_check_moh(cc_test_pool, NULL, "acme", globals,
+                                          moh_cases[_i].cur, moh_cases[_i].moh);
+
+    ck_assert_msg(!err == !moh_cases[_i].refused, "case %d", _i);
+    if (err) {
+        ck_assert_int_eq(err->status, 400);
+        ck_assert_str_eq(cc_test_fields(err), CC_KEY_MOH);
+    }
+}
+END_TEST
+
+START_TEST(a_refused_moh_class_joins_the_other_problems_and_names_the_choices)
+{
+    const char *const globals[] = { "default", "jazz", NULL };
+    queue_values_t in;
+    cc_error_t *err = cc_queues_input_read(cc_test_pool, cc_test_json(
+        "{\"name\": \"\", \"music_on_hold\": \"acme-eu-x\"}"), &in);
+
+    err = cc_queues_check_moh(cc_test_pool, err, "acme", globals, NULL, in.moh);
+    ck_assert_str_eq(cc_test_fields(err), "name,music_on_hold");
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(err->details, 1, cc_error_detail_t).issue,
+                                 "(default, jazz)"));
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(err->details, 1, cc_error_detail_t).issue,
+                                 "acme-<name>"));
+}
+END_TEST
+
 CC_TEST_SUITE("cc_queues_rules",
     CC_TCASE("input"),
         CC_LOOP_TEST(a_body_is_refused_for_each_bad_field, N(input_cases)),
         CC_TEST(a_good_body_reads_as_decimal_text),
+        CC_LOOP_TEST(only_a_new_moh_class_is_checked_against_the_allowed_ones, N(moh_cases)),
+        CC_TEST(a_refused_moh_class_joins_the_other_problems_and_names_the_choices),
     CC_TCASE("merge"),
         CC_LOOP_TEST(a_patch_applies_its_present_fields, N(merge_cases)),
         CC_TEST(a_create_takes_the_defaults_for_what_it_omits),
