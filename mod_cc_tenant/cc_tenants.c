@@ -49,6 +49,9 @@
     ") AS total FROM tenants t WHERE" TENANTS_FILTER \
     " ORDER BY " order " LIMIT %s OFFSET %s"
 
+/* The tenant's endpoints by their (tenant_id, extension) key (sql/004). */
+#define EP_BY_TENANT "FORCE INDEX (uq_endpoints_tenant_extension)"
+
 #define TENANT_MAX_LIMIT 1000000
 #define TENANT_Q_MAX     200
 
@@ -73,30 +76,33 @@ static const cc_stmt_t tenants_stmts[] = {
             " max_dids = COALESCE(%s, max_dids), updated_at = UTC_TIMESTAMP()"
             " WHERE id = %s"),
     /* Telephony (see the file comment).  The endpoint rows are visited side row first
-     * (STRAIGHT_JOIN), the order of every endpoint write, and the joined ps_endpoints
-     * row is the tenant's (tenantid), as the endpoint API joins it.  Each statement
-     * writes one table and reads the other, so no assignment reads a value the same
-     * statement changed. */
+     * (STRAIGHT_JOIN), the order of every endpoint write, through the tenant's index
+     * range (EP_BY_TENANT: where a tenant holds much of the table the optimiser would
+     * scan it all and lock other tenants' rows), and the joined ps_endpoints row is the
+     * tenant's (tenantid), as the endpoint API joins it.  Each statement writes one
+     * table and reads the other, so no assignment reads a value the same statement
+     * changed. */
     CC_STMT("cc_tenants_ep_keep",
-            "UPDATE endpoints e STRAIGHT_JOIN ps_endpoints pe"
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
             " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
             " SET e.suspended = 1, e.saved_deny = pe.deny, e.saved_permit = pe.permit"
             " WHERE e.tenant_id = %s AND e.suspended = 0"),
     CC_STMT("cc_tenants_ep_deny",
-            "UPDATE endpoints e STRAIGHT_JOIN ps_endpoints pe"
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
             " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
             " SET pe.deny = %s, pe.permit = NULL"
             " WHERE e.tenant_id = %s AND e.suspended = 1"),
     /* Back to the kept values, where the row still holds what the suspension wrote (a
      * row changed by hand meanwhile keeps the hand's values). */
     CC_STMT("cc_tenants_ep_restore",
-            "UPDATE endpoints e STRAIGHT_JOIN ps_endpoints pe"
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
             " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
             " SET pe.deny = e.saved_deny, pe.permit = e.saved_permit"
             " WHERE e.tenant_id = %s AND e.suspended = 1 AND pe.deny = %s"
             " AND pe.permit IS NULL"),
     CC_STMT("cc_tenants_ep_release",
-            "UPDATE endpoints SET suspended = 0, saved_deny = NULL, saved_permit = NULL"
+            "UPDATE endpoints " EP_BY_TENANT
+            " SET suspended = 0, saved_deny = NULL, saved_permit = NULL"
             " WHERE tenant_id = %s AND suspended = 1"),
     /* Every registration in the tenant's namespace (cc_ast_contact_patterns): index
      * ranges on the id and on the endpoint column, narrowed by the exact patterns. */
