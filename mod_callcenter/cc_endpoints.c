@@ -10,6 +10,13 @@
  * half an endpoint: a duplicate on any realtime id (a stray row left by hand) rolls the
  * whole create back.
  *
+ * An endpoint created while its tenant is not active (a platform admin acting in a
+ * suspended tenant) is created shut, as the suspension left the others: ps_endpoints.deny
+ * denies every address (CC_AST_DENY_ALL) and the side row says so (suspended, nothing
+ * else to restore); mod_cc_tenant's reactivation opens it with the rest.  The create
+ * share-locks the tenant row before writing, so a concurrent status change (which
+ * locks that row first) either sees the new endpoint or is seen by it.
+ *
  * The SIP password is written to ps_auths only: never read back, audited, announced or
  * logged.  A generated one is returned once, in the create response.  The pure rules
  * (body checks, defaults, merge, diff): cc_endpoints_rules.c.
@@ -108,18 +115,23 @@ static const cc_stmt_t endpoints_stmts[] = {
     CC_STMT("cc_endpoints_did_routes",
             "SELECT 1 FROM dids WHERE tenant_id = %s AND destination_type = 'endpoint'"
             " AND destination_id = %s LIMIT 1 LOCK IN SHARE MODE"),
+    /* The tenant's status, share-locked until the commit (see the file comment).  Taken
+     * after the user's share lock: a user delete locks the user, then the tenant row. */
+    CC_STMT("cc_endpoints_tenant_status",
+            "SELECT status FROM tenants WHERE id = %s LOCK IN SHARE MODE"),
     CC_STMT("cc_endpoints_insert",
-            "INSERT INTO endpoints (tenant_id, extension, asterisk_id, user_id, webrtc)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id"),
-    /* The webrtc columns (9) come last, from webrtc_on / webrtc_off. */
+            "INSERT INTO endpoints (tenant_id, extension, asterisk_id, user_id, webrtc,"
+            " suspended) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"),
+    /* The webrtc columns (9) come last, from webrtc_on / webrtc_off; deny is NULL, or
+     * CC_AST_DENY_ALL in a tenant that is not active. */
     CC_STMT("cc_endpoints_rt_insert_endpoint",
             "INSERT INTO ps_endpoints (id, transport, aors, auth, context, disallow, allow,"
             " direct_media, rewrite_contact, rtp_symmetric, force_rport, dtmf_mode,"
-            " callerid, accountcode, tenantid, mailboxes,"
+            " callerid, accountcode, tenantid, mailboxes, deny,"
             " webrtc, use_avpf, media_encryption, dtls_auto_generate_cert, dtls_verify,"
             " dtls_setup, ice_support, rtcp_mux, media_use_received_transport)"
             " VALUES (%s, NULL, %s, %s, %s, 'all', %s, 'no', 'yes', 'yes', 'yes', 'rfc4733',"
-            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
     CC_STMT("cc_endpoints_rt_insert_auth",
             "INSERT INTO ps_auths (id, auth_type, username, password)"
             " VALUES (%s, 'userpass', %s, %s)"),
@@ -296,6 +308,25 @@ static cc_error_t *mailbox_of(cc_ctx_t *ctx, const char *extension, const char *
     return err;
 }
 
+/* *pshut: the tenant is not active (its endpoints are shut); its row is share-locked
+ * until the commit. */
+static cc_error_t *tenant_shut(cc_ctx_t *ctx, int *pshut)
+{
+    const char *args[1] = { ctx->principal->tenant_id };
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_endpoints_tenant_status", 1, args, &row,
+                                       NULL);
+
+    if (err) {
+        return err;
+    }
+    if (!row || !row[0]) {
+        return cc_error_internal(ctx->pool);   /* the principal's tenant exists */
+    }
+    *pshut = strcmp(row[0], "active") != 0;
+    return NULL;
+}
+
 /* The endpoint as an object owned by r->pool; 404 when none. */
 static cc_error_t *fetch_endpoint(cc_ctx_t *ctx, const char *label, const char *id,
                                   json_t **pobj)
@@ -312,15 +343,16 @@ static cc_error_t *extension_conflict(cc_ctx_t *ctx, cc_error_t *err, int realti
                                     : "this extension already exists");
 }
 
-/* The create's statements after the side row: ps_endpoints, ps_auths, ps_aors. */
+/* The create's statements after the side row: ps_endpoints (shut when the tenant is
+ * not active), ps_auths, ps_aors. */
 static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char *extension,
                                    const ep_values_t *v, const char *name,
-                                   const char *password)
+                                   const char *password, int shut)
 {
     apr_pool_t *p = ctx->pool;
     const char *slug = ctx->principal->tenant_slug;
     const char *const *w = v->webrtc ? webrtc_on : webrtc_off;
-    const char *ep[11 + WEBRTC_NCOLS], *auth[3], *aor[3], *mailbox;
+    const char *ep[10 + WEBRTC_NCOLS], *auth[3], *aor[3], *mailbox;
     cc_error_t *err;
     int i;
 
@@ -336,8 +368,9 @@ static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char
     ep[6] = ctx->principal->tenant_id;               /* accountcode */
     ep[7] = ctx->principal->tenant_id;               /* tenantid */
     ep[8] = mailbox;
+    ep[9] = shut ? CC_AST_DENY_ALL : NULL;           /* deny */
     for (i = 0; i < WEBRTC_NCOLS; i++) {
-        ep[9 + i] = w[i];
+        ep[10 + i] = w[i];
     }
     auth[0] = sip_id;
     auth[1] = sip_id;                                /* username */
@@ -345,7 +378,7 @@ static cc_error_t *insert_realtime(cc_ctx_t *ctx, const char *sip_id, const char
     aor[0] = sip_id;
     aor[1] = v->max_contacts;
     aor[2] = mailbox;
-    if ((err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_endpoint", 9 + WEBRTC_NCOLS, ep,
+    if ((err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_endpoint", 10 + WEBRTC_NCOLS, ep,
                           NULL))
         || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_auth", 3, auth, NULL))
         || (err = cc_db_exec(ctx->db, "cc_endpoints_rt_insert_aor", 3, aor, NULL))) {
@@ -580,13 +613,14 @@ static cc_error_t *endpoints_create(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     apr_pool_t *p = r->pool;
-    const char *password, *sip_id, *name, *id, *args[5];
+    const char *password, *sip_id, *name, *id, *args[6];
     const char **row;
     ep_input_t in;
     ep_values_t v;
     json_t *body, *ep, *out;
     cc_error_t *err;
     apr_status_t rv;
+    int shut = 0;
 
     if ((err = cc_read_json_fields(ctx, endpoint_create_fields, &body))
         || (err = cc_endpoints_input_read(p, body, &in))) {
@@ -605,11 +639,14 @@ static cc_error_t *endpoints_create(cc_ctx_t *ctx)
     args[2] = sip_id;
     args[3] = v.user_id;
     args[4] = v.webrtc ? "1" : "0";
+    /* Lock order: the user (share), the tenant row (share), then the new rows. */
     if ((err = cc_db_begin(ctx->db))
-        || (err = user_name(ctx, v.user_id, &name))) {
+        || (err = user_name(ctx, v.user_id, &name))
+        || (err = tenant_shut(ctx, &shut))) {
         return err;
     }
-    if ((err = extension_conflict(ctx, cc_db_select_row(ctx->db, "cc_endpoints_insert", 5,
+    args[5] = shut ? "1" : "0";
+    if ((err = extension_conflict(ctx, cc_db_select_row(ctx->db, "cc_endpoints_insert", 6,
                                                         args, &row, NULL), 0))) {
         return err;
     }
@@ -617,7 +654,7 @@ static cc_error_t *endpoints_create(cc_ctx_t *ctx)
         return cc_error_internal(p);   /* INSERT ... RETURNING gives its row */
     }
     id = row[0];
-    if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password))
+    if ((err = insert_realtime(ctx, sip_id, in.extension, &v, name, password, shut))
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
         || (err = cc_ctx_record(ctx, "endpoint", "create", id,
                                 cc_json_without(p, ep, endpoint_audit_drop), ep,

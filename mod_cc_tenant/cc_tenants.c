@@ -8,6 +8,16 @@
  * platform actions belong to the platform's log.  Delete is soft
  * (status=deleted); a deleted tenant is still readable by id, listed only with
  * ?status=deleted, and can be restored with PATCH status=active.
+ *
+ * A tenant that is not active has no telephony (README "A tenant's status and its
+ * telephony").  In the transaction of the status change, under the tenant row's lock
+ * (endpoint creates share-lock it, so none slips past): leaving "active" shuts every
+ * endpoint out of Asterisk by an ACL denying every address (CC_AST_DENY_ALL) after
+ * keeping the ACL columns it replaces in the endpoint's side row, and removes the
+ * tenant's registrations (ps_contacts), so nothing dials its phones; returning to
+ * "active" puts back exactly the kept values.  DIDs are left alone: the asterisk_dids
+ * view the dialplan reads lists active tenants' DIDs only.  The audit entry says what
+ * was done (changes.telephony).
  */
 #include <string.h>
 
@@ -15,6 +25,7 @@
 #include <http_log.h>
 #include <apr_strings.h>
 
+#include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_crypto.h"
 #include "cc_log.h"
@@ -37,6 +48,9 @@
     "SELECT " TENANT_COLS ", (SELECT COUNT(*) FROM tenants t WHERE" TENANTS_FILTER \
     ") AS total FROM tenants t WHERE" TENANTS_FILTER \
     " ORDER BY " order " LIMIT %s OFFSET %s"
+
+/* The tenant's endpoints by their (tenant_id, extension) key (sql/004). */
+#define EP_BY_TENANT "FORCE INDEX (uq_endpoints_tenant_extension)"
 
 #define TENANT_MAX_LIMIT 1000000
 #define TENANT_Q_MAX     200
@@ -61,6 +75,40 @@ static const cc_stmt_t tenants_stmts[] = {
             " status = COALESCE(%s, status), max_users = COALESCE(%s, max_users),"
             " max_dids = COALESCE(%s, max_dids), updated_at = UTC_TIMESTAMP()"
             " WHERE id = %s"),
+    /* Telephony (see the file comment).  The endpoint rows are visited side row first
+     * (STRAIGHT_JOIN), the order of every endpoint write, through the tenant's index
+     * range (EP_BY_TENANT: where a tenant holds much of the table the optimiser would
+     * scan it all and lock other tenants' rows), and the joined ps_endpoints row is the
+     * tenant's (tenantid), as the endpoint API joins it.  Each statement writes one
+     * table and reads the other, so no assignment reads a value the same statement
+     * changed. */
+    CC_STMT("cc_tenants_ep_keep",
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
+            " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
+            " SET e.suspended = 1, e.saved_deny = pe.deny, e.saved_permit = pe.permit"
+            " WHERE e.tenant_id = %s AND e.suspended = 0"),
+    CC_STMT("cc_tenants_ep_deny",
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
+            " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
+            " SET pe.deny = %s, pe.permit = NULL"
+            " WHERE e.tenant_id = %s AND e.suspended = 1"),
+    /* Back to the kept values, where the row still holds what the suspension wrote (a
+     * row changed by hand meanwhile keeps the hand's values). */
+    CC_STMT("cc_tenants_ep_restore",
+            "UPDATE endpoints e " EP_BY_TENANT " STRAIGHT_JOIN ps_endpoints pe"
+            " ON pe.id = e.asterisk_id AND pe.tenantid = e.tenant_id"
+            " SET pe.deny = e.saved_deny, pe.permit = e.saved_permit"
+            " WHERE e.tenant_id = %s AND e.suspended = 1 AND pe.deny = %s"
+            " AND pe.permit IS NULL"),
+    CC_STMT("cc_tenants_ep_release",
+            "UPDATE endpoints " EP_BY_TENANT
+            " SET suspended = 0, saved_deny = NULL, saved_permit = NULL"
+            " WHERE tenant_id = %s AND suspended = 1"),
+    /* Every registration in the tenant's namespace (cc_ast_contact_patterns): index
+     * ranges on the id and on the endpoint column, narrowed by the exact patterns. */
+    CC_STMT("cc_tenants_contacts_delete",
+            "DELETE FROM ps_contacts WHERE (id LIKE %s AND id REGEXP %s)"
+            " OR (endpoint LIKE %s AND endpoint REGEXP %s)"),
     CC_STMT("cc_tenants_search_count",
             "SELECT COUNT(*) FROM tenants t WHERE" TENANTS_FILTER),
     CC_SEARCH_SORT("cc_tenants", "name", TENANTS_SEARCH, "name, id", "name DESC, id DESC"),
@@ -228,6 +276,61 @@ static void diff_int(json_t *changes, const char *field, const char *from, const
     }
 }
 
+/* ---- telephony (see the file comment) ---- */
+
+/* Shut the tenant's endpoints out of Asterisk and drop its registrations; the tenant
+ * row is locked.  Idempotent: endpoints already shut keep their kept values. */
+static cc_error_t *telephony_off(cc_ctx_t *ctx, const char *id, const char *slug,
+                                 json_t *changes)
+{
+    const char *one[1] = { id }, *deny[2] = { CC_AST_DENY_ALL, id }, *contacts[4];
+    int shut = 0, removed = 0;
+    cc_error_t *err;
+
+    cc_ast_contact_patterns(ctx->pool, slug, &contacts[0], &contacts[1], &contacts[3]);
+    contacts[2] = contacts[0];
+    if ((err = cc_db_exec(ctx->db, "cc_tenants_ep_keep", 1, one, &shut))
+        || (err = cc_db_exec(ctx->db, "cc_tenants_ep_deny", 2, deny, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_tenants_contacts_delete", 4, contacts,
+                             &removed))) {
+        return err;
+    }
+    json_object_set_new(changes, "telephony",
+                        json_pack("{s:i,s:i}", "endpoints_blocked", shut,
+                                  "registrations_removed", removed));
+    return NULL;
+}
+
+/* Give the tenant's endpoints back the ACL they had; the tenant row is locked.  Its
+ * phones register again on their own. */
+static cc_error_t *telephony_on(cc_ctx_t *ctx, const char *id, json_t *changes)
+{
+    const char *one[1] = { id }, *restore[2] = { id, CC_AST_DENY_ALL };
+    int restored = 0;
+    cc_error_t *err;
+
+    if ((err = cc_db_exec(ctx->db, "cc_tenants_ep_restore", 2, restore, NULL))
+        || (err = cc_db_exec(ctx->db, "cc_tenants_ep_release", 1, one, &restored))) {
+        return err;
+    }
+    json_object_set_new(changes, "telephony",
+                        json_pack("{s:i}", "endpoints_restored", restored));
+    return NULL;
+}
+
+/* What a status change from `from` to `to` (NULL: none) does to the tenant's telephony:
+ * nothing when the status stays; a move between suspended and deleted shuts again,
+ * which finds nothing new unless rows were made by hand. */
+static cc_error_t *telephony_follow(cc_ctx_t *ctx, const char *id, const char *slug,
+                                    const char *from, const char *to, json_t *changes)
+{
+    if (!to || !strcmp(from, to)) {
+        return NULL;
+    }
+    return strcmp(to, "active") ? telephony_off(ctx, id, slug, changes)
+                                : telephony_on(ctx, id, changes);
+}
+
 /* ---- handlers ---- */
 
 static cc_error_t *tenants_create(cc_ctx_t *ctx)
@@ -326,6 +429,7 @@ static cc_error_t *tenants_patch(cc_ctx_t *ctx)
         cc_ctx_principals_changed(ctx, id);
     }
     if (err
+        || (err = telephony_follow(ctx, id, old[0], old[1], in.status, changes))
         || (err = fetch(ctx, id, &obj))
         || (err = record(ctx, "update", id, changes, obj))
         || (err = cc_db_commit(ctx->db))) {
@@ -358,6 +462,7 @@ static cc_error_t *tenants_delete(cc_ctx_t *ctx)
     cc_audit_change_str(changes, "status", old[1], "deleted");
     cc_ctx_principals_changed(ctx, id);
     if ((err = cc_db_exec(ctx->db, "cc_tenants_update", 6, args, NULL))
+        || (err = telephony_follow(ctx, id, old[0], old[1], "deleted", changes))
         || (err = fetch(ctx, id, &obj))
         || (err = record(ctx, "delete", id, changes, obj))
         || (err = cc_db_commit(ctx->db))) {

@@ -60,6 +60,25 @@ const char *cc_ast_mailbox(apr_pool_t *p, const char *slug, const char *extensio
     return apr_pstrcat(p, extension, "@", cc_ast_context(p, slug), NULL);
 }
 
+void cc_ast_contact_patterns(apr_pool_t *p, const char *slug, const char **plike,
+                             const char **pid_regex, const char **pendpoint_regex)
+{
+    const char *key = cc_ast_tenant_key(p, slug), *k;
+    char *like = apr_palloc(p, 2 * strlen(key) + 3), *o = like;
+
+    /* Backslash is MariaDB's default LIKE escape. */
+    for (k = key; *k; k++) {
+        if (*k == '\\' || *k == '%' || *k == '_') {
+            *o++ = '\\';
+        }
+        *o++ = *k;
+    }
+    memcpy(o, "-%", 3);
+    *plike = like;
+    *pid_regex = apr_pstrcat(p, "^", key, "-[0-9]+;@", NULL);
+    *pendpoint_regex = apr_pstrcat(p, "^", key, "-[0-9]+$", NULL);
+}
+
 int cc_valid_extension(const char *s)
 {
     apr_size_t n = 0;

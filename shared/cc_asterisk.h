@@ -50,6 +50,29 @@ const char *cc_ast_interface(apr_pool_t *p, const char *endpoint_id);
 /** The voicemail box of an extension, for `mailboxes`: "<ext>@tenant-<key>". */
 const char *cc_ast_mailbox(apr_pool_t *p, const char *slug, const char *extension);
 
+/**
+ * The endpoint ACL that shuts an endpoint out of Asterisk while its tenant is not active
+ * (ps_endpoints.deny, with permit NULL): every IPv4 and IPv6 address, v4-mapped ones
+ * included (main/acl.c reads a comma-separated list, and an IPv4 rule applies to an
+ * IPv4-mapped IPv6 source).  res_pjsip checks it on every request (pjsip_distributor.c
+ * apply_acls) and handles a denied one as from no endpoint: a 401 challenge nothing can
+ * answer, so REGISTER and INVITE both fail.  Fits the column (VARCHAR(95)) and holds no
+ * ';' or '^' (cc_ast_rt_encode leaves it as it is).
+ */
+#define CC_AST_DENY_ALL "0.0.0.0/0,::/0"
+
+/**
+ * Patterns for every registration of the tenant's extensions in ps_contacts: *plike a
+ * LIKE prefix of the ids ("<key>-%", with '_' and '%' escaped), which an index range can
+ * serve, *pid_regex the ids themselves ("^<key>-[0-9]+;@": an AOR id then ";@"),
+ * *pendpoint_regex the endpoint column ("^<key>-[0-9]+$").  Keys hold [a-z0-9_-]
+ * only, nothing a regular expression treats specially; "<key>-" followed by digits and
+ * ";@" is never another tenant's (its key would be "<key>-<digits>", whose ids carry a
+ * second '-').
+ */
+void cc_ast_contact_patterns(apr_pool_t *p, const char *slug, const char **plike,
+                             const char **pid_regex, const char **pendpoint_regex);
+
 /** Extension: 2 to 8 ASCII digits (API.md); leading zeros allowed. */
 int cc_valid_extension(const char *s);
 

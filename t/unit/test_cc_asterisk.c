@@ -3,6 +3,7 @@
  * @brief Unit tests for the Asterisk naming scheme and realtime value validators
  *        (shared/cc_asterisk.c).
  */
+#include <regex.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -77,6 +78,57 @@ START_TEST(endpoint_context_mailbox_and_interface_follow_the_scheme)
      * only, so the last '-' always splits key and extension. */
     ck_assert_str_ne(cc_ast_endpoint_id(p, "acme-1", "001"),
                      cc_ast_endpoint_id(p, "acme", "1001"));
+}
+END_TEST
+
+/* ---- a tenant that is not active ---- */
+
+/* s matches the POSIX extended regular expression re (MariaDB's REGEXP reads these
+ * patterns the same way: anchors, a bracket range and '+'). */
+static int ere_match(const char *re, const char *s)
+{
+    regex_t rx;
+    int rc;
+
+    ck_assert_int_eq(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB), 0);
+    rc = regexec(&rx, s, 0, NULL, 0);
+    regfree(&rx);
+    return rc == 0;
+}
+
+START_TEST(contact_patterns_match_the_tenants_registrations_only)
+{
+    apr_pool_t *p = cc_test_pool;
+    const char *like, *id_re, *ep_re, *key;
+
+    cc_ast_contact_patterns(p, "acme", &like, &id_re, &ep_re);
+    ck_assert_str_eq(like, "acme-%");
+    ck_assert(ere_match(id_re, "acme-1001;@8b1a9953c4611296a827abf8c47804d7"));
+    ck_assert(ere_match(ep_re, "acme-1001"));
+    /* Tenants whose keys extend this one ("acme-1", "acme-12") are not matched. */
+    ck_assert(!ere_match(id_re, "acme-1-1001;@abc"));
+    ck_assert(!ere_match(id_re, "acme-12-1001;@abc"));
+    ck_assert(!ere_match(ep_re, "acme-1-1001"));
+    ck_assert(!ere_match(id_re, "acmex-1001;@abc"));
+    ck_assert(!ere_match(id_re, "xacme-1001;@abc"));
+    ck_assert(!ere_match(id_re, "acme-1001"));        /* an AOR id, not a contact */
+    ck_assert(!ere_match(ep_re, "acme-1001;@abc"));
+
+    /* A derived key's '_' is a LIKE wildcard: escaped there, literal in the regex. */
+    key = cc_ast_tenant_key(p, LONG_SLUG);
+    cc_ast_contact_patterns(p, LONG_SLUG, &like, &id_re, &ep_re);
+    ck_assert_str_eq(like, apr_pstrcat(p, "acme-corpor\\_", key + 12, "-%", NULL));
+    ck_assert(ere_match(id_re, apr_pstrcat(p, key, "-1001;@ab", NULL)));
+    ck_assert(ere_match(ep_re, apr_pstrcat(p, key, "-1001", NULL)));
+    ck_assert(!ere_match(id_re, apr_pstrcat(p, cc_ast_tenant_key(p, LONG_SLUG2),
+                                            "-1001;@ab", NULL)));
+}
+END_TEST
+
+START_TEST(deny_all_fits_its_column_and_reads_back_as_written)
+{
+    ck_assert_uint_le(strlen(CC_AST_DENY_ALL), 95);              /* ps_endpoints.deny */
+    ck_assert_str_eq(cc_ast_rt_encode(cc_test_pool, CC_AST_DENY_ALL), CC_AST_DENY_ALL);
 }
 END_TEST
 
@@ -559,6 +611,9 @@ CC_TEST_SUITE("cc_asterisk",
         CC_TEST(endpoint_context_mailbox_and_interface_follow_the_scheme),
         CC_LOOP_TEST(extension_is_2_to_8_ascii_digits, N(extension_cases)),
         CC_TEST(extension_null_is_invalid),
+    CC_TCASE("inactive tenants"),
+        CC_TEST(contact_patterns_match_the_tenants_registrations_only),
+        CC_TEST(deny_all_fits_its_column_and_reads_back_as_written),
     CC_TCASE("queues"),
         CC_LOOP_TEST(slugify_keeps_ascii_alnum_and_joins_the_rest_with_single_dashes,
                      N(slugify_cases)),
