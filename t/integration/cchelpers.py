@@ -182,14 +182,15 @@ def innodb_deadlocks(cc):
     return int(row["Value"])
 
 
-def race(cc, hold, request, then, settle=0.5):
+def race(cc, hold, request, then, settle=0.5, end="COMMIT", deadlocks=0):
     """Interleave a request with another writer's transaction, on a connection of its own:
     BEGIN and run hold (a list of (sql, args)); send request() in a thread and give it
-    settle seconds to block on those locks; run then, COMMIT.  Returns (problems, response):
-    problems lists what then/COMMIT raised (a deadlock victim shows up here) and any
-    deadlock the server detected meanwhile (a request that lost one is run again by the
-    dispatcher and may still succeed, so its answer alone does not show a bad lock
-    order), empty when the other writer got through without one."""
+    settle seconds to block on those locks; run then, and end (COMMIT, or ROLLBACK).
+    Returns (problems, response): problems lists what then/end raised (a deadlock victim
+    shows up here) and the server's count of deadlocks meanwhile unless it is `deadlocks`
+    (a request that lost one is run again by the dispatcher and may still succeed, so its
+    answer alone does not show a bad lock order), empty when the other writer got through
+    with the deadlocks expected."""
     problems = []
     before = innodb_deadlocks(cc)
     conn = cc.db()
@@ -200,7 +201,7 @@ def race(cc, hold, request, then, settle=0.5):
                 cur.execute(sql, args)
             pending = pool.submit(request)
             time.sleep(settle)
-            for sql, args in list(then) + [("COMMIT", ())]:
+            for sql, args in list(then) + [(end, ())]:
                 try:
                     cur.execute(sql, args)
                 except pymysql.MySQLError as e:
@@ -210,8 +211,8 @@ def race(cc, hold, request, then, settle=0.5):
     finally:
         conn.close()
     seen = innodb_deadlocks(cc) - before
-    if seen:
-        problems.append(f"{seen} deadlock(s) during the race")
+    if seen != deadlocks:
+        problems.append(f"{seen} deadlock(s) during the race, not {deadlocks}")
     return problems, response
 
 
