@@ -22,6 +22,7 @@
 #include "cc_jsonw.h"
 #include "cc_sql.h"
 #include "cc_log.h"
+#include "cc_retry.h"
 #include "cc_validate.h"
 
 /* Set in post_config (single-threaded), read by request and job threads afterwards.
@@ -59,12 +60,6 @@ static int is_connection_errno(int err)
     default:
         return 0;
     }
-}
-
-/* Lock waits and deadlocks: retrying later can succeed. */
-static int is_transient_errno(int err)
-{
-    return err == 1205 || err == 1213;
 }
 
 void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts)
@@ -187,11 +182,18 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
     if (rv == CC_DB_ER_DUP_ENTRY) {
         return cc_error_conflict(db->pool, "a record with the same unique value exists");
     }
-    if (is_transient_errno(rv)) {
-        /* A job retries on its next run: its lock conflicts are no alarm. */
-        DB_LOG(db, db->r ? APLOG_WARNING : APLOG_INFO, CCLOGNO(00204)
-               "statement %s: lock conflict (%d)", label, rv);
-        return cc_error_unavailable(db->pool);
+    if (cc_retry_is_lock_conflict(rv)) {
+        db->conflict_errno = rv;
+        db->conflict_label = label;
+        if (db->in_txn) {
+            db->txn_conflict = 1;
+        }
+        /* No alarm: cc_dispatch runs a request's handler again (and logs that), a job
+         * retries on its next run. */
+        DB_LOG(db, db->r ? APLOG_DEBUG : APLOG_INFO, CCLOGNO(00204)
+               "statement %s: lock conflict (%d, %s)", label, rv,
+               cc_retry_conflict_name(rv));
+        return cc_error_lock_conflict(db->pool);
     }
     if (is_connection_errno(rv)) {
         DB_LOG(db, APLOG_ERR, CCLOGNO(00205)
@@ -209,6 +211,12 @@ static cc_error_t *statement(cc_db_t *db, const char *label, apr_dbd_prepared_t 
 
     if (err) {
         return err;
+    }
+    if (db->in_txn && db->txn_conflict) {
+        DB_LOG(db, APLOG_DEBUG, "statement %s not run: the transaction met a lock conflict",
+               label);
+        db->db_errno = db->conflict_errno;
+        return cc_error_lock_conflict(db->pool);
     }
     db->db_errno = 0;
     *pst = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
@@ -443,6 +451,9 @@ cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **a
     if (rv != 0) {
         return db_failure(db, label, rv);
     }
+    if (!db->in_txn && nrows > 0) {
+        db->changed = 1;
+    }
     if (pnrows) {
         *pnrows = nrows;
     }
@@ -493,6 +504,7 @@ cc_error_t *cc_db_begin(cc_db_t *db)
             db->txn_guarded = 1;
         }
         db->in_txn = 1;
+        db->txn_conflict = 0;
     }
     return err;
 }
@@ -507,6 +519,7 @@ cc_error_t *cc_db_commit(cc_db_t *db)
     /* Still open until COMMIT succeeds: on failure the caller's rollback ends it. */
     if (!(err = cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL))) {
         db->in_txn = 0;
+        db->changed = 1;
         run_after_commit(db);
     }
     return err;
@@ -531,11 +544,22 @@ void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton)
 void cc_db_rollback(cc_db_t *db)
 {
     db->after_commit = NULL;
+    /* Also after a lock conflict: 1205 leaves the transaction open (and after 1213 a
+     * ROLLBACK is harmless). */
     if (db->in_txn && db->dbd) {
         db->in_txn = 0;
         (void)cc_db_exec(db, "cc_txn_rollback", 0, NULL, NULL);
     }
     db->in_txn = 0;
+    db->txn_conflict = 0;
+}
+
+void cc_db_attempt(cc_db_t *db)
+{
+    db->txn_conflict = 0;
+    db->conflict_errno = 0;
+    db->conflict_label = NULL;
+    db->changed = 0;
 }
 
 int cc_db_is_duplicate(const cc_db_t *db, const cc_error_t *err)

@@ -38,6 +38,14 @@ typedef struct cc_db_t {
     int txn_guarded;         /**< the pool cleanup that rolls back is registered */
     int db_errno;            /**< MySQL errno of the last failed call */
     apr_array_header_t *after_commit; /**< cc_db_after_commit calls of the open transaction */
+    /* Lock conflicts (cc_retry.h) and what a handler's run did that a new run would
+     * repeat; cc_db_attempt starts over. */
+    int txn_conflict;        /**< the open transaction met a lock conflict: every
+                                  statement but its ROLLBACK fails with it */
+    int conflict_errno;      /**< 1205 or 1213 of the last lock conflict, else 0 */
+    const char *conflict_label;   /**< the statement that met it */
+    int changed;             /**< a transaction committed, or a statement outside one
+                                  changed rows, since cc_db_attempt */
 } cc_db_t;
 
 /** The request's connection slot (memoized on the request; any route, any principal). */
@@ -120,6 +128,18 @@ void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton);
 cc_error_t *cc_db_commit(cc_db_t *db);
 /** Roll back the open transaction, if any (errors are logged, not returned). */
 void cc_db_rollback(cc_db_t *db);
+
+/**
+ * Lock conflicts.  A statement that fails with a deadlock (1213) or a lock wait timeout
+ * (1205) returns cc_error_lock_conflict; inside a transaction every later statement but
+ * the ROLLBACK fails with it as well (after 1213 MariaDB has rolled the transaction back
+ * already, after 1205 only the statement), so nothing can run on in autocommit.
+ * cc_dispatch then rolls back and runs the handler again unless that would repeat
+ * something: db->changed says whether the run committed a transaction or changed rows
+ * outside one (cc_db_exec's count; a write that returns rows, INSERT ... RETURNING,
+ * belongs in a transaction).  Call at the start of each run.
+ */
+void cc_db_attempt(cc_db_t *db);
 
 /**
  * The duplicate-key idiom: when err is a unique key's violation (MySQL 1062), the 409

@@ -60,6 +60,7 @@ static cc_error_t *cc_error_vmake(apr_pool_t *p, int status, const char *code,
     e->code = code ? code : CC_ERR_INTERNAL;
     e->message = fmt ? apr_pvsprintf(p, fmt, ap) : cc_error_default_message(e->code);
     e->details = NULL;
+    e->lock_conflict = 0;
     return e;
 }
 
@@ -142,6 +143,21 @@ cc_error_t *cc_error_conflict(apr_pool_t *p, const char *fmt, ...)
     e = cc_error_vmake(p, 409, CC_ERR_CONFLICT, fmt, ap);
     va_end(ap);
     return e;
+}
+
+cc_error_t *cc_error_lock_conflict(apr_pool_t *p)
+{
+    cc_error_t *e = cc_error_make(p, 503, CC_ERR_UNAVAILABLE,
+                                  "the request met concurrent changes to the same data"
+                                  " and was not carried out; retry it");
+
+    e->lock_conflict = 1;
+    return e;
+}
+
+int cc_error_is_lock_conflict(const cc_error_t *e)
+{
+    return e && e->lock_conflict;
 }
 
 /* ---- rendering ---- */

@@ -39,6 +39,7 @@ typedef struct cc_error_t {
     const char *code;              /**< one of CC_ERR_* */
     const char *message;           /**< human text, never secrets or SQL errors */
     apr_array_header_t *details;   /**< of cc_error_detail_t; NULL when none */
+    int lock_conflict;             /**< a database lock conflict (cc_error_lock_conflict) */
 } cc_error_t;
 
 /** Make an error; message is printf-style (apr_pvsprintf). */
@@ -70,6 +71,17 @@ cc_error_t *cc_error_unavailable(apr_pool_t *p);
 cc_error_t *cc_error_forbidden(apr_pool_t *p);
 cc_error_t *cc_error_conflict(apr_pool_t *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/**
+ * A deadlock or lock wait timeout (cc_retry.h): 503 unavailable, marked lock_conflict,
+ * so that cc_dispatch rolls back and runs the handler again (and answers this error
+ * only when the runs are used up).  Code that converts errors keeps the mark only by
+ * passing this one on.
+ */
+cc_error_t *cc_error_lock_conflict(apr_pool_t *p);
+
+/** e is a lock conflict (NULL is not). */
+int cc_error_is_lock_conflict(const cc_error_t *e);
 
 /** The envelope as a new jansson object (caller owns the reference). */
 json_t *cc_error_to_json(const cc_error_t *e, const char *request_id);

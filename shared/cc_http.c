@@ -18,6 +18,7 @@
 #include "cc_crypto.h"
 #include "cc_log.h"
 #include "cc_page.h"
+#include "cc_retry.h"
 #include "cc_validate.h"
 #include "mod_cc_tenant.h"
 
@@ -25,6 +26,8 @@
 #define CC_NOTE_ERROR_CODE    "cc-error-code"
 #define CC_NOTE_ERROR_MESSAGE "cc-error-message"
 #define CC_RETRY_AFTER_DB     "5"
+/* After a lock conflict the handler's runs did not overcome: contention passes fast. */
+#define CC_RETRY_AFTER_LOCK   "1"
 #define CC_READ_CHUNK         8192
 /* Domains one module dispatches over (its route tables, in match order). */
 #define CC_DISPATCH_MAX_DOMAINS 32
@@ -321,9 +324,17 @@ cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj)
         return cc_error_make(r->pool, HTTP_UNSUPPORTED_MEDIA_TYPE, CC_ERR_UNSUPPORTED_MEDIA,
                              "Content-Type must be application/json");
     }
-    if ((err = read_body(r, max, &buf, &len))) {
-        return err;
+    if (!ctx->body_read) {
+        if ((err = read_body(r, max, &buf, &len))) {
+            return err;
+        }
+        ctx->body = buf;
+        ctx->body_len = len;
+        ctx->body_read = 1;
     }
+    /* A handler run again (cc_dispatch) parses the same bytes afresh. */
+    buf = (char *)ctx->body;
+    len = ctx->body_len;
     if (len == 0) {
         return cc_error_make(r->pool, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
                              "a JSON object body is required");
@@ -573,6 +584,92 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
     return cc_args_parse(r->pool, r->args, &ctx->args);
 }
 
+static int put_back(void *rec, const char *key, const char *value)
+{
+    apr_table_addn(rec, key, value);
+    return 1;
+}
+
+/* t holds again what saved held (both are r->pool's: the values stay valid). */
+static void restore_table(apr_table_t *t, const apr_table_t *saved)
+{
+    apr_table_clear(t);
+    apr_table_do(put_back, t, saved, NULL);
+}
+
+/* Why a run that failed on a lock conflict is not run again, or NULL when it is. */
+static const char *no_rerun(cc_ctx_t *ctx, apr_time_t start)
+{
+    request_rec *r = ctx->r;
+
+    if (ctx->replied || r->sent_bodyct || r->bytes_sent) {
+        return "it has sent part of its answer";
+    }
+    if (ctx->db->changed) {
+        return "it committed or changed rows outside a transaction";
+    }
+    if (!cc_retry_again(ctx->attempt, apr_time_now() - start)) {
+        return ctx->attempt >= CC_RETRY_ATTEMPTS ? "that was the last run"
+                                                 : "its runs took too long";
+    }
+    return NULL;
+}
+
+/*
+ * The handler, run again after a lock conflict while that is safe and due (cc_ctx_t):
+ * each run starts with the state the first one had.  A conflict it cannot overcome is
+ * answered as the 503 it is, with a short Retry-After.
+ */
+static cc_error_t *run_handler(cc_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const cc_route_t *route = ctx->match.route;
+    const apr_table_t *headers = apr_table_copy(r->pool, r->headers_out);
+    const apr_table_t *err_headers = apr_table_copy(r->pool, r->err_headers_out);
+    apr_time_t start = apr_time_now();
+    cc_error_t *err;
+
+    for (ctx->attempt = 1;; ctx->attempt++) {
+        const char *why;
+        apr_interval_time_t pause;
+        apr_uint32_t rnd;
+
+        cc_db_attempt(ctx->db);
+        if (!(err = route->handler(ctx)) || !cc_error_is_lock_conflict(err)) {
+            return err;
+        }
+        /* After 1213 MariaDB has rolled back already; after 1205 only the statement. */
+        cc_db_rollback(ctx->db);
+        if ((why = no_rerun(ctx, start))) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CCLOGNO(00108)
+                          "%s %s: lock conflict (%d, %s) in statement %s on run %d of %d,"
+                          " answered 503: %s", route->method, route->pattern,
+                          ctx->db->conflict_errno,
+                          cc_retry_conflict_name(ctx->db->conflict_errno),
+                          ctx->db->conflict_label ? ctx->db->conflict_label : "?",
+                          ctx->attempt, CC_RETRY_ATTEMPTS, why);
+            apr_table_setn(r->err_headers_out, "Retry-After", CC_RETRY_AFTER_LOCK);
+            return err;
+        }
+        ap_random_insecure_bytes(&rnd, sizeof(rnd));
+        pause = cc_retry_backoff(ctx->attempt, rnd);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CCLOGNO(00107)
+                      "%s %s: lock conflict (%d, %s) in statement %s on run %d of %d:"
+                      " running it again in %" APR_TIME_T_FMT " us", route->method,
+                      route->pattern, ctx->db->conflict_errno,
+                      cc_retry_conflict_name(ctx->db->conflict_errno),
+                      ctx->db->conflict_label ? ctx->db->conflict_label : "?",
+                      ctx->attempt, CC_RETRY_ATTEMPTS, pause);
+        apr_sleep(pause);
+        ctx->reply_status = 0;
+        ctx->reply_body = NULL;
+        ctx->reply_text = NULL;
+        ctx->reply_len = 0;
+        restore_table(r->headers_out, headers);
+        restore_table(r->err_headers_out, err_headers);
+    }
+}
+
 int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t max_body,
                 void *module_cfg)
 {
@@ -587,7 +684,7 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
     ctx->db = cc_db_request(r);
 
     if (!(err = before_handler(ctx, domains))) {
-        err = ctx->match.route->handler(ctx);
+        err = run_handler(ctx);
     }
     if (err) {
         cc_db_rollback(ctx->db);

@@ -27,6 +27,14 @@
  * and on success an open transaction is a bug it logs (and answers 500: nothing was
  * committed).  A streaming handler (CSV export, a file with Range, SSE) sends for itself
  * and records that with cc_reply_sent.
+ *
+ * A handler may run more than once: when it fails with a lock conflict (a deadlock or a
+ * lock wait timeout, cc_error_lock_conflict) the dispatcher rolls back and runs it again,
+ * up to CC_RETRY_ATTEMPTS runs with growing, randomised pauses (cc_retry.h), unless the
+ * run has sent anything (streaming), committed a transaction or changed rows outside one
+ * (cc_db_attempt).  Each run starts from the same state: no recorded reply, the response
+ * headers as they were before the first run, the same body (cc_read_json reads it once).
+ * What a handler keeps outside the database must bear a second run.
  */
 typedef struct cc_ctx_t {
     request_rec *r;
@@ -45,6 +53,11 @@ typedef struct cc_ctx_t {
     const char *reply_text;            /**< JSON text (instead of reply_body) */
     apr_size_t reply_len;
     int replied;                       /**< the handler sent the answer itself */
+    int attempt;                       /**< 1, then 2... when run again (cc_dispatch) */
+    /* The request body, read once by cc_read_json and parsed afresh by every run. */
+    const char *body;
+    apr_size_t body_len;
+    int body_read;
 } cc_ctx_t;
 
 /**
@@ -133,7 +146,8 @@ int cc_send_error(request_rec *r, const cc_error_t *e);
 
 /**
  * Read the body as a JSON object: 415 unless application/json, 413 past ctx->max_body
- * (chunked too) or LimitRequestBody, 400 when malformed or not an object.
+ * (chunked too) or LimitRequestBody, 400 when malformed or not an object.  The bytes are
+ * read once per request; each call parses them into a new object.
  */
 cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj);
 /** cc_read_json + cc_json_check_fields. */

@@ -186,13 +186,23 @@ def endpoint_move_writer(tenant, ep_id, user_id):
     return hold, then
 
 
-def race(cc, hold, request, then, settle=0.5):
+def innodb_deadlocks(cc):
+    """The deadlocks the test server has detected since it started."""
+    (row,) = db_rows(cc, "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
+    return int(row["Value"])
+
+
+def race(cc, hold, request, then, settle=0.5, end="COMMIT", deadlocks=0):
     """Interleave a request with another writer's transaction, on a connection of its own:
     BEGIN and run hold (a list of (sql, args)); send request() in a thread and give it
-    settle seconds to block on those locks; run then, COMMIT.  Returns (problems, response):
-    problems lists what then/COMMIT raised (a deadlock victim shows up here), empty when
-    the other writer got through."""
+    settle seconds to block on those locks; run then, and end (COMMIT, or ROLLBACK).
+    Returns (problems, response): problems lists what then/end raised (a deadlock victim
+    shows up here) and the server's count of deadlocks meanwhile unless it is `deadlocks`
+    (a request that lost one is run again by the dispatcher and may still succeed, so its
+    answer alone does not show a bad lock order), empty when the other writer got through
+    with the deadlocks expected."""
     problems = []
+    before = innodb_deadlocks(cc)
     conn = cc.db()
     try:
         with conn.cursor() as cur, ThreadPoolExecutor(max_workers=1) as pool:
@@ -201,7 +211,7 @@ def race(cc, hold, request, then, settle=0.5):
                 cur.execute(sql, args)
             pending = pool.submit(request)
             time.sleep(settle)
-            for sql, args in list(then) + [("COMMIT", ())]:
+            for sql, args in list(then) + [(end, ())]:
                 try:
                     cur.execute(sql, args)
                 except pymysql.MySQLError as e:
@@ -210,4 +220,83 @@ def race(cc, hold, request, then, settle=0.5):
             response = pending.result(timeout=60)
     finally:
         conn.close()
+    seen = innodb_deadlocks(cc) - before
+    if seen != deadlocks:
+        problems.append(f"{seen} deadlock(s) during the race, not {deadlocks}")
     return problems, response
+
+
+def did_churn(base_url, token, number, clients=4, seconds=5.0):
+    """clients threads create and delete one DID number for `seconds` (issue 8's hostile
+    run, finding 13), each on a keep-alive session: POST the number; on 201 DELETE that
+    DID; on 409 (taken) look the number up and DELETE whatever DID holds it.  Returns a
+    Counter of (method, status) and the DIDs each answer said were created and deleted
+    ({"created": [ids], "deleted": [ids]})."""
+    import collections
+    import threading
+
+    import requests
+
+    counts = collections.Counter()
+    done = {"created": [], "deleted": []}
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    auth = {"Authorization": f"Bearer {token}"}
+    url = base_url + "/api/v1/dids"
+
+    def note(method, r, key=None, did=None):
+        with lock:
+            counts[(method, r.status_code)] += 1
+            if key:
+                done[key].append(did)
+
+    def delete(s, did):
+        r = s.delete(f"{url}/{did}", headers=auth, timeout=30)
+        note("DELETE", r, "deleted" if r.status_code == 204 else None, did)
+
+    def client(_):
+        with requests.Session() as s:
+            while time.monotonic() < deadline:
+                r = s.post(url, json={"number": number}, headers=auth, timeout=30)
+                if r.status_code == 201:
+                    did = r.json()["id"]
+                    note("POST", r, "created", did)
+                    delete(s, did)
+                    continue
+                note("POST", r)
+                if r.status_code == 409:
+                    r = s.get(url, params={"q": number}, headers=auth, timeout=30)
+                    note("GET", r)
+                    for d in r.json().get("data", []) if r.status_code == 200 else []:
+                        delete(s, d["id"])
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    return counts, done
+
+
+def did_churn_problems(cc, tenant_id, number, done):
+    """What is inconsistent in the database after did_churn (empty when nothing): the
+    tenant's DID counter against its rows, the number held by the DID last created and
+    not deleted, one did.create/did.delete audit entry and event per 201/204 answer."""
+    problems = []
+    rows = db_rows(cc, "SELECT id, number FROM dids WHERE tenant_id = %s", (tenant_id,))
+    (t,) = db_rows(cc, "SELECT dids_count FROM tenants WHERE id = %s", (tenant_id,))
+    alive = sorted(set(done["created"]) - set(done["deleted"]))
+    if t["dids_count"] != len(rows):
+        problems.append(f"dids_count {t['dids_count']} but {len(rows)} rows")
+    if sorted(r["id"] for r in rows) != alive or any(r["number"] != number for r in rows):
+        problems.append(f"rows {rows} but the answers leave {alive}")
+    if len(done["deleted"]) != len(set(done["deleted"])):
+        problems.append("a DID was deleted twice")
+    for what, verb, table, column in (("created", "create", "audit_logs", "action"),
+                                      ("deleted", "delete", "audit_logs", "action"),
+                                      ("created", "created", "events", "type"),
+                                      ("deleted", "deleted", "events", "type")):
+        ids = db_rows(cc, f"SELECT entity_id FROM {table} WHERE tenant_id = %s"
+                          f" AND {column} = %s", (tenant_id, f"did.{verb}"))
+        got = sorted(int(r["entity_id"]) for r in ids)
+        if got != sorted(done[what]):
+            problems.append(f"{table} did.{verb}: {len(got)} rows for {len(done[what])}"
+                            f" answers")
+    return problems
