@@ -48,6 +48,13 @@ case $CC_PROFILE in
     *)    retention_interval=60 ;;
 esac
 
+# mod_reqtimeout (RequestReadTimeout): production values under `make run`; short ones
+# in tests, which wait for a slow sender to be cut off (test_625_httpd_errors.py).
+case $CC_PROFILE in
+    test) request_read_timeout="header=3-6,MinRate=500 body=3,MinRate=500" ;;
+    *)    request_read_timeout="header=10-20,MinRate=500 body=10,MinRate=500" ;;
+esac
+
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
@@ -72,6 +79,7 @@ sub()
     sub LOGIN_WINDOW "${CC_LOGIN_WINDOW:-900}"
     sub BCRYPT_COST "$CC_BCRYPT_COST"
     sub RETENTION_INTERVAL "${CC_RETENTION_INTERVAL:-$retention_interval}"
+    sub REQUEST_READ_TIMEOUT "${CC_REQUEST_READ_TIMEOUT:-$request_read_timeout}"
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
 } >"$CC_HTTPD_DIR/render.sed"
