@@ -139,9 +139,11 @@ static void cc_api_register_hooks(apr_pool_t *p)
 {
     static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
 
-    (void)p;
     ap_hook_post_config(cc_api_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* httpd's own errors on our paths (/api, /healthz, /readyz) as JSON; HTTP/2.0+
+     * request lines refused (cc_http_guard_register). */
+    cc_http_guard_register(p, "mod_callcenter", cc_api_domains);
 }
 
 CC_MODULE_EXPORT module AP_MODULE_DECLARE_DATA callcenter_module = {

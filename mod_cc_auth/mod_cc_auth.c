@@ -180,7 +180,6 @@ static void cc_auth_register_hooks(apr_pool_t *p)
     static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
     static const char *const pre_unique_id[] = { "mod_unique_id.c", NULL };
 
-    (void)p;
     ap_hook_post_config(cc_auth_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(cc_auth_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     /* After mod_unique_id made UNIQUE_ID (the id when the client sent none), before
@@ -191,6 +190,8 @@ static void cc_auth_register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_handler(cc_auth_error_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_auth_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* httpd's own errors on our paths as JSON; HTTP/2.0+ request lines refused. */
+    cc_http_guard_register(p, "mod_cc_auth", cc_auth_domains);
     APR_REGISTER_OPTIONAL_FN(cc_auth_identity_get);
     APR_REGISTER_OPTIONAL_FN(cc_auth_password_hash);
 }

@@ -339,6 +339,8 @@ static void cc_tenant_register_hooks(apr_pool_t *p)
     ap_hook_post_config(cc_tenant_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(cc_tenant_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_tenant_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* httpd's own errors on our paths as JSON; HTTP/2.0+ request lines refused. */
+    cc_http_guard_register(p, "mod_cc_tenant", cc_tenant_domains);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "cc-tenant", AUTHZ_PROVIDER_VERSION,
                               &cc_tenant_authz_provider, AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "cc-permission",

@@ -3,7 +3,9 @@
  * responses, the error envelope (also for errors raised in auth hooks, rendered by the
  * cc-error ErrorDocument handler), request bodies with a cap, request ids.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <httpd.h>
 #include <http_core.h>
@@ -137,29 +139,69 @@ static int send_no_content(request_rec *r)
     return OK;
 }
 
-int cc_send_error(request_rec *r, const cc_error_t *e)
+/* Whether either header table holds name (ap_send_error_response swaps them). */
+static int has_header(request_rec *r, const char *name)
 {
-    json_t *body = cc_error_to_json(e, cc_request_id(r));
-    int rv;
+    return apr_table_get(r->err_headers_out, name) || apr_table_get(r->headers_out, name);
+}
 
-    if (e->status == HTTP_UNAUTHORIZED
-        && !apr_table_get(r->err_headers_out, "WWW-Authenticate")) {
+/* The headers an error answer carries besides its body's: the challenge on 401, when to
+ * come back on 503, and no reuse of a connection whose request was not read whole. */
+static void error_headers(request_rec *r, int status)
+{
+    if (status == HTTP_UNAUTHORIZED && !has_header(r, "WWW-Authenticate")) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer realm=\"callcenter\"");
     }
-    if (e->status == HTTP_SERVICE_UNAVAILABLE
-        && !apr_table_get(r->err_headers_out, "Retry-After")) {
+    if (status == HTTP_SERVICE_UNAVAILABLE && !has_header(r, "Retry-After")) {
         apr_table_setn(r->err_headers_out, "Retry-After", CC_RETRY_AFTER_DB);
     }
-    if (e->status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        /* The rest of an oversized body is never read: do not reuse the connection. */
+    if (status == HTTP_REQUEST_ENTITY_TOO_LARGE || status == HTTP_REQUEST_TIME_OUT) {
+        /* The rest of the body is never read: do not reuse the connection. */
         r->connection->keepalive = AP_CONN_CLOSE;
     }
-    if (!body) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    rv = send_json(r, e->status, body);
+}
+
+/* The envelope of e as JSON text in r->pool (a fixed one if it cannot be rendered). */
+static const char *error_text(request_rec *r, const cc_error_t *e, apr_size_t *plen)
+{
+    static const char fallback[] =
+        "{\"error\":\"internal_error\",\"message\":\"internal error\"}";
+    json_t *body = cc_error_to_json(e, cc_request_id(r));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    const char *copy;
+
     json_decref(body);
-    return rv;
+    if (!text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CCLOGNO(00109)
+                      "could not serialise an error envelope");
+        *plen = sizeof(fallback) - 1;
+        return fallback;
+    }
+    copy = apr_pstrdup(r->pool, text);
+    free(text);
+    *plen = strlen(copy);
+    return copy;
+}
+
+/* An answer httpd has already sent (an input filter answered a bad chunk or a body over
+ * LimitRequestBody itself, and ap_get_brigade said AP_FILTER_ERROR): nothing more may
+ * be sent.  Only read_body makes it; cc_send_error knows it. */
+static cc_error_t *already_answered(apr_pool_t *p)
+{
+    return cc_error_make(p, AP_FILTER_ERROR, CC_ERR_INVALID_REQUEST, NULL);
+}
+
+int cc_send_error(request_rec *r, const cc_error_t *e)
+{
+    const char *text;
+    apr_size_t len;
+
+    if (e->status == AP_FILTER_ERROR) {
+        return AP_FILTER_ERROR;
+    }
+    error_headers(r, e->status);
+    text = error_text(r, e, &len);
+    return send_json_text(r, e->status, text, len);
 }
 
 /* ---- errors raised in auth/authz hooks ---- */
@@ -172,6 +214,10 @@ void cc_note_error(request_rec *r, const char *code, const char *message)
     }
 }
 
+/* The code of a status when nothing more specific is known.  Statuses API.md gives no
+ * code of their own are httpd's refusals of a malformed or unacceptable request (408,
+ * 411, 414, 417, 431, 505): invalid_request; 501 is a method httpd does not know
+ * (HttpProtocolOptions RegisteredMethods): method_not_allowed. */
 static const char *default_code_for(int status)
 {
     switch (status) {
@@ -180,11 +226,14 @@ static const char *default_code_for(int status)
     case HTTP_FORBIDDEN:                return CC_ERR_FORBIDDEN;
     case HTTP_NOT_FOUND:                return CC_ERR_NOT_FOUND;
     case HTTP_METHOD_NOT_ALLOWED:       return CC_ERR_METHOD_NOT_ALLOWED;
+    case HTTP_NOT_IMPLEMENTED:          return CC_ERR_METHOD_NOT_ALLOWED;
     case HTTP_REQUEST_ENTITY_TOO_LARGE: return CC_ERR_PAYLOAD_TOO_LARGE;
     case HTTP_UNSUPPORTED_MEDIA_TYPE:   return CC_ERR_UNSUPPORTED_MEDIA;
     case HTTP_TOO_MANY_REQUESTS:        return CC_ERR_TOO_MANY_REQUESTS;
     case HTTP_SERVICE_UNAVAILABLE:      return CC_ERR_UNAVAILABLE;
-    default:                            return CC_ERR_INTERNAL;
+    case HTTP_VERSION_NOT_SUPPORTED:    return CC_ERR_INVALID_REQUEST;
+    default:
+        return ap_is_HTTP_CLIENT_ERROR(status) ? CC_ERR_INVALID_REQUEST : CC_ERR_INTERNAL;
     }
 }
 
@@ -221,27 +270,33 @@ static int status_for_code(const char *code, int status)
     return status;
 }
 
+/* The error a failed request answers with: the code its hooks noted (cc_note_error) or
+ * its status's, and the noted message or the status's reason phrase.  A noted code
+ * moves the status to its own unless the status already carries that code (a 505
+ * noted invalid_request stays 505). */
+static cc_error_t *failed_request_error(request_rec *failed, apr_pool_t *p)
+{
+    int status = failed->status >= 400 ? failed->status : HTTP_INTERNAL_SERVER_ERROR;
+    const char *code = apr_table_get(failed->notes, CC_NOTE_ERROR_CODE);
+    const char *message = apr_table_get(failed->notes, CC_NOTE_ERROR_MESSAGE);
+
+    if (!code) {
+        code = default_code_for(status);
+    }
+    else if (strcmp(code, default_code_for(status))) {
+        status = status_for_code(code, status);
+    }
+    return cc_error_make(p, status, code, "%s",
+                         message ? message : ap_get_status_line(status) + 4);
+}
+
 int cc_send_noted_error(request_rec *r)
 {
-    request_rec *failed = r->prev;
-    const char *code, *message;
-    int status;
-
-    if (!failed) {
+    if (!r->prev) {
         /* Requested directly rather than as an ErrorDocument. */
         return cc_send_error(r, cc_error_not_found(r->pool));
     }
-    status = failed->status >= 400 ? failed->status : HTTP_INTERNAL_SERVER_ERROR;
-    code = apr_table_get(failed->notes, CC_NOTE_ERROR_CODE);
-    message = apr_table_get(failed->notes, CC_NOTE_ERROR_MESSAGE);
-    if (code) {
-        status = status_for_code(code, status);
-    }
-    else {
-        code = default_code_for(status);
-    }
-    return cc_send_error(r, cc_error_make(r->pool, status, code, "%s",
-                                          message ? message : ap_get_status_line(status) + 4));
+    return cc_send_error(r, failed_request_error(r->prev, r->pool));
 }
 
 /* ---- request bodies ---- */
@@ -286,13 +341,21 @@ static cc_error_t *read_body(request_rec *r, apr_size_t max, char **pbuf, apr_si
         apr_bucket *b;
 
         if (rv != APR_SUCCESS) {
-            int status = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-
-            if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            switch (ap_map_http_request_error(rv, HTTP_BAD_REQUEST)) {
+            case AP_FILTER_ERROR:
+                /* HTTP_IN refused a bad chunk or a body over LimitRequestBody and has
+                 * answered (its JSON envelope: cc_http_guard_register, ErrorDocument). */
+                return already_answered(r->pool);
+            case HTTP_REQUEST_ENTITY_TOO_LARGE:
                 return too_large(r->pool, max);
+            case HTTP_REQUEST_TIME_OUT:
+                /* RequestReadTimeout's body= (mod_reqtimeout). */
+                return cc_error_make(r->pool, HTTP_REQUEST_TIME_OUT, CC_ERR_INVALID_REQUEST,
+                                     "the request body did not arrive in time");
+            default:
+                return cc_error_make(r->pool, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
+                                     "could not read the request body");
             }
-            return cc_error_make(r->pool, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
-                                 "could not read the request body");
         }
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
              b = APR_BUCKET_NEXT(b)) {
@@ -517,6 +580,21 @@ const char *cc_path(const cc_ctx_t *ctx, const char *name)
 
 /* ---- dispatch ---- */
 
+/* The route tables of domains, NULL-terminated; a domain may have no routes (statements
+ * only): it adds no table. */
+static void route_tables(const cc_domain_t *const *domains,
+                         const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1])
+{
+    int n = 0;
+
+    for (; domains && *domains && n < CC_DISPATCH_MAX_DOMAINS; domains++) {
+        if ((*domains)->routes) {
+            tables[n++] = (*domains)->routes;
+        }
+    }
+    tables[n] = NULL;
+}
+
 static cc_error_t *resolve_principal(cc_ctx_t *ctx)
 {
     APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get) *get =
@@ -541,15 +619,8 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
     const char *method = r->header_only ? "GET" : r->method;
     const cc_route_t *route;
     cc_error_t *err;
-    int n = 0;
 
-    /* A domain may have no routes (statements only): it adds no table. */
-    for (d = domains; *d && n < CC_DISPATCH_MAX_DOMAINS; d++) {
-        if ((*d)->routes) {
-            tables[n++] = (*d)->routes;
-        }
-    }
-    tables[n] = NULL;
+    route_tables(domains, tables);
     switch (cc_route_match(r->pool, tables, method, r->uri, &ctx->match, &allow)) {
     case CC_ROUTE_NOT_FOUND:
         return cc_error_not_found(r->pool);
@@ -754,4 +825,143 @@ int cc_domains_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     cc_db_prepare_shared(pconf, s);
     cc_db_prepare_domains(s, domains);
     return OK;
+}
+
+/* ---- httpd's own answers in the API's path space ---- */
+
+/*
+ * httpd answers some requests itself, with an HTML page: a request line over
+ * LimitRequestLine (414) or malformed (400), a header over LimitRequestFieldSize or too
+ * many (400), an Expect other than 100-continue (417), a method it does not know (501,
+ * HttpProtocolOptions RegisteredMethods), a request that does not arrive in time (408,
+ * mod_reqtimeout), a bad chunk or a body over LimitRequestBody while a handler reads
+ * (400/413, sent by HTTP_IN itself).  Most of these are refused inside ap_read_request,
+ * before a virtual host or a <Location> is chosen: an ErrorDocument in a <Location>
+ * never sees them, one at server level covers only the statuses it names (and only in
+ * the default virtual host), and httpd ignores ErrorDocuments for an error raised while
+ * another answer is under way.  All of them, though, go out through
+ * ap_send_error_response, which runs the insert_error_filter hook before it writes its
+ * page.  There, for a path in the route space of a module's domains (cc_route_in_space:
+ * /api, /healthz, /readyz), we add a filter that drops httpd's HTML and sends API.md's
+ * envelope in its place, status kept, as application/json; it runs before HTTP_HEADER,
+ * so the headers can still change.  The path is r->uri, or the raw request line's when
+ * httpd could not parse it (a 414 has only the start of its line).  Errors elsewhere
+ * keep httpd's pages (or the server's ErrorDocuments).
+ *
+ * httpd also parses any "HTTP/d.d" and serves HTTP/2.0 or HTTP/9.9 request lines on an
+ * HTTP/1 connection as HTTP/1.1; in the same space those are refused with 505 (a real
+ * HTTP/2 stream from mod_http2 runs on a secondary connection, c->master, and is left
+ * alone).  HTTP/0.9 is httpd's to refuse: HttpProtocolOptions Require1.0.
+ *
+ * Each module that registers keeps its own domains (shared/ is linked into each module:
+ * these statics are per module, set once at hook registration, read-only afterwards).
+ */
+#define CC_GUARD_FILTER "CC_JSON_ERROR"
+
+static const cc_domain_t *const *guard_domains;
+static ap_filter_rec_t *guard_filter_handle;
+
+static int guard_in_space(request_rec *r)
+{
+    const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1];
+    const char *path = r->uri && r->uri[0] == '/' ? r->uri
+                       : cc_route_line_path(r->pool, r->the_request);
+
+    route_tables(guard_domains, tables);
+    return cc_route_in_space(tables, path);
+}
+
+typedef struct {
+    const char *text;
+    apr_size_t len;
+} guard_ctx_t;
+
+static apr_status_t guard_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    guard_ctx_t *ctx = f->ctx;
+    apr_bucket *b;
+
+    if (!ctx) {
+        cc_error_t *e = failed_request_error(r, r->pool);
+        const char *allow;
+
+        f->ctx = ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+        if (e->status != r->status) {
+            r->status = e->status;
+            r->status_line = NULL;
+        }
+        error_headers(r, e->status);
+        ctx->text = error_text(r, e, &ctx->len);
+        /* cc_request_id put it in err_headers_out, which the header filter adds to
+         * headers_out, where ap_send_error_response has moved an earlier copy. */
+        apr_table_unset(r->headers_out, "X-Request-ID");
+        /* httpd's Allow on a 501 lists what r->allowed says: nothing, before any
+         * handler; an empty Allow would claim the path takes no method at all. */
+        allow = apr_table_get(r->headers_out, "Allow");
+        if (allow && !*allow) {
+            apr_table_unset(r->headers_out, "Allow");
+        }
+        ap_set_content_type(r, "application/json; charset=utf-8");
+        ap_set_content_length(r, ctx->len);
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    }
+    /* httpd's page goes; the envelope takes its place before the end of the answer. */
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);) {
+        apr_bucket *next = APR_BUCKET_NEXT(b);
+
+        if (APR_BUCKET_IS_EOS(b)) {
+            if (!r->header_only) {
+                APR_BUCKET_INSERT_BEFORE(b, apr_bucket_pool_create(ctx->text, ctx->len,
+                                                                   r->pool,
+                                                                   f->c->bucket_alloc));
+            }
+            ap_remove_output_filter(f);
+            break;
+        }
+        if (!APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
+        }
+        b = next;
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void guard_insert_error_filter(request_rec *r)
+{
+    ap_filter_t *f;
+
+    /* ap_send_error_response also sends redirects (a Redirect directive): those stay. */
+    if (!ap_is_HTTP_ERROR(r->status) || !guard_in_space(r)) {
+        return;
+    }
+    /* Once per answer, whichever module's copy got here first. */
+    for (f = r->output_filters; f; f = f->next) {
+        if (!strncasecmp(f->frec->name, CC_GUARD_FILTER, sizeof(CC_GUARD_FILTER) - 1)) {
+            return;
+        }
+    }
+    ap_add_output_filter_handle(guard_filter_handle, NULL, r, r->connection);
+}
+
+static int guard_post_read_request(request_rec *r)
+{
+    if (r->proto_num < HTTP_VERSION(2, 0) || r->connection->master || !guard_in_space(r)) {
+        return DECLINED;
+    }
+    r->connection->keepalive = AP_CONN_CLOSE;
+    cc_note_error(r, CC_ERR_INVALID_REQUEST,
+                  apr_psprintf(r->pool, "%s is not supported: use HTTP/1.1", r->protocol));
+    return HTTP_VERSION_NOT_SUPPORTED;
+}
+
+void cc_http_guard_register(apr_pool_t *p, const char *module,
+                            const cc_domain_t *const *domains)
+{
+    guard_domains = domains;
+    guard_filter_handle = ap_register_output_filter(
+        apr_pstrcat(p, CC_GUARD_FILTER "_", module, NULL), guard_filter, NULL,
+        AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(guard_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(guard_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -164,6 +164,17 @@ void cc_note_error(request_rec *r, const char *code, const char *message);
 /** Render the noted error of the failed request (r->prev) as JSON; the cc-error handler. */
 int cc_send_noted_error(request_rec *r);
 
+/**
+ * From a module's register_hooks, for the path space of its domains' routes
+ * (cc_route_in_space: /api, /healthz, /readyz): every answer httpd itself makes there
+ * (414, 400, 408, 413, 417, 501, ...: ap_send_error_response) carries the JSON envelope
+ * instead of httpd's HTML page, with the noted error if a hook noted one; and a request
+ * line of HTTP/2.0 or later on an HTTP/1 connection is refused with 505.  module names
+ * the module's output filter (CC_JSON_ERROR_<module>); several modules may register.
+ */
+void cc_http_guard_register(apr_pool_t *p, const char *module,
+                            const cc_domain_t *const *domains);
+
 /** The client address (useragent_ip). */
 const char *cc_client_ip(request_rec *r);
 

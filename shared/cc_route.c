@@ -274,3 +274,70 @@ const char *cc_route_check_pattern(const char *pattern)
     }
     return NULL;
 }
+
+/* The first segment of a path or pattern: where it starts (after the '/') and its length. */
+static apr_size_t cc_route_first_seg(const char *path, const char **pseg)
+{
+    *pseg = path + 1;
+    return strcspn(path + 1, "/?");
+}
+
+int cc_route_in_space(const cc_route_t *const *tables, const char *path)
+{
+    const char *seg;
+    apr_size_t len;
+
+    if (!tables || !path || path[0] != '/') {
+        return 0;
+    }
+    len = cc_route_first_seg(path, &seg);
+    if (len == 0) {
+        return 0;
+    }
+    for (; *tables; tables++) {
+        const cc_route_t *rt;
+
+        for (rt = *tables; rt->method; rt++) {
+            const char *pseg;
+            apr_size_t plen;
+
+            if (!rt->pattern || rt->pattern[0] != '/') {
+                continue;
+            }
+            plen = cc_route_first_seg(rt->pattern, &pseg);
+            /* A first segment that is a capture takes any segment. */
+            if ((plen == len && !strncmp(pseg, seg, len))
+                || (plen > 0 && pseg[0] == '{')) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+const char *cc_route_line_path(apr_pool_t *p, const char *line)
+{
+    const char *s = line, *target_end, *scheme;
+
+    if (!s) {
+        return NULL;
+    }
+    s += strspn(s, " \t");
+    s += strcspn(s, " \t");             /* the method */
+    s += strspn(s, " \t");
+    target_end = s + strcspn(s, " \t");
+    if (*s != '/') {
+        /* absolute-form (RFC 9112 section 3.2.2): scheme "://" authority path */
+        for (scheme = s; scheme + 3 <= target_end && strncmp(scheme, "://", 3); scheme++) {
+        }
+        if (scheme + 3 > target_end || scheme == s) {
+            return NULL;
+        }
+        s = scheme + 3;
+        s += strcspn(s, "/?# \t");
+        if (*s != '/') {
+            return NULL;
+        }
+    }
+    return apr_pstrmemdup(p, s, strcspn(s, "?# \t"));
+}

@@ -63,6 +63,23 @@ cc_route_result_e cc_route_match(apr_pool_t *p, const cc_route_t *const *tables,
  */
 const char *cc_route_check_pattern(const char *pattern);
 
+/**
+ * Whether path lies in the path space of the tables: its first segment is the first
+ * segment of some pattern ("/api/v2/x" and "/api" are in the space of "/api/v1/users",
+ * "/apix" and "/" are not).  httpd's own error responses there are JSON (cc_http.h,
+ * cc_http_guard_register).
+ */
+int cc_route_in_space(const cc_route_t *const *tables, const char *path);
+
+/**
+ * The path of a request line's target ("GET /api/v1/users?x HTTP/1.1" -> "/api/v1/users"),
+ * for a line httpd could not parse (one over LimitRequestLine is cut short): leading
+ * blanks and the method are skipped, an absolute-form target loses its scheme and
+ * authority, the query and anything after the target are dropped.  NULL when the line
+ * has no target that starts a path.
+ */
+const char *cc_route_line_path(apr_pool_t *p, const char *line);
+
 /** Value of capture name, or NULL. */
 const char *cc_route_param(const cc_route_match_t *m, const char *name);
 

@@ -55,6 +55,13 @@ case $CC_PROFILE in
     *)    addr_max_failures=100 ;;
 esac
 
+# mod_reqtimeout (RequestReadTimeout): production values under `make run`; short ones
+# in tests, which wait for a slow sender to be cut off (test_625_httpd_errors.py).
+case $CC_PROFILE in
+    test) request_read_timeout="header=3-6,MinRate=500 body=3,MinRate=500" ;;
+    *)    request_read_timeout="header=10-20,MinRate=500 body=10,MinRate=500" ;;
+esac
+
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
@@ -80,6 +87,7 @@ sub()
     sub LOGIN_ADDR_MAX_FAILURES "${CC_LOGIN_ADDR_MAX_FAILURES:-$addr_max_failures}"
     sub BCRYPT_COST "$CC_BCRYPT_COST"
     sub RETENTION_INTERVAL "${CC_RETENTION_INTERVAL:-$retention_interval}"
+    sub REQUEST_READ_TIMEOUT "${CC_REQUEST_READ_TIMEOUT:-$request_read_timeout}"
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
 } >"$CC_HTTPD_DIR/render.sed"

@@ -1,4 +1,5 @@
-/* A path and a query string through the router, the query parser and paging. */
+/* A path and a query string through the router, the query parser and paging; the whole
+ * input as a raw request line through the path space check (cc_http_guard_register). */
 #include <string.h>
 #include "fuzz_common.h"
 #include "cc_page.h"
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cc_page_t pg;
     apr_int64_t id;
 
+    cc_route_in_space(tables, cc_route_line_path(p, text));
     if (query) {
         *query++ = '\0';
     }

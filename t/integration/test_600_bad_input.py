@@ -380,8 +380,9 @@ def test_wrong_method_is_405_with_allow(cc, tenant, target, unchanged, method, p
 
 
 # httpd's core refuses these before any module hook runs (an encoded slash or NUL in the
-# path, a bad escape, TRACE, paths outside the API); the ErrorDocuments for 400/404/405
-# point at /_cc/error, so they are JSON envelopes too, never httpd's HTML page.
+# path, a bad escape, TRACE, paths outside the API); the ErrorDocuments for 404/405 point
+# at /_cc/error and the modules render httpd's own errors on API paths (the 400,
+# cc_http_guard_register), so they are JSON envelopes too, never httpd's HTML page.
 @pytest.mark.allow_log("AH10244")
 @pytest.mark.parametrize("method, target, status, code", [
     ("GET", "/api/v1/users/%2F", 404, "not_found"),

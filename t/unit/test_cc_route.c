@@ -194,6 +194,88 @@ START_TEST(empty_or_missing_tables_find_nothing)
 }
 END_TEST
 
+
+/* ---- the path space (httpd's own errors there are JSON) ---- */
+
+static const struct {
+    const char *path;
+    int in;
+} space_cases[] = {
+    {"/api/v1/users", 1},
+    {"/api/v1/users/42/roles", 1},
+    {"/api", 1},
+    {"/api/", 1},
+    {"/api/v2/anything", 1},         /* not a route, but the API's 404 */
+    {"/api?x=1", 1},
+    {"/healthz", 1},
+    {"/healthz/x", 1},
+    {"/apix", 0},
+    {"/healthzz", 0},
+    {"/", 0},                        /* "/" is a route of ops_routes, not a space */
+    {"//api/v1/users", 0},
+    {"api/v1/users", 0},
+    {"", 0},
+    {"/index.html", 0},
+};
+
+START_TEST(the_path_space_is_the_first_segments_of_the_patterns)
+{
+    ck_assert_msg(cc_route_in_space(tables, space_cases[_i].path) == space_cases[_i].in,
+                  "%s", space_cases[_i].path);
+}
+END_TEST
+
+START_TEST(a_capture_first_segment_takes_any_path)
+{
+    static const cc_route_t any[] = ROUTES(ROUTE("GET", "/{a}/x", h_get));
+    const cc_route_t *const t[] = {any, NULL};
+    const cc_route_t *const none[] = {NULL};
+
+    ck_assert(cc_route_in_space(t, "/whatever"));
+    ck_assert(!cc_route_in_space(t, "/"));
+    ck_assert(!cc_route_in_space(none, "/api"));
+    ck_assert(!cc_route_in_space(NULL, "/api"));
+    ck_assert(!cc_route_in_space(tables, NULL));
+}
+END_TEST
+
+static const struct {
+    const char *line;
+    const char *path;    /* NULL: none */
+} line_cases[] = {
+    {"GET /api/v1/users HTTP/1.1", "/api/v1/users"},
+    {"GET /api/v1/users?page=1&q=x HTTP/1.1", "/api/v1/users"},
+    {"GET /api/v1/users?aaaaaaaaaaaaaaaa", "/api/v1/users"},     /* cut at LimitRequestLine */
+    {"GET /api/v1/usersaaaaaaaaaa", "/api/v1/usersaaaaaaaaaa"},
+    {"  POST\t/healthz HTTP/1.0", "/healthz"},
+    {"GET /api/v1/users#frag HTTP/1.1", "/api/v1/users"},
+    {"GET http://example.com/api/v1/users?x HTTP/1.1", "/api/v1/users"},
+    {"GET https://example.com:8443/healthz HTTP/1.1", "/healthz"},
+    {"GET http://example.com HTTP/1.1", NULL},
+    {"GET http://example.com?x=/api HTTP/1.1", NULL},
+    {"OPTIONS * HTTP/1.1", NULL},
+    {"GET api/v1/users HTTP/1.1", NULL},
+    {"GET ://x/api HTTP/1.1", NULL},
+    {"GET", NULL},
+    {"GET ", NULL},
+    {"", NULL},
+};
+
+START_TEST(a_request_line_gives_its_target_path)
+{
+    const char *got = cc_route_line_path(cc_test_pool, line_cases[_i].line);
+
+    if (line_cases[_i].path) {
+        ck_assert_msg(got && !strcmp(got, line_cases[_i].path), "%s: got %s",
+                      line_cases[_i].line, got ? got : "NULL");
+    }
+    else {
+        ck_assert_msg(got == NULL, "%s: got %s", line_cases[_i].line, got);
+    }
+    ck_assert_ptr_null(cc_route_line_path(cc_test_pool, NULL));
+}
+END_TEST
+
 CC_TEST_SUITE("cc_route",
     CC_TCASE("match"),
         CC_LOOP_TEST(routes_match_with_404_and_405_as_documented, N(cases)),
@@ -202,4 +284,8 @@ CC_TEST_SUITE("cc_route",
         CC_TEST(literal_beats_capture_whatever_the_table_order),
         CC_TEST(allow_lists_each_method_once_across_tables),
         CC_TEST(a_path_over_2048_bytes_is_not_found),
-        CC_TEST(empty_or_missing_tables_find_nothing))
+        CC_TEST(empty_or_missing_tables_find_nothing),
+    CC_TCASE("space"),
+        CC_LOOP_TEST(the_path_space_is_the_first_segments_of_the_patterns, N(space_cases)),
+        CC_TEST(a_capture_first_segment_takes_any_path),
+        CC_LOOP_TEST(a_request_line_gives_its_target_path, N(line_cases)))
