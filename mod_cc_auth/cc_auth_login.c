@@ -95,13 +95,14 @@ static const cc_stmt_t auth_stmts[] = {
     CC_STMT("cc_auth_refresh_leeway_lock",
             "SELECT id FROM refresh_tokens WHERE tenant_id = %s AND id = %s "
             "AND revoked_at IS NULL AND rotated_at IS NOT NULL "
-            "AND rotated_at >= DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) FOR UPDATE"),
+            "AND rotated_at >= DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s SECOND) "
+            "AND leeway_uses < %s FOR UPDATE"),
+    CC_STMT("cc_auth_refresh_leeway_use",
+            "UPDATE refresh_tokens SET leeway_uses = leeway_uses + 1 "
+            "WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_auth_refresh_revoke_family",
             "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND family_id = %s AND revoked_at IS NULL"),
-    CC_STMT("cc_auth_refresh_revoke_one",
-            "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
-            "WHERE tenant_id = %s AND id = %s AND revoked_at IS NULL"),
     CC_STMT("cc_auth_refresh_revoke_user",
             "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
             "WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL"),
@@ -487,54 +488,73 @@ static cc_error_t *login_judge(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, json_t *
     return NULL;
 }
 
-static cc_error_t *auth_login(cc_ctx_t *ctx)
+/* A login's credentials and what checking them found. */
+typedef struct login_t {
+    const char *email, *password, *tenant;   /* from the body (tenant may be NULL) */
+    candidate_t c;                           /* the user, when found */
+    const char *tenant_key, *email_key;      /* the per-account throttle key */
+    const char *new_hash;                    /* a rehash to store, or NULL */
+} login_t;
+
+/*
+ * Count the attempt (client address, then account), look the user up and check the
+ * password: NULL when the login may be recorded.  Runs holding a bcrypt slot.
+ */
+static cc_error_t *login_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, login_t *l)
 {
-    request_rec *r = ctx->r;
-    const cc_auth_cfg_t *cfg = auth_cfg(ctx);
-    const char *email, *password, *tenant, *tenant_key, *email_key, *args[3], *rt;
-    const char *new_hash;
-    json_t *body = NULL, *rows = NULL;
-    candidate_t c = { 0 };
+    apr_pool_t *p = ctx->r->pool;
+    const char *args[3] = { l->email, l->tenant, l->tenant };
+    json_t *rows = NULL;
     int found, several;
     cc_error_t *e;
 
     /* The client address's budget first: a flood of random emails (each a fresh
      * per-account key) stops here, before any lookup or hashing. */
-    if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
-        || (e = login_validate(r->pool, body, &email, &password, &tenant)) != NULL
-        || (e = cc_db_acquire(ctx->db)) != NULL
-        || (e = cc_auth_throttle_address(ctx, cfg)) != NULL) {
+    if ((e = cc_auth_throttle_address(ctx, cfg)) != NULL
+        || (e = cc_db_select(ctx->db, l->tenant ? "cc_auth_login_candidate_in"
+                                                : "cc_auth_login_candidates",
+                             candidate_cols, l->tenant ? 3 : 1, args, &rows, NULL)) != NULL) {
         return e;
     }
-    args[0] = email;
-    args[1] = tenant;
-    args[2] = tenant;
-    if ((e = cc_db_select(ctx->db, tenant ? "cc_auth_login_candidate_in"
-                                          : "cc_auth_login_candidates",
-                          candidate_cols, tenant ? 3 : 1, args, &rows, NULL)) != NULL) {
-        return e;
-    }
-    login_pick(rows, tenant, &c, &found, &several, &tenant_key);
+    login_pick(rows, l->tenant, &l->c, &found, &several, &l->tenant_key);
 
     /* Throttle before bcrypt: a locked-out key costs no hashing, right password or not.
      * A successful login resets the count. */
-    email_key = apr_pstrdup(r->pool, email);
-    ap_str_tolower((char *)email_key);
-    if ((e = cc_auth_throttle_attempt(ctx, cfg, tenant_key, email_key,
+    l->email_key = apr_pstrdup(p, l->email);
+    ap_str_tolower((char *)l->email_key);
+    if ((e = cc_auth_throttle_attempt(ctx, cfg, l->tenant_key, l->email_key,
                                       "too many failed logins; try again later")) != NULL) {
         return e;
     }
+    return login_judge(ctx, cfg, rows, several, &l->c, found, l->password, &l->new_hash);
+}
 
-    /* The hashing itself holds one of the process's bcrypt slots. */
+static cc_error_t *auth_login(cc_ctx_t *ctx)
+{
+    const cc_auth_cfg_t *cfg = auth_cfg(ctx);
+    const char *rt;
+    json_t *body = NULL;
+    login_t l;
+    cc_error_t *e;
+
+    memset(&l, 0, sizeof(l));
+    if ((e = cc_read_json_fields(ctx, login_fields, &body)) != NULL
+        || (e = login_validate(ctx->r->pool, body, &l.email, &l.password, &l.tenant)) != NULL
+        || (e = cc_db_acquire(ctx->db)) != NULL) {
+        return e;
+    }
+    /* One of the process's bcrypt slots, taken before anything is counted: a login
+     * turned away because the server is busy is no failed login. */
     if ((e = cc_auth_bcrypt_enter(ctx, cfg)) != NULL) {
         return e;
     }
-    e = login_judge(ctx, cfg, rows, several, &c, found, password, &new_hash);
+    e = login_check(ctx, cfg, &l);
     cc_auth_bcrypt_leave();
-    if (e || (e = login_record(ctx, &c, tenant_key, email_key, new_hash, &rt)) != NULL) {
+    if (e || (e = login_record(ctx, &l.c, l.tenant_key, l.email_key, l.new_hash, &rt))
+             != NULL) {
         return e;
     }
-    return send_pair(ctx, c.tenant_id, c.id, rt);
+    return send_pair(ctx, l.c.tenant_id, l.c.id, rt);
 }
 
 /* ---- POST /api/v1/auth/refresh and /logout ---- */
@@ -627,15 +647,21 @@ static cc_error_t *refresh_reuse(cc_ctx_t *ctx, const char **row)
     return e ? e : err_refresh_invalid(ctx->r->pool);
 }
 
+/* Siblings one rotated token may give inside the leeway (tabs of one browser); one more
+ * is a replay, whatever the clock says. */
+#define REFRESH_LEEWAY_USES_MAX "8"
+
 /*
  * A rotated token presented again.  Inside CCRefreshReuseLeeway of its rotation (two tabs
  * refreshing at once, or an answer lost on the way) it gets a sibling successor in the
- * same family, audited as auth.refresh with reuse_leeway: true; after it, or with its
- * family revoked, it is reuse (the family is revoked, 401).  One transaction either way.
+ * same family, at most REFRESH_LEEWAY_USES_MAX times, audited as auth.refresh with
+ * reuse_leeway: true; after it, past that count, or with its family revoked (a logout
+ * revokes the whole family), it is reuse (the family is revoked, 401).  One transaction
+ * either way.
  */
 static cc_error_t *refresh_again(cc_ctx_t *ctx, const char **row, const char **pnew)
 {
-    const char *args[3];
+    const char *args[4];
     const char **locked = NULL, *family = row[RT_FAMILY];
     int leeway = cc_auth_cfg_reuse_leeway(auth_cfg(ctx)), ncols = 0;
     json_t *changes;
@@ -647,8 +673,9 @@ static cc_error_t *refresh_again(cc_ctx_t *ctx, const char **row, const char **p
     args[0] = row[RT_TENANT];
     args[1] = row[RT_ID];
     args[2] = apr_itoa(ctx->pool, leeway);
+    args[3] = REFRESH_LEEWAY_USES_MAX;
     if ((e = cc_db_begin(ctx->db)) != NULL
-        || (e = cc_db_select_row(ctx->db, "cc_auth_refresh_leeway_lock", 3, args, &locked,
+        || (e = cc_db_select_row(ctx->db, "cc_auth_refresh_leeway_lock", 4, args, &locked,
                                  &ncols)) != NULL) {
         return e;
     }
@@ -658,8 +685,9 @@ static cc_error_t *refresh_again(cc_ctx_t *ctx, const char **row, const char **p
     }
     changes = family_changes(ctx, family);
     json_object_set_new(changes, "reuse_leeway", json_true());
-    if ((e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family,
-                           row[RT_FAMILY_STARTED], pnew)) != NULL
+    if ((e = cc_db_exec(ctx->db, "cc_auth_refresh_leeway_use", 2, args, NULL)) != NULL
+        || (e = refresh_store(ctx, row[RT_TENANT], row[RT_USER], &family,
+                              row[RT_FAMILY_STARTED], pnew)) != NULL
         || (e = touch_login(ctx, row[RT_TENANT], row[RT_USER])) != NULL
         || (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "refresh", changes)) != NULL) {
         return e;
@@ -729,17 +757,17 @@ static cc_error_t *auth_refresh(cc_ctx_t *ctx)
     return send_pair(ctx, row[RT_TENANT], row[RT_USER], rt);
 }
 
-/* Revoke one token and, when that revoked it, audit auth.logout: one transaction.  An
- * error leaves it open for the dispatcher to roll back. */
+/* Revoke the token's family and, when that revoked anything, audit auth.logout: one
+ * transaction.  An error leaves it open for the dispatcher to roll back. */
 static cc_error_t *logout_revoke(cc_ctx_t *ctx, const char **row)
 {
-    const char *args[2] = { row[RT_TENANT], row[RT_ID] };
+    const char *args[2] = { row[RT_TENANT], row[RT_FAMILY] };
     int nrows = 0;
     cc_error_t *e;
 
     if ((e = cc_db_begin(ctx->db)) != NULL
-        || (e = cc_db_exec(ctx->db, "cc_auth_refresh_revoke_one", 2, args, &nrows)) != NULL
-        || (nrows == 1
+        || (e = cc_db_exec(ctx->db, "cc_auth_refresh_revoke_family", 2, args, &nrows)) != NULL
+        || (nrows > 0
             && (e = auth_record(ctx, row[RT_TENANT], row[RT_USER], "logout",
                                 family_changes(ctx, row[RT_FAMILY]))) != NULL)) {
         return e;
@@ -747,9 +775,10 @@ static cc_error_t *logout_revoke(cc_ctx_t *ctx, const char **row)
     return cc_db_commit(ctx->db);
 }
 
-/* Logout revokes the presented token only (its family's other members are already
- * rotated or revoked).  A rotated token is reuse, as for a refresh: its whole family is
- * revoked (a thief's successor token with it).  An unknown, expired or already revoked
+/* Logout ends the login: the presented token's whole family is revoked (the tokens it
+ * was rotated from, so none of them can use the reuse leeway to mint a sibling, and the
+ * siblings of other tabs of the same login).  A rotated token is reuse, as for a
+ * refresh, audited as such (a thief's successor token goes with the family).  An unknown, expired or already revoked
  * token also answers 204 (and is not audited): logout is idempotent, and the answer
  * tells nothing about which tokens exist. */
 static cc_error_t *auth_logout(cc_ctx_t *ctx)
@@ -861,21 +890,23 @@ static cc_error_t *auth_password(cc_ctx_t *ctx)
         return cc_error_make(r->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED, "unknown user");
     }
     /* Guesses at the current password count with the account's failed logins (the same
-     * key), so a stolen access token buys no more guesses than the login form. */
+     * key), so a stolen access token buys no more guesses than the login form.  The
+     * bcrypt slot comes first: a guess turned away as busy is not counted. */
     email_key = apr_pstrdup(r->pool, pr->email);
     ap_str_tolower((char *)email_key);
-    if ((e = cc_auth_throttle_attempt(ctx, auth_cfg(ctx), pr->home_tenant_id, email_key,
-                                      "too many wrong passwords; try again later")) != NULL) {
-        return e;
-    }
     if ((e = cc_auth_bcrypt_enter(ctx, auth_cfg(ctx))) != NULL) {
         return e;
     }
-    right = cc_password_verify(current, row[0]);
+    e = cc_auth_throttle_attempt(ctx, auth_cfg(ctx), pr->home_tenant_id, email_key,
+                                 "too many wrong passwords; try again later");
+    right = !e && cc_password_verify(current, row[0]);
     rv = right ? cc_password_hash(r->pool, fresh, cc_auth_cfg_bcrypt_cost(auth_cfg(ctx)),
                                   &hash)
                : APR_SUCCESS;
     cc_auth_bcrypt_leave();
+    if (e) {
+        return e;
+    }
     if (!right) {
         return cc_error_field(r->pool, "current_password", "is incorrect");
     }

@@ -36,7 +36,8 @@ extern module AP_MODULE_DECLARE_DATA cc_auth_module;
 #define CC_AUTH_BCRYPT_COST_MAX         31
 /** CCRefreshFamilyMaxAge: a login's refresh tokens stop at 90 days, rotations or not. */
 #define CC_AUTH_FAMILY_MAX_AGE_DEFAULT  7776000
-/** CCRefreshReuseLeeway: a token rotated this many seconds ago may rotate once more. */
+/** CCRefreshReuseLeeway: a token rotated this many seconds ago may still give a sibling
+ *  successor (a few times: cc_auth_login.c REFRESH_LEEWAY_USES_MAX). */
 #define CC_AUTH_REUSE_LEEWAY_DEFAULT    10
 #define CC_AUTH_REUSE_LEEWAY_MAX        300
 /** CCLoginAddressMaxFailures: failed logins per client address in CCLoginWindow. */

@@ -260,21 +260,29 @@ static void cc_tenant_optional_fn_retrieve(void)
     identity_fn = APR_RETRIEVE_OPTIONAL_FN(cc_auth_identity_get);
 }
 
-/* The node's generation slots: anonymous shared memory made by the parent, so every
- * child it forks shares them (a graceful restart makes new ones; children of the old
- * generation keep theirs until they exit).  Without it there is no invalidation, only
- * the TTL, and the log says so. */
-static void make_generations(apr_pool_t *pconf, server_rec *s)
+/* The node's generation slots: anonymous shared memory made once by the parent in its
+ * process pool, so every child it ever forks shares them, across graceful restarts too
+ * (old and new children then see each other's bumps).  Without it there is no
+ * invalidation, only the TTL, and the log says so. */
+static void make_generations(server_rec *s)
 {
-    apr_shm_t *shm = NULL;
-    apr_uint32_t *gens = NULL;
+    static const char key[] = "cc_tenant_generations";
+    apr_pool_t *pproc = s->process->pool;
     apr_size_t size = CC_TENANT_GEN_SLOTS * sizeof(apr_uint32_t);
-    apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
+    apr_uint32_t *gens = NULL;
+    apr_shm_t *shm = NULL;
+    apr_status_t rv = APR_SUCCESS;
+    void *data = NULL;
     server_rec *sp;
 
-    if (rv == APR_SUCCESS) {
+    apr_pool_userdata_get(&data, key, pproc);
+    if (data) {
+        gens = data;
+    }
+    else if ((rv = apr_shm_create(&shm, size, NULL, pproc)) == APR_SUCCESS) {
         gens = apr_shm_baseaddr_get(shm);
         memset(gens, 0, size);
+        apr_pool_userdata_set(gens, key, apr_pool_cleanup_null, pproc);
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, CCLOGNO(02004)
@@ -296,7 +304,7 @@ static int cc_tenant_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
                                  server_rec *s)
 {
     (void)plog;
-    make_generations(pconf, s);
+    make_generations(s);
     /* optional_fn_retrieve runs only after post_config: look now to report it early. */
     cc_tenant_optional_fn_retrieve();
     if (!identity_fn) {

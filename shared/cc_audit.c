@@ -16,6 +16,16 @@
 #define CC_UA_MAX 512
 
 /* Order of statements: none; labels are unique project-wide. */
+/* Binds the tenant id and the mask twice (cc_admin_guard_*). */
+#define ADMIN_ANY_SQL                                                                     \
+    "SELECT u.id FROM users u"                                                            \
+    " JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id"             \
+    " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"                   \
+    " WHERE u.tenant_id = %s AND u.deleted_at IS NULL AND u.status = 'active'"            \
+    " GROUP BY u.id"                                                                      \
+    " HAVING (BIT_OR(r.permissions + 0) & CAST(%s AS UNSIGNED)) = CAST(%s AS UNSIGNED)"   \
+    " LIMIT 1"
+
 const cc_stmt_t cc_shared_stmts[] = {
     CC_STMT("cc_audit_insert",
             "INSERT INTO audit_logs (tenant_id, actor_type, actor_ref, actor_id, actor_email,"
@@ -27,22 +37,8 @@ const cc_stmt_t cc_shared_stmts[] = {
     /* An active user of the tenant whose roles together grant the mask (users.write and
      * roles.manage: who can repair the tenant).  The _locked form share-locks the rows
      * it reads, so it waits for (and then sees) a concurrent change to them. */
-    CC_STMT("cc_admin_any",
-            "SELECT u.id FROM users u"
-            " JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id"
-            " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"
-            " WHERE u.tenant_id = %s AND u.deleted_at IS NULL AND u.status = 'active'"
-            " GROUP BY u.id"
-            " HAVING (BIT_OR(r.permissions + 0) & CAST(%s AS UNSIGNED)) = CAST(%s AS UNSIGNED)"
-            " LIMIT 1"),
-    CC_STMT("cc_admin_any_locked",
-            "SELECT u.id FROM users u"
-            " JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id"
-            " JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id"
-            " WHERE u.tenant_id = %s AND u.deleted_at IS NULL AND u.status = 'active'"
-            " GROUP BY u.id"
-            " HAVING (BIT_OR(r.permissions + 0) & CAST(%s AS UNSIGNED)) = CAST(%s AS UNSIGNED)"
-            " LIMIT 1 LOCK IN SHARE MODE"),
+    CC_STMT("cc_admin_any", ADMIN_ANY_SQL),
+    CC_STMT("cc_admin_any_locked", ADMIN_ANY_SQL " LOCK IN SHARE MODE"),
     CC_STMT("cc_txn_begin", "START TRANSACTION"),
     CC_STMT("cc_txn_commit", "COMMIT"),
     CC_STMT("cc_txn_rollback", "ROLLBACK"),

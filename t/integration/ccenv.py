@@ -197,6 +197,10 @@ class CCEnv:
         except subprocess.TimeoutExpired:
             self._killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
+        # Its process is gone: a pid file still there (the parent was signalled along with
+        # its children and did not get to remove it) is stale, and would make the next
+        # start log AH00098 ("overwritten -- Unclean shutdown") into a test's gate.
+        (self.tmpdir / "httpd" / "run" / "httpd.pid").unlink(missing_ok=True)
 
     def stop(self, keep_tmp=False):
         try:

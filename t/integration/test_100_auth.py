@@ -378,6 +378,31 @@ def test_a_lost_answer_is_retried_within_the_leeway(cc, tenant):
     assert_error(cc.post(REFRESH, json={"refresh_token": rt}), 401, "unauthorized")
 
 
+def test_logout_ends_the_login_so_the_leeway_cannot_revive_it(cc, tenant):
+    """Logging out the newest token revokes its family: the token it was rotated from
+    seconds ago cannot mint a sibling through the reuse leeway (found by review)."""
+    user, password, _ = user_with_password(tenant)
+    rt0 = cc.login(user["email"], password)["refresh_token"]
+    rt1 = cc.post(REFRESH, json={"refresh_token": rt0}).json()["refresh_token"]
+    assert cc.post(LOGOUT, json={"refresh_token": rt1}).status_code == 204
+    assert_error(cc.post(REFRESH, json={"refresh_token": rt0}), 401, "unauthorized")
+    assert live_tokens_of_family(cc, tenant, family_of(cc, rt0)) == 0
+
+
+def test_the_leeway_gives_a_bounded_number_of_siblings(cc, tenant):
+    """Inside the leeway one rotated token gives at most 8 siblings (tabs of a browser);
+    the next presentation is a replay: 401 and the family is revoked."""
+    user, password, _ = user_with_password(tenant)
+    rt = cc.login(user["email"], password)["refresh_token"]
+    family = family_of(cc, rt)
+    assert cc.post(REFRESH, json={"refresh_token": rt}).status_code == 200
+    for _ in range(8):
+        r = cc.post(REFRESH, json={"refresh_token": rt})
+        assert r.status_code == 200, r.text
+    assert_error(cc.post(REFRESH, json={"refresh_token": rt}), 401, "unauthorized")
+    assert live_tokens_of_family(cc, tenant, family) == 0
+
+
 def test_a_refresh_family_ends_at_its_maximum_age(cc, tenant):
     """Issue 8 #10: rotations no longer extend a login forever: a successor expires at
     the latest CCRefreshFamilyMaxAge (90 days in the dev config) after the login, and a
@@ -1050,7 +1075,12 @@ def test_concurrent_bcrypt_work_is_capped_per_process(cc, tenant):
         if r.status_code == 429:
             body = assert_error(r, 429, "too_many_requests")
             assert r.headers["Retry-After"] == "1" and "busy" in body["message"]
-    # The refused ones came back without hashing; retried, they get in.
+    # The refused ones came back without hashing and without being counted as failed
+    # logins (the slot is taken before any count); retried, they get in.
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT email FROM login_throttle WHERE tenant_key = %s", (tenant.id,))
+        counted = {row["email"] for row in cur.fetchall()}
     for r, u in results:
         if r.status_code == 429:
+            assert u["email"].lower() not in counted
             assert login(cc, u["email"], password, tenant=tenant.slug).status_code == 200
