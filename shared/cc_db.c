@@ -317,6 +317,7 @@ typedef struct render_t {
     const cc_col_t *cols;
     cc_jsonw_t *w;
     apr_int64_t *ptotal;
+    const char **keys;     /* the last row's two columns after the total, or NULL */
 } render_t;
 
 /* A row as a JSON object (rows are rendered as they come). */
@@ -345,13 +346,29 @@ static void render_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, 
 
         *rd->ptotal = v ? apr_atoi64(v) : 0;
     }
+    /* A keyset list's cursor: the sort key and the id after the total (copied: the row
+     * is the driver's until the next one). */
+    if (rd->keys && i + 2 < ncols) {
+        const char *k = apr_dbd_get_entry(db->dbd->driver, row, i + 1);
+        const char *id = apr_dbd_get_entry(db->dbd->driver, row, i + 2);
+
+        rd->keys[0] = k ? apr_pstrdup(db->pool, k) : NULL;
+        rd->keys[1] = id ? apr_pstrdup(db->pool, id) : NULL;
+    }
 }
 
 cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, cc_jsonw_t *w,
                              apr_int64_t *ptotal, int *pnrows)
 {
-    render_t rd = { cols, w, ptotal };
+    return cc_db_write_rows_keyed(db, label, cols, nargs, args, w, ptotal, pnrows, NULL);
+}
+
+cc_error_t *cc_db_write_rows_keyed(cc_db_t *db, const char *label, const cc_col_t *cols,
+                                   int nargs, const char **args, cc_jsonw_t *w,
+                                   apr_int64_t *ptotal, int *pnrows, const char **keys)
+{
+    render_t rd = { cols, w, ptotal, keys };
 
     if (ptotal) {
         *ptotal = 0;

@@ -105,6 +105,11 @@ cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,
 cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
                              int nargs, const char **args, cc_jsonw_t *w,
                              apr_int64_t *ptotal, int *pnrows);
+/** The same, also keeping the last row's two columns after the total in keys[0] and
+ *  keys[1] (a keyset list's sort key and id; NULL when there is no row). */
+cc_error_t *cc_db_write_rows_keyed(cc_db_t *db, const char *label, const cc_col_t *cols,
+                                   int nargs, const char **args, cc_jsonw_t *w,
+                                   apr_int64_t *ptotal, int *pnrows, const char **keys);
 
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **args,

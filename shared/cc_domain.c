@@ -58,6 +58,10 @@ static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pou
         problem(p, pout, "list %s: a list without a tenant is CC_LIST_SEARCH_ONLY%s%s",
                 list->prefix, "", "");
     }
+    if ((list->flags & CC_LIST_KEYSET) && !(list->flags & CC_LIST_SEARCH_ONLY)) {
+        problem(p, pout, "list %s: a keyset list is CC_LIST_SEARCH_ONLY%s%s", list->prefix,
+                "", "");
+    }
 }
 
 static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
@@ -80,6 +84,10 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
                 need(p, labels, list,
                      apr_pstrcat(p, list->prefix, *kind, *sort, *order, NULL), pout);
             }
+        }
+        for (order = orders; (list->flags & CC_LIST_KEYSET) && *order; order++) {
+            need(p, labels, list, apr_pstrcat(p, list->prefix, "_after_", *sort, *order, NULL),
+                 pout);
         }
     }
     if (list->default_sort && !found_default) {

@@ -90,6 +90,22 @@ typedef struct cc_filter_t {
 /** cc_list_t flags. */
 #define CC_LIST_SEARCH_ONLY 1   /**< always the search statements: absent filters bind NULL */
 #define CC_LIST_NO_TENANT   2   /**< not tenant-owned (tenants): no tenant before the filters */
+/**
+ * Keyset-paged (with CC_LIST_SEARCH_ONLY): every answer carries next_cursor, and
+ * ?after=<cursor> continues in the same order without OFFSET and without a total.  Its
+ * statements select, after the object's columns and the total, the row's sort key and
+ * its id (the order's tie-breaker); for every sort it also needs
+ * <prefix>_after_<sort>_asc/_desc, binding the filter arguments once, then the cursor's
+ * key twice and its id (as `k op %s OR (k = %s AND id op %s)`), then the limit, and
+ * selecting NULL as the total (CC_KEYSET_SORT makes the six statements).
+ */
+#define CC_LIST_KEYSET      4
+
+/** The statements of one sort of a CC_LIST_SEARCH_ONLY | CC_LIST_KEYSET list. */
+#define CC_KEYSET_SORT(prefix, sort, search, after, asc, desc, after_asc, after_desc) \
+    CC_SEARCH_SORT(prefix, sort, search, asc, desc),                \
+    CC_STMT(prefix "_after_" sort "_asc", after(after_asc, asc)),   \
+    CC_STMT(prefix "_after_" sort "_desc", after(after_desc, desc))
 
 /**
  * A sorted, filtered, paged list, answered by cc_reply_list from this description alone.

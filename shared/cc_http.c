@@ -493,6 +493,117 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
+/* ---- keyset lists (CC_LIST_KEYSET) ---- */
+
+/* The scope a cursor is valid in: the list and its filter arguments, the tenant first. */
+static const char *cursor_scope(apr_pool_t *p, const cc_list_t *list, const char **filter,
+                                int nfilter)
+{
+    const char *scope = list->prefix;
+    int i;
+
+    for (i = 0; i < nfilter; i++) {
+        scope = apr_pstrcat(p, scope, filter[i] ? "\x1f" : "\x1e", filter[i], NULL);
+    }
+    return scope;
+}
+
+/* The first page (OFFSET, with its total) or the page after a cursor (no OFFSET, no
+ * total), each with next_cursor: null once a page comes back short. */
+static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t *pg,
+                                const char **filter, int nfilter)
+{
+    apr_pool_t *p = ctx->pool;
+    const char *after = apr_table_get(ctx->args, "after");
+    const char *scope = cursor_scope(p, list, filter, nfilter);
+    const char **args, *label, *keys[2] = { NULL, NULL }, *next = NULL;
+    apr_int64_t total = 0;
+    cc_error_t *err = NULL;
+    cc_cursor_t cur;
+    cc_jsonw_t w;
+    int n = 0, i, copy, nrows = 0;
+
+    args = apr_palloc(p, sizeof(*args) * (apr_size_t)(2 * nfilter + 4));
+    if (after) {
+        if (!cc_cursor_read(p, after, scope, &cur)) {
+            err = cc_error_collect(p, err, "after", "is not a cursor of this list with these "
+                                   "filters (or it was altered)");
+        }
+        else if (apr_table_get(ctx->args, "sort")
+                 && (strcmp(cur.sort, pg->sort) || cur.desc != pg->desc)) {
+            err = cc_error_collect(p, err, "sort", "must be the cursor's order, or left out");
+        }
+        if (apr_table_get(ctx->args, "page")) {
+            err = cc_error_collect(p, err, "page", "cannot be combined with after");
+        }
+        if (err) {
+            return err;
+        }
+        for (i = 0; i < nfilter; i++) {
+            args[n++] = filter[i];
+        }
+        args[n++] = cur.key;
+        args[n++] = cur.key;
+        args[n++] = cur.id;
+        args[n++] = cc_page_limit_str(p, pg);
+        pg->sort = cur.sort;
+        pg->desc = cur.desc;
+        label = apr_pstrcat(p, list->prefix, "_after_", cur.sort, cur.desc ? "_desc" : "_asc",
+                            NULL);
+    }
+    else {
+        for (copy = 0; copy < 2; copy++) {
+            for (i = 0; i < nfilter; i++) {
+                args[n++] = filter[i];
+            }
+        }
+        args[n++] = cc_page_limit_str(p, pg);
+        args[n++] = cc_page_offset_str(p, pg);
+        label = apr_pstrcat(p, list->prefix, "_search_", pg->sort,
+                            pg->desc ? "_desc" : "_asc", NULL);
+    }
+    cc_jsonw_init(&w, ctx->pool, 16384);
+    cc_jsonw_lit(&w, "{\"data\":[");
+    if ((err = cc_db_write_rows_keyed(ctx->db, label, list->cols, n, args, &w,
+                                      after ? NULL : &total, &nrows, keys))) {
+        return err;
+    }
+    if (!after && nrows == 0) {
+        const char **row;
+
+        if ((err = cc_db_select_row(ctx->db, apr_pstrcat(p, list->prefix, "_search_count",
+                                                         NULL), nfilter, args, &row, NULL))) {
+            return err;
+        }
+        total = row && row[0] ? apr_atoi64(row[0]) : 0;
+    }
+    if (nrows == pg->page_size) {
+        cur.sort = pg->sort;
+        cur.desc = pg->desc;
+        cur.key = keys[0];
+        cur.id = keys[1];
+        next = cc_cursor_make(p, &cur, scope);
+    }
+    cc_jsonw_lit(&w, "]");
+    if (!after) {
+        cc_jsonw_lit(&w, ",\"total\":");
+        cc_jsonw_int(&w, total);
+        cc_jsonw_lit(&w, ",\"page\":");
+        cc_jsonw_int(&w, pg->page);
+    }
+    cc_jsonw_lit(&w, ",\"page_size\":");
+    cc_jsonw_int(&w, pg->page_size);
+    cc_jsonw_lit(&w, ",\"next_cursor\":");
+    if (next) {
+        cc_jsonw_str(&w, next);
+    }
+    else {
+        cc_jsonw_lit(&w, "null");
+    }
+    cc_jsonw_lit(&w, "}");
+    return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
+}
+
 cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
 {
     apr_pool_t *p = ctx->pool;
@@ -506,6 +617,9 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     if ((err = cc_list_filter(p, list, ctx->args, tenant, err, &filter, &nfilter,
                               &filtered))) {
         return err;
+    }
+    if (list->flags & CC_LIST_KEYSET) {
+        return reply_keyset(ctx, list, &pg, filter, nfilter);
     }
     /* Unfiltered: the tenant twice (its counter, its page); else the filter twice. */
     if (!filtered) {

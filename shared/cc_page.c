@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 
+#include "cc_crypto.h"
 #include "cc_page.h"
 #include "cc_validate.h"
 
@@ -236,4 +237,88 @@ const char *cc_page_limit_str(apr_pool_t *p, const cc_page_t *pg)
 const char *cc_page_offset_str(apr_pool_t *p, const cc_page_t *pg)
 {
     return apr_psprintf(p, "%" APR_INT64_T_FMT, pg->offset);
+}
+
+/* ---- keyset cursors ---- */
+
+#define CC_CURSOR_SEP '~'
+#define CC_CURSOR_FIELD_MAX 64
+#define CC_CURSOR_MAC_LEN 16
+
+static int cursor_field_ok(const char *s, int sort)
+{
+    apr_size_t n = 0;
+
+    for (; s && *s; s++, n++) {
+        char c = *s;
+
+        if (!((c >= 'a' && c <= 'z') || c == '_'
+              || (!sort && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == ':'
+                            || c == '.' || c == '+' || c == '-')))) {
+            return 0;
+        }
+    }
+    return s && n > 0 && n <= CC_CURSOR_FIELD_MAX;
+}
+
+static const char *cursor_mac(apr_pool_t *p, const char *body, const char *scope)
+{
+    const char *text = apr_pstrcat(p, scope ? scope : "", "|", body, NULL);
+
+    return apr_pstrndup(p, cc_sha256_hex(p, text, strlen(text)), CC_CURSOR_MAC_LEN);
+}
+
+const char *cc_cursor_make(apr_pool_t *p, const cc_cursor_t *c, const char *scope)
+{
+    const char *body;
+    char *key;
+
+    if (!c->key || !c->id) {
+        return NULL;
+    }
+    /* A DATETIME's space would need escaping in a URL: 'T' reads back the same. */
+    key = apr_pstrdup(p, c->key);
+    if (strlen(key) > 10 && key[10] == ' ') {
+        key[10] = 'T';
+    }
+    if (!cursor_field_ok(c->sort, 1) || !cursor_field_ok(key, 0)
+        || !cursor_field_ok(c->id, 0)) {
+        return NULL;
+    }
+    body = apr_psprintf(p, "%s%c%c%c%s%c%s", c->sort, CC_CURSOR_SEP, c->desc ? 'd' : 'a',
+                        CC_CURSOR_SEP, key, CC_CURSOR_SEP, c->id);
+    return apr_psprintf(p, "%s%c%s", body, CC_CURSOR_SEP, cursor_mac(p, body, scope));
+}
+
+int cc_cursor_read(apr_pool_t *p, const char *text, const char *scope, cc_cursor_t *c)
+{
+    char *copy, *f[5], *state = NULL, *mac;
+    const char *body;
+    int n = 0;
+    char sep[2] = { CC_CURSOR_SEP, 0 };
+
+    if (!text || strlen(text) > 4 * CC_CURSOR_FIELD_MAX + 8) {
+        return 0;
+    }
+    copy = apr_pstrdup(p, text);
+    for (f[n] = apr_strtok(copy, sep, &state); f[n] && n < 4;
+         f[++n] = apr_strtok(NULL, sep, &state)) {
+    }
+    if (n != 4 || !f[4] || apr_strtok(NULL, sep, &state)
+        || !cursor_field_ok(f[0], 1) || (strcmp(f[1], "a") && strcmp(f[1], "d"))
+        || !cursor_field_ok(f[2], 0) || !cursor_field_ok(f[3], 0)) {
+        return 0;
+    }
+    mac = f[4];
+    body = apr_psprintf(p, "%s%c%s%c%s%c%s", f[0], CC_CURSOR_SEP, f[1], CC_CURSOR_SEP, f[2],
+                        CC_CURSOR_SEP, f[3]);
+    /* Separators inside the text must be exactly the four counted (no empty fields). */
+    if (strlen(text) != strlen(body) + 1 + strlen(mac) || strcmp(mac, cursor_mac(p, body, scope))) {
+        return 0;
+    }
+    c->sort = f[0];
+    c->desc = f[1][0] == 'd';
+    c->key = f[2];
+    c->id = f[3];
+    return 1;
 }

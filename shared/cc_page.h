@@ -39,4 +39,26 @@ cc_error_t *cc_page_parse(apr_pool_t *p, apr_table_t *args, const char *const *s
 const char *cc_page_limit_str(apr_pool_t *p, const cc_page_t *pg);
 const char *cc_page_offset_str(apr_pool_t *p, const cc_page_t *pg);
 
+/**
+ * A keyset cursor (API.md "next_cursor" / "after="): where a sorted list stopped, as the
+ * last row's sort key and id.  The text is opaque to clients, URL-safe, and carries a
+ * checksum over its fields and the list's scope (the tenant and the filters), so a
+ * cursor edited by hand, or used with other filters or another tenant, is refused.
+ * Forging one needs no secret but gains nothing: a cursor only says where to resume
+ * inside the caller's own rows.
+ */
+typedef struct cc_cursor_t {
+    const char *sort;       /**< the sort field */
+    int desc;
+    const char *key;        /**< the last row's sort value as SQL text */
+    const char *id;         /**< the last row's id */
+} cc_cursor_t;
+
+/** The cursor text for c within scope (NULL when a field has characters a cursor
+ *  cannot carry: key and id are at most 64 of [0-9A-Za-z:._+-], sort [a-z_]). */
+const char *cc_cursor_make(apr_pool_t *p, const cc_cursor_t *c, const char *scope);
+
+/** 1 and *c filled when text is a cursor cc_cursor_make made for scope, else 0. */
+int cc_cursor_read(apr_pool_t *p, const char *text, const char *scope, cc_cursor_t *c);
+
 #endif

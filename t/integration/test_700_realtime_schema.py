@@ -49,6 +49,7 @@ OUR_COLUMNS = {
         "direction": "ENUM('inbound','outbound','internal')",
         "queue": "VARCHAR(128)",         # holds any queues.name
         "agent_id": "BIGINT",            # a users.id
+        "tenant_ref": "VARCHAR(80)",     # generated: tenantid, else accountcode (sql/008)
     },
     "queue_rules": {"id": "BIGINT"},
 }
@@ -61,8 +62,9 @@ UNIQUE_KEYS = {
 
 # Lookups the API and reports depend on: some index must start with these columns.
 INDEXES = {
-    "cdr": [["tenantid", "start"], ["accountcode", "start"], ["tenantid", "did", "start"],
-            ["tenantid", "queue", "start"], ["uniqueid"], ["linkedid"]],
+    "cdr": [["tenant_ref", "start"], ["tenant_ref", "did", "start"],
+            ["tenant_ref", "queue", "start"], ["tenant_ref", "agent_id", "start"],
+            ["tenant_ref", "uniqueid"], ["uniqueid"], ["linkedid"]],
     "queue_members": [["queue_name"], ["interface"]],
     "ps_contacts": [["endpoint"]],
     "ps_endpoint_id_ips": [["endpoint"]],

@@ -9,7 +9,7 @@ import this module (t/integration/test_610_hostile_writes.py) without an edit.
 The one exception is declared, not derived: login_throttle belongs to a tenant through
 its `tenant_key` column (the tenant id, or '' before one is known).
 
-    tenant_tables()  {table: tenant column}, e.g. {"users": "tenant_id", "cdr": "tenantid"}
+    tenant_tables()  {table: tenant column}, e.g. {"users": "tenant_id", "cdr": "tenant_ref"}
     table_columns()  {table: [column, ...]} of every table the migrations create
 """
 
@@ -23,8 +23,10 @@ SQL_DIR = os.path.join(ROOT, "sql")
 # The columns that make a table tenant-owned, in order of preference.
 TENANT_COLUMNS = ("tenant_id", "tenantid")
 
-# Tenant-owned tables whose tenant column has another name (see the docstring).
-DECLARED = {"login_throttle": "tenant_key"}
+# Tenant-owned tables whose tenant column has another name (see the docstring), or
+# whose tenant is a column derived from the one found by name: cdr's tenant_ref is
+# tenantid else accountcode (sql/008), and statements must filter on it.
+DECLARED = {"login_throttle": "tenant_key", "cdr": "tenant_ref"}
 
 _CREATE_RE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\s*\(", re.I)
 _ALTER_RE = re.compile(r"\bALTER\s+TABLE\s+`?(\w+)`?\s+([^;]*)", re.I)
@@ -92,9 +94,11 @@ def tenant_tables(sql_dir=SQL_DIR):
             if col in cols:
                 out[table] = col
                 break
+    columns = table_columns(sql_dir)
     for table, col in DECLARED.items():
-        if table in out:
-            raise ValueError(f"cctables: {table} is declared but has a {out[table]} column")
+        if table in out and col not in columns.get(table, []):
+            raise ValueError(f"cctables: {table} is declared with {col} but has a "
+                             f"{out[table]} column and no {col}")
         out[table] = col
     return out
 

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "cc_test.h"
 #include "cc_page.h"
 
@@ -221,6 +223,64 @@ START_TEST(every_bad_page_parameter_gets_a_detail)
 }
 END_TEST
 
+START_TEST(a_cursor_reads_back_in_its_scope_only)
+{
+    cc_cursor_t c = { "calldate", 1, "2026-11-02 08:00:00", "42" }, out;
+    const char *text = cc_cursor_make(cc_test_pool, &c, "t1|x");
+
+    ck_assert_ptr_nonnull(text);
+    /* URL-safe: the DATETIME's space became a T. */
+    ck_assert_ptr_null(strchr(text, ' '));
+    ck_assert_int_eq(cc_cursor_read(cc_test_pool, text, "t1|x", &out), 1);
+    ck_assert_str_eq(out.sort, "calldate");
+    ck_assert_int_eq(out.desc, 1);
+    ck_assert_str_eq(out.key, "2026-11-02T08:00:00");
+    ck_assert_str_eq(out.id, "42");
+    /* Another scope (filters, tenant) or any edit is refused. */
+    ck_assert_int_eq(cc_cursor_read(cc_test_pool, text, "t2|x", &out), 0);
+    ck_assert_int_eq(cc_cursor_read(cc_test_pool, text, NULL, &out), 0);
+}
+END_TEST
+
+static const char *const bad_cursors[] = {
+    "", "~", "~~~~", "calldate~d~k~1", "calldate~x~k~1~0000000000000000",
+    "calldate~d~k~1~0000000000000000~", "calldate~~d~k~1~0000000000000000",
+    "Calldate~d~k~1~0000000000000000", "calldate~d~k'~1~0000000000000000",
+    "calldate~d~k~1 ~0000000000000000",
+};
+
+START_TEST(malformed_cursors_are_refused)
+{
+    cc_cursor_t out;
+
+    ck_assert_int_eq(cc_cursor_read(cc_test_pool, bad_cursors[_i], "s", &out), 0);
+}
+END_TEST
+
+START_TEST(each_field_of_a_cursor_is_under_its_check)
+{
+    cc_cursor_t c = { "billsec", 0, "30", "7" }, out;
+    const char *text = cc_cursor_make(cc_test_pool, &c, "s");
+    char *edit;
+    apr_size_t i;
+
+    ck_assert_ptr_nonnull(text);
+    for (i = 0; text[i]; i++) {
+        if (text[i] == '~') {
+            continue;
+        }
+        edit = apr_pstrdup(cc_test_pool, text);
+        edit[i] = edit[i] == '1' ? '2' : '1';
+        ck_assert_msg(!cc_cursor_read(cc_test_pool, edit, "s", &out), "edit at %d", (int)i);
+    }
+    /* Fields a cursor cannot carry make none. */
+    c.key = "a b";
+    ck_assert_ptr_null(cc_cursor_make(cc_test_pool, &c, "s"));
+    c.key = NULL;
+    ck_assert_ptr_null(cc_cursor_make(cc_test_pool, &c, "s"));
+}
+END_TEST
+
 CC_TEST_SUITE("cc_page",
     CC_TCASE("args"),
         CC_TEST(args_decode_escapes_and_plus),
@@ -233,4 +293,8 @@ CC_TEST_SUITE("cc_page",
         CC_TEST(page_offset_is_page_minus_one_times_size),
         CC_TEST(the_largest_page_does_not_overflow_the_offset),
         CC_LOOP_TEST(page_parameters_are_bounded_and_sort_is_whitelisted, N(page_cases)),
-        CC_TEST(every_bad_page_parameter_gets_a_detail))
+        CC_TEST(every_bad_page_parameter_gets_a_detail),
+    CC_TCASE("cursors"),
+        CC_TEST(a_cursor_reads_back_in_its_scope_only),
+        CC_LOOP_TEST(malformed_cursors_are_refused, N(bad_cursors)),
+        CC_TEST(each_field_of_a_cursor_is_under_its_check))

@@ -1,0 +1,216 @@
+"""API.md "CDR": GET /api/v1/cdrs (filters, sorts, keyset cursors) and /cdrs/{id}.
+
+Rows are written the way cdr_adaptive_odbc writes them (usegmtime=yes: UTC times, an
+unanswered call's answer as 1970-01-01 00:00:00, an empty CDR variable left out of the
+INSERT, so NULL), straight into the `cdr` table.  A row is the tenant's by its
+tenantid, else its accountcode.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+import pytest
+
+CDRS = "/api/v1/cdrs"
+KEYS = {"id", "uniqueid", "linkedid", "calldate", "src", "dst", "clid", "did", "direction",
+        "queue", "agent_id", "disposition", "duration", "billsec", "wait", "recording_id"}
+BASE = datetime(2026, 11, 2, 8, 0, 0)
+
+
+def insert_cdr(cc, tenantid=None, accountcode=None, start=BASE, billsec=30, duration=40,
+               disposition="ANSWERED", **extra):
+    """One row as cdr_adaptive_odbc would insert it; returns its id."""
+    uid = extra.pop("uniqueid", f"{start.timestamp():.0f}.{secrets.randbelow(10**6)}")
+    row = {"tenantid": tenantid, "accountcode": accountcode, "start": start,
+           "answer": (start + timedelta(seconds=duration - billsec)
+                      if disposition == "ANSWERED" else datetime(1970, 1, 1)),
+           "end": start + timedelta(seconds=duration), "duration": duration,
+           "billsec": billsec, "disposition": disposition, "uniqueid": uid,
+           "linkedid": extra.pop("linkedid", uid), "src": extra.pop("src", "+4930123456"),
+           "dst": extra.pop("dst", "1001"), "clid": extra.pop("clid", '"Caller" <+4930123456>')}
+    row.update(extra)
+    cols = ", ".join(f"`{k}`" for k in row)
+    marks = ", ".join(["%s"] * len(row))
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(f"INSERT INTO cdr ({cols}) VALUES ({marks})", tuple(row.values()))
+        return cur.lastrowid
+
+
+def ids(body):
+    return [c["id"] for c in body["data"]]
+
+
+def walk(cc, tenant, params, page_size):
+    """Every page of a list through its cursors: (ids in order, pages)."""
+    r = cc.get(CDRS, token=tenant.admin_token, params={**params, "page_size": page_size})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "total" in body and body["page"] == 1
+    out, pages = ids(body), [body]
+    while body["next_cursor"]:
+        r = cc.get(CDRS, token=tenant.admin_token,
+                   params={**{k: v for k, v in params.items() if k != "sort"},
+                           "page_size": page_size, "after": body["next_cursor"]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert "total" not in body and "page" not in body
+        out += ids(body)
+        pages.append(body)
+        assert len(pages) < 100
+    return out, pages
+
+
+def test_a_cdr_reads_as_api_md_says(cc, tenant):
+    cid = insert_cdr(cc, tenantid=tenant.id, billsec=30, duration=42, did="+4930555000",
+                     direction="inbound", queue="support", agent_id=7)
+    missed = insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(minutes=1),
+                        billsec=0, duration=15, disposition="NO ANSWER")
+    r = cc.get(f"{CDRS}/{cid}", token=tenant.admin_token)
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert set(c) == KEYS
+    assert c["calldate"] == "2026-11-02T08:00:00Z"
+    assert (c["duration"], c["billsec"], c["wait"]) == (42, 30, 12)
+    assert (c["did"], c["direction"], c["queue"], c["agent_id"]) == \
+        ("+4930555000", "inbound", "support", 7)
+    assert c["recording_id"] is None and c["disposition"] == "ANSWERED"
+    m = cc.get(f"{CDRS}/{missed}", token=tenant.admin_token).json()
+    assert (m["disposition"], m["billsec"], m["wait"]) == ("NO ANSWER", 0, 15)
+    # Default order: newest first.
+    body = cc.get(CDRS, token=tenant.admin_token).json()
+    assert ids(body) == [missed, cid] and body["total"] == 2 and body["next_cursor"] is None
+
+
+def test_the_tenant_is_tenantid_else_accountcode(cc, tenant, tenant2):
+    mine = [insert_cdr(cc, tenantid=tenant.id),
+            insert_cdr(cc, accountcode=tenant.id),
+            insert_cdr(cc, tenantid="", accountcode=tenant.id),
+            insert_cdr(cc, tenantid=tenant.id, accountcode=tenant2.id)]
+    theirs = [insert_cdr(cc, tenantid=tenant2.id, accountcode=tenant.id),
+              insert_cdr(cc, tenantid=tenant2.id)]
+    nobody = insert_cdr(cc)
+    got = ids(cc.get(CDRS, token=tenant.admin_token).json())
+    assert sorted(got) == sorted(mine)
+    assert sorted(ids(cc.get(CDRS, token=tenant2.admin_token).json())) == sorted(theirs)
+    for cid in theirs + [nobody]:
+        r = cc.get(f"{CDRS}/{cid}", token=tenant.admin_token)
+        assert r.status_code == 404 and r.json()["error"] == "not_found"
+    # A platform admin sees the tenant's rows through X-Tenant-ID.
+    r = cc.get(CDRS, token=cc.admin_token(), headers={"X-Tenant-ID": tenant.id})
+    assert sorted(ids(r.json())) == sorted(mine)
+
+
+@pytest.mark.parametrize("sort", ["-calldate", "calldate", "billsec", "-billsec",
+                                  "duration"])
+def test_cursors_walk_every_row_once_in_order(cc, tenant, tenant2, sort):
+    # Ties on every key (same start, same billsec) so the id tie-breaker matters.
+    made = []
+    for i in range(23):
+        made.append(insert_cdr(cc, tenantid=tenant.id,
+                               start=BASE + timedelta(minutes=i // 3),
+                               billsec=(i * 7) % 5, duration=10 + (i % 4)))
+    insert_cdr(cc, tenantid=tenant2.id, start=BASE)   # never in tenant's pages
+    full = cc.get(CDRS, token=tenant.admin_token,
+                  params={"sort": sort, "page_size": 200}).json()
+    assert full["total"] == 23 and full["next_cursor"] is None
+    walked, pages = walk(cc, tenant, {"sort": sort}, 5)
+    assert walked == ids(full)
+    assert sorted(walked) == sorted(made)
+    assert [len(p["data"]) for p in pages] == [5, 5, 5, 5, 3]
+
+
+def test_cursors_keep_the_filters(cc, tenant):
+    for i in range(12):
+        insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(seconds=i),
+                   direction="inbound" if i % 2 else "outbound", billsec=i)
+    params = {"direction": "inbound", "min_billsec": "3", "sort": "calldate"}
+    walked, _ = walk(cc, tenant, params, 2)
+    full = cc.get(CDRS, token=tenant.admin_token, params={**params, "page_size": 200}).json()
+    assert walked == ids(full) and len(walked) == 5
+    # The cursor is bound to its filters, its order and its tenant.
+    first = cc.get(CDRS, token=tenant.admin_token, params={**params, "page_size": 2}).json()
+    cursor = first["next_cursor"]
+    for bad in ({"direction": "outbound", "min_billsec": "3"},
+                {"direction": "inbound"},
+                {**params, "sort": "-calldate"},
+                {**params, "page": "2"}):
+        r = cc.get(CDRS, token=tenant.admin_token, params={**bad, "after": cursor})
+        assert r.status_code == 400, r.text
+        fields = {d["field"] for d in r.json()["details"]}
+        assert fields & {"after", "sort", "page"}, r.text
+
+
+def test_a_tampered_or_foreign_cursor_is_400(cc, tenant, tenant2):
+    for i in range(3):
+        insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(seconds=i))
+    cursor = cc.get(CDRS, token=tenant.admin_token,
+                    params={"page_size": 1}).json()["next_cursor"]
+    assert cursor
+    sort, d, key, cid, mac = cursor.split("~")
+    tampered = [
+        "~".join([sort, d, key, str(int(cid) + 1), mac]),
+        "~".join([sort, d, key.replace("08", "09", 1), cid, mac]),
+        "~".join(["billsec", d, key, cid, mac]),
+        "~".join([sort, "a", key, cid, mac]),
+        cursor + "0", cursor[:-1], "", "x", "~~~~", "a~b~c~d~e~f",
+        "calldate~d~2026-11-02T08:00:01'~1~0123456789abcdef",
+    ]
+    for bad in tampered:
+        r = cc.get(CDRS, token=tenant.admin_token, params={"after": bad, "page_size": 1})
+        assert r.status_code == 400, (bad, r.text)
+        assert [x["field"] for x in r.json()["details"]] == ["after"]
+    # Another tenant cannot use it (and learns nothing from it).
+    r = cc.get(CDRS, token=tenant2.admin_token, params={"after": cursor, "page_size": 1})
+    assert r.status_code == 400
+
+
+def test_filters(cc, tenant):
+    a = insert_cdr(cc, tenantid=tenant.id, start=BASE, src="100", dst="200", did="+4930111",
+                   queue="sales", agent_id=5, direction="inbound", billsec=50)
+    b = insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(hours=1), src="101",
+                   dst="201", disposition="BUSY", billsec=0, direction="outbound")
+    c = insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(hours=2),
+                   disposition="NO ANSWER", billsec=0, direction="internal")
+    cases = [
+        ({"from": "2026-11-02T09:00:00Z"}, [c, b]),
+        ({"to": "2026-11-02T09:00:00Z"}, [a]),                       # to is exclusive
+        ({"from": "2026-11-02T09:00:00+01:00", "to": "2026-11-02T10:00:00Z"}, [b, a]),
+        ({"direction": "outbound"}, [b]),
+        ({"disposition": "NO ANSWER"}, [c]),
+        ({"disposition": "BUSY"}, [b]),
+        ({"src": "100"}, [a]), ({"dst": "201"}, [b]), ({"did": "+4930111"}, [a]),
+        ({"queue": "sales"}, [a]), ({"agent_id": "5"}, [a]),
+        ({"min_billsec": "1"}, [a]), ({"min_billsec": "0"}, [c, b, a]),
+    ]
+    for params, want in cases:
+        r = cc.get(CDRS, token=tenant.admin_token, params=params)
+        assert r.status_code == 200, (params, r.text)
+        assert ids(r.json()) == want, params
+
+
+def test_bad_parameters_are_one_400_naming_each(cc, tenant):
+    r = cc.get(CDRS, token=tenant.admin_token,
+               params={"from": "yesterday", "direction": "sideways", "disposition": "ok",
+                       "agent_id": "-1", "min_billsec": "1.5", "sort": "src",
+                       "page_size": "500", "src": "x" * 81})
+    assert r.status_code == 400, r.text
+    fields = {d["field"] for d in r.json()["details"]}
+    assert fields == {"from", "direction", "disposition", "agent_id", "min_billsec", "sort",
+                      "page_size", "src"}
+
+
+def test_rbac_and_unknown_ids(cc, tenant):
+    cid = insert_cdr(cc, tenantid=tenant.id)
+    name = f"nocdr_{secrets.token_hex(3)}"
+    r = cc.post("/api/v1/roles", token=tenant.admin_token,
+                json={"name": name, "permissions": ["users.read"]})
+    assert r.status_code == 201, r.text
+    _, token = tenant.make_user(roles=[name])
+    for path in (CDRS, f"{CDRS}/{cid}"):
+        r = cc.get(path, token=token)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden"
+        assert cc.get(path).status_code == 401
+    for bad in ("0", "abc", "99999999999"):
+        assert cc.get(f"{CDRS}/{bad}", token=tenant.admin_token).status_code == 404
+    r = cc.post(CDRS, token=tenant.admin_token, json={})
+    assert r.status_code == 405 and r.headers["Allow"] == "GET"
