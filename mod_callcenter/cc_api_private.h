@@ -20,6 +20,7 @@ typedef struct cc_api_config_t {
     apr_off_t max_body;        /**< CCApiMaxBody, CC_API_UNSET until set */
     const char *const *moh_classes;  /**< CCMusicOnHoldClasses (NULL-terminated), NULL
                                           until set */
+    const char *recordings_dir;      /**< CCRecordingsDir (absolute), NULL until set */
 } cc_api_config_t;
 
 /** CCApiMaxBody or its default. */

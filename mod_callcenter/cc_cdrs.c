@@ -26,12 +26,13 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
 /* ---- statements ---- */
 
 /* The CDR object's columns, in cdr_cols order.  wait = duration - billsec (the time
- * before the answer, ringing and queueing included).  recording_id: the tenant's
- * recording of the call, once recordings exist (NULL until then). */
+ * before the answer, ringing and queueing included).  recording_id: the tenant's first
+ * recording registered for the row's uniqueid (idx_recordings_tenant_cdr). */
 #define CDR_COLUMNS                                                                     \
     "c.id, c.uniqueid, c.linkedid, c.start, c.src, c.dst, c.clid, c.did, c.direction,"  \
     " c.queue, c.agent_id, c.disposition, c.duration, c.billsec,"                       \
-    " c.duration - c.billsec, NULL"
+    " c.duration - c.billsec, (SELECT MIN(r.id) FROM recordings r"                    \
+    " WHERE r.tenant_id = c.tenant_ref AND r.cdr_uniqueid = c.uniqueid)"
 
 /* Filters bind 19 values: the tenant, then each filter twice (cdr_filters order). */
 #define CDRS_FILTER                                                                     \

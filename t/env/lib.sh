@@ -11,6 +11,7 @@
 #     db/mysql.sock, mariadbd.pid, error.log, app-password (0600)
 #     httpd/httpd.conf           rendered from httpd-conf/cc-dev.conf.in
 #     httpd/logs/ httpd/run/ httpd/htdocs/
+#     recordings/<tenant id>/    CCRecordingsDir (call recordings)
 #
 # Variables (all optional): CC_VAR_DIR, CC_DB_PORT (13306), CC_HTTP_PORT (8080),
 # CC_BUILD_DIR (build/), CC_PROFILE (run|test), CC_ADMIN_EMAIL, CC_ADMIN_PASSWORD,
@@ -50,6 +51,7 @@ CC_HTTPD_PID=$CC_HTTPD_DIR/run/httpd.pid
 CC_HTTPD_ERROR_LOG=$CC_HTTPD_DIR/logs/error.log
 CC_HTTPD_BIN=${CC_HTTPD_BIN:-/usr/sbin/apache2}
 CC_MODDIR=/usr/lib/apache2/modules
+CC_RECORDINGS_DIR=$CC_VAR_DIR/recordings
 
 # Per-profile defaults: `make run` is production-like, the tests are fast.
 case $CC_PROFILE in

@@ -35,6 +35,14 @@ if cc_is_root && ! setpriv --reuid="$run_user" --regid="$run_group" --clear-grou
     chmod 755 "$doc_root"
 fi
 
+# Call recordings (CCRecordingsDir): one subdirectory per tenant id, written by Asterisk
+# (tests write their own files there); httpd's children read them and unlink deleted ones.
+mkdir -p "$CC_RECORDINGS_DIR"
+chmod 755 "$CC_RECORDINGS_DIR"
+if cc_is_root; then
+    chown "$run_user:$run_group" "$CC_RECORDINGS_DIR"
+fi
+
 case $CC_ACCESS_LOG in
     on)  access_log="CustomLog \"$CC_HTTPD_DIR/logs/access.log\" cc" ;;
     off) access_log="# access log off (CC_ACCESS_LOG=off)" ;;
@@ -90,6 +98,7 @@ sub()
     sub REQUEST_READ_TIMEOUT "${CC_REQUEST_READ_TIMEOUT:-$request_read_timeout}"
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
+    sub RECORDINGS_DIR "$CC_RECORDINGS_DIR"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).

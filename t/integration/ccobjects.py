@@ -13,9 +13,12 @@
   with them (typed captures such as {id:int} are read as {id}).
 """
 
+import os
+import pwd
 import re
 import secrets
 from contextlib import contextmanager
+from pathlib import Path
 
 from cchelpers import (assert_405, assert_bad_query, assert_error, entity_audit,
                        entity_events, get_page, tenant_rows)
@@ -361,6 +364,56 @@ def _tenant(cc, tenant, parent):
     return tenant.id
 
 
+# ---- recordings (files under CCRecordingsDir/<tenant id>/) -------------------------
+
+def recordings_dir(cc):
+    """CCRecordingsDir of the rendered config."""
+    m = re.search(r'^CCRecordingsDir\s+"?([^"\n]+)"?\s*$', cc.conf_text(), re.M)
+    assert m, "no CCRecordingsDir in the rendered config"
+    return Path(m.group(1))
+
+
+def _give_to_httpd(path):
+    """httpd's children (www-data when the tests run as root) read the file and unlink
+    it, so they own what the tests make."""
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("www-data")
+        os.lchown(path, pw.pw_uid, pw.pw_gid)
+
+
+def tenant_recordings_dir(cc, tenant_id):
+    d = recordings_dir(cc) / tenant_id
+    if not d.exists():
+        d.mkdir(mode=0o755)
+        _give_to_httpd(d)
+    return d
+
+
+def write_recording_file(cc, tenant_id, rel, data=b"RIFF....WAVEfmt "):
+    """rel (with its directories) under the tenant's recordings directory, holding data;
+    returns its path."""
+    base = tenant_recordings_dir(cc, tenant_id)
+    path = base / rel
+    d = base
+    for part in Path(rel).parts[:-1]:
+        d = d / part
+        if not d.exists():
+            d.mkdir(mode=0o755)
+            _give_to_httpd(d)
+    path.write_bytes(data)
+    os.chmod(path, 0o644)
+    _give_to_httpd(path)
+    return path
+
+
+def _recording(cc, tenant, parent):
+    rel = f"obj-{secrets.token_hex(4)}.wav"
+    write_recording_file(cc, tenant.id, rel)
+    return _made(cc.post("/api/v1/recordings", token=tenant.admin_token,
+                         json={"cdr_uniqueid": "1732428000.1", "path": rel,
+                               "format": "wav"}), "recording")["id"]
+
+
 # factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
 # before the parameter's segment.  Objects are made in tenant, as its admin.
 OBJECT_FACTORIES = {
@@ -371,6 +424,7 @@ OBJECT_FACTORIES = {
     "/api/v1/queues/{id}/members/{member_id}": _member,
     "/api/v1/endpoints/{id}": _endpoint,
     "/api/v1/tenants/{id}": _tenant,
+    "/api/v1/recordings/{id}": _recording,
 }
 
 

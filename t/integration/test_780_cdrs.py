@@ -81,6 +81,25 @@ def test_a_cdr_reads_as_api_md_says(cc, tenant):
     assert ids(body) == [missed, cid] and body["total"] == 2 and body["next_cursor"] is None
 
 
+def test_recording_id_is_the_tenants_recording_of_the_call(cc, tenant, tenant2):
+    cid = insert_cdr(cc, tenantid=tenant.id, uniqueid="1764662400.77")
+    other = insert_cdr(cc, tenantid=tenant.id, uniqueid="1764662400.78")
+    with cc.db() as conn, conn.cursor() as cur:
+        # Another tenant's recording of the same uniqueid is not this CDR's.
+        cur.execute("INSERT INTO recordings (tenant_id, cdr_uniqueid, path, format, "
+                    "size_bytes) VALUES (%s, '1764662400.78', 'x.wav', 'wav', 1)",
+                    (tenant2.id,))
+        cur.execute("INSERT INTO recordings (tenant_id, cdr_uniqueid, path, format, "
+                    "size_bytes) VALUES (%s, '1764662400.77', 'y.wav', 'wav', 1)",
+                    (tenant.id,))
+        rid = cur.lastrowid
+    assert cc.get(f"{CDRS}/{cid}", token=tenant.admin_token).json()["recording_id"] == rid
+    assert cc.get(f"{CDRS}/{other}", token=tenant.admin_token).json()["recording_id"] is None
+    listed = {c["id"]: c["recording_id"]
+              for c in cc.get(CDRS, token=tenant.admin_token).json()["data"]}
+    assert listed == {cid: rid, other: None}
+
+
 def test_the_tenant_is_tenantid_else_accountcode(cc, tenant, tenant2):
     mine = [insert_cdr(cc, tenantid=tenant.id),
             insert_cdr(cc, accountcode=tenant.id),
