@@ -449,7 +449,11 @@ static void cc_civil_from_days(apr_int64_t z, int *py, int *pm, int *pd)
     *py = (int)(y + (*pm <= 2));
 }
 
-int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql)
+/* The SQL DATETIME years (MariaDB's DATETIME holds 1000..9999; we render 1..9999). */
+#define CC_EPOCH_MIN (APR_INT64_C(-62135596800))   /* 0001-01-01 00:00:00 */
+#define CC_EPOCH_MAX (APR_INT64_C(253402300799))   /* 9999-12-31 23:59:59 */
+
+int cc_parse_rfc3339_epoch(const char *s, apr_int64_t *psecs)
 {
     int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
     apr_int64_t t;
@@ -490,20 +494,36 @@ int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql)
     /* Local time minus the offset is UTC. */
     t = ((cc_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
     t -= (apr_int64_t)sign * (oh * 60 + om) * 60;
-    {
-        apr_int64_t days = (t >= 0 ? t : t - 86399) / 86400;
-        apr_int64_t rem = t - days * 86400;
-
-        cc_civil_from_days(days, &y, &mo, &d);
-        h = (int)(rem / 3600);
-        mi = (int)(rem % 3600 / 60);
-        sec = (int)(rem % 60);
+    if (t < CC_EPOCH_MIN || t > CC_EPOCH_MAX) {
+        return 0;
     }
-    if (y < 1 || y > 9999) {
+    *psecs = t;
+    return 1;
+}
+
+const char *cc_epoch_to_sql(apr_pool_t *p, apr_int64_t t)
+{
+    apr_int64_t days = (t >= 0 ? t : t - 86399) / 86400;
+    apr_int64_t rem = t - days * 86400;
+    int y, mo, d;
+
+    if (t < CC_EPOCH_MIN || t > CC_EPOCH_MAX) {
+        return NULL;
+    }
+    cc_civil_from_days(days, &y, &mo, &d);
+    return apr_psprintf(p, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, (int)(rem / 3600),
+                        (int)(rem % 3600 / 60), (int)(rem % 60));
+}
+
+int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql)
+{
+    apr_int64_t t;
+
+    if (!cc_parse_rfc3339_epoch(s, &t)) {
         return 0;
     }
     if (psql) {
-        *psql = apr_psprintf(p, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, sec);
+        *psql = cc_epoch_to_sql(p, t);
     }
     return 1;
 }

@@ -51,6 +51,13 @@ int cc_parse_int(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *o
  */
 int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql);
 /**
+ * The same time as seconds since 1970-01-01T00:00:00Z (negative before), for arithmetic
+ * on times (ranges, defaults); within 0001-01-01 .. 9999-12-31 UTC.
+ */
+int cc_parse_rfc3339_epoch(const char *s, apr_int64_t *psecs);
+/** Seconds since the epoch as UTC SQL DATETIME text (in p); NULL outside years 1..9999. */
+const char *cc_epoch_to_sql(apr_pool_t *p, apr_int64_t secs);
+/**
  * The key a client address is counted under (login budgets): an IPv4 address as it is,
  * an IPv4-mapped IPv6 address as its IPv4, any other IPv6 address as its /64
  * ("2001:db8:1:2::/64": one host usually holds the whole /64).  NULL when ip is not

@@ -447,6 +447,30 @@ START_TEST(sql_time_renders_as_rfc3339_utc)
 }
 END_TEST
 
+START_TEST(rfc3339_gives_epoch_seconds_and_back)
+{
+    apr_pool_t *p = cc_test_pool;
+    apr_int64_t t = 7;
+
+    ck_assert(cc_parse_rfc3339_epoch("1970-01-01T00:00:00Z", &t));
+    ck_assert_int_eq(t, 0);
+    ck_assert(cc_parse_rfc3339_epoch("2026-11-24T08:30:00.75+02:30", &t));
+    ck_assert_int_eq(t, APR_INT64_C(1795500000));
+    ck_assert_str_eq(cc_epoch_to_sql(p, t), "2026-11-24 06:00:00");
+    ck_assert(cc_parse_rfc3339_epoch("1969-12-31T23:59:59Z", &t));
+    ck_assert_int_eq(t, -1);
+    ck_assert_str_eq(cc_epoch_to_sql(p, -1), "1969-12-31 23:59:59");
+    ck_assert_str_eq(cc_epoch_to_sql(p, APR_INT64_C(-62135596800)), "0001-01-01 00:00:00");
+    ck_assert_str_eq(cc_epoch_to_sql(p, APR_INT64_C(253402300799)), "9999-12-31 23:59:59");
+    ck_assert_ptr_null(cc_epoch_to_sql(p, APR_INT64_C(-62135596801)));
+    ck_assert_ptr_null(cc_epoch_to_sql(p, APR_INT64_C(253402300800)));
+    t = 7;
+    ck_assert(!cc_parse_rfc3339_epoch("9999-12-31T23:59:59-00:01", &t));   /* past 9999 */
+    ck_assert(!cc_parse_rfc3339_epoch("2026-11-24", &t));
+    ck_assert_int_eq(t, 7);
+}
+END_TEST
+
 static const struct { const char *in, *key; } addr_cases[] = {
     {"192.0.2.7", "192.0.2.7"},
     {"::ffff:192.0.2.7", "192.0.2.7"},                   /* IPv4-mapped: the IPv4 */
@@ -498,4 +522,5 @@ CC_TEST_SUITE("cc_validate",
         CC_LOOP_TEST(integers_parse_within_inclusive_bounds, N(int_cases)),
     CC_TCASE("time"),
         CC_LOOP_TEST(rfc3339_converts_to_utc_sql_datetime, N(rfc3339_cases)),
-        CC_TEST(sql_time_renders_as_rfc3339_utc))
+        CC_TEST(sql_time_renders_as_rfc3339_utc),
+        CC_TEST(rfc3339_gives_epoch_seconds_and_back))

@@ -1,0 +1,61 @@
+/**
+ * @file cc_queue_stats_rules.h
+ * @brief (core) The pure part of GET /api/v1/queues/{id}/stats: the query parameters
+ *        (window and short-abandon threshold) and the answer computed from the sums the
+ *        statement returns.  No httpd and no database: unit-tested
+ *        (t/unit/test_cc_queue_stats_rules.c); mod_callcenter/cc_queue_stats.c is its glue.
+ */
+#ifndef CC_QUEUE_STATS_RULES_H
+#define CC_QUEUE_STATS_RULES_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "cc_error.h"
+
+#define CC_QSTATS_FROM           "from"
+#define CC_QSTATS_TO             "to"
+#define CC_QSTATS_SHORT          "short_abandon"
+
+/** short_abandon: seconds, default and bounds (0 turns short abandons off). */
+#define CC_QSTATS_SHORT_DEFAULT  5
+#define CC_QSTATS_SHORT_MAX      600
+/** The window: 24 hours before `to` when from is absent; at most 366 days. */
+#define CC_QSTATS_DEFAULT_SPAN   (24 * 3600)
+#define CC_QSTATS_MAX_DAYS       366
+
+/** The checked query: the window as UTC SQL DATETIME text, from inclusive, to exclusive. */
+typedef struct qstats_query_t {
+    const char *from;
+    const char *to;
+    const char *short_abandon;   /**< canonical decimal seconds */
+} qstats_query_t;
+
+/**
+ * Read ?from, ?to and ?short_abandon (args may be NULL) with now (seconds since the
+ * epoch) for the defaults: to = now, from = to - 24 h.  A 400 naming every parameter
+ * that does not fit: a time that is not RFC 3339, short_abandon outside 0..600, from not
+ * before to, a window over 366 days (the last two on from).
+ */
+cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t now,
+                                 qstats_query_t *q);
+
+/** The sums the statement selects, in this order (cc_queue_stats.c, QSTATS_SELECT). */
+enum {
+    QSTATS_ANSWERED, QSTATS_ABANDONED, QSTATS_SHORT_ABANDONED, QSTATS_LEFT,
+    QSTATS_WITHIN_SL, QSTATS_WAIT_SUM, QSTATS_WAIT_MAX, QSTATS_TALK_SUM, QSTATS_TALK_CALLS,
+    QSTATS_NSUMS
+};
+
+/**
+ * The answer's JSON text from the row of sums (NULL columns read as 0): offered =
+ * answered + abandoned + left, the rates over offered (0 when none), avg_wait over
+ * offered, avg_talk over the talk rows.  NULL when a column is not a non-negative
+ * integer (the statement's bug).
+ */
+const char *cc_qstats_json(apr_pool_t *p, const char *const *row);
+
+/** num / den as a JSON number with at most 6 decimals, trailing zeros dropped ("0" when
+ * den is 0). */
+const char *cc_qstats_ratio(apr_pool_t *p, apr_int64_t num, apr_int64_t den);
+
+#endif
