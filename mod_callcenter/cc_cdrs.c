@@ -54,6 +54,10 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
     "SELECT " CDR_COLUMNS ", NULL AS total, " key ", c.id FROM cdr c WHERE"             \
     CDRS_FILTER " AND (" cond ") ORDER BY " order " LIMIT %s"
 
+/* An export: every matching row, the filter once (CC_LIST_CSV). */
+#define CDRS_EXPORT(order)                                                              \
+    "SELECT " CDR_COLUMNS " FROM cdr c WHERE" CDRS_FILTER " ORDER BY " order
+
 #define KEY_CALLDATE "c.start"
 #define KEY_BILLSEC "COALESCE(c.billsec, 0)"
 #define KEY_DURATION "COALESCE(c.duration, 0)"
@@ -77,6 +81,12 @@ static const cc_stmt_t cdrs_stmts[] = {
     CC_KEYSET_SORT("cc_cdrs", "duration", CDRS_SEARCH_DURATION, CDRS_AFTER_DURATION,
                    KEY_DURATION " ASC, c.id ASC", KEY_DURATION " DESC, c.id DESC",
                    AFTER_GT(KEY_DURATION), AFTER_LT(KEY_DURATION)),
+    CC_EXPORT_SORT("cc_cdrs", "calldate", CDRS_EXPORT, "c.start ASC, c.id ASC",
+                   "c.start DESC, c.id DESC"),
+    CC_EXPORT_SORT("cc_cdrs", "billsec", CDRS_EXPORT, KEY_BILLSEC " ASC, c.id ASC",
+                   KEY_BILLSEC " DESC, c.id DESC"),
+    CC_EXPORT_SORT("cc_cdrs", "duration", CDRS_EXPORT, KEY_DURATION " ASC, c.id ASC",
+                   KEY_DURATION " DESC, c.id DESC"),
     CC_STMT("cc_cdrs_search_count", "SELECT COUNT(*) FROM cdr c WHERE" CDRS_FILTER),
     CC_STMT("cc_cdrs_get",
             "SELECT " CDR_COLUMNS " FROM cdr c"
@@ -133,7 +143,8 @@ static const cc_filter_t cdr_filters[] = {
 
 static const cc_list_t cdrs_list_spec = { "cc_cdrs", cdr_sorts, "-calldate", cdr_cols,
                                            cdr_filters,
-                                           CC_LIST_SEARCH_ONLY | CC_LIST_KEYSET };
+                                           CC_LIST_SEARCH_ONLY | CC_LIST_KEYSET
+                                           | CC_LIST_CSV };
 
 static const cc_route_t cdrs_routes[] = {
     { "GET", "/api/v1/cdrs", cc_handle_list, "cdrs.read", CC_ROUTE_AUTH },

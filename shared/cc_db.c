@@ -290,7 +290,8 @@ static void write_column(cc_jsonw_t *w, apr_pool_t *p, const cc_col_t *col, cons
 }
 
 /* One row of a result; the driver's buffers are valid only during the call. */
-typedef void (*row_fn)(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno);
+/* A row visitor; nonzero stops the walk (the rest of the result is left unread). */
+typedef int (*row_fn)(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno);
 
 /* Run a SELECT and hand each row to visit, in order; the result is always drained (an
  * unread result breaks the connection's next statement).  *pnrows rows. */
@@ -308,7 +309,10 @@ static cc_error_t *each_row(cc_db_t *db, const char *label, int nargs, const cha
     }
     ncols = apr_dbd_num_cols(db->dbd->driver, res);
     while ((rv = apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1)) == 0) {
-        visit(baton, db, row, ncols, (*pnrows)++);
+        if (visit(baton, db, row, ncols, (*pnrows)++)) {
+            /* Stopped: the driver frees the unread rest with its pool cleanup. */
+            return NULL;
+        }
     }
     return rv == -1 ? NULL : db_failure(db, label, rv);
 }
@@ -321,7 +325,7 @@ typedef struct render_t {
 } render_t;
 
 /* A row as a JSON object (rows are rendered as they come). */
-static void render_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno)
+static int render_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno)
 {
     render_t *rd = baton;
     const cc_col_t *cols = rd->cols;
@@ -355,6 +359,7 @@ static void render_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, 
         rd->keys[0] = k ? apr_pstrdup(db->pool, k) : NULL;
         rd->keys[1] = id ? apr_pstrdup(db->pool, id) : NULL;
     }
+    return 0;
 }
 
 cc_error_t *cc_db_write_rows(cc_db_t *db, const char *label, const cc_col_t *cols,
@@ -418,14 +423,14 @@ typedef struct first_row_t {
 } first_row_t;
 
 /* The first row's values, copied into the pool (NULL for SQL NULL). */
-static void copy_first_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols,
-                           int rowno)
+static int copy_first_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols,
+                          int rowno)
 {
     first_row_t *fr = baton;
     int i;
 
     if (rowno > 0) {
-        return;
+        return 0;
     }
     fr->values = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(ncols + 1));
     fr->ncols = ncols;
@@ -434,6 +439,36 @@ static void copy_first_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int nco
 
         fr->values[i] = v ? apr_pstrdup(db->pool, v) : NULL;
     }
+    return 0;
+}
+
+typedef struct stream_t {
+    cc_db_text_row_fn fn;
+    void *baton;
+    const char **values;      /* one array for every row: the driver's buffers */
+} stream_t;
+
+static int stream_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno)
+{
+    stream_t *st = baton;
+    int i;
+
+    (void)rowno;
+    if (!st->values) {
+        st->values = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(ncols + 1));
+    }
+    for (i = 0; i < ncols; i++) {
+        st->values[i] = apr_dbd_get_entry(db->dbd->driver, row, i);
+    }
+    return st->fn(st->baton, st->values, ncols);
+}
+
+cc_error_t *cc_db_stream(cc_db_t *db, const char *label, int nargs, const char **args,
+                         cc_db_text_row_fn fn, void *baton, int *pnrows)
+{
+    stream_t st = { fn, baton, NULL };
+
+    return each_row(db, label, nargs, args, stream_row, &st, pnrows);
 }
 
 cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,

@@ -111,6 +111,18 @@ cc_error_t *cc_db_write_rows_keyed(cc_db_t *db, const char *label, const cc_col_
                                    int nargs, const char **args, cc_jsonw_t *w,
                                    apr_int64_t *ptotal, int *pnrows, const char **keys);
 
+/** A streamed row: values[i] is column i's text (NULL for SQL NULL), the driver's own
+ *  buffer, valid until the next row.  Nonzero stops the stream. */
+typedef int (*cc_db_text_row_fn)(void *baton, const char *const *values, int ncols);
+/**
+ * Every row of a select handed to fn as it is read, without collecting the result:
+ * apr_dbd_mysql fetches unbuffered (random=0), and no memory grows per row.  fn may stop
+ * the stream early (a client gone); the unread rest is freed with the driver's pool
+ * cleanup.  *pnrows rows were handed over.
+ */
+cc_error_t *cc_db_stream(cc_db_t *db, const char *label, int nargs, const char **args,
+                         cc_db_text_row_fn fn, void *baton, int *pnrows);
+
 /** INSERT/UPDATE/DELETE; *pnrows (optional) gets the affected row count. */
 cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **args,
                        int *pnrows);

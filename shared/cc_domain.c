@@ -89,6 +89,10 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
             need(p, labels, list, apr_pstrcat(p, list->prefix, "_after_", *sort, *order, NULL),
                  pout);
         }
+        for (order = orders; (list->flags & CC_LIST_CSV) && *order; order++) {
+            need(p, labels, list, apr_pstrcat(p, list->prefix, "_export_", *sort, *order,
+                                              NULL), pout);
+        }
     }
     if (list->default_sort && !found_default) {
         problem(p, pout, "list %s: default sort %s is not in its whitelist%s",

@@ -101,6 +101,18 @@ typedef struct cc_filter_t {
  */
 #define CC_LIST_KEYSET      4
 
+/**
+ * Exportable: a request whose Accept names text/csv gets every matching row as CSV
+ * (cc_reply_list streams it, unpaged, in the requested order).  Needs, for every sort,
+ * <prefix>_export_<sort>_asc/_desc binding the filter arguments once and selecting the
+ * object's columns (CC_EXPORT_SORT).
+ */
+#define CC_LIST_CSV         8
+
+#define CC_EXPORT_SORT(prefix, sort, export, asc, desc)             \
+    CC_STMT(prefix "_export_" sort "_asc", export(asc)),            \
+    CC_STMT(prefix "_export_" sort "_desc", export(desc))
+
 /** The statements of one sort of a CC_LIST_SEARCH_ONLY | CC_LIST_KEYSET list. */
 #define CC_KEYSET_SORT(prefix, sort, search, after, asc, desc, after_asc, after_desc) \
     CC_SEARCH_SORT(prefix, sort, search, asc, desc),                \

@@ -18,6 +18,7 @@
 #include "cc_http.h"
 #include "cc_jsonw.h"
 #include "cc_crypto.h"
+#include "cc_csv.h"
 #include "cc_log.h"
 #include "cc_page.h"
 #include "cc_retry.h"
@@ -493,6 +494,151 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
+/* ---- CSV exports (CC_LIST_CSV) ---- */
+
+/* Does the client's Accept name text/csv (with a q other than 0)? */
+static int wants_csv(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    char *list, *range, *state = NULL;
+
+    if (!accept) {
+        return 0;
+    }
+    list = apr_pstrdup(r->pool, accept);
+    for (range = apr_strtok(list, ",", &state); range; range = apr_strtok(NULL, ",", &state)) {
+        char *params = strchr(range, ';'), *type;
+
+        if (params) {
+            *params++ = '\0';
+        }
+        (void)apr_collapse_spaces(range, range);   /* returns the end, not range */
+        type = range;
+        if (!strcasecmp(type, "text/csv")
+            && !(params && ap_strcasestr(params, "q=0") && !ap_strcasestr(params, "q=0."))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+typedef struct csv_t {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    const cc_col_t *cols;
+    int failed;               /* the client went away (or a write failed) */
+} csv_t;
+
+/* Cells go into the brigade; apr_brigade_write passes it on whenever a buffer fills,
+ * so an export holds a few kilobytes however many rows it has. */
+static int csv_out(void *ctx, const char *data, apr_size_t len)
+{
+    csv_t *c = ctx;
+
+    if (apr_brigade_write(c->bb, ap_filter_flush, c->r->output_filters, data, len)
+        != APR_SUCCESS || c->r->connection->aborted) {
+        c->failed = 1;
+    }
+    return c->failed;
+}
+
+static int csv_row(void *baton, const char *const *v, int ncols)
+{
+    csv_t *c = baton;
+    int i, first = 1;
+
+    for (i = 0; i < ncols && c->cols[i].key; i++) {
+        cc_col_type_e type = c->cols[i].type;
+
+        if (type == CC_COL_SKIP) {
+            continue;
+        }
+        if (!first && csv_out(c, ",", 1)) {
+            return 1;
+        }
+        first = 0;
+        if (type == CC_COL_TIME && v[i] && strlen(v[i]) >= 19) {
+            /* "YYYY-MM-DD HH:MM:SS" as RFC 3339, without an allocation per row. */
+            char t[21];
+
+            memcpy(t, v[i], 19);
+            t[10] = 'T';
+            t[19] = 'Z';
+            t[20] = '\0';
+            if (csv_out(c, t, 20)) {
+                return 1;
+            }
+        }
+        else if (type == CC_COL_BOOL && v[i]) {
+            if (csv_out(c, v[i][0] != '0' && v[i][0] ? "true" : "false",
+                        v[i][0] != '0' && v[i][0] ? 4 : 5)) {
+                return 1;
+            }
+        }
+        else if (cc_csv_cell(csv_out, c, v[i], type != CC_COL_INT && type != CC_COL_TIME)) {
+            return 1;
+        }
+    }
+    return csv_out(c, "\r\n", 2);
+}
+
+/* Every matching row as CSV, streamed as it is read (cc_db_stream), with a header row
+ * of the object's keys; a client that goes away stops the read. */
+static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
+                             const char **filter, int nfilter)
+{
+    request_rec *r = ctx->r;
+    const char *label = apr_pstrcat(ctx->pool, list->prefix, "_export_", pg->sort,
+                                    pg->desc ? "_desc" : "_asc", NULL);
+    char stamp[APR_RFC822_DATE_LEN];
+    apr_time_exp_t tm;
+    apr_size_t n;
+    csv_t c = { r, NULL, list->cols, 0 };
+    cc_error_t *err;
+    int i, first = 1, nrows = 0;
+
+    apr_table_unset(r->headers_in, "Range");
+    apr_table_unset(r->headers_in, "Request-Range");
+    cc_request_id(r);
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "text/csv; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_time_exp_gmt(&tm, r->request_time);
+    apr_strftime(stamp, &n, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    apr_table_setn(r->headers_out, "Content-Disposition",
+                   apr_psprintf(r->pool, "attachment; filename=\"%s-%s.csv\"",
+                                ctx->domain ? ctx->domain->name : "export", stamp));
+    c.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    for (i = 0; list->cols[i].key; i++) {
+        if (list->cols[i].type != CC_COL_SKIP) {
+            (void)(first || csv_out(&c, ",", 1));
+            (void)cc_csv_cell(csv_out, &c, list->cols[i].key, 0);
+            first = 0;
+        }
+    }
+    (void)csv_out(&c, "\r\n", 2);
+    err = cc_db_stream(ctx->db, label, nfilter, filter, csv_row, &c, &nrows);
+    if (err && !r->sent_bodyct && !c.failed) {
+        /* Nothing has left yet: the error gets its JSON envelope after all. */
+        apr_brigade_cleanup(c.bb);
+        apr_table_unset(r->headers_out, "Content-Disposition");
+        return err;
+    }
+    if (err || c.failed) {
+        /* Mid-stream: no end-of-stream marker, so the client sees a cut answer (chunked
+         * without its last chunk) rather than a short file that looks whole. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CCLOGNO(00110)
+                      "CSV export %s stopped after %d rows: %s", label, nrows,
+                      c.failed ? "the client went away" : "a database error");
+        r->connection->keepalive = AP_CONN_CLOSE;
+        apr_brigade_cleanup(c.bb);
+        return cc_reply_sent(ctx);
+    }
+    APR_BRIGADE_INSERT_TAIL(c.bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    (void)ap_pass_brigade(r->output_filters, c.bb);
+    return cc_reply_sent(ctx);
+}
+
 /* ---- keyset lists (CC_LIST_KEYSET) ---- */
 
 /* The scope a cursor is valid in: the list and its filter arguments, the tenant first. */
@@ -617,6 +763,9 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     if ((err = cc_list_filter(p, list, ctx->args, tenant, err, &filter, &nfilter,
                               &filtered))) {
         return err;
+    }
+    if ((list->flags & CC_LIST_CSV) && wants_csv(ctx->r)) {
+        return reply_csv(ctx, list, &pg, filter, nfilter);
     }
     if (list->flags & CC_LIST_KEYSET) {
         return reply_keyset(ctx, list, &pg, filter, nfilter);

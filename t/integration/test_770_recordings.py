@@ -295,7 +295,9 @@ def test_etag_if_none_match_and_head(cc, tenant):
     etag = a.headers["ETag"]
     b = audio(cc, tenant, rec["id"], headers={"If-None-Match": etag})
     assert b.status_code == 304 and b.content == b""
-    assert b.headers["ETag"] == etag
+    # httpd makes the tag weak (W/) while the file's mtime is under a second old, so
+    # the two answers may differ only in that prefix (If-None-Match compares weakly).
+    assert b.headers["ETag"].removeprefix("W/") == etag.removeprefix("W/")
     c = audio(cc, tenant, rec["id"], headers={"If-None-Match": '"other"'})
     assert c.status_code == 200 and c.content == AUDIO
     h = audio(cc, tenant, rec["id"], method="HEAD")

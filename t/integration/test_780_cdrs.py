@@ -233,3 +233,90 @@ def test_rbac_and_unknown_ids(cc, tenant):
         assert cc.get(f"{CDRS}/{bad}", token=tenant.admin_token).status_code == 404
     r = cc.post(CDRS, token=tenant.admin_token, json={})
     assert r.status_code == 405 and r.headers["Allow"] == "GET"
+
+
+# ---- CSV export (Accept: text/csv) -------------------------------------------------------
+
+CSV = {"Accept": "text/csv"}
+
+
+def csv_rows(text):
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_csv_streams_every_matching_row_with_a_header(cc, tenant, tenant2):
+    made = [insert_cdr(cc, tenantid=tenant.id, start=BASE + timedelta(seconds=i),
+                       billsec=i, direction="inbound") for i in range(45)]
+    insert_cdr(cc, tenantid=tenant2.id)
+    r = cc.get(CDRS, token=tenant.admin_token, headers=CSV, params={"page_size": 5})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+    cd = r.headers["Content-Disposition"]
+    assert cd.startswith('attachment; filename="cdrs-') and cd.endswith('.csv"')
+    rows = csv_rows(r.content.decode("utf-8"))
+    assert rows[0] == ["id", "uniqueid", "linkedid", "calldate", "src", "dst", "clid", "did",
+                       "direction", "queue", "agent_id", "disposition", "duration",
+                       "billsec", "wait", "recording_id"]
+    # Every row (page_size does not apply), newest first, only this tenant's.
+    assert [int(x[0]) for x in rows[1:]] == list(reversed(made))
+    assert r.content.endswith(b"\r\n") and b"\r\n" in r.content
+    # Filters and sort apply as for JSON.
+    r = cc.get(CDRS, token=tenant.admin_token, headers=CSV,
+               params={"min_billsec": "40", "sort": "billsec"})
+    assert [int(x[0]) for x in csv_rows(r.text)[1:]] == made[40:]
+    # Bad parameters are still a JSON 400.
+    r = cc.get(CDRS, token=tenant.admin_token, headers=CSV, params={"direction": "x"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+def test_csv_cells_are_quoted_and_guarded(cc, tenant):
+    cid = insert_cdr(cc, tenantid=tenant.id, src="+4930123456", dst="=HYPERLINK(\"x\")",
+                     clid='"Müller, Jörg" <+4930123456>', queue="-queue", did="@evil")
+    r = cc.get(CDRS, token=tenant.admin_token, headers=CSV)
+    raw = r.content.decode("utf-8")
+    row = csv_rows(raw)[1]
+    assert row[0] == str(cid)
+    assert row[3] == "2026-11-02T08:00:00Z"
+    assert row[4] == "'+4930123456"                  # formula guard on text cells
+    assert row[5] == "'=HYPERLINK(\"x\")"
+    assert row[6] == '"Müller, Jörg" <+4930123456>'  # quoted and doubled on the wire
+    assert '"""Müller, Jörg"" <+4930123456>"' in raw
+    assert row[7] == "'@evil" and row[9] == "'-queue"
+    assert row[12:15] == ["40", "30", "10"] and row[15] == ""   # numbers unguarded, null empty
+
+
+def test_json_stays_the_default(cc, tenant):
+    insert_cdr(cc, tenantid=tenant.id)
+    for accept in (None, "application/json", "*/*", "text/csv;q=0, application/json"):
+        headers = {"Accept": accept} if accept else {}
+        r = cc.get(CDRS, token=tenant.admin_token, headers=headers)
+        assert r.headers["Content-Type"].startswith("application/json"), accept
+    r = cc.get(CDRS, token=tenant.admin_token,
+               headers={"Accept": "application/json;q=0.5, text/csv"})
+    assert r.headers["Content-Type"].startswith("text/csv")
+
+
+def test_a_client_leaving_mid_export_stops_it(cc, tenant):
+    import socket
+
+    start = BASE - timedelta(days=30)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO cdr (tenantid, start, duration, billsec, disposition, uniqueid, "
+            "src, dst, clid) VALUES (%s, %s, 10, 5, 'ANSWERED', %s, '100', '200', 'x')",
+            [(tenant.id, start + timedelta(seconds=i), f"bulk.{i}") for i in range(30000)])
+    host, port = cc.base_url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall((f"GET {CDRS} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
+               f"Authorization: Bearer {tenant.admin_token}\r\n\r\n").encode())
+    first = s.recv(4096)
+    assert first.startswith(b"HTTP/1.1 200") and b"text/csv" in first
+    # Streamed as it is read: chunked, with no length known in advance.
+    assert b"Transfer-Encoding: chunked" in first and b"Content-Length" not in first
+    s.close()
+    # The server carries on: a new request is answered, the export was cut short.
+    assert cc.get("/healthz").status_code == 200
+    r = cc.get(CDRS, token=tenant.admin_token, params={"page_size": 1})
+    assert r.status_code == 200 and r.json()["total"] == 30000
