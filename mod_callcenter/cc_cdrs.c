@@ -44,19 +44,33 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
     " AND (%s IS NULL OR c.agent_id = %s)"                                              \
     " AND (%s IS NULL OR c.billsec >= CAST(%s AS UNSIGNED))"
 
+/*
+ * The calldate orders read idx_cdr_ref_start backwards or forwards and stop at the
+ * limit: (tenant_ref, start, id) is the order itself.  The index is forced: with a
+ * filter on a column outside it, `(%s IS NULL OR c.direction = %s)` as a prepared
+ * statement, MariaDB 10.11 costs the filter as unknown and picks a range read of the
+ * whole tenant plus a filesort (131 ms instead of 0.4 ms for a page at 200,000 rows,
+ * measured).  billsec and duration orders have no index and sort what the filters
+ * leave (bound them with from/to).
+ */
+#define BY_START " FORCE INDEX (idx_cdr_ref_start)"
+
 /* The first page: the page, its total, then the cursor's key and id (CC_LIST_KEYSET). */
-#define CDRS_SEARCH(key, order)                                                         \
+#define CDRS_SEARCH(hint, key, order)                                                   \
     "SELECT " CDR_COLUMNS ", (SELECT COUNT(*) FROM cdr c WHERE" CDRS_FILTER ") AS total," \
-    " " key ", c.id FROM cdr c WHERE" CDRS_FILTER " ORDER BY " order " LIMIT %s OFFSET %s"
+    " " key ", c.id FROM cdr c" hint " WHERE" CDRS_FILTER " ORDER BY " order            \
+    " LIMIT %s OFFSET %s"
 
 /* A page after a cursor: the filter once, then key, key, id, then the limit. */
-#define CDRS_AFTER(key, cond, order)                                                    \
-    "SELECT " CDR_COLUMNS ", NULL AS total, " key ", c.id FROM cdr c WHERE"             \
+#define CDRS_AFTER(hint, key, cond, order)                                              \
+    "SELECT " CDR_COLUMNS ", NULL AS total, " key ", c.id FROM cdr c" hint " WHERE"     \
     CDRS_FILTER " AND (" cond ") ORDER BY " order " LIMIT %s"
 
 /* An export: every matching row, the filter once (CC_LIST_CSV). */
-#define CDRS_EXPORT(order)                                                              \
-    "SELECT " CDR_COLUMNS " FROM cdr c WHERE" CDRS_FILTER " ORDER BY " order
+#define CDRS_EXPORT(hint, order)                                                        \
+    "SELECT " CDR_COLUMNS " FROM cdr c" hint " WHERE" CDRS_FILTER " ORDER BY " order
+#define CDRS_EXPORT_CALLDATE(order) CDRS_EXPORT(BY_START, order)
+#define CDRS_EXPORT_ANY(order) CDRS_EXPORT("", order)
 
 #define KEY_CALLDATE "c.start"
 #define KEY_BILLSEC "COALESCE(c.billsec, 0)"
@@ -64,12 +78,12 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
 #define AFTER_GT(k) k " > %s OR (" k " = %s AND c.id > %s)"
 #define AFTER_LT(k) k " < %s OR (" k " = %s AND c.id < %s)"
 
-#define CDRS_SEARCH_CALLDATE(order) CDRS_SEARCH(KEY_CALLDATE, order)
-#define CDRS_AFTER_CALLDATE(cond, order) CDRS_AFTER(KEY_CALLDATE, cond, order)
-#define CDRS_SEARCH_BILLSEC(order) CDRS_SEARCH(KEY_BILLSEC, order)
-#define CDRS_AFTER_BILLSEC(cond, order) CDRS_AFTER(KEY_BILLSEC, cond, order)
-#define CDRS_SEARCH_DURATION(order) CDRS_SEARCH(KEY_DURATION, order)
-#define CDRS_AFTER_DURATION(cond, order) CDRS_AFTER(KEY_DURATION, cond, order)
+#define CDRS_SEARCH_CALLDATE(order) CDRS_SEARCH(BY_START, KEY_CALLDATE, order)
+#define CDRS_AFTER_CALLDATE(cond, order) CDRS_AFTER(BY_START, KEY_CALLDATE, cond, order)
+#define CDRS_SEARCH_BILLSEC(order) CDRS_SEARCH("", KEY_BILLSEC, order)
+#define CDRS_AFTER_BILLSEC(cond, order) CDRS_AFTER("", KEY_BILLSEC, cond, order)
+#define CDRS_SEARCH_DURATION(order) CDRS_SEARCH("", KEY_DURATION, order)
+#define CDRS_AFTER_DURATION(cond, order) CDRS_AFTER("", KEY_DURATION, cond, order)
 
 static const cc_stmt_t cdrs_stmts[] = {
     CC_KEYSET_SORT("cc_cdrs", "calldate", CDRS_SEARCH_CALLDATE, CDRS_AFTER_CALLDATE,
@@ -81,11 +95,11 @@ static const cc_stmt_t cdrs_stmts[] = {
     CC_KEYSET_SORT("cc_cdrs", "duration", CDRS_SEARCH_DURATION, CDRS_AFTER_DURATION,
                    KEY_DURATION " ASC, c.id ASC", KEY_DURATION " DESC, c.id DESC",
                    AFTER_GT(KEY_DURATION), AFTER_LT(KEY_DURATION)),
-    CC_EXPORT_SORT("cc_cdrs", "calldate", CDRS_EXPORT, "c.start ASC, c.id ASC",
+    CC_EXPORT_SORT("cc_cdrs", "calldate", CDRS_EXPORT_CALLDATE, "c.start ASC, c.id ASC",
                    "c.start DESC, c.id DESC"),
-    CC_EXPORT_SORT("cc_cdrs", "billsec", CDRS_EXPORT, KEY_BILLSEC " ASC, c.id ASC",
+    CC_EXPORT_SORT("cc_cdrs", "billsec", CDRS_EXPORT_ANY, KEY_BILLSEC " ASC, c.id ASC",
                    KEY_BILLSEC " DESC, c.id DESC"),
-    CC_EXPORT_SORT("cc_cdrs", "duration", CDRS_EXPORT, KEY_DURATION " ASC, c.id ASC",
+    CC_EXPORT_SORT("cc_cdrs", "duration", CDRS_EXPORT_ANY, KEY_DURATION " ASC, c.id ASC",
                    KEY_DURATION " DESC, c.id DESC"),
     CC_STMT("cc_cdrs_search_count", "SELECT COUNT(*) FROM cdr c WHERE" CDRS_FILTER),
     CC_STMT("cc_cdrs_get",

@@ -42,6 +42,22 @@ echo "== setting up in $CC_VAR_DIR (db :$CC_DB_PORT, http :$CC_HTTP_PORT)"
 "$ENV/seed.sh" >/dev/null
 hash=$(htpasswd -nbB -C 12 bench "$PASSWORD" | cut -d: -f2-)
 { echo "SET @hash = '$hash';"; cat "$BENCH/seed.sql"; } | "$ENV/db.sh" shell
+# CDRs (issue 9): BENCH_CDR_ROWS for bench-1 (default 1,000,000) and a quarter as many for
+# bench-2, in the same table and the same month; 1 row in 10 carries its tenant in
+# accountcode only.  BENCH_CDR_ROWS=0 skips them and the reporting figures.
+CDR_ROWS=${BENCH_CDR_ROWS:-1000000}
+if [ "$CDR_ROWS" -gt 0 ]; then
+    echo "== seeding $CDR_ROWS + $((CDR_ROWS / 4)) CDRs"
+    t0=$(date +%s)
+    for spec in "bench-1 $CDR_ROWS" "bench-2 $((CDR_ROWS / 4))"; do
+        set -- $spec
+        { echo "SELECT id INTO @tenant FROM tenants WHERE slug = '$1';"
+          echo "SET @rows = $2, @accountcode_share = 10;"
+          cat "$BENCH/cdr_seed.sql"; } | "$ENV/db.sh" shell
+    done
+    echo "ANALYZE TABLE cdr;" | "$ENV/db.sh" shell >/dev/null
+    echo "   seeded in $(( $(date +%s) - t0 )) s"
+fi
 "$ENV/render-conf.sh" >/dev/null
 "$ENV/httpd.sh" & HTTPD_PID=$!
 for _ in $(seq 1 100); do
@@ -114,9 +130,28 @@ run dids_create "$BASE/api/v1/dids" "$BENCH/did_create.lua"
 CC_BENCH_CREATE_TOKENS=$TOKENS_3T run dids_create_3t "$BASE/api/v1/dids" "$BENCH/did_create.lua"
 run login "$BASE/api/v1/auth/login" "$BENCH/login.lua"
 
+if [ "$CDR_ROWS" -gt 0 ] && { [ -z "${BENCH_ONLY:-}" ] || case " $BENCH_ONLY " in *" cdrs "*) true ;; *) false ;; esac; }; then
+    echo "== reporting on $CDR_ROWS CDRs of bench-1 (one client, medians)"
+    CDR_REPORT=$CC_VAR_DIR/cdr_report.txt
+    /usr/bin/python3 "$BENCH/cdr_bench.py" "$BASE" "$CC_BENCH_TOKEN" "$HTTPD_PID" >"$CDR_REPORT"
+    echo "== plans (EXPLAIN) of the first page, a page after a cursor and the export"
+    tid=$(echo "SELECT id FROM tenants WHERE slug = 'bench-1'" | "$ENV/db.sh" shell -N -B)
+    "$ENV/db.sh" shell -t <<SQL
+EXPLAIN SELECT c.id FROM cdr c WHERE c.tenant_ref = '$tid' AND c.start IS NOT NULL
+  ORDER BY c.start DESC, c.id DESC LIMIT 20;
+EXPLAIN SELECT c.id FROM cdr c WHERE c.tenant_ref = '$tid' AND c.start IS NOT NULL
+  AND (c.start < '2026-11-20 00:00:00' OR (c.start = '2026-11-20 00:00:00' AND c.id < 500000))
+  ORDER BY c.start DESC, c.id DESC LIMIT 20;
+EXPLAIN SELECT COUNT(*) FROM cdr c WHERE c.tenant_ref = '$tid' AND c.start IS NOT NULL;
+EXPLAIN SELECT c.id FROM cdr c WHERE c.tenant_ref = '$tid' AND c.start IS NOT NULL
+  AND c.start >= '2026-11-01' AND c.start < '2026-12-01' ORDER BY c.start DESC, c.id DESC;
+SQL
+fi
+
 echo
 printf '%-12s %12s %10s %10s %8s %10s\n' scenario req/s p50 p99 non-2xx vs_healthz
 awk 'NR == 1 { base = $2 }
      { printf "%-12s %12.0f %10s %10s %8s %9.1f%%\n", $1, $2, $3, $4, $5, 100 * $2 / base }' "$RESULTS"
 echo
+[ -n "${CDR_REPORT:-}" ] && { echo; cat "$CDR_REPORT"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); wrk, httpd and MariaDB share the cores"
