@@ -11,29 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from cchelpers import insert_cdr
+
 CDRS = "/api/v1/cdrs"
 KEYS = {"id", "uniqueid", "linkedid", "calldate", "src", "dst", "clid", "did", "direction",
         "queue", "agent_id", "disposition", "duration", "billsec", "wait", "recording_id"}
 BASE = datetime(2026, 11, 2, 8, 0, 0)
-
-
-def insert_cdr(cc, tenantid=None, accountcode=None, start=BASE, billsec=30, duration=40,
-               disposition="ANSWERED", **extra):
-    """One row as cdr_adaptive_odbc would insert it; returns its id."""
-    uid = extra.pop("uniqueid", f"{start.timestamp():.0f}.{secrets.randbelow(10**6)}")
-    row = {"tenantid": tenantid, "accountcode": accountcode, "start": start,
-           "answer": (start + timedelta(seconds=duration - billsec)
-                      if disposition == "ANSWERED" else datetime(1970, 1, 1)),
-           "end": start + timedelta(seconds=duration), "duration": duration,
-           "billsec": billsec, "disposition": disposition, "uniqueid": uid,
-           "linkedid": extra.pop("linkedid", uid), "src": extra.pop("src", "+4930123456"),
-           "dst": extra.pop("dst", "1001"), "clid": extra.pop("clid", '"Caller" <+4930123456>')}
-    row.update(extra)
-    cols = ", ".join(f"`{k}`" for k in row)
-    marks = ", ".join(["%s"] * len(row))
-    with cc.db() as conn, conn.cursor() as cur:
-        cur.execute(f"INSERT INTO cdr ({cols}) VALUES ({marks})", tuple(row.values()))
-        return cur.lastrowid
 
 
 def ids(body):
