@@ -19,23 +19,6 @@ static const char *const group_names[] = { "hour", "day", "queue", "agent", "did
 
 /* ---- the query ---- */
 
-static cc_error_t *read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
-                             const char *name, int *pgiven, apr_int64_t *psecs)
-{
-    const char *v = args ? apr_table_get(args, name) : NULL;
-
-    *pgiven = 0;
-    if (!v) {
-        return err;
-    }
-    if (!cc_parse_rfc3339_epoch(v, psecs)) {
-        return cc_error_collect(p, err, name,
-                                "must be an RFC 3339 time, e.g. 2026-11-24T06:00:00Z");
-    }
-    *pgiven = 1;
-    return err;
-}
-
 int cc_cdrstats_tz_name_ok(const char *name)
 {
     const char *s;
@@ -74,8 +57,8 @@ cc_error_t *cc_cdrstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t
     int from_given, to_given, i;
     cc_error_t *err = NULL;
 
-    err = read_time(p, err, args, CC_CDRSTATS_FROM, &from_given, &from);
-    err = read_time(p, err, args, CC_CDRSTATS_TO, &to_given, &to);
+    err = cc_qstats_read_time(p, err, args, CC_CDRSTATS_FROM, &from_given, &from);
+    err = cc_qstats_read_time(p, err, args, CC_CDRSTATS_TO, &to_given, &to);
     q->group_by = CDRSTATS_HOUR;
     for (i = 0; g && group_names[i] && strcmp(group_names[i], g) != 0; i++) {
     }
