@@ -66,11 +66,11 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
     "SELECT " CDR_COLUMNS ", NULL AS total, " key ", c.id FROM cdr c" hint " WHERE"     \
     CDRS_FILTER " AND (" cond ") ORDER BY " order " LIMIT %s"
 
-/* An export: every matching row, the filter once (CC_LIST_CSV). */
-#define CDRS_EXPORT(hint, order)                                                        \
-    "SELECT " CDR_COLUMNS " FROM cdr c" hint " WHERE" CDRS_FILTER " ORDER BY " order
-#define CDRS_EXPORT_CALLDATE(order) CDRS_EXPORT(BY_START, order)
-#define CDRS_EXPORT_ANY(order) CDRS_EXPORT("", order)
+/* An export's first chunk: the filter once, then the limit (CC_LIST_CSV); the next
+ * chunks are pages after a cursor. */
+#define CDRS_EXPORT(hint, key, order)                                                   \
+    "SELECT " CDR_COLUMNS ", NULL AS total, " key ", c.id FROM cdr c" hint " WHERE"     \
+    CDRS_FILTER " ORDER BY " order " LIMIT %s"
 
 #define KEY_CALLDATE "c.start"
 #define KEY_BILLSEC "COALESCE(c.billsec, 0)"
@@ -78,6 +78,9 @@ static const char *const cdr_dispositions[] = { "ANSWERED", "NO ANSWER", "BUSY",
 #define AFTER_GT(k) k " > %s OR (" k " = %s AND c.id > %s)"
 #define AFTER_LT(k) k " < %s OR (" k " = %s AND c.id < %s)"
 
+#define CDRS_EXPORT_CALLDATE(order) CDRS_EXPORT(BY_START, KEY_CALLDATE, order)
+#define CDRS_EXPORT_BILLSEC(order) CDRS_EXPORT("", KEY_BILLSEC, order)
+#define CDRS_EXPORT_DURATION(order) CDRS_EXPORT("", KEY_DURATION, order)
 #define CDRS_SEARCH_CALLDATE(order) CDRS_SEARCH(BY_START, KEY_CALLDATE, order)
 #define CDRS_AFTER_CALLDATE(cond, order) CDRS_AFTER(BY_START, KEY_CALLDATE, cond, order)
 #define CDRS_SEARCH_BILLSEC(order) CDRS_SEARCH("", KEY_BILLSEC, order)
@@ -97,10 +100,10 @@ static const cc_stmt_t cdrs_stmts[] = {
                    AFTER_GT(KEY_DURATION), AFTER_LT(KEY_DURATION)),
     CC_EXPORT_SORT("cc_cdrs", "calldate", CDRS_EXPORT_CALLDATE, "c.start ASC, c.id ASC",
                    "c.start DESC, c.id DESC"),
-    CC_EXPORT_SORT("cc_cdrs", "billsec", CDRS_EXPORT_ANY, KEY_BILLSEC " ASC, c.id ASC",
+    CC_EXPORT_SORT("cc_cdrs", "billsec", CDRS_EXPORT_BILLSEC, KEY_BILLSEC " ASC, c.id ASC",
                    KEY_BILLSEC " DESC, c.id DESC"),
-    CC_EXPORT_SORT("cc_cdrs", "duration", CDRS_EXPORT_ANY, KEY_DURATION " ASC, c.id ASC",
-                   KEY_DURATION " DESC, c.id DESC"),
+    CC_EXPORT_SORT("cc_cdrs", "duration", CDRS_EXPORT_DURATION,
+                   KEY_DURATION " ASC, c.id ASC", KEY_DURATION " DESC, c.id DESC"),
     CC_STMT("cc_cdrs_search_count", "SELECT COUNT(*) FROM cdr c WHERE" CDRS_FILTER),
     CC_STMT("cc_cdrs_get",
             "SELECT " CDR_COLUMNS " FROM cdr c"

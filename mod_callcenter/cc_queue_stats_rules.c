@@ -9,9 +9,8 @@
 #include "cc_queue_stats_rules.h"
 #include "cc_validate.h"
 
-/* A time parameter: *psecs stays as it is when absent; a detail when it does not parse. */
-static cc_error_t *read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
-                             const char *name, int *pgiven, apr_int64_t *psecs)
+cc_error_t *cc_qstats_read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
+                                const char *name, int *pgiven, apr_int64_t *psecs)
 {
     const char *v = args ? apr_table_get(args, name) : NULL;
 
@@ -35,8 +34,8 @@ cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t n
     int from_given, to_given;
     cc_error_t *err = NULL;
 
-    err = read_time(p, err, args, CC_QSTATS_FROM, &from_given, &from);
-    err = read_time(p, err, args, CC_QSTATS_TO, &to_given, &to);
+    err = cc_qstats_read_time(p, err, args, CC_QSTATS_FROM, &from_given, &from);
+    err = cc_qstats_read_time(p, err, args, CC_QSTATS_TO, &to_given, &to);
     if (s && !cc_parse_int(s, 0, CC_QSTATS_SHORT_MAX, &short_abandon)) {
         err = cc_error_collect(p, err, CC_QSTATS_SHORT,
                                apr_psprintf(p, "must be a whole number of seconds from 0"

@@ -39,6 +39,14 @@ typedef struct qstats_query_t {
 cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t now,
                                  qstats_query_t *q);
 
+/**
+ * A time parameter of a statistics window (also GET /cdrs/stats'): *pgiven 1 and *psecs
+ * set when present and RFC 3339; err with a detail on name added when it does not parse
+ * (err returned as it is when absent).
+ */
+cc_error_t *cc_qstats_read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
+                                const char *name, int *pgiven, apr_int64_t *psecs);
+
 /** The sums the statement selects, in this order (cc_queue_stats.c, QSTATS_SELECT). */
 enum {
     QSTATS_ANSWERED, QSTATS_ABANDONED, QSTATS_SHORT_ABANDONED, QSTATS_LEFT,

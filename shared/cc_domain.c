@@ -58,6 +58,10 @@ static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pou
         problem(p, pout, "list %s: a list without a tenant is CC_LIST_SEARCH_ONLY%s%s",
                 list->prefix, "", "");
     }
+    if ((list->flags & CC_LIST_CSV) && !(list->flags & CC_LIST_KEYSET)) {
+        problem(p, pout, "list %s: an exportable list is CC_LIST_KEYSET (it exports in "
+                "chunks)%s%s", list->prefix, "", "");
+    }
     if ((list->flags & CC_LIST_KEYSET) && !(list->flags & CC_LIST_SEARCH_ONLY)) {
         problem(p, pout, "list %s: a keyset list is CC_LIST_SEARCH_ONLY%s%s", list->prefix,
                 "", "");

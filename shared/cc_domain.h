@@ -102,10 +102,13 @@ typedef struct cc_filter_t {
 #define CC_LIST_KEYSET      4
 
 /**
- * Exportable: a request whose Accept names text/csv gets every matching row as CSV
- * (cc_reply_list streams it, unpaged, in the requested order).  Needs, for every sort,
- * <prefix>_export_<sort>_asc/_desc binding the filter arguments once and selecting the
- * object's columns (CC_EXPORT_SORT).
+ * Exportable (with CC_LIST_KEYSET): a request whose Accept names text/csv gets every
+ * matching row as CSV (cc_reply_list streams it, unpaged, in the requested order).  It
+ * reads in chunks of CC_EXPORT_CHUNK rows, the first by <prefix>_export_<sort>_asc/_desc
+ * (binding the filter arguments once, then the limit; selecting what the _after_
+ * statements select), the next ones by the keyset's _after_ statements: apr_dbd_mysql
+ * buffers a whole result (mysql_stmt_store_result) whatever the caller asks, so one
+ * statement for the whole export would hold it all in memory.  CC_EXPORT_SORT.
  */
 #define CC_LIST_CSV         8
 

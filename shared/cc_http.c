@@ -522,11 +522,19 @@ static int wants_csv(request_rec *r)
     return 0;
 }
 
+/* Rows per statement of an export (a chunk is what the driver buffers at once). */
+#define CC_EXPORT_CHUNK 5000
+#define CC_EXPORT_KEY_MAX 64
+
 typedef struct csv_t {
     request_rec *r;
     apr_bucket_brigade *bb;
     const cc_col_t *cols;
+    int ncols;                /* the object's columns; the key and the id follow the total */
     int failed;               /* the client went away (or a write failed) */
+    char key[CC_EXPORT_KEY_MAX + 1];   /* the last row's sort key and id: the next chunk */
+    char id[CC_EXPORT_KEY_MAX + 1];
+    int have_key;
 } csv_t;
 
 /* Cells go into the brigade; apr_brigade_write passes it on whenever a buffer fills,
@@ -542,10 +550,21 @@ static int csv_out(void *ctx, const char *data, apr_size_t len)
     return c->failed;
 }
 
+static void copy_key(char *dst, const char *src)
+{
+    apr_cpystrn(dst, src ? src : "", CC_EXPORT_KEY_MAX + 1);
+}
+
 static int csv_row(void *baton, const char *const *v, int ncols)
 {
     csv_t *c = baton;
     int i, first = 1;
+
+    if (c->ncols + 2 < ncols) {
+        copy_key(c->key, v[c->ncols + 1]);
+        copy_key(c->id, v[c->ncols + 2]);
+        c->have_key = v[c->ncols + 1] && v[c->ncols + 2];
+    }
 
     for (i = 0; i < ncols && c->cols[i].key; i++) {
         cc_col_type_e type = c->cols[i].type;
@@ -582,20 +601,45 @@ static int csv_row(void *baton, const char *const *v, int ncols)
     return csv_out(c, "\r\n", 2);
 }
 
-/* Every matching row as CSV, streamed as it is read (cc_db_stream), with a header row
- * of the object's keys; a client that goes away stops the read. */
+/* One chunk of an export: the first (after == 0) or the one after the last row. */
+static cc_error_t *csv_chunk(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
+                             const char **filter, int nfilter, csv_t *c, int after,
+                             int *pnrows)
+{
+    const char **args = apr_palloc(ctx->pool, sizeof(*args) * (apr_size_t)(nfilter + 4));
+    const char *dir = pg->desc ? "_desc" : "_asc";
+    int n = 0, i;
+
+    for (i = 0; i < nfilter; i++) {
+        args[n++] = filter[i];
+    }
+    if (after) {
+        const char *key = apr_pstrdup(ctx->pool, c->key);
+
+        args[n++] = key;
+        args[n++] = key;
+        args[n++] = apr_pstrdup(ctx->pool, c->id);
+    }
+    args[n++] = apr_itoa(ctx->pool, CC_EXPORT_CHUNK);
+    return cc_db_stream(ctx->db, apr_pstrcat(ctx->pool, list->prefix,
+                                             after ? "_after_" : "_export_", pg->sort, dir,
+                                             NULL),
+                        n, args, csv_row, c, pnrows);
+}
+
+/* Every matching row as CSV, in chunks of CC_EXPORT_CHUNK rows (a keyset walk), each
+ * streamed as it is read, with a header row of the object's keys; a client that goes
+ * away stops the walk at the next row. */
 static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
                              const char **filter, int nfilter)
 {
     request_rec *r = ctx->r;
-    const char *label = apr_pstrcat(ctx->pool, list->prefix, "_export_", pg->sort,
-                                    pg->desc ? "_desc" : "_asc", NULL);
     char stamp[APR_RFC822_DATE_LEN];
     apr_time_exp_t tm;
     apr_size_t n;
-    csv_t c = { r, NULL, list->cols, 0 };
+    csv_t c;
     cc_error_t *err;
-    int i, first = 1, nrows = 0;
+    int i, first = 1, nrows = 0, chunk = 0, total = 0;
 
     apr_table_unset(r->headers_in, "Range");
     apr_table_unset(r->headers_in, "Request-Range");
@@ -608,8 +652,12 @@ static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page
     apr_table_setn(r->headers_out, "Content-Disposition",
                    apr_psprintf(r->pool, "attachment; filename=\"%s-%s.csv\"",
                                 ctx->domain ? ctx->domain->name : "export", stamp));
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    c.cols = list->cols;
     c.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     for (i = 0; list->cols[i].key; i++) {
+        c.ncols++;
         if (list->cols[i].type != CC_COL_SKIP) {
             (void)(first || csv_out(&c, ",", 1));
             (void)cc_csv_cell(csv_out, &c, list->cols[i].key, 0);
@@ -617,7 +665,11 @@ static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page
         }
     }
     (void)csv_out(&c, "\r\n", 2);
-    err = cc_db_stream(ctx->db, label, nfilter, filter, csv_row, &c, &nrows);
+    do {
+        err = csv_chunk(ctx, list, pg, filter, nfilter, &c, chunk++ > 0, &nrows);
+        total += nrows;
+    } while (!err && !c.failed && nrows == CC_EXPORT_CHUNK && c.have_key);
+    nrows = total;
     if (err && !r->sent_bodyct && !c.failed) {
         /* Nothing has left yet: the error gets its JSON envelope after all. */
         apr_brigade_cleanup(c.bb);
@@ -628,7 +680,7 @@ static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page
         /* Mid-stream: no end-of-stream marker, so the client sees a cut answer (chunked
          * without its last chunk) rather than a short file that looks whole. */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CCLOGNO(00110)
-                      "CSV export %s stopped after %d rows: %s", label, nrows,
+                      "CSV export %s stopped after %d rows: %s", list->prefix, nrows,
                       c.failed ? "the client went away" : "a database error");
         r->connection->keepalive = AP_CONN_CLOSE;
         apr_brigade_cleanup(c.bb);

@@ -33,8 +33,8 @@ def timed(session, url, **kw):
     return r, elapsed
 
 
-def median_ms(session, url, **kw):
-    times = [timed(session, url, **kw)[1] for _ in range(REPEAT)]
+def median_ms(session, url, repeat=REPEAT, **kw):
+    times = [timed(session, url, **kw)[1] for _ in range(repeat)]
     return statistics.median(times) * 1000
 
 
@@ -75,7 +75,7 @@ def main():
                           ("ascending calldate", {"sort": "calldate"}),
                           ("filtered direction=inbound", {"direction": "inbound"})):
         params = {**params, "page_size": 20}
-        first = median_ms(s, f"{base}/api/v1/cdrs", params=params)
+        first = median_ms(s, f"{base}/api/v1/cdrs", repeat=3, params=params)
         cursor = deep_cursor(s, base, params, 200)
         deep = median_ms(s, f"{base}/api/v1/cdrs",
                          params={**{k: v for k, v in params.items() if k != "sort"},

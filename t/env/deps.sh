@@ -4,9 +4,10 @@
 # Root runs apt-get directly, anyone else through sudo.
 set -eu
 
+# tzdata: the zones of GET /cdrs/stats?tz= (/usr/share/zoneinfo).
 PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev check pkg-config
       build-essential mariadb-server mariadb-client wrk apache2-utils curl
-      python3-pytest python3-requests python3-pymysql valgrind"
+      python3-pytest python3-requests python3-pymysql valgrind tzdata"
 # node and npm run the pinned client tools (make client-deps); Debian's unless some are
 # already on the PATH (e.g. from NodeSource).
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -3,7 +3,9 @@
 import importlib.util
 import json
 import re
+import secrets
 import time
+from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -300,3 +302,27 @@ def did_churn_problems(cc, tenant_id, number, done):
             problems.append(f"{table} did.{verb}: {len(got)} rows for {len(done[what])}"
                             f" answers")
     return problems
+
+
+# ---- CDRs ----
+
+CDR_BASE = datetime(2026, 11, 2, 8, 0, 0)
+
+
+def insert_cdr(cc, tenantid=None, accountcode=None, start=CDR_BASE, billsec=30, duration=40,
+               disposition="ANSWERED", **extra):
+    """One row as cdr_adaptive_odbc would insert it; returns its id."""
+    uid = extra.pop("uniqueid", f"{start.timestamp():.0f}.{secrets.randbelow(10**6)}")
+    row = {"tenantid": tenantid, "accountcode": accountcode, "start": start,
+           "answer": (start + timedelta(seconds=duration - billsec)
+                      if disposition == "ANSWERED" else datetime(1970, 1, 1)),
+           "end": start + timedelta(seconds=duration), "duration": duration,
+           "billsec": billsec, "disposition": disposition, "uniqueid": uid,
+           "linkedid": extra.pop("linkedid", uid), "src": extra.pop("src", "+4930123456"),
+           "dst": extra.pop("dst", "1001"), "clid": extra.pop("clid", '"Caller" <+4930123456>')}
+    row.update(extra)
+    cols = ", ".join(f"`{k}`" for k in row)
+    marks = ", ".join(["%s"] * len(row))
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute(f"INSERT INTO cdr ({cols}) VALUES ({marks})", tuple(row.values()))
+        return cur.lastrowid

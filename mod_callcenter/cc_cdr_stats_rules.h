@@ -1,0 +1,120 @@
+/**
+ * @file cc_cdr_stats_rules.h
+ * @brief (core) The pure part of GET /api/v1/cdrs/stats: the query parameters, the time
+ *        zone (a TZif file from the system's zoneinfo, parsed here: APR has no zone
+ *        database and switching TZ for localtime_r is not thread-safe), the zone's
+ *        constant-offset periods of the window, and the folding of the statement's rows
+ *        into keyed, sorted groups and totals.  No httpd and no database: unit-tested
+ *        (t/unit/test_cc_cdr_stats_rules.c); mod_callcenter/cc_cdr_stats.c is its glue.
+ */
+#ifndef CC_CDR_STATS_RULES_H
+#define CC_CDR_STATS_RULES_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "cc_error.h"
+
+#define CC_CDRSTATS_FROM      "from"
+#define CC_CDRSTATS_TO        "to"
+#define CC_CDRSTATS_GROUP_BY  "group_by"
+#define CC_CDRSTATS_TZ        "tz"
+
+/** The window: 24 hours before `to` when from is absent (to: now); at most 366 days. */
+#define CC_CDRSTATS_DEFAULT_SPAN  (24 * 3600)
+#define CC_CDRSTATS_MAX_DAYS      366
+
+/** Where zone names are looked up (Debian's tzdata). */
+#define CC_CDRSTATS_ZONEINFO  "/usr/share/zoneinfo"
+/** A zone file larger than this is not one (the largest tzdata file is ~4 KB). */
+#define CC_CDRSTATS_TZIF_MAX  (64 * 1024)
+
+typedef enum {
+    CDRSTATS_HOUR, CDRSTATS_DAY, CDRSTATS_QUEUE, CDRSTATS_AGENT, CDRSTATS_DID,
+    CDRSTATS_DISPOSITION
+} cdrstats_group_t;
+
+/** The checked query: the window in seconds since the epoch, from inclusive. */
+typedef struct cdrstats_query_t {
+    cdrstats_group_t group_by;
+    apr_int64_t from;
+    apr_int64_t to;
+    const char *tz;          /**< the zone's name, NULL without tz= (UTC, "Z" keys) */
+} cdrstats_query_t;
+
+/**
+ * Read ?from, ?to, ?group_by (required) and ?tz (args may be NULL), now for the defaults.
+ * A 400 naming every parameter that does not fit: a time that is not RFC 3339, a
+ * group_by not in the list, a tz that is not a well-formed zone name (whether the zone
+ * exists is the glue's: its file), from not before to, a window over 366 days.
+ */
+cc_error_t *cc_cdrstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t now,
+                                   cdrstats_query_t *q);
+
+/** name could be a zone of the zoneinfo tree: 1..64 of [A-Za-z0-9_+-], '/'-separated
+ * parts none empty nor starting with '.' (so the path never leaves the tree). */
+int cc_cdrstats_tz_name_ok(const char *name);
+
+/** A zone: its transitions (UTC seconds, ascending) and the offset from each on. */
+typedef struct cc_tzinfo_t {
+    int ntrans;
+    apr_int64_t *at;
+    apr_int32_t *off;        /**< seconds east of UTC from at[i] on */
+    apr_int32_t off0;        /**< before the first transition (time type 0) */
+    int rules_after;         /**< the footer has DST rules: times after the last
+                                  transition are not covered by the table */
+} cc_tzinfo_t;
+
+/** Parse a TZif file (RFC 8536, versions 1..4; the 64-bit data when there is any).
+ * 0 when it is not one, or carries leap seconds ("right/" zones). */
+int cc_tzif_parse(apr_pool_t *p, const unsigned char *buf, apr_size_t len, cc_tzinfo_t *tz);
+
+/** A part of the window in which the zone's offset is constant. */
+typedef struct cdrstats_period_t {
+    apr_int64_t from;        /**< UTC seconds, inclusive */
+    apr_int64_t to;          /**< exclusive */
+    apr_int32_t offset;      /**< seconds east of UTC */
+} cdrstats_period_t;
+
+/**
+ * The window [from, to) cut at the zone's offset changes (tz NULL: one period, offset
+ * 0); adjacent periods with one offset are merged.  NULL when the window reaches past
+ * the zone's table and the zone has DST rules after it (a "slim" TZif file; Debian's
+ * are "fat", covering up to 2037).
+ */
+apr_array_header_t *cc_cdrstats_periods(apr_pool_t *p, const cc_tzinfo_t *tz,
+                                        apr_int64_t from, apr_int64_t to);
+
+/** The sums each statement row carries after its key, in this order. */
+enum {
+    CDRSTATS_CALLS, CDRSTATS_ANSWERED, CDRSTATS_BILLSEC, CDRSTATS_ANS_BILLSEC,
+    CDRSTATS_ANS_WAIT, CDRSTATS_NSUMS
+};
+
+/** MariaDB's TO_SECONDS('1970-01-01'): the statement buckets TO_SECONDS(start) + offset
+ * (positive for every DATETIME) by 3600 or 86400, both of which divide it. */
+#define CC_CDRSTATS_EPOCH_TO_SECONDS APR_INT64_C(62167219200)
+
+typedef struct cdrstats_acc_t cdrstats_acc_t;
+
+/** An empty set of groups for q (zoned: tz= given, hour keys carry the offset). */
+cdrstats_acc_t *cc_cdrstats_acc(apr_pool_t *p, const cdrstats_query_t *q);
+
+/** Add a time row (hour/day): bucket = (TO_SECONDS(start) + offset) DIV unit, read in a
+ * period whose offset it was. 0 when the bucket is outside years 1..9999. */
+int cc_cdrstats_add_bucket(cdrstats_acc_t *a, apr_int64_t bucket, apr_int32_t offset,
+                           const apr_int64_t *sums);
+
+/** Add a keyed row (queue/agent/did/disposition); key NULL is the null group. */
+void cc_cdrstats_add_key(cdrstats_acc_t *a, const char *key, const apr_int64_t *sums);
+
+/**
+ * The answer: {"totals":{...},"groups":[{"key":...,...}]}, groups in key order: null
+ * first; hour and day by time (hour keys of a repeated local hour: the earlier instant
+ * first); agent ids by number; queue, did and disposition by bytes.
+ */
+const char *cc_cdrstats_json(cdrstats_acc_t *a);
+
+/** The bucket unit in seconds for a time group_by (3600 or 86400). */
+apr_int64_t cc_cdrstats_unit(cdrstats_group_t g);
+
+#endif
