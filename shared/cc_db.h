@@ -115,10 +115,11 @@ cc_error_t *cc_db_write_rows_keyed(cc_db_t *db, const char *label, const cc_col_
  *  buffer, valid until the next row.  Nonzero stops the stream. */
 typedef int (*cc_db_text_row_fn)(void *baton, const char *const *values, int ncols);
 /**
- * Every row of a select handed to fn as it is read, without collecting the result:
- * apr_dbd_mysql fetches unbuffered (random=0), and no memory grows per row.  fn may stop
- * the stream early (a client gone); the unread rest is freed with the driver's pool
- * cleanup.  *pnrows rows were handed over.
+ * Every row of a select handed to fn without copying it into the pool (no memory grows
+ * per row on our side).  Note that apr_dbd_mysql stores the whole result in the client
+ * library first (mysql_stmt_store_result, whatever the random flag says), so a large
+ * result is read in chunks by the caller (cc_reply_list's CSV export walks its keyset).
+ * fn may stop early (a client gone).  *pnrows rows were handed over.
  */
 cc_error_t *cc_db_stream(cc_db_t *db, const char *label, int nargs, const char **args,
                          cc_db_text_row_fn fn, void *baton, int *pnrows);
