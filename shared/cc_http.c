@@ -523,7 +523,7 @@ static int wants_csv(request_rec *r)
 }
 
 /* Rows per statement of an export (a chunk is what the driver buffers at once). */
-#define CC_EXPORT_CHUNK 20000
+#define CC_EXPORT_CHUNK 5000
 #define CC_EXPORT_KEY_MAX 64
 
 typedef struct csv_t {

@@ -282,7 +282,7 @@ def test_json_stays_the_default(cc, tenant):
 
 
 def test_a_client_leaving_mid_export_stops_it(cc, tenant):
-    """30,000 rows: the export reads them in chunks of 20,000 (a keyset walk, the driver
+    """30,000 rows: the export reads them in chunks of 5,000 (a keyset walk, the driver
     buffering one chunk at a time) and hands over every row once, in order, ties on the
     start broken by id; a client that leaves mid-way stops it."""
     import socket
