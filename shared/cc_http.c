@@ -1220,6 +1220,14 @@ static apr_status_t guard_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         ap_set_content_type(r, "application/json; charset=utf-8");
         ap_set_content_length(r, ctx->len);
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        /* httpd's byterange filter answers an unsatisfiable Range with a bare 416; the
+         * file's length (which a file handler put in r->finfo) is what RFC 9110 14.4
+         * asks the answer to carry, so the client can ask again within it. */
+        if (r->status == HTTP_RANGE_NOT_SATISFIABLE && (r->finfo.valid & APR_FINFO_SIZE)
+            && r->finfo.filetype == APR_REG) {
+            apr_table_setn(r->headers_out, "Content-Range",
+                           apr_psprintf(r->pool, "bytes */%" APR_OFF_T_FMT, r->finfo.size));
+        }
     }
     /* httpd's page goes; the envelope takes its place before the end of the answer. */
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);) {
