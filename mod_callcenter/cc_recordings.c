@@ -230,6 +230,13 @@ static cc_error_t *open_recording(cc_ctx_t *ctx, const apr_array_header_t *parts
         *pissue = "is not a regular file";
         return NULL;
     }
+    /* A hard link is a name path resolution cannot see through: the same file may also
+     * sit outside the tenant's directory (another tenant's recording, anything on the
+     * file system).  Asterisk writes a recording once, with one name. */
+    if (pst->st_nlink != 1) {
+        *pissue = "is a file with other hard links";
+        return NULL;
+    }
     *pfd = fd;
     return NULL;
 }

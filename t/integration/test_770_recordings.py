@@ -178,6 +178,8 @@ def _escape_cases(cc, tenant):
     os.symlink(sub, base / dlink_in)
     fifo = f"fifo-{secrets.token_hex(3)}"
     os.mkfifo(base / fifo)
+    hard = f"hard-{secrets.token_hex(3)}.wav"
+    os.link(outside, base / hard)
     return [
         "../x.wav",
         f"../{tenant.id}/target.wav",
@@ -190,6 +192,7 @@ def _escape_cases(cc, tenant):
         "missing.wav",
         sub,                                     # a directory
         fifo,                                    # not a regular file
+        hard,                                    # a hard link to a file outside
         "target.wav/x",
         "a//b.wav",
         "./target.wav",
@@ -244,6 +247,19 @@ def test_a_file_replaced_by_a_link_is_not_served(cc, tenant):
     assert_error(audio(cc, tenant, rec["id"]), 404, "not_found")
     path.unlink()
     assert_error(audio(cc, tenant, rec["id"]), 404, "not_found")
+
+
+@pytest.mark.allow_log("CC03773")
+def test_a_file_that_gains_a_hard_link_is_not_served(cc, tenant):
+    """A second name for the file could be outside the tenant's directory: the audio
+    is refused (404, logged) until the extra link is gone."""
+    rec, rel = register_ok(cc, tenant)
+    path = tenant_recordings_dir(cc, tenant.id) / rel
+    extra = recordings_dir(cc) / f"extra-{secrets.token_hex(3)}.wav"
+    os.link(path, extra)
+    assert_error(audio(cc, tenant, rec["id"]), 404, "not_found")
+    extra.unlink()
+    assert audio(cc, tenant, rec["id"]).status_code == 200
 
 
 # ---- Range, validators, HEAD ----------------------------------------------------------
