@@ -73,19 +73,9 @@ cc_error_t *cc_cdrstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t
         err = cc_error_collect(p, err, CC_CDRSTATS_TZ,
                                "must be an IANA time zone, e.g. Europe/Berlin");
     }
-    if (err) {
+    /* The same window rules as queue statistics. */
+    if (err || (err = cc_qstats_window(p, from_given, to, &from))) {
         return err;
-    }
-    if (!from_given) {
-        from = to - CC_CDRSTATS_DEFAULT_SPAN;
-    }
-    if (from >= to) {
-        return cc_error_collect(p, NULL, CC_CDRSTATS_FROM, "must be before to");
-    }
-    if (to - from > (apr_int64_t)CC_CDRSTATS_MAX_DAYS * 86400) {
-        return cc_error_collect(p, NULL, CC_CDRSTATS_FROM,
-                                apr_psprintf(p, "must be at most %d days before to",
-                                             CC_CDRSTATS_MAX_DAYS));
     }
     if (!cc_epoch_to_sql(p, from) || !cc_epoch_to_sql(p, to)) {
         /* Only the default from can leave the years 1..9999. */

@@ -20,8 +20,6 @@
 #define CC_CDRSTATS_TZ        "tz"
 
 /** The window: 24 hours before `to` when from is absent (to: now); at most 366 days. */
-#define CC_CDRSTATS_DEFAULT_SPAN  (24 * 3600)
-#define CC_CDRSTATS_MAX_DAYS      366
 
 /** Where zone names are looked up (Debian's tzdata). */
 #define CC_CDRSTATS_ZONEINFO  "/usr/share/zoneinfo"

@@ -26,6 +26,23 @@ cc_error_t *cc_qstats_read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *arg
     return err;
 }
 
+cc_error_t *cc_qstats_window(apr_pool_t *p, int from_given, apr_int64_t to,
+                             apr_int64_t *pfrom)
+{
+    if (!from_given) {
+        *pfrom = to - CC_QSTATS_DEFAULT_SPAN;
+    }
+    if (*pfrom >= to) {
+        return cc_error_collect(p, NULL, CC_QSTATS_FROM, "must be before to");
+    }
+    if (to - *pfrom > (apr_int64_t)CC_QSTATS_MAX_DAYS * 86400) {
+        return cc_error_collect(p, NULL, CC_QSTATS_FROM,
+                                apr_psprintf(p, "must be at most %d days before to",
+                                             CC_QSTATS_MAX_DAYS));
+    }
+    return NULL;
+}
+
 cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t now,
                                  qstats_query_t *q)
 {
@@ -41,19 +58,8 @@ cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t n
                                apr_psprintf(p, "must be a whole number of seconds from 0"
                                             " to %d", CC_QSTATS_SHORT_MAX));
     }
-    if (err) {
+    if (err || (err = cc_qstats_window(p, from_given, to, &from))) {
         return err;
-    }
-    if (!from_given) {
-        from = to - CC_QSTATS_DEFAULT_SPAN;
-    }
-    if (from >= to) {
-        return cc_error_collect(p, NULL, CC_QSTATS_FROM, "must be before to");
-    }
-    if (to - from > (apr_int64_t)CC_QSTATS_MAX_DAYS * 86400) {
-        return cc_error_collect(p, NULL, CC_QSTATS_FROM,
-                                apr_psprintf(p, "must be at most %d days before to",
-                                             CC_QSTATS_MAX_DAYS));
     }
     q->from = cc_epoch_to_sql(p, from);
     q->to = cc_epoch_to_sql(p, to);

@@ -47,6 +47,14 @@ cc_error_t *cc_qstats_query_read(apr_pool_t *p, apr_table_t *args, apr_int64_t n
 cc_error_t *cc_qstats_read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
                                 const char *name, int *pgiven, apr_int64_t *psecs);
 
+/**
+ * A statistics window's bounds (also GET /cdrs/stats'): *pfrom defaults to a day before
+ * to when from was not given; from must be before to and at most CC_QSTATS_MAX_DAYS
+ * before it, else a 400 with a detail on from.
+ */
+cc_error_t *cc_qstats_window(apr_pool_t *p, int from_given, apr_int64_t to,
+                             apr_int64_t *pfrom);
+
 /** The sums the statement selects, in this order (cc_queue_stats.c, QSTATS_SELECT). */
 enum {
     QSTATS_ANSWERED, QSTATS_ABANDONED, QSTATS_SHORT_ABANDONED, QSTATS_LEFT,
