@@ -102,17 +102,6 @@ void cc_auth_login_set_principal_fn(APR_OPTIONAL_FN_TYPE(cc_tenant_principal_get
 
 /* ---- cc_auth_throttle.c ---- */
 /**
- * Is (tenant_key, email) locked out?  *pretry_after = seconds left (>= 1) when it is,
- * else 0.
- */
-cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
-                                   const char *tenant_key, const char *email,
-                                   apr_int64_t *pretry_after);
-/** Count one attempt (restarting the window once it has passed).  Rows whose window has
- *  passed are purged by the retention job (cc_auth_retention.c). */
-cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
-                                  const char *tenant_key, const char *email);
-/**
  * Count one attempt at (tenant_key, email) and judge it: NULL when it may go on (to
  * bcrypt), else 429 too_many_requests with message and Retry-After.  A success must
  * then call cc_auth_throttle_reset.

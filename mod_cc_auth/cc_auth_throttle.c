@@ -55,7 +55,8 @@ static const cc_stmt_t throttle_stmts[] = {
     CC_STMT_END
 };
 
-/* Is the key over max failures in its window?  *pretry_after as for the public check. */
+/* Is the key over max failures in its window?  *pretry_after = seconds left (>= 1) when
+ * it is, else 0. */
 static cc_error_t *check_max(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, int max,
                              const char *tenant_key, const char *email,
                              apr_int64_t *pretry_after)
@@ -83,16 +84,10 @@ static cc_error_t *check_max(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, int max,
     return NULL;
 }
 
-cc_error_t *cc_auth_throttle_check(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
-                                   const char *tenant_key, const char *email,
-                                   apr_int64_t *pretry_after)
-{
-    return check_max(ctx, cfg, cc_auth_cfg_max_failures(cfg), tenant_key, email,
-                     pretry_after);
-}
-
-cc_error_t *cc_auth_throttle_fail(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
-                                  const char *tenant_key, const char *email)
+/* Count one attempt (restarting the window once it has passed).  Rows whose window has
+ * passed are purged by the retention job (cc_auth_retention.c). */
+static cc_error_t *count_attempt(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg,
+                                 const char *tenant_key, const char *email)
 {
     const char *window = apr_itoa(ctx->pool, cc_auth_cfg_window(cfg));
     const char *args[4] = { tenant_key, email, window, window };
@@ -127,7 +122,7 @@ static cc_error_t *attempt_max(cc_ctx_t *ctx, const cc_auth_cfg_t *cfg, int max,
     /* Counted first (one atomic upsert) and judged after, so concurrent guesses each see
      * the others: a burst cannot exceed the maximum while the first ones are still
      * hashing.  Autocommit: a refusal has nothing to roll back. */
-    if ((e = cc_auth_throttle_fail(ctx, cfg, tenant_key, email)) != NULL
+    if ((e = count_attempt(ctx, cfg, tenant_key, email)) != NULL
         || (e = check_max(ctx, cfg, max, tenant_key, email, &retry_after)) != NULL) {
         return e;
     }

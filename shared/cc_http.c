@@ -463,6 +463,21 @@ cc_error_t *cc_reply_sent(cc_ctx_t *ctx)
     return NULL;
 }
 
+/* A list answer's paging fields after its data: total and page (offset pages and the
+ * first page of a keyset list), then page_size. */
+static void write_paging(cc_jsonw_t *w, int with_total, apr_int64_t total,
+                         const cc_page_t *pg)
+{
+    if (with_total) {
+        cc_jsonw_lit(w, ",\"total\":");
+        cc_jsonw_int(w, total);
+        cc_jsonw_lit(w, ",\"page\":");
+        cc_jsonw_int(w, pg->page);
+    }
+    cc_jsonw_lit(w, ",\"page_size\":");
+    cc_jsonw_int(w, pg->page_size);
+}
+
 cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
                           const cc_col_t *cols, int nargs, const char **args,
                           int count_nargs, const cc_page_t *pg)
@@ -484,12 +499,8 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
         }
         total = row && row[0] ? apr_atoi64(row[0]) : 0;
     }
-    cc_jsonw_lit(&w, "],\"total\":");
-    cc_jsonw_int(&w, total);
-    cc_jsonw_lit(&w, ",\"page\":");
-    cc_jsonw_int(&w, pg->page);
-    cc_jsonw_lit(&w, ",\"page_size\":");
-    cc_jsonw_int(&w, pg->page_size);
+    cc_jsonw_lit(&w, "]");
+    write_paging(&w, 1, total, pg);
     cc_jsonw_lit(&w, "}");
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
@@ -783,14 +794,7 @@ static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t 
         next = cc_cursor_make(p, &cur, scope);
     }
     cc_jsonw_lit(&w, "]");
-    if (!after) {
-        cc_jsonw_lit(&w, ",\"total\":");
-        cc_jsonw_int(&w, total);
-        cc_jsonw_lit(&w, ",\"page\":");
-        cc_jsonw_int(&w, pg->page);
-    }
-    cc_jsonw_lit(&w, ",\"page_size\":");
-    cc_jsonw_int(&w, pg->page_size);
+    write_paging(&w, !after, total, pg);
     cc_jsonw_lit(&w, ",\"next_cursor\":");
     if (next) {
         cc_jsonw_str(&w, next);
