@@ -45,30 +45,59 @@
 
 /* ---- statements ---- */
 
-#define STATS_SUMS                                                                      \
+/*
+ * Each statement adds the summaries' whole buckets (sql/011) to the window's partial
+ * buckets at either end, read from cdr, and groups the two in SQL (so a key is one
+ * group by cdr's collation, whichever side it came from):
+ *   rollup: the tenant, lo, hi (cc_cdr_rollup_split's whole buckets);
+ *   edges:  the tenant, from, lo, hi, to (the two ranges read from cdr).
+ * Groups whose summary rows were all taken back by deletes (zero calls) are left out.
+ */
+#define ROLLUP_SUMS                                                                     \
+    " SUM(r.calls) AS n, SUM(r.answered) AS a, SUM(r.billsec) AS b,"                    \
+    " SUM(r.ans_billsec) AS ab, SUM(r.ans_wait) AS aw"
+
+#define CDR_SUMS                                                                        \
     " COUNT(*), SUM(c.disposition = 'ANSWERED'), SUM(COALESCE(c.billsec, 0)),"          \
     " SUM(IF(c.disposition = 'ANSWERED', COALESCE(c.billsec, 0), 0)),"                  \
     " SUM(IF(c.disposition = 'ANSWERED',"                                               \
     " COALESCE(c.duration, 0) - COALESCE(c.billsec, 0), 0))"
 
-/* The tenant, from, to: a range on the forced covering index. */
-#define STATS_FROM                                                                      \
-    " FROM cdr c FORCE INDEX (idx_cdr_ref_stats)"                                       \
-    " WHERE c.tenant_ref = %s AND c.start >= %s AND c.start < %s GROUP BY 1"
+#define ROLLUP_TIME " FROM cdr_rollup_time r WHERE r.tenant_ref = %s"                  \
+    " AND r.bucket >= %s AND r.bucket < %s GROUP BY 1"
+#define ROLLUP_KEY(dim) " FROM cdr_rollup_key r WHERE r.tenant_ref = %s"                \
+    " AND r.dim = '" dim "' AND r.hour >= %s AND r.hour < %s GROUP BY 1"
 
-/* Binds the offset, the unit, then STATS_FROM's three. */
-#define STATS_BY_TIME                                                                   \
-    "SELECT (TO_SECONDS(c.start) + CAST(%s AS SIGNED)) DIV CAST(%s AS SIGNED),"         \
-    STATS_SUMS STATS_FROM
+/* The index is forced: for group_by=queue or agent MariaDB would otherwise pick
+ * (tenant_ref, queue, start) to avoid the temporary table and read the tenant's whole
+ * history.  idx_cdr_ref_stats (sql/010) carries every column read here. */
+#define EDGES                                                                           \
+    " FROM cdr c FORCE INDEX (idx_cdr_ref_stats) WHERE c.tenant_ref = %s"               \
+    " AND ((c.start >= %s AND c.start < %s) OR (c.start >= %s AND c.start < %s))"       \
+    " GROUP BY 1"
 
-#define STATS_BY(col) "SELECT " col "," STATS_SUMS STATS_FROM
+#define STATS(rollup_key, rollup_from, cdr_key)                                         \
+    "SELECT u.k, SUM(u.n), SUM(u.a), SUM(u.b), SUM(u.ab), SUM(u.aw) FROM ("             \
+    "SELECT " rollup_key " AS k," ROLLUP_SUMS rollup_from                               \
+    " UNION ALL SELECT " cdr_key "," CDR_SUMS EDGES                                     \
+    ") u GROUP BY u.k HAVING SUM(u.n) <> 0"
+
+/* The local hour or day: (TO_SECONDS(t) + offset) DIV unit; binds the offset and the
+ * unit before each side's own arguments. */
+#define BUCKET(t) "(TO_SECONDS(" t ") + CAST(%s AS SIGNED)) DIV CAST(%s AS SIGNED)"
 
 static const cc_stmt_t cdr_stats_stmts[] = {
-    CC_STMT("cc_cdr_stats_time", STATS_BY_TIME),
-    CC_STMT("cc_cdr_stats_queue", STATS_BY("NULLIF(c.queue, '')")),
-    CC_STMT("cc_cdr_stats_agent", STATS_BY("CAST(c.agent_id AS CHAR)")),
-    CC_STMT("cc_cdr_stats_did", STATS_BY("NULLIF(c.did, '')")),
-    CC_STMT("cc_cdr_stats_disposition", STATS_BY("NULLIF(c.disposition, '')")),
+    CC_STMT("cc_cdr_stats_time", STATS(BUCKET("r.bucket"), ROLLUP_TIME, BUCKET("c.start"))),
+    CC_STMT("cc_cdr_stats_queue",
+            STATS("NULLIF(r.k, '')", ROLLUP_KEY("queue"), "NULLIF(c.queue, '')")),
+    CC_STMT("cc_cdr_stats_agent",
+            STATS("NULLIF(r.k, '')", ROLLUP_KEY("agent"),
+                  "CAST(c.agent_id AS CHAR CHARACTER SET utf8mb4)"
+                  " COLLATE utf8mb4_unicode_ci")),
+    CC_STMT("cc_cdr_stats_did",
+            STATS("NULLIF(r.k, '')", ROLLUP_KEY("did"), "NULLIF(c.did, '')")),
+    CC_STMT("cc_cdr_stats_disposition",
+            STATS("NULLIF(r.disposition, '')", ROLLUP_TIME, "NULLIF(c.disposition, '')")),
     CC_STMT_END
 };
 
@@ -145,6 +174,47 @@ static cc_error_t *add_rows(cdrstats_acc_t *acc, json_t *rows, int timed,
     return NULL;
 }
 
+/* The rows of one statement over [from, to) (one offset): the summaries' whole buckets
+ * of step seconds plus cdr's rows at the edges; none from the summaries when a bucket
+ * would straddle a local hour (an offset that is not a whole number of buckets). */
+static cc_error_t *read_window(cc_ctx_t *ctx, const char *label, cdrstats_acc_t *acc,
+                               int timed, apr_int64_t from, apr_int64_t to,
+                               apr_int64_t step, apr_int32_t offset, apr_int64_t unit)
+{
+    apr_pool_t *p = ctx->pool;
+    const char *args[12], *off = apr_itoa(p, (int)offset);
+    const char *unit_s = apr_psprintf(p, "%" APR_INT64_T_FMT, unit);
+    apr_int64_t lo, hi;
+    json_t *rows;
+    cc_error_t *err;
+    int n = 0;
+
+    cc_cdr_rollup_split(from, to, step, &lo, &hi);
+    if (offset % step) {
+        lo = hi = to;
+    }
+    if (timed) {
+        args[n++] = off;
+        args[n++] = unit_s;
+    }
+    args[n++] = ctx->principal->tenant_id;
+    args[n++] = cc_epoch_to_sql(p, lo);
+    args[n++] = cc_epoch_to_sql(p, hi);
+    if (timed) {
+        args[n++] = off;
+        args[n++] = unit_s;
+    }
+    args[n++] = ctx->principal->tenant_id;
+    args[n++] = cc_epoch_to_sql(p, from);
+    args[n++] = cc_epoch_to_sql(p, lo);
+    args[n++] = cc_epoch_to_sql(p, hi);
+    args[n++] = cc_epoch_to_sql(p, to);
+    if ((err = cc_db_select(ctx->db, label, stats_cols, n, args, &rows, NULL))) {
+        return err;
+    }
+    return add_rows(acc, rows, timed, offset, p);
+}
+
 static cc_error_t *cdr_stats_get(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
@@ -152,8 +222,7 @@ static cc_error_t *cdr_stats_get(cc_ctx_t *ctx)
     cc_tzinfo_t *zone = NULL;
     apr_array_header_t *periods;
     cdrstats_acc_t *acc;
-    const char *args[5], *json;
-    json_t *rows;
+    const char *json;
     cc_error_t *err;
     int i;
 
@@ -166,12 +235,10 @@ static cc_error_t *cdr_stats_get(cc_ctx_t *ctx)
     }
     acc = cc_cdrstats_acc(p, &q);
     if (q.group_by != CDRSTATS_HOUR && q.group_by != CDRSTATS_DAY) {
-        args[0] = ctx->principal->tenant_id;
-        args[1] = cc_epoch_to_sql(p, q.from);
-        args[2] = cc_epoch_to_sql(p, q.to);
-        if ((err = cc_db_select(ctx->db, keyed_labels[q.group_by], stats_cols, 3, args,
-                                &rows, NULL))
-            || (err = add_rows(acc, rows, 0, 0, p))) {
+        if ((err = read_window(ctx, keyed_labels[q.group_by], acc, 0, q.from, q.to,
+                               q.group_by == CDRSTATS_DISPOSITION ? CC_CDR_ROLLUP_TIME_STEP
+                                                                  : CC_CDR_ROLLUP_KEY_STEP,
+                               0, 0))) {
             return err;
         }
     }
@@ -182,14 +249,10 @@ static cc_error_t *cdr_stats_get(cc_ctx_t *ctx)
         }
         for (i = 0; i < periods->nelts; i++) {
             const cdrstats_period_t *pe = &APR_ARRAY_IDX(periods, i, cdrstats_period_t);
-            args[0] = apr_psprintf(p, "%d", (int)pe->offset);
-            args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, cc_cdrstats_unit(q.group_by));
-            args[2] = ctx->principal->tenant_id;
-            args[3] = cc_epoch_to_sql(p, pe->from);
-            args[4] = cc_epoch_to_sql(p, pe->to);
-            if ((err = cc_db_select(ctx->db, "cc_cdr_stats_time", stats_cols, 5, args,
-                                    &rows, NULL))
-                || (err = add_rows(acc, rows, 1, pe->offset, p))) {
+
+            if ((err = read_window(ctx, "cc_cdr_stats_time", acc, 1, pe->from, pe->to,
+                                   CC_CDR_ROLLUP_TIME_STEP, pe->offset,
+                                   cc_cdrstats_unit(q.group_by)))) {
                 return err;
             }
         }

@@ -259,6 +259,32 @@ cdrstats_acc_t *cc_cdrstats_acc(apr_pool_t *p, const cdrstats_query_t *q)
     return a;
 }
 
+/* x rounded down / up to a multiple of step (x may be negative). */
+static apr_int64_t floor_to(apr_int64_t x, apr_int64_t step)
+{
+    apr_int64_t q = x / step;
+
+    return (q - (x % step < 0)) * step;
+}
+
+void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
+                         apr_int64_t *plo, apr_int64_t *phi)
+{
+    apr_int64_t lo = from < CC_CDR_ROLLUP_MIN ? CC_CDR_ROLLUP_MIN : from;
+
+    lo = floor_to(lo + step - 1, step);
+    if (to != CC_CDR_NO_TO && lo > to) {
+        lo = to;
+    }
+    *plo = lo;
+    if (to == CC_CDR_NO_TO) {
+        *phi = CC_CDR_NO_TO;
+    }
+    else {
+        *phi = floor_to(to, step) < lo ? lo : floor_to(to, step);
+    }
+}
+
 apr_int64_t cc_cdrstats_unit(cdrstats_group_t g)
 {
     return g == CDRSTATS_DAY ? 86400 : 3600;

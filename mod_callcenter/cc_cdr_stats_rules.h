@@ -112,6 +112,24 @@ void cc_cdrstats_add_key(cdrstats_acc_t *a, const char *key, const apr_int64_t *
  */
 const char *cc_cdrstats_json(cdrstats_acc_t *a);
 
+/**
+ * The summary tables (sql/011) hold whole buckets of CC_CDR_ROLLUP_TIME_STEP (per
+ * disposition and direction) or CC_CDR_ROLLUP_KEY_STEP seconds (per queue, agent, did),
+ * from CC_CDR_ROLLUP_MIN on.  cc_cdr_rollup_split cuts [from, to) (either may be
+ * CC_CDR_NO_FROM / CC_CDR_NO_TO: unbounded) into the whole buckets [*plo, *phi) (empty
+ * when equal; *phi is CC_CDR_NO_TO when to is) and the edges [from, *plo) and
+ * [*phi, to), which are read from cdr itself: the three add up to the window exactly.
+ */
+#define CC_CDR_ROLLUP_TIME_STEP 900
+#define CC_CDR_ROLLUP_KEY_STEP  3600
+/** 1000-01-01 00:00:00 UTC: DATETIME's supported range starts there. */
+#define CC_CDR_ROLLUP_MIN       APR_INT64_C(-30610224000)
+#define CC_CDR_NO_FROM          APR_INT64_MIN
+#define CC_CDR_NO_TO            APR_INT64_MAX
+
+void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
+                         apr_int64_t *plo, apr_int64_t *phi);
+
 /** The bucket unit in seconds for a time group_by (3600 or 86400). */
 apr_int64_t cc_cdrstats_unit(cdrstats_group_t g);
 

@@ -761,7 +761,9 @@ static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t 
                             NULL);
     }
     else {
-        for (copy = 0; copy < 2; copy++) {
+        /* Twice (the search statement's COUNT and its page), or once when the domain
+         * computes the total (list->total). */
+        for (copy = list->total ? 1 : 0; copy < 2; copy++) {
             for (i = 0; i < nfilter; i++) {
                 args[n++] = filter[i];
             }
@@ -774,10 +776,16 @@ static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t 
     cc_jsonw_init(&w, ctx->pool, 16384);
     cc_jsonw_lit(&w, "{\"data\":[");
     if ((err = cc_db_write_rows_keyed(ctx->db, label, list->cols, n, args, &w,
-                                      after ? NULL : &total, &nrows, keys))) {
+                                      after || list->total ? NULL : &total, &nrows,
+                                      keys))) {
         return err;
     }
-    if (!after && nrows == 0) {
+    if (!after && list->total) {
+        if ((err = list->total(ctx, filter, nfilter, &total))) {
+            return err;
+        }
+    }
+    else if (!after && nrows == 0) {
         const char **row;
 
         if ((err = cc_db_select_row(ctx->db, apr_pstrcat(p, list->prefix, "_search_count",

@@ -162,10 +162,45 @@ START_TEST(the_query_needs_a_group_by_and_a_sane_window)
 }
 END_TEST
 
+/* [from, to) = [from, lo) + [lo, hi) + [hi, to), lo and hi on the step. */
+static void split(apr_int64_t from, apr_int64_t to, apr_int64_t step, apr_int64_t lo,
+                  apr_int64_t hi)
+{
+    apr_int64_t l, h;
+
+    cc_cdr_rollup_split(from, to, step, &l, &h);
+    ck_assert_msg(l == lo && h == hi, "split(%lld, %lld, %lld) = [%lld, %lld)",
+                  (long long)from, (long long)to, (long long)step, (long long)l,
+                  (long long)h);
+}
+
+START_TEST(a_window_splits_into_whole_buckets_and_edges)
+{
+    /* 2026-11-01T00:00:00Z = 1793491200 */
+    split(1793491200, 1793491200 + 86400, 900, 1793491200, 1793491200 + 86400);
+    split(1793491200 + 1, 1793491200 + 3600 + 59, 900, 1793491200 + 900,
+          1793491200 + 3600);
+    split(1793491200 + 1, 1793491200 + 3600 + 59, 3600, 1793491200 + 3600,
+          1793491200 + 3600);                        /* no whole hour: all from cdr */
+    split(1793491200 + 60, 1793491200 + 120, 900, 1793491200 + 120, 1793491200 + 120);
+    split(CC_CDR_NO_FROM, CC_CDR_NO_TO, 900, CC_CDR_ROLLUP_MIN, CC_CDR_NO_TO);
+    split(CC_CDR_NO_FROM, 1793491200 + 5, 3600, CC_CDR_ROLLUP_MIN, 1793491200);
+    split(-1801, -1, 900, -1800, -900);                 /* before 1970: floor, not trunc */
+    split(-1801, 1, 900, -1800, 0);
+    /* Before DATETIME's range the window is read from cdr (its rows are not summed). */
+    split(CC_CDR_ROLLUP_MIN - 86400 * 400, CC_CDR_ROLLUP_MIN - 5, 900,
+          CC_CDR_ROLLUP_MIN - 5, CC_CDR_ROLLUP_MIN - 5);
+    split(CC_CDR_ROLLUP_MIN - 7, CC_CDR_ROLLUP_MIN + 1800, 900, CC_CDR_ROLLUP_MIN,
+          CC_CDR_ROLLUP_MIN + 1800);
+}
+END_TEST
+
 CC_TEST_SUITE("cc_cdr_stats_rules",
     CC_TCASE("zone"),
         CC_TEST(zone_names_stay_in_the_tree),
         CC_TEST(a_tzif_file_cuts_the_window_at_its_transitions),
     CC_TCASE("groups"),
         CC_TEST(groups_are_keyed_and_sorted),
-        CC_TEST(the_query_needs_a_group_by_and_a_sane_window))
+        CC_TEST(the_query_needs_a_group_by_and_a_sane_window),
+    CC_TCASE("rollup"),
+        CC_TEST(a_window_splits_into_whole_buckets_and_edges))

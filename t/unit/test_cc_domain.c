@@ -125,7 +125,7 @@ static const cc_stmt_t short_stmts[] = {
     CC_STMT_END
 };
 
-static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0 };
+static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0, NULL };
 
 static const cc_route_t good_routes[] = {
     { "GET", "/api/v1/things", h_any, "dids.read", CC_ROUTE_AUTH },
@@ -148,7 +148,7 @@ START_TEST(a_good_domain_passes)
 END_TEST
 
 /* Descriptors cc_domain_check refuses, and what its message names. */
-static const cc_list_t bad_default_list = { "cc_things", sorts, "number", cols, NULL, 0 };
+static const cc_list_t bad_default_list = { "cc_things", sorts, "number", cols, NULL, 0, NULL };
 static const cc_domain_t bad_perm = { "things", bad_perm_routes, good_stmts,
                                       &things_list, NULL, NULL };
 static const cc_domain_t short_list = { "things", good_routes, short_stmts,
@@ -161,7 +161,8 @@ static const cc_filter_t no_values[] = {
     { "colour", CC_FILTER_ENUM, 2, NULL, 0, NULL, NULL },
     CC_FILTER_END
 };
-static const cc_list_t bad_filter_list = { "cc_things", sorts, "name", cols, no_values, 0 };
+static const cc_list_t bad_filter_list = { "cc_things", sorts, "name", cols, no_values, 0,
+                                          NULL };
 static const cc_domain_t bad_filter = { "things", good_routes, good_stmts, &bad_filter_list,
                                         NULL, NULL };
 static const cc_domain_t no_get = { "things", good_routes, good_stmts, &things_list,
@@ -206,7 +207,8 @@ static const cc_filter_t filters[] = {
     CC_FILTER_END
 };
 
-static const cc_list_t filtered_list = { "cc_things", sorts, "name", cols, filters, 0 };
+static const cc_list_t filtered_list = { "cc_things", sorts, "name", cols, filters, 0,
+                                        NULL };
 
 static apr_table_t *query(const char *const *kv)
 {
@@ -281,7 +283,7 @@ END_TEST
 START_TEST(a_platform_list_binds_no_tenant_and_always_searches)
 {
     static const cc_list_t list = { "cc_things", sorts, "name", cols, filters,
-                                    CC_LIST_NO_TENANT | CC_LIST_SEARCH_ONLY };
+                                    CC_LIST_NO_TENANT | CC_LIST_SEARCH_ONLY, NULL };
     const char **args;
     int n, filtered;
 
