@@ -22,14 +22,16 @@
  * periods with one key, added together, so a day follows local midnight whatever its
  * length (23 or 25 hours).
  *
- * Performance.  One statement per period (one for the keyed group_bys), each a range
- * scan of idx_cdr_ref_stats (sql/010): (tenant_ref, start) then every column the sums
- * and keys read, so the scan never visits the table rows (the plan expected: range,
- * Using index; Using temporary for the GROUP BY, whose groups are few: 744 hours in a
- * month; to be confirmed with EXPLAIN and timed by make bench at 1M rows).  The
- * index is forced: for group_by=queue or agent MariaDB would otherwise pick
- * (tenant_ref, queue, start) to avoid the temporary table and read the tenant's whole
- * history.  The groups are few, so sorting and totals are done here.
+ * Performance.  The sums come from the summaries sql/011 keeps by triggers on cdr:
+ * whole 15-minute buckets per disposition and direction (hour, day and disposition
+ * groups) or whole hours per queue, agent or did; only the window's partial buckets at
+ * either end are read from cdr, through the covering idx_cdr_ref_stats (sql/010).  A
+ * month is then at most 2,880 buckets x the disposition/direction pairs seen (about
+ * 35,000 summary rows for a busy tenant) instead of every call: one statement per
+ * period (one for the keyed group_bys), grouping both sides together in SQL.  A
+ * 15-minute bucket lies in one local hour for every offset that is a multiple of 15
+ * minutes (all of today's zones); a period whose offset is not (local mean time in a
+ * zone's early history) is read from cdr alone.
  */
 #include <string.h>
 

@@ -9,7 +9,8 @@
  * and are not listed.
  *
  * The list is keyset-paged (CC_LIST_KEYSET): the first page is an index-ordered read
- * of (tenant_ref, start[, id]) with its total; `after=` continues from the last row's
+ * of (tenant_ref, start[, id]) with its total (cdrs_total: from the summaries of
+ * sql/011 where they are keyed by the filters); `after=` continues from the last row's
  * (key, id) with no OFFSET and no total, so page 200 costs what page 1 does.
  */
 #include <httpd.h>
