@@ -425,6 +425,7 @@ OBJECT_FACTORIES = {
     "/api/v1/endpoints/{id}": _endpoint,
     "/api/v1/tenants/{id}": _tenant,
     "/api/v1/recordings/{id}": _recording,
+    "/api/v1/agents/{user_id}": _user,
 }
 
 
