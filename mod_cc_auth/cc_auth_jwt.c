@@ -310,50 +310,21 @@ apr_status_t cc_auth_jwt_issue(apr_pool_t *p, const unsigned char *key, apr_size
 
 /* ---- key file ---- */
 
-/* Biggest key file we read: a secret, not a document. */
-#define KEY_FILE_MAX 8192
-
 apr_status_t cc_auth_jwt_load_key(apr_pool_t *p, const char *path,
                                   const unsigned char **pkey, apr_size_t *pkeylen,
                                   const char **perr)
 {
-    apr_file_t *f;
+    const char *buf;
+    apr_size_t len;
     apr_status_t rv;
-    char *buf = apr_palloc(p, KEY_FILE_MAX + 1);
-    apr_size_t len = 0;
 
     *pkey = NULL;
     *pkeylen = 0;
-    *perr = NULL;
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    rv = cc_secret_file_read(p, path, "JWT key file", CC_AUTH_JWT_MIN_KEY_LEN, &buf, &len,
+                             perr);
     if (rv != APR_SUCCESS) {
-        *perr = apr_psprintf(p, "cannot open JWT key file '%s': %pm", path, &rv);
         return rv;
     }
-    rv = apr_file_read_full(f, buf, KEY_FILE_MAX + 1, &len);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        *perr = apr_psprintf(p, "cannot read JWT key file '%s': %pm", path, &rv);
-        return rv;
-    }
-    if (len > KEY_FILE_MAX) {
-        *perr = apr_psprintf(p, "JWT key file '%s' is larger than %d bytes", path,
-                             KEY_FILE_MAX);
-        return APR_EINVAL;
-    }
-    if (len > 0 && buf[len - 1] == '\n') {
-        len--;
-        if (len > 0 && buf[len - 1] == '\r') {
-            len--;
-        }
-    }
-    if (len < CC_AUTH_JWT_MIN_KEY_LEN) {
-        *perr = apr_psprintf(p, "JWT key file '%s' must hold at least %d bytes "
-                             "(without the trailing newline)", path,
-                             CC_AUTH_JWT_MIN_KEY_LEN);
-        return APR_EINVAL;
-    }
-    buf[len] = '\0';
     *pkey = (const unsigned char *)buf;
     *pkeylen = len;
     return APR_SUCCESS;

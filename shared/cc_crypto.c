@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_md5.h>
 #include <apr_strings.h>
@@ -159,18 +160,107 @@ void cc_sha256(const void *data, apr_size_t len, unsigned char out[32])
 
 const char *cc_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
-    char *out = apr_palloc(p, 65);
-    int i;
 
     cc_sha256(data, len, md);
-    for (i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0x0f];
+    return cc_hex(p, md, sizeof(md));
+}
+
+/* ---- HMAC-SHA256 (RFC 2104) ---- */
+
+void cc_hmac_sha256(const void *key, apr_size_t keylen, const void *data, apr_size_t len,
+                    unsigned char out[32])
+{
+    unsigned char k[64], ipad[64], opad[64], inner[32];
+    cc_sha256_ctx c;
+    int i;
+
+    memset(k, 0, sizeof(k));
+    if (keylen > sizeof(k)) {
+        cc_sha256(key, keylen, k);      /* a long key is hashed first */
     }
-    out[64] = '\0';
+    else if (keylen) {
+        memcpy(k, key, keylen);
+    }
+    for (i = 0; i < 64; i++) {
+        ipad[i] = (unsigned char)(k[i] ^ 0x36);
+        opad[i] = (unsigned char)(k[i] ^ 0x5c);
+    }
+    cc_sha256_init(&c);
+    cc_sha256_update(&c, ipad, sizeof(ipad));
+    cc_sha256_update(&c, data, len);
+    cc_sha256_final(&c, inner);
+    cc_sha256_init(&c);
+    cc_sha256_update(&c, opad, sizeof(opad));
+    cc_sha256_update(&c, inner, sizeof(inner));
+    cc_sha256_final(&c, out);
+    memset(k, 0, sizeof(k));
+    memset(ipad, 0, sizeof(ipad));
+    memset(opad, 0, sizeof(opad));
+}
+
+const char *cc_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *out = apr_palloc(p, 2 * len + 1);
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = hex[data[i] >> 4];
+        out[2 * i + 1] = hex[data[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
     return out;
+}
+
+/* ---- secret files ---- */
+
+/* Biggest secret file we read: a secret, not a document. */
+#define SECRET_FILE_MAX 8192
+
+apr_status_t cc_secret_file_read(apr_pool_t *p, const char *path, const char *what,
+                                 apr_size_t min_len, const char **psecret,
+                                 apr_size_t *plen, const char **perr)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+    char *buf = apr_palloc(p, SECRET_FILE_MAX + 1);
+    apr_size_t len = 0;
+
+    *psecret = NULL;
+    *plen = 0;
+    *perr = NULL;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "cannot open %s '%s': %pm", what, path, &rv);
+        return rv;
+    }
+    rv = apr_file_read_full(f, buf, SECRET_FILE_MAX + 1, &len);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        *perr = apr_psprintf(p, "cannot read %s '%s': %pm", what, path, &rv);
+        return rv;
+    }
+    if (len > SECRET_FILE_MAX) {
+        *perr = apr_psprintf(p, "%s '%s' is larger than %d bytes", what, path,
+                             SECRET_FILE_MAX);
+        return APR_EINVAL;
+    }
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+        if (len > 0 && buf[len - 1] == '\r') {
+            len--;
+        }
+    }
+    if (len < min_len) {
+        *perr = apr_psprintf(p, "%s '%s' must hold at least %" APR_SIZE_T_FMT " bytes "
+                             "(without the trailing newline)", what, path, min_len);
+        return APR_EINVAL;
+    }
+    buf[len] = '\0';
+    *psecret = buf;
+    *plen = len;
+    return APR_SUCCESS;
 }
 
 /* ---- random ---- */

@@ -12,6 +12,19 @@
 const char *cc_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len);
 /** Raw SHA-256 into out[32]. */
 void cc_sha256(const void *data, apr_size_t len, unsigned char out[32]);
+/** HMAC-SHA256 (RFC 2104) of data under key into out[32]. */
+void cc_hmac_sha256(const void *key, apr_size_t keylen, const void *data, apr_size_t len,
+                    unsigned char out[32]);
+/** Lowercase hex of len bytes (2 * len chars + NUL) in p. */
+const char *cc_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+/**
+ * Read a secret file (a key, a credential): its bytes without one trailing newline
+ * (LF or CRLF), NUL-terminated in p; at least min_len and at most 8192 bytes.  On
+ * failure *perr names what and path, never the content.
+ */
+apr_status_t cc_secret_file_read(apr_pool_t *p, const char *path, const char *what,
+                                 apr_size_t min_len, const char **psecret,
+                                 apr_size_t *plen, const char **perr);
 /** nbytes of APR's random source as URL-safe base64 without padding. */
 apr_status_t cc_random_token(apr_pool_t *p, apr_size_t nbytes, const char **ptoken);
 /** Random version-4 UUID, lowercase. */

@@ -2,9 +2,11 @@
  * @file test_cc_crypto.c
  * @brief Unit tests for SHA-256, random tokens, UUIDv4, bcrypt and constant-time compare.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <apr_errno.h>
+#include <apr_file_io.h>
 #include <apr_md5.h>
 #include <apr_strings.h>
 
@@ -89,6 +91,106 @@ START_TEST(raw_sha256_equals_the_hex_digest)
 
     cc_sha256("abc", 3, out);
     ck_assert_mem_eq(out, abc, 32);
+}
+END_TEST
+
+/* ---- HMAC-SHA256: RFC 4231 test vectors ---- */
+
+static const struct {
+    const char *key;            /* hex */
+    const char *data;           /* hex */
+    const char *mac;            /* hex */
+} hmac_cases[] = {
+    /* 1: 20-byte key */
+    {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+    /* 2: "Jefe" */
+    {"4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+    /* 3: 50 bytes of 0xdd under 0xaa x 20 */
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+     "dddddddddddddddddddd",
+     "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+    /* 6: a 131-byte key (hashed first) */
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaa",
+     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048"
+     "617368204b6579204669727374",
+     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+};
+
+static apr_size_t unhex(const char *hex, unsigned char *out)
+{
+    apr_size_t n = strlen(hex) / 2, i;
+
+    for (i = 0; i < n; i++) {
+        unsigned int b;
+
+        sscanf(hex + 2 * i, "%2x", &b);
+        out[i] = (unsigned char)b;
+    }
+    return n;
+}
+
+START_TEST(hmac_sha256_matches_rfc_4231)
+{
+    unsigned char key[256], data[256], mac[32];
+    apr_size_t klen = unhex(hmac_cases[_i].key, key);
+    apr_size_t dlen = unhex(hmac_cases[_i].data, data);
+
+    cc_hmac_sha256(key, klen, data, dlen, mac);
+    ck_assert_str_eq(cc_hex(cc_test_pool, mac, sizeof(mac)), hmac_cases[_i].mac);
+}
+END_TEST
+
+START_TEST(hex_renders_every_byte_in_lowercase)
+{
+    static const unsigned char b[] = { 0x00, 0x0f, 0xa5, 0xff };
+
+    ck_assert_str_eq(cc_hex(cc_test_pool, b, sizeof(b)), "000fa5ff");
+    ck_assert_str_eq(cc_hex(cc_test_pool, b, 0), "");
+}
+END_TEST
+
+/* ---- secret files ---- */
+
+static const char *write_tmp(const char *content, apr_size_t len)
+{
+    char *path = apr_pstrdup(cc_test_pool, "/tmp/cc-unit-secret-XXXXXX");
+    apr_file_t *f;
+    apr_size_t n = len;
+
+    ck_assert_int_eq(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE
+                                     | APR_FOPEN_EXCL,
+                                     cc_test_pool), APR_SUCCESS);
+    ck_assert_int_eq(apr_file_write(f, content, &n), APR_SUCCESS);
+    apr_file_close(f);
+    return path;
+}
+
+START_TEST(secret_file_drops_one_trailing_newline_and_checks_the_length)
+{
+    const char *s, *err;
+    apr_size_t len;
+    const char *path = write_tmp("abcdef\r\n", 8);
+
+    ck_assert_int_eq(cc_secret_file_read(cc_test_pool, path, "test file", 6, &s, &len, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(s, "abcdef");
+    ck_assert_int_eq(len, 6);
+    ck_assert_int_ne(cc_secret_file_read(cc_test_pool, path, "test file", 7, &s, &len, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, "test file"));
+    ck_assert_ptr_nonnull(strstr(err, "at least 7 bytes"));
+    ck_assert_ptr_null(strstr(err, "abcdef"));        /* never the content */
+    apr_file_remove(path, cc_test_pool);
+    ck_assert_int_ne(cc_secret_file_read(cc_test_pool, path, "test file", 1, &s, &len, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "cannot open test file"));
 }
 END_TEST
 
@@ -259,6 +361,10 @@ CC_TEST_SUITE("cc_crypto",
         CC_TEST(sha256_of_a_million_a_matches_fips_180_4),
         CC_LOOP_TEST(sha256_pads_correctly_around_block_boundaries, N(boundary_cases)),
         CC_TEST(raw_sha256_equals_the_hex_digest),
+    CC_TCASE("hmac"),
+        CC_LOOP_TEST(hmac_sha256_matches_rfc_4231, N(hmac_cases)),
+        CC_TEST(hex_renders_every_byte_in_lowercase),
+        CC_TEST(secret_file_drops_one_trailing_newline_and_checks_the_length),
     CC_TCASE("random"),
         CC_LOOP_TEST(random_token_is_unpadded_base64url_of_the_right_length, N(token_cases)),
         CC_TEST(random_tokens_differ_and_use_the_whole_alphabet),
