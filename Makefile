@@ -43,6 +43,9 @@ UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant
 APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES) \
                  -I$(abspath $(BUILD))/gen -Wa$(comma)-I$(abspath $(BUILD)),-Wc,$(f))
 MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
+# libcurl only where it is used: mod_callcenter's SMS delivery job (cc_sms_job.c).
+CURL_LIBS    = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+module_libs  = $(MODULE_LIBS) $(if $(filter mod_callcenter,$(1)),$(CURL_LIBS))
 
 .SECONDEXPANSION:
 
@@ -89,7 +92,7 @@ $(BUILD)/%.so: $(SHARED_LIB) $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard sh
                $(BUILD)/gen/%_domains.h
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o $(BUILD)/$*.la $(APXS_WC) $(wildcard $*/*.c) $(SHARED_LIB) \
-	    $(MODULE_LIBS) $(if $(SAN_FLAGS),-Wl$(comma)-fsanitize=address) \
+	    $(call module_libs,$*) $(if $(SAN_FLAGS),-Wl$(comma)-fsanitize=address) \
 	    -Wl,--exclude-libs,ALL >$(BUILD)/$*.build.log 2>&1 \
 	    || { cat $(BUILD)/$*.build.log; exit 1; }
 	@grep -E ': (warning|error):' $(BUILD)/$*.build.log || true

@@ -16,11 +16,65 @@ APLOG_USE_MODULE(callcenter);
 
 #define CC_API_UNSET -1
 
+/* ---- SMS (cc_sms_config.c: directives; cc_sms.c: routes; cc_sms_job.c: delivery) ---- */
+
+/** The CCSms* directives; numbers CC_API_UNSET and pointers NULL until set. */
+typedef struct cc_sms_config_t {
+    const char *url;                  /**< CCSmsProviderURL */
+    const char *credential;           /**< CCSmsProviderCredentialFile's content */
+    const unsigned char *key;         /**< CCSmsSecretKeyFile's content */
+    apr_size_t keylen;
+    int connect_timeout;              /**< CCSmsConnectTimeout, s */
+    int timeout;                      /**< CCSmsTimeout, s (the whole call) */
+    int interval;                     /**< CCSmsInterval, s (main server; 0: no job) */
+    int max_attempts;                 /**< CCSmsMaxAttempts */
+    int retry_base;                   /**< CCSmsRetryBase, s */
+    int retry_max;                    /**< CCSmsRetryMax, s */
+    int tolerance;                    /**< CCSmsSignatureTolerance, s */
+} cc_sms_config_t;
+
+/** Each field of add, else of base. */
+void cc_sms_config_merge(cc_sms_config_t *out, const cc_sms_config_t *base,
+                         const cc_sms_config_t *add);
+/** Every field unset. */
+void cc_sms_config_init(cc_sms_config_t *c);
+
+/* The getters' defaults (README "SMS"). */
+#define CC_SMS_CONNECT_TIMEOUT_DEFAULT 5
+#define CC_SMS_TIMEOUT_DEFAULT 15
+#define CC_SMS_INTERVAL_DEFAULT 5
+#define CC_SMS_MAX_ATTEMPTS_DEFAULT 5
+#define CC_SMS_RETRY_BASE_DEFAULT 30
+#define CC_SMS_RETRY_MAX_DEFAULT 3600
+#define CC_SMS_TOLERANCE_DEFAULT 300
+
+int cc_sms_cfg_connect_timeout(const cc_sms_config_t *c);
+int cc_sms_cfg_timeout(const cc_sms_config_t *c);
+int cc_sms_cfg_interval(const cc_sms_config_t *c);
+int cc_sms_cfg_max_attempts(const cc_sms_config_t *c);
+int cc_sms_cfg_retry_base(const cc_sms_config_t *c);
+int cc_sms_cfg_retry_max(const cc_sms_config_t *c);
+int cc_sms_cfg_tolerance(const cc_sms_config_t *c);
+
+/* Directive handlers (mod_callcenter.c's table names them; cc_sms_config.c). */
+const char *cc_sms_set_url(cmd_parms *cmd, void *dummy, const char *arg);
+const char *cc_sms_set_credential_file(cmd_parms *cmd, void *dummy, const char *arg);
+const char *cc_sms_set_key_file(cmd_parms *cmd, void *dummy, const char *arg);
+/** Every numeric CCSms* directive: its range is looked up by the directive's name. */
+const char *cc_sms_set_number(cmd_parms *cmd, void *dummy, const char *arg);
+
+/** The message object's columns, with statement cc_sms_get (tenant, id). */
+extern const cc_col_t cc_sms_cols[];
+
+/** post_config: schedule the delivery job (main server's CCSmsInterval). */
+int cc_sms_job_schedule(apr_pool_t *pconf, server_rec *s);
+
 typedef struct cc_api_config_t {
     apr_off_t max_body;        /**< CCApiMaxBody, CC_API_UNSET until set */
     const char *const *moh_classes;  /**< CCMusicOnHoldClasses (NULL-terminated), NULL
                                           until set */
     const char *recordings_dir;      /**< CCRecordingsDir (absolute), NULL until set */
+    cc_sms_config_t sms;             /**< CCSms* */
 } cc_api_config_t;
 
 /** CCApiMaxBody or its default. */

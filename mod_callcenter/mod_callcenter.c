@@ -39,6 +39,7 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
 
     (void)s;
     cfg->max_body = CC_API_UNSET;
+    cc_sms_config_init(&cfg->sms);
     return cfg;
 }
 
@@ -50,6 +51,7 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     cfg->max_body = add->max_body != CC_API_UNSET ? add->max_body : base->max_body;
     cfg->moh_classes = add->moh_classes ? add->moh_classes : base->moh_classes;
     cfg->recordings_dir = add->recordings_dir ? add->recordings_dir : base->recordings_dir;
+    cc_sms_config_merge(&cfg->sms, &base->sms, &add->sms);
     return cfg;
 }
 
@@ -143,6 +145,28 @@ static const command_rec cc_api_cmds[] = {
     AP_INIT_TAKE1("CCRecordingsDir", set_recordings_dir, NULL, RSRC_CONF,
                   "the directory of call recordings, one subdirectory per tenant id"
                   " (absolute or relative to ServerRoot; default: none)"),
+    /* SMS (cc_sms_config.c; README "SMS") */
+    AP_INIT_TAKE1("CCSmsProviderURL", cc_sms_set_url, NULL, RSRC_CONF,
+                  "the SMS provider's send URL (http or https; default: none, no delivery)"),
+    AP_INIT_TAKE1("CCSmsProviderCredentialFile", cc_sms_set_credential_file, NULL, RSRC_CONF,
+                  "file holding the provider's bearer credential (one line)"),
+    AP_INIT_TAKE1("CCSmsSecretKeyFile", cc_sms_set_key_file, NULL, RSRC_CONF,
+                  "file holding the key the tenants' callback secrets derive from"
+                  " (at least 32 bytes)"),
+    AP_INIT_TAKE1("CCSmsConnectTimeout", cc_sms_set_number, NULL, RSRC_CONF,
+                  "seconds to connect to the provider (default 5)"),
+    AP_INIT_TAKE1("CCSmsTimeout", cc_sms_set_number, NULL, RSRC_CONF,
+                  "seconds for a whole provider call (default 15)"),
+    AP_INIT_TAKE1("CCSmsInterval", cc_sms_set_number, NULL, RSRC_CONF,
+                  "seconds between delivery job runs; 0 disables the job (default 5)"),
+    AP_INIT_TAKE1("CCSmsMaxAttempts", cc_sms_set_number, NULL, RSRC_CONF,
+                  "provider calls per message before it fails (default 5)"),
+    AP_INIT_TAKE1("CCSmsRetryBase", cc_sms_set_number, NULL, RSRC_CONF,
+                  "seconds before the first retry, doubled per retry (default 30)"),
+    AP_INIT_TAKE1("CCSmsRetryMax", cc_sms_set_number, NULL, RSRC_CONF,
+                  "the longest pause between retries, seconds (default 3600)"),
+    AP_INIT_TAKE1("CCSmsSignatureTolerance", cc_sms_set_number, NULL, RSRC_CONF,
+                  "how far a callback's timestamp may be from now, seconds (default 300)"),
     { NULL }
 };
 
@@ -152,8 +176,11 @@ static const command_rec cc_api_cmds[] = {
 static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                               server_rec *s)
 {
+    int rv;
+
     (void)plog;
-    return cc_domains_post_config(pconf, ptemp, s, "mod_callcenter", cc_api_domains);
+    rv = cc_domains_post_config(pconf, ptemp, s, "mod_callcenter", cc_api_domains);
+    return rv != OK ? rv : cc_sms_job_schedule(pconf, s);
 }
 
 static int cc_api_handler(request_rec *r)

@@ -5,7 +5,9 @@
 set -eu
 
 # tzdata: the zones of GET /cdrs/stats?tz= (/usr/share/zoneinfo).
-PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev check pkg-config
+# libcurl4-openssl-dev: the SMS delivery job's HTTP client (mod_callcenter only).
+PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev libcurl4-openssl-dev
+      check pkg-config
       build-essential mariadb-server mariadb-client wrk apache2-utils curl
       python3-pytest python3-requests python3-pymysql valgrind tzdata"
 # node and npm run the pinned client tools (make client-deps); Debian's unless some are

@@ -12,6 +12,8 @@
 #     httpd/httpd.conf           rendered from httpd-conf/cc-dev.conf.in
 #     httpd/logs/ httpd/run/ httpd/htdocs/
 #     recordings/<tenant id>/    CCRecordingsDir (call recordings)
+#     sms-credential             CCSmsProviderCredentialFile (0600)
+#     sms-webhook-key            CCSmsSecretKeyFile (0600)
 #
 # Variables (all optional): CC_VAR_DIR, CC_DB_PORT (13306), CC_HTTP_PORT (8080),
 # CC_BUILD_DIR (build/), CC_PROFILE (run|test), CC_ADMIN_EMAIL, CC_ADMIN_PASSWORD,
@@ -52,6 +54,10 @@ CC_HTTPD_ERROR_LOG=$CC_HTTPD_DIR/logs/error.log
 CC_HTTPD_BIN=${CC_HTTPD_BIN:-/usr/sbin/apache2}
 CC_MODDIR=/usr/lib/apache2/modules
 CC_RECORDINGS_DIR=$CC_VAR_DIR/recordings
+# SMS (render-conf.sh): the provider's port and the two secret files.
+CC_SMS_PROVIDER_PORT=${CC_SMS_PROVIDER_PORT:-18099}
+CC_SMS_CREDENTIAL_FILE=$CC_VAR_DIR/sms-credential
+CC_SMS_KEY_FILE=$CC_VAR_DIR/sms-webhook-key
 
 # Per-profile defaults: `make run` is production-like, the tests are fast.
 case $CC_PROFILE in

@@ -43,6 +43,17 @@ if cc_is_root; then
     chown "$run_user:$run_group" "$CC_RECORDINGS_DIR"
 fi
 
+# SMS: the provider's credential and the callback key (CCSmsProviderCredentialFile,
+# CCSmsSecretKeyFile), made once, 0600, readable by root only (httpd reads them at
+# start-up, before its children drop privileges).  The provider is the tests' fake on
+# CC_SMS_PROVIDER_PORT (t/integration/ccenv.py picks a free one).
+[ -s "$CC_SMS_CREDENTIAL_FILE" ] || cc_random_alnum 40 | cc_write_secret "$CC_SMS_CREDENTIAL_FILE"
+[ -s "$CC_SMS_KEY_FILE" ] || head -c 48 /dev/urandom | base64 -w0 | cc_write_secret "$CC_SMS_KEY_FILE"
+case $CC_PROFILE in
+    test) sms_timeout=3 sms_interval=1 sms_retry_base=1 sms_retry_max=2 ;;
+    *)    sms_timeout=15 sms_interval=5 sms_retry_base=30 sms_retry_max=3600 ;;
+esac
+
 case $CC_ACCESS_LOG in
     on)  access_log="CustomLog \"$CC_HTTPD_DIR/logs/access.log\" cc" ;;
     off) access_log="# access log off (CC_ACCESS_LOG=off)" ;;
@@ -99,6 +110,13 @@ sub()
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
     sub RECORDINGS_DIR "$CC_RECORDINGS_DIR"
+    sub SMS_PROVIDER_PORT "$CC_SMS_PROVIDER_PORT"
+    sub SMS_CREDENTIAL_FILE "$CC_SMS_CREDENTIAL_FILE"
+    sub SMS_KEY_FILE "$CC_SMS_KEY_FILE"
+    sub SMS_TIMEOUT "${CC_SMS_TIMEOUT:-$sms_timeout}"
+    sub SMS_INTERVAL "${CC_SMS_INTERVAL:-$sms_interval}"
+    sub SMS_RETRY_BASE "$sms_retry_base"
+    sub SMS_RETRY_MAX "$sms_retry_max"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).

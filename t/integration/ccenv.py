@@ -76,7 +76,7 @@ class CCEnv:
         # httpd's children (www-data) must be able to search the tree.
         os.chmod(self.tmpdir, 0o755)
         self.build_dir = os.environ.get("CC_BUILD_DIR") or str(ROOT / "build")
-        self.http_port, self.db_port = _free_ports(2)
+        self.http_port, self.db_port, self.sms_provider_port = _free_ports(3)
         self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.admin_email = "admin@example.com"
         self.admin_password = random_password()
@@ -105,6 +105,7 @@ class CCEnv:
             CC_PROFILE="test",
             CC_DB_PORT=str(self.db_port),
             CC_HTTP_PORT=str(self.http_port),
+            CC_SMS_PROVIDER_PORT=str(self.sms_provider_port),
             CC_BUILD_DIR=self.build_dir,
             CC_ADMIN_EMAIL=self.admin_email,
             CC_ADMIN_PASSWORD=self.admin_password,
@@ -185,6 +186,49 @@ class CCEnv:
             if time.monotonic() > deadline:
                 raise EnvError(f"httpd did not answer within {READY_TIMEOUT:.0f}s\n"
                                f"{_tail(self.error_log)}")
+            time.sleep(0.1)
+
+    def start_second_httpd(self, name="httpd2"):
+        """Another httpd on the same database and modules (a second node): the rendered
+        config with its own port and its own directory (run, logs, pid, runtime files)
+        under the temp dir.  Returns a SecondHttpd; stop it with its stop()."""
+        port = _free_ports(1)[0]
+        first = str(self.tmpdir / "httpd")
+        home = self.tmpdir / name
+        for d in ("run", "logs", "cores", "htdocs"):
+            (home / d).mkdir(parents=True, exist_ok=True)
+        os.chmod(home, 0o755)
+        os.chmod(home / "htdocs", 0o755)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("www-data")
+            os.chown(home / "cores", pw.pw_uid, pw.pw_gid)
+        text = self.conf_text().replace(first + "/", str(home) + "/")
+        text = text.replace(f'"{first}"', f'"{home}"')
+        text = re.sub(rf"127\.0\.0\.1:{self.http_port}\b", f"127.0.0.1:{port}", text)
+        conf = home / "httpd.conf"
+        conf.write_text(text)
+        os.chmod(conf, 0o600)
+        out = open(home / "logs" / "stdout.log", "ab")
+        proc = subprocess.Popen([str(ENV_DIR / "httpd.sh"), "-f", str(conf)],
+                                env=self._script_env(), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        out.close()
+        self._groups.add(proc.pid)
+        h = SecondHttpd(self, proc, port, home)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise EnvError(f"{name} exited during start-up ({proc.returncode})\n"
+                               f"{_tail(h.error_log)}")
+            try:
+                requests.get(h.base_url + "/healthz", timeout=2)
+                return h
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                h.stop()
+                raise EnvError(f"{name} did not answer within {READY_TIMEOUT:.0f}s")
             time.sleep(0.1)
 
     def stop_httpd(self):
@@ -331,6 +375,34 @@ class CCEnv:
     def conf_text(self):
         """The rendered httpd config of this environment."""
         return self.httpd_conf.read_text()
+
+
+class SecondHttpd:
+    """A second httpd on the environment's database (CCEnv.start_second_httpd)."""
+
+    def __init__(self, cc, proc, port, home):
+        self.cc = cc
+        self.proc = proc
+        self.port = port
+        self.home = home
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.error_log = home / "logs" / "error.log"
+
+    def error_log_text(self):
+        try:
+            return self.error_log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            CCEnv._killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                CCEnv._killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.cc._groups.discard(self.proc.pid)
 
 
 class Tenant:

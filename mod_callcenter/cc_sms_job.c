@@ -1,0 +1,367 @@
+/*
+ * cc_sms_job.c: the SMS delivery job, a mod_watchdog job (shared/cc_job.h) that hands
+ * queued messages to the provider over HTTP with libcurl.
+ *
+ * One message at a time:
+ *   1. claim: in a transaction, the oldest due queued message without a live lease,
+ *      read with FOR UPDATE SKIP LOCKED (a message another process is claiming is
+ *      skipped, not waited for), gets a lease (now + the call's timeout + a margin), a
+ *      random claim token and attempts + 1; commit.
+ *   2. call the provider, outside any transaction (README "SMS provider protocol").
+ *   3. record the outcome where the claim token still matches: sent (with the
+ *      provider's message id), or queued again with next_attempt_at after the backoff
+ *      (cc_sms_backoff), or failed with the provider's error once CCSmsMaxAttempts calls
+ *      are spent or the provider refused for good.  sent and failed write the audit
+ *      entry and the sms.status_changed event in the same transaction.
+ * So however many processes and nodes run the job, a message is handed to one run at a
+ * time.  Only a run that dies between its call and step 3 (a crash) leaves a lease
+ * that expires and the message is offered again: the call carries Idempotency-Key
+ * sms-<id> so the provider can tell a repeat.
+ *
+ * Every CCSmsInterval of the main server (default 5 s; 0 disables it) in one child per
+ * node, at most SMS_RUN_MAX messages or SMS_RUN_TIME a run (the next run goes on).
+ * The credential goes into the Authorization header only; neither it nor the request
+ * is ever logged.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include <httpd.h>
+#include <http_log.h>
+#include <apr_strings.h>
+
+#include "cc_api_private.h"
+#include "cc_audit.h"
+#include "cc_crypto.h"
+#include "cc_job.h"
+#include "cc_log.h"
+#include "cc_sms_rules.h"
+
+#define SMS_RUN_MAX 100
+#define SMS_RUN_TIME apr_time_from_sec(60)
+/* A lease outlasts the provider call by this much. */
+#define SMS_LEASE_MARGIN 30
+/* The provider's answer is read up to this size (an id and an error fit easily). */
+#define SMS_ANSWER_MAX 65536
+
+/* ---- statements ---- */
+
+/* The job's statements cross tenants by design: it delivers every tenant's messages,
+ * and writes each row by its own tenant and id. */
+static const cc_stmt_t sms_job_stmts[] = {
+    CC_STMT("cc_sms_job_claim",
+            "SELECT id, tenant_id, from_number, to_number, body, attempts"
+            " FROM sms_messages WHERE status = 'queued'"
+            " AND next_attempt_at <= UTC_TIMESTAMP(6)"
+            " AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))"
+            " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED "
+            "/* cc-lint: no-tenant the delivery job serves every tenant's queue; each "
+            "claimed row is then written by its own tenant and id */"),
+    CC_STMT("cc_sms_job_lease",
+            "UPDATE sms_messages SET attempts = attempts + 1, claim_token = %s,"
+            " lease_until = UTC_TIMESTAMP(6) + INTERVAL %s SECOND"
+            " WHERE tenant_id = %s AND id = %s"),
+    CC_STMT("cc_sms_job_sent",
+            "UPDATE sms_messages SET status = 'sent', provider_message_id = %s, error = NULL,"
+            " next_attempt_at = NULL, lease_until = NULL, claim_token = NULL,"
+            " updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND claim_token = %s AND status = 'queued'"),
+    CC_STMT("cc_sms_job_retry",
+            "UPDATE sms_messages SET error = %s,"
+            " next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL %s SECOND,"
+            " lease_until = NULL, claim_token = NULL, updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND claim_token = %s AND status = 'queued'"),
+    CC_STMT("cc_sms_job_failed",
+            "UPDATE sms_messages SET status = 'failed', error = %s, next_attempt_at = NULL,"
+            " lease_until = NULL, claim_token = NULL, updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND claim_token = %s AND status = 'queued'"),
+    CC_STMT_END
+};
+
+/* Statements only: the job below runs them. */
+const cc_domain_t cc_sms_job_domain = { "sms_job", NULL, sms_job_stmts, NULL, NULL, NULL };
+
+/* What a run needs, fixed at post_config (in pconf). */
+typedef struct sms_job_t {
+    const cc_sms_config_t *cfg;      /**< the main server's */
+    const char *lease;               /**< seconds, as text */
+} sms_job_t;
+
+/* A claimed message. */
+typedef struct sms_claim_t {
+    const char *id, *tenant, *from, *to, *body, *token;
+    int attempts;                    /**< calls made, this one included */
+} sms_claim_t;
+
+/* ---- the provider call ---- */
+
+typedef struct answer_t {
+    char *buf;
+    apr_size_t len;
+} answer_t;
+
+static size_t on_answer(char *data, size_t size, size_t n, void *baton)
+{
+    answer_t *a = baton;
+    size_t bytes = size * n;
+    size_t take = a->len + bytes > SMS_ANSWER_MAX ? SMS_ANSWER_MAX - a->len : bytes;
+
+    memcpy(a->buf + a->len, data, take);
+    a->len += take;
+    return bytes;       /* the rest is read and dropped */
+}
+
+/*
+ * POST the message; *pstatus the HTTP status (0 when there was no answer, *perror then
+ * says why), the answer in *pbody and *plen.
+ */
+static void provider_call(apr_pool_t *p, const cc_sms_config_t *cfg, const sms_claim_t *m,
+                          long *pstatus, const char **pbody, apr_size_t *plen,
+                          const char **perror)
+{
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = NULL;
+    char errbuf[CURL_ERROR_SIZE];
+    answer_t a;
+    json_t *j;
+    char *payload;
+    CURLcode rc;
+
+    *pstatus = 0;
+    *pbody = NULL;
+    *plen = 0;
+    *perror = NULL;
+    if (!h) {
+        *perror = "could not make an HTTP client handle";
+        return;
+    }
+    a.buf = apr_palloc(p, SMS_ANSWER_MAX + 1);
+    a.len = 0;
+    errbuf[0] = '\0';
+    j = json_pack("{s:s, s:s, s:s, s:s}", "reference", apr_pstrcat(p, "sms-", m->id, NULL),
+                  "from", m->from, "to", m->to, "body", m->body);
+    payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!payload) {
+        curl_easy_cleanup(h);
+        *perror = "could not render the message";
+        return;
+    }
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
+    hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Idempotency-Key: sms-", m->id, NULL));
+    if (cfg->credential) {
+        hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: Bearer ",
+                                                   cfg->credential, NULL));
+    }
+    curl_easy_setopt(h, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* No signals from a thread of httpd (a timeout must not raise SIGALRM). */
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)cc_sms_cfg_connect_timeout(cfg));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cc_sms_cfg_timeout(cfg));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "callcenter-sms/1");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    rc = curl_easy_perform(h);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, pstatus);
+    }
+    else {
+        *perror = apr_psprintf(p, "no answer from the provider: %s",
+                               errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    a.buf[a.len] = '\0';
+    *pbody = a.buf;
+    *plen = a.len;
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    free(payload);
+}
+
+/* ---- claim and record ---- */
+
+/* The next due message, leased to this run; *pm NULL when none is due. */
+static cc_error_t *claim(cc_db_t *db, const sms_job_t *job, sms_claim_t **pm)
+{
+    const char **row;
+    sms_claim_t *m;
+    cc_error_t *err;
+
+    *pm = NULL;
+    if ((err = cc_db_begin(db))
+        || (err = cc_db_select_row(db, "cc_sms_job_claim", 0, NULL, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        cc_db_rollback(db);
+        return NULL;
+    }
+    m = apr_pcalloc(db->pool, sizeof(*m));
+    m->id = row[0];
+    m->tenant = row[1];
+    m->from = row[2];
+    m->to = row[3];
+    m->body = row[4];
+    m->attempts = atoi(row[5]) + 1;
+    if (cc_random_token(db->pool, 24, &m->token) != APR_SUCCESS) {
+        cc_db_rollback(db);
+        return cc_error_internal(db->pool);
+    }
+    {
+        const char *args[4] = { m->token, job->lease, m->tenant, m->id };
+
+        if ((err = cc_db_exec(db, "cc_sms_job_lease", 4, args, NULL))
+            || (err = cc_db_commit(db))) {
+            return err;
+        }
+    }
+    *pm = m;
+    return NULL;
+}
+
+/* sent or failed: the row, its audit entry and event, in one transaction. */
+static cc_error_t *record_final(cc_db_t *db, const sms_claim_t *m, const char *label,
+                                const char *value, const char *status)
+{
+    const char *args[4] = { value, m->tenant, m->id, m->token };
+    const char *get[2] = { m->tenant, m->id };
+    json_t *msg, *changes;
+    int nrows = 0;
+    cc_error_t *err;
+
+    if ((err = cc_db_begin(db))) {
+        return err;
+    }
+    err = cc_db_exec(db, label, 4, args, &nrows);
+    if (err && cc_db_is_duplicate(db, err)) {
+        /* The provider gave an id it gave before: keep the message, without the id. */
+        cc_db_rollback(db);
+        args[0] = NULL;
+        if ((err = cc_db_begin(db))) {
+            return err;
+        }
+        err = cc_db_exec(db, label, 4, args, &nrows);
+    }
+    if (err) {
+        return err;
+    }
+    if (nrows != 1) {
+        /* The lease was lost (it expired and another run took the message). */
+        cc_db_rollback(db);
+        return NULL;
+    }
+    if ((err = cc_db_select_one(db, "cc_sms_get", cc_sms_cols, 2, get, &msg))) {
+        return err;
+    }
+    changes = cc_json_object(db->pool);
+    cc_audit_change_str(changes, "status", "queued", status);
+    if ((err = cc_record(db, m->tenant, &cc_actor_system, "sms", "status_change", m->id,
+                         changes, msg, CC_RECORD_BOTH))) {
+        return err;
+    }
+    return cc_db_commit(db);
+}
+
+/* Another attempt after the backoff: status stays queued, no event. */
+static cc_error_t *record_retry(cc_db_t *db, const sms_job_t *job, const sms_claim_t *m,
+                                const char *error)
+{
+    const cc_sms_config_t *c = job->cfg;
+    apr_int64_t wait = cc_sms_backoff(m->attempts, cc_sms_cfg_retry_base(c),
+                                      cc_sms_cfg_retry_max(c));
+    const char *args[5] = { error, apr_psprintf(db->pool, "%" APR_INT64_T_FMT, wait),
+                            m->tenant, m->id, m->token };
+
+    return cc_db_exec(db, "cc_sms_job_retry", 5, args, NULL);
+}
+
+/* Deliver one claimed message and record what came of it. */
+static cc_error_t *deliver(cc_db_t *db, const sms_job_t *job, const sms_claim_t *m)
+{
+    long status;
+    const char *body, *error, *mid;
+    apr_size_t len;
+    cc_sms_outcome_e out;
+
+    provider_call(db->pool, job->cfg, m, &status, &body, &len, &error);
+    if (status == 0) {
+        error = cc_sms_clean_text(db->pool, error, strlen(error), CC_SMS_ERROR_MAX);
+        out = CC_SMS_RETRY;
+    }
+    else {
+        out = cc_sms_classify(db->pool, status, body, len, &mid, &error);
+    }
+    if (out == CC_SMS_SENT) {
+        return record_final(db, m, "cc_sms_job_sent", mid, "sent");
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, db->s, CCLOGNO(03952)
+                 "sms %s of tenant %s: attempt %d of %d failed: %s", m->id, m->tenant,
+                 m->attempts, cc_sms_cfg_max_attempts(job->cfg), error);
+    if (out == CC_SMS_RETRY && m->attempts < cc_sms_cfg_max_attempts(job->cfg)) {
+        return record_retry(db, job, m, error);
+    }
+    return record_final(db, m, "cc_sms_job_failed", error, "failed");
+}
+
+static cc_error_t *sms_job_run(cc_db_t *db, void *data)
+{
+    const sms_job_t *job = data;
+    apr_time_t start = apr_time_now();
+    int n;
+
+    for (n = 0; n < SMS_RUN_MAX && apr_time_now() - start < SMS_RUN_TIME; n++) {
+        sms_claim_t *m;
+        cc_error_t *err = claim(db, job, &m);
+
+        if (err || !m) {
+            return err;
+        }
+        if ((err = deliver(db, job, m))) {
+            /* The lease keeps it from every other run until it expires. */
+            return err;
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t curl_cleanup(void *data)
+{
+    (void)data;
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
+int cc_sms_job_schedule(apr_pool_t *pconf, server_rec *s)
+{
+    cc_api_config_t *cfg = ap_get_module_config(s->module_config, &callcenter_module);
+    int interval = cc_sms_cfg_interval(&cfg->sms);
+    sms_job_t *job;
+    cc_job_t *j;
+
+    if (interval <= 0 || !cfg->sms.url) {
+        return OK;
+    }
+    /* Once per configuration, before any thread exists (not thread-safe itself). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(03953)
+                     "SMS delivery: libcurl failed to initialise");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
+    job = apr_pcalloc(pconf, sizeof(*job));
+    job->cfg = &cfg->sms;
+    job->lease = apr_itoa(pconf, cc_sms_cfg_timeout(&cfg->sms) + SMS_LEASE_MARGIN);
+    j = apr_pcalloc(pconf, sizeof(*j));
+    j->name = "cc-sms-delivery";
+    j->run = sms_job_run;
+    j->data = job;
+    return cc_job_schedule(pconf, s, j, apr_time_from_sec(interval));
+}
