@@ -64,6 +64,14 @@ def _tail(path, n=40):
         return f"({path}: {e})\n"
 
 
+def _read_text(path):
+    """A log file's text ("" while it does not exist)."""
+    try:
+        return Path(path).read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
 class EnvError(RuntimeError):
     pass
 
@@ -340,10 +348,7 @@ class CCEnv:
 
     # ---- logs and config ---------------------------------------------------------
     def error_log_text(self):
-        try:
-            return self.error_log.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return _read_text(self.error_log)
 
     def read_new_log_lines(self):
         """Error-log lines written since the gate last read; advances the gate."""
@@ -389,10 +394,7 @@ class SecondHttpd:
         self.error_log = home / "logs" / "error.log"
 
     def error_log_text(self):
-        try:
-            return self.error_log.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return _read_text(self.error_log)
 
     def stop(self):
         if self.proc.poll() is None:

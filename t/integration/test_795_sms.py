@@ -277,12 +277,19 @@ def test_retries_with_backoff_then_sent(cc, tenant, provider):
     assert [e["type"] for e in events] == ["sms.created", "sms.status_changed"]
 
 
-def test_retry_cap_then_failed_with_the_providers_error(cc, tenant, provider):
+def fails_with(cc, tenant, provider, step):
+    """A message whose provider answers every call with status step: it ends failed
+    with the provider's error.  Returns its destination number."""
     did, to = add_did(cc, tenant), new_number()
-    provider.script(to, ["502"])
+    provider.script(to, [step])
     msg = send_ok(cc, tenant.admin_token, did, to)
     failed = wait_status(cc, tenant.admin_token, msg["id"], {"failed"})
-    assert failed["error"] == "HTTP 502: fake 502"
+    assert failed["error"] == f"HTTP {step}: fake {step}"
+    return to
+
+
+def test_retry_cap_then_failed_with_the_providers_error(cc, tenant, provider):
+    to = fails_with(cc, tenant, provider, "502")
     time.sleep(2.5)                    # no attempt after the cap
     reqs = provider.received(to)
     assert len(reqs) == MAX_ATTEMPTS
@@ -294,11 +301,7 @@ def test_retry_cap_then_failed_with_the_providers_error(cc, tenant, provider):
 
 
 def test_refusal_fails_at_once(cc, tenant, provider):
-    did, to = add_did(cc, tenant), new_number()
-    provider.script(to, ["422"])
-    msg = send_ok(cc, tenant.admin_token, did, to)
-    failed = wait_status(cc, tenant.admin_token, msg["id"], {"failed"})
-    assert failed["error"] == "HTTP 422: fake 422"
+    to = fails_with(cc, tenant, provider, "422")
     time.sleep(1.5)
     assert len(provider.received(to)) == 1
 
@@ -372,14 +375,22 @@ def test_settings_and_rotation(cc, tenant, tenant2):
     assert body["signature_tolerance"] == 300
     assert body["inbound_url"] == INBOUND and body["status_url"] == STATUS
     assert first not in r.text and "secret" not in body
+    # No body or {}; anything else is refused and rotates nothing.
+    for data, ctype, status in [(b'{"secret": "mine"}', "application/json", 400),
+                                (b"x", "text/plain", 415), (b"{", "application/json", 400)]:
+        r = cc.post(ROTATE, token=tenant.admin_token, data=data,
+                    headers={"Content-Type": ctype})
+        assert r.status_code == status, r.text
+    r = cc.post(ROTATE, token=tenant.admin_token, json={})
+    assert r.status_code == 200, r.text
     second = rotate(cc, tenant)
-    assert second != first
+    assert second not in (first, r.json()["secret"])
     assert rotate(cc, tenant2) not in (first, second)
     # Only the nonce is stored, never the secret.
     (row,) = db_rows(cc, "SELECT * FROM sms_settings WHERE tenant_id = %s", (tenant.id,))
     assert second not in json.dumps(row, default=str)
     audit = entity_audit(cc, tenant, "sms_settings")
-    assert [a["action"] for a in audit] == ["sms_settings.rotate_secret"] * 2
+    assert [a["action"] for a in audit] == ["sms_settings.rotate_secret"] * 3
     assert all(second not in json.dumps(a) and first not in json.dumps(a) for a in audit)
     assert entity_events(cc, tenant, "sms_settings") == []
     # The old secret no longer signs.
