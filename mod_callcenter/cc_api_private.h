@@ -21,6 +21,7 @@ typedef struct cc_api_config_t {
     const char *const *moh_classes;  /**< CCMusicOnHoldClasses (NULL-terminated), NULL
                                           until set */
     const char *recordings_dir;      /**< CCRecordingsDir (absolute), NULL until set */
+    const char *voicemail_dir;       /**< CCVoicemailDir (absolute), NULL until set */
 } cc_api_config_t;
 
 /** CCApiMaxBody or its default. */

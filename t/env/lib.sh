@@ -12,6 +12,7 @@
 #     httpd/httpd.conf           rendered from httpd-conf/cc-dev.conf.in
 #     httpd/logs/ httpd/run/ httpd/htdocs/
 #     recordings/<tenant id>/    CCRecordingsDir (call recordings)
+#     voicemail/<tenant id>/     CCVoicemailDir (the voicemail spool)
 #
 # Variables (all optional): CC_VAR_DIR, CC_DB_PORT (13306), CC_HTTP_PORT (8080),
 # CC_BUILD_DIR (build/), CC_PROFILE (run|test), CC_ADMIN_EMAIL, CC_ADMIN_PASSWORD,
@@ -52,6 +53,7 @@ CC_HTTPD_ERROR_LOG=$CC_HTTPD_DIR/logs/error.log
 CC_HTTPD_BIN=${CC_HTTPD_BIN:-/usr/sbin/apache2}
 CC_MODDIR=/usr/lib/apache2/modules
 CC_RECORDINGS_DIR=$CC_VAR_DIR/recordings
+CC_VOICEMAIL_DIR=$CC_VAR_DIR/voicemail
 
 # Per-profile defaults: `make run` is production-like, the tests are fast.
 case $CC_PROFILE in

@@ -35,13 +35,16 @@ if cc_is_root && ! setpriv --reuid="$run_user" --regid="$run_group" --clear-grou
     chmod 755 "$doc_root"
 fi
 
-# Call recordings (CCRecordingsDir): one subdirectory per tenant id, written by Asterisk
-# (tests write their own files there); httpd's children read them and unlink deleted ones.
-mkdir -p "$CC_RECORDINGS_DIR"
-chmod 755 "$CC_RECORDINGS_DIR"
-if cc_is_root; then
-    chown "$run_user:$run_group" "$CC_RECORDINGS_DIR"
-fi
+# Call recordings (CCRecordingsDir) and the voicemail spool (CCVoicemailDir): one
+# subdirectory per tenant id, written by Asterisk (tests write their own files there);
+# httpd's children read them and unlink deleted ones.
+for files_dir in "$CC_RECORDINGS_DIR" "$CC_VOICEMAIL_DIR"; do
+    mkdir -p "$files_dir"
+    chmod 755 "$files_dir"
+    if cc_is_root; then
+        chown "$run_user:$run_group" "$files_dir"
+    fi
+done
 
 case $CC_ACCESS_LOG in
     on)  access_log="CustomLog \"$CC_HTTPD_DIR/logs/access.log\" cc" ;;
@@ -99,6 +102,7 @@ sub()
     sub CACHE_TTL "$CC_CACHE_TTL"
     sub DOC_ROOT "$doc_root"
     sub RECORDINGS_DIR "$CC_RECORDINGS_DIR"
+    sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).
