@@ -196,7 +196,8 @@ int cc_vm_parse_origdate(const char *s, apr_int64_t *psecs)
     /* The calendar checks (day of the month, leap years) are cc_parse_rfc3339_epoch's. */
     snprintf(rfc, sizeof(rfc), "%04d-%02d-%02dT%02d:%02d:%02dZ", year, mon + 1, day, hour,
              min, sec);
-    return cc_parse_rfc3339_epoch(rfc, psecs);
+    /* No message is older than the epoch, as origtime (epoch seconds) says. */
+    return cc_parse_rfc3339_epoch(rfc, psecs) && *psecs >= 0;
 }
 
 static int valid_msg_id(const char *s)
@@ -288,7 +289,5 @@ const char *cc_vm_meta_parse(apr_pool_t *p, const char *buf, apr_size_t len, vm_
         }
         m->caller_id = callerid;
     }
-    v = apr_table_get(keys, "flag");
-    m->urgent = v && !strcmp(v, "Urgent");
     return NULL;
 }

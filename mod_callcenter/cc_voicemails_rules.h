@@ -70,7 +70,6 @@ typedef struct vm_meta_t {
     const char *caller_id;       /**< NULL for "Unknown" or none */
     apr_int64_t origtime;        /**< epoch seconds (origtime, else origdate: UTC) */
     apr_int64_t duration;        /**< seconds */
-    int urgent;                  /**< flag=Urgent */
 } vm_meta_t;
 
 /**
@@ -79,14 +78,16 @@ typedef struct vm_meta_t {
  * key counts).  Needs msg_id (1 to 40 of [A-Za-z0-9-]), duration (0..86400) and the
  * time: origtime (epoch seconds), else origdate as app_voicemail writes it, always in
  * UTC ("Wed May  1 10:17:40 AM UTC 2024").  callerid is kept as written (UTF-8, no
- * control characters, at most 255 characters), "Unknown" as none.  NULL when it reads,
- * else the issue.
+ * control characters, at most 255 characters), "Unknown" as none.  flag (Urgent) is not
+ * read: app_voicemail files an urgent message in Urgent/, which the path names.  NULL
+ * when it reads, else the issue.
  */
 const char *cc_vm_meta_parse(apr_pool_t *p, const char *buf, apr_size_t len, vm_meta_t *m);
 
 /**
  * app_voicemail's origdate ("%a %b %e %r UTC %Y": "Wed May  1 10:17:40 AM UTC 2024") as
- * epoch seconds; 0 when it is not one (the weekday is not checked against the date).
+ * epoch seconds; 0 when it is not one or lies before the epoch (the weekday is not
+ * checked against the date).
  */
 int cc_vm_parse_origdate(const char *s, apr_int64_t *psecs);
 
