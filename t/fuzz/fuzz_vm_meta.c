@@ -9,13 +9,6 @@
 #include "cc_validate.h"
 #include "cc_voicemails_rules.h"
 
-static void check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -26,25 +19,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int i;
 
     if (!cc_vm_meta_parse(p, (const char *)data, size, &m)) {
-        check(size <= CC_VM_META_MAX);
-        check(strlen(m.msg_id) >= 1 && strlen(m.msg_id) <= CC_VM_MSG_ID_MAX);
-        check(m.duration >= 0 && m.duration <= CC_VM_DURATION_MAX);
-        check(m.origtime >= 0);
-        check(!m.caller_id || (cc_valid_utf8(m.caller_id, strlen(m.caller_id))
+        fuzz_check(size <= CC_VM_META_MAX);
+        fuzz_check(strlen(m.msg_id) >= 1 && strlen(m.msg_id) <= CC_VM_MSG_ID_MAX);
+        fuzz_check(m.duration >= 0 && m.duration <= CC_VM_DURATION_MAX);
+        fuzz_check(m.origtime >= 0);
+        fuzz_check(!m.caller_id || (cc_valid_utf8(m.caller_id, strlen(m.caller_id))
                                && cc_utf8_chars(m.caller_id) <= CC_VM_CALLER_MAX));
     }
     if (cc_vm_parse_origdate(text, &secs)) {
-        check(secs >= 0);
+        fuzz_check(secs >= 0);
     }
     if (!cc_files_path_split(p, text, &parts)) {
-        check(parts->nelts >= 1 && parts->nelts <= CC_FILES_DEPTH_MAX);
+        fuzz_check(parts->nelts >= 1 && parts->nelts <= CC_FILES_DEPTH_MAX);
         for (i = 0; i < parts->nelts; i++) {
             const char *c = APR_ARRAY_IDX(parts, i, const char *);
 
-            check(*c && strcmp(c, ".") && strcmp(c, "..") && !strchr(c, '/'));
-            check(strlen(c) <= CC_FILES_COMPONENT_MAX);
+            fuzz_check(*c && strcmp(c, ".") && strcmp(c, "..") && !strchr(c, '/'));
+            fuzz_check(strlen(c) <= CC_FILES_COMPONENT_MAX);
         }
-        check(cc_vm_audio_path(p, text, "wav49") == NULL || strlen(text) >= 4);
+        fuzz_check(cc_vm_audio_path(p, text, "wav49") == NULL || strlen(text) >= 4);
     }
     apr_pool_destroy(p);
     return 0;

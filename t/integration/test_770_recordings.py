@@ -5,7 +5,8 @@ link: every escape is a 400 on path), get, list (filters, sorts), the CDR join (
 duration; the tenant expression of API.md), the audio as httpd serves a file (Range:
 206, suffix, open end, 416, multipart/byteranges; ETag/If-None-Match 304; HEAD), delete
 (row, audit, event, then the file), RBAC, and another tenant's recordings never seen.
-The test process writes the files into the directory the rendered config names.
+The test process writes the files into the directory the rendered config names.  The
+configuration tests cover both tenant-file directives (CCRecordingsDir, CCVoicemailDir).
 """
 
 import os
@@ -18,7 +19,7 @@ import pytest
 from cchelpers import (assert_error, assert_file_served, assert_ranges_served,
                        assert_sole_object, assert_validators_served, conf_with, db_exec,
                        detail_fields, entity_audit, entity_events)
-from ccobjects import (recordings_dir, swap_for_link, tenant_recordings_dir,
+from ccobjects import (files_dir, recordings_dir, swap_for_link, tenant_recordings_dir,
                        token_with_permissions, write_recording_file)
 
 RECS = "/api/v1/recordings"
@@ -346,19 +347,22 @@ def test_another_tenants_recording_is_404_and_never_listed(cc, tenant, tenant2):
     assert cc.get(f"{RECS}/{rec['id']}", token=tenant.admin_token).status_code == 200
 
 
-# ---- configuration ------------------------------------------------------------------
+# ---- configuration (both tenant-file directories: one setter, mod_callcenter.c) ------
 
-def test_a_missing_recordings_directory_is_refused_at_start(cc, tmp_path):
-    rc, out = cc.config_test(conf_with(cc, "CCRecordingsDir", f'"{tmp_path}/nope"'))
-    assert rc != 0 and "CCRecordingsDir" in out, out
+@pytest.mark.parametrize("directive", ["CCRecordingsDir", "CCVoicemailDir"])
+def test_a_missing_files_directory_is_refused_at_start(cc, tmp_path, directive):
+    rc, out = cc.config_test(conf_with(cc, directive, f'"{tmp_path}/nope"'))
+    assert rc != 0 and directive in out, out
     f = tmp_path / "file"
     f.write_text("x")
-    rc, out = cc.config_test(conf_with(cc, "CCRecordingsDir", f'"{f}"'))
-    assert rc != 0 and "is not a directory" in out, out
+    rc, out = cc.config_test(conf_with(cc, directive, f'"{f}"'))
+    assert rc != 0 and directive in out and "is not a directory" in out, out
     rc, out = cc.config_test(cc.conf_text())
     assert rc == 0, out
 
 
-def test_the_recordings_directory_is_under_the_var_dir(cc):
-    assert recordings_dir(cc) == cc.var_dir / "recordings"
-    shutil.disk_usage(recordings_dir(cc))
+@pytest.mark.parametrize("directive,name", [("CCRecordingsDir", "recordings"),
+                                            ("CCVoicemailDir", "voicemail")])
+def test_the_files_directories_are_under_the_var_dir(cc, directive, name):
+    assert files_dir(cc, directive) == cc.var_dir / name
+    shutil.disk_usage(files_dir(cc, directive))

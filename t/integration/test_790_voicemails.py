@@ -19,8 +19,8 @@ import shutil
 import pytest
 
 from cchelpers import (assert_error, assert_file_served, assert_ranges_served,
-                       assert_sole_object, assert_validators_served, conf_with, db_rows,
-                       detail_fields, entity_audit, entity_events)
+                       assert_sole_object, assert_validators_served, db_rows, detail_fields,
+                       entity_audit, entity_events)
 from ccobjects import (make_mailbox, new_msg_id, swap_for_link, tenant_voicemail_dir,
                        token_with_permissions, vm_meta, voicemail_dir, write_voicemail)
 
@@ -509,19 +509,3 @@ def test_the_same_message_in_two_tenants_is_two_voicemails(cc, tenant, tenant2):
     a, _, _ = ingest_ok(cc, tenant, make_mailbox(cc, tenant, "4001"), msg_id=msg_id)
     b, _, _ = ingest_ok(cc, tenant2, make_mailbox(cc, tenant2, "4001"), msg_id=msg_id)
     assert a["id"] != b["id"]
-
-
-# ---- configuration ------------------------------------------------------------------
-
-def test_a_missing_voicemail_directory_is_refused_at_start(cc, tmp_path):
-    rc, out = cc.config_test(conf_with(cc, "CCVoicemailDir", f'"{tmp_path}/nope"'))
-    assert rc != 0 and "CCVoicemailDir" in out, out
-    f = tmp_path / "file"
-    f.write_text("x")
-    rc, out = cc.config_test(conf_with(cc, "CCVoicemailDir", f'"{f}"'))
-    assert rc != 0 and "CCVoicemailDir" in out and "is not a directory" in out, out
-
-
-def test_the_voicemail_directory_is_under_the_var_dir(cc):
-    assert voicemail_dir(cc) == cc.var_dir / "voicemail"
-    shutil.disk_usage(voicemail_dir(cc))
