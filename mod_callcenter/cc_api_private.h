@@ -58,6 +58,14 @@ cc_error_t *cc_queues_announce_members(cc_ctx_t *ctx, const char *endpoint_id,
 cc_error_t *cc_queue_members_remove_all(cc_ctx_t *ctx, const char *queue_id,
                                         const char *asterisk_name);
 
+/**
+ * The zone named tz (a name cc_cdrstats_tz_name_ok accepts) from the system's zoneinfo
+ * tree: a 400 on "tz" when there is none.  Defined in cc_cdr_stats.c (statistics and
+ * the wallboard bucket days in it).
+ */
+struct cc_tzinfo_t;
+cc_error_t *cc_tz_load(apr_pool_t *p, const char *tz, struct cc_tzinfo_t **pzone);
+
 /** The OpenAPI document (mod_callcenter/openapi.json, embedded at build time). */
 const char *cc_openapi_document(apr_size_t *plen);
 

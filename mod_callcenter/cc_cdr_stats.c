@@ -121,8 +121,7 @@ static const cc_col_t stats_cols[] = {
 
 /* ---- the zone ---- */
 
-/* The zone named tz from the zoneinfo tree; a 400 on tz when there is none. */
-static cc_error_t *load_zone(apr_pool_t *p, const char *tz, cc_tzinfo_t **pzone)
+cc_error_t *cc_tz_load(apr_pool_t *p, const char *tz, cc_tzinfo_t **pzone)
 {
     const char *path = apr_pstrcat(p, CC_CDRSTATS_ZONEINFO "/", tz, NULL);
     unsigned char *buf = apr_palloc(p, CC_CDRSTATS_TZIF_MAX);
@@ -134,6 +133,9 @@ static cc_error_t *load_zone(apr_pool_t *p, const char *tz, cc_tzinfo_t **pzone)
 
     /* The name's shape keeps the path inside the tree (cc_cdrstats_tz_name_ok);
      * directories ("Europe") and the tree's other files are not zones. */
+    if (!cc_cdrstats_tz_name_ok(tz)) {
+        return cc_error_collect(p, NULL, CC_CDRSTATS_TZ, "must be an IANA time zone name");
+    }
     if (apr_stat(&fi, path, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_REG
         || apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p) != APR_SUCCESS) {
         return cc_error_collect(p, NULL, CC_CDRSTATS_TZ, "unknown time zone");
@@ -232,7 +234,7 @@ static cc_error_t *cdr_stats_get(cc_ctx_t *ctx)
         return err;
     }
     /* tz= is checked whatever the group_by (an unknown zone is always 400). */
-    if (q.tz && (err = load_zone(p, q.tz, &zone))) {
+    if (q.tz && (err = cc_tz_load(p, q.tz, &zone))) {
         return err;
     }
     acc = cc_cdrstats_acc(p, &q);

@@ -285,6 +285,36 @@ void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
     }
 }
 
+/* The zone's offset at t (*poff); 0 when its data does not cover t. */
+static int offset_at(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t t, apr_int32_t *poff)
+{
+    apr_array_header_t *pe = cc_cdrstats_periods(p, tz, t, t + 1);
+
+    if (!pe || pe->nelts < 1) {
+        return 0;
+    }
+    *poff = APR_ARRAY_IDX(pe, 0, cdrstats_period_t).offset;
+    return 1;
+}
+
+int cc_tz_local_midnight(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t now,
+                         apr_int64_t *pmid)
+{
+    apr_int32_t off, off_mid;
+    apr_int64_t local;
+
+    if (!offset_at(p, tz, now, &off)) {
+        return 0;
+    }
+    local = floor_to(now + off, 86400);
+    /* Midnight may have had another offset than now (a change earlier today). */
+    if (!offset_at(p, tz, local - off, &off_mid)) {
+        return 0;
+    }
+    *pmid = local - off_mid;
+    return 1;
+}
+
 apr_int64_t cc_cdrstats_unit(cdrstats_group_t g)
 {
     return g == CDRSTATS_DAY ? 86400 : 3600;

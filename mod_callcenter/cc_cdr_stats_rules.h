@@ -130,6 +130,12 @@ const char *cc_cdrstats_json(cdrstats_acc_t *a);
 void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
                          apr_int64_t *plo, apr_int64_t *phi);
 
+/** The start of the local day of now in tz (NULL: UTC), as UTC seconds: local midnight
+ * (a day that starts with a change of offset starts at the new offset).  0 when the
+ * zone's data does not cover now. */
+int cc_tz_local_midnight(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t now,
+                         apr_int64_t *pmid);
+
 /** The bucket unit in seconds for a time group_by (3600 or 86400). */
 apr_int64_t cc_cdrstats_unit(cdrstats_group_t g);
 

@@ -113,7 +113,9 @@ static int send_json_text(request_rec *r, int status, const char *text, apr_size
 
 static int send_json(request_rec *r, int status, const json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* Reals are fractions of 6 decimals at most (cc_qstats_ratio): 15 significant
+     * digits print them as they are, not as 0.66666700000000001. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     apr_size_t len;
 
     if (!text) {

@@ -120,22 +120,38 @@ BEGIN
     FROM cdr WHERE tenant_ref IS NOT NULL AND start >= TIMESTAMP'1000-01-01 00:00:00'
     GROUP BY 1, 2, 3, 4;
 
-    INSERT INTO cdr_rollup_key
-        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
-    SELECT tenant_ref, d.dim, start - INTERVAL (TIME_TO_SEC(start) MOD 3600) SECOND,
-           -- grouped in the key column's collation, as its primary key compares
-           CONVERT(CASE d.dim WHEN 'queue' THEN COALESCE(queue, '')
-                              WHEN 'agent' THEN COALESCE(CAST(agent_id AS CHAR), '')
-                              ELSE COALESCE(did, '') END USING utf8mb4)
-               COLLATE utf8mb4_unicode_ci,
+    -- The keyed sums from one read of the covering idx_cdr_ref_stats (sql/010: every
+    -- column they need) into one row per tenant, hour and (queue, agent, did), then
+    -- per key from that: three joins or scans of cdr took minutes at 12.5M rows.
+    CREATE TEMPORARY TABLE cdr_rollup_hk (
+        tenant_ref VARCHAR(80) NOT NULL, hour DATETIME NOT NULL,
+        q VARCHAR(128) NOT NULL, a VARCHAR(128) NOT NULL, d VARCHAR(128) NOT NULL,
+        calls BIGINT NOT NULL, answered BIGINT NOT NULL, billsec BIGINT NOT NULL,
+        ans_billsec BIGINT NOT NULL, ans_wait BIGINT NOT NULL
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+    INSERT INTO cdr_rollup_hk
+    SELECT tenant_ref, start - INTERVAL (TIME_TO_SEC(start) MOD 3600) SECOND,
+           COALESCE(queue, ''), COALESCE(CAST(agent_id AS CHAR), ''), COALESCE(did, ''),
            COUNT(*), SUM(COALESCE(disposition = 'ANSWERED', 0)), SUM(COALESCE(billsec, 0)),
            SUM(IF(disposition = 'ANSWERED', COALESCE(billsec, 0), 0)),
            SUM(IF(disposition = 'ANSWERED',
                   COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
-    FROM cdr
-    JOIN (SELECT 'queue' AS dim UNION ALL SELECT 'agent' UNION ALL SELECT 'did') d
+    FROM cdr FORCE INDEX (idx_cdr_ref_stats)
     WHERE tenant_ref IS NOT NULL AND start >= TIMESTAMP'1000-01-01 00:00:00'
-    GROUP BY 1, 2, 3, 4;
+    GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO cdr_rollup_key
+        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+    SELECT tenant_ref, 'queue', hour, q, SUM(calls), SUM(answered), SUM(billsec),
+           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
+    INSERT INTO cdr_rollup_key
+        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+    SELECT tenant_ref, 'agent', hour, a, SUM(calls), SUM(answered), SUM(billsec),
+           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
+    INSERT INTO cdr_rollup_key
+        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+    SELECT tenant_ref, 'did', hour, d, SUM(calls), SUM(answered), SUM(billsec),
+           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
+    DROP TEMPORARY TABLE cdr_rollup_hk;
 END//
 
 DELIMITER ;

@@ -23,7 +23,7 @@ free_port() {
 }
 
 export CC_VAR_DIR=${BENCH_VAR_DIR:-$(mktemp -d /tmp/cc-bench.XXXXXX)}
-export CC_PROFILE=run CC_ACCESS_LOG=off
+export CC_PROFILE=run CC_ACCESS_LOG=off CC_DB_BUFFER_POOL=${BENCH_DB_BUFFER_POOL:-2G}
 export CC_DB_PORT=$(free_port) CC_HTTP_PORT=$(free_port)
 chmod 755 "$CC_VAR_DIR"
 BASE=http://127.0.0.1:$CC_HTTP_PORT
@@ -42,6 +42,8 @@ echo "== setting up in $CC_VAR_DIR (db :$CC_DB_PORT, http :$CC_HTTP_PORT)"
 "$ENV/seed.sh" >/dev/null
 hash=$(htpasswd -nbB -C 12 bench "$PASSWORD" | cut -d: -f2-)
 { echo "SET @hash = '$hash';"; cat "$BENCH/seed.sql"; } | "$ENV/db.sh" shell
+# bench-1's floor (issue 10): 20 queues, 200 agents in two queues each, today's queue_log.
+"$ENV/db.sh" shell <"$BENCH/agents_seed.sql" >/dev/null
 # CDRs (issue 9): BENCH_CDR_ROWS for bench-1 (default 1,000,000) and a quarter as many for
 # bench-2, in the same table and the same month; 1 row in 10 carries its tenant in
 # accountcode only.  BENCH_CDR_ROWS=0 skips them and the reporting figures.
@@ -90,6 +92,10 @@ echo "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug
 export CC_BENCH_DID_IDS_FILE=$CC_VAR_DIR/did_ids.txt
 echo "SELECT d.id FROM dids d JOIN tenants t ON t.id = d.tenant_id WHERE t.slug = 'bench-1'" \
     | "$ENV/db.sh" shell -N -B >"$CC_BENCH_DID_IDS_FILE"
+export CC_BENCH_AGENT_IDS=$CC_VAR_DIR/agent_ids.txt
+echo "SELECT e.user_id FROM endpoints e JOIN tenants t ON t.id = e.tenant_id
+      WHERE t.slug = 'bench-1' AND e.user_id IS NOT NULL" \
+    | "$ENV/db.sh" shell -N -B >"$CC_BENCH_AGENT_IDS"
 export CC_BENCH_PASSWORD=$PASSWORD CC_BENCH_TENANT=bench-1
 some_id=$(head -1 "$CC_BENCH_IDS_FILE")
 some_did=$(head -1 "$CC_BENCH_DID_IDS_FILE")
@@ -98,6 +104,10 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/users/$some_id"
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/dids?page=1&page_size=20"
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/dids/$some_did"
+curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" "$BASE/api/v1/wallboard"
+curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $CC_BENCH_TOKEN" \
+    -H 'Content-Type: application/json' -d '{"state":"available"}' \
+    "$BASE/api/v1/agents/$(head -1 "$CC_BENCH_AGENT_IDS")/state"
 curl -fsS -o /dev/null -H "Authorization: Bearer $CC_BENCH_TOKEN" -H 'Content-Type: application/json' \
     -d '{"number":"+15550000000","description":"sanity"}' "$BASE/api/v1/dids"
 
@@ -138,6 +148,10 @@ run dids_create "$BASE/api/v1/dids" "$BENCH/did_create.lua"
 # The same spread over the three tenants in turn: a tenant's creates take turns on its
 # DID counter (the max_dids check), so one tenant is the worst case, this the mix.
 CC_BENCH_CREATE_TOKENS=$TOKENS_3T run dids_create_3t "$BASE/api/v1/dids" "$BENCH/did_create.lua"
+# Agents (issue 10): state changes of random agents of the 200, and the wallboard of the
+# 20 queues (10,000 calls today, 100 waiting), as every wallboard client polls it.
+run agent_state "$BASE/api/v1/agents/" "$BENCH/agent_state.lua"
+run wallboard "$BASE/api/v1/wallboard" "$BENCH/bearer.lua"
 run login "$BASE/api/v1/auth/login" "$BENCH/login.lua"
 
 if [ "$CDR_ROWS" -gt 0 ] && { [ -z "${BENCH_ONLY:-}" ] || case " $BENCH_ONLY " in *" cdrs "*) true ;; *) false ;; esac; }; then

@@ -34,6 +34,9 @@ write_cnf()
         # Dev/test only: an OS crash may lose the last second of commits.
         echo "innodb_flush_log_at_trx_commit=2"
         echo "max_connections=300"
+        # make bench sizes InnoDB's buffer pool as production would (the working set of
+        # its 1M..10M CDRs); make run and the tests keep MariaDB's default.
+        [ -n "${CC_DB_BUFFER_POOL:-}" ] && echo "innodb_buffer_pool_size=$CC_DB_BUFFER_POOL"
         echo "[client]"
         echo "socket=$CC_DB_SOCK"
         echo "port=$CC_DB_PORT"

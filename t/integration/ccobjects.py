@@ -513,6 +513,7 @@ OBJECT_FACTORIES = {
     "/api/v1/tenants/{id}": _tenant,
     "/api/v1/recordings/{id}": _recording,
     "/api/v1/voicemails/{id}": _voicemail,
+    "/api/v1/agents/{user_id}": _user,
 }
 
 

@@ -162,6 +162,27 @@ START_TEST(the_query_needs_a_group_by_and_a_sane_window)
 }
 END_TEST
 
+START_TEST(the_local_day_starts_at_local_midnight)
+{
+    unsigned char b[512];
+    apr_size_t n = tzif(b, "\nCET-1CEST,M3.5.0,M10.5.0/3\n");
+    cc_tzinfo_t tz;
+    apr_int64_t mid;
+
+    ck_assert(cc_tzif_parse(cc_test_pool, b, n, &tz));
+    /* 2026-03-29T12:00Z is 14:00 at +02:00; the day began at 00:00 +01:00 (the change
+     * came at 01:00Z), 2026-03-28T23:00Z. */
+    ck_assert(cc_tz_local_midnight(cc_test_pool, &tz, APR_INT64_C(1774785600), &mid));
+    ck_assert(mid == APR_INT64_C(1774738800));
+    /* 2026-03-28T23:30Z is already the 29th locally. */
+    ck_assert(cc_tz_local_midnight(cc_test_pool, &tz, APR_INT64_C(1774740600), &mid));
+    ck_assert(mid == APR_INT64_C(1774738800));
+    ck_assert(cc_tz_local_midnight(cc_test_pool, NULL, APR_INT64_C(1774785600), &mid));
+    ck_assert(mid == APR_INT64_C(1774742400));              /* UTC */
+    ck_assert(!cc_tz_local_midnight(cc_test_pool, &tz, APR_INT64_C(1800000000), &mid));
+}
+END_TEST
+
 /* [from, to) = [from, lo) + [lo, hi) + [hi, to), lo and hi on the step. */
 static void split(apr_int64_t from, apr_int64_t to, apr_int64_t step, apr_int64_t lo,
                   apr_int64_t hi)
@@ -202,5 +223,7 @@ CC_TEST_SUITE("cc_cdr_stats_rules",
     CC_TCASE("groups"),
         CC_TEST(groups_are_keyed_and_sorted),
         CC_TEST(the_query_needs_a_group_by_and_a_sane_window),
+    CC_TCASE("midnight"),
+        CC_TEST(the_local_day_starts_at_local_midnight),
     CC_TCASE("rollup"),
         CC_TEST(a_window_splits_into_whole_buckets_and_edges))
