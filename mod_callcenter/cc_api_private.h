@@ -75,6 +75,7 @@ typedef struct cc_api_config_t {
                                           until set */
     const char *recordings_dir;      /**< CCRecordingsDir (absolute), NULL until set */
     cc_sms_config_t sms;             /**< CCSms* */
+    const char *voicemail_dir;       /**< CCVoicemailDir (absolute), NULL until set */
 } cc_api_config_t;
 
 /** CCApiMaxBody or its default. */

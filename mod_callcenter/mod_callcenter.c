@@ -52,6 +52,7 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     cfg->moh_classes = add->moh_classes ? add->moh_classes : base->moh_classes;
     cfg->recordings_dir = add->recordings_dir ? add->recordings_dir : base->recordings_dir;
     cc_sms_config_merge(&cfg->sms, &base->sms, &add->sms);
+    cfg->voicemail_dir = add->voicemail_dir ? add->voicemail_dir : base->voicemail_dir;
     return cfg;
 }
 
@@ -108,31 +109,33 @@ static const char *set_moh_classes(cmd_parms *cmd, void *dummy, int argc,
     return NULL;
 }
 
-/* Checked when the configuration is read (so `apache2 -t` and a start both refuse a
- * missing one): the directory must exist.  Whether httpd's children may read it is the
- * operator's to arrange (README "Recordings"). */
-static const char *set_recordings_dir(cmd_parms *cmd, void *dummy, const char *arg)
+/* A directory of tenant files (CCRecordingsDir, CCVoicemailDir: the member at the offset
+ * cmd->info).  Checked when the configuration is read (so `apache2 -t` and a start both
+ * refuse a missing one): the directory must exist.  Whether httpd's children may read it
+ * is the operator's to arrange (README "Recordings", "Voicemail"). */
+static const char *set_files_dir(cmd_parms *cmd, void *dummy, const char *arg)
 {
     cc_api_config_t *cfg = ap_get_module_config(cmd->server->module_config,
                                                 &callcenter_module);
     const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *name = cmd->cmd->name;
     apr_finfo_t fi;
     apr_status_t rv;
 
     (void)dummy;
     if (!path) {
-        return apr_psprintf(cmd->pool, "CCRecordingsDir: '%s' is not a valid path", arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid path", name, arg);
     }
     if ((rv = apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool)) != APR_SUCCESS) {
         char buf[120];
 
-        return apr_psprintf(cmd->pool, "CCRecordingsDir: cannot use '%s': %s", path,
+        return apr_psprintf(cmd->pool, "%s: cannot use '%s': %s", name, path,
                             apr_strerror(rv, buf, sizeof(buf)));
     }
     if (fi.filetype != APR_DIR) {
-        return apr_psprintf(cmd->pool, "CCRecordingsDir: '%s' is not a directory", path);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a directory", name, path);
     }
-    cfg->recordings_dir = path;
+    *(const char **)((char *)cfg + (apr_size_t)cmd->info) = path;
     return NULL;
 }
 
@@ -142,7 +145,8 @@ static const command_rec cc_api_cmds[] = {
     AP_INIT_TAKE_ARGV("CCMusicOnHoldClasses", set_moh_classes, NULL, RSRC_CONF,
                       "the global music-on-hold classes every tenant's queues may use;"
                       " the first is a new queue's (default: default)"),
-    AP_INIT_TAKE1("CCRecordingsDir", set_recordings_dir, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("CCRecordingsDir", set_files_dir,
+                  (void *)APR_OFFSETOF(cc_api_config_t, recordings_dir), RSRC_CONF,
                   "the directory of call recordings, one subdirectory per tenant id"
                   " (absolute or relative to ServerRoot; default: none)"),
     /* SMS (cc_sms_config.c; README "SMS") */
@@ -167,6 +171,10 @@ static const command_rec cc_api_cmds[] = {
                   "the longest pause between retries, seconds (default 3600)"),
     AP_INIT_TAKE1("CCSmsSignatureTolerance", cc_sms_set_number, NULL, RSRC_CONF,
                   "how far a callback's timestamp may be from now, seconds (default 300)"),
+    AP_INIT_TAKE1("CCVoicemailDir", set_files_dir,
+                  (void *)APR_OFFSETOF(cc_api_config_t, voicemail_dir), RSRC_CONF,
+                  "the voicemail spool, one subdirectory per tenant id (its voicemail"
+                  " context's messages; absolute or relative to ServerRoot; default: none)"),
     { NULL }
 };
 

@@ -35,13 +35,16 @@ if cc_is_root && ! setpriv --reuid="$run_user" --regid="$run_group" --clear-grou
     chmod 755 "$doc_root"
 fi
 
-# Call recordings (CCRecordingsDir): one subdirectory per tenant id, written by Asterisk
-# (tests write their own files there); httpd's children read them and unlink deleted ones.
-mkdir -p "$CC_RECORDINGS_DIR"
-chmod 755 "$CC_RECORDINGS_DIR"
-if cc_is_root; then
-    chown "$run_user:$run_group" "$CC_RECORDINGS_DIR"
-fi
+# Call recordings (CCRecordingsDir) and the voicemail spool (CCVoicemailDir): one
+# subdirectory per tenant id, written by Asterisk (tests write their own files there);
+# httpd's children read them and unlink deleted ones.
+for files_dir in "$CC_RECORDINGS_DIR" "$CC_VOICEMAIL_DIR"; do
+    mkdir -p "$files_dir"
+    chmod 755 "$files_dir"
+    if cc_is_root; then
+        chown "$run_user:$run_group" "$files_dir"
+    fi
+done
 
 # SMS: the provider's credential and the callback key (CCSmsProviderCredentialFile,
 # CCSmsSecretKeyFile), made once, 0600, readable by root only (httpd reads them at
@@ -117,6 +120,7 @@ sub()
     sub SMS_INTERVAL "${CC_SMS_INTERVAL:-$sms_interval}"
     sub SMS_RETRY_BASE "$sms_retry_base"
     sub SMS_RETRY_MAX "$sms_retry_max"
+    sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).

@@ -8,13 +8,6 @@
 #include "cc_asterisk.h"
 #include "cc_validate.h"
 
-static void check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -26,21 +19,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cc_ast_valid_sip_password(text);
     cc_ast_valid_pause_reason(text);
     if (cc_ast_parse_codecs(p, text, &canonical)) {
-        check(cc_ast_parse_codecs(p, canonical, NULL));
+        fuzz_check(cc_ast_parse_codecs(p, canonical, NULL));
     }
     /* The API hands these functions validated UTF-8 text only (JSON strings). */
     if (cc_valid_utf8(text, strlen(text))) {
         name = cc_ast_queue_name(p, "a-tenant", text, NULL);
-        check(strlen(name) <= CC_AST_QUEUE_NAME_MAX);
+        fuzz_check(strlen(name) <= CC_AST_QUEUE_NAME_MAX);
         name = cc_ast_queue_name(p, "a-tenant", text, "9007199254740991");
-        check(strlen(name) <= CC_AST_QUEUE_NAME_MAX);
+        fuzz_check(strlen(name) <= CC_AST_QUEUE_NAME_MAX);
         cid = cc_ast_callerid(p, text, "12345678");
-        check(cc_utf8_chars(cid) <= CC_AST_CALLERID_MAX);
-        check(cc_valid_utf8(cid, strlen(cid)));
-        check(cc_utf8_chars(cc_utf8_truncate(p, text, 7)) <= 7);
+        fuzz_check(cc_utf8_chars(cid) <= CC_AST_CALLERID_MAX);
+        fuzz_check(cc_valid_utf8(cid, strlen(cid)));
+        fuzz_check(cc_utf8_chars(cc_utf8_truncate(p, text, 7)) <= 7);
         name = cc_ast_membername(p, text, "1001");
-        check(strlen(name) <= CC_AST_MEMBERNAME_MAX && !strpbrk(name, "\r\n"));
-        check(cc_valid_utf8(name, strlen(name)));
+        fuzz_check(strlen(name) <= CC_AST_MEMBERNAME_MAX && !strpbrk(name, "\r\n"));
+        fuzz_check(cc_valid_utf8(name, strlen(name)));
     }
     apr_pool_destroy(p);
     return 0;

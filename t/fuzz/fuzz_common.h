@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -24,6 +25,14 @@ static apr_pool_t *fuzz_pool(void)
     }
     apr_pool_create(&p, fuzz_root);
     return p;
+}
+
+/* An invariant of the target: a crash libFuzzer reports when it does not hold. */
+static void fuzz_check(int ok)
+{
+    if (!ok) {
+        abort();
+    }
 }
 
 #endif

@@ -20,7 +20,7 @@ import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
-from cchelpers import (assert_405, assert_bad_query, assert_error, entity_audit,
+from cchelpers import (assert_405, assert_bad_query, assert_error, db_exec, entity_audit,
                        entity_events, get_page, tenant_rows)
 
 _CAPTURE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -364,12 +364,13 @@ def _tenant(cc, tenant, parent):
     return tenant.id
 
 
-# ---- recordings (files under CCRecordingsDir/<tenant id>/) -------------------------
+# ---- tenant files: recordings (CCRecordingsDir) and voicemail (CCVoicemailDir) -------
 
-def recordings_dir(cc):
-    """CCRecordingsDir of the rendered config."""
-    m = re.search(r'^CCRecordingsDir\s+"?([^"\n]+)"?\s*$', cc.conf_text(), re.M)
-    assert m, "no CCRecordingsDir in the rendered config"
+def files_dir(cc, directive):
+    """The directory a directive (CCRecordingsDir, CCVoicemailDir) of the rendered config
+    names."""
+    m = re.search(rf'^{directive}\s+"?([^"\n]+)"?\s*$', cc.conf_text(), re.M)
+    assert m, f"no {directive} in the rendered config"
     return Path(m.group(1))
 
 
@@ -381,18 +382,18 @@ def _give_to_httpd(path):
         os.lchown(path, pw.pw_uid, pw.pw_gid)
 
 
-def tenant_recordings_dir(cc, tenant_id):
-    d = recordings_dir(cc) / tenant_id
+def tenant_files_dir(cc, directive, tenant_id):
+    d = files_dir(cc, directive) / tenant_id
     if not d.exists():
         d.mkdir(mode=0o755)
         _give_to_httpd(d)
     return d
 
 
-def write_recording_file(cc, tenant_id, rel, data=b"RIFF....WAVEfmt "):
-    """rel (with its directories) under the tenant's recordings directory, holding data;
-    returns its path."""
-    base = tenant_recordings_dir(cc, tenant_id)
+def write_tenant_file(cc, directive, tenant_id, rel, data):
+    """rel (with its directories) under the tenant's directory of directive, holding
+    data; returns its path."""
+    base = tenant_files_dir(cc, directive, tenant_id)
     path = base / rel
     d = base
     for part in Path(rel).parts[:-1]:
@@ -406,12 +407,98 @@ def write_recording_file(cc, tenant_id, rel, data=b"RIFF....WAVEfmt "):
     return path
 
 
+def swap_for_link(path, where):
+    """Replace the file at path by a symbolic link to a new file in the directory where,
+    holding b"keep"; returns that file."""
+    target = where / f"keep-{secrets.token_hex(3)}"
+    target.write_bytes(b"keep")
+    path.unlink()
+    os.symlink(str(target), path)
+    return target
+
+
+def recordings_dir(cc):
+    """CCRecordingsDir of the rendered config."""
+    return files_dir(cc, "CCRecordingsDir")
+
+
+def tenant_recordings_dir(cc, tenant_id):
+    return tenant_files_dir(cc, "CCRecordingsDir", tenant_id)
+
+
+def write_recording_file(cc, tenant_id, rel, data=b"RIFF....WAVEfmt "):
+    """rel (with its directories) under the tenant's recordings directory, holding data;
+    returns its path."""
+    return write_tenant_file(cc, "CCRecordingsDir", tenant_id, rel, data)
+
+
+def voicemail_dir(cc):
+    """CCVoicemailDir of the rendered config."""
+    return files_dir(cc, "CCVoicemailDir")
+
+
+def tenant_voicemail_dir(cc, tenant_id):
+    return tenant_files_dir(cc, "CCVoicemailDir", tenant_id)
+
+
+def make_mailbox(cc, tenant, mailbox=None):
+    """A voicemail box of tenant (Asterisk's voicemail row in the tenant's context,
+    tenant-<slug>: the fixtures' slugs are short enough to be their key)."""
+    mailbox = mailbox or str(2000 + secrets.randbelow(7000))
+    assert len(tenant.slug) <= 24
+    db_exec(cc, "INSERT IGNORE INTO voicemail (context, mailbox, password)"
+            " VALUES (%s, %s, '1234')", (f"tenant-{tenant.slug}", mailbox))
+    return mailbox
+
+
+def new_msg_id():
+    return f"{1714558660 + secrets.randbelow(10**6)}-{secrets.token_hex(4)}"
+
+
+def vm_meta(msg_id, callerid='"Alice" <+4930123456>', origtime=1714558660, duration=7,
+            flag="", origdate=None, mailbox="2001"):
+    """A msgNNNN.txt as app_voicemail writes it (apps/app_voicemail.c, file storage)."""
+    lines = [";", "; Message Information file", ";", "[message]",
+             f"origmailbox={mailbox}", "context=from-external", f"exten={mailbox}",
+             "rdnis=unknown", "priority=2", "callerchan=PJSIP/trunk-00000001",
+             f"callerid={callerid}",
+             f"origdate={origdate or 'Wed May  1 10:17:40 AM UTC 2024'}"]
+    if origtime is not None:
+        lines.append(f"origtime={origtime}")
+    lines += ["category=", f"msg_id={msg_id}", f"flag={flag}", f"duration={duration}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+VM_EXT = {"wav": "wav", "wav49": "WAV", "gsm": "gsm", "mp3": "mp3", "ogg": "ogg"}
+
+
+def write_voicemail(cc, tenant, mailbox, folder="INBOX", num=0, msg_id=None, fmt="wav",
+                    audio=b"RIFF....WAVEfmt ", meta=None, **meta_kw):
+    """A message in the tenant's spool: <mailbox>/<folder>/msgNNNN.<ext> and then its
+    .txt (app_voicemail's order); returns (txt path relative to the tenant's directory,
+    msg_id)."""
+    msg_id = msg_id or new_msg_id()
+    base = f"{mailbox}/{folder}/msg{num:04d}"
+    write_tenant_file(cc, "CCVoicemailDir", tenant.id, f"{base}.{VM_EXT[fmt]}", audio)
+    write_tenant_file(cc, "CCVoicemailDir", tenant.id, f"{base}.txt",
+                      meta if meta is not None else vm_meta(msg_id, mailbox=mailbox,
+                                                            **meta_kw))
+    return f"{base}.txt", msg_id
+
+
 def _recording(cc, tenant, parent):
     rel = f"obj-{secrets.token_hex(4)}.wav"
     write_recording_file(cc, tenant.id, rel)
     return _made(cc.post("/api/v1/recordings", token=tenant.admin_token,
                          json={"cdr_uniqueid": "1732428000.1", "path": rel,
                                "format": "wav"}), "recording")["id"]
+
+
+def _voicemail(cc, tenant, parent):
+    mailbox = make_mailbox(cc, tenant)
+    path, _ = write_voicemail(cc, tenant, mailbox, num=secrets.randbelow(10000))
+    return _made(cc.post("/api/v1/voicemails", token=tenant.admin_token,
+                         json={"path": path, "format": "wav"}), "voicemail")["id"]
 
 
 # factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
@@ -425,6 +512,7 @@ OBJECT_FACTORIES = {
     "/api/v1/endpoints/{id}": _endpoint,
     "/api/v1/tenants/{id}": _tenant,
     "/api/v1/recordings/{id}": _recording,
+    "/api/v1/voicemails/{id}": _voicemail,
     "/api/v1/agents/{user_id}": _user,
 }
 

@@ -5,7 +5,8 @@ link: every escape is a 400 on path), get, list (filters, sorts), the CDR join (
 duration; the tenant expression of API.md), the audio as httpd serves a file (Range:
 206, suffix, open end, 416, multipart/byteranges; ETag/If-None-Match 304; HEAD), delete
 (row, audit, event, then the file), RBAC, and another tenant's recordings never seen.
-The test process writes the files into the directory the rendered config names.
+The test process writes the files into the directory the rendered config names.  The
+configuration tests cover both tenant-file directives (CCRecordingsDir, CCVoicemailDir).
 """
 
 import os
@@ -15,10 +16,11 @@ import shutil
 
 import pytest
 
-from cchelpers import (assert_error, conf_with, db_exec, detail_fields, entity_audit,
-                       entity_events)
-from ccobjects import (recordings_dir, tenant_recordings_dir, token_with_permissions,
-                       write_recording_file)
+from cchelpers import (assert_error, assert_file_served, assert_ranges_served,
+                       assert_sole_object, assert_validators_served, conf_with, db_exec,
+                       detail_fields, entity_audit, entity_events)
+from ccobjects import (files_dir, recordings_dir, swap_for_link, tenant_recordings_dir,
+                       token_with_permissions, write_recording_file)
 
 RECS = "/api/v1/recordings"
 REC_KEYS = {"id", "cdr_uniqueid", "calldate", "duration", "size_bytes", "format",
@@ -79,18 +81,9 @@ def test_register_then_get_list_and_stream(cc, tenant):
     assert_rec_shape(rec)
     assert (rec["cdr_uniqueid"], rec["size_bytes"], rec["format"]) == (uid, len(AUDIO), "wav")
     assert rec["calldate"] is None and rec["duration"] is None      # no CDR yet
-    assert r.headers["Location"] == f"{RECS}/{rec['id']}"
-    g = cc.get(f"{RECS}/{rec['id']}", token=tenant.admin_token)
-    assert g.status_code == 200 and g.json() == rec
-    page = cc.get(RECS, token=tenant.admin_token).json()
-    assert page["total"] == 1 and page["data"] == [rec]
+    assert_sole_object(cc, r, RECS, tenant.admin_token)
 
-    a = audio(cc, tenant, rec["id"])
-    assert a.status_code == 200 and a.content == AUDIO
-    assert a.headers["Content-Type"] == "audio/wav"
-    assert int(a.headers["Content-Length"]) == len(AUDIO)
-    assert a.headers["ETag"] and a.headers["Last-Modified"]
-    assert a.headers["Accept-Ranges"] == "bytes"
+    assert_file_served(audio(cc, tenant, rec["id"]), AUDIO, "audio/wav")
 
     (audit,) = entity_audit(cc, tenant, "recording")
     assert audit["action"] == "recording.create" and audit["entity_id"] == str(rec["id"])
@@ -266,61 +259,14 @@ def test_a_file_that_gains_a_hard_link_is_not_served(cc, tenant):
 
 def test_ranges(cc, tenant):
     rec, _ = register_ok(cc, tenant)
-    n = len(AUDIO)
-    cases = [("bytes=0-0", AUDIO[0:1], f"bytes 0-0/{n}"),
-             ("bytes=-10", AUDIO[-10:], f"bytes {n - 10}-{n - 1}/{n}"),
-             ("bytes=100-", AUDIO[100:], f"bytes 100-{n - 1}/{n}"),
-             ("bytes=10-19", AUDIO[10:20], f"bytes 10-19/{n}"),
-             (f"bytes=0-{n * 2}", AUDIO, f"bytes 0-{n - 1}/{n}")]
-    for rng, want, content_range in cases:
-        a = audio(cc, tenant, rec["id"], headers={"Range": rng})
-        assert a.status_code == 206, (rng, a.status_code)
-        assert a.content == want, rng
-        assert a.headers["Content-Range"] == content_range
-        assert a.headers["Content-Type"] == "audio/wav"
-        assert int(a.headers["Content-Length"]) == len(want)
-
-    # httpd's own 416, in the API's error envelope (cc_http_guard_register), telling the
-    # file's length as RFC 9110 asks (Content-Range: bytes */length).
-    for rng in (f"bytes={n}-", f"bytes={n + 5}-{n + 9}"):
-        a = audio(cc, tenant, rec["id"], headers={"Range": rng})
-        assert_error(a, 416, "invalid_request")
-        assert a.headers["Content-Range"] == f"bytes */{n}", rng
-
-    a = audio(cc, tenant, rec["id"], headers={"Range": "bytes=0-9,100-109"})
-    assert a.status_code == 206
-    ctype = a.headers["Content-Type"]
-    assert ctype.startswith("multipart/byteranges; boundary=")
-    boundary = ctype.split("boundary=", 1)[1].encode()
-    parts = [p for p in a.content.split(b"--" + boundary) if p.strip(b"\r\n-")]
-    assert len(parts) == 2
-    for part, (start, end) in zip(parts, [(0, 9), (100, 109)]):
-        head, body = part.split(b"\r\n\r\n", 1)
-        head = head.lower()
-        assert f"content-range: bytes {start}-{end}/{n}".encode() in head
-        assert b"content-type: audio/wav" in head
-        assert body == AUDIO[start:end + 1] + b"\r\n"
-
-    # A stale If-Range gets the whole file.
-    a = audio(cc, tenant, rec["id"], headers={"Range": "bytes=0-0", "If-Range": '"nope"'})
-    assert a.status_code == 200 and a.content == AUDIO
+    assert_ranges_served(lambda h: audio(cc, tenant, rec["id"], headers=h), AUDIO,
+                         "audio/wav")
 
 
 def test_etag_if_none_match_and_head(cc, tenant):
     rec, _ = register_ok(cc, tenant)
-    a = audio(cc, tenant, rec["id"])
-    etag = a.headers["ETag"]
-    b = audio(cc, tenant, rec["id"], headers={"If-None-Match": etag})
-    assert b.status_code == 304 and b.content == b""
-    # httpd makes the tag weak (W/) while the file's mtime is under a second old, so
-    # the two answers may differ only in that prefix (If-None-Match compares weakly).
-    assert b.headers["ETag"].removeprefix("W/") == etag.removeprefix("W/")
-    c = audio(cc, tenant, rec["id"], headers={"If-None-Match": '"other"'})
-    assert c.status_code == 200 and c.content == AUDIO
-    h = audio(cc, tenant, rec["id"], method="HEAD")
-    assert h.status_code == 200 and h.content == b""
-    assert int(h.headers["Content-Length"]) == len(AUDIO)
-    assert h.headers["Content-Type"] == "audio/wav"
+    assert_validators_served(lambda h, m: audio(cc, tenant, rec["id"], headers=h, method=m),
+                             AUDIO, "audio/wav")
 
 
 def test_errors_on_the_audio_route_are_json_and_ignore_range(cc, tenant):
@@ -358,10 +304,7 @@ def test_delete_of_a_recording_whose_file_is_gone(cc, tenant):
 def test_delete_removes_a_link_put_in_the_files_place_not_its_target(cc, tenant, tmp_path):
     rec, rel = register_ok(cc, tenant)
     path = tenant_recordings_dir(cc, tenant.id) / rel
-    target = recordings_dir(cc) / f"keep-{secrets.token_hex(3)}"
-    target.write_bytes(b"keep")
-    path.unlink()
-    os.symlink(str(target), path)
+    target = swap_for_link(path, recordings_dir(cc))
     assert cc.delete(f"{RECS}/{rec['id']}", token=tenant.admin_token).status_code == 204
     assert not os.path.lexists(path) and target.read_bytes() == b"keep"
 
@@ -404,19 +347,22 @@ def test_another_tenants_recording_is_404_and_never_listed(cc, tenant, tenant2):
     assert cc.get(f"{RECS}/{rec['id']}", token=tenant.admin_token).status_code == 200
 
 
-# ---- configuration ------------------------------------------------------------------
+# ---- configuration (both tenant-file directories: one setter, mod_callcenter.c) ------
 
-def test_a_missing_recordings_directory_is_refused_at_start(cc, tmp_path):
-    rc, out = cc.config_test(conf_with(cc, "CCRecordingsDir", f'"{tmp_path}/nope"'))
-    assert rc != 0 and "CCRecordingsDir" in out, out
+@pytest.mark.parametrize("directive", ["CCRecordingsDir", "CCVoicemailDir"])
+def test_a_missing_files_directory_is_refused_at_start(cc, tmp_path, directive):
+    rc, out = cc.config_test(conf_with(cc, directive, f'"{tmp_path}/nope"'))
+    assert rc != 0 and directive in out, out
     f = tmp_path / "file"
     f.write_text("x")
-    rc, out = cc.config_test(conf_with(cc, "CCRecordingsDir", f'"{f}"'))
-    assert rc != 0 and "is not a directory" in out, out
+    rc, out = cc.config_test(conf_with(cc, directive, f'"{f}"'))
+    assert rc != 0 and directive in out and "is not a directory" in out, out
     rc, out = cc.config_test(cc.conf_text())
     assert rc == 0, out
 
 
-def test_the_recordings_directory_is_under_the_var_dir(cc):
-    assert recordings_dir(cc) == cc.var_dir / "recordings"
-    shutil.disk_usage(recordings_dir(cc))
+@pytest.mark.parametrize("directive,name", [("CCRecordingsDir", "recordings"),
+                                            ("CCVoicemailDir", "voicemail")])
+def test_the_files_directories_are_under_the_var_dir(cc, directive, name):
+    assert files_dir(cc, directive) == cc.var_dir / name
+    shutil.disk_usage(files_dir(cc, directive))

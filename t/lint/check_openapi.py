@@ -245,15 +245,22 @@ def _c_value(defines, token):
     return None
 
 
+# Core files of shared/ whose checks of a client's values several domains use, read like
+# a domain's rules (cc_files.c: the audio formats of recordings and voicemail).
+SHARED_RULES = ("shared/cc_files.c",)
+
+
 def parse_c_checks(root, routes):
-    """{file: checks} for the mod_*/*.c files holding route tables and the pure rules of
-    their domains (mod_*/cc_*_rules.c, which hold no routes); checks are arrays
+    """{file: checks} for the mod_*/*.c files holding route tables, the pure rules of
+    their domains (mod_*/cc_*_rules.c, which hold no routes) and SHARED_RULES; checks are
+    arrays
     {name: [values]} (file-level, NULL-terminated), sorts {array: cc_page_parse default},
     texts {cc_valid_text's first argument: {(min, max)}} (None: a limit that does not
     resolve), used {array names given to cc_valid_enum or cc_page_parse}."""
     out = {}
     rules = {os.path.relpath(f, root)
              for f in glob.glob(os.path.join(root, "mod_*", "cc_*_rules.c"))}
+    rules |= {rel for rel in SHARED_RULES if os.path.exists(os.path.join(root, rel))}
     for rel in sorted({r["file"] for r in routes.values()} | rules):
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             text = _strip_c_comments(f.read())
