@@ -32,7 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check(cc_valid_utf8(cid, strlen(cid)));
         fuzz_check(cc_utf8_chars(cc_utf8_truncate(p, text, 7)) <= 7);
         name = cc_ast_membername(p, text, "1001");
-        fuzz_check(strlen(name) <= CC_AST_MEMBERNAME_MAX && !strpbrk(name, "\r\n"));
+        /* Stored encoded (';' as ^3B): the column holds 80 characters, Asterisk reads
+         * the decoded name, at most CC_AST_MEMBERNAME_MAX bytes. */
+        fuzz_check(cc_utf8_chars(name) <= CC_AST_RT_COLUMN_MAX && !strpbrk(name, "\r\n"));
+        fuzz_check(strlen(cc_ast_rt_decode(p, name)) <= CC_AST_MEMBERNAME_MAX);
         fuzz_check(cc_valid_utf8(name, strlen(name)));
     }
     apr_pool_destroy(p);
