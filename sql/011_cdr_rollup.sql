@@ -103,54 +103,84 @@ BEGIN
 END//
 
 -- Both summaries computed again from cdr (the migration's backfill; after a bulk load
--- without them).  Writers of cdr must wait meanwhile (LOCK TABLES, as below).
+-- without them).  Writers of cdr must wait meanwhile (LOCK TABLES, as below).  One
+-- tenant and one UTC day at a time, each an index range (idx_cdr_ref_start for the
+-- time sums, which need direction; the covering idx_cdr_ref_stats for the keyed ones):
+-- a day's groups fit an in-memory temporary table, where grouping a whole table at once
+-- spilled to disk (12.5M rows took over 20 minutes).  The keyed sums go through one row
+-- per hour and (queue, agent, did), then per key.
 CREATE PROCEDURE cdr_rollup_rebuild()
     MODIFIES SQL DATA
 BEGIN
+    DECLARE v_done INT DEFAULT 0;
+    DECLARE v_tenant VARCHAR(80) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+    DECLARE v_day, v_last DATETIME;
+    DECLARE c_tenants CURSOR FOR
+        SELECT DISTINCT tenant_ref FROM cdr WHERE tenant_ref IS NOT NULL;
+    DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = 1;
+
+    SET SESSION max_heap_table_size = 64 * 1024 * 1024;
+    SET SESSION tmp_table_size = 64 * 1024 * 1024;
     DELETE FROM cdr_rollup_time;
     DELETE FROM cdr_rollup_key;
-    INSERT INTO cdr_rollup_time
-        (tenant_ref, bucket, disposition, direction, calls, answered, billsec, ans_billsec,
-         ans_wait)
-    SELECT tenant_ref, start - INTERVAL (TIME_TO_SEC(start) MOD 900) SECOND,
-           COALESCE(disposition, ''), COALESCE(direction, ''), COUNT(*),
-           SUM(COALESCE(disposition = 'ANSWERED', 0)), SUM(COALESCE(billsec, 0)),
-           SUM(IF(disposition = 'ANSWERED', COALESCE(billsec, 0), 0)),
-           SUM(IF(disposition = 'ANSWERED', COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
-    FROM cdr WHERE tenant_ref IS NOT NULL AND start >= TIMESTAMP'1000-01-01 00:00:00'
-    GROUP BY 1, 2, 3, 4;
-
-    -- The keyed sums from one read of the covering idx_cdr_ref_stats (sql/010: every
-    -- column they need) into one row per tenant, hour and (queue, agent, did), then
-    -- per key from that: three joins or scans of cdr took minutes at 12.5M rows.
     CREATE TEMPORARY TABLE cdr_rollup_hk (
-        tenant_ref VARCHAR(80) NOT NULL, hour DATETIME NOT NULL,
+        hour DATETIME NOT NULL,
         q VARCHAR(128) NOT NULL, a VARCHAR(128) NOT NULL, d VARCHAR(128) NOT NULL,
         calls BIGINT NOT NULL, answered BIGINT NOT NULL, billsec BIGINT NOT NULL,
         ans_billsec BIGINT NOT NULL, ans_wait BIGINT NOT NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-    INSERT INTO cdr_rollup_hk
-    SELECT tenant_ref, start - INTERVAL (TIME_TO_SEC(start) MOD 3600) SECOND,
-           COALESCE(queue, ''), COALESCE(CAST(agent_id AS CHAR), ''), COALESCE(did, ''),
-           COUNT(*), SUM(COALESCE(disposition = 'ANSWERED', 0)), SUM(COALESCE(billsec, 0)),
-           SUM(IF(disposition = 'ANSWERED', COALESCE(billsec, 0), 0)),
-           SUM(IF(disposition = 'ANSWERED',
-                  COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
-    FROM cdr FORCE INDEX (idx_cdr_ref_stats)
-    WHERE tenant_ref IS NOT NULL AND start >= TIMESTAMP'1000-01-01 00:00:00'
-    GROUP BY 1, 2, 3, 4, 5;
-    INSERT INTO cdr_rollup_key
-        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
-    SELECT tenant_ref, 'queue', hour, q, SUM(calls), SUM(answered), SUM(billsec),
-           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
-    INSERT INTO cdr_rollup_key
-        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
-    SELECT tenant_ref, 'agent', hour, a, SUM(calls), SUM(answered), SUM(billsec),
-           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
-    INSERT INTO cdr_rollup_key
-        (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
-    SELECT tenant_ref, 'did', hour, d, SUM(calls), SUM(answered), SUM(billsec),
-           SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 1, 3, 4;
+    OPEN c_tenants;
+    tenants: LOOP
+        FETCH c_tenants INTO v_tenant;
+        IF v_done THEN
+            LEAVE tenants;
+        END IF;
+        SELECT CAST(DATE(MIN(start)) AS DATETIME), MAX(start) INTO v_day, v_last
+            FROM cdr WHERE tenant_ref = v_tenant
+            AND start >= TIMESTAMP'1000-01-01 00:00:00';
+        WHILE v_day <= v_last DO
+            INSERT INTO cdr_rollup_time
+                (tenant_ref, bucket, disposition, direction, calls, answered, billsec,
+                 ans_billsec, ans_wait)
+            SELECT v_tenant, start - INTERVAL (TIME_TO_SEC(start) MOD 900) SECOND,
+                   COALESCE(disposition, ''), COALESCE(direction, ''), COUNT(*),
+                   SUM(COALESCE(disposition = 'ANSWERED', 0)), SUM(COALESCE(billsec, 0)),
+                   SUM(IF(disposition = 'ANSWERED', COALESCE(billsec, 0), 0)),
+                   SUM(IF(disposition = 'ANSWERED',
+                          COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
+            FROM cdr FORCE INDEX (idx_cdr_ref_start)
+            WHERE tenant_ref = v_tenant AND start >= v_day
+            AND start < v_day + INTERVAL 1 DAY
+            GROUP BY 2, 3, 4;
+            INSERT INTO cdr_rollup_hk
+            SELECT start - INTERVAL (TIME_TO_SEC(start) MOD 3600) SECOND,
+                   COALESCE(queue, ''), COALESCE(CAST(agent_id AS CHAR), ''),
+                   COALESCE(did, ''), COUNT(*), SUM(COALESCE(disposition = 'ANSWERED', 0)),
+                   SUM(COALESCE(billsec, 0)),
+                   SUM(IF(disposition = 'ANSWERED', COALESCE(billsec, 0), 0)),
+                   SUM(IF(disposition = 'ANSWERED',
+                          COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
+            FROM cdr FORCE INDEX (idx_cdr_ref_stats)
+            WHERE tenant_ref = v_tenant AND start >= v_day
+            AND start < v_day + INTERVAL 1 DAY
+            GROUP BY 1, 2, 3, 4;
+            INSERT INTO cdr_rollup_key
+                (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+            SELECT v_tenant, 'queue', hour, q, SUM(calls), SUM(answered), SUM(billsec),
+                   SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 3, 4;
+            INSERT INTO cdr_rollup_key
+                (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+            SELECT v_tenant, 'agent', hour, a, SUM(calls), SUM(answered), SUM(billsec),
+                   SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 3, 4;
+            INSERT INTO cdr_rollup_key
+                (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
+            SELECT v_tenant, 'did', hour, d, SUM(calls), SUM(answered), SUM(billsec),
+                   SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 3, 4;
+            DELETE FROM cdr_rollup_hk;
+            SET v_day = v_day + INTERVAL 1 DAY;
+        END WHILE;
+    END LOOP;
+    CLOSE c_tenants;
     DROP TEMPORARY TABLE cdr_rollup_hk;
 END//
 
