@@ -15,8 +15,10 @@
  * change writes the audit entry agent.state_change and the event agent.state_changed.
  *
  * Own state: agents.read; anyone else's: agents.manage (the route asks for agents.read,
- * the handler for the rest).  Pause reasons: a tenant's list (agent_pause_reasons); once
- * set, break takes one of them (their own spelling is kept), else any reason or none.
+ * the handler for the rest).  Pause reasons: a tenant's list (agent_pause_reasons, read
+ * and written with agents.manage, as API.md says); once set, break takes one of them
+ * (their own spelling is kept), else any reason or none; a refused reason's 400 names
+ * the list, so an agent learns it without agents.manage.
  */
 #include <string.h>
 
@@ -75,6 +77,10 @@ static const cc_stmt_t agents_stmts[] = {
     CC_STMT("cc_agents_state_close",
             "UPDATE agent_states SET ended_at = %s"
             " WHERE tenant_id = %s AND current_user_id = %s"),
+    /* A deleted user's open period ends with it (its statistics stop counting). */
+    CC_STMT("cc_agents_state_end",
+            "UPDATE agent_states SET ended_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND current_user_id = %s"),
     CC_STMT("cc_agents_state_open",
             "INSERT INTO agent_states (tenant_id, user_id, state, reason, started_at)"
             " VALUES (%s, %s, %s, %s, %s)"),
@@ -90,8 +96,9 @@ static const cc_stmt_t agents_stmts[] = {
             " AND e.user_id = %s"),
     /* The tenant's list: its size and the spelling that matches a reason (or NULL). */
     CC_STMT("cc_agents_reason_match",
-            "SELECT COUNT(*), MAX(IF(reason = %s, reason, NULL)) FROM agent_pause_reasons"
-            " WHERE tenant_id = %s"),
+            "SELECT COUNT(*), MAX(IF(reason = %s, reason, NULL)),"
+            " GROUP_CONCAT(reason ORDER BY position SEPARATOR ', ')"
+            " FROM agent_pause_reasons WHERE tenant_id = %s"),
     CC_STMT("cc_agents_reasons",
             "SELECT reason FROM agent_pause_reasons WHERE tenant_id = %s ORDER BY position"),
     CC_STMT("cc_agents_reasons_lock", "SELECT id FROM tenants WHERE id = %s FOR UPDATE"),
@@ -218,6 +225,13 @@ static cc_error_t *read_window(cc_ctx_t *ctx, const char **pfrom, const char **p
     return NULL;
 }
 
+cc_error_t *cc_agents_end_state(cc_ctx_t *ctx, const char *user_id)
+{
+    const char *args[2] = { ctx->principal->tenant_id, user_id };
+
+    return cc_db_exec(ctx->db, "cc_agents_state_end", 2, args, NULL);
+}
+
 /* ---- handlers ---- */
 
 static cc_error_t *agents_list(cc_ctx_t *ctx)
@@ -258,9 +272,10 @@ static cc_error_t *check_reason(cc_ctx_t *ctx, agent_state_input_t *in)
     }
     if (row && row[0] && strcmp(row[0], "0")) {
         if (!row[1]) {
+            /* The list itself needs agents.manage: the refusal names it. */
             return cc_error_collect(ctx->pool, NULL, CC_AGENT_KEY_REASON,
-                                    "must be one of the tenant's pause reasons"
-                                    " (GET /agents/pause-reasons)");
+                                    apr_pstrcat(ctx->pool, "must be one of the tenant's"
+                                                " pause reasons: ", row[2], NULL));
         }
         in->reason = row[1];
     }
@@ -448,8 +463,7 @@ static cc_error_t *reasons_put(cc_ctx_t *ctx)
 static const cc_route_t agents_routes[] = {
     { "GET", "/api/v1/agents", agents_list, "agents.read", CC_ROUTE_AUTH },
     { "GET", "/api/v1/agents/stats", agents_stats, "agents.read", CC_ROUTE_AUTH },
-    /* Read with agents.read: an agent picks a break reason from it. */
-    { "GET", "/api/v1/agents/pause-reasons", reasons_get, "agents.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/agents/pause-reasons", reasons_get, "agents.manage", CC_ROUTE_AUTH },
     { "PUT", "/api/v1/agents/pause-reasons", reasons_put, "agents.manage", CC_ROUTE_AUTH },
     { "GET", "/api/v1/agents/{user_id:int}/state", agent_state_get, "agents.read",
       CC_ROUTE_AUTH },

@@ -113,6 +113,12 @@ cc_error_t *cc_queue_members_remove_all(cc_ctx_t *ctx, const char *queue_id,
                                         const char *asterisk_name);
 
 /**
+ * End the user's current agent state (its statistics stop counting), in the caller's
+ * transaction: a user's delete.  Defined in cc_agents.c.
+ */
+cc_error_t *cc_agents_end_state(cc_ctx_t *ctx, const char *user_id);
+
+/**
  * The zone named tz (a name cc_cdrstats_tz_name_ok accepts) from the system's zoneinfo
  * tree: a 400 on "tz" when there is none.  Defined in cc_cdr_stats.c (statistics and
  * the wallboard bucket days in it).

@@ -113,8 +113,12 @@ static const cc_stmt_t cdrs_stmts[] = {
             "SELECT COALESCE(SUM(r.calls), 0) FROM cdr_rollup_time r"
             " WHERE r.tenant_ref = %s AND r.bucket >= %s AND (%s IS NULL OR r.bucket < %s)"
             " AND (%s IS NULL OR r.direction = %s) AND (%s IS NULL OR r.disposition = %s)"),
+    /* NULL when the key equals '' in cdr's collation (' ', a zero-weight character):
+     * the summary's '' row also holds the rows without a value, which the filter's
+     * equality does not match, so such a key is counted in cdr. */
     CC_STMT("cc_cdrs_rollup_key_count",
-            "SELECT COALESCE(SUM(r.calls), 0) FROM cdr_rollup_key r"
+            "SELECT IF(CONVERT(%s USING utf8mb4) COLLATE utf8mb4_unicode_ci = '', NULL,"
+            " COALESCE(SUM(r.calls), 0)) FROM cdr_rollup_key r"
             " WHERE r.tenant_ref = %s AND r.hour >= %s AND (%s IS NULL OR r.hour < %s)"
             " AND r.dim = %s AND r.k = %s"),
     CC_STMT("cc_cdrs_get",
@@ -244,23 +248,33 @@ static cc_error_t *cdrs_total(cc_ctx_t *ctx, const char *const *filter, int nfil
                         dim ? CC_CDR_ROLLUP_KEY_STEP : CC_CDR_ROLLUP_TIME_STEP, &lo, &hi);
     lo_sql = epoch_sql(ctx, lo);
     hi_sql = epoch_sql(ctx, hi);
-    args[0] = ctx->principal->tenant_id;
-    args[1] = lo_sql;
-    args[2] = args[3] = hi_sql;
+    i = 0;
     if (dim) {
-        args[4] = dim;
-        args[5] = k;
+        args[i++] = k;
+    }
+    args[i++] = ctx->principal->tenant_id;
+    args[i++] = lo_sql;
+    args[i++] = hi_sql;
+    args[i++] = hi_sql;
+    if (dim) {
+        args[i++] = dim;
+        args[i++] = k;
     }
     else {
-        args[4] = args[5] = filter[ARG(F_DIRECTION)];
-        args[6] = args[7] = filter[ARG(F_DISPOSITION)];
+        args[i++] = filter[ARG(F_DIRECTION)];
+        args[i++] = filter[ARG(F_DIRECTION)];
+        args[i++] = filter[ARG(F_DISPOSITION)];
+        args[i++] = filter[ARG(F_DISPOSITION)];
     }
     if ((err = cc_db_select_row(ctx->db, dim ? "cc_cdrs_rollup_key_count"
                                              : "cc_cdrs_rollup_time_count",
-                                dim ? 6 : 8, args, &row, NULL))) {
+                                (int)i, args, &row, NULL))) {
         return err;
     }
-    n = row && row[0] ? apr_atoi64(row[0]) : 0;
+    if (!row || !row[0]) {
+        return count_rows(ctx, filter, nfilter, from, to, ptotal);
+    }
+    n = apr_atoi64(row[0]);
     /* The edges: before lo (from, or anything before the summaries' range, to lo) and
      * from hi to the end. */
     if ((!from || strcmp(from, lo_sql))

@@ -293,7 +293,8 @@ static cc_error_t *deliver(cc_db_t *db, const sms_job_t *job, const sms_claim_t 
 
     provider_call(db->pool, job->cfg, m, &status, &body, &len, &error);
     if (status == 0) {
-        error = cc_sms_clean_text(db->pool, error, strlen(error), CC_SMS_ERROR_MAX);
+        error = error ? cc_sms_clean_text(db->pool, error, strlen(error), CC_SMS_ERROR_MAX)
+                      : "no answer from the provider";
         out = CC_SMS_RETRY;
     }
     else {

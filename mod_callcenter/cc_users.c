@@ -602,6 +602,7 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
     }
     if ((err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
+        || (err = cc_agents_end_state(ctx, id))
         || (err = cc_admin_guard_after(ctx, had_admin))) {
         return err;
     }

@@ -114,7 +114,7 @@ CREATE PROCEDURE cdr_rollup_rebuild()
 BEGIN
     DECLARE v_done INT DEFAULT 0;
     DECLARE v_tenant VARCHAR(80) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-    DECLARE v_day, v_last DATETIME;
+    DECLARE v_day DATETIME;
     DECLARE c_tenants CURSOR FOR
         SELECT DISTINCT tenant_ref FROM cdr WHERE tenant_ref IS NOT NULL;
     DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = 1;
@@ -135,10 +135,13 @@ BEGIN
         IF v_done THEN
             LEAVE tenants;
         END IF;
-        SELECT CAST(DATE(MIN(start)) AS DATETIME), MAX(start) INTO v_day, v_last
+        -- Day by day, from each day with rows to the next one (an index range each):
+        -- a stray row far from the others costs one step, not one per calendar day.
+        -- A day is [v_day, v_day + 86399 s]: that end exists for 9999-12-31 too.
+        SELECT CAST(DATE(MIN(start)) AS DATETIME) INTO v_day
             FROM cdr WHERE tenant_ref = v_tenant
             AND start >= TIMESTAMP'1000-01-01 00:00:00';
-        WHILE v_day <= v_last DO
+        WHILE v_day IS NOT NULL DO
             INSERT INTO cdr_rollup_time
                 (tenant_ref, bucket, disposition, direction, calls, answered, billsec,
                  ans_billsec, ans_wait)
@@ -150,7 +153,7 @@ BEGIN
                           COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
             FROM cdr FORCE INDEX (idx_cdr_ref_start)
             WHERE tenant_ref = v_tenant AND start >= v_day
-            AND start < v_day + INTERVAL 1 DAY
+            AND start <= v_day + INTERVAL 86399 SECOND
             GROUP BY 2, 3, 4;
             INSERT INTO cdr_rollup_hk
             SELECT start - INTERVAL (TIME_TO_SEC(start) MOD 3600) SECOND,
@@ -162,7 +165,7 @@ BEGIN
                           COALESCE(duration, 0) - COALESCE(billsec, 0), 0))
             FROM cdr FORCE INDEX (idx_cdr_ref_stats)
             WHERE tenant_ref = v_tenant AND start >= v_day
-            AND start < v_day + INTERVAL 1 DAY
+            AND start <= v_day + INTERVAL 86399 SECOND
             GROUP BY 1, 2, 3, 4;
             INSERT INTO cdr_rollup_key
                 (tenant_ref, dim, hour, k, calls, answered, billsec, ans_billsec, ans_wait)
@@ -177,7 +180,9 @@ BEGIN
             SELECT v_tenant, 'did', hour, d, SUM(calls), SUM(answered), SUM(billsec),
                    SUM(ans_billsec), SUM(ans_wait) FROM cdr_rollup_hk GROUP BY 3, 4;
             DELETE FROM cdr_rollup_hk;
-            SET v_day = v_day + INTERVAL 1 DAY;
+            SELECT CAST(DATE(MIN(start)) AS DATETIME) INTO v_day
+                FROM cdr WHERE tenant_ref = v_tenant
+                AND start > v_day + INTERVAL 86399 SECOND;
         END WHILE;
     END LOOP;
     CLOSE c_tenants;

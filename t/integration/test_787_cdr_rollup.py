@@ -242,6 +242,10 @@ def test_a_rebuild_gives_what_the_triggers_kept(cc, tenant, tenant2, calls):
                 db_rows(cc, f"SELECT tenant_ref, dim, hour, LOWER(k) AS k, {sums}"
                             " FROM cdr_rollup_key WHERE calls <> 0"
                             " ORDER BY tenant_ref, dim, hour, k"))
+    # Rows at both ends of DATETIME's range: the rebuild reaches them (one step each).
+    for start in ("1000-01-01 00:00:05", "9999-12-31 23:59:59"):
+        db_exec(cc, "INSERT INTO cdr (tenantid, start, disposition, billsec, duration,"
+                    " queue) VALUES (%s, %s, 'ANSWERED', 7, 9, 'edge')", (tenant.id, start))
     kept = snapshot()
     with cc.db() as conn, conn.cursor() as cur:
         cur.execute("SET @cdr_rollup_off = 1")
@@ -262,8 +266,8 @@ def test_a_rebuild_gives_what_the_triggers_kept(cc, tenant, tenant2, calls):
 
 
 def matches(r, f):
-    def eq(a, b):
-        return a is not None and str(a).lower() == str(b).lower()
+    def eq(a, b):                     # cdr's collation: case and trailing blanks aside
+        return a is not None and str(a).lower().rstrip() == str(b).lower().rstrip()
     return ((not f.get("from") or r["start"] >= utc(f["from"]))
             and (not f.get("to") or r["start"] < utc(f["to"]))
             and all(eq(r[c], f[c]) for c in ("direction", "disposition", "src", "did",
@@ -281,6 +285,7 @@ def matches(r, f):
     {"disposition": "ANSWERED", "from": "2026-10-24T00:00:01Z"},
     {"direction": "outbound", "disposition": "BUSY", "to": "2026-10-26T12:30:00Z"},
     {"queue": "support"},
+    {"queue": " "},                   # equals '' (not NULL) in the collation: counted in cdr
     {"queue": "moved", "from": "2026-10-24T00:59:59Z", "to": "2026-10-27T00:00:01Z"},
     {"agent_id": "7", "to": "2026-10-25T10:10:10Z"},
     {"did": "+4930555001", "from": "2026-10-23T20:00:00Z"},

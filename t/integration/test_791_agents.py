@@ -189,14 +189,17 @@ def test_malformed_json_and_bad_utf8_are_400(cc, floor):
 
 def test_pause_reasons_once_set_are_the_only_break_reasons(cc, tenant, floor):
     path = f"{AGENTS}/pause-reasons"
-    assert cc.get(path, token=floor.token).json() == {"reasons": []}
+    assert cc.get(path, token=floor.sup_token).json() == {"reasons": []}
+    # API.md: the list is agents.manage's, to read and to write.
+    assert cc.get(path, token=floor.token).status_code == 403
     assert cc.put(path, token=floor.token, json={"reasons": ["Lunch"]}).status_code == 403
     r = cc.put(path, token=floor.sup_token, json={"reasons": ["Lunch", "Training"]})
     assert r.status_code == 200 and r.json() == {"reasons": ["Lunch", "Training"]}
-    assert cc.get(path, token=floor.token).json() == {"reasons": ["Lunch", "Training"]}
+    assert cc.get(path, token=floor.sup_token).json() == {"reasons": ["Lunch", "Training"]}
     uid = floor.agent["id"]
     r = floor.put(uid, {"state": "break", "reason": "Smoking"})
     assert r.status_code == 400 and r.json()["details"][0]["field"] == "reason"
+    assert "Lunch, Training" in r.json()["details"][0]["issue"]     # an agent learns them
     assert floor.put(uid, {"state": "break"}).status_code == 400
     r = floor.put(uid, {"state": "break", "reason": "lunch"})
     assert r.status_code == 200 and r.json()["reason"] == "Lunch"      # the list's spelling
@@ -204,7 +207,7 @@ def test_pause_reasons_once_set_are_the_only_break_reasons(cc, tenant, floor):
     for bad in ({"reasons": ["A", "a"]}, {"reasons": [""]}, {"reasons": "Lunch"}, {},
                 {"reasons": [f"r{i}" for i in range(51)]}):
         assert cc.put(path, token=floor.sup_token, json=bad).status_code == 400, bad
-    assert cc.get(path, token=floor.token).json() == {"reasons": ["Lunch", "Training"]}
+    assert cc.get(path, token=floor.sup_token).json() == {"reasons": ["Lunch", "Training"]}
     assert cc.put(path, token=floor.sup_token, json={"reasons": []}).status_code == 200
     assert floor.put(uid, {"state": "break", "reason": "Smoking"}).status_code == 200
     other = cc.get(path, token=tenant.admin_token)
@@ -308,10 +311,23 @@ def test_every_answer_matches_the_openapi_document(cc, tenant, floor):
     check(cc.get(f"{AGENTS}/stats", token=floor.token), "GET", f"{AGENTS}/stats", 200)
     check(cc.put(f"{AGENTS}/pause-reasons", token=floor.sup_token,
                  json={"reasons": ["Lunch"]}), "PUT", f"{AGENTS}/pause-reasons", 200)
-    check(cc.get(f"{AGENTS}/pause-reasons", token=floor.token), "GET",
+    check(cc.get(f"{AGENTS}/pause-reasons", token=floor.sup_token), "GET",
           f"{AGENTS}/pause-reasons", 200)
     check(cc.get("/api/v1/wallboard", token=floor.token, params={"tz": "Europe/Berlin"}),
           "GET", "/api/v1/wallboard", 200)
     check(floor.put(uid, {"state": "nope"}), "PUT", f"{AGENTS}/{{user_id}}/state", 400)
     check(floor.put(floor.other["id"], {"state": "available"}), "PUT",
           f"{AGENTS}/{{user_id}}/state", 403)
+
+
+def test_a_deleted_users_state_stops_counting(cc, tenant, floor):
+    uid = floor.other["id"]
+    put_periods(cc, tenant, uid, [("available", None, "2026-11-20 08:00:00", None)])
+    assert cc.delete(f"/api/v1/users/{uid}", token=tenant.admin_token).status_code == 204
+    rows = db_rows(cc, "SELECT ended_at FROM agent_states WHERE user_id = %s", (uid,))
+    assert len(rows) == 1 and rows[0]["ended_at"] is not None
+    later = (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = cc.get(f"{AGENTS}/stats", token=floor.token,
+               params={"from": later, "to": (datetime.utcnow() + timedelta(hours=2))
+                       .strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert uid not in [a["user_id"] for a in r.json()["data"]]
