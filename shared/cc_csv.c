@@ -6,35 +6,30 @@
 
 #include "cc_csv.h"
 
-int cc_csv_cell(cc_csv_out_fn out, void *ctx, const char *v, int guard)
+char *cc_csv_put(char *dst, const char *v, apr_size_t len, int guard)
 {
-    apr_size_t len;
-    const char *q;
-    int quote, rv;
+    apr_size_t i;
+    int quote;
 
-    if (!v || !*v) {
-        return 0;
+    if (!v || !len) {
+        return dst;
     }
-    len = strlen(v);
     quote = strpbrk(v, ",\"\r\n") != NULL || v[0] == ' ' || v[len - 1] == ' ';
-    if (quote && (rv = out(ctx, "\"", 1)) != 0) {
-        return rv;
+    if (quote) {
+        *dst++ = '"';
     }
-    if (guard && strchr("=+-@", v[0]) && (rv = out(ctx, "'", 1)) != 0) {
-        return rv;
+    if (guard && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) {
+        *dst++ = '\'';
     }
     if (!quote) {
-        return out(ctx, v, len);
+        memcpy(dst, v, len);
+        return dst + len;
     }
-    /* Doubled quotes: write up to and including each quote, then one more. */
-    while ((q = strchr(v, '"')) != NULL) {
-        if ((rv = out(ctx, v, (apr_size_t)(q - v) + 1)) != 0 || (rv = out(ctx, "\"", 1)) != 0) {
-            return rv;
+    for (i = 0; i < len; i++) {
+        if ((*dst++ = v[i]) == '"') {
+            *dst++ = '"';
         }
-        v = q + 1;
     }
-    if (*v && (rv = out(ctx, v, strlen(v))) != 0) {
-        return rv;
-    }
-    return out(ctx, "\"", 1);
+    *dst++ = '"';
+    return dst;
 }

@@ -2,21 +2,25 @@
  * @file cc_csv.h
  * @brief (core) CSV cells as RFC 4180 writes them, with the spreadsheet formula guard of
  *        API.md: a text cell starting with =, +, - or @ gets a leading '.  Written
- *        through a callback, so a row costs no allocation (exports stream millions).
+ *        into the caller's buffer, so a row costs no allocation and no call per piece
+ *        (exports stream millions of rows).
  */
 #ifndef CC_CSV_H
 #define CC_CSV_H
 
 #include <apr.h>
 
-/** Where cells go: out(ctx, data, len); nonzero from it is remembered and returned. */
-typedef int (*cc_csv_out_fn)(void *ctx, const char *data, apr_size_t len);
+/** The most bytes cc_csv_put writes for a value of len bytes: two quotes, the guard and
+ *  every byte a doubled quote. */
+#define CC_CSV_CELL_MAX(len) (2 * (apr_size_t)(len) + 3)
 
 /**
- * One cell: NULL is empty; text is quoted when it holds a comma, a quote, CR or LF
+ * One cell into dst, which has room for CC_CSV_CELL_MAX(len) bytes; returns the end of
+ * what was written (not terminated).  v is the value's len bytes (NUL-terminated); NULL
+ * or empty writes nothing.  Text is quoted when it holds a comma, a quote, CR or LF
  * (quotes doubled) or begins or ends with a space; guard applies the formula guard (text
- * cells; numbers and times are not formulas).  Returns out's first nonzero, else 0.
+ * cells; numbers and times are not formulas), inside the quotes.
  */
-int cc_csv_cell(cc_csv_out_fn out, void *ctx, const char *v, int guard);
+char *cc_csv_put(char *dst, const char *v, apr_size_t len, int guard);
 
 #endif

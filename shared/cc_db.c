@@ -228,8 +228,9 @@ static cc_error_t *statement(cc_db_t *db, const char *label, apr_dbd_prepared_t 
     return NULL;
 }
 
-/* Prepared SELECT on the db's connection; the caller drains *pres. */
-static cc_error_t *run_select(cc_db_t *db, const char *label, int nargs,
+/* Prepared SELECT on the db's connection, its result in pool p; the caller drains
+ * *pres. */
+static cc_error_t *run_select(cc_db_t *db, apr_pool_t *p, const char *label, int nargs,
                               const char **args, apr_dbd_results_t **pres)
 {
     apr_dbd_prepared_t *st;
@@ -240,8 +241,7 @@ static cc_error_t *run_select(cc_db_t *db, const char *label, int nargs,
     if (err) {
         return err;
     }
-    rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, pres, st, 0,
-                         nargs, args);
+    rv = apr_dbd_pselect(db->dbd->driver, p, db->dbd->handle, pres, st, 0, nargs, args);
     return rv ? db_failure(db, label, rv) : NULL;
 }
 
@@ -304,7 +304,7 @@ static cc_error_t *each_row(cc_db_t *db, const char *label, int nargs, const cha
     int ncols, rv;
 
     *pnrows = 0;
-    if ((err = run_select(db, label, nargs, args, &res))) {
+    if ((err = run_select(db, db->pool, label, nargs, args, &res))) {
         return err;
     }
     ncols = apr_dbd_num_cols(db->dbd->driver, res);
@@ -442,33 +442,49 @@ static int copy_first_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncol
     return 0;
 }
 
-typedef struct stream_t {
-    cc_db_text_row_fn fn;
-    void *baton;
-    const char **values;      /* one array for every row: the driver's buffers */
-} stream_t;
+struct cc_db_stream_row_t {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_row_t *row;
+};
 
-static int stream_row(void *baton, cc_db_t *db, apr_dbd_row_t *row, int ncols, int rowno)
+const char *cc_db_stream_value(const cc_db_stream_row_t *row, int col)
 {
-    stream_t *st = baton;
-    int i;
-
-    (void)rowno;
-    if (!st->values) {
-        st->values = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(ncols + 1));
-    }
-    for (i = 0; i < ncols; i++) {
-        st->values[i] = apr_dbd_get_entry(db->dbd->driver, row, i);
-    }
-    return st->fn(st->baton, st->values, ncols);
+    return apr_dbd_get_entry(row->driver, row->row, col);
 }
 
 cc_error_t *cc_db_stream(cc_db_t *db, const char *label, int nargs, const char **args,
                          cc_db_text_row_fn fn, void *baton, int *pnrows)
 {
-    stream_t st = { fn, baton, NULL };
+    cc_db_stream_row_t sr = { NULL, NULL };
+    apr_dbd_results_t *res;
+    apr_pool_t *p;
+    cc_error_t *err;
+    int ncols, rv;
 
-    return each_row(db, label, nargs, args, stream_row, &st, pnrows);
+    *pnrows = 0;
+    /* The driver's result (its bind buffers, its row) lives in a pool of its own, gone
+     * with the statement: a caller that streams many statements in one request (an
+     * export's chunks) holds one result's worth, not one per statement. */
+    if (apr_pool_create(&p, db->pool) != APR_SUCCESS) {
+        return cc_error_internal(db->pool);
+    }
+    apr_pool_tag(p, "cc_db_stream");
+    if ((err = run_select(db, p, label, nargs, args, &res))) {
+        apr_pool_destroy(p);
+        return err;
+    }
+    sr.driver = db->dbd->driver;
+    ncols = apr_dbd_num_cols(sr.driver, res);
+    while ((rv = apr_dbd_get_row(sr.driver, p, res, &sr.row, -1)) == 0) {
+        (*pnrows)++;
+        if (fn(baton, &sr, ncols)) {
+            /* Stopped: the pool's cleanup frees the driver's unread rest. */
+            rv = -1;
+            break;
+        }
+    }
+    apr_pool_destroy(p);
+    return rv == -1 ? NULL : db_failure(db, label, rv);
 }
 
 cc_error_t *cc_db_select_row(cc_db_t *db, const char *label, int nargs,

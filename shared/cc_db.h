@@ -111,15 +111,23 @@ cc_error_t *cc_db_write_rows_keyed(cc_db_t *db, const char *label, const cc_col_
                                    int nargs, const char **args, cc_jsonw_t *w,
                                    apr_int64_t *ptotal, int *pnrows, const char **keys);
 
-/** A streamed row: values[i] is column i's text (NULL for SQL NULL), the driver's own
- *  buffer, valid until the next row.  Nonzero stops the stream. */
-typedef int (*cc_db_text_row_fn)(void *baton, const char *const *values, int ncols);
+/** A streamed row, the driver's until the next one. */
+typedef struct cc_db_stream_row_t cc_db_stream_row_t;
+/** Column col's text of a streamed row (NULL for SQL NULL): the driver's own buffer,
+ *  valid until the next row.  The driver converts a column each time it is asked for
+ *  (apr_dbd_mysql: mysql_stmt_fetch_column), so ask once, and only for what is used. */
+const char *cc_db_stream_value(const cc_db_stream_row_t *row, int col);
+/** A streamed row's visitor: ncols columns, read with cc_db_stream_value.  Nonzero
+ *  stops the stream. */
+typedef int (*cc_db_text_row_fn)(void *baton, const cc_db_stream_row_t *row, int ncols);
 /**
  * Every row of a select handed to fn without copying it into the pool (no memory grows
- * per row on our side).  Note that apr_dbd_mysql stores the whole result in the client
- * library first (mysql_stmt_store_result, whatever the random flag says), so a large
- * result is read in chunks by the caller (cc_reply_list's CSV export walks its keyset).
- * fn may stop early (a client gone).  *pnrows rows were handed over.
+ * per row on our side, nor per statement: the driver's result lives in a subpool of
+ * db->pool, destroyed when the statement is done).  Note that apr_dbd_mysql stores the
+ * whole result in the client library first (mysql_stmt_store_result, whatever the
+ * random flag says), so a large result is read in chunks by the caller (cc_reply_list's
+ * CSV export walks its keyset).  fn may stop early (a client gone).  *pnrows rows were
+ * handed over.
  */
 cc_error_t *cc_db_stream(cc_db_t *db, const char *label, int nargs, const char **args,
                          cc_db_text_row_fn fn, void *baton, int *pnrows);

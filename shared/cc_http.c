@@ -538,6 +538,9 @@ static int wants_csv(request_rec *r)
 /* Rows per statement of an export (a chunk is what the driver buffers at once). */
 #define CC_EXPORT_CHUNK 5000
 #define CC_EXPORT_KEY_MAX 64
+/* Bytes of rows handed down the output filters at once: one pass through the chunk and
+ * core filters (one chunk header, one writev) per 64 KB rather than per 8 KB bucket. */
+#define CC_EXPORT_BUF 65536
 
 typedef struct csv_t {
     request_rec *r;
@@ -545,22 +548,51 @@ typedef struct csv_t {
     const cc_col_t *cols;
     int ncols;                /* the object's columns; the key and the id follow the total */
     int failed;               /* the client went away (or a write failed) */
+    char *buf;                /* rows not yet passed on: len of size bytes */
+    apr_size_t len, size;
+    const char **v;           /* the row being written: its values and their lengths */
+    apr_size_t *vlen;
+    int rows;                 /* rows of the current chunk so far */
+    const char **args;        /* a chunk's arguments: the filter, [key, key, id,] limit */
+    const char *labels[2];    /* the first chunk's statement, the next ones' */
     char key[CC_EXPORT_KEY_MAX + 1];   /* the last row's sort key and id: the next chunk */
     char id[CC_EXPORT_KEY_MAX + 1];
+    char arg_key[CC_EXPORT_KEY_MAX + 1];   /* the same, as the running chunk's arguments */
+    char arg_id[CC_EXPORT_KEY_MAX + 1];
     int have_key;
 } csv_t;
 
-/* Cells go into the brigade; apr_brigade_write passes it on whenever a buffer fills,
- * so an export holds a few kilobytes however many rows it has. */
-static int csv_out(void *ctx, const char *data, apr_size_t len)
+/* The buffered rows go down the output filters: apr_brigade_write hands a buffer this
+ * large on as one transient bucket (a filter that keeps it sets it aside), so the
+ * buffer is ours again on return and an export holds a few buffers however many rows
+ * it has.  Nonzero once the client is gone. */
+static int csv_out(csv_t *c)
 {
-    csv_t *c = ctx;
-
-    if (apr_brigade_write(c->bb, ap_filter_flush, c->r->output_filters, data, len)
-        != APR_SUCCESS || c->r->connection->aborted) {
+    if (c->len && !c->failed
+        && (apr_brigade_write(c->bb, ap_filter_flush, c->r->output_filters, c->buf, c->len)
+            != APR_SUCCESS || c->r->connection->aborted)) {
         c->failed = 1;
     }
+    c->len = 0;
     return c->failed;
+}
+
+/* Where a row of at most need bytes is written: the buffer's end, once what it holds has
+ * gone on if the row would not fit (a row larger than the buffer, cells of tens of
+ * kilobytes, gets a buffer twice its size: the pool holds at most 4 times the largest
+ * row).  NULL once the client is gone. */
+static char *csv_room(csv_t *c, apr_size_t need)
+{
+    if (need > c->size - c->len) {
+        if (csv_out(c)) {
+            return NULL;
+        }
+        if (need > c->size) {
+            c->size = 2 * need;
+            c->buf = apr_palloc(c->r->pool, c->size);
+        }
+    }
+    return c->buf + c->len;
 }
 
 static void copy_key(char *dst, const char *src)
@@ -568,50 +600,66 @@ static void copy_key(char *dst, const char *src)
     apr_cpystrn(dst, src ? src : "", CC_EXPORT_KEY_MAX + 1);
 }
 
-static int csv_row(void *baton, const char *const *v, int ncols)
+/* A row into the buffer: its values are read once each (the driver converts a column
+ * every time it is read), measured, and written with one check for room. */
+static int csv_row(void *baton, const cc_db_stream_row_t *row, int ncols)
 {
     csv_t *c = baton;
-    int i, first = 1;
+    apr_size_t need = 2;      /* CRLF */
+    char *p;
+    int i, n;
 
-    if (c->ncols + 2 < ncols) {
-        copy_key(c->key, v[c->ncols + 1]);
-        copy_key(c->id, v[c->ncols + 2]);
-        c->have_key = v[c->ncols + 1] && v[c->ncols + 2];
+    if (++c->rows == CC_EXPORT_CHUNK && c->ncols + 2 < ncols) {
+        /* A full chunk's last row: the next chunk starts after its sort key and id. */
+        const char *key = cc_db_stream_value(row, c->ncols + 1);
+        const char *id = cc_db_stream_value(row, c->ncols + 2);
+
+        copy_key(c->key, key);
+        copy_key(c->id, id);
+        c->have_key = key && id;
     }
-
     for (i = 0; i < ncols && c->cols[i].key; i++) {
+        if (c->cols[i].type == CC_COL_SKIP) {
+            continue;
+        }
+        c->v[i] = cc_db_stream_value(row, i);
+        c->vlen[i] = c->v[i] ? strlen(c->v[i]) : 0;
+        need += 1 + (c->cols[i].type == CC_COL_BOOL ? 5 : CC_CSV_CELL_MAX(c->vlen[i]));
+    }
+    if (!(p = csv_room(c, need))) {
+        return 1;
+    }
+    for (i = 0, n = 0; i < ncols && c->cols[i].key; i++) {
         cc_col_type_e type = c->cols[i].type;
+        const char *v = c->v[i];
 
         if (type == CC_COL_SKIP) {
             continue;
         }
-        if (!first && csv_out(c, ",", 1)) {
-            return 1;
+        if (n++) {
+            *p++ = ',';
         }
-        first = 0;
-        if (type == CC_COL_TIME && v[i] && strlen(v[i]) >= 19) {
-            /* "YYYY-MM-DD HH:MM:SS" as RFC 3339, without an allocation per row. */
-            char t[21];
+        if (type == CC_COL_TIME && c->vlen[i] >= 19) {
+            /* "YYYY-MM-DD HH:MM:SS" as RFC 3339. */
+            memcpy(p, v, 19);
+            p[10] = 'T';
+            p[19] = 'Z';
+            p += 20;
+        }
+        else if (type == CC_COL_BOOL && v) {
+            int yes = v[0] != '0' && v[0];
 
-            memcpy(t, v[i], 19);
-            t[10] = 'T';
-            t[19] = 'Z';
-            t[20] = '\0';
-            if (csv_out(c, t, 20)) {
-                return 1;
-            }
+            memcpy(p, yes ? "true" : "false", yes ? 4 : 5);
+            p += yes ? 4 : 5;
         }
-        else if (type == CC_COL_BOOL && v[i]) {
-            if (csv_out(c, v[i][0] != '0' && v[i][0] ? "true" : "false",
-                        v[i][0] != '0' && v[i][0] ? 4 : 5)) {
-                return 1;
-            }
-        }
-        else if (cc_csv_cell(csv_out, c, v[i], type != CC_COL_INT && type != CC_COL_TIME)) {
-            return 1;
+        else {
+            p = cc_csv_put(p, v, c->vlen[i], type != CC_COL_INT && type != CC_COL_TIME);
         }
     }
-    return csv_out(c, "\r\n", 2);
+    *p++ = '\r';
+    *p++ = '\n';
+    c->len = (apr_size_t)(p - c->buf);
+    return 0;
 }
 
 /* One chunk of an export: the first (after == 0) or the one after the last row. */
@@ -619,39 +667,43 @@ static cc_error_t *csv_chunk(cc_ctx_t *ctx, const cc_list_t *list, const cc_page
                              const char **filter, int nfilter, csv_t *c, int after,
                              int *pnrows)
 {
-    const char **args = apr_palloc(ctx->pool, sizeof(*args) * (apr_size_t)(nfilter + 4));
     const char *dir = pg->desc ? "_desc" : "_asc";
-    int n = 0, i;
+    int n = nfilter;
 
-    for (i = 0; i < nfilter; i++) {
-        args[n++] = filter[i];
+    if (!c->args) {
+        c->args = apr_palloc(ctx->pool, sizeof(*c->args) * (apr_size_t)(nfilter + 4));
+        memcpy(c->args, filter, sizeof(*c->args) * (apr_size_t)nfilter);
+        c->labels[0] = apr_pstrcat(ctx->pool, list->prefix, "_export_", pg->sort, dir, NULL);
+        c->labels[1] = apr_pstrcat(ctx->pool, list->prefix, "_after_", pg->sort, dir, NULL);
     }
     if (after) {
-        const char *key = apr_pstrdup(ctx->pool, c->key);
-
-        args[n++] = key;
-        args[n++] = key;
-        args[n++] = apr_pstrdup(ctx->pool, c->id);
+        /* The driver sends the arguments when it runs the statement, before the rows
+         * (and with them the next key) come: copies all the same. */
+        memcpy(c->arg_key, c->key, sizeof(c->key));
+        memcpy(c->arg_id, c->id, sizeof(c->id));
+        c->args[n++] = c->arg_key;
+        c->args[n++] = c->arg_key;
+        c->args[n++] = c->arg_id;
     }
-    args[n++] = apr_itoa(ctx->pool, CC_EXPORT_CHUNK);
-    return cc_db_stream(ctx->db, apr_pstrcat(ctx->pool, list->prefix,
-                                             after ? "_after_" : "_export_", pg->sort, dir,
-                                             NULL),
-                        n, args, csv_row, c, pnrows);
+    c->args[n++] = APR_STRINGIFY(CC_EXPORT_CHUNK);
+    c->rows = 0;
+    c->have_key = 0;
+    return cc_db_stream(ctx->db, c->labels[after != 0], n, c->args, csv_row, c, pnrows);
 }
 
 /* Every matching row as CSV, in chunks of CC_EXPORT_CHUNK rows (a keyset walk), each
  * streamed as it is read, with a header row of the object's keys; a client that goes
- * away stops the walk at the next row. */
+ * away stops the walk when the next buffer of rows fails to leave. */
 static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page_t *pg,
                              const char **filter, int nfilter)
 {
     request_rec *r = ctx->r;
     char stamp[APR_RFC822_DATE_LEN];
     apr_time_exp_t tm;
-    apr_size_t n;
+    apr_size_t n, need = 2;
     csv_t c;
     cc_error_t *err;
+    char *p;
     int i, first = 1, nrows = 0, chunk = 0, total = 0;
 
     apr_table_unset(r->headers_in, "Range");
@@ -669,20 +721,38 @@ static cc_error_t *reply_csv(cc_ctx_t *ctx, const cc_list_t *list, const cc_page
     c.r = r;
     c.cols = list->cols;
     c.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    c.size = CC_EXPORT_BUF;
+    c.buf = apr_palloc(r->pool, c.size);
     for (i = 0; list->cols[i].key; i++) {
         c.ncols++;
+        need += 1 + CC_CSV_CELL_MAX(strlen(list->cols[i].key));
+    }
+    c.v = apr_pcalloc(r->pool, sizeof(*c.v) * (apr_size_t)c.ncols);
+    c.vlen = apr_pcalloc(r->pool, sizeof(*c.vlen) * (apr_size_t)c.ncols);
+    /* The header row: the object's keys. */
+    p = csv_room(&c, need);
+    for (i = 0; p && list->cols[i].key; i++) {
         if (list->cols[i].type != CC_COL_SKIP) {
-            (void)(first || csv_out(&c, ",", 1));
-            (void)cc_csv_cell(csv_out, &c, list->cols[i].key, 0);
+            if (!first) {
+                *p++ = ',';
+            }
+            p = cc_csv_put(p, list->cols[i].key, strlen(list->cols[i].key), 0);
             first = 0;
         }
     }
-    (void)csv_out(&c, "\r\n", 2);
+    if (p) {
+        *p++ = '\r';
+        *p++ = '\n';
+        c.len = (apr_size_t)(p - c.buf);
+    }
     do {
         err = csv_chunk(ctx, list, pg, filter, nfilter, &c, chunk++ > 0, &nrows);
         total += nrows;
     } while (!err && !c.failed && nrows == CC_EXPORT_CHUNK && c.have_key);
     nrows = total;
+    if (!err) {
+        (void)csv_out(&c);                    /* the last rows */
+    }
     if (err && !r->sent_bodyct && !c.failed) {
         /* Nothing has left yet: the error gets its JSON envelope after all. */
         apr_brigade_cleanup(c.bb);

@@ -51,9 +51,23 @@ def deep_cursor(session, base, params, pages):
     return cursor
 
 
+def children(parent):
+    """The parent's child processes, from /proc (no process spawned: the sampler runs
+    every 20 ms beside the export it measures, on the same cores; a pgrep per sample
+    cost the client some 2.5 s of CPU per 1M-row export)."""
+    kids = []
+    try:
+        for task in os.listdir(f"/proc/{parent}/task"):
+            with open(f"/proc/{parent}/task/{task}/children") as f:
+                kids += f.read().split()
+    except OSError:
+        kids = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
+                              text=True).stdout.split()
+    return kids
+
+
 def rss_kib(parent):
-    pids = [parent] + subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
-                                     text=True).stdout.split()
+    pids = [parent] + children(parent)
     total = 0
     for pid in pids:
         try:
