@@ -77,6 +77,10 @@ static const cc_stmt_t agents_stmts[] = {
     CC_STMT("cc_agents_state_close",
             "UPDATE agent_states SET ended_at = %s"
             " WHERE tenant_id = %s AND current_user_id = %s"),
+    /* The agent's current state, if it has one (a new membership follows it). */
+    CC_STMT("cc_agents_current",
+            "SELECT state, reason FROM agent_states"
+            " WHERE tenant_id = %s AND current_user_id = %s"),
     /* A deleted user's open period ends with it (its statistics stop counting). */
     CC_STMT("cc_agents_state_end",
             "UPDATE agent_states SET ended_at = UTC_TIMESTAMP()"
@@ -230,6 +234,21 @@ cc_error_t *cc_agents_end_state(cc_ctx_t *ctx, const char *user_id)
     const char *args[2] = { ctx->principal->tenant_id, user_id };
 
     return cc_db_exec(ctx->db, "cc_agents_state_end", 2, args, NULL);
+}
+
+cc_error_t *cc_agents_member_pause(cc_ctx_t *ctx, const char *user_id,
+                                   const char **ppaused, const char **preason)
+{
+    const char *args[2] = { ctx->principal->tenant_id, user_id }, **row;
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_agents_current", 2, args, &row, NULL);
+
+    if (!err && row && row[0] && cc_agent_state_pauses(row[0]) == 1) {
+        agent_state_input_t in = { row[0], row[1] };
+
+        *ppaused = "1";
+        *preason = cc_agent_pause_text(&in);
+    }
+    return err;
 }
 
 /* ---- handlers ---- */

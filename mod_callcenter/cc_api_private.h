@@ -113,6 +113,15 @@ cc_error_t *cc_queue_members_remove_all(cc_ctx_t *ctx, const char *queue_id,
                                         const char *asterisk_name);
 
 /**
+ * A new queue membership of the user's endpoint follows the agent's state: on break or
+ * offline (a state the agent set, not the nominal one of an agent without any) *ppaused
+ * becomes "1" and *preason the pause's text; otherwise both are left as they are.
+ * Defined in cc_agents.c.
+ */
+cc_error_t *cc_agents_member_pause(cc_ctx_t *ctx, const char *user_id,
+                                   const char **ppaused, const char **preason);
+
+/**
  * End the user's current agent state (its statistics stop counting), in the caller's
  * transaction: a user's delete.  Defined in cc_agents.c.
  */

@@ -378,6 +378,9 @@ static cc_error_t *members_create(cc_ctx_t *ctx)
     }
     queue_name = row[0];
     if ((err = resolve_endpoint(ctx, &in, &ep))
+        /* Unless the body says, an agent on break or offline joins paused. */
+        || (!in.paused && ep.user_id && ep.user_name
+            && (err = cc_agents_member_pause(ctx, ep.user_id, &v.paused, &v.reason)))
         || (err = member_insert(ctx, queue_id, queue_name, &ep, &v, &id))
         || (err = fetch_member(ctx, queue_id, id, &member))) {
         return err;

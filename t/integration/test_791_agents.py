@@ -331,3 +331,29 @@ def test_a_deleted_users_state_stops_counting(cc, tenant, floor):
                params={"from": later, "to": (datetime.utcnow() + timedelta(hours=2))
                        .strftime("%Y-%m-%dT%H:%M:%SZ")})
     assert uid not in [a["user_id"] for a in r.json()["data"]]
+
+
+def test_a_new_membership_follows_the_agents_pause(cc, tenant, floor):
+    """An agent on break who joins a queue joins it paused (with the reason), unless the
+    body says otherwise; an agent without a state of its own joins unpaused."""
+    def join(ep, body=None):
+        q = floor.post("/api/v1/queues", {"name": uniq_name("Late")})
+        m = floor.post(f"/api/v1/queues/{q['id']}/members", {"endpoint_id": ep["id"],
+                                                              **(body or {})})
+        row = db_rows(cc, "SELECT qm.paused, qm.reason_paused FROM queue_members qm"
+                          " JOIN call_queues cq ON cq.asterisk_name = qm.queue_name"
+                          " JOIN endpoints e ON qm.interface = CONCAT('PJSIP/', e.asterisk_id)"
+                          " WHERE cq.id = %s AND e.id = %s", (q["id"], ep["id"]))[0]
+        return m, row
+
+    m, row = join(floor.other_ep)                         # no state yet
+    assert m["paused"] is False and row["paused"] == 0
+    assert floor.put(floor.agent["id"], {"state": "break", "reason": "Lunch"}).status_code == 200
+    m, row = join(floor.ep)
+    assert m["paused"] is True and m["paused_reason"] == "Lunch"
+    assert (row["paused"], row["reason_paused"]) == (1, "Lunch")
+    m, row = join(floor.ep, {"paused": False})            # the body decides
+    assert m["paused"] is False and row["paused"] == 0
+    assert floor.put(floor.agent["id"], {"state": "available"}).status_code == 200
+    m, row = join(floor.ep)
+    assert m["paused"] is False and row["paused"] == 0
