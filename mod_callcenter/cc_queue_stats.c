@@ -61,20 +61,17 @@
 /* ---- the statement ---- */
 
 /* The rows that end a call's wait in the queue, and the one among them that answers. */
-#define QL_OUTCOME "l.event IN ('CONNECT', 'ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY'," \
-    " 'EXITWITHKEY', 'WITHDRAW')"
+#define QL_OUTCOME CC_QL_OUTCOME("l")
 #define QL_LEFT "l.event IN ('EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW')"
 /* The rows that end an answered call, with its talk time. */
 #define QL_TALKED "l.event IN ('COMPLETECALLER', 'COMPLETEAGENT', 'BLINDTRANSFER'," \
     " 'ATTENDEDTRANSFER', 'TRANSFER')"
 
 /* A data field as a number of seconds: '' (and anything else that is not a number) is 0,
- * a negative one (a clock step) too. */
-#define QL_SECONDS(x) "GREATEST(CAST(" x " AS SIGNED), 0)"
-
-/* An outcome row's wait, a talk row's talk time (see the file comment). */
-#define QL_WAIT QL_SECONDS("CASE l.event WHEN 'CONNECT' THEN l.data1"            \
-                           " WHEN 'EXITWITHKEY' THEN l.data4 ELSE l.data3 END")
+ * a negative one (a clock step) too.  An outcome row's wait, a talk row's talk time (see
+ * the file comment). */
+#define QL_SECONDS(x) CC_QL_SECONDS(x)
+#define QL_WAIT CC_QL_WAIT
 #define QL_TALK QL_SECONDS("CASE l.event WHEN 'COMPLETECALLER' THEN l.data2"     \
                            " WHEN 'COMPLETEAGENT' THEN l.data2"                  \
                            " WHEN 'ATTENDEDTRANSFER' THEN IF(l.data1 = 'LINK',"  \

@@ -55,6 +55,17 @@ cc_error_t *cc_qstats_read_time(apr_pool_t *p, cc_error_t *err, apr_table_t *arg
 cc_error_t *cc_qstats_window(apr_pool_t *p, int from_given, apr_int64_t to,
                              apr_int64_t *pfrom);
 
+/*
+ * queue_log as app_queue writes it, shared by queue statistics and the wallboard (see
+ * cc_queue_stats.c): the rows of table alias t that end a call's wait in the queue, and
+ * an outcome row's wait in whole seconds ('' or a negative value: 0) of alias l.
+ */
+#define CC_QL_OUTCOME(t) t ".event IN ('CONNECT', 'ABANDON', 'EXITWITHTIMEOUT',"          \
+    " 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW')"
+#define CC_QL_SECONDS(x) "GREATEST(CAST(" x " AS SIGNED), 0)"
+#define CC_QL_WAIT CC_QL_SECONDS("CASE l.event WHEN 'CONNECT' THEN l.data1"              \
+                                 " WHEN 'EXITWITHKEY' THEN l.data4 ELSE l.data3 END")
+
 /** The sums the statement selects, in this order (cc_queue_stats.c, QSTATS_SELECT). */
 enum {
     QSTATS_ANSWERED, QSTATS_ABANDONED, QSTATS_SHORT_ABANDONED, QSTATS_LEFT,

@@ -35,11 +35,9 @@
 
 #define WB_SHORT_ABANDON "5"
 
-/* As cc_queue_stats.c reads queue_log (see there). */
-#define QL_OUTCOME(l) l ".event IN ('CONNECT', 'ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY',"  \
-    " 'EXITWITHKEY', 'WITHDRAW')"
-#define QL_WAIT "GREATEST(CAST(CASE l.event WHEN 'CONNECT' THEN l.data1"                    \
-    " WHEN 'EXITWITHKEY' THEN l.data4 ELSE l.data3 END AS SIGNED), 0)"
+/* As cc_queue_stats.c reads queue_log (the shared fragments: cc_queue_stats_rules.h). */
+#define QL_OUTCOME(t) CC_QL_OUTCOME(t)
+#define QL_WAIT CC_QL_WAIT
 
 /*
  * Per queue (ordered by name) two correlated subqueries, each a range on
