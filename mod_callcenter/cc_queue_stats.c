@@ -62,7 +62,7 @@
 
 /* The rows that end a call's wait in the queue, and the one among them that answers. */
 #define QL_OUTCOME CC_QL_OUTCOME("l")
-#define QL_LEFT "l.event IN ('EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW')"
+#define QL_LEFT CC_QL_LEFT
 /* The rows that end an answered call, with its talk time. */
 #define QL_TALKED "l.event IN ('COMPLETECALLER', 'COMPLETEAGENT', 'BLINDTRANSFER'," \
     " 'ATTENDEDTRANSFER', 'TRANSFER')"

@@ -62,6 +62,8 @@ cc_error_t *cc_qstats_window(apr_pool_t *p, int from_given, apr_int64_t to,
  */
 #define CC_QL_OUTCOME(t) t ".event IN ('CONNECT', 'ABANDON', 'EXITWITHTIMEOUT',"          \
     " 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW')"
+/* The outcome rows of alias l that leave the queue unanswered without an abandon. */
+#define CC_QL_LEFT "l.event IN ('EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW')"
 #define CC_QL_SECONDS(x) "GREATEST(CAST(" x " AS SIGNED), 0)"
 #define CC_QL_WAIT CC_QL_SECONDS("CASE l.event WHEN 'CONNECT' THEN l.data1"              \
                                  " WHEN 'EXITWITHKEY' THEN l.data4 ELSE l.data3 END")

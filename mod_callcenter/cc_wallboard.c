@@ -8,11 +8,25 @@
  * default UTC) to now.  Its figures are queue statistics' (cc_queue_stats.c, the same
  * verbs and fields, short_abandon 5 s): offered = answered + abandoned + left unanswered
  * (short abandons aside), service_level = answered within the queue's service level /
- * offered.  A caller is waiting when its ENTERQUEUE of today has no outcome row
- * (CONNECT, ABANDON, EXIT*, WITHDRAW) of the same call and queue at or after it;
- * longest_wait is now minus the earliest such ENTERQUEUE, in seconds (0 when none
- * waits).  As in the statistics, a queue's rows count from its created_at on (an
+ * offered.  As in the statistics, a queue's rows count from its created_at on (an
  * Asterisk name may have served a deleted queue before).
+ *
+ * The board is polled every few seconds by every client, so it never reads a day of
+ * queue_log: the triggers of sql/015 keep per queue and 15 minutes the outcome counts
+ * (queue_log_rollup) and the callers waiting now (queue_log_waiting).  Today is read as
+ * whole buckets there and its two partial buckets (before the first whole one, from
+ * midnight or created_at; after the last one, to now) from queue_log, at most 15
+ * minutes of rows each, so the answer is exact and costs the same at 08:00 and at
+ * 23:00.  Answered within the service level is taken from a bucket only when its
+ * CONNECTs were all judged with the queue's current level (the row's sl); a bucket of
+ * the day the level changed has its CONNECTs counted again from queue_log.
+ *
+ * Waiting: the queue's callers with an ENTERQUEUE and no outcome row yet, whatever day
+ * they entered (a caller waiting across midnight still waits), since the queue's
+ * created_at and within the last day (an entry whose outcome row Asterisk lost does
+ * not wait forever); a QUEUESTART row (Asterisk started again) ends every earlier wait.
+ * longest_wait is now minus the earliest of their ENTERQUEUEs, in seconds (0 when none
+ * waits).
  *
  * Agents: the distinct users behind the queue's member endpoints (live users only;
  * an endpoint without a user is no agent), counted by their current state (none yet:
@@ -33,43 +47,70 @@
 #include "cc_queue_stats_rules.h"
 #include "cc_validate.h"
 
+/* Short abandons: sql/015 counts an ABANDON below 5 s of wait apart (short_abandoned);
+ * the partial buckets read from queue_log use the same threshold. */
 #define WB_SHORT_ABANDON "5"
+/* sql/015's bucket, in seconds, and how long a caller is taken to wait at most. */
+#define WB_STEP CC_CDR_ROLLUP_TIME_STEP
+#define WB_MAX_WAIT "INTERVAL 1 DAY"
 
-/* As cc_queue_stats.c reads queue_log (the shared fragments: cc_queue_stats_rules.h). */
-#define QL_OUTCOME(t) CC_QL_OUTCOME(t)
+#define QL_OUTCOME CC_QL_OUTCOME("l")
 #define QL_WAIT CC_QL_WAIT
+#define QL_LEFT CC_QL_LEFT
+
+/* The queue's first whole bucket: the later of the day's first one (bound) and the
+ * first one starting at or after created_at; its first partial one starts at the later of
+ * midnight (bound) and created_at.  The service level its figures are counted with, and
+ * whether a summary row's within_sl was counted with it. */
+#define WB_LO_B                                                                          \
+    "GREATEST(CAST(%s AS DATETIME), cq.created_at + INTERVAL"                            \
+    " (900 - TIME_TO_SEC(cq.created_at) MOD 900) MOD 900 SECOND)"
+#define WB_LO "GREATEST(CAST(%s AS DATETIME), cq.created_at)"
+#define WB_SL "COALESCE(q.servicelevel, 0)"
+#define WB_TRUSTED "(r.sl IS NULL OR (r.sl >= 0 AND r.sl = " WB_SL "))"
 
 /*
- * Per queue (ordered by name) two correlated subqueries, each a range on
- * idx_queue_log_queue_time from the later of midnight and the queue's created_at to
- * now: inside a subquery the queue's columns are constants, so MariaDB reads only the
- * queue's rows of today (a join on queuename read each queue's whole history: `ref` on
- * the index's first part, EXPLAIN at 10,000 calls a day).  Each folds its sums into
- * one text, "offered,answered,abandoned,within_sl" and "waiting,longest_wait".  Binds:
- * short_abandon twice, midnight, now; now, midnight, now; the tenant.  The waiting one
- * probes idx_queue_log_callid once per entry of today.
+ * Per queue (ordered by name) four correlated subqueries, each an index range: inside a
+ * subquery the queue's columns are constants.  Each folds its sums into one text.
+ *   whole: the summary's buckets [lo_b, hi): "answered,abandoned,left,within_sl".
+ *     Binds the day's first whole bucket, hi (the bucket now is in).
+ *   recount: the CONNECTs within the level of the buckets whose within_sl is not
+ *     (normally none).  Same binds.
+ *   edges: the outcome rows of [lo, min(lo_b, now)) and [max(hi, lo_b), now), as whole.
+ *     Binds short_abandon, midnight, the first whole bucket, now, hi, the first whole
+ *     bucket, now.
+ *   waiting: "waiting,longest_wait".  Binds now twice.
+ * Then the tenant.
  */
 #define WB_QUEUES                                                                        \
     "SELECT cq.id, cq.name,"                                                             \
-    " (SELECT CONCAT_WS(',',"                                                            \
-    " COALESCE(SUM(NOT (l.event = 'ABANDON' AND " QL_WAIT " < %s)), 0),"                \
-    " COALESCE(SUM(l.event = 'CONNECT'), 0),"                                            \
+    " (SELECT CONCAT_WS(',', COALESCE(SUM(r.answered), 0),"                              \
+    " COALESCE(SUM(r.abandoned), 0), COALESCE(SUM(r.left_unanswered), 0),"              \
+    " COALESCE(SUM(IF(" WB_TRUSTED ", r.within_sl, 0)), 0))"                             \
+    "  FROM queue_log_rollup r WHERE r.queuename = cq.asterisk_name"                     \
+    "  AND r.bucket >= " WB_LO_B " AND r.bucket < CAST(%s AS DATETIME)),"                \
+    " (SELECT COUNT(*) FROM queue_log_rollup r"                                          \
+    "  JOIN queue_log l FORCE INDEX (idx_queue_log_queue_time)"                          \
+    "  ON l.queuename = r.queuename AND l.`time` >= r.bucket"                            \
+    "  AND l.`time` < r.bucket + INTERVAL 900 SECOND"                                    \
+    "  WHERE r.queuename = cq.asterisk_name"                                             \
+    "  AND r.bucket >= " WB_LO_B " AND r.bucket < CAST(%s AS DATETIME)"                  \
+    "  AND NOT " WB_TRUSTED " AND l.event = 'CONNECT' AND " QL_WAIT " <= " WB_SL "),"    \
+    " (SELECT CONCAT_WS(',', COALESCE(SUM(l.event = 'CONNECT'), 0),"                     \
     " COALESCE(SUM(l.event = 'ABANDON' AND " QL_WAIT " >= %s), 0),"                     \
-    " COALESCE(SUM(l.event = 'CONNECT' AND " QL_WAIT " <= COALESCE(q.servicelevel, 0)),"  \
-    " 0))"                                                                               \
+    " COALESCE(SUM(" QL_LEFT "), 0),"                                                    \
+    " COALESCE(SUM(l.event = 'CONNECT' AND " QL_WAIT " <= " WB_SL "), 0))"              \
     "  FROM queue_log l FORCE INDEX (idx_queue_log_queue_time)"                          \
-    "  WHERE l.queuename = cq.asterisk_name"                                             \
-    "  AND l.`time` >= GREATEST(CAST(%s AS DATETIME), cq.created_at)"                    \
-    "  AND l.`time` < CAST(%s AS DATETIME) AND " QL_OUTCOME("l") "),"                    \
-    " (SELECT CONCAT_WS(',', COUNT(*),"                                                  \
-    " COALESCE(TIMESTAMPDIFF(SECOND, MIN(e.`time`), CAST(%s AS DATETIME)), 0))"          \
-    "  FROM queue_log e FORCE INDEX (idx_queue_log_queue_time)"                          \
-    "  WHERE e.queuename = cq.asterisk_name"                                             \
-    "  AND e.`time` >= GREATEST(CAST(%s AS DATETIME), cq.created_at)"                    \
-    "  AND e.`time` < CAST(%s AS DATETIME) AND e.event = 'ENTERQUEUE'"                   \
-    "  AND NOT EXISTS (SELECT 1 FROM queue_log o"                                        \
-    "   WHERE o.callid = e.callid AND o.queuename = e.queuename"                         \
-    "   AND o.`time` >= e.`time` AND " QL_OUTCOME("o") "))"                              \
+    "  WHERE l.queuename = cq.asterisk_name AND " QL_OUTCOME                             \
+    "  AND ((l.`time` >= " WB_LO                                                         \
+    "   AND l.`time` < LEAST(" WB_LO_B ", CAST(%s AS DATETIME)))"                        \
+    "  OR (l.`time` >= GREATEST(CAST(%s AS DATETIME), " WB_LO_B ")"                      \
+    "   AND l.`time` < CAST(%s AS DATETIME)))),"                                         \
+    " (SELECT CONCAT_WS(',', COUNT(*), COALESCE(GREATEST(TIMESTAMPDIFF(SECOND,"         \
+    " MIN(w.entered), CAST(%s AS DATETIME)), 0), 0))"                                    \
+    "  FROM queue_log_waiting w WHERE w.queuename = cq.asterisk_name"                    \
+    "  AND w.entered >= GREATEST(cq.created_at,"                                         \
+    "  CAST(%s AS DATETIME) - " WB_MAX_WAIT "))"                                         \
     " FROM call_queues cq"                                                               \
     " LEFT JOIN queues q ON q.name = cq.asterisk_name"                                   \
     " WHERE cq.tenant_id = %s"                                                           \
@@ -95,7 +136,9 @@ static const cc_stmt_t wallboard_stmts[] = {
 static const cc_col_t queue_cols[] = {
     { "id", CC_COL_INT },
     { "name", CC_COL_STR },
-    { "today", CC_COL_STR },
+    { "whole", CC_COL_STR },
+    { "recount", CC_COL_INT },
+    { "edges", CC_COL_STR },
     { "waiting", CC_COL_STR },
     CC_COL_END
 };
@@ -132,11 +175,16 @@ static void counts(const json_t *row, const char *key, apr_int64_t *v, int n)
 static json_t *queue_of(apr_pool_t *pool, const json_t *row)
 {
     json_t *agents = json_object();
-    apr_int64_t today[4], waiting[2];
+    apr_int64_t whole[4], edges[4], waiting[2], t[4];
     int i;
 
-    counts(row, "today", today, 4);          /* offered, answered, abandoned, within */
+    counts(row, "whole", whole, 4);          /* answered, abandoned, left, within */
+    counts(row, "edges", edges, 4);
     counts(row, "waiting", waiting, 2);      /* waiting, longest wait */
+    for (i = 0; i < 4; i++) {
+        t[i] = whole[i] + edges[i];
+    }
+    t[3] += int_of(row, "recount");
     for (i = 0; cc_agent_states[i]; i++) {
         json_object_set_new(agents, cc_agent_states[i], json_integer(0));
     }
@@ -145,18 +193,19 @@ static json_t *queue_of(apr_pool_t *pool, const json_t *row)
                      "waiting", (json_int_t)waiting[0],
                      "longest_wait", (json_int_t)waiting[1],
                      "agents", agents, "today",
-                     "offered", (json_int_t)today[0], "answered", (json_int_t)today[1],
-                     "abandoned", (json_int_t)today[2],
+                     "offered", (json_int_t)(t[0] + t[1] + t[2]),
+                     "answered", (json_int_t)t[0], "abandoned", (json_int_t)t[1],
                      "service_level",
-                     strtod(cc_qstats_ratio(pool, today[3], today[0]), NULL));
+                     strtod(cc_qstats_ratio(pool, t[3], t[0] + t[1] + t[2]), NULL));
 }
 
 static cc_error_t *wallboard_get(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
     const char *tz = apr_table_get(ctx->args ? ctx->args : apr_table_make(p, 1), "tz");
-    const char *now_sql, *mid_sql, *tenant = ctx->principal->tenant_id, *args[12];
-    apr_int64_t now = apr_time_sec(apr_time_now()), mid;
+    const char *now_sql, *mid_sql, *lo_sql, *hi_sql, *tenant = ctx->principal->tenant_id;
+    const char *args[14];
+    apr_int64_t now = apr_time_sec(apr_time_now()), mid, lo, hi;
     cc_tzinfo_t *zone = NULL;
     json_t *qrows, *arows, *queues, *row, *out;
     apr_hash_t *by_id = apr_hash_make(p);
@@ -169,17 +218,26 @@ static cc_error_t *wallboard_get(cc_ctx_t *ctx)
     if (!cc_tz_local_midnight(p, zone, now, &mid)) {
         return cc_error_collect(p, NULL, "tz", "the zone's data does not cover today");
     }
+    cc_cdr_rollup_split(mid, now, WB_STEP, &lo, &hi);
     now_sql = cc_epoch_to_sql(p, now);
     mid_sql = cc_epoch_to_sql(p, mid);
-    args[0] = WB_SHORT_ABANDON;
-    args[1] = WB_SHORT_ABANDON;
-    args[2] = mid_sql;
-    args[3] = now_sql;
-    args[4] = now_sql;
+    lo_sql = cc_epoch_to_sql(p, lo);
+    hi_sql = cc_epoch_to_sql(p, hi);
+    args[0] = lo_sql;                    /* whole */
+    args[1] = hi_sql;
+    args[2] = lo_sql;                    /* recount */
+    args[3] = hi_sql;
+    args[4] = WB_SHORT_ABANDON;          /* edges */
     args[5] = mid_sql;
-    args[6] = now_sql;
-    args[7] = tenant;
-    if ((err = cc_db_select(ctx->db, "cc_wallboard_queues", queue_cols, 8, args, &qrows,
+    args[6] = lo_sql;
+    args[7] = now_sql;
+    args[8] = hi_sql;
+    args[9] = lo_sql;
+    args[10] = now_sql;
+    args[11] = now_sql;                  /* waiting */
+    args[12] = now_sql;
+    args[13] = tenant;
+    if ((err = cc_db_select(ctx->db, "cc_wallboard_queues", queue_cols, 14, args, &qrows,
                             NULL))
         || (err = cc_db_select(ctx->db, "cc_wallboard_agents", agent_cols, 1, &tenant,
                                &arows, NULL))) {
