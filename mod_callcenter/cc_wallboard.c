@@ -12,21 +12,24 @@
  * Asterisk name may have served a deleted queue before).
  *
  * The board is polled every few seconds by every client, so it never reads a day of
- * queue_log: the triggers of sql/015 keep per queue and 15 minutes the outcome counts
- * (queue_log_rollup) and the callers waiting now (queue_log_waiting).  Today is read as
- * whole buckets there and its two partial buckets (before the first whole one, from
- * midnight or created_at; after the last one, to now) from queue_log, at most 15
- * minutes of rows each, so the answer is exact and costs the same at 08:00 and at
- * 23:00.  Answered within the service level is taken from a bucket only when its
+ * queue_log: the triggers of sql/015 keep per tenant, 15 minutes and queue the outcome
+ * counts (queue_log_rollup) and the callers waiting now (queue_log_waiting), each row
+ * already given to the queue it belongs to (its asterisk_name, from its created_at on).
+ * Today is the buckets from midnight's to now's, read as an index range on (tenant,
+ * bucket), so the answer costs the same at 08:00 and at 23:00; a row stamped later than
+ * now in the current bucket (Asterisk's clock ahead of ours) counts as soon as it is
+ * written.  Answered within the service level is taken from a bucket only when its
  * CONNECTs were all judged with the queue's current level (the row's sl); a bucket of
- * the day the level changed has its CONNECTs counted again from queue_log.
+ * the day the level changed has its CONNECTs counted again from queue_log, found by
+ * (queuename, cc_bucket).  A midnight that is not a bucket's start (no zone's offset
+ * today, but the zone data could say so) has the rest of its first bucket read from
+ * queue_log the same way.
  *
  * Waiting: the queue's callers with an ENTERQUEUE and no outcome row yet, whatever day
- * they entered (a caller waiting across midnight still waits), since the queue's
- * created_at and within the last day (an entry whose outcome row Asterisk lost does
- * not wait forever); a QUEUESTART row (Asterisk started again) ends every earlier wait.
- * longest_wait is now minus the earliest of their ENTERQUEUEs, in seconds (0 when none
- * waits).
+ * they entered (a caller waiting across midnight still waits), within the last day (an
+ * entry whose outcome row Asterisk lost does not wait forever); a QUEUESTART row
+ * (Asterisk started again) ends every earlier wait.  longest_wait is now minus the
+ * earliest of their ENTERQUEUEs, in seconds (0 when none waits).
  *
  * Agents: the distinct users behind the queue's member endpoints (live users only;
  * an endpoint without a user is no agent), counted by their current state (none yet:
@@ -48,7 +51,7 @@
 #include "cc_validate.h"
 
 /* Short abandons: sql/015 counts an ABANDON below 5 s of wait apart (short_abandoned);
- * the partial buckets read from queue_log use the same threshold. */
+ * the partial bucket read from queue_log uses the same threshold. */
 #define WB_SHORT_ABANDON "5"
 /* sql/015's bucket, in seconds, and how long a caller is taken to wait at most. */
 #define WB_STEP CC_CDR_ROLLUP_TIME_STEP
@@ -58,61 +61,63 @@
 #define QL_WAIT CC_QL_WAIT
 #define QL_LEFT CC_QL_LEFT
 
-/* The queue's first whole bucket: the later of the day's first one (bound) and the
- * first one starting at or after created_at; its first partial one starts at the later of
- * midnight (bound) and created_at.  The service level its figures are counted with, and
- * whether a summary row's within_sl was counted with it. */
-#define WB_LO_B                                                                          \
-    "GREATEST(CAST(%s AS DATETIME), cq.created_at + INTERVAL"                            \
-    " (900 - TIME_TO_SEC(cq.created_at) MOD 900) MOD 900 SECOND)"
-#define WB_LO "GREATEST(CAST(%s AS DATETIME), cq.created_at)"
-#define WB_SL "COALESCE(q.servicelevel, 0)"
-#define WB_TRUSTED "(r.sl IS NULL OR (r.sl >= 0 AND r.sl = " WB_SL "))"
+/* The service level of queue c (queues q) as the figures count it, and whether a
+ * summary row r's within_sl was counted with it. */
+#define WB_SL(q) "COALESCE(" q ".servicelevel, 0)"
+#define WB_TRUSTED(q) "(r.sl IS NULL OR (r.sl >= 0 AND r.sl = " WB_SL(q) "))"
+/* The summary rows of the tenant's buckets of today with their queue c and its queues
+ * row q; WB_TODAY binds the tenant, the first bucket, the end of the last one. */
+#define WB_ROLLUP                                                                        \
+    " FROM queue_log_rollup r"                                                           \
+    " JOIN call_queues c ON c.tenant_id = r.tenant_id AND c.id = r.queue_id"             \
+    " LEFT JOIN queues q ON q.name = c.asterisk_name"
+#define WB_TODAY                                                                         \
+    " WHERE r.tenant_id = %s AND r.bucket >= CAST(%s AS DATETIME)"                       \
+    " AND r.bucket < CAST(%s AS DATETIME)"
+/* queue_log's rows of c in one of its buckets, found by equality on both parts. */
+#define WB_LOG_BUCKET(b)                                                                 \
+    " JOIN queue_log l FORCE INDEX (idx_queue_log_queue_bucket)"                         \
+    " ON l.queuename = c.asterisk_name AND l.cc_bucket = " b                             \
+    " AND l.`time` >= c.created_at"
 
 /*
- * Per queue (ordered by name) four correlated subqueries, each an index range: inside a
- * subquery the queue's columns are constants.  Each folds its sums into one text.
- *   whole: the summary's buckets [lo_b, hi): "answered,abandoned,left,within_sl".
- *     Binds the day's first whole bucket, hi (the bucket now is in).
- *   recount: the CONNECTs within the level of the buckets whose within_sl is not
- *     (normally none).  Same binds.
- *   edges: the outcome rows of [lo, min(lo_b, now)) and [max(hi, lo_b), now), as whole.
- *     Binds short_abandon, midnight, the first whole bucket, now, hi, the first whole
- *     bucket, now.
- *   waiting: "waiting,longest_wait".  Binds now twice.
- * Then the tenant.
+ * The tenant's queues (ordered by name) joined to four grouped reads, each an index
+ * range on constants or found by equality.  (No subquery refers to the queue: MariaDB
+ * reads `queuename = <outer column>` by `ref` on the index's first part only, ANALYZE:
+ * every row the queue ever had.)
+ *   t: the summary's sums per queue, "answered,abandoned,left,within_sl";
+ *   s: the CONNECTs within the level in the buckets whose within_sl was counted with
+ *      another one (normally none);
+ *   e: the same sums as t over the outcome rows of [midnight, first bucket) when
+ *      midnight is not a bucket's start (otherwise the bounds make it read nothing);
+ *   w: the callers waiting, and the earliest of their entries.
+ * Binds: now (longest wait); t: WB_TODAY; s: WB_TODAY; e: short_abandon, midnight's
+ * bucket, the tenant, midnight, the first bucket, midnight, the first bucket; w: the
+ * tenant, now; the tenant.
  */
 #define WB_QUEUES                                                                        \
     "SELECT cq.id, cq.name,"                                                             \
-    " (SELECT CONCAT_WS(',', COALESCE(SUM(r.answered), 0),"                              \
-    " COALESCE(SUM(r.abandoned), 0), COALESCE(SUM(r.left_unanswered), 0),"              \
-    " COALESCE(SUM(IF(" WB_TRUSTED ", r.within_sl, 0)), 0))"                             \
-    "  FROM queue_log_rollup r WHERE r.queuename = cq.asterisk_name"                     \
-    "  AND r.bucket >= " WB_LO_B " AND r.bucket < CAST(%s AS DATETIME)),"                \
-    " (SELECT COUNT(*) FROM queue_log_rollup r"                                          \
-    "  JOIN queue_log l FORCE INDEX (idx_queue_log_queue_time)"                          \
-    "  ON l.queuename = r.queuename AND l.`time` >= r.bucket"                            \
-    "  AND l.`time` < r.bucket + INTERVAL 900 SECOND"                                    \
-    "  WHERE r.queuename = cq.asterisk_name"                                             \
-    "  AND r.bucket >= " WB_LO_B " AND r.bucket < CAST(%s AS DATETIME)"                  \
-    "  AND NOT " WB_TRUSTED " AND l.event = 'CONNECT' AND " QL_WAIT " <= " WB_SL "),"    \
-    " (SELECT CONCAT_WS(',', COALESCE(SUM(l.event = 'CONNECT'), 0),"                     \
-    " COALESCE(SUM(l.event = 'ABANDON' AND " QL_WAIT " >= %s), 0),"                     \
-    " COALESCE(SUM(" QL_LEFT "), 0),"                                                    \
-    " COALESCE(SUM(l.event = 'CONNECT' AND " QL_WAIT " <= " WB_SL "), 0))"              \
-    "  FROM queue_log l FORCE INDEX (idx_queue_log_queue_time)"                          \
-    "  WHERE l.queuename = cq.asterisk_name AND " QL_OUTCOME                             \
-    "  AND ((l.`time` >= " WB_LO                                                         \
-    "   AND l.`time` < LEAST(" WB_LO_B ", CAST(%s AS DATETIME)))"                        \
-    "  OR (l.`time` >= GREATEST(CAST(%s AS DATETIME), " WB_LO_B ")"                      \
-    "   AND l.`time` < CAST(%s AS DATETIME)))),"                                         \
-    " (SELECT CONCAT_WS(',', COUNT(*), COALESCE(GREATEST(TIMESTAMPDIFF(SECOND,"         \
-    " MIN(w.entered), CAST(%s AS DATETIME)), 0), 0))"                                    \
-    "  FROM queue_log_waiting w WHERE w.queuename = cq.asterisk_name"                    \
-    "  AND w.entered >= GREATEST(cq.created_at,"                                         \
-    "  CAST(%s AS DATETIME) - " WB_MAX_WAIT "))"                                         \
+    " COALESCE(t.sums, ''), COALESCE(s.n, 0), COALESCE(e.sums, ''), COALESCE(w.n, 0),"  \
+    " COALESCE(GREATEST(TIMESTAMPDIFF(SECOND, w.first, CAST(%s AS DATETIME)), 0), 0)"   \
     " FROM call_queues cq"                                                               \
-    " LEFT JOIN queues q ON q.name = cq.asterisk_name"                                   \
+    " LEFT JOIN (SELECT r.queue_id, CONCAT_WS(',', SUM(r.answered), SUM(r.abandoned),"   \
+    "  SUM(r.left_unanswered), SUM(IF(" WB_TRUSTED("q") ", r.within_sl, 0))) AS sums"    \
+    WB_ROLLUP WB_TODAY " GROUP BY r.queue_id) t ON t.queue_id = cq.id"                   \
+    " LEFT JOIN (SELECT r.queue_id, COUNT(*) AS n" WB_ROLLUP WB_LOG_BUCKET("r.bucket")   \
+    WB_TODAY " AND NOT " WB_TRUSTED("q") " AND l.event = 'CONNECT'"                      \
+    "  AND " QL_WAIT " <= " WB_SL("q") " GROUP BY r.queue_id) s ON s.queue_id = cq.id"   \
+    " LEFT JOIN (SELECT c.id AS queue_id, CONCAT_WS(',', SUM(l.event = 'CONNECT'),"     \
+    "  SUM(l.event = 'ABANDON' AND " QL_WAIT " >= %s), SUM(" QL_LEFT "),"                \
+    "  SUM(l.event = 'CONNECT' AND " QL_WAIT " <= " WB_SL("q") ")) AS sums"              \
+    "  FROM call_queues c LEFT JOIN queues q ON q.name = c.asterisk_name"                \
+    WB_LOG_BUCKET("CAST(%s AS DATETIME)")                                                \
+    "  WHERE c.tenant_id = %s AND l.`time` >= CAST(%s AS DATETIME)"                      \
+    "  AND l.`time` < CAST(%s AS DATETIME) AND CAST(%s AS DATETIME) < CAST(%s AS DATETIME)" \
+    "  AND " QL_OUTCOME " GROUP BY c.id) e ON e.queue_id = cq.id"                        \
+    " LEFT JOIN (SELECT queue_id, COUNT(*) AS n, MIN(entered) AS first"                  \
+    "  FROM queue_log_waiting WHERE tenant_id = %s"                                      \
+    "  AND entered >= CAST(%s AS DATETIME) - " WB_MAX_WAIT " GROUP BY queue_id) w"       \
+    "  ON w.queue_id = cq.id"                                                            \
     " WHERE cq.tenant_id = %s"                                                           \
     " ORDER BY cq.name, cq.id"
 
@@ -138,8 +143,9 @@ static const cc_col_t queue_cols[] = {
     { "name", CC_COL_STR },
     { "whole", CC_COL_STR },
     { "recount", CC_COL_INT },
-    { "edges", CC_COL_STR },
-    { "waiting", CC_COL_STR },
+    { "edge", CC_COL_STR },
+    { "waiting", CC_COL_INT },
+    { "longest_wait", CC_COL_INT },
     CC_COL_END
 };
 
@@ -175,14 +181,13 @@ static void counts(const json_t *row, const char *key, apr_int64_t *v, int n)
 static json_t *queue_of(apr_pool_t *pool, const json_t *row)
 {
     json_t *agents = json_object();
-    apr_int64_t whole[4], edges[4], waiting[2], t[4];
+    apr_int64_t whole[4], edge[4], t[4];
     int i;
 
     counts(row, "whole", whole, 4);          /* answered, abandoned, left, within */
-    counts(row, "edges", edges, 4);
-    counts(row, "waiting", waiting, 2);      /* waiting, longest wait */
+    counts(row, "edge", edge, 4);
     for (i = 0; i < 4; i++) {
-        t[i] = whole[i] + edges[i];
+        t[i] = whole[i] + edge[i];
     }
     t[3] += int_of(row, "recount");
     for (i = 0; cc_agent_states[i]; i++) {
@@ -190,8 +195,8 @@ static json_t *queue_of(apr_pool_t *pool, const json_t *row)
     }
     return json_pack("{s:O,s:O,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:f}}",
                      "id", json_object_get(row, "id"), "name", json_object_get(row, "name"),
-                     "waiting", (json_int_t)waiting[0],
-                     "longest_wait", (json_int_t)waiting[1],
+                     "waiting", int_of(row, "waiting"),
+                     "longest_wait", int_of(row, "longest_wait"),
                      "agents", agents, "today",
                      "offered", (json_int_t)(t[0] + t[1] + t[2]),
                      "answered", (json_int_t)t[0], "abandoned", (json_int_t)t[1],
@@ -203,8 +208,8 @@ static cc_error_t *wallboard_get(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
     const char *tz = apr_table_get(ctx->args ? ctx->args : apr_table_make(p, 1), "tz");
-    const char *now_sql, *mid_sql, *lo_sql, *hi_sql, *tenant = ctx->principal->tenant_id;
-    const char *args[14];
+    const char *now_sql, *mid_sql, *lo_sql, *top_sql, *tenant = ctx->principal->tenant_id;
+    const char *args[17];
     apr_int64_t now = apr_time_sec(apr_time_now()), mid, lo, hi;
     cc_tzinfo_t *zone = NULL;
     json_t *qrows, *arows, *queues, *row, *out;
@@ -218,26 +223,31 @@ static cc_error_t *wallboard_get(cc_ctx_t *ctx)
     if (!cc_tz_local_midnight(p, zone, now, &mid)) {
         return cc_error_collect(p, NULL, "tz", "the zone's data does not cover today");
     }
+    /* The whole buckets: from the first at or after midnight (lo) to the one now is in
+     * (hi, whose end is top). */
     cc_cdr_rollup_split(mid, now, WB_STEP, &lo, &hi);
     now_sql = cc_epoch_to_sql(p, now);
     mid_sql = cc_epoch_to_sql(p, mid);
     lo_sql = cc_epoch_to_sql(p, lo);
-    hi_sql = cc_epoch_to_sql(p, hi);
-    args[0] = lo_sql;                    /* whole */
-    args[1] = hi_sql;
-    args[2] = lo_sql;                    /* recount */
-    args[3] = hi_sql;
-    args[4] = WB_SHORT_ABANDON;          /* edges */
-    args[5] = mid_sql;
-    args[6] = lo_sql;
-    args[7] = now_sql;
-    args[8] = hi_sql;
-    args[9] = lo_sql;
-    args[10] = now_sql;
-    args[11] = now_sql;                  /* waiting */
-    args[12] = now_sql;
-    args[13] = tenant;
-    if ((err = cc_db_select(ctx->db, "cc_wallboard_queues", queue_cols, 14, args, &qrows,
+    top_sql = cc_epoch_to_sql(p, hi + WB_STEP);
+    args[0] = now_sql;
+    args[1] = tenant;                                   /* t */
+    args[2] = lo_sql;
+    args[3] = top_sql;
+    args[4] = tenant;                                   /* s */
+    args[5] = lo_sql;
+    args[6] = top_sql;
+    args[7] = WB_SHORT_ABANDON;                         /* e */
+    args[8] = cc_epoch_to_sql(p, mid - (mid % WB_STEP + WB_STEP) % WB_STEP);
+    args[9] = tenant;
+    args[10] = mid_sql;
+    args[11] = lo_sql;
+    args[12] = mid_sql;
+    args[13] = lo_sql;
+    args[14] = tenant;                                  /* w */
+    args[15] = now_sql;
+    args[16] = tenant;
+    if ((err = cc_db_select(ctx->db, "cc_wallboard_queues", queue_cols, 17, args, &qrows,
                             NULL))
         || (err = cc_db_select(ctx->db, "cc_wallboard_agents", agent_cols, 1, &tenant,
                                &arows, NULL))) {

@@ -28,7 +28,7 @@ INSERT INTO queue_members (queue_name, interface, membername, paused)
 -- 10,000 calls over the last two hours, or over the part of today (UTC) already gone
 -- when it is shorter (so the wallboard's "today" holds a day's calls whenever the bench
 -- runs), each with its outcome 30 s later: 70 % CONNECT (hold 5..34 s), 20 % ABANDON,
--- 10 % EXITWITHTIMEOUT.
+-- 10 % EXITWITHTIMEOUT, in every queue (the verb follows seq DIV 20, the queue seq).
 SET @span = GREATEST(LEAST(7200, TIME_TO_SEC(UTC_TIME()) - 60), 60);
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)
     SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV 10000 + 40) SECOND, CONCAT('bench.', seq),
@@ -38,10 +38,12 @@ INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, da
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)
     SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV 10000 + 10) SECOND, CONCAT('bench.', seq),
            CONCAT('bench1-q', 1 + seq % 20),
-           IF(seq % 10 < 7, CONCAT('Agent 7', LPAD(1 + seq % 200, 3, '0')), 'NONE'),
-           ELT(1 + (seq % 10 >= 7) + (seq % 10 >= 9), 'CONNECT', 'ABANDON', 'EXITWITHTIMEOUT'),
-           IF(seq % 10 < 7, 5 + seq % 30, '1'), IF(seq % 10 < 7, CONCAT('bench.', seq, '.1'), '1'),
-           IF(seq % 10 < 7, '4000', '30'), '', ''
+           IF(seq DIV 20 % 10 < 7, CONCAT('Agent 7', LPAD(1 + seq % 200, 3, '0')), 'NONE'),
+           ELT(1 + (seq DIV 20 % 10 >= 7) + (seq DIV 20 % 10 >= 9),
+               'CONNECT', 'ABANDON', 'EXITWITHTIMEOUT'),
+           IF(seq DIV 20 % 10 < 7, 5 + seq % 30, '1'),
+           IF(seq DIV 20 % 10 < 7, CONCAT('bench.', seq, '.1'), '1'),
+           IF(seq DIV 20 % 10 < 7, '4000', '30'), '', ''
     FROM seq_1_to_10000;
 -- 5 callers waiting per queue (entered 10..60 s ago, no outcome yet).
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)

@@ -236,8 +236,8 @@ def test_today_is_exact_through_buckets_edges_and_a_changed_service_level(cc, te
     random_calls(log, rng, end - timedelta(minutes=3), end, 30)
     board = assert_today_is_the_stats(cc, tenant, q, zone)
     assert board["offered"] > 100
-    stale = db_rows(cc, "SELECT COUNT(*) n FROM queue_log_rollup WHERE queuename = %s"
-                        " AND bucket >= %s AND sl <> 35", (log.queuename, mid))[0]["n"]
+    stale = db_rows(cc, "SELECT COUNT(*) n FROM queue_log_rollup WHERE queue_id = %s"
+                        " AND bucket >= %s AND sl <> 35", (q["id"], mid))[0]["n"]
     assert stale > 0                                    # the recount was needed
 
 
@@ -310,10 +310,10 @@ def test_asterisk_starting_again_ends_every_wait(cc, tenant):
 def test_waiting_callers_of_a_name_before_the_queue_existed_are_not_its(cc, tenant):
     now = datetime.now(timezone.utc).replace(microsecond=0).replace(tzinfo=None)
     q, log = Board(cc, tenant).queue()
-    log.enter(now - timedelta(seconds=600), log.callid())
-    log.enter(now - timedelta(seconds=60), log.callid())
     db_exec(cc, "UPDATE call_queues SET created_at = %s WHERE id = %s",
             (now - timedelta(seconds=300), q["id"]))
+    log.enter(now - timedelta(seconds=600), log.callid())
+    log.enter(now - timedelta(seconds=60), log.callid())
     got = board_queue(cc, tenant.admin_token, q["id"], ZoneInfo("UTC"))
     assert got["waiting"] == 1 and 58 <= got["longest_wait"] <= 90
 
