@@ -25,18 +25,18 @@ INSERT INTO queue_members (queue_name, interface, membername, paused)
     SELECT q.asterisk_name, CONCAT('PJSIP/', e.asterisk_id), CONCAT('Agent ', e.extension), 0
     FROM call_queue_members m JOIN call_queues q ON q.id = m.queue_id
     JOIN endpoints e ON e.id = m.endpoint_id WHERE m.tenant_id = @t1;
--- 10,000 calls over the last two hours, or over the part of today (UTC) already gone
+-- @calls calls (make bench: BENCH_QUEUE_CALLS, default 10,000) over the last two hours, or over the part of today (UTC) already gone
 -- when it is shorter (so the wallboard's "today" holds a day's calls whenever the bench
 -- runs), each with its outcome 30 s later: 70 % CONNECT (hold 5..34 s), 20 % ABANDON,
 -- 10 % EXITWITHTIMEOUT, in every queue (the verb follows seq DIV 20, the queue seq).
 SET @span = GREATEST(LEAST(7200, TIME_TO_SEC(UTC_TIME()) - 60), 60);
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)
-    SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV 10000 + 40) SECOND, CONCAT('bench.', seq),
+    SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV @calls + 40) SECOND, CONCAT('bench.', seq),
            CONCAT('bench1-q', 1 + seq % 20), 'NONE', 'ENTERQUEUE', '', '+4930123456', '1',
            '', ''
-    FROM seq_1_to_10000;
+    FROM seq_1_to_1000000 WHERE seq <= @calls;
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)
-    SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV 10000 + 10) SECOND, CONCAT('bench.', seq),
+    SELECT UTC_TIMESTAMP() - INTERVAL (seq * @span DIV @calls + 10) SECOND, CONCAT('bench.', seq),
            CONCAT('bench1-q', 1 + seq % 20),
            IF(seq DIV 20 % 10 < 7, CONCAT('Agent 7', LPAD(1 + seq % 200, 3, '0')), 'NONE'),
            ELT(1 + (seq DIV 20 % 10 >= 7) + (seq DIV 20 % 10 >= 9),
@@ -44,7 +44,7 @@ INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, da
            IF(seq DIV 20 % 10 < 7, 5 + seq % 30, '1'),
            IF(seq DIV 20 % 10 < 7, CONCAT('bench.', seq, '.1'), '1'),
            IF(seq DIV 20 % 10 < 7, '4000', '30'), '', ''
-    FROM seq_1_to_10000;
+    FROM seq_1_to_1000000 WHERE seq <= @calls;
 -- 5 callers waiting per queue (entered 10..60 s ago, no outcome yet).
 INSERT INTO queue_log (`time`, callid, queuename, agent, event, data1, data2, data3, data4, data5)
     SELECT UTC_TIMESTAMP() - INTERVAL (10 + seq % 50) SECOND, CONCAT('bench.wait.', seq),

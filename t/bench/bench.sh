@@ -43,7 +43,8 @@ echo "== setting up in $CC_VAR_DIR (db :$CC_DB_PORT, http :$CC_HTTP_PORT)"
 hash=$(htpasswd -nbB -C 12 bench "$PASSWORD" | cut -d: -f2-)
 { echo "SET @hash = '$hash';"; cat "$BENCH/seed.sql"; } | "$ENV/db.sh" shell
 # bench-1's floor (issue 10): 20 queues, 200 agents in two queues each, today's queue_log.
-"$ENV/db.sh" shell <"$BENCH/agents_seed.sql" >/dev/null
+{ echo "SET @calls = ${BENCH_QUEUE_CALLS:-10000};"; cat "$BENCH/agents_seed.sql"; } \
+    | "$ENV/db.sh" shell >/dev/null
 # CDRs (issue 9): BENCH_CDR_ROWS for bench-1 (default 1,000,000) and a quarter as many for
 # bench-2, in the same table and the same month; 1 row in 10 carries its tenant in
 # accountcode only.  BENCH_CDR_ROWS=0 skips them and the reporting figures.
