@@ -20,12 +20,14 @@
 #include <httpd.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "cc_api_private.h"
 #include "cc_queues_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
 #include "cc_page.h"
+#include "cc_queue_stats_rules.h"
 #include "cc_sql.h"
 #include "cc_validate.h"
 
@@ -133,6 +135,26 @@ static const cc_stmt_t queues_stmts[] = {
             "SELECT strategy, timeout, wrapuptime, maxlen, servicelevel, musiconhold"
             " FROM queues WHERE name = %s FOR UPDATE"),
     CC_STMT("cc_queues_rt_delete", "DELETE FROM queues WHERE name = %s"),
+    /* A new service level: the wallboard's summaries of the last 26 hours (any zone's
+     * today) count answered-within again with it (sql/015: a row judged with another
+     * level sends its bucket to queue_log on every read of the board).  Buckets that
+     * ended 2 minutes ago or more only: Asterisk writes rows as they happen, so none
+     * comes into them meanwhile, and the trigger of a CONNECT being written now, which
+     * judged it with the old level, keeps the current bucket marked.  Without strict
+     * mode (sql/015): in a data-change statement under it, a CAST of text that is no
+     * number fails the statement, where a SELECT reads its leading number.  Binds the
+     * level three times, the tenant, the queue, the first and the end bucket. */
+    CC_STMT("cc_queues_rollup_sl",
+            "SET STATEMENT sql_mode = 'NO_ENGINE_SUBSTITUTION' FOR"
+            " UPDATE queue_log_rollup r"
+            " JOIN call_queues c ON c.tenant_id = r.tenant_id AND c.id = r.queue_id"
+            " SET r.within_sl = (SELECT COUNT(*)"
+            "  FROM queue_log l FORCE INDEX (idx_queue_log_queue_bucket)"
+            "  WHERE l.queuename = c.asterisk_name AND l.cc_bucket = r.bucket"
+            "  AND l.`time` >= c.created_at AND l.event = 'CONNECT'"
+            "  AND " CC_QL_WAIT " <= %s), r.sl = %s"
+            " WHERE r.tenant_id = %s AND r.queue_id = %s AND r.sl <> %s"
+            " AND r.bucket >= CAST(%s AS DATETIME) AND r.bucket < CAST(%s AS DATETIME)"),
 
     /* Queue creates take turns per tenant (lock_tenant). */
     CC_STMT("cc_queues_lock_tenant", "SELECT id FROM tenants WHERE id = %s FOR UPDATE"),
@@ -385,6 +407,28 @@ static cc_error_t *queues_create(cc_ctx_t *ctx)
                          queue, HTTP_CREATED, apr_pstrcat(p, QUEUES_PATH, id, NULL));
 }
 
+/* The summaries of the wallboard after a change of service level (cc_queues_rollup_sl);
+ * nothing when the level stays. */
+static cc_error_t *rollup_service_level(cc_ctx_t *ctx, const char *id, const char *was,
+                                        const char *level)
+{
+    apr_pool_t *p = ctx->pool;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    const char *args[7];
+
+    if (!level || (was && strcmp(was, level) == 0)) {
+        return NULL;
+    }
+    args[0] = level;
+    args[1] = level;
+    args[2] = ctx->principal->tenant_id;
+    args[3] = id;
+    args[4] = level;
+    args[5] = cc_epoch_to_sql(p, now - 26 * 3600);
+    args[6] = cc_epoch_to_sql(p, (now - 120) / 900 * 900);
+    return cc_db_exec(ctx->db, "cc_queues_rollup_sl", 7, args, NULL);
+}
+
 static cc_error_t *queues_update(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
@@ -428,7 +472,8 @@ static cc_error_t *queues_update(cc_ctx_t *ctx)
 
         queue_defaults(ctx, &defaults);
         cc_queues_merge(&defaults, &v, &whole);
-        if ((err = realtime_write(ctx, "cc_queues_rt_upsert", asterisk_name, &whole))) {
+        if ((err = realtime_write(ctx, "cc_queues_rt_upsert", asterisk_name, &whole))
+            || (err = rollup_service_level(ctx, id, cur.ints[3], whole.ints[3]))) {
             return err;
         }
     }

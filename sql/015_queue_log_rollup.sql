@@ -92,6 +92,19 @@ SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION';
 
 DELIMITER //
 
+-- An outcome row's wait as the readers read it (cc_queue_stats_rules.h, CC_QL_WAIT):
+-- whole seconds, '' or a negative value 0, NULL data NULL (which counts in no figure but
+-- answered/left, as in the readers).  The triggers' and the rebuild's one definition;
+-- like them it runs with the sql_mode it was created in.
+CREATE FUNCTION queue_log_wait(
+    p_event VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    p_data1 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    p_data3 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    p_data4 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci)
+    RETURNS BIGINT DETERMINISTIC NO SQL
+    RETURN GREATEST(CAST(CASE p_event WHEN 'CONNECT' THEN p_data1
+        WHEN 'EXITWITHKEY' THEN p_data4 ELSE p_data3 END AS SIGNED), 0)//
+
 -- The queue a row of queue_log belongs to (see above): *p_tenant and *p_queue_id, NULL
 -- for none.  A plain read of the unique asterisk_name.
 CREATE PROCEDURE queue_log_owner(
@@ -116,10 +129,7 @@ CREATE PROCEDURE queue_log_rollup_add(
     IN p_sign INT)
     MODIFIES SQL DATA
 BEGIN
-    -- The wait as the readers read it (cc_queue_stats_rules.h, CC_QL_WAIT): NULL data
-    -- gives NULL, which counts in no figure but answered/left (as in the readers).
-    DECLARE v_wait BIGINT DEFAULT GREATEST(CAST(CASE p_event WHEN 'CONNECT' THEN p_data1
-        WHEN 'EXITWITHKEY' THEN p_data4 ELSE p_data3 END AS SIGNED), 0);
+    DECLARE v_wait BIGINT DEFAULT queue_log_wait(p_event, p_data1, p_data3, p_data4);
     DECLARE v_connect INT DEFAULT p_event = 'CONNECT';
     DECLARE v_sl BIGINT DEFAULT NULL;
     DECLARE v_tenant CHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -241,9 +251,7 @@ BEGIN
                SUM(e IN ('EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW'))
         FROM (SELECT `time` - INTERVAL (TIME_TO_SEC(`time`) MOD 900) SECOND AS b,
                      event AS e, event = 'CONNECT' AS c,
-                     GREATEST(CAST(CASE event WHEN 'CONNECT' THEN data1
-                                   WHEN 'EXITWITHKEY' THEN data4 ELSE data3 END
-                                   AS SIGNED), 0) AS w
+                     queue_log_wait(event, data1, data3, data4) AS w
               FROM queue_log FORCE INDEX (idx_queue_log_queue_time)
               WHERE queuename = v_queue
               AND `time` >= GREATEST(v_created, TIMESTAMP'1000-01-01 00:00:00')

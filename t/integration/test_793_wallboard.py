@@ -228,16 +228,25 @@ def test_today_is_exact_through_buckets_edges_and_a_changed_service_level(cc, te
     random_calls(log, rng, created - timedelta(minutes=7), created, 15)
     random_calls(log, rng, created, end, 120)
     assert_today_is_the_stats(cc, tenant, q, zone)
-    # The level changes: today's earlier buckets were judged with 20, the current one
-    # gets CONNECTs judged with both.
+    # The level changes through the API: the summaries of the buckets that ended 2
+    # minutes ago or more are counted again with it; a bucket CONNECTs are still coming
+    # into keeps its mark and is counted from queue_log.
     r = cc.patch(f"/api/v1/queues/{q['id']}", token=tenant.admin_token,
                  json={"service_level": 35})
     assert r.status_code == 200, r.text
+    assert db_rows(cc, "SELECT COUNT(*) n FROM queue_log_rollup WHERE queue_id = %s"
+                       " AND sl <> 35 AND bucket < %s",
+                   (q["id"], (naive - timedelta(seconds=120 + 900)).strftime(
+                       "%Y-%m-%d %H:%M:%S")))[0]["n"] == 0
     random_calls(log, rng, end - timedelta(minutes=3), end, 30)
     board = assert_today_is_the_stats(cc, tenant, q, zone)
     assert board["offered"] > 100
+    # An operator's own UPDATE of queues (no API): every bucket of the day is judged
+    # with another level and counted again from queue_log.
+    db_exec(cc, "UPDATE queues SET servicelevel = 12 WHERE name = %s", (log.queuename,))
+    assert_today_is_the_stats(cc, tenant, q, zone)
     stale = db_rows(cc, "SELECT COUNT(*) n FROM queue_log_rollup WHERE queue_id = %s"
-                        " AND bucket >= %s AND sl <> 35", (q["id"], mid))[0]["n"]
+                        " AND bucket >= %s AND sl <> 12", (q["id"], mid))[0]["n"]
     assert stale > 0                                    # the recount was needed
 
 
