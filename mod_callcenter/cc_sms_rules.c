@@ -181,7 +181,10 @@ cc_sms_outcome_e cc_sms_classify(apr_pool_t *p, long status, const char *body,
         text = why ? apr_psprintf(p, "HTTP %ld: %s", status, why)
                    : apr_psprintf(p, "HTTP %ld", status);
         *perror = cc_sms_clean_text(p, text, strlen(text), CC_SMS_ERROR_MAX);
-        out = (status == 408 || status == 425 || status == 429 || status >= 500)
+        /* 401, 403 and 407 say our credential or account is refused, not this message:
+         * it waits (with the backoff, up to the attempts) for the operator to mend it. */
+        out = (status == 401 || status == 403 || status == 407 || status == 408
+               || status == 425 || status == 429 || status >= 500)
               ? CC_SMS_RETRY : CC_SMS_REJECTED;
     }
     if (j) {

@@ -68,7 +68,8 @@ apr_int64_t cc_sms_backoff(int attempts, apr_int64_t base, apr_int64_t cap);
 /** What a provider call came to. */
 typedef enum {
     CC_SMS_SENT,       /**< accepted (2xx): status sent */
-    CC_SMS_RETRY,      /**< worth another attempt: no answer, 408, 425, 429, 5xx */
+    CC_SMS_RETRY,      /**< worth another attempt: no answer, 401, 403, 407 (our
+                            credential refused), 408, 425, 429, 5xx */
     CC_SMS_REJECTED    /**< refused for good (any other status): failed now */
 } cc_sms_outcome_e;
 

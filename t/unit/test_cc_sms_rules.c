@@ -249,8 +249,10 @@ static const struct {
     { 429, "{\"message\":\"slow down\"}", CC_SMS_RETRY, NULL, "HTTP 429: slow down" },
     { 408, "{}", CC_SMS_RETRY, NULL, "HTTP 408" },
     { 400, "{\"error\":\"bad number\"}", CC_SMS_REJECTED, NULL, "HTTP 400: bad number" },
-    { 401, "{\"error\":\"bad credential\"}", CC_SMS_REJECTED, NULL,
+    { 401, "{\"error\":\"bad credential\"}", CC_SMS_RETRY, NULL,
       "HTTP 401: bad credential" },
+    { 403, "", CC_SMS_RETRY, NULL, "HTTP 403" },
+    { 404, "", CC_SMS_REJECTED, NULL, "HTTP 404" },
     { 422, "{\"error\":\"a\\nb\\u0007c\"}", CC_SMS_REJECTED, NULL, "HTTP 422: a b c" },
     { 302, "", CC_SMS_REJECTED, NULL, "HTTP 302" },
 };
