@@ -125,14 +125,17 @@ static int open_walk(int dirfd, const apr_array_header_t *parts, int n, int dir)
 }
 
 #ifdef CC_HAVE_OPENAT2
-/* -2: the kernel (or a seccomp filter) has no openat2: walk instead. */
+/* -2: the kernel (or a seccomp filter) has no openat2, or it kept answering EAGAIN (a
+ * rename somewhere on the filesystem while it resolved the path: openat2(2) says to try
+ * again; after CC_FILES_OPENAT2_TRIES the walk, as safe, does it): walk instead. */
+#define CC_FILES_OPENAT2_TRIES 4
 static int open_openat2(int dirfd, const apr_array_header_t *parts, int n, int dir)
 {
     struct open_how how;
     char buf[CC_FILES_PATH_MAX + 1];
     apr_size_t len = 0;
     int i;
-    long fd;
+    long fd = -1;
 
     for (i = 0; i < n; i++) {
         const char *c = APR_ARRAY_IDX(parts, i, const char *);
@@ -152,8 +155,14 @@ static int open_openat2(int dirfd, const apr_array_header_t *parts, int n, int d
     memset(&how, 0, sizeof(how));
     how.flags = (apr_uint64_t)open_flags(dir);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    fd = syscall(SYS_openat2, dirfd, buf, &how, sizeof(how));
-    if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == E2BIG)) {
+    for (i = 0; i < CC_FILES_OPENAT2_TRIES; i++) {
+        fd = syscall(SYS_openat2, dirfd, buf, &how, sizeof(how));
+        if (fd >= 0 || errno != EAGAIN) {
+            break;
+        }
+    }
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == E2BIG
+                   || errno == EAGAIN)) {
         return -2;
     }
     return (int)fd;
