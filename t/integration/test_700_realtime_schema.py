@@ -52,6 +52,7 @@ OUR_COLUMNS = {
         "tenant_ref": "VARCHAR(80)",     # generated: tenantid, else accountcode (sql/008)
     },
     "queue_rules": {"id": "BIGINT"},
+    "queue_log": {"cc_bucket": "DATETIME"},  # virtual: the row's 15 minutes (sql/015)
 }
 SURROGATE_IDS = {("cdr", "id"), ("queue_rules", "id")}
 
@@ -68,7 +69,7 @@ INDEXES = {
     "queue_members": [["queue_name"], ["interface"]],
     "ps_contacts": [["endpoint"]],
     "ps_endpoint_id_ips": [["endpoint"]],
-    "queue_log": [["time"], ["queuename", "time"]],
+    "queue_log": [["time"], ["queuename", "time"], ["queuename", "cc_bucket"]],
 }
 
 INT_WIDTH = {"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "bigint": 8}
