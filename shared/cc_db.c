@@ -27,7 +27,6 @@
 
 /* Set in post_config (single-threaded), read by request and job threads afterwards.
  * Each module links its own copy of this file, so each module sets its own. */
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
@@ -67,11 +66,10 @@ void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts)
     server_rec *sp;
     const cc_stmt_t *st;
 
-    dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    if (!dbd_prepare_fn || !dbd_acquire_fn || !dbd_open_fn || !dbd_close_fn) {
+    if (!dbd_prepare_fn || !dbd_open_fn || !dbd_close_fn) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(00201)
                      "mod_dbd is not loaded: every database request will fail");
         return;
@@ -156,12 +154,15 @@ cc_error_t *cc_db_acquire(cc_db_t *db)
     if (db->dbd) {
         return NULL;
     }
-    if (!dbd_acquire_fn || !dbd_open_fn) {
+    if (!dbd_open_fn) {
         DB_LOG(db, APLOG_ERR, CCLOGNO(00202) "mod_dbd is not available");
         return cc_error_internal(db->pool);
     }
+    /* A request's slot opens its connection as a standalone one does (on the request's
+     * pool, handed back when it goes: what ap_dbd_acquire does), so that cc_db_release
+     * can hand it back early. */
     for (i = 0; i < CC_DB_ACQUIRE_TRIES && !db->dbd; i++) {
-        db->dbd = db->r ? dbd_acquire_fn(db->r) : dbd_open_fn(db->pool, db->s);
+        db->dbd = dbd_open_fn(db->pool, db->s);
     }
     if (!db->dbd) {
         DB_LOG(db, APLOG_ERR, CCLOGNO(00203) "no database connection after %d tries",
@@ -169,10 +170,18 @@ cc_error_t *cc_db_acquire(cc_db_t *db)
         return cc_error_unavailable(db->pool);
     }
     /* Before the pool's children go: with DBDPersist Off the connection lives in one. */
-    if (!db->r) {
-        apr_pool_pre_cleanup_register(db->pool, db, standalone_release);
-    }
+    apr_pool_pre_cleanup_register(db->pool, db, standalone_release);
     return NULL;
+}
+
+void cc_db_release(cc_db_t *db)
+{
+    if (!db->dbd) {
+        return;
+    }
+    cc_db_rollback(db);
+    apr_pool_cleanup_kill(db->pool, db, standalone_release);
+    (void)standalone_release(db);
 }
 
 /* Map a failed call to the client's error; log what the client must not see. */
@@ -190,7 +199,7 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
         }
         /* No alarm: cc_dispatch runs a request's handler again (and logs that), a job
          * retries on its next run. */
-        DB_LOG(db, db->r ? APLOG_DEBUG : APLOG_INFO, CCLOGNO(00204)
+        DB_LOG(db, db->r || db->quiet_conflicts ? APLOG_DEBUG : APLOG_INFO, CCLOGNO(00204)
                "statement %s: lock conflict (%d, %s)", label, rv,
                cc_retry_conflict_name(rv));
         return cc_error_lock_conflict(db->pool);

@@ -46,6 +46,8 @@ typedef struct cc_db_t {
     const char *conflict_label;   /**< the statement that met it */
     int changed;             /**< a transaction committed, or a statement outside one
                                   changed rows, since cc_db_attempt */
+    int quiet_conflicts;     /**< a lock conflict is an expected answer (a NOWAIT probe):
+                                  logged at debug */
 } cc_db_t;
 
 /** The request's connection slot (memoized on the request; any route, any principal). */
@@ -57,6 +59,13 @@ cc_db_t *cc_db_request(request_rec *r);
  * transaction rolled back first, when p is cleared or destroyed.
  */
 cc_db_t *cc_db_standalone(apr_pool_t *p, server_rec *s);
+
+/**
+ * Hand db's connection back now (an open transaction rolled back first); its next
+ * statement takes one again.  For a handler that keeps its request long (a stream)
+ * without keeping a connection meanwhile.
+ */
+void cc_db_release(cc_db_t *db);
 
 /** Register stmts with mod_dbd for s and every vhost (call from post_config). */
 void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts);

@@ -72,7 +72,7 @@ int cc_job_schedule(apr_pool_t *pconf, server_rec *s, const cc_job_t *job,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* parent 0: in the children; singleton 1: one child per node. */
-    if ((rv = get_instance(&wd, job->name, 0, 1, pconf)) != APR_SUCCESS) {
+    if ((rv = get_instance(&wd, job->name, 0, !job->per_child, pconf)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, CCLOGNO(00303)
                      "job %s: no watchdog instance", job->name);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -3,7 +3,7 @@
  * @brief (glue) Background jobs under mod_watchdog, on the same DB layer as handlers.
  *
  * A job is a function run every interval in one httpd child per node (a mod_watchdog
- * singleton), with a connection slot of its own (cc_db_standalone) on a pool cleared
+ * singleton; per_child: in every child), with a connection slot of its own (cc_db_standalone) on a pool cleared
  * after each run.  Several nodes may run the same job at once: a job's unit of work
  * must be safe to do twice or be claimed in the database (DESIGN.md).
  */
@@ -20,6 +20,9 @@ typedef struct cc_job_t {
     const char *name;               /**< "cc-auth-retention": the watchdog's name too */
     cc_job_fn run;
     void *data;                     /**< handed to run, e.g. the module's config */
+    int per_child;                  /**< run in every child (its own watchdog thread),
+                                         not in one child per node: work on the child's
+                                         own state (the event stream's poller) */
 } cc_job_t;
 
 /**

@@ -84,6 +84,14 @@ case $CC_PROFILE in
     *)    request_read_timeout="header=10-20,MinRate=500 body=10,MinRate=500" ;;
 esac
 
+# mod_cc_chat's event stream: a short keep-alive and few places per child in tests
+# (test_800 waits for keep-alives and fills a child); under `make run` half of a child's
+# 32 threads may stream, a keep-alive every 15 s.
+case $CC_PROFILE in
+    test) event_max_clients=4; event_keepalive=2 ;;
+    *)    event_max_clients=16; event_keepalive=15 ;;
+esac
+
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
@@ -121,6 +129,8 @@ sub()
     sub SMS_RETRY_BASE "$sms_retry_base"
     sub SMS_RETRY_MAX "$sms_retry_max"
     sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
+    sub EVENT_MAX_CLIENTS "${CC_EVENT_MAX_CLIENTS:-$event_max_clients}"
+    sub EVENT_KEEPALIVE "${CC_EVENT_KEEPALIVE:-$event_keepalive}"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).
@@ -132,7 +142,7 @@ partial_pattern()
         mod_cc_tenant)  echo '^[[:space:]]*(LoadModule cc_tenant_module|CCTenant|CCPlatformTenant|'\
 'Require cc-)' ;;
         mod_callcenter) echo '^[[:space:]]*(LoadModule callcenter_module|CCApiMaxBody|CCMusicOnHold)' ;;
-        mod_cc_chat)    echo '^[[:space:]]*(LoadModule cc_chat_module|CCChat)' ;;
+        mod_cc_chat)    echo '^[[:space:]]*(LoadModule cc_chat_module|CCChat|CCEvent)' ;;
     esac
 }
 

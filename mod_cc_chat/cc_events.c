@@ -1,0 +1,605 @@
+/*
+ * cc_events.c: the event stream (API.md "Events").
+ *
+ *   GET /api/v1/events/stream    Server-Sent Events (events.read)
+ *   GET /api/v1/events           long-poll: ?after=<id>&wait=<s>&limit=<n> (events.read)
+ *   GET /api/v1/realtime/sessions   the connected streams (events.read)
+ *
+ * Both readers follow a position: the last event id the client has (Last-Event-ID,
+ * ?after=).  Events after it come from the child's hub (cc_events_hub.c) once the client
+ * is within its buffer, and from the database only to catch up (a client resuming from
+ * far back, or one that fell behind the buffer): database load grows with the httpd
+ * children, not with the clients.  A client sees its principal's tenant only (a platform
+ * admin's X-Tenant-ID picks that one tenant, never more), and of it the event types its
+ * permissions read (cc_events_type_permission: one table).
+ *
+ * A stream holds a worker thread (httpd 2.4 has no other way for a handler to stream),
+ * but no database connection while it waits: the request's is handed back before the
+ * first byte, and each database step (the session row, a catch-up) takes one and gives
+ * it back.  It ends at the access token's expiry or after CCEventStreamMaxDuration
+ * (whichever comes first), when the child stops (a graceful restart), or when the client
+ * goes; the client reconnects with its last id and loses nothing.  Its `id:` lines only
+ * ever grow, and a keep-alive carries the position reached past events the client may
+ * not see, so a reconnect does not read them again.
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <ap_mpm.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "cc_chat_private.h"
+#include "cc_events_rules.h"
+#include "cc_json.h"
+#include "cc_log.h"
+#include "cc_validate.h"
+#include "mod_cc_auth.h"
+
+/* A session row is refreshed this often; rows not seen for three of these are stale. */
+#define CC_EVENTS_HEARTBEAT 30
+/* Events per database read and per write of a stream. */
+#define CC_EVENTS_BATCH 256
+/* The longest a stream sleeps between looks at its deadline and at the child stopping. */
+#define CC_EVENTS_SLICE apr_time_from_sec(1)
+/* Long-poll batch: default and largest. */
+#define CC_EVENTS_LIMIT_DEFAULT 100
+#define CC_EVENTS_LIMIT_MAX 500
+/* Retry-After when the child has no stream place left. */
+#define CC_EVENTS_FULL_RETRY "5"
+
+#define EVENT_COLUMNS "id, type, tenant_id, entity_type, entity_id, data, created_at"
+
+/* The connected streams (GET /realtime/sessions): rows seen within three heartbeats. */
+#define SESSION_COLUMNS "s.id, s.user_id, s.remote_addr, s.user_agent, s.node, s.pid," \
+    " s.connected_at, s.seen_at, s.last_event_id"
+#define SESSIONS_LIVE " s.seen_at >= UTC_TIMESTAMP(3) - INTERVAL 90 SECOND"
+#define SESSIONS_FILTER " s.tenant_id = %s AND (%s IS NULL OR s.user_id = %s) AND" SESSIONS_LIVE
+#define SESSIONS_LIST(order)                                                             \
+    "SELECT " SESSION_COLUMNS ", (SELECT COUNT(*) FROM websocket_sessions s"              \
+    " WHERE s.tenant_id = %s AND" SESSIONS_LIVE ") AS total"                             \
+    " FROM websocket_sessions s WHERE s.tenant_id = %s AND" SESSIONS_LIVE                \
+    " ORDER BY " order " LIMIT %s OFFSET %s"
+#define SESSIONS_SEARCH(order)                                                           \
+    "SELECT " SESSION_COLUMNS ", (SELECT COUNT(*) FROM websocket_sessions s WHERE"       \
+    SESSIONS_FILTER ") AS total FROM websocket_sessions s WHERE" SESSIONS_FILTER          \
+    " ORDER BY " order " LIMIT %s OFFSET %s"
+
+static const cc_stmt_t events_stmts[] = {
+    /* The poller (cc_events_hub.c). */
+    CC_STMT("cc_events_hub_newest",
+            "SELECT MAX(id) FROM events"
+            " /* cc-lint: no-tenant the poller reads every tenant's events once per child;"
+            " each client is handed its own tenant's only */"),
+    CC_STMT("cc_events_hub_read",
+            "SELECT " EVENT_COLUMNS " FROM events WHERE id >= %s ORDER BY id LIMIT 512"
+            " /* cc-lint: no-tenant the poller, as above */"),
+    /* Whether ids [lo, hi) are still being written: a locking read that does not wait
+     * (a lock conflict: yes), counting any committed since. */
+    CC_STMT("cc_events_hub_probe",
+            "SELECT COUNT(*) FROM events WHERE id >= %s AND id < %s"
+            " LOCK IN SHARE MODE NOWAIT"
+            " /* cc-lint: no-tenant the poller, as above */"),
+    /* Catching up: the tenant's events in (pos, bound), by idx_events_tenant_id. */
+    CC_STMT("cc_events_catchup",
+            "SELECT " EVENT_COLUMNS " FROM events WHERE tenant_id = %s AND id > %s"
+            " AND id < %s ORDER BY id LIMIT %s"),
+    CC_STMT("cc_events_session_insert",
+            "INSERT INTO websocket_sessions (tenant_id, user_id, remote_addr, user_agent,"
+            " node, pid, connected_at, seen_at, last_event_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), %s)"
+            " RETURNING id"),
+    CC_STMT("cc_events_session_seen",
+            "UPDATE websocket_sessions SET seen_at = UTC_TIMESTAMP(3), last_event_id = %s"
+            " WHERE tenant_id = %s AND id = %s"),
+    CC_STMT("cc_events_session_delete",
+            "DELETE FROM websocket_sessions WHERE tenant_id = %s AND id = %s"),
+    CC_LIST_SORT("cc_events_sessions", "connected_at", SESSIONS_LIST, SESSIONS_SEARCH,
+                 "s.connected_at ASC, s.id ASC", "s.connected_at DESC, s.id DESC"),
+    CC_STMT("cc_events_sessions_count",
+            "SELECT COUNT(*) FROM websocket_sessions s WHERE s.tenant_id = %s AND"
+            SESSIONS_LIVE),
+    CC_STMT("cc_events_sessions_search_count",
+            "SELECT COUNT(*) FROM websocket_sessions s WHERE" SESSIONS_FILTER),
+    /* The retention job (mod_cc_chat.c): old events, and the rows of streams whose child
+     * died. */
+    CC_STMT("cc_events_prune",
+            "DELETE FROM events WHERE created_at < UTC_TIMESTAMP() - INTERVAL %s DAY"
+            " LIMIT 10000 /* cc-lint: no-tenant retention applies to every tenant */"),
+    CC_STMT("cc_events_sessions_prune",
+            "DELETE FROM websocket_sessions"
+            " WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 90 SECOND"
+            " /* cc-lint: no-tenant stale rows of every tenant, whose process is gone */"),
+    CC_STMT_END
+};
+
+static const cc_col_t session_cols[] = {
+    { "id", CC_COL_INT },
+    { "user_id", CC_COL_INT },
+    { "remote_addr", CC_COL_STR },
+    { "user_agent", CC_COL_STR },
+    { "node", CC_COL_STR },
+    { "pid", CC_COL_INT },
+    { "connected_at", CC_COL_TIME },
+    { "seen_at", CC_COL_TIME },
+    { "last_event_id", CC_COL_INT },
+    CC_COL_END
+};
+
+static const char *const session_sorts[] = { "connected_at", NULL };
+
+static const cc_filter_t session_filters[] = {
+    { "user_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
+    CC_FILTER_END
+};
+
+static const cc_list_t sessions_list = { "cc_events_sessions", session_sorts, "connected_at",
+                                         session_cols, session_filters, 0, NULL };
+
+/* ---- shared by both readers ---- */
+
+static const char *u64(apr_pool_t *p, apr_uint64_t v)
+{
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
+}
+
+/*
+ * The events of (pos, bound) the client may see, at most max, from the database (a
+ * connection taken and given back): appended to out (in out's pool); *pnewpos the last
+ * row read when max stopped it, else bound - 1.
+ */
+static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
+                           apr_size_t max, apr_array_header_t *out, apr_uint64_t *pnewpos)
+{
+    apr_pool_t *sp;
+    cc_db_t *db;
+    const char *args[4];
+    json_t *rows, *row;
+    cc_error_t *err;
+    size_t i;
+
+    apr_pool_create(&sp, ctx->pool);
+    db = cc_db_standalone(sp, ctx->r->server);
+    args[0] = ctx->principal->tenant_id;
+    args[1] = u64(sp, pos);
+    args[2] = u64(sp, bound);
+    args[3] = apr_itoa(sp, (int)max);
+    err = cc_db_select(db, "cc_events_catchup", cc_events_cols(), 4, args, &rows, NULL);
+    if (!err) {
+        *pnewpos = bound - 1;
+        json_array_foreach(rows, i, row) {
+            const char *type = json_string_value(json_object_get(row, "type"));
+            apr_uint64_t id = (apr_uint64_t)json_integer_value(json_object_get(row, "id"));
+
+            if (cc_events_visible(ctx->principal->tenant_id, type, ctx->principal->tenant_id,
+                                  ctx->principal->permissions)) {
+                cc_event_t *ev = apr_array_push(out);
+
+                ev->id = id;
+                ev->type = apr_pstrdup(out->pool, type);
+                ev->json = cc_json_dump(out->pool, row);
+                ev->json_len = strlen(ev->json);
+            }
+            if (json_array_size(rows) == max) {
+                *pnewpos = id;
+            }
+        }
+    }
+    apr_pool_destroy(sp);
+    return err;
+}
+
+/* The next events after *ppos (at most max) without waiting: from the hub, or from the
+ * database when *ppos is older than the hub's buffer.  0 when the hub is not ready. */
+static cc_error_t *read_next(cc_ctx_t *ctx, cc_hub_t *hub, apr_uint64_t *ppos,
+                             apr_size_t max, apr_array_header_t *out, int *pready)
+{
+    apr_uint64_t newpos = *ppos, bound = 0;
+    cc_error_t *err = NULL;
+
+    *pready = 1;
+    switch (cc_hub_read(hub, *ppos, ctx->principal->tenant_id, ctx->principal->permissions,
+                        max, out, &newpos, &bound)) {
+    case CC_HUB_NOT_READY:
+        *pready = 0;
+        return NULL;
+    case CC_HUB_FROM_DB:
+        err = read_db(ctx, *ppos, bound, max, out, &newpos);
+        break;
+    case CC_HUB_OK:
+        break;
+    }
+    if (!err && newpos > *ppos) {
+        *ppos = newpos;
+    }
+    return err;
+}
+
+/* A position parameter: 1 and *pv set when present and valid; a 400 detail otherwise. */
+static cc_error_t *read_position(apr_pool_t *p, cc_error_t *err, const char *value,
+                                 const char *field, int *pgiven, apr_uint64_t *pv)
+{
+    *pgiven = 0;
+    if (!value) {
+        return err;
+    }
+    if (!cc_events_parse_position(value, pv)) {
+        return cc_error_collect(p, err, field, "must be an event id (0 or more)");
+    }
+    *pgiven = 1;
+    return err;
+}
+
+/* A bounded integer parameter (absent: dflt). */
+static cc_error_t *read_int(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
+                            const char *name, int lo, int hi, int dflt, int *pv)
+{
+    const char *s = args ? apr_table_get(args, name) : NULL;
+    apr_int64_t v;
+
+    *pv = dflt;
+    if (!s) {
+        return err;
+    }
+    if (!cc_parse_int(s, lo, hi, &v)) {
+        return cc_error_collect(p, err, name,
+                                apr_psprintf(p, "must be an integer from %d to %d", lo, hi));
+    }
+    *pv = (int)v;
+    return err;
+}
+
+static cc_error_t *child_full(cc_ctx_t *ctx)
+{
+    apr_table_setn(ctx->r->err_headers_out, "Retry-After", CC_EVENTS_FULL_RETRY);
+    return cc_error_make(ctx->pool, HTTP_SERVICE_UNAVAILABLE, CC_ERR_UNAVAILABLE,
+                         "this server has no room for another event client now; retry"
+                         " (another server may have)");
+}
+
+static apr_status_t leave_hub(void *data)
+{
+    cc_hub_leave(data);
+    return APR_SUCCESS;
+}
+
+/* Take one of the child's places for this request until it ends. */
+static cc_error_t *take_place(cc_ctx_t *ctx, cc_hub_t *hub)
+{
+    if (!cc_hub_enter(hub, cc_chat_setting(ctx->r->server, CC_EV_MAX_CLIENTS))) {
+        return child_full(ctx);
+    }
+    apr_pool_cleanup_register(ctx->pool, hub, leave_hub, apr_pool_cleanup_null);
+    return NULL;
+}
+
+static int child_stopping(void)
+{
+    int state = 0;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
+static cc_hub_t *hub_or_error(cc_ctx_t *ctx, cc_error_t **perr)
+{
+    cc_hub_t *hub = cc_chat_hub();
+
+    *perr = hub ? NULL : cc_error_unavailable(ctx->pool);
+    return hub;
+}
+
+/* ---- GET /api/v1/events: long-poll ---- */
+
+static cc_error_t *events_poll(cc_ctx_t *ctx)
+{
+    apr_pool_t *p = ctx->pool;
+    server_rec *s = ctx->r->server;
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(cc_event_t));
+    apr_uint64_t pos = 0;
+    apr_time_t deadline;
+    int given, wait, limit, ready, placed = 0;
+    cc_hub_t *hub;
+    cc_error_t *err;
+    char *text;
+    apr_size_t i;
+
+    err = read_position(p, NULL, ctx->args ? apr_table_get(ctx->args, "after") : NULL,
+                        "after", &given, &pos);
+    err = read_int(p, err, ctx->args, "wait", 0, cc_chat_setting(s, CC_EV_LONGPOLL_MAX), 0,
+                   &wait);
+    err = read_int(p, err, ctx->args, "limit", 1, CC_EVENTS_LIMIT_MAX,
+                   CC_EVENTS_LIMIT_DEFAULT, &limit);
+    if (err || !(hub = hub_or_error(ctx, &err))) {
+        return err;
+    }
+    deadline = apr_time_now() + apr_time_from_sec(wait);
+    for (;;) {
+        if ((err = read_next(ctx, hub, &pos, (apr_size_t)limit, out, &ready))) {
+            return err;
+        }
+        if (out->nelts > 0 || apr_time_now() >= deadline) {
+            break;
+        }
+        if (ready && pos < cc_hub_position(hub)) {
+            continue;             /* caught up part of the way: read on */
+        }
+        if (!placed) {
+            /* A waiting request holds a worker thread, as a stream does. */
+            if ((err = take_place(ctx, hub))) {
+                return err;
+            }
+            placed = 1;
+            cc_db_release(ctx->db);
+        }
+        cc_hub_wait(hub, pos, deadline - apr_time_now() < CC_EVENTS_SLICE
+                              ? deadline - apr_time_now() : CC_EVENTS_SLICE);
+        if (child_stopping()) {
+            break;
+        }
+    }
+    text = apr_pstrdup(p, "{\"data\":[");
+    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+        const cc_event_t *ev = &APR_ARRAY_IDX(out, i, cc_event_t);
+
+        text = apr_pstrcat(p, text, i ? "," : "", ev->json, NULL);
+    }
+    text = apr_psprintf(p, "%s],\"last_id\":%" APR_UINT64_T_FMT "}", text, pos);
+    return cc_reply_text(ctx, HTTP_OK, text, strlen(text));
+}
+
+/* ---- GET /api/v1/events/stream ---- */
+
+typedef struct stream_t {
+    cc_ctx_t *ctx;
+    apr_int64_t session;          /* websocket_sessions.id, 0 without a row */
+    apr_uint64_t pos;             /* the last id the client has been told */
+    apr_time_t last_write;
+    apr_time_t last_seen;
+} stream_t;
+
+/* A database step of the stream on a connection of its own, given back at once;
+ * pfirst (may be NULL): the first value of the first row, copied. */
+static cc_error_t *session_step(stream_t *st, const char *label, int nargs,
+                                const char **args, const char **pfirst)
+{
+    apr_pool_t *sp;
+    cc_db_t *db;
+    const char **row = NULL;
+    cc_error_t *err;
+
+    apr_pool_create(&sp, st->ctx->pool);
+    db = cc_db_standalone(sp, st->ctx->r->server);
+    if (pfirst) {
+        err = cc_db_select_row(db, label, nargs, args, &row, NULL);
+        *pfirst = !err && row && row[0] ? apr_pstrdup(st->ctx->pool, row[0]) : NULL;
+    }
+    else {
+        err = cc_db_exec(db, label, nargs, args, NULL);
+    }
+    apr_pool_destroy(sp);
+    return err;
+}
+
+/* Printable ASCII of a header, at most max characters ('?' for anything else). */
+static const char *clean_header(apr_pool_t *p, const char *v, apr_size_t max)
+{
+    char *out;
+    apr_size_t i, n;
+
+    if (!v) {
+        return NULL;
+    }
+    n = strlen(v) < max ? strlen(v) : max;
+    out = apr_pstrmemdup(p, v, n);
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e) {
+            out[i] = '?';
+        }
+    }
+    return out;
+}
+
+static void session_open(stream_t *st)
+{
+    request_rec *r = st->ctx->r;
+    const char *args[7];
+    char host[64];
+    const char *id = NULL;
+
+    if (apr_gethostname(host, sizeof(host), r->pool) != APR_SUCCESS) {
+        apr_cpystrn(host, "unknown", sizeof(host));
+    }
+    args[0] = st->ctx->principal->tenant_id;
+    args[1] = st->ctx->principal->user_id_str;
+    args[2] = clean_header(r->pool, r->useragent_ip ? r->useragent_ip : "", 64);
+    args[3] = clean_header(r->pool, apr_table_get(r->headers_in, "User-Agent"), 255);
+    args[4] = host;
+    args[5] = apr_itoa(r->pool, (int)getpid());
+    args[6] = u64(r->pool, st->pos);
+    /* Without its row the stream still runs (it is bookkeeping): logged, not fatal. */
+    if (session_step(st, "cc_events_session_insert", 7, args, &id) == NULL && id) {
+        st->session = apr_atoi64(id);
+    }
+}
+
+static void session_seen(stream_t *st)
+{
+    const char *args[3];
+
+    st->last_seen = apr_time_now();
+    if (!st->session) {
+        return;
+    }
+    args[0] = u64(st->ctx->pool, st->pos);
+    args[1] = st->ctx->principal->tenant_id;
+    args[2] = apr_psprintf(st->ctx->pool, "%" APR_INT64_T_FMT, st->session);
+    (void)session_step(st, "cc_events_session_seen", 3, args, NULL);
+}
+
+static void session_close(stream_t *st)
+{
+    const char *args[2];
+
+    if (!st->session) {
+        return;
+    }
+    args[0] = st->ctx->principal->tenant_id;
+    args[1] = apr_psprintf(st->ctx->pool, "%" APR_INT64_T_FMT, st->session);
+    (void)session_step(st, "cc_events_session_delete", 2, args, NULL);
+}
+
+/* Write and flush; 0 when the client is gone. */
+static int send_text(request_rec *r, const char *s, apr_size_t len)
+{
+    return ap_rwrite(s, (int)len, r) >= 0 && ap_rflush(r) >= 0 && !r->connection->aborted;
+}
+
+/* Send the events of out as frames (one write); 0 when the client is gone. */
+static int send_events(stream_t *st, apr_pool_t *p, const apr_array_header_t *out)
+{
+    struct iovec *vec;
+    apr_size_t i, total = 0;
+    char *buf, *at;
+
+    if (out->nelts == 0) {
+        return 1;
+    }
+    vec = apr_palloc(p, sizeof(*vec) * (apr_size_t)out->nelts);
+    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+        const cc_event_t *ev = &APR_ARRAY_IDX(out, i, cc_event_t);
+        apr_size_t len;
+
+        vec[i].iov_base = cc_events_sse_frame(p, ev->id, ev->type, ev->json, ev->json_len,
+                                              &len);
+        vec[i].iov_len = len;
+        total += len;
+    }
+    at = buf = apr_palloc(p, total);
+    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+        memcpy(at, vec[i].iov_base, vec[i].iov_len);
+        at += vec[i].iov_len;
+    }
+    st->last_write = apr_time_now();
+    return send_text(st->ctx->r, buf, total);
+}
+
+/* The stream's end: the token's expiry or the longest stream, whichever comes first. */
+static apr_time_t stream_deadline(cc_ctx_t *ctx)
+{
+    APR_OPTIONAL_FN_TYPE(cc_auth_identity_get) *get_identity =
+        APR_RETRIEVE_OPTIONAL_FN(cc_auth_identity_get);
+    const cc_identity_t *id = get_identity ? get_identity(ctx->r) : NULL;
+    apr_time_t end = apr_time_now()
+                     + apr_time_from_sec(cc_chat_setting(ctx->r->server, CC_EV_MAX_DURATION));
+
+    if (id && id->exp > 0 && apr_time_from_sec(id->exp) < end) {
+        end = apr_time_from_sec(id->exp);
+    }
+    return end;
+}
+
+static cc_error_t *events_stream(cc_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    server_rec *s = r->server;
+    apr_interval_time_t keepalive =
+        apr_time_from_sec(cc_chat_setting(s, CC_EV_KEEPALIVE));
+    stream_t st;
+    apr_uint64_t v = 0;
+    apr_time_t deadline;
+    apr_pool_t *iter;
+    cc_hub_t *hub;
+    cc_error_t *err;
+    int given_header, given_after, ready;
+    const char *hello;
+
+    memset(&st, 0, sizeof(st));
+    st.ctx = ctx;
+    err = read_position(ctx->pool, NULL, apr_table_get(r->headers_in, "Last-Event-ID"),
+                        "Last-Event-ID", &given_header, &st.pos);
+    err = read_position(ctx->pool, err,
+                        ctx->args ? apr_table_get(ctx->args, "after") : NULL, "after",
+                        &given_after, &v);
+    if (err || !(hub = hub_or_error(ctx, &err)) || (err = take_place(ctx, hub))) {
+        return err;
+    }
+    /* The header (what EventSource sends when it reconnects) wins over ?after=. */
+    if (!given_header) {
+        st.pos = given_after ? v : cc_hub_position(hub);
+    }
+    deadline = stream_deadline(ctx);
+    /* No connection is kept while the stream runs. */
+    cc_db_release(ctx->db);
+    session_open(&st);
+    st.last_seen = apr_time_now();
+
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache, no-store");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    hello = apr_psprintf(ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT "\n\n",
+                         cc_chat_setting(s, CC_EV_RETRY), st.pos);
+    st.last_write = apr_time_now();
+    if (!send_text(r, hello, strlen(hello))) {
+        goto done;
+    }
+    apr_pool_create(&iter, ctx->pool);
+    while (apr_time_now() < deadline && !child_stopping()) {
+        apr_array_header_t *out = apr_array_make(iter, 16, sizeof(cc_event_t));
+        apr_uint64_t before = st.pos;
+
+        if ((err = read_next(ctx, hub, &st.pos, CC_EVENTS_BATCH, out, &ready))) {
+            /* The database is away while catching up: try again in a moment. */
+            err = NULL;
+            cc_hub_wait(hub, ~(apr_uint64_t)0 >> 1, CC_EVENTS_SLICE);
+        }
+        else if (!send_events(&st, iter, out)) {
+            break;
+        }
+        else if (ready && st.pos > before && out->nelts == CC_EVENTS_BATCH) {
+            apr_pool_clear(iter);
+            continue;             /* more to catch up */
+        }
+        else if (ready && st.pos == before) {
+            apr_interval_time_t left = deadline - apr_time_now();
+
+            cc_hub_wait(hub, st.pos, left < CC_EVENTS_SLICE ? left : CC_EVENTS_SLICE);
+        }
+        else if (!ready) {
+            cc_hub_wait(hub, st.pos, CC_EVENTS_SLICE);
+        }
+        if (apr_time_now() - st.last_write >= keepalive) {
+            /* A comment keeps proxies from closing an idle stream; the id line tells the
+             * client how far it is, past events it may not see. */
+            const char *ka = apr_psprintf(iter, ": keep-alive\nid: %" APR_UINT64_T_FMT
+                                          "\n\n", st.pos);
+
+            st.last_write = apr_time_now();
+            if (!send_text(r, ka, strlen(ka))) {
+                break;
+            }
+        }
+        if (apr_time_now() - st.last_seen >= apr_time_from_sec(CC_EVENTS_HEARTBEAT)) {
+            session_seen(&st);
+        }
+        apr_pool_clear(iter);
+    }
+done:
+    session_close(&st);
+    return cc_reply_sent(ctx);
+}
+
+static const cc_route_t events_routes[] = {
+    { "GET", "/api/v1/events/stream", events_stream, "events.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/events", events_poll, "events.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/realtime/sessions", cc_handle_list, "events.read", CC_ROUTE_AUTH },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+const cc_domain_t cc_events_domain = { "events", events_routes, events_stmts,
+                                       &sessions_list, NULL, NULL };

@@ -1,0 +1,349 @@
+/*
+ * cc_events_hub.c (glue): the child's poller and buffer of events (cc_events_hub.h).
+ *
+ * The poller is a per-child mod_watchdog job (cc_job, per_child) run every
+ * CCEventPollInterval.  Each run reads the rows with id >= next (every lower id is
+ * settled) in id order and hands them on in that order only (cc_events_plan): ids are
+ * given at insert and become visible at commit, so a row may show while a lower id is
+ * still being written.  At such a gap it probes the missing ids with a locking read that
+ * does not wait (LOCK IN SHARE MODE NOWAIT): a lock conflict means an insert is still
+ * open (wait for the next run), a row means it committed since (read again), nothing
+ * means it was rolled back or never used (skip it).  So nothing is skipped and nothing
+ * waits longer than the writing transaction (measured by the tests in test_800).
+ *
+ * Starting, the poller takes next from the newest id minus CC_HUB_START_WINDOW, so an
+ * insert still open when the child starts is not passed over; the buffer starts complete
+ * from there.  Losing the database changes nothing but the next run's luck: next stays,
+ * and the clients keep waiting.
+ *
+ * Locking: one mutex guards the buffer and next; the poller reads the database without
+ * it, builds the events' JSON, then appends under it and broadcasts the condition every
+ * waiting request of the child sleeps on.  Readers copy what they need under the mutex.
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_log.h>
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+
+#include "cc_events_hub.h"
+#include "cc_json.h"
+#include "cc_log.h"
+
+/* How many ids below the newest the first run starts at (see the file comment). */
+#define CC_HUB_START_WINDOW 1000
+/* The longest a gap holds the stream: past it the ids are passed over (logged).  Above
+ * innodb_lock_wait_timeout's default (50 s), the longest an API transaction that wrote an
+ * event can wait before its commit, so it is only ever reached by a transaction left
+ * open by hand or a stuck client. */
+#define CC_HUB_GAP_MAX apr_time_from_sec(60)
+/* Rows per read, and reads per run (a run catches up 4,096 events at most; the next run
+ * goes on). */
+#define CC_HUB_BATCH "512"
+#define CC_HUB_BATCH_N 512
+#define CC_HUB_READS 8
+
+struct cc_hub_t {
+    apr_thread_mutex_t *mu;
+    apr_thread_cond_t *cond;
+    cc_evring_t ring;
+    apr_uint64_t next;            /* every id below is settled (in the buffer, or never) */
+    int ready;                    /* the first run has set next */
+    apr_uint64_t gap_lo;          /* the gap the poller waits at (poller thread only) */
+    apr_time_t gap_since;
+    volatile apr_uint32_t clients;
+    server_rec *s;
+};
+
+/* An event as the API shows it (API.md "Events"). */
+static const cc_col_t event_cols[] = {
+    { "id", CC_COL_INT },
+    { "type", CC_COL_STR },
+    { "tenant_id", CC_COL_STR },
+    { "entity_type", CC_COL_STR },
+    { "entity_id", CC_COL_STR },
+    { "data", CC_COL_JSON },
+    { "created_at", CC_COL_TIME },
+    CC_COL_END
+};
+
+const cc_col_t *cc_events_cols(void)
+{
+    return event_cols;
+}
+
+static apr_status_t hub_cleanup(void *data)
+{
+    cc_hub_t *h = data;
+
+    cc_evring_destroy(&h->ring);
+    return APR_SUCCESS;
+}
+
+cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap)
+{
+    cc_hub_t *h = apr_pcalloc(pchild, sizeof(*h));
+
+    if (apr_thread_mutex_create(&h->mu, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+        || apr_thread_cond_create(&h->cond, pchild) != APR_SUCCESS
+        || !cc_evring_init(&h->ring, cap, 0)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(04001)
+                     "event stream: no memory for the child's buffer of %" APR_SIZE_T_FMT
+                     " events", cap);
+        return NULL;
+    }
+    h->s = s;
+    apr_pool_cleanup_register(pchild, h, hub_cleanup, apr_pool_cleanup_null);
+    return h;
+}
+
+/* ---- the poller ---- */
+
+static const char *u64(apr_pool_t *p, apr_uint64_t v)
+{
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
+}
+
+static apr_uint64_t row_id(const json_t *row)
+{
+    return (apr_uint64_t)json_integer_value(json_object_get(row, "id"));
+}
+
+/* The newest id, for the first run. */
+static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext)
+{
+    const char **row;
+    cc_error_t *err = cc_db_select_row(db, "cc_events_hub_newest", 0, NULL, &row, NULL);
+    apr_uint64_t newest = 0;
+
+    if (err) {
+        return err;
+    }
+    if (row && row[0]) {
+        newest = (apr_uint64_t)apr_atoi64(row[0]);
+    }
+    *pnext = newest > CC_HUB_START_WINDOW ? newest - CC_HUB_START_WINDOW + 1 : 1;
+    return NULL;
+}
+
+/* Whether the ids [lo, hi) will never come: 1 never, 0 one is still being written or has
+ * just been committed (read again next time). */
+static cc_error_t *gap_settled(cc_db_t *db, apr_uint64_t lo, apr_uint64_t hi, int *pdead)
+{
+    const char *args[2];
+    const char **row;
+    cc_error_t *err;
+
+    args[0] = u64(db->pool, lo);
+    args[1] = u64(db->pool, hi);
+    db->quiet_conflicts = 1;
+    db->conflict_errno = 0;
+    err = cc_db_select_row(db, "cc_events_hub_probe", 2, args, &row, NULL);
+    db->quiet_conflicts = 0;
+    if (err && err->lock_conflict) {
+        *pdead = 0;               /* an insert is open: wait for it */
+        return NULL;
+    }
+    if (err) {
+        return err;
+    }
+    *pdead = !(row && row[0] && apr_atoi64(row[0]) > 0);
+    return NULL;
+}
+
+/* Hand events rows[from, from + n) on: their JSON is built here, outside the lock. */
+static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t from, size_t n,
+                   apr_uint64_t next)
+{
+    const char **json = apr_palloc(p, sizeof(*json) * (n ? n : 1));
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        json[i] = cc_json_dump(p, json_array_get(rows, from + i));
+    }
+    apr_thread_mutex_lock(h->mu);
+    for (i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, from + i);
+        const char *tenant = json_string_value(json_object_get(row, "tenant_id"));
+        const char *type = json_string_value(json_object_get(row, "type"));
+
+        if (!cc_evring_push(&h->ring, row_id(row), tenant ? tenant : "", type ? type : "",
+                            json[i], strlen(json[i]))) {
+            /* Out of memory: the buffer cannot hold it, so it is read from the database
+             * (base past it). */
+            h->ring.base = row_id(row) + 1;
+        }
+    }
+    h->next = next;
+    apr_thread_cond_broadcast(h->cond);
+    apr_thread_mutex_unlock(h->mu);
+}
+
+cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
+{
+    cc_hub_t *h = data;
+    apr_uint64_t next;
+    int reads;
+    cc_error_t *err;
+
+    apr_thread_mutex_lock(h->mu);
+    next = h->next;
+    apr_thread_mutex_unlock(h->mu);
+    if (!h->ready) {
+        if ((err = start_position(db, &next))) {
+            return err;
+        }
+        apr_thread_mutex_lock(h->mu);
+        h->next = next;
+        h->ring.base = next;
+        h->ready = 1;
+        apr_thread_cond_broadcast(h->cond);
+        apr_thread_mutex_unlock(h->mu);
+    }
+    for (reads = 0; reads < CC_HUB_READS; reads++) {
+        const char *args[1];
+        json_t *rows;
+        apr_uint64_t *ids, lo, hi;
+        size_t n, done = 0, i;
+        apr_size_t go;
+
+        args[0] = u64(db->pool, next);
+        if ((err = cc_db_select(db, "cc_events_hub_read", event_cols, 1, args, &rows,
+                                NULL))) {
+            return err;
+        }
+        n = json_array_size(rows);
+        if (n == 0) {
+            return NULL;
+        }
+        ids = apr_palloc(db->pool, sizeof(*ids) * n);
+        for (i = 0; i < n; i++) {
+            ids[i] = row_id(json_array_get(rows, i));
+        }
+        /* Hand on what may go; at a gap, skip it when it will never fill. */
+        for (;;) {
+            int gap = cc_events_plan(next, ids + done, n - done, &go, &lo, &hi);
+            int dead = 0;
+
+            if (go) {
+                next = ids[done + go - 1] + 1;
+                append(h, db->pool, rows, done, go, next);
+                done += go;
+            }
+            if (!gap) {
+                break;
+            }
+            if ((err = gap_settled(db, lo, hi, &dead))) {
+                return err;
+            }
+            if (!dead && h->gap_lo != lo) {
+                h->gap_lo = lo;
+                h->gap_since = apr_time_now();
+            }
+            if (!dead && apr_time_now() - h->gap_since < CC_HUB_GAP_MAX) {
+                return NULL;      /* the next run reads on from the gap */
+            }
+            if (!dead) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s, CCLOGNO(04002)
+                             "event stream: ids %" APR_UINT64_T_FMT " to %" APR_UINT64_T_FMT
+                             " still uncommitted after %d s: passed over (a client that"
+                             " resumes after a later id will not see them)", lo, hi - 1,
+                             (int)apr_time_sec(CC_HUB_GAP_MAX));
+            }
+            next = hi;
+            apr_thread_mutex_lock(h->mu);
+            h->next = next;
+            apr_thread_mutex_unlock(h->mu);
+        }
+        if (n < CC_HUB_BATCH_N) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the readers ---- */
+
+cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const char *tenant,
+                          cc_perm_mask_t mask, apr_size_t max, apr_array_header_t *out,
+                          apr_uint64_t *pnewpos, apr_uint64_t *pbound)
+{
+    apr_size_t i, taken = 0;
+    cc_hub_read_e rv = CC_HUB_OK;
+
+    *pnewpos = pos;
+    apr_thread_mutex_lock(h->mu);
+    if (!h->ready) {
+        rv = CC_HUB_NOT_READY;
+    }
+    else if (pos + 1 < h->ring.base) {
+        *pbound = h->ring.base;
+        rv = CC_HUB_FROM_DB;
+    }
+    else {
+        for (i = cc_evring_after(&h->ring, pos); i < h->ring.n; i++) {
+            const cc_evring_entry_t *e = cc_evring_at(&h->ring, i);
+
+            if (taken == max) {
+                break;
+            }
+            if (cc_events_visible(e->tenant, e->type, tenant, mask)) {
+                cc_event_t *ev = apr_array_push(out);
+
+                ev->id = e->id;
+                ev->type = apr_pstrdup(out->pool, e->type);
+                ev->json = apr_pstrmemdup(out->pool, e->json, e->json_len);
+                ev->json_len = e->json_len;
+                taken++;
+            }
+            *pnewpos = e->id;
+        }
+        /* Everything settled was looked at: the client is as far as the poller. */
+        if (taken < max && h->next - 1 > *pnewpos) {
+            *pnewpos = h->next - 1;
+        }
+    }
+    apr_thread_mutex_unlock(h->mu);
+    return rv;
+}
+
+void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout)
+{
+    apr_thread_mutex_lock(h->mu);
+    if (!h->ready || h->next <= pos + 1) {
+        (void)apr_thread_cond_timedwait(h->cond, h->mu, timeout);
+    }
+    apr_thread_mutex_unlock(h->mu);
+}
+
+apr_uint64_t cc_hub_position(cc_hub_t *h)
+{
+    apr_uint64_t pos;
+
+    apr_thread_mutex_lock(h->mu);
+    pos = h->ready && h->next > 0 ? h->next - 1 : 0;
+    apr_thread_mutex_unlock(h->mu);
+    return pos;
+}
+
+int cc_hub_enter(cc_hub_t *h, int max)
+{
+    if ((int)apr_atomic_inc32(&h->clients) >= max) {
+        apr_atomic_dec32(&h->clients);
+        return 0;
+    }
+    return 1;
+}
+
+void cc_hub_leave(cc_hub_t *h)
+{
+    apr_atomic_dec32(&h->clients);
+}
+
+int cc_hub_clients(cc_hub_t *h)
+{
+    return (int)apr_atomic_read32(&h->clients);
+}

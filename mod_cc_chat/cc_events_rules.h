@@ -1,0 +1,91 @@
+/**
+ * @file cc_events_rules.h
+ * @brief (core) The pure part of the event stream (API.md "Events"): which permission an
+ *        event type needs, the position a client resumes from, the per-child buffer of
+ *        recent events, the order the poller may hand events on in, and the SSE frame.
+ *        No httpd and no database: unit-tested (t/unit/test_cc_events_rules.c);
+ *        cc_events_hub.c and cc_events.c are its glue.
+ */
+#ifndef CC_EVENTS_RULES_H
+#define CC_EVENTS_RULES_H
+
+#include <apr_pools.h>
+#include "cc_perm.h"
+
+/**
+ * The permission a client needs to see an event of type ("did.created" needs
+ * "dids.read"), from one table of type prefixes (the part before the first dot); NULL for
+ * a type of no known prefix, which nobody sees (a new kind of event is added to the
+ * table, not shown by default).
+ */
+const char *cc_events_type_permission(const char *type);
+
+/** Whether a client of tenant ptenant holding mask sees an event of tenant and type. */
+int cc_events_visible(const char *tenant, const char *type, const char *ptenant,
+                      cc_perm_mask_t mask);
+
+/**
+ * A position (Last-Event-ID, ?after=): a decimal event id, 0 to 2^63 - 1, digits only
+ * (no sign, no spaces, at most 19 digits).  1 and *pid set, or 0.
+ */
+int cc_events_parse_position(const char *s, apr_uint64_t *pid);
+
+/** One event in the buffer: its JSON object text (API.md's event) and what filters it. */
+typedef struct cc_evring_entry_t {
+    apr_uint64_t id;
+    char *tenant;
+    char *type;
+    char *json;
+    apr_size_t json_len;
+} cc_evring_entry_t;
+
+/**
+ * The recent events of a process, in id order, at most cap of them (malloc'ed: the
+ * buffer lives as long as the process and turns over forever).  base: every event with
+ * base <= id < the position the buffer is complete to is in it (older ones must be read
+ * from the database); pushing past cap drops the oldest and moves base past it.
+ */
+typedef struct cc_evring_t {
+    cc_evring_entry_t *e;
+    apr_size_t cap;
+    apr_size_t head;        /**< index of the oldest */
+    apr_size_t n;
+    apr_uint64_t base;
+} cc_evring_t;
+
+/** An empty buffer of cap (>= 1) entries complete from base; 0 when out of memory. */
+int cc_evring_init(cc_evring_t *ring, apr_size_t cap, apr_uint64_t base);
+
+/** Append an event (id above every id in it); copies the strings.  0 when out of memory
+ * (nothing changed). */
+int cc_evring_push(cc_evring_t *ring, apr_uint64_t id, const char *tenant, const char *type,
+                   const char *json, apr_size_t json_len);
+
+/** The i-th entry from the oldest (i < n). */
+const cc_evring_entry_t *cc_evring_at(const cc_evring_t *ring, apr_size_t i);
+
+/** The index of the first entry with id > pos (n when none). */
+apr_size_t cc_evring_after(const cc_evring_t *ring, apr_uint64_t pos);
+
+void cc_evring_destroy(cc_evring_t *ring);
+
+/**
+ * The poller's order.  Event ids are given at insert and become visible at commit, so a
+ * read may show id 7 while 6 is still being written: 7 must wait, or a client that
+ * resumes after 7 would never see 6.  Given next (every id below it is settled: handed
+ * on, or known never to come) and the ids just read (ascending, all >= next), *pn is how
+ * many of them may be handed on now, in order, from the first; when that stops at a
+ * gap, *pgap_lo..*pgap_hi (exclusive) is the range of ids missing before ids[*pn], which
+ * the caller probes: written and committed since (read again), still being written
+ * (wait), or never coming (a rolled back insert: skip to ids[*pn] and plan again).
+ * Returns 1 when there is such a gap, 0 when all n may go (or n is 0).
+ */
+int cc_events_plan(apr_uint64_t next, const apr_uint64_t *ids, apr_size_t n,
+                   apr_size_t *pn, apr_uint64_t *pgap_lo, apr_uint64_t *pgap_hi);
+
+/** The SSE frame of an event: "id: <id>\nevent: <type>\ndata: <json>\n\n" (json has no
+ * line break: compact JSON escapes them). */
+char *cc_events_sse_frame(apr_pool_t *p, apr_uint64_t id, const char *type,
+                          const char *json, apr_size_t json_len, apr_size_t *plen);
+
+#endif

@@ -1,0 +1,458 @@
+"""API.md "Events": GET /api/v1/events/stream (SSE), GET /api/v1/events (long-poll) and
+GET /api/v1/realtime/sessions (mod_cc_chat).
+
+Events come from the mutations the API already makes (a DID created writes did.created).
+The test profile keeps 4 streams per child (2 children) and a keep-alive every 2 s
+(t/env/render-conf.sh).
+"""
+
+import json
+import queue
+import secrets
+import threading
+import time
+
+import pytest
+import requests
+
+from ccobjects import uniq_name
+from test_100_auth import claims_for, forge, jwt_secret
+
+STREAM = "/api/v1/events/stream"
+POLL = "/api/v1/events"
+SESSIONS = "/api/v1/realtime/sessions"
+# The event types' prefixes a tenant_admin reads (not tenant.*: tenants.manage).
+ADMIN_SEES = {"did", "user", "role", "queue", "queue_member", "endpoint", "agent",
+              "agent_pause_reasons", "recording", "voicemail", "sms"}
+DB_DOWN_LOGS = ("AH00629", "AH02655", "AH00639", "CC00203", "CC00205", "AH01631")
+
+
+class SSE:
+    """A stream read by a thread into a queue of frames: {"id", "event", "data",
+    "comments", "retry"} (data parsed as JSON when it is)."""
+
+    def __init__(self, cc, token, headers=None, params=None, base_url=None):
+        h = {"Accept": "text/event-stream", "User-Agent": "test-800/1.0"}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        h.update(headers or {})
+        self.frames = queue.Queue()
+        self.ended = threading.Event()
+        self.r = requests.get((base_url or cc.base_url) + STREAM, headers=h, params=params,
+                              stream=True, timeout=(5, 30))
+        self.status = self.r.status_code
+        if self.status != 200:
+            self.body = self.r.text
+            self.ended.set()
+            return
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        buf, frame = b"", {"comments": []}
+        try:
+            for chunk in self.r.iter_content(chunk_size=None):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    line = line.decode()
+                    if line == "":
+                        if len(frame) > 1 or frame["comments"]:
+                            self.frames.put(frame)
+                        frame = {"comments": []}
+                    elif line.startswith(":"):
+                        frame["comments"].append(line[1:].strip())
+                    else:
+                        field, _, value = line.partition(":")
+                        value = value[1:] if value.startswith(" ") else value
+                        if field == "data":
+                            try:
+                                value = json.loads(value)
+                            except ValueError:
+                                pass
+                        frame[field] = value
+        except Exception:                                  # noqa: BLE001 (closed)
+            pass
+        finally:
+            self.ended.set()
+
+    def next(self, timeout=10):
+        return self.frames.get(timeout=timeout)
+
+    def events(self, n, timeout=10, prefix="did."):
+        """The next n frames that carry an event of a type starting with prefix (others,
+        such as the fixtures' own user.created just before the stream started, and
+        keep-alives skipped)."""
+        out, deadline = [], time.monotonic() + timeout
+        while len(out) < n:
+            left = deadline - time.monotonic()
+            assert left > 0, f"got {len(out)} of {n} events: {out}"
+            try:
+                f = self.next(timeout=left)
+            except queue.Empty:
+                continue
+            if "event" in f and f["event"].startswith(prefix):
+                out.append(f)
+        return out
+
+    def quiet(self, seconds, prefix="did."):
+        """The event frames of types starting with prefix that arrive within seconds (none
+        expected, usually)."""
+        got, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                f = self.next(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                break
+            if "event" in f and f["event"].startswith(prefix):
+                got.append(f)
+        return got
+
+    def close(self):
+        self.r.close()
+
+
+@pytest.fixture
+def streams():
+    opened = []
+    yield opened
+    for s in opened:
+        s.close()
+
+
+def open_stream(streams, cc, token, **kw):
+    s = SSE(cc, token, **kw)
+    streams.append(s)
+    return s
+
+
+def new_did(cc, token):
+    r = cc.post("/api/v1/dids", token=token,
+                json={"number": "+1555" + str(time.time_ns())[-7:]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def new_queue(cc, token):
+    r = cc.post("/api/v1/queues", token=token, json={"name": uniq_name("Ev")})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def hello(s):
+    """The stream's first frame: the retry hint and the position it starts after."""
+    f = s.next()
+    assert f.get("retry") == "3000", f
+    return int(f["comments"][0].split()[-1])
+
+
+def role_user(cc, tenant, permissions):
+    r = cc.post("/api/v1/roles", token=tenant.admin_token,
+                json={"name": "ev_" + secrets.token_hex(6), "permissions": permissions})
+    assert r.status_code == 201, r.text
+    return tenant.make_user(roles=[r.json()["name"]])
+
+
+# ---- the stream ----
+
+def test_frames_carry_id_type_and_the_event(cc, tenant, streams):
+    s = open_stream(streams, cc, tenant.admin_token)
+    assert s.status == 200
+    assert s.r.headers["Content-Type"].startswith("text/event-stream")
+    assert "no-cache" in s.r.headers["Cache-Control"]
+    hello(s)
+    dids = [new_did(cc, tenant.admin_token) for _ in range(3)]
+    got = s.events(3)
+    assert [f["event"] for f in got] == ["did.created"] * 3
+    ids = [int(f["id"]) for f in got]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    for f, did in zip(got, dids):
+        ev = f["data"]
+        assert ev["id"] == int(f["id"]) and ev["type"] == "did.created"
+        assert ev["tenant_id"] == tenant.id
+        assert ev["entity_type"] == "did" and ev["entity_id"] == str(did["id"])
+        assert ev["data"]["number"] == did["number"]
+        assert ev["created_at"].endswith("Z")
+
+
+def test_resume_by_header_or_parameter_loses_nothing(cc, tenant, streams):
+    s = open_stream(streams, cc, tenant.admin_token)
+    hello(s)
+    new_did(cc, tenant.admin_token)
+    last = int(s.events(1)[0]["id"])
+    s.close()
+    missed = [new_did(cc, tenant.admin_token)["id"] for _ in range(3)]
+    for kw in ({"headers": {"Last-Event-ID": str(last)}}, {"params": {"after": last}},
+               # the header (what EventSource sends on reconnect) wins
+               {"headers": {"Last-Event-ID": str(last)}, "params": {"after": last + 100}}):
+        r = open_stream(streams, cc, tenant.admin_token, **kw)
+        assert hello(r) == last
+        got = r.events(3)
+        assert [f["data"]["entity_id"] for f in got] == [str(i) for i in missed]
+        assert r.quiet(0.5) == []
+        r.close()
+
+
+def test_a_client_far_behind_catches_up_from_the_database(cc, tenant, streams):
+    """From position 0 the stream reads the tenant's history (more than one batch of the
+    database read is not needed: every event of the tenant, in order)."""
+    for _ in range(3):
+        new_did(cc, tenant.admin_token)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, type FROM events WHERE tenant_id = %s ORDER BY id",
+                    (tenant.id,))
+        visible = [row["id"] for row in cur.fetchall()
+                   if row["type"].split(".")[0] in ADMIN_SEES]
+    assert len(visible) >= 3
+    s = open_stream(streams, cc, tenant.admin_token, params={"after": 0})
+    hello(s)
+    got = s.events(len(visible), prefix="")
+    assert [int(f["id"]) for f in got] == visible
+
+
+def test_only_the_tenants_events(cc, tenant, tenant2, streams):
+    mine = open_stream(streams, cc, tenant.admin_token)
+    # A platform admin's X-Tenant-ID picks that one tenant, never more.
+    admin = open_stream(streams, cc, cc.admin_token(), headers={"X-Tenant-ID": tenant.id})
+    hello(mine)
+    hello(admin)
+    theirs = new_did(cc, tenant2.admin_token)
+    ours = new_did(cc, tenant.admin_token)
+    for s in (mine, admin):
+        got = s.events(1)
+        assert got[0]["data"]["entity_id"] == str(ours["id"])
+        assert got[0]["data"]["tenant_id"] == tenant.id
+        assert all(f["data"]["entity_id"] != str(theirs["id"]) for f in s.quiet(0.7))
+
+
+def test_each_type_needs_its_permission(cc, tenant, streams):
+    _, token = role_user(cc, tenant, ["events.read", "queues.read"])
+    s = open_stream(streams, cc, token)
+    hello(s)
+    new_did(cc, tenant.admin_token)                    # did.*: dids.read, not held
+    q = new_queue(cc, tenant.admin_token)
+    got = s.events(1, prefix="queue.")
+    assert got[0]["data"]["entity_id"] == str(q["id"])
+    assert s.quiet(0.7, prefix="") == []
+
+
+def test_401_and_403(cc, tenant):
+    r = requests.get(cc.base_url + STREAM, timeout=5)
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+    _, token = role_user(cc, tenant, ["dids.read"])
+    for path in (STREAM, POLL, SESSIONS):
+        r = cc.get(path, token=token)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden", path
+        assert cc.get(path).status_code == 401
+
+
+@pytest.mark.parametrize("kw,field", [
+    ({"headers": {"Last-Event-ID": "abc"}}, "Last-Event-ID"),
+    ({"headers": {"Last-Event-ID": "-1"}}, "Last-Event-ID"),
+    ({"params": {"after": "1e3"}}, "after"),
+    ({"params": {"after": "99999999999999999999"}}, "after"),
+])
+def test_a_bad_position_is_400(cc, tenant, kw, field):
+    r = cc.get(STREAM, token=tenant.admin_token, **kw)
+    assert r.status_code == 400, r.text
+    assert r.json()["details"][0]["field"] == field
+
+
+def test_keep_alive_comments_carry_the_position(cc, tenant, tenant2, streams):
+    s = open_stream(streams, cc, tenant.admin_token)
+    start = hello(s)
+    other = new_did(cc, tenant2.admin_token)           # another tenant's: not shown
+    deadline = time.monotonic() + 8
+    while True:
+        f = s.next(timeout=max(deadline - time.monotonic(), 0.01))
+        if "event" not in f:
+            break
+        assert f["data"]["tenant_id"] == tenant.id
+    assert "keep-alive" in f["comments"]
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM events WHERE entity_type = 'did' AND entity_id = %s",
+                    (str(other["id"]),))
+        theirs = cur.fetchone()["id"]
+    assert int(f["id"]) >= theirs > start              # past the event it may not see
+
+
+def test_the_stream_ends_when_the_token_expires_and_resumes(cc, tenant, streams):
+    user, _ = tenant.make_user(roles=["supervisor"])
+    user["tenant_id"] = tenant.id
+    token = forge(jwt_secret(cc), claims_for(user, exp=int(time.time()) + 3))
+    s = open_stream(streams, cc, token)
+    hello(s)
+    new_did(cc, tenant.admin_token)
+    last = int(s.events(1)[0]["id"])
+    assert s.ended.wait(8), "the stream outlived its token"
+    missed = new_did(cc, tenant.admin_token)
+    fresh = tenant.cc.login(tenant.admin_email, tenant.admin_password,
+                            tenant=tenant.slug)["access_token"]
+    r = open_stream(streams, cc, fresh, headers={"Last-Event-ID": str(last)})
+    hello(r)
+    assert r.events(1)[0]["data"]["entity_id"] == str(missed["id"])
+
+
+def test_an_event_waits_for_a_lower_id_still_being_written(cc, tenant, streams):
+    """Ids are given at insert, visible at commit: a later event must not overtake an
+    earlier one still being written (a client resuming after it would never see it),
+    and one rolled back must not hold the stream."""
+    s = open_stream(streams, cc, tenant.admin_token)
+    hello(s)
+    for outcome in ("commit", "rollback"):
+        conn = cc.db()
+        try:
+            conn.autocommit(False)
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO events (tenant_id, type, entity_type, entity_id,"
+                            " data) VALUES (%s, 'did.updated', 'did', '0', '{}')",
+                            (tenant.id,))
+                cur.execute("SELECT LAST_INSERT_ID() AS id")
+                held = cur.fetchone()["id"]
+            later = new_did(cc, tenant.admin_token)
+            assert s.quiet(1.0) == [], "an event overtook one still being written"
+            getattr(conn, outcome)()
+        finally:
+            conn.close()
+        got = s.events(2 if outcome == "commit" else 1, timeout=5)
+        assert got[-1]["event"] == "did.created"
+        if outcome == "commit":
+            assert [int(f["id"]) for f in got][0] == held
+        assert got[-1]["data"]["entity_id"] == str(later["id"])
+
+
+def test_connected_streams_are_listed_and_removed(cc, tenant, tenant2, streams):
+    user, token = tenant.make_user(roles=["supervisor"])
+    s = open_stream(streams, cc, token)
+    hello(s)
+    r = cc.get(SESSIONS, token=tenant.admin_token, params={"user_id": user["id"]})
+    assert r.status_code == 200, r.text
+    rows = r.json()["data"]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["user_id"] == user["id"] and row["remote_addr"] == "127.0.0.1"
+    assert row["user_agent"] == "test-800/1.0" and row["pid"] > 0
+    assert row["connected_at"].endswith("Z")
+    # Another tenant's list never shows it.
+    other = cc.get(SESSIONS, token=tenant2.admin_token).json()["data"]
+    assert all(x["user_id"] != user["id"] for x in other)
+    s.close()
+    deadline = time.monotonic() + 8                    # noticed at the next keep-alive
+    while time.monotonic() < deadline:
+        rows = cc.get(SESSIONS, token=tenant.admin_token,
+                      params={"user_id": user["id"]}).json()["data"]
+        if not rows:
+            break
+        time.sleep(0.3)
+    assert rows == []
+
+
+def test_a_full_child_answers_503_with_retry_after(cc, tenant, streams):
+    # 2 children x 4 places: of 9 streams at least one finds its child full.
+    opened = [open_stream(streams, cc, tenant.admin_token) for _ in range(9)]
+    full = [s for s in opened if s.status == 503]
+    assert full and len(opened) - len(full) <= 8
+    for s in full:
+        assert s.r.headers["Retry-After"] == "5"
+        assert json.loads(s.body)["error"] == "unavailable"
+    for s in opened:
+        s.close()
+
+
+# ---- long-poll ----
+
+def poll(cc, token, **params):
+    r = cc.get(POLL, token=token, params=params, timeout=40)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def drained(cc, token):
+    """The position past every event of the tenant so far.  Each child's poller runs
+    every 100 ms on its own, so a child may be a moment behind another: read until
+    nothing is new, let every poller run, and read again."""
+    pos = 0
+    for _ in range(2):
+        while True:
+            body = poll(cc, token, after=pos, limit=500)
+            pos = max(pos, body["last_id"])
+            if not body["data"]:
+                break
+        time.sleep(0.5)
+    return pos
+
+
+def dids_of(events):
+    return [e["entity_id"] for e in events if e["type"] == "did.created"]
+
+
+def test_long_poll_returns_a_batch_at_once(cc, tenant):
+    start = drained(cc, tenant.admin_token)
+    dids = [new_did(cc, tenant.admin_token) for _ in range(3)]
+    time.sleep(0.5)                                    # every child's poller has run
+    t0 = time.monotonic()
+    body = poll(cc, tenant.admin_token, after=start, wait=10)
+    assert time.monotonic() - t0 < 3
+    assert dids_of(body["data"]) == [str(d["id"]) for d in dids]
+    assert body["last_id"] >= body["data"][-1]["id"]
+    one = poll(cc, tenant.admin_token, after=start, limit=1)
+    assert len(one["data"]) == 1 and one["last_id"] == one["data"][0]["id"]
+
+
+def test_long_poll_waits_then_times_out_empty(cc, tenant):
+    assert poll(cc, tenant.admin_token, after=2**62)["last_id"] == 2**62
+    pos = drained(cc, tenant.admin_token)
+    t0 = time.monotonic()
+    body = poll(cc, tenant.admin_token, after=pos, wait=2)
+    assert 1.8 <= time.monotonic() - t0 < 5
+    assert body["data"] == [] and body["last_id"] >= pos
+
+
+def test_long_poll_wakes_on_a_new_event(cc, tenant):
+    pos = drained(cc, tenant.admin_token)
+    result = {}
+
+    def waiter():
+        t0 = time.monotonic()
+        result["body"] = poll(cc, tenant.admin_token, after=pos, wait=20)
+        result["took"] = time.monotonic() - t0
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    time.sleep(1)
+    did = new_did(cc, tenant.admin_token)
+    th.join(25)
+    assert result["took"] < 4
+    assert dids_of(result["body"]["data"]) == [str(did["id"])]
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"after": "x"}, "after"), ({"wait": "31"}, "wait"), ({"wait": "-1"}, "wait"),
+    ({"limit": "0"}, "limit"), ({"limit": "501"}, "limit"),
+])
+def test_long_poll_bad_parameters_are_400(cc, tenant, params, field):
+    r = cc.get(POLL, token=tenant.admin_token, params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["details"][0]["field"] == field
+
+
+# ---- the database goes away ----
+
+@pytest.mark.allow_log(*DB_DOWN_LOGS)
+def test_a_database_restart_loses_no_event(cc, tenant, streams):
+    s = open_stream(streams, cc, tenant.admin_token)
+    hello(s)
+    before = new_did(cc, tenant.admin_token)
+    assert s.events(1)[0]["data"]["entity_id"] == str(before["id"])
+    cc.restart_db()
+    deadline = time.monotonic() + 30
+    while True:
+        r = cc.post("/api/v1/dids", token=tenant.admin_token,
+                    json={"number": "+1555" + str(time.time_ns())[-7:]})
+        if r.status_code == 201:
+            after = r.json()
+            break
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.5)
+    assert s.status == 200 and not s.ended.is_set()
+    assert s.events(1, timeout=10)[0]["data"]["entity_id"] == str(after["id"])
