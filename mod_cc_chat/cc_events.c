@@ -48,6 +48,8 @@
 /* Long-poll batch: default and largest. */
 #define CC_EVENTS_LIMIT_DEFAULT 100
 #define CC_EVENTS_LIMIT_MAX 500
+/* How long a stream without a position waits for a new child's first poll. */
+#define CC_EVENTS_START_WAIT apr_time_from_sec(5)
 /* Retry-After when the child has no stream place left. */
 #define CC_EVENTS_FULL_RETRY "5"
 
@@ -527,9 +529,22 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
     if (err || !(hub = hub_or_error(ctx, &err)) || (err = take_place(ctx, hub))) {
         return err;
     }
-    /* The header (what EventSource sends when it reconnects) wins over ?after=. */
-    if (!given_header) {
-        st.pos = given_after ? v : cc_hub_position(hub);
+    /* The header (what EventSource sends when it reconnects) wins over ?after=; without
+     * either the stream starts at the newest event, which a child just started learns at
+     * its poller's first run. */
+    if (!given_header && given_after) {
+        st.pos = v;
+    }
+    else if (!given_header) {
+        apr_time_t until = apr_time_now() + CC_EVENTS_START_WAIT;
+
+        while (!cc_hub_ready(hub) && apr_time_now() < until) {
+            cc_hub_wait(hub, 0, apr_time_from_msec(100));
+        }
+        if (!cc_hub_ready(hub)) {
+            return cc_error_unavailable(ctx->pool);
+        }
+        st.pos = cc_hub_position(hub);
     }
     deadline = stream_deadline(ctx);
     /* No connection is kept while the stream runs. */

@@ -329,6 +329,16 @@ apr_uint64_t cc_hub_position(cc_hub_t *h)
     return pos;
 }
 
+int cc_hub_ready(cc_hub_t *h)
+{
+    int ready;
+
+    apr_thread_mutex_lock(h->mu);
+    ready = h->ready;
+    apr_thread_mutex_unlock(h->mu);
+    return ready;
+}
+
 int cc_hub_enter(cc_hub_t *h, int max)
 {
     if ((int)apr_atomic_inc32(&h->clients) >= max) {

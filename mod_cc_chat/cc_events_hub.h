@@ -58,6 +58,9 @@ void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout);
 /** The last settled id (0 before the poller's first run). */
 apr_uint64_t cc_hub_position(cc_hub_t *h);
 
+/** Whether the poller has run once (the position means something). */
+int cc_hub_ready(cc_hub_t *h);
+
 /** Take one of max stream places of the child (0: all taken); cc_hub_leave gives it back. */
 int cc_hub_enter(cc_hub_t *h, int max);
 void cc_hub_leave(cc_hub_t *h);

@@ -284,25 +284,35 @@ BEGIN
     END IF;
 END//
 
+-- A row taken away (an operator's DELETE, or the old side of an UPDATE).
+CREATE PROCEDURE queue_log_row_removed(
+    IN p_id BIGINT, IN p_time DATETIME,
+    IN p_queue VARCHAR(256) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    IN p_event VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    IN p_data1 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    IN p_data3 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+    IN p_data4 VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci)
+    MODIFIES SQL DATA
+BEGIN
+    IF p_event = 'ENTERQUEUE' THEN
+        DELETE FROM queue_log_waiting WHERE log_id = p_id;
+    END IF;
+    CALL queue_log_rollup_add(p_queue, p_time, p_event, p_data1, p_data3, p_data4, -1);
+END//
+
 CREATE TRIGGER trg_queue_log_delete AFTER DELETE ON queue_log FOR EACH ROW
 BEGIN
     IF @queue_log_rollup_off IS NULL THEN
-        IF OLD.event = 'ENTERQUEUE' THEN
-            DELETE FROM queue_log_waiting WHERE log_id = OLD.id;
-        END IF;
-        CALL queue_log_rollup_add(OLD.queuename, OLD.`time`, OLD.event, OLD.data1,
-                                  OLD.data3, OLD.data4, -1);
+        CALL queue_log_row_removed(OLD.id, OLD.`time`, OLD.queuename, OLD.event, OLD.data1,
+                                   OLD.data3, OLD.data4);
     END IF;
 END//
 
 CREATE TRIGGER trg_queue_log_update AFTER UPDATE ON queue_log FOR EACH ROW
 BEGIN
     IF @queue_log_rollup_off IS NULL THEN
-        IF OLD.event = 'ENTERQUEUE' THEN
-            DELETE FROM queue_log_waiting WHERE log_id = OLD.id;
-        END IF;
-        CALL queue_log_rollup_add(OLD.queuename, OLD.`time`, OLD.event, OLD.data1,
-                                  OLD.data3, OLD.data4, -1);
+        CALL queue_log_row_removed(OLD.id, OLD.`time`, OLD.queuename, OLD.event, OLD.data1,
+                                   OLD.data3, OLD.data4);
         CALL queue_log_row_added(NEW.id, NEW.`time`, NEW.callid, NEW.queuename, NEW.event,
                                  NEW.data1, NEW.data3, NEW.data4);
     END IF;

@@ -7,8 +7,10 @@ The test profile keeps 4 streams per child (2 children) and a keep-alive every 2
 """
 
 import json
+import os
 import queue
 import secrets
+import signal
 import threading
 import time
 
@@ -126,11 +128,17 @@ def open_stream(streams, cc, token, **kw):
     return s
 
 
-def new_did(cc, token):
-    r = cc.post("/api/v1/dids", token=token,
-                json={"number": "+1555" + str(time.time_ns())[-7:]})
-    assert r.status_code == 201, r.text
-    return r.json()
+def new_did(cc, token, within=0):
+    """A DID created (did.created); within: seconds to keep trying while the server or
+    the database comes back."""
+    deadline = time.monotonic() + within
+    while True:
+        r = cc.post("/api/v1/dids", token=token,
+                    json={"number": "+1555" + str(time.time_ns())[-7:]})
+        if r.status_code == 201 or time.monotonic() >= deadline:
+            assert r.status_code == 201, r.text
+            return r.json()
+        time.sleep(0.3)
 
 
 def new_queue(cc, token):
@@ -359,6 +367,36 @@ def test_a_full_child_answers_503_with_retry_after(cc, tenant, streams):
         s.close()
 
 
+def test_a_second_node_sees_every_event(cc, tenant, streams):
+    """Each node polls the database itself: events written through one reach the streams
+    of the other, in order."""
+    second = cc.start_second_httpd()
+    try:
+        s = open_stream(streams, cc, tenant.admin_token, base_url=second.base_url)
+        hello(s)
+        dids = [new_did(cc, tenant.admin_token) for _ in range(5)]
+        got = s.events(5)
+        assert [f["data"]["entity_id"] for f in got] == [str(d["id"]) for d in dids]
+        s.close()
+    finally:
+        second.stop()
+
+
+@pytest.mark.allow_log("AH00493", "AH00494")
+def test_a_graceful_restart_ends_streams_and_they_resume(cc, tenant, streams):
+    s = open_stream(streams, cc, tenant.admin_token)
+    hello(s)
+    new_did(cc, tenant.admin_token)
+    last = int(s.events(1)[0]["id"])
+    pid = int((cc.tmpdir / "httpd" / "run" / "httpd.pid").read_text())
+    os.kill(pid, signal.SIGUSR1)                       # apachectl -k graceful
+    assert s.ended.wait(10), "a stream kept its old child from stopping"
+    missed = new_did(cc, tenant.admin_token, within=20)
+    again = open_stream(streams, cc, tenant.admin_token, headers={"Last-Event-ID": str(last)})
+    hello(again)
+    assert again.events(1)[0]["data"]["entity_id"] == str(missed["id"])
+
+
 # ---- long-poll ----
 
 def poll(cc, token, **params):
@@ -445,14 +483,6 @@ def test_a_database_restart_loses_no_event(cc, tenant, streams):
     before = new_did(cc, tenant.admin_token)
     assert s.events(1)[0]["data"]["entity_id"] == str(before["id"])
     cc.restart_db()
-    deadline = time.monotonic() + 30
-    while True:
-        r = cc.post("/api/v1/dids", token=tenant.admin_token,
-                    json={"number": "+1555" + str(time.time_ns())[-7:]})
-        if r.status_code == 201:
-            after = r.json()
-            break
-        assert time.monotonic() < deadline, r.text
-        time.sleep(0.5)
+    after = new_did(cc, tenant.admin_token, within=30)
     assert s.status == 200 and not s.ended.is_set()
     assert s.events(1, timeout=10)[0]["data"]["entity_id"] == str(after["id"])
