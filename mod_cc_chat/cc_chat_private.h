@@ -22,6 +22,7 @@ typedef enum {
     CC_EV_POLL_INTERVAL,   /* CCEventPollInterval: the poller's period, milliseconds */
     CC_EV_BUFFER,          /* CCEventBuffer: events buffered per child */
     CC_EV_RETENTION_DAYS,  /* CCEventRetentionDays: days events are kept; 0 forever */
+    CC_EV_RETENTION_INTERVAL, /* CCEventRetentionInterval: seconds between retention runs */
     CC_EV_NSETTINGS
 } cc_chat_setting_e;
 

@@ -557,6 +557,11 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache, no-store");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
     apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    if (r->header_only) {
+        /* HEAD: the headers a GET would get, and no stream to hold a thread for. */
+        (void)ap_rflush(r);
+        goto done;
+    }
     hello = apr_psprintf(ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT "\n\n",
                          cc_chat_setting(s, CC_EV_RETRY), st.pos);
     st.last_write = apr_time_now();

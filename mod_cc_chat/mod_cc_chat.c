@@ -8,7 +8,7 @@
  *
  * Per child: the event hub (made in child_init) and its poller, a per-child mod_watchdog
  * job every CCEventPollInterval.  Per node: the retention job (events older than
- * CCEventRetentionDays, stream rows of dead processes), every minute.
+ * CCEventRetentionDays, stream rows of dead processes), every CCEventRetentionInterval.
  */
 #include <string.h>
 
@@ -50,6 +50,7 @@ static const struct {
     [CC_EV_POLL_INTERVAL] = { 100, 100, 10000 },
     [CC_EV_BUFFER] = { 4096, 16, 1000000 },
     [CC_EV_RETENTION_DAYS] = { 30, 0, 3650 },
+    [CC_EV_RETENTION_INTERVAL] = { 60, 0, 86400 },
 };
 
 /* The child's hub: made once per child in child_init (before any request thread), then
@@ -147,13 +148,18 @@ static const command_rec cc_chat_cmds[] = {
                   SETTING_OF(CC_EV_RETENTION_DAYS), RSRC_CONF,
                   "days events are kept (default 30; 0 keeps them;"
                   " main server)"),
+    AP_INIT_TAKE1("CCEventRetentionInterval", set_setting,
+                  SETTING_OF(CC_EV_RETENTION_INTERVAL), RSRC_CONF,
+                  "seconds between runs of the retention job (default 60; 0 runs none;"
+                  " main server)"),
     { NULL }
 };
 
 /* ---- jobs ---- */
 
-/* Per node, every minute: events past retention (10,000 per run, by idx_events_created),
- * and the stream rows of processes that died without deleting them. */
+/* Per node, every CCEventRetentionInterval: events past retention (10,000 per run, by
+ * idx_events_created), and the stream rows of processes that died without deleting
+ * them. */
 static cc_error_t *retention_run(cc_db_t *db, void *data)
 {
     server_rec *s = data;
@@ -177,7 +183,8 @@ static int schedule_retention(apr_pool_t *pconf, server_rec *s)
     job->name = "cc-events-retention";
     job->run = retention_run;
     job->data = s;
-    return cc_job_schedule(pconf, s, job, apr_time_from_sec(60));
+    return cc_job_schedule(pconf, s, job,
+                           apr_time_from_sec(cc_chat_setting(s, CC_EV_RETENTION_INTERVAL)));
 }
 
 /* ---- hooks ---- */

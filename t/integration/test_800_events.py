@@ -244,6 +244,14 @@ def test_each_type_needs_its_permission(cc, tenant, streams):
     assert s.quiet(0.7, prefix="") == []
 
 
+def test_head_answers_the_headers_and_holds_nothing(cc, tenant):
+    t0 = time.monotonic()
+    r = requests.head(cc.base_url + STREAM, timeout=10,
+                      headers={"Authorization": f"Bearer {tenant.admin_token}"})
+    assert r.status_code == 200 and time.monotonic() - t0 < 5
+    assert r.headers["Content-Type"].startswith("text/event-stream")
+
+
 def test_401_and_403(cc, tenant):
     r = requests.get(cc.base_url + STREAM, timeout=5)
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
