@@ -13,6 +13,7 @@
 
 #include "cc_api_private.h"
 #include "cc_asterisk.h"
+#include "cc_job.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 
@@ -202,11 +203,18 @@ static int cc_api_handler(request_rec *r)
     return cc_dispatch(r, cc_api_domains, cc_api_max_body(cfg), cfg);
 }
 
+/* The guard of the module's background jobs in this child (cc_job.h). */
+static void cc_api_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    cc_job_child_init(pchild, s);
+}
+
 static void cc_api_register_hooks(apr_pool_t *p)
 {
     static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_post_config(cc_api_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(cc_api_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* httpd's own errors on our paths (/api, /healthz, /readyz) as JSON; HTTP/2.0+
      * request lines refused (cc_http_guard_register). */

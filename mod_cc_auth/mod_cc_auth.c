@@ -17,6 +17,7 @@
 #include <mod_auth.h>
 
 #include "cc_auth_private.h"
+#include "cc_job.h"
 #include "cc_auth_jwt.h"
 #include "cc_crypto.h"
 #include "cc_db.h"
@@ -175,12 +176,19 @@ static int cc_auth_handler(request_rec *r)
     return cc_dispatch(r, cc_auth_domains, CC_AUTH_MAX_BODY, cc_auth_cfg(r->server));
 }
 
+/* The guard of the module's background jobs in this child (cc_job.h). */
+static void cc_auth_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    cc_job_child_init(pchild, s);
+}
+
 static void cc_auth_register_hooks(apr_pool_t *p)
 {
     static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
     static const char *const pre_unique_id[] = { "mod_unique_id.c", NULL };
 
     ap_hook_post_config(cc_auth_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(cc_auth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(cc_auth_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     /* After mod_unique_id made UNIQUE_ID (the id when the client sent none), before
      * anything that may fail the request. */

@@ -320,14 +320,19 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     }
     deadline = apr_time_now() + apr_time_from_sec(wait);
     for (;;) {
+        apr_uint64_t before = pos;
+
         if ((err = read_next(ctx, hub, &pos, (apr_size_t)limit, out, &ready))) {
             return err;
         }
-        if (out->nelts > 0 || apr_time_now() >= deadline) {
+        if (out->nelts > 0) {
             break;
         }
-        if (ready && pos < cc_hub_position(hub)) {
-            continue;             /* caught up part of the way: read on */
+        if (ready && pos > before) {
+            continue;             /* passed events it may not see: read on at once */
+        }
+        if (apr_time_now() >= deadline) {
+            break;
         }
         if (!placed) {
             /* A waiting request holds a worker thread, as a stream does. */

@@ -219,6 +219,7 @@ static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 static void cc_chat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     child_hub = cc_hub_create(pchild, s, (apr_size_t)cc_chat_setting(s, CC_EV_BUFFER));
+    cc_job_child_init(pchild, s);
 }
 
 static int cc_chat_handler(request_rec *r)

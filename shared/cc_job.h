@@ -34,4 +34,12 @@ typedef struct cc_job_t {
 int cc_job_schedule(apr_pool_t *pconf, server_rec *s, const cc_job_t *job,
                     apr_interval_time_t interval);
 
+/**
+ * From the child_init hook of every module that schedules jobs (required: without it the
+ * module's jobs do not run in the child).  A child's exit then waits for a run in
+ * progress to end before pchild (and mod_dbd's pools with it) goes, and starts no other
+ * (mod_watchdog's thread outlives pchild).
+ */
+void cc_job_child_init(apr_pool_t *pchild, server_rec *s);
+
 #endif
