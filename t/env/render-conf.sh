@@ -87,9 +87,10 @@ esac
 # mod_cc_chat's event stream: a short keep-alive and few places per child in tests
 # (test_800 waits for keep-alives and fills a child); under `make run` half of a child's
 # 32 threads may stream, a keep-alive every 15 s.
+# Its retention job runs every second in tests (test_800 waits for it).
 case $CC_PROFILE in
-    test) event_max_clients=4; event_keepalive=2 ;;
-    *)    event_max_clients=16; event_keepalive=15 ;;
+    test) event_max_clients=4; event_keepalive=2; event_retention_interval=1 ;;
+    *)    event_max_clients=16; event_keepalive=15; event_retention_interval=60 ;;
 esac
 
 # sed replacement text: escape \ & and the | delimiter.
@@ -131,6 +132,7 @@ sub()
     sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
     sub EVENT_MAX_CLIENTS "${CC_EVENT_MAX_CLIENTS:-$event_max_clients}"
     sub EVENT_KEEPALIVE "${CC_EVENT_KEEPALIVE:-$event_keepalive}"
+    sub EVENT_RETENTION_INTERVAL "$event_retention_interval"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).

@@ -405,6 +405,38 @@ def test_a_graceful_restart_ends_streams_and_they_resume(cc, tenant, streams):
     assert again.events(1)[0]["data"]["entity_id"] == str(missed["id"])
 
 
+def test_retention_deletes_old_events_and_dead_streams_rows(cc, tenant):
+    """The retention job (every second in tests): events older than
+    CCEventRetentionDays (30), and the rows of streams whose process died (not seen for
+    90 s; GET /realtime/sessions hides them at once)."""
+    user, _ = tenant.make_user(roles=["agent"])
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO events (tenant_id, type, created_at) VALUES"
+                    " (%s, 'did.updated', UTC_TIMESTAMP(3) - INTERVAL 31 DAY),"
+                    " (%s, 'did.updated', UTC_TIMESTAMP(3) - INTERVAL 29 DAY)",
+                    (tenant.id, tenant.id))
+        cur.execute("INSERT INTO websocket_sessions (tenant_id, user_id, remote_addr, node,"
+                    " pid, connected_at, seen_at, last_event_id) VALUES"
+                    " (%s, %s, '10.0.0.1', 'gone', 1, UTC_TIMESTAMP(3) - INTERVAL 1 HOUR,"
+                    " UTC_TIMESTAMP(3) - INTERVAL 91 SECOND, 0)", (tenant.id, user["id"]))
+    rows = cc.get(SESSIONS, token=tenant.admin_token,
+                  params={"user_id": user["id"]}).json()["data"]
+    assert rows == []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with cc.db() as conn, conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) n FROM events WHERE tenant_id = %s"
+                        " AND created_at < UTC_TIMESTAMP() - INTERVAL 28 DAY", (tenant.id,))
+            old = cur.fetchone()["n"]
+            cur.execute("SELECT COUNT(*) n FROM websocket_sessions WHERE user_id = %s",
+                        (user["id"],))
+            stale = cur.fetchone()["n"]
+        if old == 1 and stale == 0:
+            break
+        time.sleep(0.3)
+    assert (old, stale) == (1, 0)                      # the 29-day-old event stays
+
+
 # ---- long-poll ----
 
 def poll(cc, token, **params):
