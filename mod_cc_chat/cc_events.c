@@ -23,6 +23,7 @@
  * not see, so a reconnect does not read them again.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <httpd.h>
 #include <http_core.h>
@@ -39,8 +40,11 @@
 #include "cc_validate.h"
 #include "mod_cc_auth.h"
 
-/* A session row is refreshed this often; rows not seen for three of these are stale. */
-#define CC_EVENTS_HEARTBEAT 30
+/* A stream writes its last_event_id into its row this often (seen_at is the poller's,
+ * every 30 s for all the process's streams); rows not seen for 90 s are stale. */
+#define CC_EVENTS_POSITION_REFRESH 300
+/* Database reads one long-poll makes before it answers with how far it got. */
+#define CC_EVENTS_MAX_READS 16
 /* Events per database read and per write of a stream. */
 #define CC_EVENTS_BATCH 256
 /* The longest a stream sleeps between looks at its deadline and at the child stopping. */
@@ -72,8 +76,12 @@
 
 static const cc_stmt_t events_stmts[] = {
     /* The poller (cc_events_hub.c). */
+    /* The newest id, and the id of the newest event created %s seconds ago or more (by
+     * idx_events_created): where a new child's poller starts. */
     CC_STMT("cc_events_hub_newest",
-            "SELECT MAX(id) FROM events"
+            "SELECT (SELECT MAX(id) FROM events),"
+            " (SELECT id FROM events WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL %s SECOND"
+            " ORDER BY created_at DESC LIMIT 1)"
             " /* cc-lint: no-tenant the poller reads every tenant's events once per child;"
             " each client is handed its own tenant's only */"),
     CC_STMT("cc_events_hub_read",
@@ -97,6 +105,11 @@ static const cc_stmt_t events_stmts[] = {
     CC_STMT("cc_events_session_seen",
             "UPDATE websocket_sessions SET seen_at = UTC_TIMESTAMP(3), last_event_id = %s"
             " WHERE tenant_id = %s AND id = %s"),
+    /* The poller's heartbeat for every stream of its process (cc_events_hub.c). */
+    CC_STMT("cc_events_sessions_seen",
+            "UPDATE websocket_sessions SET seen_at = UTC_TIMESTAMP(3)"
+            " WHERE node = %s AND pid = %s"
+            " /* cc-lint: no-tenant the streams of one httpd process, of every tenant */"),
     CC_STMT("cc_events_session_delete",
             "DELETE FROM websocket_sessions WHERE tenant_id = %s AND id = %s"),
     CC_LIST_SORT("cc_events_sessions", "connected_at", SESSIONS_LIST, SESSIONS_SEARCH,
@@ -149,9 +162,11 @@ static const char *u64(apr_pool_t *p, apr_uint64_t v)
 }
 
 /*
- * The events of (pos, bound) the client may see, at most max, from the database (a
- * connection taken and given back): appended to out (in out's pool); *pnewpos the last
- * row read when max stopped it, else bound - 1.
+ * One read of the tenant's events in (pos, bound) from the database (a connection taken
+ * and given back): CC_EVENTS_BATCH rows whatever max is (a client that may see few of
+ * them still moves on a batch per read), of which those it may see, at most max, are
+ * appended to out (in out's pool).  *pnewpos: the last row looked at, or bound - 1 when
+ * the read reached bound.
  */
 static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
                            apr_size_t max, apr_array_header_t *out, apr_uint64_t *pnewpos)
@@ -161,6 +176,7 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
     const char *args[4];
     json_t *rows, *row;
     cc_error_t *err;
+    apr_size_t taken = 0;
     size_t i;
 
     apr_pool_create(&sp, ctx->pool);
@@ -168,14 +184,18 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
     args[0] = ctx->principal->tenant_id;
     args[1] = u64(sp, pos);
     args[2] = u64(sp, bound);
-    args[3] = apr_itoa(sp, (int)max);
+    args[3] = apr_itoa(sp, CC_EVENTS_BATCH);
     err = cc_db_select(db, "cc_events_catchup", cc_events_cols(), 4, args, &rows, NULL);
     if (!err) {
-        *pnewpos = bound - 1;
+        *pnewpos = json_array_size(rows) < CC_EVENTS_BATCH ? bound - 1 : pos;
         json_array_foreach(rows, i, row) {
             const char *type = json_string_value(json_object_get(row, "type"));
             apr_uint64_t id = (apr_uint64_t)json_integer_value(json_object_get(row, "id"));
 
+            if (taken == max) {
+                *pnewpos = id - 1;
+                break;
+            }
             if (cc_events_visible(ctx->principal->tenant_id, type, ctx->principal->tenant_id,
                                   ctx->principal->permissions)) {
                 cc_event_t *ev = apr_array_push(out);
@@ -184,8 +204,9 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
                 ev->type = apr_pstrdup(out->pool, type);
                 ev->json = cc_json_dump(out->pool, row);
                 ev->json_len = strlen(ev->json);
+                taken++;
             }
-            if (json_array_size(rows) == max) {
+            if (json_array_size(rows) == CC_EVENTS_BATCH) {
                 *pnewpos = id;
             }
         }
@@ -303,11 +324,12 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     apr_array_header_t *out = apr_array_make(p, 16, sizeof(cc_event_t));
     apr_uint64_t pos = 0;
     apr_time_t deadline;
-    int given, wait, limit, ready, placed = 0;
+    int given, wait, limit, ready, placed = 0, reads = 0;
     cc_hub_t *hub;
     cc_error_t *err;
-    char *text;
-    apr_size_t i;
+    char *text, *at;
+    const char *tail;
+    apr_size_t i, len;
 
     err = read_position(p, NULL, ctx->args ? apr_table_get(ctx->args, "after") : NULL,
                         "after", &given, &pos);
@@ -318,7 +340,11 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     if (err || !(hub = hub_or_error(ctx, &err))) {
         return err;
     }
-    deadline = apr_time_now() + apr_time_from_sec(wait);
+    /* The request's connection (the principal's) goes back before any read: a read from
+     * the database takes one of its own, and holding two at once lets DBDMax such
+     * requests wait on each other forever. */
+    cc_db_release(ctx->db);
+    deadline = apr_time_now() + apr_time_from_sec(ctx->r->header_only ? 0 : wait);
     for (;;) {
         apr_uint64_t before = pos;
 
@@ -328,10 +354,12 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
         if (out->nelts > 0) {
             break;
         }
-        if (ready && pos > before) {
-            continue;             /* passed events it may not see: read on at once */
+        /* Passed events it may not see: read on at once, a bounded number of times (the
+         * answer then says how far it got). */
+        if (ready && pos > before && ++reads < CC_EVENTS_MAX_READS) {
+            continue;
         }
-        if (apr_time_now() >= deadline) {
+        if (apr_time_now() >= deadline || reads >= CC_EVENTS_MAX_READS) {
             break;
         }
         if (!placed) {
@@ -340,7 +368,6 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
                 return err;
             }
             placed = 1;
-            cc_db_release(ctx->db);
         }
         cc_hub_wait(hub, pos, deadline - apr_time_now() < CC_EVENTS_SLICE
                               ? deadline - apr_time_now() : CC_EVENTS_SLICE);
@@ -348,14 +375,25 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
             break;
         }
     }
-    text = apr_pstrdup(p, "{\"data\":[");
+    /* {"data":[e,e,...],"last_id":N}, sized first and copied once. */
+    tail = apr_psprintf(p, "],\"last_id\":%" APR_UINT64_T_FMT "}", pos);
+    len = strlen("{\"data\":[") + strlen(tail);
+    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+        len += APR_ARRAY_IDX(out, i, cc_event_t).json_len + 1;
+    }
+    at = text = apr_palloc(p, len + 1);
+    at = stpcpy(at, "{\"data\":[");
     for (i = 0; i < (apr_size_t)out->nelts; i++) {
         const cc_event_t *ev = &APR_ARRAY_IDX(out, i, cc_event_t);
 
-        text = apr_pstrcat(p, text, i ? "," : "", ev->json, NULL);
+        if (i) {
+            *at++ = ',';
+        }
+        memcpy(at, ev->json, ev->json_len);
+        at += ev->json_len;
     }
-    text = apr_psprintf(p, "%s],\"last_id\":%" APR_UINT64_T_FMT "}", text, pos);
-    return cc_reply_text(ctx, HTTP_OK, text, strlen(text));
+    at = stpcpy(at, tail);
+    return cc_reply_text(ctx, HTTP_OK, text, (apr_size_t)(at - text));
 }
 
 /* ---- GET /api/v1/events/stream ---- */
@@ -414,17 +452,13 @@ static void session_open(stream_t *st)
 {
     request_rec *r = st->ctx->r;
     const char *args[7];
-    char host[64];
     const char *id = NULL;
 
-    if (apr_gethostname(host, sizeof(host), r->pool) != APR_SUCCESS) {
-        apr_cpystrn(host, "unknown", sizeof(host));
-    }
     args[0] = st->ctx->principal->tenant_id;
     args[1] = st->ctx->principal->user_id_str;
     args[2] = clean_header(r->pool, r->useragent_ip ? r->useragent_ip : "", 64);
     args[3] = clean_header(r->pool, apr_table_get(r->headers_in, "User-Agent"), 255);
-    args[4] = host;
+    args[4] = cc_events_node(r->pool);
     args[5] = apr_itoa(r->pool, (int)getpid());
     args[6] = u64(r->pool, st->pos);
     /* Without its row the stream still runs (it is bookkeeping): logged, not fatal. */
@@ -534,6 +568,8 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
     if (err || !(hub = hub_or_error(ctx, &err)) || (err = take_place(ctx, hub))) {
         return err;
     }
+    /* No connection is kept while the stream runs (nor while it waits to start). */
+    cc_db_release(ctx->db);
     /* The header (what EventSource sends when it reconnects) wins over ?after=; without
      * either the stream starts at the newest event, which a child just started learns at
      * its poller's first run. */
@@ -547,15 +583,13 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
             cc_hub_wait(hub, 0, apr_time_from_msec(100));
         }
         if (!cc_hub_ready(hub)) {
+            /* The database has been away since the child started. */
+            apr_table_setn(r->err_headers_out, "Retry-After", CC_EVENTS_FULL_RETRY);
             return cc_error_unavailable(ctx->pool);
         }
-        st.pos = cc_hub_position(hub);
+        st.pos = cc_hub_start(hub);
     }
     deadline = stream_deadline(ctx);
-    /* No connection is kept while the stream runs. */
-    cc_db_release(ctx->db);
-    session_open(&st);
-    st.last_seen = apr_time_now();
 
     r->status = HTTP_OK;
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
@@ -565,10 +599,15 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
     if (r->header_only) {
         /* HEAD: the headers a GET would get, and no stream to hold a thread for. */
         (void)ap_rflush(r);
-        goto done;
+        return cc_reply_sent(ctx);
     }
-    hello = apr_psprintf(ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT "\n\n",
-                         cc_chat_setting(s, CC_EV_RETRY), st.pos);
+    session_open(&st);
+    st.last_seen = apr_time_now();
+    /* The id line makes the client's Last-Event-ID the start: one that drops before its
+     * first event resumes from there, not from whatever is newest by then. */
+    hello = apr_psprintf(ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT
+                         "\nid: %" APR_UINT64_T_FMT "\n\n",
+                         cc_chat_setting(s, CC_EV_RETRY), st.pos, st.pos);
     st.last_write = apr_time_now();
     if (!send_text(r, hello, strlen(hello))) {
         goto done;
@@ -609,7 +648,7 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
                 break;
             }
         }
-        if (apr_time_now() - st.last_seen >= apr_time_from_sec(CC_EVENTS_HEARTBEAT)) {
+        if (apr_time_now() - st.last_seen >= apr_time_from_sec(CC_EVENTS_POSITION_REFRESH)) {
             session_seen(&st);
         }
         apr_pool_clear(iter);

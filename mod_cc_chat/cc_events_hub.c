@@ -21,6 +21,7 @@
  * waiting request of the child sleeps on.  Readers copy what they need under the mutex.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <httpd.h>
 #include <http_log.h>
@@ -33,8 +34,17 @@
 #include "cc_json.h"
 #include "cc_log.h"
 
-/* How many ids below the newest the first run starts at (see the file comment). */
+/* The first run starts at the lower of the newest id minus CC_HUB_START_WINDOW and the
+ * first id after the newest event created CC_HUB_START_AGE ago or more: every insert still
+ * open then began within that age (CC_HUB_GAP_MAX, plus a margin). */
 #define CC_HUB_START_WINDOW 1000
+#define CC_HUB_START_AGE "70"
+/* A gap that looks rolled back (no row, no lock) is skipped only when it still does this
+ * long after it first did: an id is allocated a moment before its row enters the index,
+ * and a later id may commit in between. */
+#define CC_HUB_DEAD_GRACE apr_time_from_msec(250)
+/* The streams' heartbeat (websocket_sessions.seen_at; sql/016). */
+#define CC_HUB_HEARTBEAT apr_time_from_sec(30)
 /* The longest a gap holds the stream: past it the ids are passed over (logged).  Above
  * innodb_lock_wait_timeout's default (50 s), the longest an API transaction that wrote an
  * event can wait before its commit, so it is only ever reached by a transaction left
@@ -52,10 +62,16 @@ struct cc_hub_t {
     cc_evring_t ring;
     apr_uint64_t next;            /* every id below is settled (in the buffer, or never) */
     int ready;                    /* the first run has set next */
-    apr_uint64_t gap_lo;          /* the gap the poller waits at (poller thread only) */
-    apr_time_t gap_since;
+    apr_uint64_t newest_at_start; /* the newest id at the first run */
+    /* The poller thread's own. */
+    apr_uint64_t gap_lo;          /* the gap it waits at */
+    apr_time_t gap_since;         /* since when it waits there */
+    apr_time_t dead_since;        /* since when the gap looks rolled back (0: it does not) */
     volatile apr_uint32_t clients;
     server_rec *s;
+    const char *node;             /* this host and process, for the sessions' heartbeat */
+    const char *pid;
+    apr_time_t heartbeat;         /* the last one (poller thread only) */
 };
 
 /* An event as the API shows it (API.md "Events"). */
@@ -99,7 +115,34 @@ cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap)
         return NULL;
     }
     h->s = s;
+    h->node = cc_events_node(p);
+    h->pid = apr_itoa(p, (int)getpid());
     return h;
+}
+
+const char *cc_events_node(apr_pool_t *p)
+{
+    char host[64];
+
+    if (apr_gethostname(host, sizeof(host), p) != APR_SUCCESS) {
+        apr_cpystrn(host, "unknown", sizeof(host));
+    }
+    return apr_pstrdup(p, host);
+}
+
+/* Every CC_HUB_HEARTBEAT, seen_at of every stream row of this process: one statement per
+ * child whatever the number of streams.  Its failure changes nothing else. */
+static void heartbeat(cc_hub_t *h, cc_db_t *db)
+{
+    const char *args[2];
+
+    if (apr_time_now() - h->heartbeat < CC_HUB_HEARTBEAT) {
+        return;
+    }
+    h->heartbeat = apr_time_now();
+    args[0] = h->node;
+    args[1] = h->pid;
+    (void)cc_db_exec(db, "cc_events_sessions_seen", 2, args, NULL);
 }
 
 /* ---- the poller ---- */
@@ -114,12 +157,13 @@ static apr_uint64_t row_id(const json_t *row)
     return (apr_uint64_t)json_integer_value(json_object_get(row, "id"));
 }
 
-/* The newest id, for the first run. */
-static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext)
+/* Where the first run starts (*pnext), and the newest id then. */
+static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext, apr_uint64_t *pnewest)
 {
+    const char *args[1] = { CC_HUB_START_AGE };
     const char **row;
-    cc_error_t *err = cc_db_select_row(db, "cc_events_hub_newest", 0, NULL, &row, NULL);
-    apr_uint64_t newest = 0;
+    cc_error_t *err = cc_db_select_row(db, "cc_events_hub_newest", 1, args, &row, NULL);
+    apr_uint64_t newest = 0, old = 0;
 
     if (err) {
         return err;
@@ -127,7 +171,14 @@ static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext)
     if (row && row[0]) {
         newest = (apr_uint64_t)apr_atoi64(row[0]);
     }
+    if (row && row[1]) {
+        old = (apr_uint64_t)apr_atoi64(row[1]);
+    }
+    *pnewest = newest;
     *pnext = newest > CC_HUB_START_WINDOW ? newest - CC_HUB_START_WINDOW + 1 : 1;
+    if (old + 1 < *pnext) {
+        *pnext = old + 1;
+    }
     return NULL;
 }
 
@@ -195,16 +246,20 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
     next = h->next;
     apr_thread_mutex_unlock(h->mu);
     if (!h->ready) {
-        if ((err = start_position(db, &next))) {
+        apr_uint64_t newest;
+
+        if ((err = start_position(db, &next, &newest))) {
             return err;
         }
         apr_thread_mutex_lock(h->mu);
         h->next = next;
         h->ring.base = next;
+        h->newest_at_start = newest;
         h->ready = 1;
         apr_thread_cond_broadcast(h->cond);
         apr_thread_mutex_unlock(h->mu);
     }
+    heartbeat(h, db);
     for (reads = 0; reads < CC_HUB_READS; reads++) {
         const char *args[1];
         json_t *rows;
@@ -238,15 +293,27 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
             if (!gap) {
                 break;
             }
-            if ((err = gap_settled(db, lo, hi, &dead))) {
-                return err;
-            }
-            if (!dead && h->gap_lo != lo) {
+            if (h->gap_lo != lo) {
                 h->gap_lo = lo;
                 h->gap_since = apr_time_now();
+                h->dead_since = 0;
+            }
+            /* A probe that fails (not a lock conflict) counts as "still open": the gap's
+             * deadline still applies. */
+            if ((err = gap_settled(db, lo, hi, &dead)) != NULL) {
+                dead = 0;
+            }
+            if (dead && !h->dead_since) {
+                h->dead_since = apr_time_now();
+            }
+            if (!dead) {
+                h->dead_since = 0;
+            }
+            if (dead && apr_time_now() - h->dead_since < CC_HUB_DEAD_GRACE) {
+                return NULL;      /* looks rolled back: sure after the grace */
             }
             if (!dead && apr_time_now() - h->gap_since < CC_HUB_GAP_MAX) {
-                return NULL;      /* the next run reads on from the gap */
+                return err;       /* the next run reads on from the gap */
             }
             if (!dead) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s, CCLOGNO(04002)
@@ -256,8 +323,10 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
                              (int)apr_time_sec(CC_HUB_GAP_MAX));
             }
             next = hi;
+            h->dead_since = 0;
             apr_thread_mutex_lock(h->mu);
             h->next = next;
+            apr_thread_cond_broadcast(h->cond);
             apr_thread_mutex_unlock(h->mu);
         }
         if (n < CC_HUB_BATCH_N) {
@@ -319,6 +388,19 @@ void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout)
         (void)apr_thread_cond_timedwait(h->cond, h->mu, timeout);
     }
     apr_thread_mutex_unlock(h->mu);
+}
+
+apr_uint64_t cc_hub_start(cc_hub_t *h)
+{
+    apr_uint64_t pos;
+
+    apr_thread_mutex_lock(h->mu);
+    pos = h->next > 0 ? h->next - 1 : 0;
+    if (h->newest_at_start > pos) {
+        pos = h->newest_at_start;
+    }
+    apr_thread_mutex_unlock(h->mu);
+    return pos;
 }
 
 apr_uint64_t cc_hub_position(cc_hub_t *h)

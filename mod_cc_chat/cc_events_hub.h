@@ -31,7 +31,11 @@ const cc_col_t *cc_events_cols(void);
  * of memory (logged). */
 cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap);
 
-/** The poller's run (a cc_job_fn, data the hub): reads what is new. */
+/** This host's name (websocket_sessions.node), in p. */
+const char *cc_events_node(apr_pool_t *p);
+
+/** The poller's run (a cc_job_fn, data the hub): reads what is new, and refreshes the
+ * seen_at of this process's stream rows every 30 s. */
 cc_error_t *cc_hub_poll(cc_db_t *db, void *data);
 
 /** What cc_hub_read found. */
@@ -57,6 +61,11 @@ void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout);
 
 /** The last settled id (0 before the poller's first run). */
 apr_uint64_t cc_hub_position(cc_hub_t *h);
+
+/** Where a client with no position starts (the poller ready): the newest event, which
+ * for a child just started is the newest id at its first run, not the older ones its
+ * buffer starts with. */
+apr_uint64_t cc_hub_start(cc_hub_t *h);
 
 /** Whether the poller has run once (the position means something). */
 int cc_hub_ready(cc_hub_t *h);

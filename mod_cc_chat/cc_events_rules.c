@@ -15,7 +15,7 @@ static const struct {
     const char *permission;
 } type_permissions[] = {
     { "agent", "agents.read" },
-    { "agent_pause_reasons", "agents.read" },
+    { "agent_pause_reasons", "agents.manage" },  /* as GET /agents/pause-reasons */
     { "call", "agents.read" },               /* live calls: GET /calls is agents.read */
     { "cdr", "cdrs.read" },
     { "chat", "chat.read" },
@@ -140,8 +140,11 @@ int cc_evring_push(cc_evring_t *ring, apr_uint64_t id, const char *tenant, const
         return 0;
     }
     if (ring->n == ring->cap) {
-        /* The oldest goes: from now on it is read from the database. */
-        ring->base = ring->e[ring->head].id + 1;
+        /* The oldest goes: from now on it is read from the database (never back below a
+         * base set past an event the buffer could not hold). */
+        if (ring->e[ring->head].id + 1 > ring->base) {
+            ring->base = ring->e[ring->head].id + 1;
+        }
         entry_free(&ring->e[ring->head]);
         ring->head = (ring->head + 1) % ring->cap;
         ring->n--;

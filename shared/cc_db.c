@@ -140,6 +140,11 @@ static apr_status_t standalone_release(void *data)
 {
     cc_db_t *db = data;
 
+    /* Never back into the pool with a transaction open (the next user's START
+     * TRANSACTION would commit it). */
+    if (db->dbd && db->in_txn) {
+        cc_db_rollback(db);
+    }
     if (db->dbd) {
         dbd_close_fn(db->s, db->dbd);
         db->dbd = NULL;
@@ -570,14 +575,9 @@ cc_error_t *cc_db_begin(cc_db_t *db)
 
     if (!err) {
         if (!db->txn_guarded) {
-            /* Registered after the connection's release, so it runs first (a standalone
-             * connection is released by a pre-cleanup: so is this). */
-            if (db->r) {
-                apr_pool_cleanup_register(db->pool, db, txn_cleanup, apr_pool_cleanup_null);
-            }
-            else {
-                apr_pool_pre_cleanup_register(db->pool, db, txn_cleanup);
-            }
+            /* A pre-cleanup like the connection's release, registered after it, so it
+             * runs first (and standalone_release rolls back as well). */
+            apr_pool_pre_cleanup_register(db->pool, db, txn_cleanup);
             db->txn_guarded = 1;
         }
         db->in_txn = 1;

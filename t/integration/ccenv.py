@@ -196,10 +196,11 @@ class CCEnv:
                                f"{_tail(self.error_log)}")
             time.sleep(0.1)
 
-    def start_second_httpd(self, name="httpd2"):
+    def start_second_httpd(self, name="httpd2", extra_conf=""):
         """Another httpd on the same database and modules (a second node): the rendered
         config with its own port and its own directory (run, logs, pid, runtime files)
-        under the temp dir.  Returns a SecondHttpd; stop it with its stop()."""
+        under the temp dir, and extra_conf appended (server-wide directives given again
+        there override the first ones).  Returns a SecondHttpd; stop it with its stop()."""
         port = _free_ports(1)[0]
         first = str(self.tmpdir / "httpd")
         home = self.tmpdir / name
@@ -213,6 +214,7 @@ class CCEnv:
         text = self.conf_text().replace(first + "/", str(home) + "/")
         text = text.replace(f'"{first}"', f'"{home}"')
         text = re.sub(rf"127\.0\.0\.1:{self.http_port}\b", f"127.0.0.1:{port}", text)
+        text += "\n" + extra_conf + "\n"
         conf = home / "httpd.conf"
         conf.write_text(text)
         os.chmod(conf, 0o600)

@@ -13,6 +13,7 @@ import secrets
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -386,6 +387,75 @@ def test_a_second_node_sees_every_event(cc, tenant, streams):
         got = s.events(5)
         assert [f["data"]["entity_id"] for f in got] == [str(d["id"]) for d in dids]
         s.close()
+    finally:
+        second.stop()
+
+
+def test_a_fresh_node_starts_position_less_streams_at_the_newest_event(cc, tenant,
+                                                                      streams):
+    """A new child's buffer starts up to 1,000 ids back (for inserts still open then);
+    a stream without a position still starts at the newest event."""
+    old = [new_did(cc, tenant.admin_token) for _ in range(5)]
+    second = cc.start_second_httpd()
+    try:
+        s = open_stream(streams, cc, tenant.admin_token, base_url=second.base_url)
+        start = hello(s)
+        assert start >= int(old[-1]["id"]) and s.quiet(1.0) == []
+        fresh = new_did(cc, tenant.admin_token)
+        assert s.events(1)[0]["data"]["entity_id"] == str(fresh["id"])
+        s.close()
+    finally:
+        second.stop()
+
+
+# A node whose buffer holds 16 events (clients further back read the database) and whose
+# children have 2 connections each.
+SMALL_NODE = "CCEventBuffer 16\nDBDMax 2\nDBDKeep 2\nDBDMin 0"
+
+
+def test_long_polls_catching_up_never_wait_for_each_others_connections(cc, tenant):
+    """Each catch-up read takes a connection of its own: a request that still held its
+    own (the principal's) while reading needed two, and DBDMax such requests at once
+    waited for each other forever, freezing the child."""
+    for _ in range(40):
+        new_did(cc, tenant.admin_token)
+    second = cc.start_second_httpd(extra_conf=SMALL_NODE)
+    try:
+        def one(_):
+            r = requests.get(second.base_url + POLL, params={"after": 0, "limit": 1},
+                             headers={"Authorization": f"Bearer {tenant.admin_token}"},
+                             timeout=20)
+            return r.status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(one, range(12)))
+        assert codes == [200] * 12
+        r = requests.get(second.base_url + "/api/v1/dids", timeout=10,
+                         headers={"Authorization": f"Bearer {tenant.admin_token}"})
+        assert r.status_code == 200
+    finally:
+        second.stop()
+
+
+def test_a_long_poll_over_events_it_may_not_see_is_bounded(cc, tenant):
+    """A caller who may see none of the events moves on a batch per read, a bounded
+    number of reads per request, and is told how far it got."""
+    _, token = role_user(cc, tenant, ["events.read"])
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.executemany("INSERT INTO events (tenant_id, type, entity_type, entity_id, data)"
+                        " VALUES (%s, 'did.updated', 'did', '0', '{}')",
+                        [(tenant.id,)] * 300)
+        cur.execute("SELECT MAX(id) AS id FROM events WHERE tenant_id = %s", (tenant.id,))
+        last = cur.fetchone()["id"]
+    second = cc.start_second_httpd(extra_conf=SMALL_NODE)
+    try:
+        t0 = time.monotonic()
+        # wait=1: a child just started answers once its poller has run.
+        r = requests.get(second.base_url + POLL, params={"after": 0, "limit": 1, "wait": 1},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=20)
+        assert r.status_code == 200 and time.monotonic() - t0 < 5
+        body = r.json()
+        assert body["data"] == [] and body["last_id"] >= last
     finally:
         second.stop()
 

@@ -22,7 +22,7 @@ static const struct {
     { "user.deleted", "users.read" },
     { "role.updated", "roles.manage" },
     { "agent.state_changed", "agents.read" },
-    { "agent_pause_reasons.updated", "agents.read" },
+    { "agent_pause_reasons.updated", "agents.manage" },
     { "call.ringing", "agents.read" },
     { "voicemail.received", "voicemails.read" },
     { "recording.created", "recordings.read" },
@@ -139,7 +139,11 @@ START_TEST(the_buffer_keeps_the_newest_and_says_where_it_starts)
     ck_assert_uint_eq(cc_evring_after(&ring, 13), 2);
     ck_assert_uint_eq(cc_evring_after(&ring, 15), 3);
     ck_assert_uint_eq(cc_evring_after(&ring, 100), 4);
-    for (id = 17; id < 1000; id++) {
+    /* An event it could not hold moved base past it: an eviction never moves it back. */
+    ring.base = 500;
+    push(&ring, 17);
+    ck_assert_uint_eq(ring.base, 500);
+    for (id = 18; id < 1000; id++) {
         push(&ring, id);
     }
     ck_assert_uint_eq(ring.base, 996);
