@@ -91,23 +91,25 @@ const cc_col_t *cc_events_cols(void)
     return event_cols;
 }
 
+static apr_status_t hub_cleanup(void *data)
+{
+    cc_hub_t *h = data;
+
+    cc_evring_destroy(&h->ring);
+    return APR_SUCCESS;
+}
+
 cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap)
 {
-    apr_pool_t *p;
-    cc_hub_t *h;
+    cc_hub_t *h = apr_pcalloc(pchild, sizeof(*h));
 
-    /* Never freed: the poller runs in a mod_watchdog thread whose pool is the process's
-     * (mod_watchdog's wd_startup), joined only when that pool goes at exit, after pchild
-     * and in no set order with anything of ours.  A hub on pchild went while a poll was
-     * running (a child crashed, test_625 under make test).  An unmanaged pool is no
-     * other pool's child, so nothing destroys it; the process's exit returns it. */
-    (void)pchild;
-    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS) {
-        return NULL;
-    }
-    h = apr_pcalloc(p, sizeof(*h));
-    if (apr_thread_mutex_create(&h->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
-        || apr_thread_cond_create(&h->cond, p) != APR_SUCCESS
+    /* On pchild, freed with it: the poller runs in mod_watchdog's thread, which outlives
+     * pchild, but cc_job's guard (a pre-cleanup of pchild, so it runs before this
+     * cleanup) waits for a poll in progress and starts no other.  Without that guard a
+     * hub going with pchild under a running poll crashed a child (test_625 under make
+     * test). */
+    if (apr_thread_mutex_create(&h->mu, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+        || apr_thread_cond_create(&h->cond, pchild) != APR_SUCCESS
         || !cc_evring_init(&h->ring, cap, 0)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(04001)
                      "event stream: no memory for the child's buffer of %" APR_SIZE_T_FMT
@@ -115,8 +117,9 @@ cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap)
         return NULL;
     }
     h->s = s;
-    h->node = cc_events_node(p);
-    h->pid = apr_itoa(p, (int)getpid());
+    h->node = cc_events_node(pchild);
+    h->pid = apr_itoa(pchild, (int)getpid());
+    apr_pool_cleanup_register(pchild, h, hub_cleanup, apr_pool_cleanup_null);
     return h;
 }
 

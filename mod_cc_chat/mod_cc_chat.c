@@ -216,9 +216,18 @@ static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     return schedule_retention(pconf, s);
 }
 
+static apr_status_t forget_hub(void *data)
+{
+    (void)data;
+    child_hub = NULL;
+    return APR_SUCCESS;
+}
+
 static void cc_chat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     child_hub = cc_hub_create(pchild, s, (apr_size_t)cc_chat_setting(s, CC_EV_BUFFER));
+    apr_pool_cleanup_register(pchild, NULL, forget_hub, apr_pool_cleanup_null);
+    /* The poller's guard: pchild's pre-cleanup stops it before the hub goes. */
     cc_job_child_init(pchild, s);
 }
 
