@@ -86,12 +86,29 @@ esac
 
 # mod_cc_chat's event stream: a short keep-alive and few places per child in tests
 # (test_800 waits for keep-alives and fills a child); under `make run` half of a child's
-# 32 threads may stream, a keep-alive every 15 s.
+# 32 threads may stream, a keep-alive every 15 s.  CC_EVENT_MAX_CLIENTS overrides the
+# places (make bench: 128 per child of 160 threads).
 # Its retention job runs every second in tests (test_800 waits for it).
 case $CC_PROFILE in
     test) event_max_clients=4; event_keepalive=2; event_retention_interval=1 ;;
     *)    event_max_clients=16; event_keepalive=15; event_retention_interval=60 ;;
 esac
+
+# The event MPM: 2 children x 32 threads, the same in both profiles (sized for 2 cores).
+# CC_MPM_* override each line; make bench's event-stream part renders 8 children x 160
+# threads with 128 streams per child (t/bench/bench.sh, README "Benchmark").
+mpm_start_servers=${CC_MPM_START_SERVERS:-2}
+mpm_server_limit=${CC_MPM_SERVER_LIMIT:-2}
+mpm_thread_limit=${CC_MPM_THREAD_LIMIT:-32}
+mpm_threads_per_child=${CC_MPM_THREADS_PER_CHILD:-32}
+mpm_max_request_workers=${CC_MPM_MAX_REQUEST_WORKERS:-64}
+mpm_min_spare_threads=${CC_MPM_MIN_SPARE_THREADS:-8}
+mpm_max_spare_threads=${CC_MPM_MAX_SPARE_THREADS:-64}
+for v in "$mpm_start_servers" "$mpm_server_limit" "$mpm_thread_limit" \
+         "$mpm_threads_per_child" "$mpm_max_request_workers" "$mpm_min_spare_threads" \
+         "$mpm_max_spare_threads" "${CC_EVENT_MAX_CLIENTS:-1}"; do
+    case $v in ''|*[!0-9]*) cc_die "CC_MPM_* and CC_EVENT_MAX_CLIENTS must be integers (got '$v')" ;; esac
+done
 
 # sed replacement text: escape \ & and the | delimiter.
 esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
@@ -130,6 +147,13 @@ sub()
     sub SMS_RETRY_BASE "$sms_retry_base"
     sub SMS_RETRY_MAX "$sms_retry_max"
     sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
+    sub MPM_START_SERVERS "$mpm_start_servers"
+    sub MPM_SERVER_LIMIT "$mpm_server_limit"
+    sub MPM_THREAD_LIMIT "$mpm_thread_limit"
+    sub MPM_THREADS_PER_CHILD "$mpm_threads_per_child"
+    sub MPM_MAX_REQUEST_WORKERS "$mpm_max_request_workers"
+    sub MPM_MIN_SPARE_THREADS "$mpm_min_spare_threads"
+    sub MPM_MAX_SPARE_THREADS "$mpm_max_spare_threads"
     sub EVENT_MAX_CLIENTS "${CC_EVENT_MAX_CLIENTS:-$event_max_clients}"
     sub EVENT_KEEPALIVE "${CC_EVENT_KEEPALIVE:-$event_keepalive}"
     sub EVENT_RETENTION_INTERVAL "$event_retention_interval"
