@@ -437,9 +437,10 @@ class Stream(asyncio.Protocol):
                 if i >= 0:
                     c["last_id"] = int(frame[i + 5:])
             elif frame.startswith(b"retry:"):
+                # "retry: N\n: position P\nid: P": the position up to its line's end.
                 i = frame.find(b": position ")
                 if i >= 0 and c["start"] is None:
-                    c["start"] = int(frame[i + 11:])
+                    c["start"] = int(frame[i + 11:].split(b"\n", 1)[0])
                 if not self.done.done():
                     self.done.set_result(True)
         del sse[:pos]
