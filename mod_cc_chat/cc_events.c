@@ -33,6 +33,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "cc_audit.h"
 #include "cc_chat_private.h"
 #include "cc_events_rules.h"
 #include "cc_json.h"
@@ -156,11 +157,6 @@ static const cc_list_t sessions_list = { "cc_events_sessions", session_sorts, "c
 
 /* ---- shared by both readers ---- */
 
-static const char *u64(apr_pool_t *p, apr_uint64_t v)
-{
-    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
-}
-
 /*
  * One read of the tenant's events in (pos, bound) from the database (a connection taken
  * and given back): CC_EVENTS_BATCH rows whatever max is (a client that may see few of
@@ -182,8 +178,8 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
     apr_pool_create(&sp, ctx->pool);
     db = cc_db_standalone(sp, ctx->r->server);
     args[0] = ctx->principal->tenant_id;
-    args[1] = u64(sp, pos);
-    args[2] = u64(sp, bound);
+    args[1] = cc_events_id_text(sp, pos);
+    args[2] = cc_events_id_text(sp, bound);
     args[3] = apr_itoa(sp, CC_EVENTS_BATCH);
     err = cc_db_select(db, "cc_events_catchup", cc_events_cols(), 4, args, &rows, NULL);
     if (!err) {
@@ -429,38 +425,22 @@ static cc_error_t *session_step(stream_t *st, const char *label, int nargs,
     return err;
 }
 
-/* Printable ASCII of a header, at most max characters ('?' for anything else). */
-static const char *clean_header(apr_pool_t *p, const char *v, apr_size_t max)
-{
-    char *out;
-    apr_size_t i, n;
-
-    if (!v) {
-        return NULL;
-    }
-    n = strlen(v) < max ? strlen(v) : max;
-    out = apr_pstrmemdup(p, v, n);
-    for (i = 0; i < n; i++) {
-        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e) {
-            out[i] = '?';
-        }
-    }
-    return out;
-}
-
 static void session_open(stream_t *st)
 {
     request_rec *r = st->ctx->r;
+    /* The client's address and User-Agent as the audit log records them (the kit's
+     * actor: the latter valid UTF-8 within 512 bytes). */
+    const cc_actor_t *who = cc_ctx_actor_user(st->ctx, st->ctx->principal->user_id_str);
     const char *args[7];
     const char *id = NULL;
 
     args[0] = st->ctx->principal->tenant_id;
     args[1] = st->ctx->principal->user_id_str;
-    args[2] = clean_header(r->pool, r->useragent_ip ? r->useragent_ip : "", 64);
-    args[3] = clean_header(r->pool, apr_table_get(r->headers_in, "User-Agent"), 255);
+    args[2] = who->ip ? who->ip : "";
+    args[3] = who->user_agent;
     args[4] = cc_events_node(r->pool);
     args[5] = apr_itoa(r->pool, (int)getpid());
-    args[6] = u64(r->pool, st->pos);
+    args[6] = cc_events_id_text(r->pool, st->pos);
     /* Without its row the stream still runs (it is bookkeeping): logged, not fatal. */
     if (session_step(st, "cc_events_session_insert", 7, args, &id) == NULL && id) {
         st->session = apr_atoi64(id);
@@ -475,7 +455,7 @@ static void session_seen(stream_t *st)
     if (!st->session) {
         return;
     }
-    args[0] = u64(st->ctx->pool, st->pos);
+    args[0] = cc_events_id_text(st->ctx->pool, st->pos);
     args[1] = st->ctx->principal->tenant_id;
     args[2] = apr_psprintf(st->ctx->pool, "%" APR_INT64_T_FMT, st->session);
     (void)session_step(st, "cc_events_session_seen", 3, args, NULL);

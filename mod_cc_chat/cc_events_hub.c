@@ -150,11 +150,6 @@ static void heartbeat(cc_hub_t *h, cc_db_t *db)
 
 /* ---- the poller ---- */
 
-static const char *u64(apr_pool_t *p, apr_uint64_t v)
-{
-    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
-}
-
 static apr_uint64_t row_id(const json_t *row)
 {
     return (apr_uint64_t)json_integer_value(json_object_get(row, "id"));
@@ -193,8 +188,8 @@ static cc_error_t *gap_settled(cc_db_t *db, apr_uint64_t lo, apr_uint64_t hi, in
     const char **row;
     cc_error_t *err;
 
-    args[0] = u64(db->pool, lo);
-    args[1] = u64(db->pool, hi);
+    args[0] = cc_events_id_text(db->pool, lo);
+    args[1] = cc_events_id_text(db->pool, hi);
     db->quiet_conflicts = 1;
     db->conflict_errno = 0;
     err = cc_db_select_row(db, "cc_events_hub_probe", 2, args, &row, NULL);
@@ -270,7 +265,7 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
         size_t n, done = 0, i;
         apr_size_t go;
 
-        args[0] = u64(db->pool, next);
+        args[0] = cc_events_id_text(db->pool, next);
         if ((err = cc_db_select(db, "cc_events_hub_read", event_cols, 1, args, &rows,
                                 NULL))) {
             return err;

@@ -92,6 +92,11 @@ int cc_events_parse_position(const char *s, apr_uint64_t *pid)
     return 1;
 }
 
+const char *cc_events_id_text(apr_pool_t *p, apr_uint64_t id)
+{
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, id);
+}
+
 /* ---- the buffer ---- */
 
 static void entry_free(cc_evring_entry_t *e)

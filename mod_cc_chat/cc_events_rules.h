@@ -30,6 +30,9 @@ int cc_events_visible(const char *tenant, const char *type, const char *ptenant,
  */
 int cc_events_parse_position(const char *s, apr_uint64_t *pid);
 
+/** An event id as decimal text in p (a statement's argument, a frame's id). */
+const char *cc_events_id_text(apr_pool_t *p, apr_uint64_t id);
+
 /** One event in the buffer: its JSON object text (API.md's event) and what filters it. */
 typedef struct cc_evring_entry_t {
     apr_uint64_t id;

@@ -12,7 +12,7 @@ CREATE TABLE websocket_sessions (
     tenant_id      CHAR(36)        NOT NULL,
     user_id        BIGINT UNSIGNED NOT NULL,
     remote_addr    VARCHAR(64)     NOT NULL,
-    user_agent     VARCHAR(255)    NULL,
+    user_agent     VARCHAR(512)    NULL,      -- as audit_logs.user_agent
     node           VARCHAR(64)     NOT NULL,
     pid            INT UNSIGNED    NOT NULL,
     connected_at   DATETIME(3)     NOT NULL,
