@@ -15,12 +15,13 @@ import csv
 import io
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
 
 import requests
+
+from procmem import rss_kib
 
 MONTH = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
 REPEAT = 15
@@ -49,35 +50,6 @@ def deep_cursor(session, base, params, pages):
                              "after": cursor})
         cursor = r.json()["next_cursor"]
     return cursor
-
-
-def children(parent):
-    """The parent's child processes, from /proc (no process spawned: the sampler runs
-    every 20 ms beside the export it measures, on the same cores; a pgrep per sample
-    cost the client some 2.5 s of CPU per 1M-row export)."""
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{parent}/task"):
-            with open(f"/proc/{parent}/task/{task}/children") as f:
-                kids += f.read().split()
-    except OSError:
-        kids = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
-                              text=True).stdout.split()
-    return kids
-
-
-def rss_kib(parent):
-    pids = [parent] + children(parent)
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 def main():

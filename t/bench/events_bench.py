@@ -53,6 +53,8 @@ import sys
 import time
 from pathlib import Path
 
+import procmem
+
 ROOT = Path(__file__).resolve().parents[2]
 DB_SH = str(ROOT / "t" / "env" / "db.sh")
 RULES_C = ROOT / "mod_cc_chat" / "cc_events_rules.c"
@@ -113,34 +115,8 @@ def visible(rules, perms, etype):
 
 # ---- httpd's memory ------------------------------------------------------------------
 
-def httpd_pids(parent):
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{parent}/task"):
-            with open(f"/proc/{parent}/task/{task}/children") as f:
-                kids += f.read().split()
-    except OSError:
-        pass
-    return [str(parent)] + kids
-
-
-def httpd_memory(parent):
-    """(processes, sum of VmRSS in KiB, sum of Pss in KiB)."""
-    pids = httpd_pids(parent)
-    rss = pss = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        rss += int(line.split()[1])
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except OSError:
-            pass
-    return len(pids), rss, pss
+# procmem.memory: (processes, VmRSS KiB, Pss KiB) of httpd's tree.
+httpd_memory = procmem.memory
 
 
 # ---- a small HTTP/1.1 client on asyncio streams (setup and the writer) ---------------
