@@ -87,6 +87,7 @@ static const cc_stmt_t events_stmts[] = {
             " each client is handed its own tenant's only */"),
     CC_STMT("cc_events_hub_read",
             "SELECT " EVENT_COLUMNS " FROM events WHERE id >= %s ORDER BY id LIMIT 512"
+            /* CC_HUB_BATCH_N rows (cc_events_hub.c) */
             " /* cc-lint: no-tenant the poller, as above */"),
     /* Whether ids [lo, hi) are still being written: a locking read that does not wait
      * (a lock conflict: yes), counting any committed since. */

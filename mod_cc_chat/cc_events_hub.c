@@ -50,9 +50,8 @@
  * event can wait before its commit, so it is only ever reached by a transaction left
  * open by hand or a stuck client. */
 #define CC_HUB_GAP_MAX apr_time_from_sec(60)
-/* Rows per read, and reads per run (a run catches up 4,096 events at most; the next run
- * goes on). */
-#define CC_HUB_BATCH "512"
+/* Rows per read (the LIMIT of cc_events_hub_read, cc_events.c), and reads per run (a run
+ * catches up 4,096 events at most; the next run goes on). */
 #define CC_HUB_BATCH_N 512
 #define CC_HUB_READS 8
 
@@ -401,16 +400,6 @@ apr_uint64_t cc_hub_start(cc_hub_t *h)
     return pos;
 }
 
-apr_uint64_t cc_hub_position(cc_hub_t *h)
-{
-    apr_uint64_t pos;
-
-    apr_thread_mutex_lock(h->mu);
-    pos = h->ready && h->next > 0 ? h->next - 1 : 0;
-    apr_thread_mutex_unlock(h->mu);
-    return pos;
-}
-
 int cc_hub_ready(cc_hub_t *h)
 {
     int ready;
@@ -435,7 +424,3 @@ void cc_hub_leave(cc_hub_t *h)
     apr_atomic_dec32(&h->clients);
 }
 
-int cc_hub_clients(cc_hub_t *h)
-{
-    return (int)apr_atomic_read32(&h->clients);
-}

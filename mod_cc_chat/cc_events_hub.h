@@ -59,9 +59,6 @@ cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const char *tenant,
 /** Wait up to timeout for an id above pos to be settled (or the poller's first run). */
 void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout);
 
-/** The last settled id (0 before the poller's first run). */
-apr_uint64_t cc_hub_position(cc_hub_t *h);
-
 /** Where a client with no position starts (the poller ready): the newest event, which
  * for a child just started is the newest id at its first run, not the older ones its
  * buffer starts with. */
@@ -73,7 +70,5 @@ int cc_hub_ready(cc_hub_t *h);
 /** Take one of max stream places of the child (0: all taken); cc_hub_leave gives it back. */
 int cc_hub_enter(cc_hub_t *h, int max);
 void cc_hub_leave(cc_hub_t *h);
-/** Streams of the child now. */
-int cc_hub_clients(cc_hub_t *h);
 
 #endif
