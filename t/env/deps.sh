@@ -6,10 +6,13 @@ set -eu
 
 # tzdata: the zones of GET /cdrs/stats?tz= (/usr/share/zoneinfo).
 # libcurl4-openssl-dev: the SMS delivery job's HTTP client (mod_callcenter only).
+# chromium, chromium-driver, python3-selenium: the chat widget's browser test
+# (t/integration/test_830_chat_widget.py, headless).
 PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev libcurl4-openssl-dev
       check pkg-config
       build-essential mariadb-server mariadb-client wrk apache2-utils curl
-      python3-pytest python3-requests python3-pymysql valgrind tzdata"
+      python3-pytest python3-requests python3-pymysql valgrind tzdata
+      chromium chromium-driver python3-selenium"
 # node and npm run the pinned client tools (make client-deps); Debian's unless some are
 # already on the PATH (e.g. from NodeSource).
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
