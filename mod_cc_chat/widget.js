@@ -73,7 +73,7 @@ svg{display:block;width:26px;height:26px;fill:currentColor}
 .head button{background:none;color:inherit;padding:3px;border-radius:6px}
 .head svg{width:18px;height:18px}
 .log{flex:1;overflow-y:auto;margin:0;padding:14px;list-style:none;display:flex;
- flex-direction:column;gap:8px;background:#f6f8fa}
+ flex-direction:column;gap:8px;background:#f6f8fa;scrollbar-width:thin}
 li{max-width:82%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 .greet,.agent{align-self:flex-start;background:#fff;border:1px solid #d0d7de}
 .visitor{align-self:flex-end}
@@ -81,10 +81,10 @@ li{max-width:82%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overfl
 .who{display:block;font-size:11px;font-weight:600;color:#59636e}
 .err{margin:0;padding:6px 14px;color:#d1242f;font-size:12px}
 .sub:empty,.greet:empty,.err:empty{display:none}
-form{display:flex;gap:8px;margin:0;padding:10px;border-top:1px solid #d0d7de}
-textarea{flex:1;min-width:0;height:42px;resize:none;font:inherit;color:inherit;
+form{display:flex;align-items:flex-end;gap:8px;margin:0;padding:10px;border-top:1px solid #d0d7de}
+textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inherit;color:inherit;
  background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:9px 10px}
-.send{border-radius:8px;padding:0 16px;font-weight:600}
+.send{height:42px;border-radius:8px;padding:0 16px;font-weight:600}
 .send:disabled{opacity:.6}
 @media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;max-width:none;
  max-height:none;border-radius:0}}
@@ -215,8 +215,10 @@ textarea{flex:1;min-width:0;height:42px;resize:none;font:inherit;color:inherit;
     const src = es = new EventSource(base +
       sessPath('/events?token=' + encodeURIComponent(sess.visitor_token)));
     const on = (type, fn) => src.addEventListener(type, (e) => {
-      let d = {};
-      try { d = JSON.parse(e.data) || {}; } catch (x) { }
+      let d;
+      try { d = JSON.parse(e.data) || {}; } catch (x) {
+        return console.warn('cc-chat: unreadable ' + type + ' event:', e.data);
+      }
       if (src === es) fn(d, (d.agent && d.agent.name) || 'an agent');
     });
     // After each connect, what the stream may have missed.
@@ -237,7 +239,7 @@ textarea{flex:1;min-width:0;height:42px;resize:none;font:inherit;color:inherit;
     const text = input.value;
     if (busy || !text.trim()) return;
     busy = sendBtn.disabled = true;
-    input.value = errLine.textContent = '';
+    input.value = errLine.textContent = input.style.height = '';
     try {
       if (!sess) {
         const s = await api('POST', '/chat/v1/widgets/' + key + '/sessions', {});
@@ -250,6 +252,7 @@ textarea{flex:1;min-width:0;height:42px;resize:none;font:inherit;color:inherit;
       addMessage(await api('POST', sessPath('/messages'), { body: text }));
     } catch (e) {
       input.value = input.value || text;
+      input.oninput();
       if (e.status === 409) ended();
       else errLine.textContent = describe(e);
       if (e.status === 401) forget();
@@ -260,6 +263,10 @@ textarea{flex:1;min-width:0;height:42px;resize:none;font:inherit;color:inherit;
   launcher.onclick = () => setOpen(!isOpen, true);
   root.querySelector('.x').onclick = () => setOpen(false, true);
   form.onsubmit = (e) => { e.preventDefault(); send(); };
+  input.oninput = () => {           // grows with its lines, up to its max-height
+    input.style.height = '';
+    input.style.height = Math.max(42, input.scrollHeight + 2) + 'px';
+  };
   input.onkeydown = (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
   };
