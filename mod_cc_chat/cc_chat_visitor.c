@@ -237,15 +237,22 @@ static cc_error_t *find_visitor(cc_ctx_t *ctx, const char *token, visitor_t *v)
     cc_error_t *err;
 
     v->session = cc_path(ctx, "id");
-    if (!token) {
-        return unauthorized(ctx);
-    }
     args[0] = v->session;
-    args[1] = cc_sha256_hex(ctx->pool, token, strlen(token));
-    if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_auth", 2, args, &row, NULL))) {
+    args[1] = token ? cc_sha256_hex(ctx->pool, token, strlen(token)) : "";
+    if (token
+        && (err = cc_db_select_row(ctx->db, "cc_chat_visitor_auth", 2, args, &row, NULL))) {
         return err;
     }
+    if (!token) {
+        row = NULL;
+    }
     if (!row) {
+        /* The page must be able to read the 401 (to start a new chat), so an Origin the
+         * session's widget allows gets its CORS headers, as a preflight would. */
+        if (!cc_db_select_row(ctx->db, "cc_chat_visitor_origins", 1, &v->session, &row, NULL)
+            && row) {
+            (void)check_origin(ctx, row[0], 0);
+        }
         vary_origin(ctx->r);
         return unauthorized(ctx);
     }

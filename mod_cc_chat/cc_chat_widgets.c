@@ -23,9 +23,11 @@
 #define WIDGET_COLUMNS "id, name, public_key, allowed_origins, greeting, color, enabled," \
     " reassign_after, created_at, updated_at"
 
-/* Filters bind 5 values: tenant, enabled x2, q x2. */
+/* Filters bind 5 values: tenant, enabled x2, q x2.  enabled is "true" or "false"
+ * (checked): its first byte tells them apart without comparing strings of two
+ * collations (the parameter's and the literal's). */
 #define WIDGETS_FILTER                                                                 \
-    " w.tenant_id = %s AND (%s IS NULL OR w.enabled = (%s = 'true'))"                  \
+    " w.tenant_id = %s AND (%s IS NULL OR w.enabled = (ASCII(%s) = ASCII('t')))"       \
     " AND (%s IS NULL OR w.name LIKE %s)"
 #define WIDGETS_LIST(order)                                                            \
     "SELECT " WIDGET_COLUMNS ", (SELECT COUNT(*) FROM chat_widgets w WHERE"            \
