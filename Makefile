@@ -66,6 +66,8 @@ $(OPENAPI_DOC): $(OPENAPI_PARTS)
 	$(PY) shared/openapi_assemble.py . $@
 
 $(BUILD)/mod_callcenter.so: $(OPENAPI_DOC)
+# The chat widget, embedded by cc_chat_visitor.c (.incbin).
+$(BUILD)/mod_cc_chat.so: mod_cc_chat/widget.js
 
 $(BUILD)/shared/%.o: shared/%.c $(wildcard shared/*.h) | $(BUILD)/shared
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<

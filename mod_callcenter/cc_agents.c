@@ -31,6 +31,7 @@
 #include "cc_agents_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
+#include "cc_chat_link.h"
 #include "cc_json.h"
 #include "cc_queue_stats_rules.h"
 #include "cc_validate.h"
@@ -362,6 +363,16 @@ static cc_error_t *agent_state_put(cc_ctx_t *ctx)
     }
     if ((err = fetch_state(ctx, user_id, &obj))) {
         return err;
+    }
+    {
+        /* Voice and chat share one capacity: an agent free again may take a waiting
+         * chat now, in this transaction (cc_chat_link.h). */
+        APR_OPTIONAL_FN_TYPE(cc_chat_voice_state_changed) *chat =
+            APR_RETRIEVE_OPTIONAL_FN(cc_chat_voice_state_changed);
+
+        if (chat && (err = chat(ctx->db, tenant, cc_ctx_actor(ctx)))) {
+            return err;
+        }
     }
     return cc_ctx_commit(ctx, "agent", "state_change", user_id, changes, obj, HTTP_OK, NULL);
 }

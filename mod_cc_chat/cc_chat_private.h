@@ -7,6 +7,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include "cc_audit.h"
 #include "cc_events_hub.h"
 #include "cc_http.h"
 
@@ -23,6 +24,10 @@ typedef enum {
     CC_EV_BUFFER,          /* CCEventBuffer: events buffered per child */
     CC_EV_RETENTION_DAYS,  /* CCEventRetentionDays: days events are kept; 0 forever */
     CC_EV_RETENTION_INTERVAL, /* CCEventRetentionInterval: seconds between retention runs */
+    CC_CHAT_TOKEN_TTL,     /* CCChatVisitorTokenTTL: seconds a visitor token is good for */
+    CC_CHAT_PER_ADDRESS,   /* CCChatSessionsPerAddress: new sessions a minute per address */
+    CC_CHAT_PER_WIDGET,    /* CCChatSessionsPerWidget: new sessions a minute per widget */
+    CC_CHAT_REASSIGN_INTERVAL, /* CCChatReassignInterval: seconds between reassign runs */
     CC_EV_NSETTINGS
 } cc_chat_setting_e;
 
@@ -37,5 +42,147 @@ int cc_chat_setting(const server_rec *s, cc_chat_setting_e which);
 
 /** The child's hub (NULL in the parent, or when it could not be made). */
 cc_hub_t *cc_chat_hub(void);
+
+/* ---- the stream machinery (cc_events.c), shared by the users' and the visitors' ---- */
+
+/** The child's hub, or NULL and *perr (503). */
+cc_hub_t *cc_events_hub_or_error(cc_ctx_t *ctx, cc_error_t **perr);
+
+/** Take one of the child's stream places for this request until it ends (503 when
+ * full). */
+cc_error_t *cc_events_take_place(cc_ctx_t *ctx, cc_hub_t *hub);
+
+/** The 503 of a child with no stream place left (Retry-After). */
+cc_error_t *cc_events_child_full(cc_ctx_t *ctx);
+
+/**
+ * The next events after *ppos that f takes (at most max) without waiting: from the hub,
+ * or from the database when *ppos is older than the hub's buffer.  *pready 0 when the
+ * hub has not polled yet.
+ */
+cc_error_t *cc_events_next(cc_ctx_t *ctx, cc_hub_t *hub, const cc_events_filter_t *f,
+                           apr_uint64_t *ppos, apr_size_t max, apr_array_header_t *out,
+                           int *pready);
+
+/** A stream's start: Last-Event-ID, else ?after=, else the newest event (400 on a bad
+ * one; 503 when the hub never became ready). */
+cc_error_t *cc_events_position(cc_ctx_t *ctx, cc_hub_t *hub, apr_uint64_t *ppos);
+
+/** One Server-Sent Events stream over the hub. */
+typedef struct cc_stream_t {
+    cc_ctx_t *ctx;
+    cc_hub_t *hub;
+    const cc_events_filter_t *filter;
+    apr_uint64_t pos;              /**< the last id the client has been told */
+    apr_time_t deadline;
+    /** ev's frame in p (*plen bytes), NULL to send nothing for it; *pend set: the
+     * stream ends after this frame. */
+    const char *(*frame)(void *baton, apr_pool_t *p, const cc_event_t *ev,
+                         apr_size_t *plen, int *pend);
+    void (*tick)(void *baton);     /**< each turn (bookkeeping); may be NULL */
+    void *baton;
+    apr_time_t last_write;
+} cc_stream_t;
+
+/** The stream's headers and its first lines (retry:, the position as id:); 0 for HEAD
+ * or a client gone (nothing more to send). */
+int cc_events_stream_open(cc_stream_t *st);
+
+/** Send text now; 0 when the client is gone. */
+int cc_events_stream_send(cc_stream_t *st, const char *text);
+
+/** Frames until the deadline, the child stopping, the client going or a frame ending it;
+ * keep-alives between. */
+void cc_events_stream_run(cc_stream_t *st);
+
+/* ---- chat routing (cc_chat_routing.c) ---- */
+
+/* The session object's columns (cc_chat_session_cols order), from CHAT_SESSION_FROM. */
+#define CHAT_SESSION_COLUMNS                                                                  \
+    "s.id, s.widget_id, s.status, s.agent_id, u.name,"                                   \
+    " JSON_OBJECT('name', s.visitor_name, 'email', s.visitor_email), s.origin,"          \
+    " IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"              \
+    "  WHERE q.tenant_id = s.tenant_id AND q.waiting_at IS NOT NULL"                     \
+    "  AND (q.waiting_at < s.waiting_at OR (q.waiting_at = s.waiting_at AND q.id <= s.id)))),"\
+    " s.created_at, s.assigned_at, s.first_response_at, s.closed_at, s.closed_by,"       \
+    " s.last_message_at"
+#define CHAT_SESSION_FROM                                                                     \
+    " FROM chat_sessions s LEFT JOIN users u ON u.tenant_id = s.tenant_id"               \
+    "  AND u.id = s.agent_id"
+
+/* The waiting ids a chat.queue_updated event lists (the visitors' positions). */
+#define CC_CHAT_QUEUE_IDS 200
+
+/** The session object's columns. */
+extern const cc_col_t cc_chat_session_columns[];
+
+/** Take the tenant's chat routing lock (first in a transaction that changes capacity). */
+cc_error_t *cc_chat_lock(cc_db_t *db, const char *tenant);
+
+/** The session object (*pobj NULL when the tenant has no such session). */
+cc_error_t *cc_chat_session(cc_db_t *db, const char *tenant, const char *id, json_t **pobj);
+
+/**
+ * Record a change of session id (verb as cc_record: "chat.session_close" gives the event
+ * chat.session_closed) with the session object as it is now, plus extra's keys (may be
+ * NULL), as the event's data; *pobj (may be NULL) that object.  404 when no session.
+ */
+cc_error_t *cc_chat_session_event(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
+                                  const char *verb, const char *id, const json_t *changes,
+                                  json_t *extra, int what, json_t **pobj);
+
+/** The event chat.queue_updated: the waiting count and the first waiting ids. */
+cc_error_t *cc_chat_queue_changed(cc_db_t *db, const char *tenant, const cc_actor_t *actor);
+
+/** Assign what waits to who is free (under cc_chat_lock); *pn assignments made. */
+cc_error_t *cc_chat_assign(cc_db_t *db, const char *tenant, const cc_actor_t *actor, int *pn);
+
+/** cc_chat_assign, then chat.queue_updated when it assigned any or queue_changed. */
+cc_error_t *cc_chat_assign_and_announce(cc_db_t *db, const char *tenant,
+                                        const cc_actor_t *actor, int queue_changed);
+
+/** The optional function of cc_chat_link.h: lock, then assign. */
+cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant_id,
+                                        const cc_actor_t *actor);
+
+/** The reassign job's run (a cc_job_fn): chats unanswered past their widget's
+ * reassign_after go back to the queue, for another agent. */
+cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data);
+
+/** The visitor API's OPTIONS preflight (cc_chat_visitor.c): DECLINED for a path of no
+ * route, else the answer sent. */
+int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains);
+
+/* ---- sessions (cc_chat_sessions.c): what both sides do ---- */
+
+/** Who writes a message. */
+typedef enum { CC_CHAT_BY_VISITOR, CC_CHAT_BY_AGENT } cc_chat_sender_e;
+
+/**
+ * Post body to session id (in an open transaction): the session is locked; closed is
+ * 409, and an agent posts only to an active session.  Writes the message, the session's
+ * times, the audit entry and the event chat.message; *pmsg the message object.
+ */
+cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
+                         const char *id, cc_chat_sender_e by, const char *body,
+                         json_t **pmsg);
+
+/**
+ * Close session id (in an open transaction; takes the routing lock): 409 when closed
+ * already; a freed place goes to the next waiting session.  *pobj the session.  When
+ * agent_user is given (an agent closing), the session must be waiting, or active with
+ * that agent unless may_any (chat.manage): 403 otherwise.
+ */
+cc_error_t *cc_chat_close(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
+                          const char *id, const char *closed_by, const char *agent_user,
+                          int may_any, json_t **pobj);
+
+/** The messages of session id after after (at most limit), oldest first, as the
+ * agents see them ({"data": [...]}). */
+cc_error_t *cc_chat_messages(cc_db_t *db, const char *tenant, const char *id,
+                             const char *after, const char *limit, json_t **prows);
+
+/** ?after= and ?limit= of a messages list (400 details). */
+cc_error_t *cc_chat_read_after(cc_ctx_t *ctx, const char **pafter, const char **plimit);
 
 #endif

@@ -159,14 +159,15 @@ static const cc_list_t sessions_list = { "cc_events_sessions", session_sorts, "c
 /* ---- shared by both readers ---- */
 
 /*
- * One read of the tenant's events in (pos, bound) from the database (a connection taken
- * and given back): CC_EVENTS_BATCH rows whatever max is (a client that may see few of
- * them still moves on a batch per read), of which those it may see, at most max, are
- * appended to out (in out's pool).  *pnewpos: the last row looked at, or bound - 1 when
- * the read reached bound.
+ * One read of the filter's tenant's events in (pos, bound) from the database (a
+ * connection taken and given back): CC_EVENTS_BATCH rows whatever max is (a client that
+ * is handed few of them still moves on a batch per read), of which those the filter
+ * takes, at most max, are appended to out (in out's pool).  *pnewpos: the last row
+ * looked at, or bound - 1 when the read reached bound.
  */
-static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
-                           apr_size_t max, apr_array_header_t *out, apr_uint64_t *pnewpos)
+static cc_error_t *read_db(cc_ctx_t *ctx, const cc_events_filter_t *f, apr_uint64_t pos,
+                           apr_uint64_t bound, apr_size_t max, apr_array_header_t *out,
+                           apr_uint64_t *pnewpos)
 {
     apr_pool_t *sp;
     cc_db_t *db;
@@ -178,7 +179,7 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
 
     apr_pool_create(&sp, ctx->pool);
     db = cc_db_standalone(sp, ctx->r->server);
-    args[0] = ctx->principal->tenant_id;
+    args[0] = f->tenant;
     args[1] = cc_events_id_text(sp, pos);
     args[2] = cc_events_id_text(sp, bound);
     args[3] = apr_itoa(sp, CC_EVENTS_BATCH);
@@ -193,8 +194,9 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
                 *pnewpos = id - 1;
                 break;
             }
-            if (cc_events_visible(ctx->principal->tenant_id, type, ctx->principal->tenant_id,
-                                  ctx->principal->permissions)) {
+            if (cc_events_filter_match(f, f->tenant, type,
+                                       cc_events_entity(sp, cc_json_str(row, "entity_type"),
+                                                        cc_json_str(row, "entity_id")))) {
                 cc_event_t *ev = apr_array_push(out);
 
                 ev->id = id;
@@ -212,22 +214,20 @@ static cc_error_t *read_db(cc_ctx_t *ctx, apr_uint64_t pos, apr_uint64_t bound,
     return err;
 }
 
-/* The next events after *ppos (at most max) without waiting: from the hub, or from the
- * database when *ppos is older than the hub's buffer.  0 when the hub is not ready. */
-static cc_error_t *read_next(cc_ctx_t *ctx, cc_hub_t *hub, apr_uint64_t *ppos,
-                             apr_size_t max, apr_array_header_t *out, int *pready)
+cc_error_t *cc_events_next(cc_ctx_t *ctx, cc_hub_t *hub, const cc_events_filter_t *f,
+                           apr_uint64_t *ppos, apr_size_t max, apr_array_header_t *out,
+                           int *pready)
 {
     apr_uint64_t newpos = *ppos, bound = 0;
     cc_error_t *err = NULL;
 
     *pready = 1;
-    switch (cc_hub_read(hub, *ppos, ctx->principal->tenant_id, ctx->principal->permissions,
-                        max, out, &newpos, &bound)) {
+    switch (cc_hub_read(hub, *ppos, f, max, out, &newpos, &bound)) {
     case CC_HUB_NOT_READY:
         *pready = 0;
         return NULL;
     case CC_HUB_FROM_DB:
-        err = read_db(ctx, *ppos, bound, max, out, &newpos);
+        err = read_db(ctx, f, *ppos, bound, max, out, &newpos);
         break;
     case CC_HUB_OK:
         break;
@@ -236,6 +236,16 @@ static cc_error_t *read_next(cc_ctx_t *ctx, cc_hub_t *hub, apr_uint64_t *ppos,
         *ppos = newpos;
     }
     return err;
+}
+
+/* The principal's filter: its tenant, the types its permissions read. */
+static cc_events_filter_t *principal_filter(cc_ctx_t *ctx)
+{
+    cc_events_filter_t *f = apr_pcalloc(ctx->pool, sizeof(*f));
+
+    f->tenant = ctx->principal->tenant_id;
+    f->mask = ctx->principal->permissions;
+    return f;
 }
 
 /* A position parameter: 1 and *pv set when present and valid; a 400 detail otherwise. */
@@ -272,7 +282,7 @@ static cc_error_t *read_int(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
     return err;
 }
 
-static cc_error_t *child_full(cc_ctx_t *ctx)
+cc_error_t *cc_events_child_full(cc_ctx_t *ctx)
 {
     apr_table_setn(ctx->r->err_headers_out, "Retry-After", CC_EVENTS_FULL_RETRY);
     return cc_error_make(ctx->pool, HTTP_SERVICE_UNAVAILABLE, CC_ERR_UNAVAILABLE,
@@ -286,11 +296,10 @@ static apr_status_t leave_hub(void *data)
     return APR_SUCCESS;
 }
 
-/* Take one of the child's places for this request until it ends. */
-static cc_error_t *take_place(cc_ctx_t *ctx, cc_hub_t *hub)
+cc_error_t *cc_events_take_place(cc_ctx_t *ctx, cc_hub_t *hub)
 {
     if (!cc_hub_enter(hub, cc_chat_setting(ctx->r->server, CC_EV_MAX_CLIENTS))) {
-        return child_full(ctx);
+        return cc_events_child_full(ctx);
     }
     apr_pool_cleanup_register(ctx->pool, hub, leave_hub, apr_pool_cleanup_null);
     return NULL;
@@ -304,7 +313,7 @@ static int child_stopping(void)
            && state == AP_MPMQ_STOPPING;
 }
 
-static cc_hub_t *hub_or_error(cc_ctx_t *ctx, cc_error_t **perr)
+cc_hub_t *cc_events_hub_or_error(cc_ctx_t *ctx, cc_error_t **perr)
 {
     cc_hub_t *hub = cc_chat_hub();
 
@@ -319,6 +328,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     apr_pool_t *p = ctx->pool;
     server_rec *s = ctx->r->server;
     apr_array_header_t *out = apr_array_make(p, 16, sizeof(cc_event_t));
+    const cc_events_filter_t *f = principal_filter(ctx);
     apr_uint64_t pos = 0;
     apr_time_t deadline;
     int given, wait, limit, ready, placed = 0, reads = 0;
@@ -334,7 +344,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
                    &wait);
     err = read_int(p, err, ctx->args, "limit", 1, CC_EVENTS_LIMIT_MAX,
                    CC_EVENTS_LIMIT_DEFAULT, &limit);
-    if (err || !(hub = hub_or_error(ctx, &err))) {
+    if (err || !(hub = cc_events_hub_or_error(ctx, &err))) {
         return err;
     }
     /* The request's connection (the principal's) goes back before any read: a read from
@@ -345,7 +355,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     for (;;) {
         apr_uint64_t before = pos;
 
-        if ((err = read_next(ctx, hub, &pos, (apr_size_t)limit, out, &ready))) {
+        if ((err = cc_events_next(ctx, hub, f, &pos, (apr_size_t)limit, out, &ready))) {
             return err;
         }
         if (out->nelts > 0) {
@@ -361,7 +371,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
         }
         if (!placed) {
             /* A waiting request holds a worker thread, as a stream does. */
-            if ((err = take_place(ctx, hub))) {
+            if ((err = cc_events_take_place(ctx, hub))) {
                 return err;
             }
             placed = 1;
@@ -395,29 +405,29 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
 
 /* ---- GET /api/v1/events/stream ---- */
 
-typedef struct stream_t {
-    cc_ctx_t *ctx;
+/* The main stream's bookkeeping: its websocket_sessions row. */
+typedef struct user_stream_t {
+    cc_stream_t *st;
     apr_int64_t session;          /* websocket_sessions.id, 0 without a row */
-    apr_uint64_t pos;             /* the last id the client has been told */
-    apr_time_t last_write;
     apr_time_t last_seen;
-} stream_t;
+} user_stream_t;
 
 /* A database step of the stream on a connection of its own, given back at once;
  * pfirst (may be NULL): the first value of the first row, copied. */
-static cc_error_t *session_step(stream_t *st, const char *label, int nargs,
+static cc_error_t *session_step(user_stream_t *us, const char *label, int nargs,
                                 const char **args, const char **pfirst)
 {
+    cc_ctx_t *ctx = us->st->ctx;
     apr_pool_t *sp;
     cc_db_t *db;
     const char **row = NULL;
     cc_error_t *err;
 
-    apr_pool_create(&sp, st->ctx->pool);
-    db = cc_db_standalone(sp, st->ctx->r->server);
+    apr_pool_create(&sp, ctx->pool);
+    db = cc_db_standalone(sp, ctx->r->server);
     if (pfirst) {
         err = cc_db_select_row(db, label, nargs, args, &row, NULL);
-        *pfirst = !err && row && row[0] ? apr_pstrdup(st->ctx->pool, row[0]) : NULL;
+        *pfirst = !err && row && row[0] ? apr_pstrdup(ctx->pool, row[0]) : NULL;
     }
     else {
         err = cc_db_exec(db, label, nargs, args, NULL);
@@ -426,52 +436,61 @@ static cc_error_t *session_step(stream_t *st, const char *label, int nargs,
     return err;
 }
 
-static void session_open(stream_t *st)
+static void session_open(user_stream_t *us)
 {
-    request_rec *r = st->ctx->r;
+    cc_ctx_t *ctx = us->st->ctx;
+    request_rec *r = ctx->r;
     /* The client's address and User-Agent as the audit log records them (the kit's
      * actor: the latter valid UTF-8 within 512 bytes). */
-    const cc_actor_t *who = cc_ctx_actor_user(st->ctx, st->ctx->principal->user_id_str);
+    const cc_actor_t *who = cc_ctx_actor_user(ctx, ctx->principal->user_id_str);
     const char *args[7];
     const char *id = NULL;
 
-    args[0] = st->ctx->principal->tenant_id;
-    args[1] = st->ctx->principal->user_id_str;
+    args[0] = ctx->principal->tenant_id;
+    args[1] = ctx->principal->user_id_str;
     args[2] = who->ip ? who->ip : "";
     args[3] = who->user_agent;
     args[4] = cc_events_node(r->pool);
     args[5] = apr_itoa(r->pool, (int)getpid());
-    args[6] = cc_events_id_text(r->pool, st->pos);
+    args[6] = cc_events_id_text(r->pool, us->st->pos);
     /* Without its row the stream still runs (it is bookkeeping): logged, not fatal. */
-    if (session_step(st, "cc_events_session_insert", 7, args, &id) == NULL && id) {
-        st->session = apr_atoi64(id);
+    if (session_step(us, "cc_events_session_insert", 7, args, &id) == NULL && id) {
+        us->session = apr_atoi64(id);
     }
+    us->last_seen = apr_time_now();
 }
 
-static void session_seen(stream_t *st)
+/* Each turn: the row's last_event_id every CC_EVENTS_POSITION_REFRESH. */
+static void session_tick(void *baton)
 {
+    user_stream_t *us = baton;
+    cc_ctx_t *ctx = us->st->ctx;
     const char *args[3];
 
-    st->last_seen = apr_time_now();
-    if (!st->session) {
+    if (apr_time_now() - us->last_seen < apr_time_from_sec(CC_EVENTS_POSITION_REFRESH)) {
         return;
     }
-    args[0] = cc_events_id_text(st->ctx->pool, st->pos);
-    args[1] = st->ctx->principal->tenant_id;
-    args[2] = apr_psprintf(st->ctx->pool, "%" APR_INT64_T_FMT, st->session);
-    (void)session_step(st, "cc_events_session_seen", 3, args, NULL);
+    us->last_seen = apr_time_now();
+    if (!us->session) {
+        return;
+    }
+    args[0] = cc_events_id_text(ctx->pool, us->st->pos);
+    args[1] = ctx->principal->tenant_id;
+    args[2] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, us->session);
+    (void)session_step(us, "cc_events_session_seen", 3, args, NULL);
 }
 
-static void session_close(stream_t *st)
+static void session_close(user_stream_t *us)
 {
+    cc_ctx_t *ctx = us->st->ctx;
     const char *args[2];
 
-    if (!st->session) {
+    if (!us->session) {
         return;
     }
-    args[0] = st->ctx->principal->tenant_id;
-    args[1] = apr_psprintf(st->ctx->pool, "%" APR_INT64_T_FMT, st->session);
-    (void)session_step(st, "cc_events_session_delete", 2, args, NULL);
+    args[0] = ctx->principal->tenant_id;
+    args[1] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, us->session);
+    (void)session_step(us, "cc_events_session_delete", 2, args, NULL);
 }
 
 /* Write and flush; 0 when the client is gone. */
@@ -480,28 +499,36 @@ static int send_text(request_rec *r, const char *s, apr_size_t len)
     return ap_rwrite(s, (int)len, r) >= 0 && ap_rflush(r) >= 0 && !r->connection->aborted;
 }
 
-/* Send the events of out as frames (one write); 0 when the client is gone. */
-static int send_events(stream_t *st, apr_pool_t *p, const apr_array_header_t *out)
+/* Send the frames of out's events (one write); 0 when the client is gone.  *pend: a
+ * frame ended the stream (the events after it are not sent). */
+static int send_events(cc_stream_t *st, apr_pool_t *p, const apr_array_header_t *out,
+                       int *pend)
 {
     struct iovec *vec;
-    apr_size_t i, total = 0;
+    apr_size_t i, n = 0, total = 0;
     char *buf, *at;
 
     if (out->nelts == 0) {
         return 1;
     }
     vec = apr_palloc(p, sizeof(*vec) * (apr_size_t)out->nelts);
-    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+    for (i = 0; i < (apr_size_t)out->nelts && !*pend; i++) {
         const cc_event_t *ev = &APR_ARRAY_IDX(out, i, cc_event_t);
-        apr_size_t len;
+        apr_size_t len = 0;
+        const char *frame = st->frame(st->baton, p, ev, &len, pend);
 
-        vec[i].iov_base = cc_events_sse_frame(p, ev->id, ev->type, ev->json, ev->json_len,
-                                              &len);
-        vec[i].iov_len = len;
-        total += len;
+        if (frame) {
+            vec[n].iov_base = (void *)frame;
+            vec[n].iov_len = len;
+            total += len;
+            n++;
+        }
+    }
+    if (!n) {
+        return 1;
     }
     at = buf = apr_palloc(p, total);
-    for (i = 0; i < (apr_size_t)out->nelts; i++) {
+    for (i = 0; i < n; i++) {
         memcpy(at, vec[i].iov_base, vec[i].iov_len);
         at += vec[i].iov_len;
     }
@@ -524,38 +551,26 @@ static apr_time_t stream_deadline(cc_ctx_t *ctx)
     return end;
 }
 
-static cc_error_t *events_stream(cc_ctx_t *ctx)
+cc_error_t *cc_events_position(cc_ctx_t *ctx, cc_hub_t *hub, apr_uint64_t *ppos)
 {
     request_rec *r = ctx->r;
-    server_rec *s = r->server;
-    apr_interval_time_t keepalive =
-        apr_time_from_sec(cc_chat_setting(s, CC_EV_KEEPALIVE));
-    stream_t st;
     apr_uint64_t v = 0;
-    apr_time_t deadline;
-    apr_pool_t *iter;
-    cc_hub_t *hub;
+    int given_header, given_after;
     cc_error_t *err;
-    int given_header, given_after, ready;
-    const char *hello;
 
-    memset(&st, 0, sizeof(st));
-    st.ctx = ctx;
     err = read_position(ctx->pool, NULL, apr_table_get(r->headers_in, "Last-Event-ID"),
-                        "Last-Event-ID", &given_header, &st.pos);
+                        "Last-Event-ID", &given_header, ppos);
     err = read_position(ctx->pool, err,
                         ctx->args ? apr_table_get(ctx->args, "after") : NULL, "after",
                         &given_after, &v);
-    if (err || !(hub = hub_or_error(ctx, &err)) || (err = take_place(ctx, hub))) {
+    if (err) {
         return err;
     }
-    /* No connection is kept while the stream runs (nor while it waits to start). */
-    cc_db_release(ctx->db);
     /* The header (what EventSource sends when it reconnects) wins over ?after=; without
      * either the stream starts at the newest event, which a child just started learns at
      * its poller's first run. */
     if (!given_header && given_after) {
-        st.pos = v;
+        *ppos = v;
     }
     else if (!given_header) {
         apr_time_t until = apr_time_now() + CC_EVENTS_START_WAIT;
@@ -568,9 +583,15 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
             apr_table_setn(r->err_headers_out, "Retry-After", CC_EVENTS_FULL_RETRY);
             return cc_error_unavailable(ctx->pool);
         }
-        st.pos = cc_hub_start(hub);
+        *ppos = cc_hub_start(hub);
     }
-    deadline = stream_deadline(ctx);
+    return NULL;
+}
+
+int cc_events_stream_open(cc_stream_t *st)
+{
+    request_rec *r = st->ctx->r;
+    const char *hello;
 
     r->status = HTTP_OK;
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
@@ -580,62 +601,114 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
     if (r->header_only) {
         /* HEAD: the headers a GET would get, and no stream to hold a thread for. */
         (void)ap_rflush(r);
-        return cc_reply_sent(ctx);
+        return 0;
     }
-    session_open(&st);
-    st.last_seen = apr_time_now();
     /* The id line makes the client's Last-Event-ID the start: one that drops before its
      * first event resumes from there, not from whatever is newest by then. */
-    hello = apr_psprintf(ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT
+    hello = apr_psprintf(st->ctx->pool, "retry: %d\n: position %" APR_UINT64_T_FMT
                          "\nid: %" APR_UINT64_T_FMT "\n\n",
-                         cc_chat_setting(s, CC_EV_RETRY), st.pos, st.pos);
-    st.last_write = apr_time_now();
-    if (!send_text(r, hello, strlen(hello))) {
-        goto done;
-    }
-    apr_pool_create(&iter, ctx->pool);
-    while (apr_time_now() < deadline && !child_stopping()) {
-        apr_array_header_t *out = apr_array_make(iter, 16, sizeof(cc_event_t));
-        apr_uint64_t before = st.pos;
+                         cc_chat_setting(r->server, CC_EV_RETRY), st->pos, st->pos);
+    st->last_write = apr_time_now();
+    return send_text(r, hello, strlen(hello));
+}
 
-        if ((err = read_next(ctx, hub, &st.pos, CC_EVENTS_BATCH, out, &ready))) {
+int cc_events_stream_send(cc_stream_t *st, const char *text)
+{
+    st->last_write = apr_time_now();
+    return send_text(st->ctx->r, text, strlen(text));
+}
+
+void cc_events_stream_run(cc_stream_t *st)
+{
+    request_rec *r = st->ctx->r;
+    apr_interval_time_t keepalive =
+        apr_time_from_sec(cc_chat_setting(r->server, CC_EV_KEEPALIVE));
+    apr_pool_t *iter;
+    int ready, end = 0;
+
+    apr_pool_create(&iter, st->ctx->pool);
+    while (!end && apr_time_now() < st->deadline && !child_stopping()) {
+        apr_array_header_t *out = apr_array_make(iter, 16, sizeof(cc_event_t));
+        apr_uint64_t before = st->pos;
+
+        if (cc_events_next(st->ctx, st->hub, st->filter, &st->pos, CC_EVENTS_BATCH, out,
+                           &ready)) {
             /* The database is away while catching up: try again in a moment. */
-            err = NULL;
-            cc_hub_wait(hub, ~(apr_uint64_t)0 >> 1, CC_EVENTS_SLICE);
+            cc_hub_wait(st->hub, ~(apr_uint64_t)0 >> 1, CC_EVENTS_SLICE);
         }
-        else if (!send_events(&st, iter, out)) {
+        else if (!send_events(st, iter, out, &end)) {
             break;
         }
-        else if (ready && st.pos > before && out->nelts == CC_EVENTS_BATCH) {
+        else if (end) {
+            break;
+        }
+        else if (ready && st->pos > before && out->nelts == CC_EVENTS_BATCH) {
             apr_pool_clear(iter);
             continue;             /* more to catch up */
         }
-        else if (ready && st.pos == before) {
-            apr_interval_time_t left = deadline - apr_time_now();
+        else if (ready && st->pos == before) {
+            apr_interval_time_t left = st->deadline - apr_time_now();
 
-            cc_hub_wait(hub, st.pos, left < CC_EVENTS_SLICE ? left : CC_EVENTS_SLICE);
+            cc_hub_wait(st->hub, st->pos, left < CC_EVENTS_SLICE ? left : CC_EVENTS_SLICE);
         }
         else if (!ready) {
-            cc_hub_wait(hub, st.pos, CC_EVENTS_SLICE);
+            cc_hub_wait(st->hub, st->pos, CC_EVENTS_SLICE);
         }
-        if (apr_time_now() - st.last_write >= keepalive) {
+        if (apr_time_now() - st->last_write >= keepalive) {
             /* A comment keeps proxies from closing an idle stream; the id line tells the
              * client how far it is, past events it may not see. */
             const char *ka = apr_psprintf(iter, ": keep-alive\nid: %" APR_UINT64_T_FMT
-                                          "\n\n", st.pos);
+                                          "\n\n", st->pos);
 
-            st.last_write = apr_time_now();
-            if (!send_text(r, ka, strlen(ka))) {
+            if (!cc_events_stream_send(st, ka)) {
                 break;
             }
         }
-        if (apr_time_now() - st.last_seen >= apr_time_from_sec(CC_EVENTS_POSITION_REFRESH)) {
-            session_seen(&st);
+        if (st->tick) {
+            st->tick(st->baton);
         }
         apr_pool_clear(iter);
     }
-done:
-    session_close(&st);
+}
+
+/* The main stream's frame: the event as it is. */
+static const char *user_frame(void *baton, apr_pool_t *p, const cc_event_t *ev,
+                              apr_size_t *plen, int *pend)
+{
+    (void)baton;
+    (void)pend;
+    return cc_events_sse_frame(p, ev->id, ev->type, ev->json, ev->json_len, plen);
+}
+
+static cc_error_t *events_stream(cc_ctx_t *ctx)
+{
+    cc_stream_t st;
+    user_stream_t us;
+    cc_error_t *err;
+
+    memset(&st, 0, sizeof(st));
+    memset(&us, 0, sizeof(us));
+    st.ctx = ctx;
+    st.filter = principal_filter(ctx);
+    st.frame = user_frame;
+    st.tick = session_tick;
+    st.baton = &us;
+    us.st = &st;
+    if (!(st.hub = cc_events_hub_or_error(ctx, &err))
+        || (err = cc_events_take_place(ctx, st.hub))) {
+        return err;
+    }
+    /* No connection is kept while the stream runs (nor while it waits to start). */
+    cc_db_release(ctx->db);
+    if ((err = cc_events_position(ctx, st.hub, &st.pos))) {
+        return err;
+    }
+    st.deadline = stream_deadline(ctx);
+    if (cc_events_stream_open(&st) && !ctx->r->header_only) {
+        session_open(&us);
+        cc_events_stream_run(&st);
+        session_close(&us);
+    }
     return cc_reply_sent(ctx);
 }
 

@@ -209,10 +209,15 @@ static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t from, size_t
                    apr_uint64_t next)
 {
     const char **json = apr_palloc(p, sizeof(*json) * (n ? n : 1));
+    const char **entity = apr_palloc(p, sizeof(*entity) * (n ? n : 1));
     size_t i;
 
     for (i = 0; i < n; i++) {
-        json[i] = cc_json_dump(p, json_array_get(rows, from + i));
+        const json_t *row = json_array_get(rows, from + i);
+
+        json[i] = cc_json_dump(p, row);
+        entity[i] = cc_events_entity(p, cc_json_str(row, "entity_type"),
+                                     cc_json_str(row, "entity_id"));
     }
     apr_thread_mutex_lock(h->mu);
     for (i = 0; i < n; i++) {
@@ -221,7 +226,7 @@ static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t from, size_t
         const char *type = json_string_value(json_object_get(row, "type"));
 
         if (!cc_evring_push(&h->ring, row_id(row), tenant ? tenant : "", type ? type : "",
-                            json[i], strlen(json[i]))) {
+                            entity[i], json[i], strlen(json[i]))) {
             /* Out of memory: the buffer cannot hold it, so it is read from the database
              * (base past it). */
             h->ring.base = row_id(row) + 1;
@@ -335,9 +340,9 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
 
 /* ---- the readers ---- */
 
-cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const char *tenant,
-                          cc_perm_mask_t mask, apr_size_t max, apr_array_header_t *out,
-                          apr_uint64_t *pnewpos, apr_uint64_t *pbound)
+cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const cc_events_filter_t *f,
+                          apr_size_t max, apr_array_header_t *out, apr_uint64_t *pnewpos,
+                          apr_uint64_t *pbound)
 {
     apr_size_t i, taken = 0;
     cc_hub_read_e rv = CC_HUB_OK;
@@ -358,7 +363,7 @@ cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const char *tenant,
             if (taken == max) {
                 break;
             }
-            if (cc_events_visible(e->tenant, e->type, tenant, mask)) {
+            if (cc_events_filter_match(f, e->tenant, e->type, e->entity)) {
                 cc_event_t *ev = apr_array_push(out);
 
                 ev->id = e->id;

@@ -47,14 +47,14 @@ typedef enum {
 } cc_hub_read_e;
 
 /**
- * The events after pos that a client of tenant holding mask may see, at most max of them,
- * appended to out (cc_event_t, copies in out's pool).  *pnewpos: the position the client
- * has then reached (the last event handed over when max stopped it, else the last
+ * The events after pos that f's reader is handed (cc_events_filter_match), at most max of
+ * them, appended to out (cc_event_t, copies in out's pool).  *pnewpos: the position the
+ * client has then reached (the last event handed over when max stopped it, else the last
  * settled id; never below pos).
  */
-cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const char *tenant,
-                          cc_perm_mask_t mask, apr_size_t max, apr_array_header_t *out,
-                          apr_uint64_t *pnewpos, apr_uint64_t *pbound);
+cc_hub_read_e cc_hub_read(cc_hub_t *h, apr_uint64_t pos, const cc_events_filter_t *f,
+                          apr_size_t max, apr_array_header_t *out, apr_uint64_t *pnewpos,
+                          apr_uint64_t *pbound);
 
 /** Wait up to timeout for an id above pos to be settled (or the poller's first run). */
 void cc_hub_wait(cc_hub_t *h, apr_uint64_t pos, apr_interval_time_t timeout);

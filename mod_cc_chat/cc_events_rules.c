@@ -70,6 +70,25 @@ int cc_events_visible(const char *tenant, const char *type, const char *ptenant,
     return bit != 0 && (mask & bit) == bit;
 }
 
+int cc_events_filter_match(const cc_events_filter_t *f, const char *tenant, const char *type,
+                           const char *entity)
+{
+    if (!f->entity) {
+        return cc_events_visible(tenant, type, f->tenant, f->mask);
+    }
+    if (!tenant || !f->tenant || strcmp(tenant, f->tenant) != 0) {
+        return 0;
+    }
+    return (entity && !strcmp(entity, f->entity))
+           || (f->also_type && type && !strcmp(type, f->also_type));
+}
+
+const char *cc_events_entity(apr_pool_t *p, const char *entity_type, const char *entity_id)
+{
+    return apr_pstrcat(p, entity_type ? entity_type : "", ":", entity_id ? entity_id : "",
+                       NULL);
+}
+
 int cc_events_parse_position(const char *s, apr_uint64_t *pid)
 {
     apr_uint64_t v = 0;
@@ -103,6 +122,7 @@ static void entry_free(cc_evring_entry_t *e)
 {
     free(e->tenant);
     free(e->type);
+    free(e->entity);
     free(e->json);
     memset(e, 0, sizeof(*e));
 }
@@ -130,7 +150,7 @@ static char *dup_n(const char *s, apr_size_t len)
 }
 
 int cc_evring_push(cc_evring_t *ring, apr_uint64_t id, const char *tenant, const char *type,
-                   const char *json, apr_size_t json_len)
+                   const char *entity, const char *json, apr_size_t json_len)
 {
     cc_evring_entry_t e;
     apr_size_t slot;
@@ -138,9 +158,10 @@ int cc_evring_push(cc_evring_t *ring, apr_uint64_t id, const char *tenant, const
     e.id = id;
     e.tenant = dup_n(tenant, strlen(tenant));
     e.type = dup_n(type, strlen(type));
+    e.entity = dup_n(entity, strlen(entity));
     e.json = dup_n(json, json_len);
     e.json_len = json_len;
-    if (!e.tenant || !e.type || !e.json) {
+    if (!e.tenant || !e.type || !e.entity || !e.json) {
         entry_free(&e);
         return 0;
     }

@@ -25,6 +25,27 @@ int cc_events_visible(const char *tenant, const char *type, const char *ptenant,
                       cc_perm_mask_t mask);
 
 /**
+ * What one reader of the stream is handed.  A user's stream: the events of its tenant
+ * whose types its permissions read (cc_events_visible).  A reader of one entity (a chat
+ * visitor's session): entity set ("chat_session:42", entity_type ':' entity_id), the
+ * tenant's events about that entity, plus those of type also_type (may be NULL), whatever
+ * the mask.
+ */
+typedef struct cc_events_filter_t {
+    const char *tenant;
+    cc_perm_mask_t mask;
+    const char *entity;
+    const char *also_type;
+} cc_events_filter_t;
+
+/** Whether f's reader is handed an event of tenant, type and entity (as f->entity). */
+int cc_events_filter_match(const cc_events_filter_t *f, const char *tenant, const char *type,
+                           const char *entity);
+
+/** An event's entity as filters name it: entity_type ':' entity_id (NULL parts empty). */
+const char *cc_events_entity(apr_pool_t *p, const char *entity_type, const char *entity_id);
+
+/**
  * A position (Last-Event-ID, ?after=): a decimal event id, 0 to 2^63 - 1, digits only
  * (no sign, no spaces, at most 19 digits).  1 and *pid set, or 0.
  */
@@ -38,6 +59,7 @@ typedef struct cc_evring_entry_t {
     apr_uint64_t id;
     char *tenant;
     char *type;
+    char *entity;          /**< cc_events_entity */
     char *json;
     apr_size_t json_len;
 } cc_evring_entry_t;
@@ -62,7 +84,7 @@ int cc_evring_init(cc_evring_t *ring, apr_size_t cap, apr_uint64_t base);
 /** Append an event (id above every id in it); copies the strings.  0 when out of memory
  * (nothing changed). */
 int cc_evring_push(cc_evring_t *ring, apr_uint64_t id, const char *tenant, const char *type,
-                   const char *json, apr_size_t json_len);
+                   const char *entity, const char *json, apr_size_t json_len);
 
 /** The i-th entry from the oldest (i < n). */
 const cc_evring_entry_t *cc_evring_at(const cc_evring_t *ring, apr_size_t i);

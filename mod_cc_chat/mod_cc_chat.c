@@ -17,6 +17,7 @@
 #include <http_log.h>
 #include <apr_strings.h>
 
+#include "cc_chat_link.h"
 #include "cc_chat_private.h"
 #include "cc_db.h"
 #include "cc_job.h"
@@ -51,6 +52,10 @@ static const struct {
     [CC_EV_BUFFER] = { 4096, 16, 1000000 },
     [CC_EV_RETENTION_DAYS] = { 30, 0, 3650 },
     [CC_EV_RETENTION_INTERVAL] = { 60, 0, 86400 },
+    [CC_CHAT_TOKEN_TTL] = { 86400, 60, 2592000 },
+    [CC_CHAT_PER_ADDRESS] = { 10, 1, 100000 },
+    [CC_CHAT_PER_WIDGET] = { 300, 1, 1000000 },
+    [CC_CHAT_REASSIGN_INTERVAL] = { 5, 0, 3600 },
 };
 
 /* The child's hub: made once per child in child_init (before any request thread), then
@@ -152,6 +157,20 @@ static const command_rec cc_chat_cmds[] = {
                   SETTING_OF(CC_EV_RETENTION_INTERVAL), RSRC_CONF,
                   "seconds between runs of the retention job (default 60; 0 runs none;"
                   " main server)"),
+    AP_INIT_TAKE1("CCChatVisitorTokenTTL", set_setting,
+                  SETTING_OF(CC_CHAT_TOKEN_TTL), RSRC_CONF,
+                  "seconds a chat visitor's token is good for (default 86400)"),
+    AP_INIT_TAKE1("CCChatSessionsPerAddress", set_setting,
+                  SETTING_OF(CC_CHAT_PER_ADDRESS), RSRC_CONF,
+                  "new chat sessions a minute from one client address in one tenant"
+                  " (default 10; past it 429)"),
+    AP_INIT_TAKE1("CCChatSessionsPerWidget", set_setting,
+                  SETTING_OF(CC_CHAT_PER_WIDGET), RSRC_CONF,
+                  "new chat sessions a minute on one widget (default 300; past it 429)"),
+    AP_INIT_TAKE1("CCChatReassignInterval", set_setting,
+                  SETTING_OF(CC_CHAT_REASSIGN_INTERVAL), RSRC_CONF,
+                  "seconds between runs of the job that returns unanswered chats to the"
+                  " queue (widgets' reassign_after; default 5; 0 runs none; main server)"),
     { NULL }
 };
 
@@ -198,6 +217,9 @@ static cc_error_t *poll_run(cc_db_t *db, void *data)
 
 static const cc_job_t poller_job = { "cc-events-poller", poll_run, NULL, 1 };
 
+/* Per node, every CCChatReassignInterval: chats unanswered past reassign_after. */
+static const cc_job_t reassign_job = { "cc-chat-reassign", cc_chat_reassign_run, NULL, 0 };
+
 /* Before mod_dbd's post_config, which copies the registered statements into its pools. */
 static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                server_rec *s)
@@ -210,6 +232,13 @@ static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         || (rv = cc_job_schedule(pconf, s, &poller_job,
                                  apr_time_from_msec(cc_chat_setting(s,
                                                                     CC_EV_POLL_INTERVAL))))
+           != OK) {
+        return rv;
+    }
+    if (cc_chat_setting(s, CC_CHAT_REASSIGN_INTERVAL) > 0
+        && (rv = cc_job_schedule(pconf, s, &reassign_job,
+                                 apr_time_from_sec(cc_chat_setting(s,
+                                                                   CC_CHAT_REASSIGN_INTERVAL))))
            != OK) {
         return rv;
     }
@@ -236,6 +265,13 @@ static int cc_chat_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, CC_CHAT_HANDLER)) {
         return DECLINED;
     }
+    if (r->method_number == M_OPTIONS && !strncmp(r->uri, "/chat/v1/", 9)) {
+        int rv = cc_chat_preflight(r, cc_chat_domains);
+
+        if (rv != DECLINED) {
+            return rv;
+        }
+    }
     return cc_dispatch(r, cc_chat_domains, CC_CHAT_MAX_BODY,
                        ap_get_module_config(r->server->module_config, &cc_chat_module));
 }
@@ -247,6 +283,7 @@ static void cc_chat_register_hooks(apr_pool_t *p)
     ap_hook_post_config(cc_chat_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(cc_chat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_chat_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(cc_chat_voice_state_changed);
     cc_http_guard_register(p, "mod_cc_chat", cc_chat_domains);
 }
 

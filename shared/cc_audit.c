@@ -113,6 +113,9 @@ cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *acto
     cc_error_t *err;
 
     cc_change_names(db->pool, entity, verb, &action, &event);
+    if (what & CC_RECORD_TYPE_IS_ACTION) {
+        event = action;
+    }
     if (!(what & CC_RECORD_NO_AUDIT)) {
         args[0] = tenant_id;
         args[1] = actor_types[actor->kind];

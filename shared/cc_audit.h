@@ -72,6 +72,9 @@ const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id);
 #define CC_RECORD_BOTH      0   /**< the audit entry and the event */
 #define CC_RECORD_NO_EVENT  1   /**< only the audit entry (logins, password changes) */
 #define CC_RECORD_NO_AUDIT  2   /**< only the event (a change derived from an audited one) */
+/** Or'ed in: the event's type is the action itself, for an event named as a thing rather
+ *  than a change ("chat.message", not "chat.messageed"). */
+#define CC_RECORD_TYPE_IS_ACTION 4
 
 /**
  * Record a change of entity (entity_id) by actor in tenant_id: an audit_logs row with

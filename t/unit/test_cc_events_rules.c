@@ -110,7 +110,7 @@ static void push(cc_evring_t *ring, apr_uint64_t id)
     char json[32];
 
     apr_snprintf(json, sizeof(json), "{\"id\":%" APR_UINT64_T_FMT "}", id);
-    ck_assert(cc_evring_push(ring, id, T1, "did.created", json, strlen(json)));
+    ck_assert(cc_evring_push(ring, id, T1, "did.created", "did:1", json, strlen(json)));
 }
 
 START_TEST(the_buffer_keeps_the_newest_and_says_where_it_starts)

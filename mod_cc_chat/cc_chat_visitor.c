@@ -1,0 +1,693 @@
+/*
+ * cc_chat_visitor.c: the public visitor API under /chat/v1 (API.md "Chat"), and the
+ * widget script.
+ *
+ *   GET  /chat/v1/widget.js                        the widget (no Origin check)
+ *   GET  /chat/v1/widgets/{public_key}             its name, greeting and color
+ *   POST /chat/v1/widgets/{public_key}/sessions    a new session and its visitor token
+ *   GET  /chat/v1/sessions/{id}                    with Authorization: Visitor <token>
+ *   GET|POST /chat/v1/sessions/{id}/messages
+ *   GET  /chat/v1/sessions/{id}/events             SSE (also ?token=, for EventSource)
+ *   POST /chat/v1/sessions/{id}/close
+ *
+ * Hostile territory: any page, any visitor.  A widget is found by its public key (a
+ * disabled one, or one of a tenant that is not active, is 404), and every answer but the
+ * script's goes only to the widget's allowed origins: a request whose Origin is not one
+ * of them is 403, one that is gets Access-Control-Allow-Origin with it (never a wildcard,
+ * never credentials; Vary: Origin always); a session is only created from an allowed
+ * Origin.  OPTIONS preflights are answered before dispatch (cc_chat_preflight), from the
+ * same route tables.
+ *
+ * The visitor token is CC_CHAT_TOKEN_BYTES random bytes, kept as its SHA-256 only, good
+ * for CCChatVisitorTokenTTL and for its own session only: a missing, malformed, wrong or
+ * expired token is 401 with WWW-Authenticate: Visitor, whichever session it names, so a
+ * session's existence does not leak.  EventSource cannot send headers, so the stream
+ * takes ?token= too; the request line httpd logs then has the token replaced.
+ *
+ * Session creation is limited per client address (in the tenant) and per widget, in
+ * the last minute (CCChatSessionsPerAddress, CCChatSessionsPerWidget), counted under the
+ * tenant's routing lock so the count is exact on any number of nodes: 429 with
+ * Retry-After past it.
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <http_log.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "cc_audit.h"
+#include "cc_chat_private.h"
+#include "cc_chat_rules.h"
+#include "cc_crypto.h"
+#include "cc_json.h"
+#include "cc_validate.h"
+
+/* The widget script, embedded at build time (.incbin finds widget.js in the module's
+ * directory, on gcc's -I path; the module's rule depends on the file). */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        ".hidden cc_chat_widget_start\n"
+        "cc_chat_widget_start:\n"
+        ".incbin \"widget.js\"\n"
+        ".hidden cc_chat_widget_end\n"
+        "cc_chat_widget_end:\n"
+        ".byte 0\n"
+        ".previous\n");
+
+extern const char cc_chat_widget_start[];
+extern const char cc_chat_widget_end[];
+
+#define CORS_ALLOW_HEADERS "Authorization, Content-Type, Last-Event-ID"
+#define CORS_EXPOSE_HEADERS "Location, Retry-After, X-Request-ID"
+#define CORS_MAX_AGE "600"
+
+static const cc_stmt_t visitor_stmts[] = {
+    CC_STMT("cc_chat_visitor_widget",
+            "SELECT w.id, w.tenant_id, w.name, w.greeting, w.color, w.allowed_origins"
+            " FROM chat_widgets w JOIN tenants t ON t.id = w.tenant_id"
+            " WHERE w.public_key = %s AND w.enabled = 1 AND t.status = 'active'"
+            " /* cc-lint: no-tenant the public key names the widget and so its tenant */"),
+    /* The session a token opens, with its widget's origins; binds id, token hash. */
+    CC_STMT("cc_chat_visitor_auth",
+            "SELECT s.tenant_id, w.allowed_origins, s.status,"
+            " UNIX_TIMESTAMP(s.token_expires_at)"
+            " FROM chat_sessions s JOIN chat_widgets w ON w.id = s.widget_id"
+            "  AND w.tenant_id = s.tenant_id"
+            " JOIN tenants t ON t.id = s.tenant_id AND t.status = 'active'"
+            " WHERE s.id = %s AND s.token_hash = %s"
+            " AND s.token_expires_at > UTC_TIMESTAMP()"
+            " /* cc-lint: no-tenant the visitor's token names the session and its tenant */"),
+    /* A preflight names a session without its token: only the origins are read. */
+    CC_STMT("cc_chat_visitor_origins",
+            "SELECT w.allowed_origins FROM chat_sessions s JOIN chat_widgets w"
+            " ON w.id = s.widget_id AND w.tenant_id = s.tenant_id WHERE s.id = %s"
+            " /* cc-lint: no-tenant a preflight reads which origins may ask, nothing more */"),
+    /* Sessions created in the last minute: from an address (tenant, ip), and on a widget
+     * (tenant, widget): how many, and the seconds until the oldest leaves the window. */
+    CC_STMT("cc_chat_visitor_rate_ip",
+            "SELECT COUNT(*), 60 - TIMESTAMPDIFF(SECOND, MIN(created_at), UTC_TIMESTAMP(6))"
+            " FROM chat_sessions WHERE tenant_id = %s AND visitor_ip = %s"
+            " AND created_at > UTC_TIMESTAMP(6) - INTERVAL 60 SECOND"),
+    CC_STMT("cc_chat_visitor_rate_widget",
+            "SELECT COUNT(*), 60 - TIMESTAMPDIFF(SECOND, MIN(created_at), UTC_TIMESTAMP(6))"
+            " FROM chat_sessions WHERE tenant_id = %s AND widget_id = %s"
+            " AND created_at > UTC_TIMESTAMP(6) - INTERVAL 60 SECOND"),
+    CC_STMT("cc_chat_visitor_insert",
+            "INSERT INTO chat_sessions (tenant_id, widget_id, visitor_name, visitor_email,"
+            " visitor_ip, user_agent, origin, token_hash, token_expires_at, queued_at,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+            " UTC_TIMESTAMP() + INTERVAL %s SECOND, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
+            " RETURNING id, token_expires_at"),
+    CC_STMT("cc_chat_visitor_view",
+            "SELECT s.id, s.status,"
+            " IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"
+            "  WHERE q.tenant_id = s.tenant_id AND q.waiting_at IS NOT NULL AND"
+            "  (q.waiting_at < s.waiting_at OR (q.waiting_at = s.waiting_at AND q.id <= s.id)))),"
+            " IF(s.status = 'active', JSON_OBJECT('name', u.name), NULL),"
+            " s.created_at, s.closed_at,"
+            " JSON_OBJECT('name', w.name, 'greeting', w.greeting, 'color', w.color)"
+            " FROM chat_sessions s JOIN chat_widgets w ON w.id = s.widget_id"
+            "  AND w.tenant_id = s.tenant_id"
+            " LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.agent_id"
+            " WHERE s.tenant_id = %s AND s.id = %s"),
+    CC_STMT("cc_chat_visitor_messages",
+            "SELECT m.id, m.sender_type, IF(m.sender_type = 'agent', u.name, NULL), m.body,"
+            " m.created_at FROM chat_messages m"
+            " LEFT JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.sender_user_id"
+            " WHERE m.tenant_id = %s AND m.session_id = %s AND m.id > %s"
+            " ORDER BY m.id LIMIT %s"),
+    CC_STMT_END
+};
+
+static const cc_col_t view_cols[] = {
+    { "id", CC_COL_INT },
+    { "status", CC_COL_STR },
+    { "position", CC_COL_INT },
+    { "agent", CC_COL_JSON },
+    { "created_at", CC_COL_TIME },
+    { "closed_at", CC_COL_TIME },
+    { "widget", CC_COL_JSON },
+    CC_COL_END
+};
+
+static const cc_col_t message_cols[] = {
+    { "id", CC_COL_INT },
+    { "sender", CC_COL_STR },
+    { "agent_name", CC_COL_STR },
+    { "body", CC_COL_STR },
+    { "created_at", CC_COL_TIME },
+    CC_COL_END
+};
+
+static const cc_field_t session_fields[] = {
+    { "name", CC_JT_STRING_NULL, 0 },
+    { "email", CC_JT_STRING_NULL, 0 },
+    { NULL, 0, 0 }
+};
+
+static const cc_field_t message_fields[] = {
+    { "body", CC_JT_STRING, 1 },
+    { NULL, 0, 0 }
+};
+
+/* ---- CORS and Origin ---- */
+
+static void vary_origin(request_rec *r)
+{
+    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+}
+
+/*
+ * The request's Origin against a widget's origins: allowed, the answer (an error too)
+ * carries Access-Control-Allow-Origin; not allowed, 403.  No Origin (not a browser's
+ * cross-origin request) passes unless required.
+ */
+static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int required)
+{
+    request_rec *r = ctx->r;
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    vary_origin(r);
+    if (!origin) {
+        return required ? cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                                        "an Origin header is required")
+                        : NULL;
+    }
+    if (!cc_chat_origin_allowed(origins_json, origin)) {
+        return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                             "this origin may not use the widget");
+    }
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    return NULL;
+}
+
+/* ---- the widget and the visitor ---- */
+
+typedef struct widget_t {
+    const char *id, *tenant, *name, *greeting, *color, *origins;
+} widget_t;
+
+/* The enabled widget of the path's key; 404 otherwise. */
+static cc_error_t *find_widget(cc_ctx_t *ctx, widget_t *w)
+{
+    const char *key = cc_path(ctx, "public_key"), **row;
+    cc_error_t *err;
+
+    if (!cc_chat_key_shape(key)) {
+        return cc_error_not_found(ctx->pool);
+    }
+    if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_widget", 1, &key, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        return cc_error_not_found(ctx->pool);
+    }
+    w->id = row[0];
+    w->tenant = row[1];
+    w->name = row[2];
+    w->greeting = row[3];
+    w->color = row[4];
+    w->origins = row[5];
+    return NULL;
+}
+
+typedef struct visitor_t {
+    const char *session;
+    const char *tenant;
+    const char *status;
+    apr_int64_t expires;
+    cc_actor_t *actor;
+} visitor_t;
+
+static cc_error_t *unauthorized(cc_ctx_t *ctx)
+{
+    apr_table_setn(ctx->r->err_headers_out, "WWW-Authenticate", "Visitor");
+    return cc_error_make(ctx->pool, HTTP_UNAUTHORIZED, CC_ERR_UNAUTHORIZED,
+                         "a valid visitor token for this session is required"
+                         " (Authorization: Visitor <token>)");
+}
+
+/* The visitor the token names, for the path's session, Origin checked. */
+static cc_error_t *find_visitor(cc_ctx_t *ctx, const char *token, visitor_t *v)
+{
+    const char *args[2], **row;
+    cc_error_t *err;
+
+    v->session = cc_path(ctx, "id");
+    if (!token) {
+        return unauthorized(ctx);
+    }
+    args[0] = v->session;
+    args[1] = cc_sha256_hex(ctx->pool, token, strlen(token));
+    if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_auth", 2, args, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        vary_origin(ctx->r);
+        return unauthorized(ctx);
+    }
+    v->tenant = row[0];
+    v->status = row[2];
+    v->expires = row[3] ? apr_atoi64(row[3]) : 0;
+    v->actor = apr_pmemdup(ctx->pool, cc_ctx_actor_user(ctx, NULL), sizeof(cc_actor_t));
+    v->actor->kind = CC_ACTOR_VISITOR;
+    v->actor->id = v->session;
+    return check_origin(ctx, row[1], 0);
+}
+
+static cc_error_t *header_visitor(cc_ctx_t *ctx, visitor_t *v)
+{
+    return find_visitor(ctx, cc_chat_visitor_token(ctx->pool,
+                                                   apr_table_get(ctx->r->headers_in,
+                                                                 "Authorization")),
+                        v);
+}
+
+/* ---- handlers ---- */
+
+static cc_error_t *widget_script(cc_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_size_t len = (apr_size_t)(cc_chat_widget_end - cc_chat_widget_start);
+    const char *etag = apr_pstrcat(ctx->pool, "\"",
+                                   apr_pstrndup(ctx->pool,
+                                                cc_sha256_hex(ctx->pool, cc_chat_widget_start,
+                                                              len), 32), "\"", NULL);
+    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
+
+    apr_table_setn(r->headers_out, "ETag", etag);
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=3600");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (inm && (!strcmp(inm, etag) || !strcmp(inm, "*"))) {
+        r->status = HTTP_NOT_MODIFIED;
+        return cc_reply_sent(ctx);
+    }
+    ap_set_content_type(r, "application/javascript; charset=utf-8");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(cc_chat_widget_start, (int)len, r);
+    }
+    return cc_reply_sent(ctx);
+}
+
+static cc_error_t *widget_config(cc_ctx_t *ctx)
+{
+    widget_t w;
+    cc_error_t *err;
+
+    if ((err = find_widget(ctx, &w)) || (err = check_origin(ctx, w.origins, 0))) {
+        return err;
+    }
+    return cc_reply_json(ctx, HTTP_OK,
+                         cc_json_own(ctx->pool, json_pack("{s:s,s:s,s:s}", "name", w.name,
+                                                          "greeting", w.greeting,
+                                                          "color", w.color)));
+}
+
+/* Past a limit: 429 with the seconds until a place frees. */
+static cc_error_t *rate_check(cc_ctx_t *ctx, const char *label, const char *tenant,
+                              const char *key, int limit, const char *what)
+{
+    const char *args[2] = { tenant, key }, **row;
+    cc_error_t *err = cc_db_select_row(ctx->db, label, 2, args, &row, NULL);
+    apr_int64_t wait;
+
+    if (err || !row || !row[0] || apr_atoi64(row[0]) < limit) {
+        return err;
+    }
+    wait = row[1] ? apr_atoi64(row[1]) : 1;
+    apr_table_setn(ctx->r->err_headers_out, "Retry-After",
+                   apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, wait < 1 ? 1 : wait));
+    return cc_error_make(ctx->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
+                         "too many new chats %s in the last minute; retry later", what);
+}
+
+static cc_error_t *session_create(cc_ctx_t *ctx)
+{
+    server_rec *s = ctx->r->server;
+    const char *name, *email, *token, *args[9], **row, *origin;
+    cc_actor_t *actor;
+    json_t *body, *view;
+    widget_t w;
+    cc_error_t *err;
+
+    if ((err = find_widget(ctx, &w)) || (err = check_origin(ctx, w.origins, 1))
+        || (err = cc_read_json_fields(ctx, session_fields, &body))) {
+        return err;
+    }
+    name = cc_json_str(body, "name");
+    email = cc_json_str(body, "email");
+    if (name && !cc_valid_name(name, 1, CC_CHAT_NAME_MAX)) {
+        err = cc_error_collect(ctx->pool, err, "name",
+                               apr_psprintf(ctx->pool, "must be 1 to %d characters",
+                                            CC_CHAT_NAME_MAX));
+    }
+    if (email && !cc_valid_email(email)) {
+        err = cc_error_collect(ctx->pool, err, "email", "must be an email address");
+    }
+    if (err) {
+        return err;
+    }
+    if (cc_random_token(ctx->pool, CC_CHAT_TOKEN_BYTES, &token) != APR_SUCCESS) {
+        return cc_error_internal(ctx->pool);
+    }
+    actor = apr_pmemdup(ctx->pool, cc_ctx_actor_user(ctx, NULL), sizeof(*actor));
+    actor->kind = CC_ACTOR_VISITOR;
+    origin = apr_table_get(ctx->r->headers_in, "Origin");
+    /* The widget was read outside the transaction: the lock is its first statement, so
+     * what it reads next is as of the lock (cc_chat_routing.c). */
+    if ((err = cc_db_begin(ctx->db))
+        || (err = cc_chat_lock(ctx->db, w.tenant))
+        || (err = rate_check(ctx, "cc_chat_visitor_rate_ip", w.tenant, actor->ip,
+                             cc_chat_setting(s, CC_CHAT_PER_ADDRESS), "from this address"))
+        || (err = rate_check(ctx, "cc_chat_visitor_rate_widget", w.tenant, w.id,
+                             cc_chat_setting(s, CC_CHAT_PER_WIDGET), "on this widget"))) {
+        return err;
+    }
+    args[0] = w.tenant;
+    args[1] = w.id;
+    args[2] = name;
+    args[3] = email;
+    args[4] = actor->ip;
+    args[5] = actor->user_agent;
+    args[6] = apr_pstrndup(ctx->pool, origin, CC_CHAT_ORIGIN_MAX);
+    args[7] = cc_sha256_hex(ctx->pool, token, strlen(token));
+    args[8] = apr_itoa(ctx->pool, cc_chat_setting(s, CC_CHAT_TOKEN_TTL));
+    if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_insert", 9, args, &row, NULL))) {
+        return err;
+    }
+    if (!row || !row[0]) {
+        return cc_error_internal(ctx->pool);
+    }
+    actor->id = row[0];
+    args[1] = row[0];
+    if ((err = cc_chat_session_event(ctx->db, w.tenant, actor, "chat.session_create", row[0],
+                                     cc_json_own(ctx->pool,
+                                                 json_pack("{s:I,s:s}", "widget_id",
+                                                           (json_int_t)apr_atoi64(w.id),
+                                                           "origin", args[6])),
+                                     NULL, CC_RECORD_BOTH, NULL))
+        || (err = cc_chat_assign_and_announce(ctx->db, w.tenant, actor, 1))
+        || (err = cc_db_select_one(ctx->db, "cc_chat_visitor_view", view_cols, 2, args,
+                                   &view))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
+    }
+    return cc_reply_created(ctx, apr_pstrcat(ctx->pool, "/chat/v1/sessions/", row[0], NULL),
+                            cc_json_own(ctx->pool,
+                                        json_pack("{s:I,s:s,s:O,s:O,s:s}", "session_id",
+                                                  (json_int_t)apr_atoi64(row[0]),
+                                                  "visitor_token", token,
+                                                  "status", json_object_get(view, "status"),
+                                                  "position", json_object_get(view, "position"),
+                                                  "expires_at",
+                                                  cc_sql_time_to_rfc3339(ctx->pool, row[1]))));
+}
+
+static cc_error_t *visitor_view(cc_ctx_t *ctx, visitor_t *v, json_t **pobj)
+{
+    const char *args[2] = { v->tenant, v->session };
+    cc_error_t *err = cc_db_select_one(ctx->db, "cc_chat_visitor_view", view_cols, 2, args,
+                                       pobj);
+
+    return err ? err : *pobj ? NULL : cc_error_not_found(ctx->pool);
+}
+
+static cc_error_t *session_get(cc_ctx_t *ctx)
+{
+    visitor_t v;
+    json_t *obj;
+    cc_error_t *err;
+
+    if ((err = header_visitor(ctx, &v)) || (err = visitor_view(ctx, &v, &obj))) {
+        return err;
+    }
+    return cc_reply_json(ctx, HTTP_OK, obj);
+}
+
+static cc_error_t *session_post(cc_ctx_t *ctx)
+{
+    visitor_t v;
+    json_t *body, *msg;
+    const char *text;
+    cc_error_t *err;
+
+    if ((err = header_visitor(ctx, &v))
+        || (err = cc_read_json_fields(ctx, message_fields, &body))) {
+        return err;
+    }
+    text = cc_json_str(body, "body");
+    if (!cc_chat_text_valid(text, CC_CHAT_MESSAGE_MAX)) {
+        return cc_error_field(ctx->pool, "body",
+                              apr_psprintf(ctx->pool, "must be 1 to %d characters, not only"
+                                           " white space", CC_CHAT_MESSAGE_MAX));
+    }
+    if ((err = cc_db_begin(ctx->db))
+        || (err = cc_chat_post(ctx->db, v.tenant, v.actor, v.session, CC_CHAT_BY_VISITOR,
+                               text, &msg))
+        || (err = cc_db_commit(ctx->db))) {
+        return err;
+    }
+    return cc_reply_created(ctx, apr_pstrcat(ctx->pool, "/chat/v1/sessions/", v.session,
+                                             "/messages", NULL),
+                            cc_json_own(ctx->pool,
+                                        json_pack("{s:O,s:s,s:n,s:O,s:O}",
+                                                  "id", json_object_get(msg, "id"),
+                                                  "sender", "visitor", "agent_name",
+                                                  "body", json_object_get(msg, "body"),
+                                                  "created_at",
+                                                  json_object_get(msg, "created_at"))));
+}
+
+static cc_error_t *session_messages(cc_ctx_t *ctx)
+{
+    visitor_t v;
+    const char *after, *limit, *args[4];
+    json_t *rows;
+    cc_error_t *err;
+
+    if ((err = header_visitor(ctx, &v)) || (err = cc_chat_read_after(ctx, &after, &limit))) {
+        return err;
+    }
+    args[0] = v.tenant;
+    args[1] = v.session;
+    args[2] = after;
+    args[3] = limit;
+    if ((err = cc_db_select(ctx->db, "cc_chat_visitor_messages", message_cols, 4, args, &rows,
+                            NULL))) {
+        return err;
+    }
+    return cc_reply_json(ctx, HTTP_OK, cc_json_own(ctx->pool, json_pack("{s:O}", "data", rows)));
+}
+
+static cc_error_t *session_close(cc_ctx_t *ctx)
+{
+    visitor_t v;
+    json_t *obj;
+    cc_error_t *err;
+
+    if ((err = header_visitor(ctx, &v))
+        || (err = cc_db_begin(ctx->db))
+        || (err = cc_chat_close(ctx->db, v.tenant, v.actor, v.session, "visitor", NULL, 0,
+                                &obj))
+        || (err = cc_db_commit(ctx->db))
+        || (err = visitor_view(ctx, &v, &obj))) {
+        return err;
+    }
+    return cc_reply_json(ctx, HTTP_OK, obj);
+}
+
+/* ---- the visitor's stream ---- */
+
+/* The query's token= replaced in what httpd logs (the request line, the query). */
+static void redact_token(request_rec *r)
+{
+    char *at;
+
+    for (at = r->the_request ? strstr(r->the_request, "token=") : NULL; at;
+         at = strstr(at + 6, "token=")) {
+        char *v = at + 6;
+
+        while (*v && *v != '&' && *v != ' ') {
+            *v++ = 'x';
+        }
+    }
+    if (r->args) {
+        for (at = strstr(r->args, "token="); at; at = strstr(at + 6, "token=")) {
+            char *v = at + 6;
+
+            while (*v && *v != '&') {
+                *v++ = 'x';
+            }
+        }
+    }
+}
+
+typedef struct visitor_stream_t {
+    apr_int64_t session;
+} visitor_stream_t;
+
+static const char *visitor_frame(void *baton, apr_pool_t *p, const cc_event_t *ev,
+                                 apr_size_t *plen, int *pend)
+{
+    visitor_stream_t *vs = baton;
+    json_t *e = json_loadb(ev->json, ev->json_len, 0, NULL);
+    const char *name = NULL, *data, *frame = NULL;
+
+    if (e) {
+        data = cc_chat_visitor_frame(p, ev->type, json_object_get(e, "data"), vs->session,
+                                     &name);
+        if (data) {
+            frame = apr_psprintf(p, "id: %" APR_UINT64_T_FMT "\nevent: %s\ndata: %s\n\n",
+                                 ev->id, name, data);
+            *plen = strlen(frame);
+            *pend = !strcmp(name, "close");
+        }
+        json_decref(e);
+    }
+    return frame;
+}
+
+static cc_error_t *session_events(cc_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *token = cc_chat_visitor_token(ctx->pool,
+                                              apr_table_get(r->headers_in, "Authorization"));
+    cc_events_filter_t *f = apr_pcalloc(ctx->pool, sizeof(*f));
+    visitor_stream_t vs;
+    cc_stream_t st;
+    visitor_t v;
+    json_t *view;
+    apr_time_t end;
+    cc_error_t *err;
+
+    if (!token && ctx->args) {
+        const char *q = apr_table_get(ctx->args, "token");
+
+        token = cc_chat_token_shape(q) ? q : NULL;
+        redact_token(r);
+    }
+    memset(&st, 0, sizeof(st));
+    if ((err = find_visitor(ctx, token, &v)) || (err = visitor_view(ctx, &v, &view))
+        || !(st.hub = cc_events_hub_or_error(ctx, &err))
+        || (err = cc_events_take_place(ctx, st.hub))) {
+        return err;
+    }
+    cc_db_release(ctx->db);
+    if ((err = cc_events_position(ctx, st.hub, &st.pos))) {
+        return err;
+    }
+    vs.session = apr_atoi64(v.session);
+    f->tenant = v.tenant;
+    f->entity = apr_pstrcat(ctx->pool, "chat_session:", v.session, NULL);
+    f->also_type = "chat.queue_updated";
+    st.ctx = ctx;
+    st.filter = f;
+    st.frame = visitor_frame;
+    st.baton = &vs;
+    end = apr_time_now()
+          + apr_time_from_sec(cc_chat_setting(r->server, CC_EV_MAX_DURATION));
+    st.deadline = v.expires && apr_time_from_sec(v.expires) < end ? apr_time_from_sec(v.expires)
+                                                                   : end;
+    if (!cc_events_stream_open(&st) || r->header_only) {
+        return cc_reply_sent(ctx);
+    }
+    /* Where the session stands now: the stream then says what changes. */
+    if (!strcmp(v.status, "closed")) {
+        (void)cc_events_stream_send(&st, "event: close\ndata: {}\n\n");
+        return cc_reply_sent(ctx);
+    }
+    if (json_integer_value(json_object_get(view, "position")) > 0
+        && !cc_events_stream_send(&st, apr_psprintf(ctx->pool, "event: position\ndata:"
+                                                   " {\"position\":%" JSON_INTEGER_FORMAT
+                                                   "}\n\n",
+                                                   json_integer_value(
+                                                       json_object_get(view, "position"))))) {
+        return cc_reply_sent(ctx);
+    }
+    cc_events_stream_run(&st);
+    return cc_reply_sent(ctx);
+}
+
+/* ---- preflight ---- */
+
+int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
+{
+    const cc_route_t *tables[16];
+    cc_route_match_t m;
+    const char *allow = NULL, *origin = apr_table_get(r->headers_in, "Origin");
+    const char *origins = NULL, *key, **row = NULL;
+    cc_db_t *db;
+    int i, n = 0;
+
+    for (i = 0; domains[i] && n < 15; i++) {
+        if (domains[i]->routes) {
+            tables[n++] = domains[i]->routes;
+        }
+    }
+    tables[n] = NULL;
+    /* No route has OPTIONS: a known path answers "method not allowed" with its methods. */
+    if (cc_route_match(r->pool, tables, "OPTIONS", r->uri, &m, &allow)
+        != CC_ROUTE_METHOD_NOT_ALLOWED) {
+        return DECLINED;
+    }
+    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    if (!strcmp(r->uri, "/chat/v1/widget.js")) {
+        origins = NULL;
+    }
+    else if (origin) {
+        db = cc_db_request(r);
+        key = strncmp(r->uri, "/chat/v1/widgets/", 17) ? NULL : r->uri + 17;
+        if (key) {
+            const char *k = apr_pstrndup(r->pool, key, strcspn(key, "/"));
+
+            if (cc_chat_key_shape(k)
+                && !cc_db_select_row(db, "cc_chat_visitor_widget", 1, &k, &row, NULL) && row) {
+                origins = row[5];
+            }
+        }
+        else if (!strncmp(r->uri, "/chat/v1/sessions/", 18)) {
+            const char *id = apr_pstrndup(r->pool, r->uri + 18, strcspn(r->uri + 18, "/"));
+            apr_int64_t v;
+
+            if (cc_parse_id(id, &v)
+                && !cc_db_select_row(db, "cc_chat_visitor_origins", 1, &id, &row, NULL)
+                && row) {
+                origins = row[0];
+            }
+        }
+    }
+    if (!origin || !cc_chat_origin_allowed(origins, origin)) {
+        cc_error_t *e = cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                                      "this origin may not use the widget");
+
+        return cc_send_error(r, e);
+    }
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
+                   apr_pstrcat(r->pool, allow, ", OPTIONS", NULL));
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
+    r->status = HTTP_NO_CONTENT;
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+static const cc_route_t visitor_routes[] = {
+    { "GET", "/chat/v1/widget.js", widget_script, NULL, CC_ROUTE_PUBLIC },
+    { "GET", "/chat/v1/widgets/{public_key}", widget_config, NULL, CC_ROUTE_PUBLIC },
+    { "POST", "/chat/v1/widgets/{public_key}/sessions", session_create, NULL,
+      CC_ROUTE_PUBLIC },
+    { "GET", "/chat/v1/sessions/{id:int}", session_get, NULL, CC_ROUTE_PUBLIC },
+    { "GET", "/chat/v1/sessions/{id:int}/messages", session_messages, NULL, CC_ROUTE_PUBLIC },
+    { "POST", "/chat/v1/sessions/{id:int}/messages", session_post, NULL, CC_ROUTE_PUBLIC },
+    { "GET", "/chat/v1/sessions/{id:int}/events", session_events, NULL, CC_ROUTE_PUBLIC },
+    { "POST", "/chat/v1/sessions/{id:int}/close", session_close, NULL, CC_ROUTE_PUBLIC },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+const cc_domain_t cc_chat_visitor_domain = { "chat_visitor", visitor_routes, visitor_stmts,
+                                             NULL, NULL, NULL };

@@ -1,0 +1,1 @@
+/* The chat widget: written in its own change. */
