@@ -8,7 +8,8 @@
 - new_number, new_ext, uniq_name, new_email, new_password, user_body: fresh values no
   other test uses.
 - Live chat: CHAT_WIDGETS (the widgets' Resource), CHAT_ORIGIN (the origin a new
-  widget allows), visitor_headers / start_chat / start_chat_ok (the public visitor API).
+  widget allows), visitor_headers / start_chat / start_chat_ok (the public visitor API),
+  route_headers(path) (the Origin a /chat/v1 route needs).
 - OBJECT_FACTORIES: one object of each kind a route's path parameter can name, keyed
   by the route path up to and including that parameter ("/api/v1/queues/{id}",
   "/api/v1/queues/{id}/members/{member_id}"); concrete_path() fills a route pattern
@@ -553,6 +554,12 @@ def start_chat_ok(cc, public_key, origin=CHAT_ORIGIN, body=None, **kw):
     r = start_chat(cc, public_key, origin, body, **kw)
     assert r.status_code == 201, f"start chat: {r.status_code} {r.text[:300]}"
     return r.json()
+
+
+def route_headers(path):
+    """The headers a request to a route needs besides a token: the chat visitor API's an
+    Origin that OBJECT_FACTORIES' widgets allow (a session is only created from one)."""
+    return {"Origin": CHAT_ORIGIN} if path.startswith("/chat/v1/") else {}
 
 
 def _chat_widget(cc, tenant, parent):

@@ -1127,14 +1127,49 @@ def test_accept_takes_a_waiting_chat_409_when_not_waiting_or_full(cc, tenant, de
     assert r.status_code == 200, r.text
     assert_error(b.accept(v3.id), 409, "conflict")
     assert desk.session(v3.id)["status"] == "waiting"
-    # A body other than {} is refused; a closed chat is not waiting.
-    r = a.accept(v3.id, json={"agent_id": b.id})
-    assert_error(r, 400, "invalid_request")
+    # A closed chat is not waiting.
     assert v3.close().status_code == 200
     assert_error(a.accept(v3.id), 409, "conflict")
     accepted = db_rows(cc, "SELECT entity_id FROM events WHERE tenant_id = %s"
                            " AND type = 'chat.session_accepted' ORDER BY id", (tenant.id,))
     assert [e["entity_id"] for e in accepted] == [str(v2.id), str(v1.id)]
+
+
+@pytest.mark.parametrize("route", ["accept", "close"])
+def test_accept_and_close_take_no_body_but_an_empty_object(cc, tenant, desk, route):
+    """chat-spec: accept takes no body or {}; close has none either, and every write
+    route refuses what is not its body (test_610)."""
+    a = desk.new_agent()
+    v = desk.visit()
+    path = f"{SESSIONS}/{v.id}/{route}"
+    for raw, ctype, status in ((b'{"agent_id": 1}', "application/json", 400),
+                               (b'{"agent_id": ', "application/json", 400),
+                               (b"[]", "application/json", 400),
+                               (b"x=1", "application/x-www-form-urlencoded", 415)):
+        r = cc.post(path, token=a.token, data=raw, headers={"Content-Type": ctype})
+        assert r.status_code == status, (route, raw, r.status_code, r.text[:200])
+    assert desk.session(v.id)["status"] == "waiting"
+    if route == "close":
+        r = cc.post(f"{V}/sessions/{v.id}/close", data=b'{"closed_by": "agent"}',
+                    headers=v.headers(headers={"Content-Type": "application/json"}))
+        assert_error(r, 400, "invalid_request")
+        assert desk.session(v.id)["status"] == "waiting"
+    r = cc.post(path, token=a.token, json={})
+    assert r.status_code == 200, r.text
+
+
+def test_a_platform_admin_in_a_tenant_is_no_chat_agent_there(cc, tenant, desk):
+    """X-Tenant-ID lets a platform admin act inside a tenant, but the admin is no user of
+    that tenant: taking a chat would give it an agent the tenant does not have (no
+    name, no capacity, invisible in /chat/agents)."""
+    v = desk.visit()
+    h = {"X-Tenant-ID": tenant.id}
+    r = cc.post(f"{SESSIONS}/{v.id}/accept", token=cc.admin_token(), headers=h)
+    assert 400 <= r.status_code < 500, r.text
+    s = desk.session(v.id)
+    assert (s["status"], s["agent_id"]) == ("waiting", None)
+    # It may still read, and close a waiting chat.
+    assert cc.get(f"{SESSIONS}/{v.id}", token=cc.admin_token(), headers=h).status_code == 200
 
 
 def test_a_transfer_moves_the_chat_with_its_note(cc, tenant, desk):
