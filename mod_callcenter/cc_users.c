@@ -14,6 +14,7 @@
 
 #include "cc_api_private.h"
 #include "cc_audit.h"
+#include "cc_chat_link.h"
 #include "cc_page.h"
 #include "cc_validate.h"
 #include "cc_log.h"
@@ -485,6 +486,14 @@ static cc_error_t *users_create(cc_ctx_t *ctx)
                          apr_pstrcat(p, USERS_PATH, id, NULL));
 }
 
+/* A user who can take no more chats (cc_chat_link.h; nothing without mod_cc_chat). */
+static cc_error_t *chat_agent_gone(cc_ctx_t *ctx, const char *id)
+{
+    APR_OPTIONAL_FN_TYPE(cc_chat_agent_gone) *gone = APR_RETRIEVE_OPTIONAL_FN(cc_chat_agent_gone);
+
+    return gone ? gone(ctx->db, ctx->principal->tenant_id, id, cc_ctx_actor(ctx)) : NULL;
+}
+
 static cc_error_t *users_update(cc_ctx_t *ctx)
 {
     apr_pool_t *p = ctx->pool;
@@ -536,8 +545,12 @@ static cc_error_t *users_update(cc_ctx_t *ctx)
             return err;
         }
     }
-    /* A new password or a disabled account ends the user's sessions. */
+    /* A new password or a disabled account ends the user's sessions; a disabled
+     * account's chats go to other agents. */
     if ((hash || disabling) && (err = revoke_sessions(ctx, id))) {
+        return err;
+    }
+    if (disabling && (err = chat_agent_gone(ctx, id))) {
         return err;
     }
     if (disabling && (err = cc_admin_guard_after(ctx, had_admin))) {
@@ -603,6 +616,7 @@ static cc_error_t *users_delete(cc_ctx_t *ctx)
     if ((err = clear_roles(ctx, id))
         || (err = revoke_sessions(ctx, id))
         || (err = cc_agents_end_state(ctx, id))
+        || (err = chat_agent_gone(ctx, id))
         || (err = cc_admin_guard_after(ctx, had_admin))) {
         return err;
     }

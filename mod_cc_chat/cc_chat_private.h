@@ -57,12 +57,12 @@ cc_error_t *cc_events_child_full(cc_ctx_t *ctx);
 
 /**
  * The next events after *ppos that f takes (at most max) without waiting: from the hub,
- * or from the database when *ppos is older than the hub's buffer.  *pready 0 when the
- * hub has not polled yet.
+ * or from the database when *ppos is older than the hub's buffer (hub_only: passed over
+ * instead).  *pready 0 when the hub has not polled yet.
  */
 cc_error_t *cc_events_next(cc_ctx_t *ctx, cc_hub_t *hub, const cc_events_filter_t *f,
-                           apr_uint64_t *ppos, apr_size_t max, apr_array_header_t *out,
-                           int *pready);
+                           int hub_only, apr_uint64_t *ppos, apr_size_t max,
+                           apr_array_header_t *out, int *pready);
 
 /** A stream's start: Last-Event-ID, else ?after=, else the newest event (400 on a bad
  * one; 503 when the hub never became ready). */
@@ -73,6 +73,9 @@ typedef struct cc_stream_t {
     cc_ctx_t *ctx;
     cc_hub_t *hub;
     const cc_events_filter_t *filter;
+    /** Never read the database: a position older than the hub's buffer moves up to it
+     * (a public reader must not make the server walk a tenant's history). */
+    int hub_only;
     apr_uint64_t pos;              /**< the last id the client has been told */
     apr_time_t deadline;
     /** ev's frame in p (*plen bytes), NULL to send nothing for it; *pend set: the
@@ -145,6 +148,10 @@ cc_error_t *cc_chat_assign_and_announce(cc_db_t *db, const char *tenant,
 cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant_id,
                                         const cc_actor_t *actor);
 
+/** The optional function of cc_chat_link.h: an agent's chats back to the queue. */
+cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,
+                               const cc_actor_t *actor);
+
 /** The reassign job's run (a cc_job_fn): chats unanswered past their widget's
  * reassign_after go back to the queue, for another agent. */
 cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data);
@@ -160,11 +167,12 @@ typedef enum { CC_CHAT_BY_VISITOR, CC_CHAT_BY_AGENT } cc_chat_sender_e;
 
 /**
  * Post body to session id (in an open transaction): the session is locked; closed is
- * 409, and an agent posts only to an active session.  Writes the message, the session's
- * times, the audit entry and the event chat.message; *pmsg the message object.
+ * 409; an agent (actor->id) posts only to an active session, its own unless may_any
+ * (403).  Writes the message, the session's times, the audit entry and the event
+ * chat.message; *pmsg the message object.
  */
 cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
-                         const char *id, cc_chat_sender_e by, const char *body,
+                         const char *id, cc_chat_sender_e by, const char *body, int may_any,
                          json_t **pmsg);
 
 /**

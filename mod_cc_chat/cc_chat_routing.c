@@ -94,6 +94,17 @@ static const cc_stmt_t routing_stmts[] = {
             " WHERE s.tenant_id = %s AND s.id = %s AND s.status = 'active'"
             " AND s.agent_replied_at IS NULL AND w.reassign_after IS NOT NULL"
             " AND s.assigned_at < UTC_TIMESTAMP(6) - INTERVAL w.reassign_after SECOND"),
+    /* An agent gone (deleted, disabled): its chats back to the queue, its status off. */
+    CC_STMT("cc_chat_gone_sessions",
+            "SELECT id FROM chat_sessions WHERE tenant_id = %s AND active_agent_id = %s"
+            " FOR UPDATE"),
+    CC_STMT("cc_chat_gone_requeue",
+            "UPDATE chat_sessions SET status = 'waiting', skip_agent_id = agent_id,"
+            " agent_id = NULL, assigned_at = NULL, updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND id = %s AND status = 'active'"),
+    CC_STMT("cc_chat_gone_offline",
+            "UPDATE chat_agents SET status = 'offline', updated_at = UTC_TIMESTAMP()"
+            " WHERE tenant_id = %s AND user_id = %s"),
     CC_STMT_END
 };
 
@@ -334,6 +345,32 @@ cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant, const c
     cc_error_t *err = cc_chat_lock(db, tenant);
 
     return err ? err : cc_chat_assign_and_announce(db, tenant, actor, 0);
+}
+
+cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,
+                               const cc_actor_t *actor)
+{
+    static const cc_col_t id_cols[] = { { "id", CC_COL_STR }, CC_COL_END };
+    const char *args[2] = { tenant, user };
+    json_t *rows, *row;
+    size_t i;
+    cc_error_t *err;
+
+    if ((err = cc_chat_lock(db, tenant))
+        || (err = cc_db_exec(db, "cc_chat_gone_offline", 2, args, NULL))
+        || (err = cc_db_select(db, "cc_chat_gone_sessions", id_cols, 2, args, &rows, NULL))) {
+        return err;
+    }
+    json_array_foreach(rows, i, row) {
+        const char *a[2] = { tenant, cc_json_str(row, "id") };
+
+        if ((err = cc_db_exec(db, "cc_chat_gone_requeue", 2, a, NULL))
+            || (err = cc_chat_session_event(db, tenant, actor, "chat.session_requeue", a[1],
+                                            NULL, NULL, CC_RECORD_NO_AUDIT, NULL))) {
+            return err;
+        }
+    }
+    return cc_chat_assign_and_announce(db, tenant, actor, json_array_size(rows) > 0);
 }
 
 /* ---- the reassign job ---- */

@@ -266,8 +266,8 @@ cc_error_t *cc_chat_widget_apply(apr_pool_t *p, json_t *body,
                                                 CC_CHAT_REASSIGN_MIN, CC_CHAT_REASSIGN_MAX));
         }
         else {
-            out->reassign_after = apr_psprintf(p, "%" JSON_INTEGER_FORMAT,
-                                               json_integer_value(v));
+            out->reassign_after = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                               (apr_int64_t)json_integer_value(v));
         }
     }
     return err;

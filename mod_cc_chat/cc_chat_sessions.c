@@ -210,7 +210,7 @@ static cc_error_t *lock_session(cc_db_t *db, const char *tenant, const char *id,
 }
 
 cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
-                         const char *id, cc_chat_sender_e by, const char *body,
+                         const char *id, cc_chat_sender_e by, const char *body, int may_any,
                          json_t **pmsg)
 {
     const char *status, *agent, *args[5], **row;
@@ -221,6 +221,10 @@ cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *acto
     }
     if (!strcmp(status, "closed")) {
         return cc_error_conflict(db->pool, "the chat is closed");
+    }
+    if (by == CC_CHAT_BY_AGENT && !may_any && !(agent && !strcmp(agent, actor->id))) {
+        return cc_error_make(db->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                             "the chat is not yours: permission chat.manage required");
     }
     if (by == CC_CHAT_BY_AGENT && strcmp(status, "active")) {
         return cc_error_conflict(db->pool, "the chat is waiting for an agent: accept it"
@@ -424,7 +428,7 @@ static cc_error_t *own_or_manage(cc_ctx_t *ctx, const char *agent)
 
 static cc_error_t *session_post(cc_ctx_t *ctx)
 {
-    const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id, *status, *agent;
+    const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id;
     json_t *body, *msg;
     cc_error_t *err;
     const char *text;
@@ -439,17 +443,15 @@ static cc_error_t *session_post(cc_ctx_t *ctx)
                                            " white space", CC_CHAT_MESSAGE_MAX));
     }
     if ((err = cc_db_begin(ctx->db))
-        || (err = lock_session(ctx->db, t, id, &status, &agent))
-        || (err = own_or_manage(ctx, agent))
         || (err = cc_chat_post(ctx->db, t, cc_ctx_actor(ctx), id, CC_CHAT_BY_AGENT, text,
-                               &msg))
+                               cc_principal_can(ctx->principal, "chat.manage"), &msg))
         || (err = cc_db_commit(ctx->db))) {
         return err;
     }
     return cc_reply_created(ctx, apr_psprintf(ctx->pool, "/api/v1/chat/sessions/%s/messages"
-                                              "?after=%" JSON_INTEGER_FORMAT, id,
-                                              json_integer_value(json_object_get(msg, "id"))
-                                              - 1), msg);
+                                              "?after=%" APR_INT64_T_FMT, id,
+                                              (apr_int64_t)json_integer_value(
+                                                  json_object_get(msg, "id")) - 1), msg);
 }
 
 static cc_error_t *session_messages(cc_ctx_t *ctx)

@@ -447,7 +447,7 @@ static cc_error_t *session_post(cc_ctx_t *ctx)
     }
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_chat_post(ctx->db, v.tenant, v.actor, v.session, CC_CHAT_BY_VISITOR,
-                               text, &msg))
+                               text, 0, &msg))
         || (err = cc_db_commit(ctx->db))) {
         return err;
     }
@@ -502,27 +502,28 @@ static cc_error_t *session_close(cc_ctx_t *ctx)
 
 /* ---- the visitor's stream ---- */
 
-/* The query's token= replaced in what httpd logs (the request line, the query). */
-static void redact_token(request_rec *r)
+/* Every token= value in s overwritten with 'x' (up to '&', ' ' or the end). */
+static void blank_token(char *s)
 {
     char *at;
 
-    for (at = r->the_request ? strstr(r->the_request, "token=") : NULL; at;
-         at = strstr(at + 6, "token=")) {
+    for (at = s ? strstr(s, "token=") : NULL; at; at = strstr(at + 6, "token=")) {
         char *v = at + 6;
 
         while (*v && *v != '&' && *v != ' ') {
             *v++ = 'x';
         }
     }
-    if (r->args) {
-        for (at = strstr(r->args, "token="); at; at = strstr(at + 6, "token=")) {
-            char *v = at + 6;
+}
 
-            while (*v && *v != '&') {
-                *v++ = 'x';
-            }
-        }
+/* The query's token= replaced in what httpd logs (%r, %q, %U%q and the unparsed URI). */
+static void redact_token(request_rec *r)
+{
+    blank_token(r->the_request);
+    blank_token(r->args);
+    blank_token(r->unparsed_uri);
+    if (r->parsed_uri.query != r->args) {
+        blank_token(r->parsed_uri.query);
     }
 }
 
@@ -586,6 +587,8 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
     f->also_type = "chat.queue_updated";
     st.ctx = ctx;
     st.filter = f;
+    /* A visitor's history is GET .../messages; the stream is what happens from now. */
+    st.hub_only = 1;
     st.frame = visitor_frame;
     st.baton = &vs;
     end = apr_time_now()
@@ -602,9 +605,9 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
     }
     if (json_integer_value(json_object_get(view, "position")) > 0
         && !cc_events_stream_send(&st, apr_psprintf(ctx->pool, "event: position\ndata:"
-                                                   " {\"position\":%" JSON_INTEGER_FORMAT
+                                                   " {\"position\":%" APR_INT64_T_FMT
                                                    "}\n\n",
-                                                   json_integer_value(
+                                                   (apr_int64_t)json_integer_value(
                                                        json_object_get(view, "position"))))) {
         return cc_reply_sent(ctx);
     }

@@ -215,8 +215,8 @@ static cc_error_t *read_db(cc_ctx_t *ctx, const cc_events_filter_t *f, apr_uint6
 }
 
 cc_error_t *cc_events_next(cc_ctx_t *ctx, cc_hub_t *hub, const cc_events_filter_t *f,
-                           apr_uint64_t *ppos, apr_size_t max, apr_array_header_t *out,
-                           int *pready)
+                           int hub_only, apr_uint64_t *ppos, apr_size_t max,
+                           apr_array_header_t *out, int *pready)
 {
     apr_uint64_t newpos = *ppos, bound = 0;
     cc_error_t *err = NULL;
@@ -227,6 +227,10 @@ cc_error_t *cc_events_next(cc_ctx_t *ctx, cc_hub_t *hub, const cc_events_filter_
         *pready = 0;
         return NULL;
     case CC_HUB_FROM_DB:
+        if (hub_only) {
+            newpos = bound - 1;       /* what the buffer no longer holds is passed over */
+            break;
+        }
         err = read_db(ctx, f, *ppos, bound, max, out, &newpos);
         break;
     case CC_HUB_OK:
@@ -355,7 +359,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
     for (;;) {
         apr_uint64_t before = pos;
 
-        if ((err = cc_events_next(ctx, hub, f, &pos, (apr_size_t)limit, out, &ready))) {
+        if ((err = cc_events_next(ctx, hub, f, 0, &pos, (apr_size_t)limit, out, &ready))) {
             return err;
         }
         if (out->nelts > 0) {
@@ -631,8 +635,8 @@ void cc_events_stream_run(cc_stream_t *st)
         apr_array_header_t *out = apr_array_make(iter, 16, sizeof(cc_event_t));
         apr_uint64_t before = st->pos;
 
-        if (cc_events_next(st->ctx, st->hub, st->filter, &st->pos, CC_EVENTS_BATCH, out,
-                           &ready)) {
+        if (cc_events_next(st->ctx, st->hub, st->filter, st->hub_only, &st->pos,
+                           CC_EVENTS_BATCH, out, &ready)) {
             /* The database is away while catching up: try again in a moment. */
             cc_hub_wait(st->hub, ~(apr_uint64_t)0 >> 1, CC_EVENTS_SLICE);
         }

@@ -19,6 +19,7 @@ static const struct {
     { "call", "agents.read" },               /* live calls: GET /calls is agents.read */
     { "cdr", "cdrs.read" },
     { "chat", "chat.read" },
+    { "chat_widget", "chat.manage" },        /* as GET /chat/widgets */
     { "contact", "contacts.read" },
     { "did", "dids.read" },
     { "endpoint", "endpoints.read" },

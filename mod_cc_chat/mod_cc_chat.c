@@ -284,6 +284,7 @@ static void cc_chat_register_hooks(apr_pool_t *p)
     ap_hook_child_init(cc_chat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_chat_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cc_chat_voice_state_changed);
+    APR_REGISTER_OPTIONAL_FN(cc_chat_agent_gone);
     cc_http_guard_register(p, "mod_cc_chat", cc_chat_domains);
 }
 

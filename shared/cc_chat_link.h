@@ -19,4 +19,13 @@
 APR_DECLARE_OPTIONAL_FN(cc_error_t *, cc_chat_voice_state_changed,
                         (cc_db_t *db, const char *tenant_id, const cc_actor_t *actor));
 
+/**
+ * A user of tenant_id can no longer take chats (deleted or disabled; inside the caller's
+ * transaction, after its writes): its active chats go back to the queue for other agents
+ * and its chat status becomes offline.  Absent without mod_cc_chat.
+ */
+APR_DECLARE_OPTIONAL_FN(cc_error_t *, cc_chat_agent_gone,
+                        (cc_db_t *db, const char *tenant_id, const char *user_id,
+                         const cc_actor_t *actor));
+
 #endif

@@ -114,10 +114,11 @@ CREATE TABLE chat_transfers (
 -- a session, accepting, transferring, closing, an agent's status or capacity, a voice
 -- state that frees an agent, the reassign job: each runs its assignment under it, so the
 -- load an assignment reads is the load it writes, and max_concurrent holds under any
--- concurrency, on one node or several.
+-- concurrency, on one node or several.  No foreign key: its check would share-lock the
+-- tenant's row while this one is held, and a user deletion holds that row (users_count)
+-- before it takes this one.
 CREATE TABLE chat_routing (
     tenant_id   CHAR(36)    NOT NULL,
     changes     BIGINT UNSIGNED NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id),
-    CONSTRAINT fk_chat_routing_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
+    PRIMARY KEY (tenant_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -29,6 +29,7 @@ static const struct {
     { "sms.status_changed", "sms.read" },
     { "cdr.created", "cdrs.read" },
     { "chat.message", "chat.read" },
+    { "chat_widget.created", "chat.manage" },
     { "ticket.sla_breached", "tickets.read" },
     { "contact.created", "contacts.read" },
     { "tag.created", "contacts.read" },
