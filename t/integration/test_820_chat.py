@@ -1202,9 +1202,10 @@ def test_a_transfer_moves_the_chat_with_its_note(cc, tenant, desk):
     assert [(x["from_agent_id"], x["to_agent_id"], x["created_by"]) for x in ts] == \
         [(a.id, b.id, a.id), (b.id, a.id, sup.id)]
     assert ts[1]["note"] in (None, "")
-    ev = db_rows(cc, "SELECT data FROM events WHERE tenant_id = %s AND type ="
-                     " 'chat.session_transferred' ORDER BY id", (tenant.id,))
-    assert len(ev) == 2 and '"VIP' in ev[0]["data"]
+    ev = db_rows(cc, "SELECT type, data FROM events WHERE tenant_id = %s AND type LIKE"
+                     " 'chat.session_transfer%%' ORDER BY id", (tenant.id,))
+    assert [e["type"] for e in ev] == ["chat.session_transferred"] * 2, ev
+    assert '"VIP' in ev[0]["data"]
 
     # Refusals, each leaving the chat where it was (with a).
     gone, _ = tenant.make_user(roles=["agent"])
@@ -1237,6 +1238,28 @@ def test_a_transfer_moves_the_chat_with_its_note(cc, tenant, desk):
     assert a.close(v.id).status_code == 200
     b.set("online")
     assert_error(a.transfer(v.id, b.id), 409, "conflict")     # closed
+
+
+@pytest.mark.parametrize("how", ["deleted", "disabled"])
+def test_a_gone_agents_chats_go_back_to_the_queue(cc, tenant, desk, how):
+    a, b = desk.new_agent(), desk.new_agent()
+    a.set("online", 3)
+    v1, v2 = desk.visit(), desk.visit()
+    assert {desk.session(v.id)["agent_id"] for v in (v1, v2)} == {a.id}
+    b.set("online", 1)
+    if how == "deleted":
+        r = cc.delete(f"/api/v1/users/{a.id}", token=tenant.admin_token)
+        assert r.status_code == 204, r.text
+    else:
+        r = cc.patch(f"/api/v1/users/{a.id}", token=tenant.admin_token,
+                     json={"status": "disabled"})
+        assert r.status_code == 200, r.text
+    got = [desk.session(v.id) for v in (v1, v2)]
+    assert [(s["status"], s["agent_id"]) for s in got] == [("active", b.id),
+                                                           ("waiting", None)]
+    assert got[1]["position"] == 1
+    assert a.id not in [x["user_id"] for x in cc.get(AGENTS, token=tenant.admin_token)
+                        .json()["data"] if x["status"] == "online"]
 
 
 def test_an_agent_closes_a_chat_once(cc, tenant, desk):
@@ -1356,14 +1379,14 @@ def test_sessions_per_widget_are_limited(cc, tenant):
 
 # ---- the agents' events -----------------------------------------------------------------
 
-def chat_events(cc, token, after, want, timeout=10):
-    """The chat.* events after position `after` (long-poll) until every type of want
-    has been seen."""
+def chat_events(cc, token, after, want, timeout=10, prefix="chat."):
+    """The events of types starting with prefix after position `after` (long-poll)
+    until every type of want has been seen."""
     got, pos, deadline = [], after, time.monotonic() + timeout
     while True:
         body = poll(cc, token, after=pos, wait=1, limit=500)
         pos = max(pos, body["last_id"])
-        got += [e for e in body["data"] if e["type"].startswith("chat.")]
+        got += [e for e in body["data"] if e["type"].startswith(prefix)]
         if want <= {e["type"] for e in got} or time.monotonic() > deadline:
             return got
 
@@ -1387,7 +1410,8 @@ def test_the_main_stream_carries_chat_events_to_chat_readers(cc, tenant, tenant2
             "chat.session_assigned", "chat.message", "chat.session_transferred",
             "chat.session_closed", "chat.session_accepted"}
     evs = chat_events(cc, a.token, pos, want)
-    assert want <= {e["type"] for e in evs}, sorted({e["type"] for e in evs})
+    assert want <= {e["type"] for e in evs}, \
+        f"missing {sorted(want - {e['type'] for e in evs})} of {sorted({e['type'] for e in evs})}"
     assert all(e["tenant_id"] == tenant.id for e in evs)
     by_type = {}
     for e in evs:
@@ -1414,6 +1438,12 @@ def test_the_main_stream_carries_chat_events_to_chat_readers(cc, tenant, tenant2
     assert by_type["chat.session_accepted"][0]["entity_id"] == str(w.id)
     agents = {e["entity_id"] for e in by_type["chat.agent_updated"]}
     assert agents == {str(a.id), str(b.id)}
+    # Widget changes are chat.manage's: the admin sees them, an agent does not.
+    CHAT_WIDGETS.patch_ok(cc, tenant, desk.widget["id"], {"greeting": "Hello again"})
+    wev = chat_events(cc, tenant.admin_token, pos, {"chat_widget.updated"}, prefix="chat_")
+    assert "chat_widget.updated" in {e["type"] for e in wev}
+    assert [e for e in poll(cc, a.token, after=pos, limit=500)["data"]
+            if e["type"].startswith("chat_widget.")] == []
     # Not for a reader without chat.read, nor for another tenant.
     assert [e for e in poll(cc, blind, after=pos, limit=500)["data"]
             if e["type"].startswith("chat.")] == []
