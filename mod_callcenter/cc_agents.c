@@ -370,7 +370,7 @@ static cc_error_t *agent_state_put(cc_ctx_t *ctx)
         APR_OPTIONAL_FN_TYPE(cc_chat_voice_state_changed) *chat =
             APR_RETRIEVE_OPTIONAL_FN(cc_chat_voice_state_changed);
 
-        if (chat && (err = chat(ctx->db, tenant, cc_ctx_actor(ctx)))) {
+        if (chat && (err = chat(ctx->db, tenant, user_id, cc_ctx_actor(ctx)))) {
             return err;
         }
     }

@@ -146,7 +146,7 @@ cc_error_t *cc_chat_assign_and_announce(cc_db_t *db, const char *tenant,
 
 /** The optional function of cc_chat_link.h: lock, then assign. */
 cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant_id,
-                                        const cc_actor_t *actor);
+                                        const char *user_id, const cc_actor_t *actor);
 
 /** The optional function of cc_chat_link.h: an agent's chats back to the queue. */
 cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,

@@ -46,6 +46,9 @@ static const cc_stmt_t routing_stmts[] = {
     CC_STMT("cc_chat_online",
             "SELECT user_id, max_concurrent, COALESCE(last_assigned_at, '') FROM chat_agents"
             " WHERE tenant_id = %s AND status = 'online' LOCK IN SHARE MODE"),
+    CC_STMT("cc_chat_agent_online",
+            "SELECT 1 FROM chat_agents WHERE tenant_id = %s AND user_id = %s"
+            " AND status = 'online'"),
     CC_STMT("cc_chat_load",
             "SELECT active_agent_id, COUNT(*) FROM chat_sessions"
             " WHERE tenant_id = %s AND active_agent_id IS NOT NULL"
@@ -340,11 +343,18 @@ cc_error_t *cc_chat_assign_and_announce(cc_db_t *db, const char *tenant,
 
 /* ---- a voice state changed (cc_chat_link.h) ---- */
 
-cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant, const cc_actor_t *actor)
+cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant, const char *user,
+                                        const cc_actor_t *actor)
 {
-    cc_error_t *err = cc_chat_lock(db, tenant);
+    const char *args[2] = { tenant, user }, **row;
+    cc_error_t *err = cc_db_select_row(db, "cc_chat_agent_online", 2, args, &row, NULL);
 
-    return err ? err : cc_chat_assign_and_announce(db, tenant, actor, 0);
+    /* Only an agent online for chat is offered chats by its voice state. */
+    if (err || !row) {
+        return err;
+    }
+    return (err = cc_chat_lock(db, tenant)) ? err
+                                            : cc_chat_assign_and_announce(db, tenant, actor, 0);
 }
 
 cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,

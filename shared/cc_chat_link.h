@@ -12,12 +12,14 @@
 #include "cc_audit.h"
 
 /**
- * An agent's voice state changed in tenant_id (inside the caller's transaction, after
- * its writes): mod_cc_chat takes the tenant's chat routing lock and hands waiting chats
- * to the agents free now, in that transaction.  Absent without mod_cc_chat.
+ * The voice state of user_id changed in tenant_id (inside the caller's transaction, after
+ * its writes): when the user is online for chat, mod_cc_chat takes the tenant's chat
+ * routing lock and hands waiting chats to the agents free now, in that transaction.
+ * Absent without mod_cc_chat.
  */
 APR_DECLARE_OPTIONAL_FN(cc_error_t *, cc_chat_voice_state_changed,
-                        (cc_db_t *db, const char *tenant_id, const cc_actor_t *actor));
+                        (cc_db_t *db, const char *tenant_id, const char *user_id,
+                         const cc_actor_t *actor));
 
 /**
  * A user of tenant_id can no longer take chats (deleted or disabled; inside the caller's
