@@ -154,18 +154,7 @@ static const cc_field_t sms_send_fields[] = {
     { NULL, 0, 0 }
 };
 
-/* rotate-secret takes no fields: no body, or an empty JSON object. */
-static const cc_field_t sms_no_fields[] = { { NULL, 0, 0 } };
-
 /* ---- helpers ---- */
-
-/* The request carries a body (a length above 0, or chunks). */
-static int has_body(request_rec *r)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-
-    return apr_table_get(r->headers_in, "Transfer-Encoding") || (cl && strcmp(cl, "0"));
-}
 
 static const cc_sms_config_t *sms_cfg(cc_ctx_t *ctx)
 {
@@ -285,13 +274,9 @@ static cc_error_t *sms_settings_rotate(cc_ctx_t *ctx)
     if ((err = require_admin(ctx))) {
         return err;
     }
-    /* A body, if any, is checked like any other (415, 413, 400; unknown fields 400). */
-    if (has_body(ctx->r)) {
-        json_t *body;
-
-        if ((err = cc_read_json_fields(ctx, sms_no_fields, &body))) {
-            return err;
-        }
+    /* rotate-secret takes no fields: no body, or an empty JSON object. */
+    if ((err = cc_read_no_fields(ctx))) {
+        return err;
     }
     if (!c->key) {
         return not_configured(ctx, "CCSmsSecretKeyFile");

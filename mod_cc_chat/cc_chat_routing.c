@@ -9,8 +9,10 @@
  * take turns, so the load one reads is the load it writes and no agent goes past
  * max_concurrent, on one node or several (Galera certifies the row like any other).
  *
- * The reads of load and queue are locking reads: they see the latest committed rows even
- * in a transaction whose snapshot is older (a voice state change reads its user first).
+ * The reads of load (chat_agents.active_count, kept by triggers on chat_sessions) and
+ * queue are locking reads: they see the latest committed rows even in a transaction whose
+ * snapshot is older (a voice state change reads its user first).  No session that a
+ * message is being written to is locked by them (messages lock their session row only).
  * Users and voice states are read plainly (never locked here): a voice state change
  * locks its user's row and then this one, so locking users after this one could
  * deadlock.
@@ -42,17 +44,12 @@ static const cc_stmt_t routing_stmts[] = {
             " ON DUPLICATE KEY UPDATE changes = changes + 1"),
     CC_STMT("cc_chat_session_get",
             "SELECT " CHAT_SESSION_COLUMNS CHAT_SESSION_FROM " WHERE s.tenant_id = %s AND s.id = %s"),
-    /* The online agents and their capacity (locked: see the file comment). */
+    /* The online agents with a free place, and how many (locked: see the file comment;
+     * active_count is kept by triggers, sql/017). */
     CC_STMT("cc_chat_online",
-            "SELECT user_id, max_concurrent, COALESCE(last_assigned_at, '') FROM chat_agents"
-            " WHERE tenant_id = %s AND status = 'online' LOCK IN SHARE MODE"),
-    CC_STMT("cc_chat_agent_online",
-            "SELECT 1 FROM chat_agents WHERE tenant_id = %s AND user_id = %s"
-            " AND status = 'online'"),
-    CC_STMT("cc_chat_load",
-            "SELECT active_agent_id, COUNT(*) FROM chat_sessions"
-            " WHERE tenant_id = %s AND active_agent_id IS NOT NULL"
-            " GROUP BY active_agent_id LOCK IN SHARE MODE"),
+            "SELECT user_id, max_concurrent - active_count, COALESCE(last_assigned_at, '')"
+            " FROM chat_agents WHERE tenant_id = %s AND status = 'online'"
+            " AND active_count < max_concurrent LOCK IN SHARE MODE"),
     /* Online agents passed over: not a live active user, or busy on the phone. */
     CC_STMT("cc_chat_ineligible",
             "SELECT a.user_id FROM chat_agents a"
@@ -222,12 +219,10 @@ static cc_error_t *candidates(cc_db_t *db, const char *tenant, apr_array_header_
                               apr_int64_t *pfree)
 {
     const char *args[1] = { tenant };
-    static const cc_col_t online_cols[] = { { "id", CC_COL_STR }, { "max", CC_COL_INT },
+    static const cc_col_t online_cols[] = { { "id", CC_COL_STR }, { "free", CC_COL_INT },
                                             { "last", CC_COL_STR }, CC_COL_END };
-    static const cc_col_t load_cols[] = { { "id", CC_COL_STR }, { "n", CC_COL_INT },
-                                          CC_COL_END };
     static const cc_col_t id_cols[] = { { "id", CC_COL_STR }, CC_COL_END };
-    json_t *online, *load, *skip, *a, *l;
+    json_t *online, *skip, *a, *l;
     apr_array_header_t *out = apr_array_make(db->pool, 8, sizeof(candidate_t));
     size_t i, j;
     cc_error_t *err;
@@ -236,33 +231,26 @@ static cc_error_t *candidates(cc_db_t *db, const char *tenant, apr_array_header_
     *pfree = 0;
     if ((err = cc_db_select(db, "cc_chat_online", online_cols, 1, args, &online, NULL))
         || json_array_size(online) == 0
-        || (err = cc_db_select(db, "cc_chat_load", load_cols, 1, args, &load, NULL))
         || (err = cc_db_select(db, "cc_chat_ineligible", id_cols, 1, args, &skip, NULL))) {
         return err;
     }
     json_array_foreach(online, i, a) {
         const char *id = cc_json_str(a, "id");
-        apr_int64_t free = cc_json_int(a, "max", 0);
         int passed = 0;
         candidate_t *c;
 
-        json_array_foreach(load, j, l) {
-            if (!strcmp(cc_json_str(l, "id"), id)) {
-                free -= cc_json_int(l, "n", 0);
-            }
-        }
         json_array_foreach(skip, j, l) {
             passed |= !strcmp(cc_json_str(l, "id"), id);
         }
-        if (passed || free <= 0) {
+        if (passed) {
             continue;
         }
         c = apr_array_push(out);
         c->user_id = id;
-        c->free = free;
+        c->free = cc_json_int(a, "free", 0);
         c->last = cc_json_str(a, "last");
         c->stamp = 0;
-        *pfree += free;
+        *pfree += c->free;
     }
     return NULL;
 }

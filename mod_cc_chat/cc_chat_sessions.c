@@ -51,8 +51,7 @@
 /* The chat agent object's columns (agent_cols order). */
 #define AGENT_COLUMNS                                                                    \
     "u.id, u.name, COALESCE(a.status, 'offline'), COALESCE(a.max_concurrent, "            \
-    CC_CHAT_CAPACITY_DEFAULT "), (SELECT COUNT(*) FROM chat_sessions s"                  \
-    "  WHERE s.tenant_id = u.tenant_id AND s.active_agent_id = u.id), st.state,"         \
+    CC_CHAT_CAPACITY_DEFAULT "), COALESCE(a.active_count, 0), st.state,"                  \
     " a.last_assigned_at"
 #define AGENT_FROM                                                                       \
     " FROM users u LEFT JOIN chat_agents a ON a.tenant_id = u.tenant_id AND a.user_id = u.id" \
@@ -71,12 +70,10 @@ static const cc_stmt_t sessions_stmts[] = {
     CC_STMT("cc_chat_sessions_transfers",
             "SELECT id, from_agent_id, to_agent_id, note, created_by, created_at"
             " FROM chat_transfers WHERE tenant_id = %s AND session_id = %s ORDER BY id"),
-    /* An agent's room: its capacity (no row: the default) and its active sessions;
-     * binds tenant, user, tenant, user. */
+    /* An agent's room: its capacity and load (no row: the default, none) and status. */
     CC_STMT("cc_chat_sessions_room",
             "SELECT COALESCE(MAX(a.max_concurrent), " CC_CHAT_CAPACITY_DEFAULT "),"
-            " (SELECT COUNT(*) FROM chat_sessions s WHERE s.tenant_id = %s"
-            "  AND s.active_agent_id = %s), MAX(a.status)"
+            " COALESCE(MAX(a.active_count), 0), MAX(a.status)"
             " FROM chat_agents a WHERE a.tenant_id = %s AND a.user_id = %s"
             " LOCK IN SHARE MODE"),
     CC_STMT("cc_chat_sessions_take",
@@ -359,8 +356,8 @@ static cc_error_t *session_get(cc_ctx_t *ctx)
 /* The agent's room, locked: 409 when it has none.  online_required: and status online. */
 static cc_error_t *check_room(cc_ctx_t *ctx, const char *user, int online_required)
 {
-    const char *t = ctx->principal->tenant_id, *args[4] = { t, user, t, user }, **row;
-    cc_error_t *err = cc_db_select_row(ctx->db, "cc_chat_sessions_room", 4, args, &row, NULL);
+    const char *args[2] = { ctx->principal->tenant_id, user }, **row;
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_chat_sessions_room", 2, args, &row, NULL);
 
     if (err) {
         return err;
@@ -385,6 +382,19 @@ static cc_error_t *give_to(cc_ctx_t *ctx, const char *id, const char *user)
     return err ? err : cc_db_exec(ctx->db, "cc_chat_sessions_agent_stamp", 2, args, NULL);
 }
 
+/* Taking or writing in a chat is for the tenant's own users: a platform admin acting in
+ * another tenant (X-Tenant-ID) manages its chats but takes and answers none. */
+static cc_error_t *tenant_user(cc_ctx_t *ctx)
+{
+    const cc_principal_t *pr = ctx->principal;
+
+    if (pr->home_tenant_id && strcmp(pr->home_tenant_id, pr->tenant_id)) {
+        return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                             "only the tenant's own users take and answer its chats");
+    }
+    return NULL;
+}
+
 static cc_error_t *session_accept(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id, *status, *agent;
@@ -392,7 +402,9 @@ static cc_error_t *session_accept(cc_ctx_t *ctx)
     json_t *obj;
     cc_error_t *err;
 
-    if ((err = cc_db_begin(ctx->db))
+    if ((err = cc_read_no_fields(ctx))
+        || (err = tenant_user(ctx))
+        || (err = cc_db_begin(ctx->db))
         || (err = cc_chat_lock(ctx->db, t))
         || (err = lock_session(ctx->db, t, id, &status, &agent))) {
         return err;
@@ -433,7 +445,7 @@ static cc_error_t *session_post(cc_ctx_t *ctx)
     cc_error_t *err;
     const char *text;
 
-    if ((err = cc_read_json_fields(ctx, message_fields, &body))) {
+    if ((err = cc_read_json_fields(ctx, message_fields, &body)) || (err = tenant_user(ctx))) {
         return err;
     }
     text = cc_json_str(body, "body");
@@ -552,7 +564,8 @@ static cc_error_t *session_close(cc_ctx_t *ctx)
     json_t *obj;
     cc_error_t *err;
 
-    if ((err = cc_db_begin(ctx->db))
+    if ((err = cc_read_no_fields(ctx))
+        || (err = cc_db_begin(ctx->db))
         || (err = cc_chat_close(ctx->db, ctx->principal->tenant_id, cc_ctx_actor(ctx),
                                 cc_path(ctx, "id"), "agent", ctx->principal->user_id_str,
                                 cc_principal_can(ctx->principal, "chat.manage"), &obj))

@@ -497,6 +497,7 @@ static cc_error_t *session_close(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = header_visitor(ctx, &v))
+        || (err = cc_read_no_fields(ctx))
         || (err = cc_db_begin(ctx->db))
         || (err = cc_chat_close(ctx->db, v.tenant, v.actor, v.session, "visitor", NULL, 0,
                                 &obj))

@@ -151,10 +151,21 @@ const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
 void cc_change_names(apr_pool_t *p, const char *entity, const char *verb,
                      const char **paction, const char **pevent)
 {
+    /* Verbs whose past doubles the last consonant (stress on the last syllable). */
+    static const char *const doubling[] = { "transfer", NULL };
+    const char *const *d;
     apr_size_t n = strlen(verb);
+    const char *suffix = n && verb[n - 1] == 'e' ? "d" : "ed";
 
+    for (d = doubling; *d; d++) {
+        apr_size_t dn = strlen(*d);
+
+        if (n >= dn && !strcmp(verb + n - dn, *d)) {
+            suffix = apr_pstrcat(p, verb + n - 1, "ed", NULL);
+        }
+    }
     *paction = strchr(verb, '.') ? verb : apr_pstrcat(p, entity, ".", verb, NULL);
-    *pevent = apr_pstrcat(p, *paction, n && verb[n - 1] == 'e' ? "d" : "ed", NULL);
+    *pevent = apr_pstrcat(p, *paction, suffix, NULL);
 }
 
 /* "must be one of: a, b, c" */

@@ -208,6 +208,7 @@ const char *cc_domain_check(apr_pool_t *p, const cc_domain_t *const *domains,
  * action "did.create" and the event type "did.created" (a verb ending in 'e' takes 'd',
  * any other "ed": "roles_update" -> "roles_updated").  A verb with a dot is the whole
  * action, for a change named apart from the entity it is about: "auth.login" on a user.
+ * A verb ending in "transfer" doubles its r ("chat.session_transferred").
  */
 void cc_change_names(apr_pool_t *p, const char *entity, const char *verb,
                      const char **paction, const char **pevent);

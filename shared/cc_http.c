@@ -408,6 +408,18 @@ cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj)
     return cc_json_parse_object(r->pool, buf, len, pobj);
 }
 
+cc_error_t *cc_read_no_fields(cc_ctx_t *ctx)
+{
+    static const cc_field_t none[] = { { NULL, 0, 0 } };
+    const char *cl = apr_table_get(ctx->r->headers_in, "Content-Length");
+    json_t *body;
+
+    if (!apr_table_get(ctx->r->headers_in, "Transfer-Encoding") && (!cl || !strcmp(cl, "0"))) {
+        return NULL;
+    }
+    return cc_read_json_fields(ctx, none, &body);
+}
+
 cc_error_t *cc_read_json_fields(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj)
 {
     cc_error_t *err = cc_read_json(ctx, pobj);

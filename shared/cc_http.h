@@ -153,6 +153,12 @@ cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj);
 /** cc_read_json + cc_json_check_fields. */
 cc_error_t *cc_read_json_fields(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj);
 
+/**
+ * A route that takes no fields: no body, or one checked like any other (415, 413, 400
+ * when malformed) that must be an empty JSON object (any field is 400).
+ */
+cc_error_t *cc_read_no_fields(cc_ctx_t *ctx);
+
 /** cc_read_json + cc_json_check_patch: a PATCH body checked against the create's table. */
 cc_error_t *cc_read_json_patch(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj);
 

@@ -24,12 +24,16 @@ CREATE TABLE chat_widgets (
 
 -- chat_agents: a user's chat availability and capacity (no row: offline, capacity 3).
 -- last_assigned_at breaks ties between agents with the same free capacity (whoever was
--- given a chat least recently goes first).
+-- given a chat least recently goes first).  active_count is the agent's active sessions,
+-- kept by the triggers on chat_sessions below (so every change of a session's agent or
+-- status counts, whatever statement makes it): assignment reads the load from these rows
+-- alone and never locks sessions that messages are being written to.
 CREATE TABLE chat_agents (
     tenant_id        CHAR(36)        NOT NULL,
     user_id          BIGINT UNSIGNED NOT NULL,
     status           ENUM('online','away','offline') NOT NULL DEFAULT 'offline',
     max_concurrent   INT UNSIGNED    NOT NULL DEFAULT 3,
+    active_count     INT             NOT NULL DEFAULT 0,
     last_assigned_at DATETIME(6)     NULL,
     updated_at       DATETIME        NOT NULL DEFAULT UTC_TIMESTAMP(),
     PRIMARY KEY (tenant_id, user_id),
@@ -81,6 +85,43 @@ CREATE TABLE chat_sessions (
     KEY idx_chat_sessions_unanswered (status, agent_replied_at, assigned_at),
     CONSTRAINT fk_chat_sessions_widget FOREIGN KEY (widget_id) REFERENCES chat_widgets (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The load triggers (chat_agents.active_count): a session counts for its agent while it
+-- is active.  A message's update of its session changes neither, and touches no agent.
+DELIMITER //
+CREATE TRIGGER trg_chat_sessions_load_insert AFTER INSERT ON chat_sessions FOR EACH ROW
+BEGIN
+    IF NEW.status = 'active' AND NEW.agent_id IS NOT NULL THEN
+        INSERT INTO chat_agents (tenant_id, user_id, active_count)
+        VALUES (NEW.tenant_id, NEW.agent_id, 1)
+        ON DUPLICATE KEY UPDATE active_count = active_count + 1;
+    END IF;
+END//
+CREATE TRIGGER trg_chat_sessions_load_update AFTER UPDATE ON chat_sessions FOR EACH ROW
+BEGIN
+    DECLARE was BIGINT UNSIGNED DEFAULT IF(OLD.status = 'active', OLD.agent_id, NULL);
+    DECLARE now_ BIGINT UNSIGNED DEFAULT IF(NEW.status = 'active', NEW.agent_id, NULL);
+
+    IF NOT (was <=> now_) THEN
+        IF was IS NOT NULL THEN
+            UPDATE chat_agents SET active_count = active_count - 1
+            WHERE tenant_id = OLD.tenant_id AND user_id = was;
+        END IF;
+        IF now_ IS NOT NULL THEN
+            INSERT INTO chat_agents (tenant_id, user_id, active_count)
+            VALUES (NEW.tenant_id, now_, 1)
+            ON DUPLICATE KEY UPDATE active_count = active_count + 1;
+        END IF;
+    END IF;
+END//
+CREATE TRIGGER trg_chat_sessions_load_delete AFTER DELETE ON chat_sessions FOR EACH ROW
+BEGIN
+    IF OLD.status = 'active' AND OLD.agent_id IS NOT NULL THEN
+        UPDATE chat_agents SET active_count = active_count - 1
+        WHERE tenant_id = OLD.tenant_id AND user_id = OLD.agent_id;
+    END IF;
+END//
+DELIMITER ;
 
 CREATE TABLE chat_messages (
     id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,

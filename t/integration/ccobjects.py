@@ -7,6 +7,9 @@
   usual create-body function; set_tenant_limit() sets a quota.
 - new_number, new_ext, uniq_name, new_email, new_password, user_body: fresh values no
   other test uses.
+- Live chat: CHAT_WIDGETS (the widgets' Resource), CHAT_ORIGIN (the origin a new
+  widget allows), visitor_headers / start_chat / start_chat_ok (the public visitor API),
+  route_headers(path) (the Origin a /chat/v1 route needs).
 - OBJECT_FACTORIES: one object of each kind a route's path parameter can name, keyed
   by the route path up to and including that parameter ("/api/v1/queues/{id}",
   "/api/v1/queues/{id}/members/{member_id}"); concrete_path() fills a route pattern
@@ -501,6 +504,77 @@ def _voicemail(cc, tenant, parent):
                          json={"path": path, "format": "wav"}), "voicemail")["id"]
 
 
+# ---- live chat (mod_cc_chat) ----------------------------------------------------------
+
+CHAT_ORIGIN = "https://shop.example.com"       # the origin chat widgets allow by default
+CHAT_WIDGET_KEYS = {"id", "name", "public_key", "allowed_origins", "greeting", "color",
+                    "enabled", "reassign_after", "created_at", "updated_at"}
+PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def assert_chat_widget_shape(w):
+    assert set(w) == CHAT_WIDGET_KEYS, w
+    assert isinstance(w["id"], int) and PUBLIC_KEY_RE.match(w["public_key"]), w
+    assert isinstance(w["allowed_origins"], list) and isinstance(w["enabled"], bool), w
+    assert re.fullmatch(r"#[0-9a-fA-F]{6}", w["color"]), w
+    assert w["reassign_after"] is None or isinstance(w["reassign_after"], int), w
+    assert w["created_at"].endswith("Z") and w["updated_at"].endswith("Z"), w
+
+
+# A widget of the tenant allowing CHAT_ORIGIN unless the fields say otherwise.
+CHAT_WIDGETS = Resource("/api/v1/chat/widgets",
+                        body=with_defaults(name=lambda: uniq_name("Widget"),
+                                           allowed_origins=lambda: [CHAT_ORIGIN]),
+                        shape=assert_chat_widget_shape, check_written=True,
+                        entity="chat_widget", table="chat_widgets")
+
+
+def visitor_headers(token=None, origin=CHAT_ORIGIN, headers=None):
+    """A visitor's request headers: its Origin (none when origin is None) and its
+    Authorization: Visitor token."""
+    h = {} if origin is None else {"Origin": origin}
+    if token is not None:
+        h["Authorization"] = f"Visitor {token}"
+    h.update(headers or {})
+    return h
+
+
+def start_chat(cc, public_key, origin=CHAT_ORIGIN, body=None, headers=None, base_url=None,
+               **kw):
+    """POST /chat/v1/widgets/{public_key}/sessions as a visitor on a page of origin (body
+    {} unless given); the response."""
+    url = (base_url or cc.base_url) + f"/chat/v1/widgets/{public_key}/sessions"
+    return cc.post(url, json={} if body is None else body,
+                   headers=visitor_headers(origin=origin, headers=headers), **kw)
+
+
+def start_chat_ok(cc, public_key, origin=CHAT_ORIGIN, body=None, **kw):
+    """start_chat: 201; returns {session_id, visitor_token, status, position,
+    expires_at}."""
+    r = start_chat(cc, public_key, origin, body, **kw)
+    assert r.status_code == 201, f"start chat: {r.status_code} {r.text[:300]}"
+    return r.json()
+
+
+def route_headers(path):
+    """The headers a request to a route needs besides a token: the chat visitor API's an
+    Origin that OBJECT_FACTORIES' widgets allow (a session is only created from one)."""
+    return {"Origin": CHAT_ORIGIN} if path.startswith("/chat/v1/") else {}
+
+
+def _chat_widget(cc, tenant, parent):
+    return CHAT_WIDGETS.create_ok(cc, tenant)["id"]
+
+
+def _chat_widget_key(cc, tenant, parent):
+    return CHAT_WIDGETS.create_ok(cc, tenant)["public_key"]
+
+
+def _chat_session(cc, tenant, parent):
+    """A waiting chat session of a new widget (no chat agent is online in a new tenant)."""
+    return start_chat_ok(cc, _chat_widget_key(cc, tenant, None))["session_id"]
+
+
 # factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
 # before the parameter's segment.  Objects are made in tenant, as its admin.
 OBJECT_FACTORIES = {
@@ -514,6 +588,11 @@ OBJECT_FACTORIES = {
     "/api/v1/recordings/{id}": _recording,
     "/api/v1/voicemails/{id}": _voicemail,
     "/api/v1/agents/{user_id}": _user,
+    "/api/v1/chat/widgets/{id}": _chat_widget,
+    "/api/v1/chat/sessions/{id}": _chat_session,
+    "/api/v1/chat/agents/{user_id}": _user,
+    "/chat/v1/widgets/{public_key}": _chat_widget_key,
+    "/chat/v1/sessions/{id}": _chat_session,
 }
 
 

@@ -302,6 +302,9 @@ static const struct {
     { "user", "roles_update", "user.roles_update", "user.roles_updated" },
     { "queue_member", "delete", "queue_member.delete", "queue_member.deleted" },
     { "user", "auth.logout", "auth.logout", "auth.logouted" },
+    { "chat_session", "chat.session_transfer", "chat.session_transfer",
+      "chat.session_transferred" },
+    { "chat_session", "chat.session_close", "chat.session_close", "chat.session_closed" },
 };
 
 START_TEST(change_names_come_from_entity_and_verb)
