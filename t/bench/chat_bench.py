@@ -382,8 +382,12 @@ async def stream_loop(c, host, port, connected, stopping):
 
 
 class Sender:
-    """A side's POSTs: a keep-alive connection per sender (a second one while the first
-    is busy), each message noted as (tag, t_write, t_response, status, timed)."""
+    """A side's POSTs: a keep-alive connection per sender (another one while it is busy),
+    each message noted as (tag, t_write, t_response, status, timed).  A connection idle
+    for IDLE_MAX is closed, not reused: httpd closes it after KeepAliveTimeout (5 s), and
+    a POST on a connection it is closing fails (status 0)."""
+
+    IDLE_MAX = 3.0
 
     def __init__(self, host, port):
         self.host, self.port = host, port
@@ -393,7 +397,10 @@ class Sender:
 
     async def post(self, key, path, headers, tag, text, timed):
         pool = self.idle.setdefault(key, [])
-        http = pool.pop() if pool else Http(self.host, self.port)
+        now = time.monotonic()
+        while pool and now - pool[0][0] > self.IDLE_MAX:
+            await pool.pop(0)[1].close()
+        http = pool.pop()[1] if pool else Http(self.host, self.port)
         rec = [tag, 0.0, 0.0, 0, timed]
 
         def on_sent():
@@ -407,7 +414,7 @@ class Sender:
         rec[3] = status
         self.sent.append(tuple(rec))
         if http.writer is not None:
-            pool.append(http)
+            pool.append((rec[2], http))
 
     def fire(self, *args):
         t = asyncio.ensure_future(self.post(*args))
@@ -418,7 +425,7 @@ class Sender:
         if self.inflight:
             await asyncio.wait(list(self.inflight), timeout=15)
         for pool in self.idle.values():
-            for h in pool:
+            for _, h in pool:
                 await h.close()
 
 
