@@ -207,8 +207,10 @@ fi
 # connections do not grow with streams (a stream hands its connection back): DBDMax 32
 # per child, children x 32 under MariaDB's max_connections (300, t/env/db.sh).  Then every
 # child's pool is filled, as above (a new connection prepares every statement).
-restart_httpd() {   # children threads max_clients [a directive line added to the config]
-    local children=$1 threads=$2 max=$3 extra=${4:-}
+restart_httpd() {   # label children threads max_clients [a directive line for the config]
+    local label=$1 children=$2 threads=$3 max=$4 extra=${5:-}
+    echo "== $label: httpd again with $children children x $threads threads, $max streams"\
+         "per child${extra:+, $extra}"
     if [ $((children * 32)) -gt 280 ]; then
         echo "$children children x DBDMax 32 must stay under MariaDB's 300 connections" >&2
         exit 2
@@ -239,9 +241,7 @@ EVENTS_RC=0
 if selected events; then
     ev_children=${BENCH_EVENT_CHILDREN:-8} ev_threads=${BENCH_EVENT_THREADS:-160}
     ev_max=${BENCH_EVENT_MAX_CLIENTS:-128}
-    echo "== event stream: httpd again with $ev_children children x $ev_threads threads,"\
-         "$ev_max streams per child"
-    restart_httpd "$ev_children" "$ev_threads" "$ev_max"
+    restart_httpd "event stream" "$ev_children" "$ev_threads" "$ev_max"
     EVENTS_REPORT=$CC_VAR_DIR/events_report.txt
     BENCH_EVENT_CLIENTS=${BENCH_EVENT_CLIENTS:-1000} \
         /usr/bin/python3 "$BENCH/events_bench.py" "$BASE" "$HTTPD_PID" >"$EVENTS_REPORT" \
@@ -261,9 +261,7 @@ CHAT_RC=0
 if selected chat; then
     ch_children=${BENCH_CHAT_CHILDREN:-2} ch_threads=${BENCH_CHAT_THREADS:-256}
     ch_max=${BENCH_CHAT_MAX_CLIENTS:-192}
-    echo "== live chat: httpd again with $ch_children children x $ch_threads threads,"\
-         "$ch_max streams per child"
-    restart_httpd "$ch_children" "$ch_threads" "$ch_max" \
+    restart_httpd "live chat" "$ch_children" "$ch_threads" "$ch_max" \
         ${BENCH_CHAT_POLL_INTERVAL:+"CCEventPollInterval $BENCH_CHAT_POLL_INTERVAL"}
     CHAT_REPORT=$CC_VAR_DIR/chat_report.txt
     BENCH_CHAT_HTTPD="$ch_children children x $ch_threads threads, $ch_max streams per child" \
