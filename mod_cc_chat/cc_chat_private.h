@@ -190,6 +190,10 @@ cc_error_t *cc_chat_close(cc_db_t *db, const char *tenant, const cc_actor_t *act
 cc_error_t *cc_chat_messages(cc_db_t *db, const char *tenant, const char *id,
                              const char *after, const char *limit, json_t **prows);
 
+/** A message body {"body": text}: 1..CC_CHAT_MESSAGE_MAX characters, not only white
+ * space (400 otherwise). */
+cc_error_t *cc_chat_read_message(cc_ctx_t *ctx, const char **ptext);
+
 /** ?after= and ?limit= of a messages list (400 details). */
 cc_error_t *cc_chat_read_after(cc_ctx_t *ctx, const char **pafter, const char **plimit);
 

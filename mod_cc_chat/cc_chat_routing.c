@@ -50,6 +50,9 @@ static const cc_stmt_t routing_stmts[] = {
             "SELECT user_id, max_concurrent - active_count, COALESCE(last_assigned_at, '')"
             " FROM chat_agents WHERE tenant_id = %s AND status = 'online'"
             " AND active_count < max_concurrent LOCK IN SHARE MODE"),
+    CC_STMT("cc_chat_agent_online",
+            "SELECT 1 FROM chat_agents WHERE tenant_id = %s AND user_id = %s"
+            " AND status = 'online'"),
     /* Online agents passed over: not a live active user, or busy on the phone. */
     CC_STMT("cc_chat_ineligible",
             "SELECT a.user_id FROM chat_agents a"

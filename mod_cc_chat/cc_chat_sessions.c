@@ -304,6 +304,23 @@ cc_error_t *cc_chat_messages(cc_db_t *db, const char *tenant, const char *id,
     return cc_db_select(db, "cc_chat_messages_after", message_cols, 4, args, prows, NULL);
 }
 
+cc_error_t *cc_chat_read_message(cc_ctx_t *ctx, const char **ptext)
+{
+    json_t *body;
+    cc_error_t *err = cc_read_json_fields(ctx, message_fields, &body);
+
+    if (err) {
+        return err;
+    }
+    *ptext = cc_json_str(body, "body");
+    if (!cc_chat_text_valid(*ptext, CC_CHAT_MESSAGE_MAX)) {
+        return cc_error_field(ctx->pool, "body",
+                              apr_psprintf(ctx->pool, "must be 1 to %d characters, not only"
+                                           " white space", CC_CHAT_MESSAGE_MAX));
+    }
+    return NULL;
+}
+
 cc_error_t *cc_chat_read_after(cc_ctx_t *ctx, const char **pafter, const char **plimit)
 {
     const char *after = ctx->args ? apr_table_get(ctx->args, "after") : NULL;
@@ -441,18 +458,12 @@ static cc_error_t *own_or_manage(cc_ctx_t *ctx, const char *agent)
 static cc_error_t *session_post(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id;
-    json_t *body, *msg;
+    json_t *msg;
     cc_error_t *err;
     const char *text;
 
-    if ((err = cc_read_json_fields(ctx, message_fields, &body)) || (err = tenant_user(ctx))) {
+    if ((err = cc_chat_read_message(ctx, &text)) || (err = tenant_user(ctx))) {
         return err;
-    }
-    text = cc_json_str(body, "body");
-    if (!cc_chat_text_valid(text, CC_CHAT_MESSAGE_MAX)) {
-        return cc_error_field(ctx->pool, "body",
-                              apr_psprintf(ctx->pool, "must be 1 to %d characters, not only"
-                                           " white space", CC_CHAT_MESSAGE_MAX));
     }
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_chat_post(ctx->db, t, cc_ctx_actor(ctx), id, CC_CHAT_BY_AGENT, text,

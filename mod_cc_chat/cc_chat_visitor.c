@@ -147,11 +147,6 @@ static const cc_field_t session_fields[] = {
     { NULL, 0, 0 }
 };
 
-static const cc_field_t message_fields[] = {
-    { "body", CC_JT_STRING, 1 },
-    { NULL, 0, 0 }
-};
-
 /* ---- CORS and Origin ---- */
 
 static void vary_origin(request_rec *r)
@@ -438,19 +433,12 @@ static cc_error_t *session_get(cc_ctx_t *ctx)
 static cc_error_t *session_post(cc_ctx_t *ctx)
 {
     visitor_t v;
-    json_t *body, *msg;
+    json_t *msg;
     const char *text;
     cc_error_t *err;
 
-    if ((err = header_visitor(ctx, &v))
-        || (err = cc_read_json_fields(ctx, message_fields, &body))) {
+    if ((err = header_visitor(ctx, &v)) || (err = cc_chat_read_message(ctx, &text))) {
         return err;
-    }
-    text = cc_json_str(body, "body");
-    if (!cc_chat_text_valid(text, CC_CHAT_MESSAGE_MAX)) {
-        return cc_error_field(ctx->pool, "body",
-                              apr_psprintf(ctx->pool, "must be 1 to %d characters, not only"
-                                           " white space", CC_CHAT_MESSAGE_MAX));
     }
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_chat_post(ctx->db, v.tenant, v.actor, v.session, CC_CHAT_BY_VISITOR,

@@ -4,10 +4,12 @@
 # against the hot endpoints.  Prints req/s, p50, p99 per scenario and the ratios to /healthz.
 # Loopback only; every wrk run is bounded (BENCH_DURATION, default 10s; a request
 # times out after 10 s: bcrypt-bound logins queue behind 32 connections).
-# BENCH_ONLY="<scenario> ..." runs only those scenarios (plus /healthz); `cdrs` and
-# `events` name the reporting figures and the event stream's (t/bench/events_bench.py:
-# httpd restarted with 8 children x 160 threads, 10 then BENCH_EVENT_CLIENTS SSE clients,
-# 100 events/s through the API; README "Benchmark", "Event stream").
+# BENCH_ONLY="<scenario> ..." runs only those scenarios (plus /healthz); `cdrs`,
+# `events` and `chat` name the reporting figures, the event stream's
+# (t/bench/events_bench.py: httpd restarted with 8 children x 160 threads, 10 then
+# BENCH_EVENT_CLIENTS SSE clients, 100 events/s through the API; README "Benchmark",
+# "Event stream") and live chat's (t/bench/chat_bench.py: httpd restarted with
+# BENCH_CHAT_CHILDREN x BENCH_CHAT_THREADS, 200 visitors and 20 agents chatting).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -199,43 +201,72 @@ EXPLAIN SELECT c.id FROM cdr c WHERE c.tenant_ref = '$tid' AND c.start IS NOT NU
 SQL
 fi
 
-# The event stream (issue 11): 1,000 SSE clients need 1,000 worker threads, so httpd is
-# started again with BENCH_EVENT_CHILDREN x BENCH_EVENT_THREADS (8 x 160) and
-# BENCH_EVENT_MAX_CLIENTS (128) streams per child (README "The event stream"); the
-# scenarios above keep the 2 x 32 of every earlier table.  No child is stopped for being
-# idle (MaxSpareThreads = MaxRequestWorkers), so both runs have the same pollers.
-# Database connections do not grow with streams: DBDMax 32 per child, 8 x 32 = 256 under
-# MariaDB's max_connections (300, t/env/db.sh).  Bounded: connecting (90 s at most),
-# 3 + BENCH_EVENT_SECONDS (30) s of writing and 10 s of draining per run, two runs.
-EVENTS_RC=0
-if selected events; then
-    ev_children=${BENCH_EVENT_CHILDREN:-8} ev_threads=${BENCH_EVENT_THREADS:-160}
-    ev_max=${BENCH_EVENT_MAX_CLIENTS:-128}
-    if [ $((ev_children * 32)) -gt 280 ]; then
-        echo "BENCH_EVENT_CHILDREN x DBDMax 32 must stay under MariaDB's 300 connections" >&2
+# httpd again with more threads for the streaming scenarios: children x threads, streams
+# per child (CCEventStreamMaxClients).  No child is stopped for being idle
+# (MaxSpareThreads = MaxRequestWorkers), so a run keeps its pollers.  Database
+# connections do not grow with streams (a stream hands its connection back): DBDMax 32
+# per child, children x 32 under MariaDB's max_connections (300, t/env/db.sh).  Then every
+# child's pool is filled, as above (a new connection prepares every statement).
+restart_httpd() {   # label children threads max_clients [a directive line for the config]
+    local label=$1 children=$2 threads=$3 max=$4 extra=${5:-}
+    echo "== $label: httpd again with $children children x $threads threads, $max streams"\
+         "per child${extra:+, $extra}"
+    if [ $((children * 32)) -gt 280 ]; then
+        echo "$children children x DBDMax 32 must stay under MariaDB's 300 connections" >&2
         exit 2
     fi
-    echo "== event stream: httpd again with $ev_children children x $ev_threads threads,"\
-         "$ev_max streams per child"
     kill -TERM "$HTTPD_PID" 2>/dev/null && wait "$HTTPD_PID" 2>/dev/null || true
     HTTPD_PID=
-    CC_MPM_START_SERVERS=$ev_children CC_MPM_SERVER_LIMIT=$ev_children \
-        CC_MPM_THREAD_LIMIT=$ev_threads CC_MPM_THREADS_PER_CHILD=$ev_threads \
-        CC_MPM_MAX_REQUEST_WORKERS=$((ev_children * ev_threads)) \
-        CC_MPM_MIN_SPARE_THREADS=8 CC_MPM_MAX_SPARE_THREADS=$((ev_children * ev_threads)) \
-        CC_EVENT_MAX_CLIENTS=$ev_max "$ENV/render-conf.sh" >/dev/null
+    CC_MPM_START_SERVERS=$children CC_MPM_SERVER_LIMIT=$children \
+        CC_MPM_THREAD_LIMIT=$threads CC_MPM_THREADS_PER_CHILD=$threads \
+        CC_MPM_MAX_REQUEST_WORKERS=$((children * threads)) \
+        CC_MPM_MIN_SPARE_THREADS=8 CC_MPM_MAX_SPARE_THREADS=$((children * threads)) \
+        CC_EVENT_MAX_CLIENTS=$max "$ENV/render-conf.sh" >/dev/null
+    [ -z "$extra" ] || echo "$extra" >>"$CC_VAR_DIR/httpd/httpd.conf"
     "$ENV/httpd.sh" & HTTPD_PID=$!
     for _ in $(seq 1 300); do
         curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
         sleep 0.1
     done
-    # Every child's pool, as above (a new connection prepares every statement).
-    wrk -t"$THREADS" -c256 -d"${BENCH_POOL_FILL:-10s}" --timeout 10s "$BASE/readyz" \
-        >/dev/null 2>&1 || true
+    wrk -t"$THREADS" -c$((children * 32)) -d"${BENCH_POOL_FILL:-10s}" --timeout 10s \
+        "$BASE/readyz" >/dev/null 2>&1 || true
+}
+
+# The event stream (issue 11): 1,000 SSE clients need 1,000 worker threads, so httpd is
+# started again with BENCH_EVENT_CHILDREN x BENCH_EVENT_THREADS (8 x 160) and
+# BENCH_EVENT_MAX_CLIENTS (128) streams per child (README "The event stream"); the
+# scenarios above keep the 2 x 32 of every earlier table.  Bounded: connecting (90 s at
+# most), 3 + BENCH_EVENT_SECONDS (30) s of writing and 10 s of draining per run, two runs.
+EVENTS_RC=0
+if selected events; then
+    ev_children=${BENCH_EVENT_CHILDREN:-8} ev_threads=${BENCH_EVENT_THREADS:-160}
+    ev_max=${BENCH_EVENT_MAX_CLIENTS:-128}
+    restart_httpd "event stream" "$ev_children" "$ev_threads" "$ev_max"
     EVENTS_REPORT=$CC_VAR_DIR/events_report.txt
     BENCH_EVENT_CLIENTS=${BENCH_EVENT_CLIENTS:-1000} \
         /usr/bin/python3 "$BENCH/events_bench.py" "$BASE" "$HTTPD_PID" >"$EVENTS_REPORT" \
         || EVENTS_RC=$?
+fi
+
+# Live chat (issue 12): 200 visitors' streams and 20 agents' main streams (220 threads)
+# and their messages (110/s), so httpd is started again with BENCH_CHAT_CHILDREN x
+# BENCH_CHAT_THREADS (2 x 256) and BENCH_CHAT_MAX_CLIENTS (192) streams per child: room
+# for the streams however the children share them, and 64 threads per child for the
+# POSTs.  BENCH_CHAT_POLL_INTERVAL (ms) sets CCEventPollInterval (default: the
+# directive's, 100), which bounds the delivery latency (README "Live chat").  Bounded:
+# set-up, connecting (60 s), BENCH_CHAT_WARMUP (5) + BENCH_CHAT_DURATION (60) s of
+# chatting and 10 s of draining per run (one per BENCH_CHAT_MAX_CONCURRENT value,
+# default "10").
+CHAT_RC=0
+if selected chat; then
+    ch_children=${BENCH_CHAT_CHILDREN:-2} ch_threads=${BENCH_CHAT_THREADS:-256}
+    ch_max=${BENCH_CHAT_MAX_CLIENTS:-192}
+    restart_httpd "live chat" "$ch_children" "$ch_threads" "$ch_max" \
+        ${BENCH_CHAT_POLL_INTERVAL:+"CCEventPollInterval $BENCH_CHAT_POLL_INTERVAL"}
+    CHAT_REPORT=$CC_VAR_DIR/chat_report.txt
+    BENCH_CHAT_HTTPD="$ch_children children x $ch_threads threads, $ch_max streams per child" \
+        /usr/bin/python3 "$BENCH/chat_bench.py" "$BASE" "$HTTPD_PID" >"$CHAT_REPORT" \
+        || CHAT_RC=$?
 fi
 
 echo
@@ -245,7 +276,9 @@ awk 'NR == 1 { base = $2 }
 echo
 [ -n "${CDR_REPORT:-}" ] && { echo; cat "$CDR_REPORT"; }
 [ -n "${EVENTS_REPORT:-}" ] && { echo; cat "$EVENTS_REPORT"; }
+[ -n "${CHAT_REPORT:-}" ] && { echo; cat "$CHAT_REPORT"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); wrk, httpd and MariaDB share the cores"
 # The event stream's check (a missed event, a wrong delivery, a client that could not
-# connect) is the exit status.
-exit "$EVENTS_RC"
+# connect) and live chat's (its target missed) are the exit status.
+[ "$EVENTS_RC" -ne 0 ] && exit "$EVENTS_RC"
+exit "$CHAT_RC"

@@ -34,6 +34,10 @@ write_cnf()
         # Dev/test only: an OS crash may lose the last second of commits.
         echo "innodb_flush_log_at_trx_commit=2"
         echo "max_connections=300"
+        # Every pooled connection prepares the modules' ~360 statements: the default
+        # (16,382) holds about 45 connections, fewer than two test nodes' pools
+        # (README "Sizing": production sets it as well).
+        echo "max_prepared_stmt_count=262144"
         # make bench sizes InnoDB's buffer pool as production would (the working set of
         # its 1M..10M CDRs); make run and the tests keep MariaDB's default.
         [ -n "${CC_DB_BUFFER_POOL:-}" ] && echo "innodb_buffer_pool_size=$CC_DB_BUFFER_POOL"

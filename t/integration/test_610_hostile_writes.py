@@ -15,7 +15,7 @@ import pytest
 
 import cctables
 from cchelpers import db_rows, load_openapi_lint
-from ccobjects import MissingFactory, concrete_path, normalize_route
+from ccobjects import MissingFactory, concrete_path, normalize_route, route_headers
 
 WRITE_METHODS = ("POST", "PATCH", "PUT")
 MIB = 1024 * 1024
@@ -67,7 +67,7 @@ def snapshot(cc, tenant_ids):
 @pytest.mark.parametrize("method,path", write_routes())
 def test_hostile_bodies_get_a_4xx_envelope_and_change_nothing(cc, tenant, method, path):
     token = cc.admin_token()
-    headers = {"X-Tenant-ID": tenant.id}
+    headers = {"X-Tenant-ID": tenant.id, **route_headers(path)}
     try:
         url = concrete_path(cc, tenant, path)
     except MissingFactory as e:
