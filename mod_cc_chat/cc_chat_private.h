@@ -28,6 +28,7 @@ typedef enum {
     CC_CHAT_PER_ADDRESS,   /* CCChatSessionsPerAddress: new sessions a minute per address */
     CC_CHAT_PER_WIDGET,    /* CCChatSessionsPerWidget: new sessions a minute per widget */
     CC_CHAT_REASSIGN_INTERVAL, /* CCChatReassignInterval: seconds between reassign runs */
+    CC_CHAT_VISITOR_STREAMS, /* CCChatVisitorStreamMaxClients: visitors' streams per child */
     CC_EV_NSETTINGS
 } cc_chat_setting_e;
 
@@ -112,6 +113,9 @@ void cc_events_stream_run(cc_stream_t *st);
 #define CHAT_SESSION_FROM                                                                     \
     " FROM chat_sessions s LEFT JOIN users u ON u.tenant_id = s.tenant_id"               \
     "  AND u.id = s.agent_id"
+
+/* A visitor's streams at once in one child (a page open in two tabs). */
+#define CC_CHAT_STREAMS_PER_SESSION 2
 
 /* The waiting ids a chat.queue_updated event lists (the visitors' positions). */
 #define CC_CHAT_QUEUE_IDS 200

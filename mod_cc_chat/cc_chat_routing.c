@@ -50,9 +50,11 @@ static const cc_stmt_t routing_stmts[] = {
             "SELECT user_id, max_concurrent - active_count, COALESCE(last_assigned_at, '')"
             " FROM chat_agents WHERE tenant_id = %s AND status = 'online'"
             " AND active_count < max_concurrent LOCK IN SHARE MODE"),
+    CC_STMT("cc_chat_agent_known",
+            "SELECT 1 FROM chat_agents WHERE tenant_id = %s AND user_id = %s"),
     CC_STMT("cc_chat_agent_online",
             "SELECT 1 FROM chat_agents WHERE tenant_id = %s AND user_id = %s"
-            " AND status = 'online'"),
+            " AND status = 'online' LOCK IN SHARE MODE"),
     /* Online agents passed over: not a live active user, or busy on the phone. */
     CC_STMT("cc_chat_ineligible",
             "SELECT a.user_id FROM chat_agents a"
@@ -97,6 +99,13 @@ static const cc_stmt_t routing_stmts[] = {
             " WHERE s.tenant_id = %s AND s.id = %s AND s.status = 'active'"
             " AND s.agent_replied_at IS NULL AND w.reassign_after IS NOT NULL"
             " AND s.assigned_at < UTC_TIMESTAMP(6) - INTERVAL w.reassign_after SECOND"),
+    /* Sessions whose visitor token has expired (of every tenant): the visitor can no
+     * longer write or read them, so they close (by idx_chat_sessions_expiry). */
+    CC_STMT("cc_chat_expired",
+            "SELECT tenant_id, id FROM chat_sessions WHERE status IN ('waiting', 'active')"
+            " AND token_expires_at < UTC_TIMESTAMP() ORDER BY token_expires_at LIMIT 100"
+            " /* cc-lint: no-tenant the job looks at every tenant's chats; each is then"
+            " closed in its tenant */"),
     /* An agent gone (deleted, disabled): its chats back to the queue, its status off. */
     CC_STMT("cc_chat_gone_sessions",
             "SELECT id FROM chat_sessions WHERE tenant_id = %s AND active_agent_id = %s"
@@ -338,14 +347,19 @@ cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant, const c
                                         const cc_actor_t *actor)
 {
     const char *args[2] = { tenant, user }, **row;
-    cc_error_t *err = cc_db_select_row(db, "cc_chat_agent_online", 2, args, &row, NULL);
+    cc_error_t *err = cc_db_select_row(db, "cc_chat_agent_known", 2, args, &row, NULL);
 
-    /* Only an agent online for chat is offered chats by its voice state. */
-    if (err || !row) {
+    /* A user who never took chats: nothing to do (one read).  Else the lock, then its
+     * chat status as committed now (a locking read): a chat status change that held the
+     * lock while this voice change was not yet visible to it is seen here, so the two
+     * cannot both miss each other. */
+    if (err || !row
+        || (err = cc_chat_lock(db, tenant))
+        || (err = cc_db_select_row(db, "cc_chat_agent_online", 2, args, &row, NULL))
+        || !row) {
         return err;
     }
-    return (err = cc_chat_lock(db, tenant)) ? err
-                                            : cc_chat_assign_and_announce(db, tenant, actor, 0);
+    return cc_chat_assign_and_announce(db, tenant, actor, 0);
 }
 
 cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,
@@ -397,6 +411,20 @@ static cc_error_t *reassign_one(cc_db_t *db, const char *tenant, const char *id)
     return cc_db_commit(db);
 }
 
+/* One session whose token expired closed by the system, in its own transaction (one
+ * closed meanwhile is left as it is). */
+static cc_error_t *expire_one(cc_db_t *db, const char *tenant, const char *id)
+{
+    cc_error_t *err;
+
+    if ((err = cc_db_begin(db))
+        || (err = cc_chat_close(db, tenant, &cc_actor_system, id, "system", NULL, 1, NULL))) {
+        cc_db_rollback(db);
+        return err && err->status == HTTP_CONFLICT ? NULL : err;
+    }
+    return cc_db_commit(db);
+}
+
 cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data)
 {
     static const cc_col_t due_cols[] = { { "tenant", CC_COL_STR }, { "id", CC_COL_STR },
@@ -412,6 +440,14 @@ cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data)
     json_array_foreach(due, i, row) {
         if ((err = reassign_one(db, cc_json_str(row, "tenant"), cc_json_str(row, "id")))) {
             cc_db_rollback(db);
+            return err;
+        }
+    }
+    if ((err = cc_db_select(db, "cc_chat_expired", due_cols, 0, NULL, &due, NULL))) {
+        return err;
+    }
+    json_array_foreach(due, i, row) {
+        if ((err = expire_one(db, cc_json_str(row, "tenant"), cc_json_str(row, "id")))) {
             return err;
         }
     }

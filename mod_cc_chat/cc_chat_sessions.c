@@ -91,8 +91,12 @@ static const cc_stmt_t sessions_stmts[] = {
     CC_STMT("cc_chat_sessions_close",
             "UPDATE chat_sessions SET status = 'closed', closed_at = UTC_TIMESTAMP(6),"
             " closed_by = %s, updated_at = UTC_TIMESTAMP() WHERE tenant_id = %s AND id = %s"),
+    /* A live user of the tenant who can sign in (a transfer's target). */
     CC_STMT("cc_chat_sessions_user",
-            "SELECT id FROM users WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
+            "SELECT id FROM users WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"
+            " AND status = 'active'"),
+    CC_STMT("cc_chat_sessions_exists",
+            "SELECT id FROM chat_sessions WHERE tenant_id = %s AND id = %s"),
     /* Messages. */
     CC_STMT("cc_chat_messages_insert",
             "INSERT INTO chat_messages (tenant_id, session_id, sender_type, sender_user_id,"
@@ -111,12 +115,15 @@ static const cc_stmt_t sessions_stmts[] = {
             " first_response_at = COALESCE(first_response_at, UTC_TIMESTAMP(6))"
             " WHERE tenant_id = %s AND id = %s"),
     /* Chat agents. */
+    /* Chat agents are the tenant's live users who can sign in (a disabled one is gone:
+     * cc_chat_agent_gone). */
     CC_STMT("cc_chat_agents_list",
             "SELECT " AGENT_COLUMNS AGENT_FROM " WHERE u.tenant_id = %s"
-            " AND u.deleted_at IS NULL AND a.user_id IS NOT NULL ORDER BY u.name, u.id"),
+            " AND u.deleted_at IS NULL AND u.status = 'active' AND a.user_id IS NOT NULL"
+            " ORDER BY u.name, u.id"),
     CC_STMT("cc_chat_agents_get",
             "SELECT " AGENT_COLUMNS AGENT_FROM " WHERE u.tenant_id = %s AND u.id = %s"
-            " AND u.deleted_at IS NULL"),
+            " AND u.deleted_at IS NULL AND u.status = 'active'"),
     CC_STMT("cc_chat_agents_put",
             "INSERT INTO chat_agents (tenant_id, user_id, status, max_concurrent)"
             " VALUES (%s, %s, %s, COALESCE(%s, " CC_CHAT_CAPACITY_DEFAULT "))"
@@ -485,7 +492,8 @@ static cc_error_t *session_messages(cc_ctx_t *ctx)
     cc_error_t *err;
 
     if ((err = cc_chat_read_after(ctx, &after, &limit))
-        || (err = cc_db_select_row(ctx->db, "cc_chat_sessions_lock", 2, args, &row, NULL))) {
+        || (err = cc_db_select_row(ctx->db, "cc_chat_sessions_exists", 2, args, &row,
+                                   NULL))) {
         return err;
     }
     if (!row) {

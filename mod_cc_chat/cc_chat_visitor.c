@@ -79,11 +79,6 @@ static const cc_stmt_t visitor_stmts[] = {
             " WHERE s.id = %s AND s.token_hash = %s"
             " AND s.token_expires_at > UTC_TIMESTAMP()"
             " /* cc-lint: no-tenant the visitor's token names the session and its tenant */"),
-    /* A preflight names a session without its token: only the origins are read. */
-    CC_STMT("cc_chat_visitor_origins",
-            "SELECT w.allowed_origins FROM chat_sessions s JOIN chat_widgets w"
-            " ON w.id = s.widget_id AND w.tenant_id = s.tenant_id WHERE s.id = %s"
-            " /* cc-lint: no-tenant a preflight reads which origins may ask, nothing more */"),
     /* Sessions created in the last minute: from an address (tenant, ip), and on a widget
      * (tenant, widget): how many, and the seconds until the oldest leaves the window. */
     CC_STMT("cc_chat_visitor_rate_ip",
@@ -94,6 +89,11 @@ static const cc_stmt_t visitor_stmts[] = {
             "SELECT COUNT(*), 60 - TIMESTAMPDIFF(SECOND, MIN(created_at), UTC_TIMESTAMP(6))"
             " FROM chat_sessions WHERE tenant_id = %s AND widget_id = %s"
             " AND created_at > UTC_TIMESTAMP(6) - INTERVAL 60 SECOND"),
+    /* The widget again, share-locked under the routing lock: a delete or a disable that
+     * came between waits for this session, or this one sees it. */
+    CC_STMT("cc_chat_visitor_widget_lock",
+            "SELECT id FROM chat_widgets WHERE tenant_id = %s AND id = %s AND enabled = 1"
+            " LOCK IN SHARE MODE"),
     CC_STMT("cc_chat_visitor_insert",
             "INSERT INTO chat_sessions (tenant_id, widget_id, visitor_name, visitor_email,"
             " visitor_ip, user_agent, origin, token_hash, token_expires_at, queued_at,"
@@ -179,6 +179,20 @@ static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int req
     return NULL;
 }
 
+/* The request's Origin, when well formed, in the CORS headers (err_headers_out: errors
+ * too); Vary: Origin always. */
+static void cors_any_origin(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    vary_origin(r);
+    if (origin && cc_chat_origin_valid(r->pool, origin, NULL)) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                       CORS_EXPOSE_HEADERS);
+    }
+}
+
 /* ---- the widget and the visitor ---- */
 
 typedef struct widget_t {
@@ -242,13 +256,10 @@ static cc_error_t *find_visitor(cc_ctx_t *ctx, const char *token, visitor_t *v)
         row = NULL;
     }
     if (!row) {
-        /* The page must be able to read the 401 (to start a new chat), so an Origin the
-         * session's widget allows gets its CORS headers, as a preflight would. */
-        if (!cc_db_select_row(ctx->db, "cc_chat_visitor_origins", 1, &v->session, &row, NULL)
-            && row) {
-            (void)check_origin(ctx, row[0], 0);
-        }
-        vary_origin(ctx->r);
+        /* The page must be able to read the 401 (to start a new chat): any well-formed
+         * Origin gets the CORS headers, whatever the session, so the answer says nothing
+         * of which sessions exist or whose they are (a 401 carries no data). */
+        cors_any_origin(ctx->r);
         return unauthorized(ctx);
     }
     v->tenant = row[0];
@@ -330,7 +341,7 @@ static cc_error_t *rate_check(cc_ctx_t *ctx, const char *label, const char *tena
 static cc_error_t *session_create(cc_ctx_t *ctx)
 {
     server_rec *s = ctx->r->server;
-    const char *name, *email, *token, *args[9], **row, *origin;
+    const char *name, *email, *token, *args[9], **row, *origin, *addr;
     cc_actor_t *actor;
     json_t *body, *view;
     widget_t w;
@@ -359,11 +370,25 @@ static cc_error_t *session_create(cc_ctx_t *ctx)
     actor = apr_pmemdup(ctx->pool, cc_ctx_actor_user(ctx, NULL), sizeof(*actor));
     actor->kind = CC_ACTOR_VISITOR;
     origin = apr_table_get(ctx->r->headers_in, "Origin");
+    /* Counted as login budgets count: an IPv6 client by its /64. */
+    addr = cc_client_addr_key(ctx->pool, actor->ip);
+    if (!addr) {
+        addr = actor->ip ? actor->ip : "";
+    }
     /* The widget was read outside the transaction: the lock is its first statement, so
      * what it reads next is as of the lock (cc_chat_routing.c). */
+    args[0] = w.tenant;
+    args[1] = w.id;
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_chat_lock(ctx->db, w.tenant))
-        || (err = rate_check(ctx, "cc_chat_visitor_rate_ip", w.tenant, actor->ip,
+        || (err = cc_db_select_row(ctx->db, "cc_chat_visitor_widget_lock", 2, args, &row,
+                                   NULL))) {
+        return err;
+    }
+    if (!row) {
+        return cc_error_not_found(ctx->pool);
+    }
+    if ((err = rate_check(ctx, "cc_chat_visitor_rate_ip", w.tenant, addr,
                              cc_chat_setting(s, CC_CHAT_PER_ADDRESS), "from this address"))
         || (err = rate_check(ctx, "cc_chat_visitor_rate_widget", w.tenant, w.id,
                              cc_chat_setting(s, CC_CHAT_PER_WIDGET), "on this widget"))) {
@@ -373,7 +398,7 @@ static cc_error_t *session_create(cc_ctx_t *ctx)
     args[1] = w.id;
     args[2] = name;
     args[3] = email;
-    args[4] = actor->ip;
+    args[4] = addr;
     args[5] = actor->user_agent;
     args[6] = apr_pstrndup(ctx->pool, origin, CC_CHAT_ORIGIN_MAX);
     args[7] = cc_sha256_hex(ctx->pool, token, strlen(token));
@@ -498,28 +523,52 @@ static cc_error_t *session_close(cc_ctx_t *ctx)
 
 /* ---- the visitor's stream ---- */
 
-/* Every token= value in s overwritten with 'x' (up to '&', ' ' or the end). */
-static void blank_token(char *s)
+/* Whether the query key [k, end) percent-decodes to "token", in any case (as the query
+ * parser reads it). */
+static int token_key(apr_pool_t *p, const char *k, const char *end)
 {
-    char *at;
+    char *key = apr_pstrmemdup(p, k, (apr_size_t)(end - k));
 
-    for (at = s ? strstr(s, "token=") : NULL; at; at = strstr(at + 6, "token=")) {
-        char *v = at + 6;
+    return ap_unescape_url(key) == OK && !strcasecmp(key, "token");
+}
 
-        while (*v && *v != '&' && *v != ' ') {
-            *v++ = 'x';
+/* In a query (up to a blank or the end): every value of a token key overwritten with 'x'. */
+static void blank_token(apr_pool_t *p, char *q)
+{
+    while (q && *q && *q != ' ') {
+        char *k = q, *eq = NULL, *v;
+
+        for (; *q && *q != '&' && *q != ';' && *q != ' '; q++) {
+            if (*q == '=' && !eq) {
+                eq = q;
+            }
+        }
+        if (eq && token_key(p, k, eq)) {
+            for (v = eq + 1; v < q; v++) {
+                *v = 'x';
+            }
+        }
+        if (*q == '&' || *q == ';') {
+            q++;
         }
     }
 }
 
-/* The query's token= replaced in what httpd logs (%r, %q, %U%q and the unparsed URI). */
+/* The visitor's token in the query is overwritten in every form httpd may log (%r, %q,
+ * %U%q, the unparsed URI): before anything else, whatever the answer. */
 static void redact_token(request_rec *r)
 {
-    blank_token(r->the_request);
-    blank_token(r->args);
-    blank_token(r->unparsed_uri);
+    char *q;
+
+    if (r->the_request && (q = strchr(r->the_request, '?'))) {
+        blank_token(r->pool, q + 1);
+    }
+    if (r->unparsed_uri && (q = strchr(r->unparsed_uri, '?'))) {
+        blank_token(r->pool, q + 1);
+    }
+    blank_token(r->pool, r->args);
     if (r->parsed_uri.query != r->args) {
-        blank_token(r->parsed_uri.query);
+        blank_token(r->pool, r->parsed_uri.query);
     }
 }
 
@@ -548,6 +597,43 @@ static const char *visitor_frame(void *baton, apr_pool_t *p, const cc_event_t *e
     return frame;
 }
 
+typedef struct visitor_place_t {
+    cc_hub_t *hub;
+    apr_int64_t session;
+} visitor_place_t;
+
+static apr_status_t leave_visitor_place(void *data)
+{
+    visitor_place_t *vp = data;
+
+    cc_hub_leave_visitor(vp->hub, vp->session);
+    return APR_SUCCESS;
+}
+
+/* One of the child's visitor stream places (CCChatVisitorStreamMaxClients, apart from the
+ * users'), at most CC_CHAT_STREAMS_PER_SESSION per session in the child: 503 (full) or
+ * 429 (this session has its streams) with Retry-After. */
+static cc_error_t *take_visitor_place(cc_ctx_t *ctx, cc_hub_t *hub, const visitor_t *v)
+{
+    visitor_place_t *vp = apr_palloc(ctx->pool, sizeof(*vp));
+    int rv;
+
+    vp->hub = hub;
+    vp->session = apr_atoi64(v->session);
+    rv = cc_hub_enter_visitor(hub, vp->session, CC_CHAT_STREAMS_PER_SESSION);
+    if (rv == 0) {
+        return cc_events_child_full(ctx);
+    }
+    if (rv < 0) {
+        apr_table_setn(ctx->r->err_headers_out, "Retry-After", "5");
+        return cc_error_make(ctx->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
+                             "this chat has %d streams open already",
+                             CC_CHAT_STREAMS_PER_SESSION);
+    }
+    apr_pool_cleanup_register(ctx->pool, vp, leave_visitor_place, apr_pool_cleanup_null);
+    return NULL;
+}
+
 static cc_error_t *session_events(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
@@ -561,16 +647,18 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
     apr_time_t end;
     cc_error_t *err;
 
-    if (!token && ctx->args) {
+    if (ctx->args) {
         const char *q = apr_table_get(ctx->args, "token");
 
-        token = cc_chat_token_shape(q) ? q : NULL;
+        if (!token) {
+            token = cc_chat_token_shape(q) ? apr_pstrdup(ctx->pool, q) : NULL;
+        }
         redact_token(r);
     }
     memset(&st, 0, sizeof(st));
     if ((err = find_visitor(ctx, token, &v)) || (err = visitor_view(ctx, &v, &view))
         || !(st.hub = cc_events_hub_or_error(ctx, &err))
-        || (err = cc_events_take_place(ctx, st.hub))) {
+        || (err = take_visitor_place(ctx, st.hub, &v))) {
         return err;
     }
     cc_db_release(ctx->db);
@@ -618,8 +706,7 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
     const cc_route_t *tables[16];
     cc_route_match_t m;
     const char *allow = NULL, *origin = apr_table_get(r->headers_in, "Origin");
-    const char *origins = NULL, *key, **row = NULL;
-    cc_db_t *db;
+    const char *origins = NULL, **row = NULL;
     int i, n = 0;
 
     for (i = 0; domains[i] && n < 15; i++) {
@@ -634,30 +721,23 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
         return DECLINED;
     }
     apr_table_mergen(r->headers_out, "Vary", "Origin");
-    if (!strcmp(r->uri, "/chat/v1/widget.js")) {
-        origins = NULL;
+    if (origin && !strncmp(r->uri, "/chat/v1/widgets/", 17)) {
+        /* A widget's routes: its allowed origins (the key is public). */
+        const char *k = apr_pstrndup(r->pool, r->uri + 17, strcspn(r->uri + 17, "/"));
+
+        if (cc_chat_key_shape(k)
+            && !cc_db_select_row(cc_db_request(r), "cc_chat_visitor_widget", 1, &k, &row,
+                                 NULL)
+            && row) {
+            origins = row[5];
+        }
     }
-    else if (origin) {
-        db = cc_db_request(r);
-        key = strncmp(r->uri, "/chat/v1/widgets/", 17) ? NULL : r->uri + 17;
-        if (key) {
-            const char *k = apr_pstrndup(r->pool, key, strcspn(key, "/"));
-
-            if (cc_chat_key_shape(k)
-                && !cc_db_select_row(db, "cc_chat_visitor_widget", 1, &k, &row, NULL) && row) {
-                origins = row[5];
-            }
-        }
-        else if (!strncmp(r->uri, "/chat/v1/sessions/", 18)) {
-            const char *id = apr_pstrndup(r->pool, r->uri + 18, strcspn(r->uri + 18, "/"));
-            apr_int64_t v;
-
-            if (cc_parse_id(id, &v)
-                && !cc_db_select_row(db, "cc_chat_visitor_origins", 1, &id, &row, NULL)
-                && row) {
-                origins = row[0];
-            }
-        }
+    else if (origin && !strncmp(r->uri, "/chat/v1/sessions/", 18)
+             && cc_chat_origin_valid(r->pool, origin, NULL)) {
+        /* A session's routes take any well-formed Origin here: the request itself is
+         * checked against its widget's, and a preflight must not tell who may ask about
+         * which session (that would say which sessions exist). */
+        origins = cc_json_dump(r->pool, cc_json_own(r->pool, json_pack("[s]", origin)));
     }
     if (!origin || !cc_chat_origin_allowed(origins, origin)) {
         cc_error_t *e = cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,

@@ -67,6 +67,9 @@ struct cc_hub_t {
     apr_time_t gap_since;         /* since when it waits there */
     apr_time_t dead_since;        /* since when the gap looks rolled back (0: it does not) */
     volatile apr_uint32_t clients;
+    /* Visitors' streams (under mu): the session of each place, 0 when free. */
+    apr_int64_t *visitor_slots;
+    int visitor_cap;
     server_rec *s;
     const char *node;             /* this host and process, for the sessions' heartbeat */
     const char *pid;
@@ -98,9 +101,13 @@ static apr_status_t hub_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap)
+cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap, int visitors)
 {
     cc_hub_t *h = apr_pcalloc(pchild, sizeof(*h));
+
+    h->visitor_cap = visitors;
+    h->visitor_slots = apr_pcalloc(pchild, sizeof(*h->visitor_slots)
+                                           * (apr_size_t)(visitors > 0 ? visitors : 1));
 
     /* On pchild, freed with it: the poller runs in mod_watchdog's thread, which outlives
      * pchild, but cc_job's guard (a pre-cleanup of pchild, so it runs before this
@@ -427,5 +434,39 @@ int cc_hub_enter(cc_hub_t *h, int max)
 void cc_hub_leave(cc_hub_t *h)
 {
     apr_atomic_dec32(&h->clients);
+}
+
+int cc_hub_enter_visitor(cc_hub_t *h, apr_int64_t session, int per_session)
+{
+    int i, same = 0, free_at = -1;
+
+    apr_thread_mutex_lock(h->mu);
+    for (i = 0; i < h->visitor_cap; i++) {
+        if (h->visitor_slots[i] == session) {
+            same++;
+        }
+        else if (!h->visitor_slots[i] && free_at < 0) {
+            free_at = i;
+        }
+    }
+    if (free_at >= 0 && same < per_session) {
+        h->visitor_slots[free_at] = session;
+    }
+    apr_thread_mutex_unlock(h->mu);
+    return free_at < 0 ? 0 : same < per_session ? 1 : -1;
+}
+
+void cc_hub_leave_visitor(cc_hub_t *h, apr_int64_t session)
+{
+    int i;
+
+    apr_thread_mutex_lock(h->mu);
+    for (i = 0; i < h->visitor_cap; i++) {
+        if (h->visitor_slots[i] == session) {
+            h->visitor_slots[i] = 0;
+            break;
+        }
+    }
+    apr_thread_mutex_unlock(h->mu);
 }
 

@@ -27,9 +27,9 @@ typedef struct cc_event_t {
  * data, created_at}), for every statement that reads events. */
 const cc_col_t *cc_events_cols(void);
 
-/** The child's hub, made in child_init from pchild (cap: buffered events); NULL when out
- * of memory (logged). */
-cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap);
+/** The child's hub, made in child_init from pchild (cap: buffered events; visitors: the
+ * places for chat visitors' streams); NULL when out of memory (logged). */
+cc_hub_t *cc_hub_create(apr_pool_t *pchild, server_rec *s, apr_size_t cap, int visitors);
 
 /** This host's name (websocket_sessions.node), in p. */
 const char *cc_events_node(apr_pool_t *p);
@@ -70,5 +70,11 @@ int cc_hub_ready(cc_hub_t *h);
 /** Take one of max stream places of the child (0: all taken); cc_hub_leave gives it back. */
 int cc_hub_enter(cc_hub_t *h, int max);
 void cc_hub_leave(cc_hub_t *h);
+
+/** A chat visitor's stream place, apart from the users' (a public client must not take
+ * the agents' places): 1 taken, 0 none free in the child, -1 the session has
+ * per_session streams in the child already.  cc_hub_leave_visitor gives it back. */
+int cc_hub_enter_visitor(cc_hub_t *h, apr_int64_t session, int per_session);
+void cc_hub_leave_visitor(cc_hub_t *h, apr_int64_t session);
 
 #endif

@@ -56,6 +56,7 @@ static const struct {
     [CC_CHAT_PER_ADDRESS] = { 10, 1, 100000 },
     [CC_CHAT_PER_WIDGET] = { 300, 1, 1000000 },
     [CC_CHAT_REASSIGN_INTERVAL] = { 5, 0, 3600 },
+    [CC_CHAT_VISITOR_STREAMS] = { 200, 1, 100000 },
 };
 
 /* The child's hub: made once per child in child_init (before any request thread), then
@@ -167,6 +168,10 @@ static const command_rec cc_chat_cmds[] = {
     AP_INIT_TAKE1("CCChatSessionsPerWidget", set_setting,
                   SETTING_OF(CC_CHAT_PER_WIDGET), RSRC_CONF,
                   "new chat sessions a minute on one widget (default 300; past it 429)"),
+    AP_INIT_TAKE1("CCChatVisitorStreamMaxClients", set_setting,
+                  SETTING_OF(CC_CHAT_VISITOR_STREAMS), RSRC_CONF,
+                  "chat visitors' event streams per httpd child, apart from the users'"
+                  " (default 200; two per chat session; past it 503; main server)"),
     AP_INIT_TAKE1("CCChatReassignInterval", set_setting,
                   SETTING_OF(CC_CHAT_REASSIGN_INTERVAL), RSRC_CONF,
                   "seconds between runs of the job that returns unanswered chats to the"
@@ -254,7 +259,8 @@ static apr_status_t forget_hub(void *data)
 
 static void cc_chat_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    child_hub = cc_hub_create(pchild, s, (apr_size_t)cc_chat_setting(s, CC_EV_BUFFER));
+    child_hub = cc_hub_create(pchild, s, (apr_size_t)cc_chat_setting(s, CC_EV_BUFFER),
+                              cc_chat_setting(s, CC_CHAT_VISITOR_STREAMS));
     apr_pool_cleanup_register(pchild, NULL, forget_hub, apr_pool_cleanup_null);
     /* The poller's guard: pchild's pre-cleanup stops it before the hub goes. */
     cc_job_child_init(pchild, s);

@@ -83,6 +83,8 @@ CREATE TABLE chat_sessions (
     KEY idx_chat_sessions_widget (tenant_id, widget_id, created_at),
     -- The reassign job: active sessions without their agent's reply, by assignment time.
     KEY idx_chat_sessions_unanswered (status, agent_replied_at, assigned_at),
+    -- The same job closes sessions whose visitor token has expired.
+    KEY idx_chat_sessions_expiry (status, token_expires_at),
     CONSTRAINT fk_chat_sessions_widget FOREIGN KEY (widget_id) REFERENCES chat_widgets (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

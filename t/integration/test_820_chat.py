@@ -689,18 +689,29 @@ def test_preflight_is_204_for_an_allowed_origin_and_403_otherwise(cc, tenant, de
             {"authorization", "content-type", "last-event-id"}, path
         assert r.headers["Access-Control-Max-Age"] == "600"
         assert "Access-Control-Allow-Credentials" not in r.headers
-        for bad in (EVIL, "null", CHAT_ORIGIN + ":1"):
+        # A session's preflight takes any well-formed origin (the request itself is
+        # checked against the widget's): it must not tell which sessions exist.
+        bads = ("null", CHAT_ORIGIN + "/path") if "/sessions/" in path and "/widgets/" not in \
+            path else (EVIL, "null", CHAT_ORIGIN + ":1")
+        for bad in bads:
             r = preflight(cc, path, origin=bad, method=method)
             assert r.status_code == 403, (path, bad, r.status_code)
             assert not any(h.lower().startswith("access-control-") for h in r.headers), \
                 (path, dict(r.headers))
         r = preflight(cc, path, origin=None, method=method)
         assert "Access-Control-Allow-Origin" not in r.headers
-    # An unknown key or session has no origin to allow.
-    for path in (f"{V}/widgets/{'B' * 32}/sessions", f"{V}/sessions/999999999/messages"):
-        r = preflight(cc, path)
-        assert r.status_code in (403, 404), (path, r.status_code)
-        assert "Access-Control-Allow-Origin" not in r.headers
+    # An unknown key has no origin to allow; an unknown session answers as a known one.
+    r = preflight(cc, f"{V}/widgets/{'B' * 32}/sessions")
+    assert r.status_code in (403, 404), r.status_code
+    assert "Access-Control-Allow-Origin" not in r.headers
+    for path in (f"{V}/sessions/999999999/messages", f"{V}/sessions/{v.id}/messages"):
+        r = preflight(cc, path, origin=EVIL)
+        assert r.status_code == 204, (path, r.status_code)
+        assert r.headers["Access-Control-Allow-Origin"] == EVIL
+    # ...and the real request from that origin is refused.
+    r = cc.get(f"{V}/sessions/{v.id}/messages", headers=visitor_headers(v.token, EVIL))
+    assert_error(r, 403, "forbidden")
+    assert "Access-Control-Allow-Origin" not in r.headers
 
 
 def test_widget_js_is_plain_cacheable_javascript(cc):
@@ -1531,3 +1542,89 @@ def test_every_answer_matches_the_openapi_document(cc, tenant, desk):
     check(b.close(v.id), "POST", sp + "/close", 200)
     check(v.close(), "POST", V + "/sessions/{id}/close", 409)
     check(CHAT_WIDGETS.delete(cc, tenant, w["id"]), "DELETE", one, 204)
+
+
+# ---- the review's findings ----------------------------------------------------------
+
+def test_the_token_in_the_stream_query_never_reaches_the_access_log(cc, tenant, desk):
+    """?token= in any spelling the query parser accepts (any case, percent-encoded key),
+    with or without an Authorization header, is blanked in the logged request line."""
+    import http.client
+    v = desk.visit()
+    host, port = cc.base_url.split("//")[1].split(":")
+    keys = ["token", "Token", "TOKEN", "%74oken", "to%6Ben"]
+    for i, key in enumerate(keys):
+        for with_header in (False, True):
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            h = {"Origin": CHAT_ORIGIN, "Accept": "text/event-stream", "Connection": "close"}
+            if with_header:
+                h["Authorization"] = f"Visitor {v.token}"
+            conn.request("HEAD", f"{V}/sessions/{v.id}/events?a=1&{key}={v.token}&b={i}",
+                         headers=h)
+            r = conn.getresponse()
+            assert r.status == 200, (key, with_header, r.status)
+            conn.close()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        log = cc.access_log.read_text(errors="replace")
+        if log.count(f"/sessions/{v.id}/events?a=1&") >= 2 * len(keys):
+            break
+        time.sleep(0.2)
+    assert log.count(f"/sessions/{v.id}/events?a=1&") >= 2 * len(keys)
+    assert v.token not in log
+    assert "x" * 43 in log
+
+
+def test_a_session_has_two_streams_at_most_in_a_child(cc, tenant, desk, streams):
+    v = desk.visit()
+    opened = []
+    for _ in range(6):           # two children: 2 each at most, then 429
+        s = v.stream()
+        streams.append(s)
+        opened.append(s.status)
+    assert opened.count(200) <= 4 and 429 in opened, opened
+    refused = [s for s in streams if s.status == 429]
+    assert refused[0].r.headers.get("Retry-After") == "5"
+    # The agents' own stream places are not the visitors'.
+    r = requests.get(cc.base_url + "/api/v1/events/stream", stream=True, timeout=(5, 5),
+                     headers={"Authorization": f"Bearer {tenant.admin_token}"})
+    try:
+        assert r.status_code == 200
+    finally:
+        r.close()
+
+
+def test_a_disabled_user_is_no_chat_agent_and_no_transfer_target(cc, tenant, desk):
+    a, b = desk.new_agent(), desk.new_agent()
+    a.set("online", 2)
+    b.set("online", 2)
+    v = desk.visit()
+    holder = a if desk.session(v.id)["agent_id"] == a.id else b
+    other = b if holder is a else a
+    r = cc.patch(f"/api/v1/users/{other.id}", token=tenant.admin_token,
+                 json={"status": "disabled"})
+    assert r.status_code == 200, r.text
+    r = holder.transfer(v.id, other.id)
+    assert "to_agent_id" in detail_fields(assert_error(r, 400, "invalid_request"))
+    r = other.put({"status": "online"}, token=tenant.admin_token)
+    assert_error(r, 404, "not_found")
+    assert other.id not in [x["user_id"] for x in
+                            cc.get(AGENTS, token=tenant.admin_token).json()["data"]]
+    assert desk.session(v.id)["agent_id"] == holder.id
+
+
+def test_a_session_whose_token_expired_is_closed_by_the_job(cc, tenant, desk):
+    a = desk.new_agent()
+    a.set("online", 1)
+    busy, waiting = desk.visit(), desk.visit()
+    assert desk.session(waiting.id)["status"] == "waiting"
+    db_exec(cc, "UPDATE chat_sessions SET token_expires_at = UTC_TIMESTAMP()"
+                " - INTERVAL 1 SECOND WHERE id IN (%s, %s)", (busy.id, waiting.id))
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        states = [desk.session(x.id) for x in (busy, waiting)]
+        if all(x["status"] == "closed" for x in states):
+            break
+        time.sleep(0.5)
+    assert [(x["status"], x["closed_by"]) for x in states] == [("closed", "system")] * 2
+    assert a.info()["active_count"] == 0
