@@ -206,6 +206,9 @@ class CCEnv:
         home = self.tmpdir / name
         for d in ("run", "logs", "cores", "htdocs"):
             (home / d).mkdir(parents=True, exist_ok=True)
+        # An earlier node of this name that had to be killed (a slow stop under ASan)
+        # left its pid file: httpd would warn about it (AH00098).
+        (home / "run" / "httpd.pid").unlink(missing_ok=True)
         os.chmod(home, 0o755)
         os.chmod(home / "htdocs", 0o755)
         if os.geteuid() == 0:
@@ -226,6 +229,7 @@ class CCEnv:
         out.close()
         self._groups.add(proc.pid)
         h = SecondHttpd(self, proc, port, home)
+        h.log_start = h.error_log.stat().st_size if h.error_log.exists() else 0
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             if proc.poll() is not None:
@@ -394,9 +398,16 @@ class SecondHttpd:
         self.home = home
         self.base_url = f"http://127.0.0.1:{port}"
         self.error_log = home / "logs" / "error.log"
+        self.log_start = 0          # where this node's lines begin (the file is shared)
 
     def error_log_text(self):
-        return _read_text(self.error_log)
+        """What this node wrote to its error log (not earlier nodes of the same name)."""
+        try:
+            with open(self.error_log, "rb") as f:
+                f.seek(self.log_start)
+                return f.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def stop(self):
         if self.proc.poll() is None:
