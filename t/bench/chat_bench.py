@@ -83,93 +83,15 @@ def env_int(name, default, lo, hi):
     return v
 
 
-# ---- a small HTTP/1.1 client with headers (keep-alive; set-up and the senders) --------
-
-class Http:
-    def __init__(self, host, port):
-        self.host, self.port = host, port
-        self.reader = self.writer = None
-
-    async def close(self):
-        if self.writer:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except OSError:
-                pass
-        self.reader = self.writer = None
-
-    async def request(self, method, path, headers=(), body=None, on_sent=None):
-        """(status, parsed JSON or None).  on_sent() is called when the request is
-        written (the send time of a message)."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        payload = json.dumps(body).encode() if body is not None else b""
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                "User-Agent: chat-bench", "Accept: application/json", *headers]
-        if body is not None:
-            head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
-        try:
-            if on_sent:
-                on_sent()
-            self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
-            await self.writer.drain()
-            status_line = await self.reader.readline()
-            if not status_line:
-                raise ConnectionError("closed")
-            status = int(status_line.split()[1])
-            hdrs = {}
-            while True:
-                line = await self.reader.readline()
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                k, _, v = line.decode("latin-1").partition(":")
-                hdrs[k.strip().lower()] = v.strip()
-            if hdrs.get("transfer-encoding", "").lower() == "chunked":
-                data = b""
-                while True:
-                    size = int((await self.reader.readline()).split(b";")[0], 16)
-                    chunk = await self.reader.readexactly(size + 2)
-                    if size == 0:
-                        break
-                    data += chunk[:-2]
-            else:
-                data = await self.reader.readexactly(int(hdrs.get("content-length", 0)))
-        except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError,
-                IndexError):
-            await self.close()
-            raise
-        if hdrs.get("connection", "").lower() == "close":
-            await self.close()
-        try:
-            doc = json.loads(data) if data else None
-        except ValueError:
-            doc = None
-        return status, doc
-
+# ---- HTTP: events_bench's client (keep-alive, header lines, a send-time hook) ----------
 
 NET_ERRORS = (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError)
+bearer = eb.bearer
+call = eb.call
 
 
-async def call(http, method, path, headers=(), body=None, ok=(200, 201, 204), tries=30):
-    """A set-up call: retried on a closed connection and on 429/503 (bcrypt slots)."""
-    for _ in range(tries):
-        try:
-            status, doc = await http.request(method, path, headers, body)
-        except NET_ERRORS:
-            await asyncio.sleep(0.2)
-            continue
-        if status in (429, 503):
-            await asyncio.sleep(1.0)
-            continue
-        if status not in ok:
-            raise RuntimeError(f"{method} {path}: {status} {doc}")
-        return status, doc
-    raise RuntimeError(f"{method} {path}: no answer after {tries} tries")
-
-
-def bearer(token):
-    return (f"Authorization: Bearer {token}",)
+def Http(host, port):
+    return eb.Http(host, port, agent="chat-bench")
 
 
 async def login(host, port, email, password):

@@ -121,9 +121,16 @@ httpd_memory = procmem.memory
 
 # ---- a small HTTP/1.1 client on asyncio streams (setup and the writer) ---------------
 
+def bearer(token):
+    """The header lines of a bearer token (none without one)."""
+    return (f"Authorization: Bearer {token}",) if token else ()
+
+
 class Http:
-    def __init__(self, host, port):
-        self.host, self.port = host, port
+    """Keep-alive HTTP/1.1 on asyncio streams, shared with chat_bench.py."""
+
+    def __init__(self, host, port, agent="events-bench"):
+        self.host, self.port, self.agent = host, port, agent
         self.reader = self.writer = None
 
     async def close(self):
@@ -135,18 +142,20 @@ class Http:
                 pass
         self.reader = self.writer = None
 
-    async def request(self, method, path, token=None, body=None):
-        """(status, parsed JSON or None); reconnects when the server closed."""
+    async def request(self, method, path, headers=(), body=None, on_sent=None):
+        """(status, parsed JSON or None); reconnects when the server closed.  headers:
+        extra header lines; on_sent() is called as the request is written (a message's
+        send time)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode() if body is not None else b""
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                "User-Agent: events-bench", "Accept: application/json"]
-        if token:
-            head.append(f"Authorization: Bearer {token}")
+                f"User-Agent: {self.agent}", "Accept: application/json", *headers]
         if body is not None:
             head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
         try:
+            if on_sent:
+                on_sent()
             self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
             await self.writer.drain()
             status_line = await self.reader.readline()
@@ -183,11 +192,11 @@ class Http:
         return status, doc
 
 
-async def call(http, method, path, token=None, body=None, ok=(200, 201, 204), tries=30):
+async def call(http, method, path, headers=(), body=None, ok=(200, 201, 204), tries=30):
     """A setup call: retried on a closed connection and on 429/503 (bcrypt slots)."""
     for _ in range(tries):
         try:
-            status, doc = await http.request(method, path, token, body)
+            status, doc = await http.request(method, path, headers, body)
         except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError,
                 IndexError):
             await asyncio.sleep(0.2)
@@ -217,10 +226,10 @@ async def setup(host, port, password):
     role_perms = {}
     for slug in TENANTS:
         tok = admin[slug]
-        await call(http, "POST", "/api/v1/roles", tok,
+        await call(http, "POST", "/api/v1/roles", bearer(tok),
                    {"name": NODIDS_ROLE, "permissions": NODIDS_PERMISSIONS}, ok=(201, 409))
         for role in ("agent", NODIDS_ROLE):
-            _, doc = await call(http, "GET", f"/api/v1/roles/{role}", tok)
+            _, doc = await call(http, "GET", f"/api/v1/roles/{role}", bearer(tok))
             role_perms[(slug, role)] = frozenset(doc["permissions"])
         # The tenant's users of the bench, their roles set through the API.
         emails = ",".join(f"'user{9001 + i}@{slug}.example'" for i in range(USERS_PER_TENANT))
@@ -229,9 +238,10 @@ async def setup(host, port, password):
         for i in range(USERS_PER_TENANT):
             role = NODIDS_ROLE if i in NODIDS_SLOTS else "agent"
             uid = ids[f"user{9001 + i}@{slug}.example"]
-            await call(http, "PUT", f"/api/v1/users/{uid}/roles", tok, {"roles": [role]})
+            await call(http, "PUT", f"/api/v1/users/{uid}/roles", bearer(tok),
+                       {"roles": [role]})
         for n in range(QUEUES_PER_TENANT):
-            await call(http, "POST", "/api/v1/queues", tok,
+            await call(http, "POST", "/api/v1/queues", bearer(tok),
                        {"name": f"Events bench {n}"}, ok=(201, 409))
     await http.close()
 
@@ -302,7 +312,7 @@ async def writer(host, port, admin, targets, rate, warmup, seconds, run_tag):
                 body = {"name": tag}
             t_sent = time.monotonic()
             try:
-                status, _ = await http.request(method, path, admin[slug], body)
+                status, _ = await http.request(method, path, bearer(admin[slug]), body)
             except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError,
                     IndexError):
                 status = 0
