@@ -72,6 +72,7 @@ svg{display:block;width:26px;height:26px;fill:currentColor}
 .sub{font-size:12px}
 .head button{background:none;color:inherit;padding:3px;border-radius:6px}
 .head svg{width:18px;height:18px}
+.head .end{font-size:12px;padding:2px 8px;border:1px solid currentColor;white-space:nowrap}
 .log{flex:1;overflow-y:auto;margin:0;padding:14px;list-style:none;display:flex;
  flex-direction:column;gap:8px;background:#f6f8fa;scrollbar-width:thin}
 li{max-width:82%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
@@ -94,6 +95,7 @@ textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inheri
 }</button>
 <div class="panel" id="p" role="dialog" hidden>
  <div class="head"><div><div class="title"></div><div class="sub" role="status"></div></div>
+  <button class="end" type="button" hidden>End chat</button>
   <button class="x" type="button" aria-label="Close chat window">${
   svg('M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z')
 }</button></div>
@@ -102,9 +104,9 @@ textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inheri
  <form><textarea rows="1" maxlength="4000" aria-label="Message"
   placeholder="Write a message\u2026"></textarea><button class="send">Send</button></form>
 </div></div>`;
-  const [wrap, launcher, panel, title, sub, log, greet, errLine, form, input, sendBtn] =
+  const [wrap, launcher, panel, title, sub, log, greet, errLine, form, input, sendBtn, endBtn] =
     ['.w', '.launcher', '.panel', '.title', '.sub', '.log', '.greet', '.err', 'form',
-      'textarea', '.send'].map((s) => root.querySelector(s));
+      'textarea', '.send', '.end'].map((s) => root.querySelector(s));
 
   function setUnread(on) {
     launcher.classList.toggle('unread', on);
@@ -157,6 +159,7 @@ textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inheri
 
   /* The header's second line. */
   function showState(status, position, agent) {
+    endBtn.hidden = false;
     sub.textContent = status === 'active' ? 'You are chatting with ' + (agent || 'an agent')
       : position > 0 ? 'Waiting for an agent: you are number ' + position + ' in line'
         : 'Waiting for an agent\u2026';
@@ -166,10 +169,12 @@ textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inheri
   function forget() {
     if (es) es.close();
     es = sess = null;
+    endBtn.hidden = true;
     save(STORE, null);
   }
 
   function ended() {
+    if (!sess) return;              // told twice (the answer to End chat, then the stream)
     forget();
     sub.textContent = 'This chat has ended';
     log.append(item('li', 'note', 'This chat has ended. Write again to start a new one.'));
@@ -259,6 +264,18 @@ textarea{flex:1;min-width:0;height:42px;max-height:120px;resize:none;font:inheri
     }
     busy = sendBtn.disabled = false;
   }
+
+  /* The visitor ends the chat (the agent sees it closed by the visitor). */
+  endBtn.onclick = async () => {
+    if (!sess) return;
+    try {
+      await api('POST', sessPath('/close'));
+    } catch (e) {
+      if (e.status !== 409 && e.status !== 401) return void (errLine.textContent = describe(e));
+    }
+    ended();
+    input.focus();
+  };
 
   launcher.onclick = () => setOpen(!isOpen, true);
   root.querySelector('.x').onclick = () => setOpen(false, true);

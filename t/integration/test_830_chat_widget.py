@@ -237,6 +237,25 @@ def test_visitor_chats_with_an_agent_and_reloads(cc, tenant, browser, sites):
     assert stored(b, widget) is None
     assert texts(b, "li.note")[-1].startswith("This chat has ended")
     b.screenshot("chat-ended")
+
+    # No session, no End chat; writing again starts a new chat, which the visitor ends
+    # itself (told once, though the stream says it too).
+    assert not b.shadow(HOST, ".end").is_displayed()
+    b.shadow(HOST, "textarea").send_keys("One more thing", Keys.ENTER)
+    again = wait_for("the second session", lambda: [
+        s for s in sessions_of(cc, tenant, widget["id"]) if s["id"] != sid])
+    sid2 = again[0]["id"]
+    end = b.shadow(HOST, ".end")
+    wait_for("the End chat button", end.is_displayed)
+    end.click()
+    wait_for("the visitor's own end",
+             lambda: b.shadow(HOST, ".sub").text == "This chat has ended")
+    s2 = cc.get(f"/api/v1/chat/sessions/{sid2}", token=agent_token).json()
+    assert (s2["status"], s2["closed_by"]) == ("closed", "visitor")
+    assert stored(b, widget) is None
+    time.sleep(0.5)                  # the stream's close frame, too
+    assert len(texts(b, "li.note")) == 2
+    assert not b.shadow(HOST, ".end").is_displayed()
     assert console_trouble(b) == []
     print(f"answer shown {delivery * 1000:.0f} ms after the agent's POST returned")
 
