@@ -29,6 +29,7 @@ typedef enum {
     CC_CHAT_PER_WIDGET,    /* CCChatSessionsPerWidget: new sessions a minute per widget */
     CC_CHAT_REASSIGN_INTERVAL, /* CCChatReassignInterval: seconds between reassign runs */
     CC_CHAT_VISITOR_STREAMS, /* CCChatVisitorStreamMaxClients: visitors' streams per child */
+    CC_CHAT_VISITOR_TIMEOUT, /* CCChatVisitorTimeout: seconds a waiting visitor may be gone */
     CC_EV_NSETTINGS
 } cc_chat_setting_e;
 
@@ -114,6 +115,10 @@ void cc_events_stream_run(cc_stream_t *st);
     " FROM chat_sessions s LEFT JOIN users u ON u.tenant_id = s.tenant_id"               \
     "  AND u.id = s.agent_id"
 
+/* How often an open visitor stream says the visitor is there (visitor_seen_at), seconds;
+ * CCChatVisitorTimeout is at least twice this. */
+#define CC_CHAT_SEEN_REFRESH 60
+
 /* A visitor's streams at once in one child (a page open in two tabs). */
 #define CC_CHAT_STREAMS_PER_SESSION 2
 
@@ -156,8 +161,9 @@ cc_error_t *cc_chat_voice_state_changed(cc_db_t *db, const char *tenant_id,
 cc_error_t *cc_chat_agent_gone(cc_db_t *db, const char *tenant, const char *user,
                                const cc_actor_t *actor);
 
-/** The reassign job's run (a cc_job_fn): chats unanswered past their widget's
- * reassign_after go back to the queue, for another agent. */
+/** The reassign job's run (a cc_job_fn, data the main server): chats unanswered past
+ * their widget's reassign_after go back to the queue, for another agent; sessions whose
+ * token expired, and waiting ones whose visitor is gone (CCChatVisitorTimeout), close. */
 cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data);
 
 /** The visitor API's OPTIONS preflight (cc_chat_visitor.c): DECLINED for a path of no

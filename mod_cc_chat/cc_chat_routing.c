@@ -106,6 +106,14 @@ static const cc_stmt_t routing_stmts[] = {
             " AND token_expires_at < UTC_TIMESTAMP() ORDER BY token_expires_at LIMIT 100"
             " /* cc-lint: no-tenant the job looks at every tenant's chats; each is then"
             " closed in its tenant */"),
+    /* Waiting sessions whose visitor has been gone for CCChatVisitorTimeout seconds (of
+     * every tenant; by idx_chat_sessions_gone). */
+    CC_STMT("cc_chat_visitor_gone",
+            "SELECT tenant_id, id FROM chat_sessions WHERE status = 'waiting'"
+            " AND visitor_seen_at < UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
+            " ORDER BY visitor_seen_at LIMIT 100"
+            " /* cc-lint: no-tenant the job looks at every tenant's chats; each is then"
+            " closed in its tenant */"),
     /* An agent gone (deleted, disabled): its chats back to the queue, its status off. */
     CC_STMT("cc_chat_gone_sessions",
             "SELECT id FROM chat_sessions WHERE tenant_id = %s AND active_agent_id = %s"
@@ -429,11 +437,11 @@ cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data)
 {
     static const cc_col_t due_cols[] = { { "tenant", CC_COL_STR }, { "id", CC_COL_STR },
                                          CC_COL_END };
+    int timeout = cc_chat_setting(data, CC_CHAT_VISITOR_TIMEOUT);
     json_t *due, *row;
     size_t i;
     cc_error_t *err;
 
-    (void)data;
     if ((err = cc_db_select(db, "cc_chat_reassign_due", due_cols, 0, NULL, &due, NULL))) {
         return err;
     }
@@ -449,6 +457,18 @@ cc_error_t *cc_chat_reassign_run(cc_db_t *db, void *data)
     json_array_foreach(due, i, row) {
         if ((err = expire_one(db, cc_json_str(row, "tenant"), cc_json_str(row, "id")))) {
             return err;
+        }
+    }
+    if (timeout > 0) {
+        const char *args[1] = { apr_itoa(db->pool, timeout) };
+
+        if ((err = cc_db_select(db, "cc_chat_visitor_gone", due_cols, 1, args, &due, NULL))) {
+            return err;
+        }
+        json_array_foreach(due, i, row) {
+            if ((err = expire_one(db, cc_json_str(row, "tenant"), cc_json_str(row, "id")))) {
+                return err;
+            }
         }
     }
     return NULL;

@@ -107,6 +107,10 @@ static const cc_stmt_t sessions_stmts[] = {
             "SELECT " MESSAGE_COLUMNS MESSAGE_FROM " WHERE m.tenant_id = %s"
             " AND m.session_id = %s AND m.id > %s ORDER BY m.id LIMIT %s"),
     CC_STMT("cc_chat_messages_visitor_seen",
+            "UPDATE chat_sessions SET last_message_at = UTC_TIMESTAMP(6),"
+            " visitor_seen_at = UTC_TIMESTAMP(6) WHERE tenant_id = %s AND id = %s"),
+    /* A supervisor's message in another agent's chat: neither's first reply. */
+    CC_STMT("cc_chat_messages_other_seen",
             "UPDATE chat_sessions SET last_message_at = UTC_TIMESTAMP(6)"
             " WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_chat_messages_agent_seen",
@@ -252,10 +256,10 @@ cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *acto
     args[1] = id;
     /* An agent's message counts as its reply only when the chat is its own (a
      * supervisor's does not stop the assigned agent's reassign_after clock). */
-    if ((err = cc_db_exec(db, by == CC_CHAT_BY_AGENT && agent && actor->id
-                                  && !strcmp(agent, actor->id)
+    if ((err = cc_db_exec(db, by == CC_CHAT_BY_VISITOR ? "cc_chat_messages_visitor_seen"
+                              : agent && actor->id && !strcmp(agent, actor->id)
                               ? "cc_chat_messages_agent_seen"
-                              : "cc_chat_messages_visitor_seen", 2, args, NULL))) {
+                              : "cc_chat_messages_other_seen", 2, args, NULL))) {
         return err;
     }
     return cc_record(db, tenant, actor, "chat_session", "chat.message", id,

@@ -97,9 +97,14 @@ static const cc_stmt_t visitor_stmts[] = {
     CC_STMT("cc_chat_visitor_insert",
             "INSERT INTO chat_sessions (tenant_id, widget_id, visitor_name, visitor_email,"
             " visitor_ip, user_agent, origin, token_hash, token_expires_at, queued_at,"
-            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-            " UTC_TIMESTAMP() + INTERVAL %s SECOND, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
+            " created_at, visitor_seen_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+            " UTC_TIMESTAMP() + INTERVAL %s SECOND, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6),"
+            " UTC_TIMESTAMP(6))"
             " RETURNING id, token_expires_at"),
+    /* The visitor is there (its stream, on connect and every CC_CHAT_SEEN_REFRESH). */
+    CC_STMT("cc_chat_visitor_seen",
+            "UPDATE chat_sessions SET visitor_seen_at = UTC_TIMESTAMP(6)"
+            " WHERE tenant_id = %s AND id = %s AND status <> 'closed'"),
     CC_STMT("cc_chat_visitor_view",
             "SELECT s.id, s.status,"
             " IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"
@@ -574,7 +579,28 @@ static void redact_token(request_rec *r)
 
 typedef struct visitor_stream_t {
     apr_int64_t session;
+    cc_ctx_t *ctx;
+    const char *tenant, *id;
+    apr_time_t seen;              /* when visitor_seen_at was last written */
 } visitor_stream_t;
+
+/* The stream says the visitor is there: on connect, then every CC_CHAT_SEEN_REFRESH (a
+ * connection of its own, given back at once; a failure is only bookkeeping lost). */
+static void visitor_seen(void *baton)
+{
+    visitor_stream_t *vs = baton;
+    const char *args[2] = { vs->tenant, vs->id };
+    apr_pool_t *sp;
+
+    if (vs->seen && apr_time_now() - vs->seen < apr_time_from_sec(CC_CHAT_SEEN_REFRESH)) {
+        return;
+    }
+    vs->seen = apr_time_now();
+    apr_pool_create(&sp, vs->ctx->pool);
+    (void)cc_db_exec(cc_db_standalone(sp, vs->ctx->r->server), "cc_chat_visitor_seen", 2,
+                     args, NULL);
+    apr_pool_destroy(sp);
+}
 
 static const char *visitor_frame(void *baton, apr_pool_t *p, const cc_event_t *ev,
                                  apr_size_t *plen, int *pend)
@@ -666,6 +692,10 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
         return err;
     }
     vs.session = apr_atoi64(v.session);
+    vs.ctx = ctx;
+    vs.tenant = v.tenant;
+    vs.id = v.session;
+    vs.seen = 0;
     f->tenant = v.tenant;
     f->entity = apr_pstrcat(ctx->pool, "chat_session:", v.session, NULL);
     f->also_type = "chat.queue_updated";
@@ -674,6 +704,7 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
     /* A visitor's history is GET .../messages; the stream is what happens from now. */
     st.hub_only = 1;
     st.frame = visitor_frame;
+    st.tick = visitor_seen;
     st.baton = &vs;
     end = apr_time_now()
           + apr_time_from_sec(cc_chat_setting(r->server, CC_EV_MAX_DURATION));
@@ -695,6 +726,7 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
                                                        json_object_get(view, "position"))))) {
         return cc_reply_sent(ctx);
     }
+    visitor_seen(&vs);
     cc_events_stream_run(&st);
     return cc_reply_sent(ctx);
 }

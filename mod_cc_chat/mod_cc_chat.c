@@ -57,6 +57,7 @@ static const struct {
     [CC_CHAT_PER_WIDGET] = { 300, 1, 1000000 },
     [CC_CHAT_REASSIGN_INTERVAL] = { 5, 0, 3600 },
     [CC_CHAT_VISITOR_STREAMS] = { 200, 1, 100000 },
+    [CC_CHAT_VISITOR_TIMEOUT] = { 300, 0, 86400 },
 };
 
 /* The child's hub: made once per child in child_init (before any request thread), then
@@ -113,6 +114,11 @@ static const char *set_setting(cmd_parms *cmd, void *dummy, const char *arg)
     if (!*arg || *end || v < settings[which].min || v > settings[which].max) {
         return apr_psprintf(cmd->pool, "%s takes an integer from %d to %d",
                             cmd->cmd->name, settings[which].min, settings[which].max);
+    }
+    if (which == CC_CHAT_VISITOR_TIMEOUT && v > 0 && v < 2 * CC_CHAT_SEEN_REFRESH) {
+        /* An open stream says so every CC_CHAT_SEEN_REFRESH seconds. */
+        return apr_psprintf(cmd->pool, "%s takes 0 or %d seconds and more", cmd->cmd->name,
+                            2 * CC_CHAT_SEEN_REFRESH);
     }
     cfg->v[which] = (int)v;
     return NULL;
@@ -172,6 +178,11 @@ static const command_rec cc_chat_cmds[] = {
                   SETTING_OF(CC_CHAT_VISITOR_STREAMS), RSRC_CONF,
                   "chat visitors' event streams per httpd child, apart from the users'"
                   " (default 200; two per chat session; past it 503; main server)"),
+    AP_INIT_TAKE1("CCChatVisitorTimeout", set_setting,
+                  SETTING_OF(CC_CHAT_VISITOR_TIMEOUT), RSRC_CONF,
+                  "seconds a waiting chat's visitor may be gone (no stream open, no message)"
+                  " before the reassign job closes the chat (default 300; 0 never; at least"
+                  " 120 otherwise; main server)"),
     AP_INIT_TAKE1("CCChatReassignInterval", set_setting,
                   SETTING_OF(CC_CHAT_REASSIGN_INTERVAL), RSRC_CONF,
                   "seconds between runs of the job that returns unanswered chats to the"
@@ -223,7 +234,6 @@ static cc_error_t *poll_run(cc_db_t *db, void *data)
 static const cc_job_t poller_job = { "cc-events-poller", poll_run, NULL, 1 };
 
 /* Per node, every CCChatReassignInterval: chats unanswered past reassign_after. */
-static const cc_job_t reassign_job = { "cc-chat-reassign", cc_chat_reassign_run, NULL, 0 };
 
 /* Before mod_dbd's post_config, which copies the registered statements into its pools. */
 static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -240,12 +250,20 @@ static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
            != OK) {
         return rv;
     }
-    if (cc_chat_setting(s, CC_CHAT_REASSIGN_INTERVAL) > 0
-        && (rv = cc_job_schedule(pconf, s, &reassign_job,
-                                 apr_time_from_sec(cc_chat_setting(s,
-                                                                   CC_CHAT_REASSIGN_INTERVAL))))
-           != OK) {
-        return rv;
+    if (cc_chat_setting(s, CC_CHAT_REASSIGN_INTERVAL) > 0) {
+        /* Per node, every CCChatReassignInterval: chats unanswered past reassign_after,
+         * sessions whose token expired or whose waiting visitor is gone. */
+        cc_job_t *job = apr_pcalloc(pconf, sizeof(*job));
+
+        job->name = "cc-chat-reassign";
+        job->run = cc_chat_reassign_run;
+        job->data = s;
+        if ((rv = cc_job_schedule(pconf, s, job,
+                                  apr_time_from_sec(cc_chat_setting(s,
+                                                                    CC_CHAT_REASSIGN_INTERVAL))))
+            != OK) {
+            return rv;
+        }
     }
     return schedule_retention(pconf, s);
 }

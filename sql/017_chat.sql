@@ -64,6 +64,10 @@ CREATE TABLE chat_sessions (
     first_response_at DATETIME(6)     NULL,
     skip_agent_id     BIGINT UNSIGNED NULL,
     last_message_at   DATETIME(6)     NULL,
+    -- The visitor's last sign of life: its stream (on connect, then every minute) or a
+    -- message of its own.  A waiting session whose visitor has been gone for
+    -- CCChatVisitorTimeout is closed by the reassign job.
+    visitor_seen_at   DATETIME(6)     NOT NULL,
     closed_at         DATETIME(6)     NULL,
     closed_by         ENUM('visitor','agent','system') NULL,
     created_at        DATETIME(6)     NOT NULL,
@@ -85,6 +89,7 @@ CREATE TABLE chat_sessions (
     KEY idx_chat_sessions_unanswered (status, agent_replied_at, assigned_at),
     -- The same job closes sessions whose visitor token has expired.
     KEY idx_chat_sessions_expiry (status, token_expires_at),
+    KEY idx_chat_sessions_gone (status, visitor_seen_at),
     CONSTRAINT fk_chat_sessions_widget FOREIGN KEY (widget_id) REFERENCES chat_widgets (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

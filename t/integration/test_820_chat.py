@@ -1628,3 +1628,33 @@ def test_a_session_whose_token_expired_is_closed_by_the_job(cc, tenant, desk):
         time.sleep(0.5)
     assert [(x["status"], x["closed_by"]) for x in states] == [("closed", "system")] * 2
     assert a.info()["active_count"] == 0
+
+
+def test_a_waiting_chat_whose_visitor_is_gone_is_closed(cc, tenant, desk, streams):
+    """A waiting visitor is there while its stream is open (it says so on connect, then
+    every minute) or it writes; one gone for CCChatVisitorTimeout (300 s) is closed."""
+    gone, here = desk.visit(), desk.visit()
+    # here: seen 200 s ago (not yet gone), then its stream connects and says it is there.
+    db_exec(cc, "UPDATE chat_sessions SET visitor_seen_at = UTC_TIMESTAMP(6)"
+                " - INTERVAL 200 SECOND WHERE id = %s", (here.id,))
+    db_exec(cc, "UPDATE chat_sessions SET visitor_seen_at = UTC_TIMESTAMP(6)"
+                " - INTERVAL 1 HOUR WHERE id = %s", (gone.id,))
+    s = here.stream()
+    streams.append(s)
+    assert s.status == 200
+    deadline = time.time() + 15
+    while time.time() < deadline and desk.session(gone.id)["status"] != "closed":
+        time.sleep(0.5)
+    closed = desk.session(gone.id)
+    assert (closed["status"], closed["closed_by"]) == ("closed", "system")
+    assert desk.session(here.id)["status"] == "waiting"
+    seen = db_rows(cc, "SELECT TIMESTAMPDIFF(SECOND, visitor_seen_at, UTC_TIMESTAMP(6)) AS age"
+                       " FROM chat_sessions WHERE id = %s", (here.id,))[0]["age"]
+    assert seen < 60, seen
+    # A message of its own counts too.
+    db_exec(cc, "UPDATE chat_sessions SET visitor_seen_at = UTC_TIMESTAMP(6)"
+                " - INTERVAL 200 SECOND WHERE id = %s", (here.id,))
+    assert here.send("still here").status_code == 201
+    seen = db_rows(cc, "SELECT TIMESTAMPDIFF(SECOND, visitor_seen_at, UTC_TIMESTAMP(6)) AS age"
+                       " FROM chat_sessions WHERE id = %s", (here.id,))[0]["age"]
+    assert seen < 60, seen
