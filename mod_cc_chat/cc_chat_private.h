@@ -102,13 +102,17 @@ void cc_events_stream_run(cc_stream_t *st);
 
 /* ---- chat routing (cc_chat_routing.c) ---- */
 
-/* The session object's columns (cc_chat_session_cols order), from CHAT_SESSION_FROM. */
-#define CHAT_SESSION_COLUMNS                                                                  \
-    "s.id, s.widget_id, s.status, s.agent_id, u.name,"                                   \
-    " JSON_OBJECT('name', s.visitor_name, 'email', s.visitor_email), s.origin,"          \
-    " IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"              \
+/* Session s's place in its tenant's queue (1 first), NULL unless it is waiting. */
+#define CHAT_SESSION_POSITION                                                            \
+    "IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"               \
     "  WHERE q.tenant_id = s.tenant_id AND q.waiting_at IS NOT NULL"                     \
-    "  AND (q.waiting_at < s.waiting_at OR (q.waiting_at = s.waiting_at AND q.id <= s.id)))),"\
+    "  AND (q.waiting_at < s.waiting_at OR (q.waiting_at = s.waiting_at AND q.id <= s.id))))"
+
+/* The session object's columns (cc_chat_session_columns order), from CHAT_SESSION_FROM. */
+#define CHAT_SESSION_COLUMNS                                                             \
+    "s.id, s.widget_id, s.status, s.agent_id, u.name,"                                   \
+    " JSON_OBJECT('name', s.visitor_name, 'email', s.visitor_email), s.origin, "         \
+    CHAT_SESSION_POSITION ","                                                            \
     " s.created_at, s.assigned_at, s.first_response_at, s.closed_at, s.closed_by,"       \
     " s.last_message_at"
 #define CHAT_SESSION_FROM                                                                     \

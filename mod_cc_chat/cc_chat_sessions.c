@@ -23,7 +23,7 @@
 #include "cc_json.h"
 #include "cc_validate.h"
 
-#define MESSAGES_DEFAULT "100"
+#define MESSAGES_DEFAULT 100
 #define MESSAGES_MAX 500
 
 /* The message object's columns (message_cols order). */
@@ -217,6 +217,18 @@ static cc_error_t *lock_session(cc_db_t *db, const char *tenant, const char *id,
     return NULL;
 }
 
+/* An agent's act on a session that is agent's (NULL: none): user's own, or may_any
+ * (chat.manage); 403 otherwise. */
+static cc_error_t *own_or_manage(apr_pool_t *p, const char *agent, const char *user,
+                                 int may_any)
+{
+    if (may_any || (agent && user && !strcmp(agent, user))) {
+        return NULL;
+    }
+    return cc_error_make(p, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                         "the chat is not yours: permission chat.manage required");
+}
+
 cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *actor,
                          const char *id, cc_chat_sender_e by, const char *body, int may_any,
                          json_t **pmsg)
@@ -230,9 +242,9 @@ cc_error_t *cc_chat_post(cc_db_t *db, const char *tenant, const cc_actor_t *acto
     if (!strcmp(status, "closed")) {
         return cc_error_conflict(db->pool, "the chat is closed");
     }
-    if (by == CC_CHAT_BY_AGENT && !may_any && !(agent && !strcmp(agent, actor->id))) {
-        return cc_error_make(db->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
-                             "the chat is not yours: permission chat.manage required");
+    if (by == CC_CHAT_BY_AGENT
+        && (err = own_or_manage(db->pool, agent, actor->id, may_any))) {
+        return err;
     }
     if (by == CC_CHAT_BY_AGENT && strcmp(status, "active")) {
         return cc_error_conflict(db->pool, "the chat is waiting for an agent: accept it"
@@ -286,10 +298,9 @@ cc_error_t *cc_chat_close(cc_db_t *db, const char *tenant, const cc_actor_t *act
     if (!strcmp(status, "closed")) {
         return cc_error_conflict(db->pool, "the chat is closed already");
     }
-    if (agent_user && !strcmp(status, "active") && !may_any
-        && !(agent && !strcmp(agent, agent_user))) {
-        return cc_error_make(db->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
-                             "the chat is another agent's: permission chat.manage required");
+    if (agent_user && !strcmp(status, "active")
+        && (err = own_or_manage(db->pool, agent, agent_user, may_any))) {
+        return err;
     }
     args[0] = closed_by;
     args[1] = tenant;
@@ -335,26 +346,20 @@ cc_error_t *cc_chat_read_message(cc_ctx_t *ctx, const char **ptext)
 cc_error_t *cc_chat_read_after(cc_ctx_t *ctx, const char **pafter, const char **plimit)
 {
     const char *after = ctx->args ? apr_table_get(ctx->args, "after") : NULL;
-    const char *limit = ctx->args ? apr_table_get(ctx->args, "limit") : NULL;
     apr_int64_t v;
     cc_error_t *err = NULL;
+    int limit;
 
     *pafter = "0";
-    *plimit = MESSAGES_DEFAULT;
     if (after) {
         if (strcmp(after, "0") && !cc_parse_id(after, &v)) {
             err = cc_error_collect(ctx->pool, err, "after", "must be a message id (0 or more)");
         }
         *pafter = after;
     }
-    if (limit) {
-        if (!cc_parse_int(limit, 1, MESSAGES_MAX, &v)) {
-            err = cc_error_collect(ctx->pool, err, "limit",
-                                   apr_psprintf(ctx->pool, "must be an integer from 1 to %d",
-                                                MESSAGES_MAX));
-        }
-        *plimit = limit;
-    }
+    err = cc_args_int(ctx->pool, err, ctx->args, "limit", 1, MESSAGES_MAX, MESSAGES_DEFAULT,
+                      &limit);
+    *plimit = apr_itoa(ctx->pool, limit);
     return err;
 }
 
@@ -455,17 +460,6 @@ static cc_error_t *session_accept(cc_ctx_t *ctx)
     return cc_reply_json(ctx, HTTP_OK, obj);
 }
 
-/* The session's agent, or chat.manage: 403 otherwise. */
-static cc_error_t *own_or_manage(cc_ctx_t *ctx, const char *agent)
-{
-    if ((agent && !strcmp(agent, ctx->principal->user_id_str))
-        || cc_principal_can(ctx->principal, "chat.manage")) {
-        return NULL;
-    }
-    return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
-                         "the chat is not yours: permission chat.manage required");
-}
-
 static cc_error_t *session_post(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id;
@@ -513,7 +507,7 @@ static cc_error_t *session_transfer(cc_ctx_t *ctx)
 {
     const char *id = cc_path(ctx, "id"), *t = ctx->principal->tenant_id, *status, *agent;
     const char *to, *note, *args[6], **row;
-    json_t *body, *transfer, *obj;
+    json_t *body, *transfer;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, transfer_fields, &body))) {
@@ -538,7 +532,8 @@ static cc_error_t *session_transfer(cc_ctx_t *ctx)
         return cc_error_conflict(ctx->pool, "the chat is %s: only an active chat is"
                                  " transferred", status);
     }
-    if ((err = own_or_manage(ctx, agent))) {
+    if ((err = own_or_manage(ctx->pool, agent, ctx->principal->user_id_str,
+                             cc_principal_can(ctx->principal, "chat.manage")))) {
         return err;
     }
     args[0] = t;
@@ -572,13 +567,13 @@ static cc_error_t *session_transfer(cc_ctx_t *ctx)
                                                               "to", to, "note", note)),
                                         cc_json_own(ctx->pool,
                                                     json_pack("{s:O}", "transfer", transfer)),
-                                        CC_RECORD_BOTH, &obj))
+                                        CC_RECORD_BOTH, NULL))
         /* The agent it came from has a place free now. */
         || (err = cc_chat_assign_and_announce(ctx->db, t, cc_ctx_actor(ctx), 0))
         || (err = cc_db_commit(ctx->db))) {
         return err;
     }
-    json_object_del(obj, "transfer");
+    /* The session as its receiving agent sees it, with every transfer. */
     return session_get(ctx);
 }
 

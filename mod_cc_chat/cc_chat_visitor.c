@@ -106,10 +106,7 @@ static const cc_stmt_t visitor_stmts[] = {
             "UPDATE chat_sessions SET visitor_seen_at = UTC_TIMESTAMP(6)"
             " WHERE tenant_id = %s AND id = %s AND status <> 'closed'"),
     CC_STMT("cc_chat_visitor_view",
-            "SELECT s.id, s.status,"
-            " IF(s.waiting_at IS NULL, NULL, (SELECT COUNT(*) FROM chat_sessions q"
-            "  WHERE q.tenant_id = s.tenant_id AND q.waiting_at IS NOT NULL AND"
-            "  (q.waiting_at < s.waiting_at OR (q.waiting_at = s.waiting_at AND q.id <= s.id)))),"
+            "SELECT s.id, s.status, " CHAT_SESSION_POSITION ","
             " IF(s.status = 'active', JSON_OBJECT('name', u.name), NULL),"
             " s.created_at, s.closed_at,"
             " JSON_OBJECT('name', w.name, 'greeting', w.greeting, 'color', w.color)"
@@ -159,6 +156,13 @@ static void vary_origin(request_rec *r)
     apr_table_mergen(r->err_headers_out, "Vary", "Origin");
 }
 
+/* origin may read the answer, an error too (err_headers_out). */
+static void allow_origin(request_rec *r, const char *origin)
+{
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+}
+
 /*
  * The request's Origin against a widget's origins: allowed, the answer (an error too)
  * carries Access-Control-Allow-Origin; not allowed, 403.  No Origin (not a browser's
@@ -179,8 +183,7 @@ static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int req
         return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                              "this origin may not use the widget");
     }
-    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
-    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    allow_origin(r, origin);
     return NULL;
 }
 
@@ -192,9 +195,7 @@ static void cors_any_origin(request_rec *r)
 
     vary_origin(r);
     if (origin && cc_chat_origin_valid(r->pool, origin, NULL)) {
-        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
-        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
-                       CORS_EXPOSE_HEADERS);
+        allow_origin(r, origin);
     }
 }
 
@@ -251,14 +252,13 @@ static cc_error_t *find_visitor(cc_ctx_t *ctx, const char *token, visitor_t *v)
     cc_error_t *err;
 
     v->session = cc_path(ctx, "id");
-    args[0] = v->session;
-    args[1] = token ? cc_sha256_hex(ctx->pool, token, strlen(token)) : "";
-    if (token
-        && (err = cc_db_select_row(ctx->db, "cc_chat_visitor_auth", 2, args, &row, NULL))) {
-        return err;
-    }
-    if (!token) {
-        row = NULL;
+    row = NULL;
+    if (token) {
+        args[0] = v->session;
+        args[1] = cc_sha256_hex(ctx->pool, token, strlen(token));
+        if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_auth", 2, args, &row, NULL))) {
+            return err;
+        }
     }
     if (!row) {
         /* The page must be able to read the 401 (to start a new chat): any well-formed
@@ -270,9 +270,7 @@ static cc_error_t *find_visitor(cc_ctx_t *ctx, const char *token, visitor_t *v)
     v->tenant = row[0];
     v->status = row[2];
     v->expires = row[3] ? apr_atoi64(row[3]) : 0;
-    v->actor = apr_pmemdup(ctx->pool, cc_ctx_actor_user(ctx, NULL), sizeof(cc_actor_t));
-    v->actor->kind = CC_ACTOR_VISITOR;
-    v->actor->id = v->session;
+    v->actor = cc_ctx_actor_visitor(ctx, v->session);
     return check_origin(ctx, row[1], 0);
 }
 
@@ -372,8 +370,7 @@ static cc_error_t *session_create(cc_ctx_t *ctx)
     if (cc_random_token(ctx->pool, CC_CHAT_TOKEN_BYTES, &token) != APR_SUCCESS) {
         return cc_error_internal(ctx->pool);
     }
-    actor = apr_pmemdup(ctx->pool, cc_ctx_actor_user(ctx, NULL), sizeof(*actor));
-    actor->kind = CC_ACTOR_VISITOR;
+    actor = cc_ctx_actor_visitor(ctx, NULL);      /* its session's id once inserted */
     origin = apr_table_get(ctx->r->headers_in, "Origin");
     /* Counted as login budgets count: an IPv6 client by its /64. */
     addr = cc_client_addr_key(ctx->pool, actor->ip);
@@ -735,21 +732,11 @@ static cc_error_t *session_events(cc_ctx_t *ctx)
 
 int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
 {
-    const cc_route_t *tables[16];
-    cc_route_match_t m;
-    const char *allow = NULL, *origin = apr_table_get(r->headers_in, "Origin");
+    const char *allow = cc_route_methods(r->pool, domains, r->uri);
+    const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *origins = NULL, **row = NULL;
-    int i, n = 0;
 
-    for (i = 0; domains[i] && n < 15; i++) {
-        if (domains[i]->routes) {
-            tables[n++] = domains[i]->routes;
-        }
-    }
-    tables[n] = NULL;
-    /* No route has OPTIONS: a known path answers "method not allowed" with its methods. */
-    if (cc_route_match(r->pool, tables, "OPTIONS", r->uri, &m, &allow)
-        != CC_ROUTE_METHOD_NOT_ALLOWED) {
+    if (!allow) {
         return DECLINED;
     }
     apr_table_mergen(r->headers_out, "Vary", "Origin");

@@ -267,25 +267,6 @@ static cc_error_t *read_position(apr_pool_t *p, cc_error_t *err, const char *val
     return err;
 }
 
-/* A bounded integer parameter (absent: dflt). */
-static cc_error_t *read_int(apr_pool_t *p, cc_error_t *err, apr_table_t *args,
-                            const char *name, int lo, int hi, int dflt, int *pv)
-{
-    const char *s = args ? apr_table_get(args, name) : NULL;
-    apr_int64_t v;
-
-    *pv = dflt;
-    if (!s) {
-        return err;
-    }
-    if (!cc_parse_int(s, lo, hi, &v)) {
-        return cc_error_collect(p, err, name,
-                                apr_psprintf(p, "must be an integer from %d to %d", lo, hi));
-    }
-    *pv = (int)v;
-    return err;
-}
-
 cc_error_t *cc_events_child_full(cc_ctx_t *ctx)
 {
     apr_table_setn(ctx->r->err_headers_out, "Retry-After", CC_EVENTS_FULL_RETRY);
@@ -344,9 +325,9 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
 
     err = read_position(p, NULL, ctx->args ? apr_table_get(ctx->args, "after") : NULL,
                         "after", &given, &pos);
-    err = read_int(p, err, ctx->args, "wait", 0, cc_chat_setting(s, CC_EV_LONGPOLL_MAX), 0,
+    err = cc_args_int(p, err, ctx->args, "wait", 0, cc_chat_setting(s, CC_EV_LONGPOLL_MAX), 0,
                    &wait);
-    err = read_int(p, err, ctx->args, "limit", 1, CC_EVENTS_LIMIT_MAX,
+    err = cc_args_int(p, err, ctx->args, "limit", 1, CC_EVENTS_LIMIT_MAX,
                    CC_EVENTS_LIMIT_DEFAULT, &limit);
     if (err || !(hub = cc_events_hub_or_error(ctx, &err))) {
         return err;

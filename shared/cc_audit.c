@@ -93,6 +93,14 @@ const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id)
     return a;
 }
 
+cc_actor_t *cc_ctx_actor_visitor(cc_ctx_t *ctx, const char *session_id)
+{
+    cc_actor_t *a = (cc_actor_t *)cc_ctx_actor_user(ctx, session_id);
+
+    a->kind = CC_ACTOR_VISITOR;
+    return a;
+}
+
 const cc_actor_t *cc_ctx_actor(cc_ctx_t *ctx)
 {
     const cc_principal_t *pr = ctx->principal;

@@ -65,6 +65,10 @@ extern const cc_actor_t cc_actor_system;
 /** The request's principal as the actor (its user, with the client's address). */
 const cc_actor_t *cc_ctx_actor(cc_ctx_t *ctx);
 
+/** A chat visitor acting on its session (id; may be set later), with the client's
+ * address (as cc_ctx_actor_user). */
+cc_actor_t *cc_ctx_actor_visitor(cc_ctx_t *ctx, const char *session_id);
+
 /** A user acting without a principal (login, refresh), with the client's address. */
 const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id);
 

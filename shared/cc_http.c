@@ -1019,6 +1019,19 @@ static cc_error_t *resolve_principal(cc_ctx_t *ctx)
     return get(ctx->r, &ctx->principal);
 }
 
+const char *cc_route_methods(apr_pool_t *p, const cc_domain_t *const *domains,
+                             const char *path)
+{
+    const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1];
+    cc_route_match_t m;
+    const char *allow = NULL;
+
+    route_tables(domains, tables);
+    /* No route has the method OPTIONS: a known path answers with its methods. */
+    return cc_route_match(p, tables, "OPTIONS", path, &m, &allow)
+           == CC_ROUTE_METHOD_NOT_ALLOWED ? allow : NULL;
+}
+
 /* Route, permission, query: what must hold before the handler runs. */
 static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domains)
 {

@@ -135,6 +135,13 @@ cc_error_t *cc_handle_list(cc_ctx_t *ctx);
 /** A route handler: the domain's object named by the path's last capture, or 404. */
 cc_error_t *cc_handle_get(cc_ctx_t *ctx);
 
+/**
+ * The methods the domains' routes take on path ("GET, POST"), or NULL when no route has
+ * the path: what a CORS preflight allows.
+ */
+const char *cc_route_methods(apr_pool_t *p, const cc_domain_t *const *domains,
+                             const char *path);
+
 /** The capture name of the route (typed captures are already checked), or NULL. */
 const char *cc_path(const cc_ctx_t *ctx, const char *name);
 

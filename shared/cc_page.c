@@ -322,3 +322,21 @@ int cc_cursor_read(apr_pool_t *p, const char *text, const char *scope, cc_cursor
     c->id = f[3];
     return 1;
 }
+
+cc_error_t *cc_args_int(apr_pool_t *p, cc_error_t *err, apr_table_t *args, const char *name,
+                        int lo, int hi, int dflt, int *pv)
+{
+    const char *s = args ? apr_table_get(args, name) : NULL;
+    apr_int64_t v;
+
+    *pv = dflt;
+    if (!s) {
+        return err;
+    }
+    if (!cc_parse_int(s, lo, hi, &v)) {
+        return cc_error_collect(p, err, name,
+                                apr_psprintf(p, "must be an integer from %d to %d", lo, hi));
+    }
+    *pv = (int)v;
+    return err;
+}

@@ -19,6 +19,14 @@
  */
 cc_error_t *cc_args_parse(apr_pool_t *p, const char *query, apr_table_t **pargs);
 
+/**
+ * A bounded integer query parameter name of args (may be NULL): *pv, dflt when absent;
+ * one that does not fit adds a detail to err ("must be an integer from lo to hi"), which
+ * is returned (a new 400 when err is NULL).
+ */
+cc_error_t *cc_args_int(apr_pool_t *p, cc_error_t *err, apr_table_t *args, const char *name,
+                        int lo, int hi, int dflt, int *pv);
+
 typedef struct cc_page_t {
     int page;               /**< 1-based */
     int page_size;          /**< 1..200 */

@@ -34,14 +34,14 @@ class SSE:
     """A stream read by a thread into a queue of frames: {"id", "event", "data",
     "comments", "retry"} (data parsed as JSON when it is)."""
 
-    def __init__(self, cc, token, headers=None, params=None, base_url=None):
+    def __init__(self, cc, token, headers=None, params=None, base_url=None, path=STREAM):
         h = {"Accept": "text/event-stream", "User-Agent": "test-800/1.0"}
         if token:
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
         self.frames = queue.Queue()
         self.ended = threading.Event()
-        self.r = requests.get((base_url or cc.base_url) + STREAM, headers=h, params=params,
+        self.r = requests.get((base_url or cc.base_url) + path, headers=h, params=params,
                               stream=True, timeout=(5, 30))
         self.status = self.r.status_code
         if self.status != 200:

@@ -10,10 +10,8 @@ test client is 127.0.0.1) and runs the reassign job every second
 they check.
 """
 
-import queue
 import re
 import secrets
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -190,7 +188,7 @@ class VisitorStream(SSE):
 
     def __init__(self, cc, sid, token=None, origin=CHAT_ORIGIN, headers=None, params=None,
                  query_token=True):
-        h = {"Accept": "text/event-stream", **visitor_headers(origin=origin)}
+        h = visitor_headers(origin=origin)
         params = dict(params or {})
         if token is not None:
             if query_token:
@@ -198,17 +196,8 @@ class VisitorStream(SSE):
             else:
                 h["Authorization"] = f"Visitor {token}"
         h.update(headers or {})
-        self.frames = queue.Queue()
-        self.ended = threading.Event()
-        self.r = requests.get(f"{cc.base_url}{V}/sessions/{sid}/events", headers=h,
-                              params=params, stream=True, timeout=(5, 30))
-        self.status = self.r.status_code
-        if self.status != 200:
-            self.body = self.r.text
-            self.ended.set()
-            return
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
+        super().__init__(cc, None, headers=h, params=params,
+                         path=f"{V}/sessions/{sid}/events")
 
 
 @pytest.fixture
