@@ -16,6 +16,7 @@ one event per mutation, and nothing written by a request that fails.
 import json
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
@@ -304,12 +305,18 @@ def test_custom_fields_limits_are_inclusive(cc, tenant):
 
 
 def test_every_problem_is_reported_at_once(cc, tenant):
+    # Values of the right types: each field's problem is named.
     r = cc.post(CONTACTS, token=tenant.admin_token,
                 json={"name": "", "email": "nope", "phone": "12", "company": "x" * 201,
-                      "notes": "x" * 10001, "custom_fields": [], "bogus": True})
+                      "notes": "x" * 10001, "custom_fields": {"1bad": 1}})
     body = assert_error(r, 400, "invalid_request")
-    assert set(detail_fields(body)) >= {"name", "email", "phone", "company", "notes",
-                                        "custom_fields", "bogus"}, body
+    assert set(detail_fields(body)) == {"name", "email", "phone", "company", "notes",
+                                        "custom_fields"}, body
+    # Wrong types and unknown fields are named together.
+    r = cc.post(CONTACTS, token=tenant.admin_token,
+                json={"name": 5, "email": 5, "custom_fields": [], "bogus": True})
+    body = assert_error(r, 400, "invalid_request")
+    assert set(detail_fields(body)) == {"name", "email", "custom_fields", "bogus"}, body
 
 
 def test_non_json_body_is_415(cc, tenant):
@@ -504,6 +511,18 @@ def test_q_search(cc, tenant):
     assert listing(cc, t, "?q=john&page=3&page_size=1")["total"] == 2
 
 
+def test_a_long_q_must_still_be_a_prefix_of_the_name(cc, tenant):
+    # Terms are cut to 64 bytes; a longer q that only shares those 64 bytes with a name
+    # is not a prefix of it.
+    long_name = SEARCH_PEOPLE["L"]["name"]
+    c = create_ok(cc, tenant, name=long_name)
+    t = tenant.admin_token
+    assert q_ids(cc, t, long_name) == [c["id"]]
+    assert q_ids(cc, t, long_name[:70]) == [c["id"]]
+    for q in (long_name[:64] + "zzz", long_name + " Junior", long_name[:80] + "X"):
+        assert q_ids(cc, t, q) == [], q
+
+
 def test_q_follows_patches(cc, tenant):
     c = create_ok(cc, tenant, name="Old Name", email="old@before.example",
                   phone="+15550107777", company="Oldco")
@@ -550,6 +569,8 @@ def test_tag_filter(cc, tenant):
     assert ids("?tag=vip") == [a["id"], b["id"]]                 # name order
     assert ids("?tag=late%20payer") == [b["id"], c["id"]]
     assert ids("?tag=unused") == []
+    assert ids("?tag=VIP") == [a["id"], b["id"]]                 # a tag's name, any case
+    assert ids("?tag=no-such-tag") == []
     assert ids("?tag=vip&q=bert") == [b["id"]]
     assert ids("?tag=vip&q=carl") == []
     assert ids("?tag=vip&sort=-name") == [b["id"], a["id"]]
@@ -652,6 +673,18 @@ def test_at_most_50_tags_on_a_contact(cc, tenant):
     assert state(cc, tenant) == before
     r = put_tags(cc, t, c["id"], names[1:])
     assert r.status_code == 200 and r.json()["tags"] == names[1:]
+
+
+def test_fifty_long_tag_names_are_all_shown(cc, tenant):
+    names = [f"{i:02d}" + "\U0001F600" * 48 for i in range(50)]
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.executemany("INSERT INTO tags (tenant_id, name) VALUES (%s, %s)",
+                        [(tenant.id, n) for n in names])
+    c = create_ok(cc, tenant, tags=names[::-1])
+    assert c["tags"] == names
+    assert get_contact(cc, tenant, c["id"]).json()["tags"] == names
+    assert listing(cc, tenant.admin_token)["data"][0]["tags"] == names
+    assert listing(cc, tenant.admin_token, "?tag=" + quote(names[7]))["total"] == 1
 
 
 # ---- tags ------------------------------------------------------------------------
@@ -794,6 +827,15 @@ def test_lookup_errors(cc, tenant):
     assert_error(lookup(cc, t, "+4930999999"), 404, "not_found")
 
 
+def test_lookup_takes_the_plus_as_api_md_writes_it(cc, tenant):
+    # API.md: "GET /contacts/lookup?phone=+1...": a screen pop that puts the caller's
+    # number into the URL as it is (no %2B) must find the contact.
+    c = create_ok(cc, tenant, phone="+15550108888")
+    r = cc.get(LOOKUP + "?phone=+15550108888", token=tenant.admin_token)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == c["id"]
+
+
 def test_lookup_best_match_is_the_most_recently_updated_then_the_highest_id(cc, tenant):
     phone = "+15550100001"
     a = create_ok(cc, tenant, name="First", phone=phone)
@@ -820,6 +862,66 @@ def test_lookup_best_match_is_the_most_recently_updated_then_the_highest_id(cc, 
     # Deleted: gone from the lookup.
     assert cc.delete(f"{CONTACTS}/{a['id']}", token=t).status_code == 204
     assert_error(lookup(cc, t, phone), 404, "not_found")
+
+
+# ---- concurrency -------------------------------------------------------------------
+
+def test_concurrent_patches_leave_the_terms_of_the_final_contact(cc, tenant):
+    c = create_ok(cc, tenant, name="Start Name", phone="+15550100000")
+    t = tenant.admin_token
+    bodies = [{"name": f"Alpha{i} Person", "phone": f"+1555011{i:04d}"} for i in range(12)] + \
+             [{"name": f"Beta{i} Person", "email": f"beta{i}@x.example"} for i in range(12)]
+
+    def send(body):
+        return cc.patch(f"{CONTACTS}/{c['id']}", token=t, json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(send, bodies))
+    assert codes == [200] * len(bodies)
+    final = get_contact(cc, tenant, c["id"]).json()
+    # The terms are those of the final contact, whatever order the writers ran in.
+    problems = []
+    for i in range(12):
+        for q, now in ((f"Alpha{i} Person", final["name"]), (f"Beta{i} Person", final["name"]),
+                       (f"beta{i}@x.example", final["email"]),
+                       (f"+1555011{i:04d}", final["phone"])):
+            want = [c["id"]] if q == now else []
+            if q_ids(cc, t, q) != want:
+                problems.append(f"q={q!r}: want {want} (final {final})")
+    for q in ("start", "0100000"):
+        if q_ids(cc, t, q):
+            problems.append(f"q={q!r} still finds it")
+    assert not problems, "\n".join(problems)
+    assert len(CONTACT.audit_rows(cc, tenant)) == 1 + len(bodies)
+
+
+def test_concurrent_tag_writes_and_deletes_never_fail(cc, tenant):
+    names = [f"c{i}" for i in range(6)]
+    for n in names:
+        tag_ok(cc, tenant, n)
+    c = create_ok(cc, tenant)
+    t = tenant.admin_token
+    ids = {x["name"]: x["id"] for x in TAG.listing(cc, t)["data"]}
+
+    def put(i):
+        r = put_tags(cc, t, c["id"], names[i % 6:] + names[:i % 3])
+        return r.status_code, (r.json().get("tags") if r.status_code == 200 else None)
+
+    def delete(n):
+        return TAG.delete(cc, tenant, ids[n]).status_code, None
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        puts = [pool.submit(put, i) for i in range(24)]
+        dels = [pool.submit(delete, n) for n in names[:3]]
+        results = [f.result() for f in puts]
+        assert [f.result()[0] for f in dels] == [204] * 3
+    # A PUT naming a tag being deleted is 200 or (the tag gone) 400; never a 5xx.
+    assert all(code in (200, 400) for code, _ in results), results
+    final = get_contact(cc, tenant, c["id"]).json()["tags"]
+    assert set(final) <= set(names[3:])
+    rows = db_rows(cc, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+                       " WHERE ct.contact_id = %s ORDER BY t.name", (c["id"],))
+    assert [r["name"] for r in rows] == final
 
 
 # ---- tenants ---------------------------------------------------------------------
