@@ -725,6 +725,16 @@ def test_tag_names_are_unique_whatever_their_case(cc, tenant, tenant2):
     assert TAG.get(cc, tenant, vip["id"]).json() == vip
 
 
+def test_tag_names_differing_in_more_than_case_are_different_tags(cc, tenant):
+    # Unique "case-insensitively" (helpdesk-spec: "VIP" == "vip"): "café" is not "cafe",
+    # nor "straße" "strasse", and a contact given "café" is tagged "café".
+    for a, b in (("cafe", "café"), ("strasse", "straße"), ("resume", "RÉSUMÉ")):
+        tag_ok(cc, tenant, a)
+        assert TAG.create(cc, tenant, name=b).status_code == 201, (a, b)
+    c = create_ok(cc, tenant, tags=["café"])
+    assert c["tags"] == ["café"]
+
+
 def test_tag_validation(cc, tenant):
     tag = tag_ok(cc, tenant, "valid")
     before = state(cc, tenant)
