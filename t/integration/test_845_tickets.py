@@ -12,7 +12,9 @@ import hashlib
 import os
 import re
 import secrets
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -260,6 +262,7 @@ def test_closed_is_final(cc, tenant):
         assert_error(patch_ticket(cc, tenant, t["id"], body), 409, "conflict")
     assert_error(post_message(cc, tenant, t["id"]), 409, "conflict")
     assert_error(upload(cc, tenant, t["id"], DATA), 409, "conflict")
+    assert tenant_files(cc, tenant) == []
     assert get_ticket(cc, tenant, t["id"]) == closed
     assert cc.get(f"{TICKETS}/{t['id']}/messages", token=tenant.admin_token
                   ).json()["data"] == []
@@ -634,6 +637,12 @@ def attachments_dir(cc):
     return Path(d)
 
 
+def tenant_files(cc, tenant):
+    """Every file under <CCAttachmentsDir>/<tenant id>/."""
+    base = attachments_dir(cc) / tenant.id
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
 def stored_file(cc, tenant, att):
     """The one file under <CCAttachmentsDir>/<tenant id>/ holding the attachment's bytes
     (its SHA-256)."""
@@ -819,8 +828,7 @@ def test_uploads_over_the_limit_are_413_by_length_and_while_reading(cc, tenant):
     assert b'"payload_too_large"' in body
     assert db_rows(cc, "SELECT id FROM ticket_attachments WHERE tenant_id = %s",
                    (tenant.id,)) == []
-    tdir = attachments_dir(cc) / tenant.id            # no partial file left behind
-    assert not tdir.exists() or [p for p in tdir.rglob("*") if p.is_file()] == []
+    assert tenant_files(cc, tenant) == []            # no partial file left behind
     # Exactly the limit is fine, by length and chunked.
     data = secrets.token_bytes(limit)
     a = made(upload(cc, tenant, t["id"], data, filename="max.bin",
@@ -833,6 +841,28 @@ def test_uploads_over_the_limit_are_413_by_length_and_while_reading(cc, tenant):
     assert c["size_bytes"] == len(small)
     assert c["sha256"] == hashlib.sha256(small).hexdigest()
     assert download(cc, tenant, c["id"]).content == small
+
+
+def test_failed_uploads_leave_no_file(cc, tenant):
+    t = new_ticket(cc, tenant)
+    assert_error(upload(cc, tenant, 999999999, DATA), 404, "not_found")
+    assert_error(upload(cc, tenant, t["id"], DATA, filename="..."), 400, "invalid_request")
+    assert_error(upload(cc, tenant, t["id"], DATA, ctype="nonsense"), 415,
+                 "unsupported_media_type")
+    # A client that goes away in the middle of its body.
+    head = (f"POST {TICKETS}/{t['id']}/attachments?filename=cut.bin HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Bearer {tenant.admin_token}\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 200000")
+    host, port = cc.base_url.split("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(head.encode() + b"\r\n\r\n" + b"x" * 50000)
+        time.sleep(0.3)
+    time.sleep(0.5)
+    assert db_rows(cc, "SELECT id FROM ticket_attachments WHERE tenant_id = %s",
+                   (tenant.id,)) == []
+    assert tenant_files(cc, tenant) == []
+    a = made(upload(cc, tenant, t["id"], DATA), "attachment")
+    assert tenant_files(cc, tenant) == [stored_file(cc, tenant, a)]
 
 
 def test_ranges_and_validators(cc, tenant):
@@ -912,6 +942,7 @@ def test_another_tenants_helpdesk_is_404_and_never_listed(cc, tenant, tenant2):
     m = made(post_message(cc, tenant, t["id"]), "message")
     a = made(upload(cc, tenant, t["id"], DATA), "attachment")
     tpl = new_template(cc, tenant, body="x")
+    t = get_ticket(cc, tenant, t["id"])         # answered by the message
     tok2 = tenant2.admin_token
     own_tpl = new_template(cc, tenant2, body="y")
     item = f"{TICKETS}/{t['id']}"

@@ -190,7 +190,7 @@ BAD_CALENDARS = [
     (cal(holidays=["2026-12-25", "25.12.2026"]), "calendar.holidays[1]"),
     (cal(holidays="2026-12-25"), "calendar.holidays"),
     (cal(holidays=[20261225]), "calendar.holidays[0]"),
-    ({**cal(), "weekends": True}, "calendar"),
+    ({**cal(), "weekends": True}, "calendar."),
 ]
 
 
@@ -387,6 +387,26 @@ def test_pending_and_on_hold_stop_the_resolution_clock(cc, tenant):
     assert dues(o2) == (dues(h)[0], dues(h)[1] + timedelta(seconds=added))
 
 
+def test_editing_a_policy_leaves_existing_tickets_due_times(cc, tenant):
+    """Due times are set on create and on a priority change: a policy edited later does
+    not move an existing ticket's, not even when it comes back from a pause (its
+    resolution due time moves by the time spent there, API.md)."""
+    s = new_sla(cc, tenant, priority="normal", first=60, resolution=600)
+    t = new_ticket(cc, tenant)
+    fr0, res0 = dues(t)
+    r = cc.patch(f"{SLAS}/{s['id']}", token=tenant.admin_token,
+                 json={"first_response_minutes": 5, "resolution_minutes": 1200})
+    assert r.status_code == 200, r.text
+    assert dues(get_ticket(cc, tenant, t["id"])) == (fr0, res0)
+    assert dues(patch_ticket_ok(cc, tenant, t["id"], {"subject": "edited"})) == (fr0, res0)
+    patch_ticket_ok(cc, tenant, t["id"], {"status": "pending"})
+    set_columns(cc, t["id"], paused_at="paused_at - INTERVAL 600 SECOND")
+    o = patch_ticket_ok(cc, tenant, t["id"], {"status": "open"})
+    paused = ticket_row(cc, t["id"])["paused_secs"]
+    assert 600 <= paused <= 610, paused
+    assert dues(o) == (fr0, res0 + timedelta(seconds=paused))
+
+
 def test_paused_time_counts_in_business_time(cc, tenant):
     s = new_sla(cc, tenant, priority="normal", first=60, resolution=2400,
                 calendar=WEEKDAYS_CAL)
@@ -444,6 +464,11 @@ def test_the_breach_job_marks_and_announces_once(cc, tenant):
     for e in evs:
         assert e["entity_type"] == "ticket"
         assert e["data"]["sla_breached"] is True and e["data"]["id"] == int(e["entity_id"])
+    breach_audits = db_rows(cc, "SELECT entity_id, actor_id FROM audit_logs WHERE tenant_id"
+                                " = %s AND action LIKE 'ticket.sla_breach%%'", (tenant.id,))
+    assert sorted(a["entity_id"] for a in breach_audits) == sorted(
+        [str(first["id"]), str(resol["id"])])
+    assert all(a["actor_id"] is None for a in breach_audits)
     for t, want in ((first, True), (resol, True), (paused, False), (solved, False),
                     (answered, False), (nopolicy, False)):
         assert get_ticket(cc, tenant, t["id"])["sla_breached"] is want, t["subject"]
