@@ -29,7 +29,8 @@ from cchelpdesk import (ATTACHMENTS, TEMPLATES, TICKETS, assert_attachment_shape
                         patch_ticket, patch_ticket_ok, post_message, raw_request,
                         tenant_events, ts, upload, upload_max)
 from cchelpers import (assert_error, assert_ranges_served, assert_unauthorized,
-                       assert_validators_served, db_exec, db_rows, detail_fields)
+                       assert_validators_served, db_exec, db_rows, detail_fields,
+                       openapi_checker)
 from ccobjects import token_with_permissions
 
 DATA = bytes(range(256)) * 4 + b"tail"          # 1028 bytes, every offset recognisable
@@ -256,8 +257,10 @@ def test_solved_sets_resolved_at_and_reopening_clears_it(cc, tenant):
 
 def test_closed_is_final(cc, tenant):
     t = new_ticket(cc, tenant)
+    solved = patch_ticket_ok(cc, tenant, t["id"], {"status": "solved"})
     closed = patch_ticket_ok(cc, tenant, t["id"], {"status": "closed"})
     assert closed["status"] == "closed"
+    assert closed["resolved_at"] == solved["resolved_at"]          # closing is not reopening
     for body in ({"status": "open"}, {"subject": "x"}, {"status": "closed"}, {}):
         assert_error(patch_ticket(cc, tenant, t["id"], body), 409, "conflict")
     assert_error(post_message(cc, tenant, t["id"]), 409, "conflict")
@@ -268,7 +271,8 @@ def test_closed_is_final(cc, tenant):
                   ).json()["data"] == []
     assert cc.get(f"{TICKETS}/{t['id']}/attachments", token=tenant.admin_token
                   ).json()["data"] == []
-    assert audit_actions(cc, tenant, t["id"]) == ["ticket.create", "ticket.update"]
+    assert audit_actions(cc, tenant, t["id"]) == ["ticket.create", "ticket.update",
+                                                  "ticket.update"]
     assert cc.delete(f"{TICKETS}/{t['id']}", token=tenant.admin_token).status_code == 204
 
 
@@ -297,6 +301,14 @@ def test_tickets_manage_is_needed_to_assign_others_close_and_delete(cc, tenant):
                            token=stok)["assignee_id"] == other["id"]
     assert new_ticket(cc, tenant, token=stok, assignee_id=other["id"])
     assert patch_ticket_ok(cc, tenant, t["id"], {"status": "closed"}, token=stok)
+    # Sending the assignee a ticket already has is no change: an agent may.
+    u = new_ticket(cc, tenant, token=stok, assignee_id=other["id"])
+    p = patch_ticket_ok(cc, tenant, u["id"], {"assignee_id": other["id"], "subject": "edit"},
+                        token=atok)
+    assert (p["assignee_id"], p["subject"]) == (other["id"], "edit")
+    # ... and taking it over is assigning it to oneself.
+    assert patch_ticket_ok(cc, tenant, u["id"], {"assignee_id": agent["id"]},
+                           token=atok)["assignee_id"] == agent["id"]
     assert cc.delete(f"{TICKETS}/{t['id']}", token=stok).status_code == 204
     # A viewer reads only.
     assert cc.get(TICKETS, token=vtok).status_code == 200
@@ -415,6 +427,35 @@ def test_delete_takes_messages_tags_and_attachments_with_it(cc, tenant):
     assert len(evs) == 1 and evs[0]["entity_id"] == str(t["id"])
 
 
+def test_a_deleted_tag_leaves_its_tickets(cc, tenant):
+    keep, gone = new_tag(cc, tenant, "keep"), new_tag(cc, tenant, "gone")
+    t = new_ticket(cc, tenant, tags=["keep", "gone"])
+    assert t["tags"] == ["gone", "keep"]
+    assert cc.delete(f"/api/v1/tags/{gone['id']}", token=tenant.admin_token
+                     ).status_code == 204
+    assert get_ticket(cc, tenant, t["id"])["tags"] == [keep["name"]]
+    assert cc.get(TICKETS + "?tag=gone", token=tenant.admin_token).json()["data"] == []
+    # A renamed tag is shown with its new name.
+    r = cc.patch(f"/api/v1/tags/{keep['id']}", token=tenant.admin_token,
+                 json={"name": "kept"})
+    assert r.status_code == 200, r.text
+    assert get_ticket(cc, tenant, t["id"])["tags"] == ["kept"]
+    assert [x["id"] for x in cc.get(TICKETS + "?tag=kept", token=tenant.admin_token
+                                    ).json()["data"]] == [t["id"]]
+
+
+def test_the_platform_admin_works_in_a_tenant_with_x_tenant_id(cc, tenant):
+    h = {"X-Tenant-ID": tenant.id}
+    r = cc.post(TICKETS, token=cc.admin_token(), headers=h, json={"subject": "by ops"})
+    t = made(r, "ticket")
+    assert t["number"] == 1
+    assert get_ticket(cc, tenant, t["id"]) == t
+    m = made(cc.post(f"{TICKETS}/{t['id']}/messages", token=cc.admin_token(), headers=h,
+                     json={"body": "hello"}), "message")
+    assert m["author_type"] == "user"
+    assert new_ticket(cc, tenant)["number"] == 2
+
+
 def test_a_deleted_contact_leaves_its_tickets(cc, tenant):
     c = new_contact(cc, tenant)
     t = new_ticket(cc, tenant, contact_id=c["id"])
@@ -462,6 +503,9 @@ def test_messages_and_first_responded_at(cc, tenant):
     assert [m["id"] for m in p2["data"]] == [m3["id"], page["data"][3]["id"]]
     desc = cc.get(url + "?sort=-created_at", token=tenant.admin_token).json()["data"]
     assert desc[-1]["id"] == m1["id"]
+    for q, field in [("?sort=body", "sort"), ("?page=0", "page"), ("?page_size=201",
+                                                                     "page_size")]:
+        assert_error(cc.get(url + q, token=tenant.admin_token), 400, "invalid_request", field)
     evs = tenant_events(cc, tenant, {"ticket.message_created"}, after=before)
     assert [e["data"] for e in evs][:3] == [m1, m2, m3]
     assert len(evs) == 4
@@ -991,3 +1035,56 @@ def test_wrong_methods_are_405(cc, tenant):
         r = cc.request(method, path, token=tok, json={} if method != "GET" else None)
         assert_error(r, 405, "method_not_allowed")
         assert r.headers["Allow"]
+
+
+def test_answers_match_the_openapi_document(cc, tenant):
+    check = openapi_checker(cc)
+    tok = tenant.admin_token
+    one, msgs = TICKETS + "/{id}", TICKETS + "/{id}/messages"
+    atts, att = TICKETS + "/{id}/attachments", ATTACHMENTS + "/{id}"
+    rend, tpl1 = TICKETS + "/{id}/render-template", TEMPLATES + "/{id}"
+    t = check(create_ticket(cc, tenant), "POST", TICKETS, 201)
+    check(cc.post(TICKETS, token=tok, json={"subject": ""}), "POST", TICKETS, 400,
+          "invalid_request")
+    check(cc.post(TICKETS, token=tok, data=b"x", headers={"Content-Type": "text/plain"}),
+          "POST", TICKETS, 415, "unsupported_media_type")
+    check(cc.get(TICKETS, token=tok), "GET", TICKETS, 200)
+    check(cc.get(TICKETS + "?sort=id", token=tok), "GET", TICKETS, 400, "invalid_request")
+    check(cc.get(TICKETS), "GET", TICKETS, 401, "unauthorized")
+    check(cc.get(f"{TICKETS}/{t['id']}", token=tok), "GET", one, 200)
+    check(cc.get(f"{TICKETS}/999999999", token=tok), "GET", one, 404, "not_found")
+    check(patch_ticket(cc, tenant, t["id"], {"subject": "x"}), "PATCH", one, 200)
+    check(patch_ticket(cc, tenant, t["id"], {"bogus": 1}), "PATCH", one, 400)
+    _, atok = tenant.make_user(roles=["agent"])
+    check(patch_ticket(cc, tenant, t["id"], {"status": "closed"}, atok), "PATCH", one, 403,
+          "forbidden")
+    check(post_message(cc, tenant, t["id"]), "POST", msgs, 201)
+    check(post_message(cc, tenant, t["id"], author_type="contact"), "POST", msgs, 409,
+          "conflict")
+    check(cc.get(f"{TICKETS}/{t['id']}/messages", token=tok), "GET", msgs, 200)
+    check(upload(cc, tenant, t["id"], DATA), "POST", atts, 201)
+    check(upload(cc, tenant, t["id"], DATA, filename=None), "POST", atts, 400)
+    check(upload(cc, tenant, t["id"], DATA, ctype=None), "POST", atts, 415)
+    check(upload(cc, tenant, t["id"], b"x" * (upload_max(cc) + 1)), "POST", atts, 413,
+          "payload_too_large")
+    a = check(cc.get(f"{TICKETS}/{t['id']}/attachments", token=tok), "GET", atts, 200)
+    check(cc.get(f"{ATTACHMENTS}/999999999", token=tok), "GET", att, 404, "not_found")
+    tp = check(cc.post(TEMPLATES, token=tok, json={"name": "T", "body": "{{ticket.id}}"}),
+               "POST", TEMPLATES, 201)
+    check(cc.post(TEMPLATES, token=tok, json={"name": "T", "body": "x"}), "POST", TEMPLATES,
+          409, "conflict")
+    check(cc.post(TEMPLATES, token=tok, json={"name": "U", "body": "{{x}}"}), "POST",
+          TEMPLATES, 400, "invalid_request")
+    check(cc.get(TEMPLATES, token=tok), "GET", TEMPLATES, 200)
+    check(cc.get(f"{TEMPLATES}/{tp['id']}", token=tok), "GET", tpl1, 200)
+    check(cc.patch(f"{TEMPLATES}/{tp['id']}", token=tok, json={"body": "b"}), "PATCH", tpl1,
+          200)
+    check(render(cc, tenant, t["id"], tp["id"]), "POST", rend, 200)
+    check(render(cc, tenant, t["id"], 999999999), "POST", rend, 400, "invalid_request")
+    check(cc.delete(f"{TEMPLATES}/{tp['id']}", token=tok), "DELETE", tpl1, 204)
+    check(cc.delete(f"{ATTACHMENTS}/{a['data'][0]['id']}", token=tok), "DELETE", att, 204)
+    check(patch_ticket(cc, tenant, t["id"], {"status": "closed"}), "PATCH", one, 200)
+    check(patch_ticket(cc, tenant, t["id"], {"status": "open"}), "PATCH", one, 409,
+          "conflict")
+    check(cc.delete(f"{TICKETS}/{t['id']}", token=tok), "DELETE", one, 204)
+    check(cc.delete(f"{TICKETS}/{t['id']}", token=tok), "DELETE", one, 404, "not_found")

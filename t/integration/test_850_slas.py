@@ -21,7 +21,7 @@ from cchelpdesk import (ALL_DAY_EVERY_DAY, DAYS, SLAS, TICKETS, assert_sla_shape
                         audit_count, business_add, business_between, fmt, get_ticket,
                         made, new_sla, new_ticket, patch_ticket_ok,
                         post_message, sla_interval, tenant_events, ts, wait_until)
-from cchelpers import assert_error, db_exec, db_rows, detail_fields
+from cchelpers import assert_error, db_exec, db_rows, detail_fields, openapi_checker
 from ccobjects import token_with_permissions
 
 WEEKDAYS_CAL = {
@@ -511,3 +511,19 @@ def test_a_breach_is_announced_once_with_two_nodes(cc, tenant):
         assert "AH00632" not in text and "AH00052" not in text, text[-2000:]
     finally:
         second.stop()
+
+
+def test_answers_match_the_openapi_document(cc, tenant):
+    check = openapi_checker(cc)
+    tok, one = tenant.admin_token, SLAS + "/{id}"
+    s = check(post_sla(cc, tenant, calendar=WEEKDAYS_CAL), "POST", SLAS, 201)
+    check(post_sla(cc, tenant), "POST", SLAS, 409, "conflict")
+    check(post_sla(cc, tenant, priority="low", calendar=cal(timezone="Mars/Olympus")),
+          "POST", SLAS, 400, "invalid_request")
+    check(cc.get(SLAS, token=tok), "GET", SLAS, 200)
+    check(cc.get(SLAS), "GET", SLAS, 401, "unauthorized")
+    check(cc.get(f"{SLAS}/{s['id']}", token=tok), "GET", one, 200)
+    check(cc.get(f"{SLAS}/999999999", token=tok), "GET", one, 404, "not_found")
+    check(cc.patch(f"{SLAS}/{s['id']}", token=tok, json={"calendar": None}), "PATCH", one,
+          200)
+    check(cc.delete(f"{SLAS}/{s['id']}", token=tok), "DELETE", one, 204)
