@@ -19,7 +19,7 @@ import pytest
 
 from cchelpdesk import (ALL_DAY_EVERY_DAY, DAYS, SLAS, TICKETS, assert_sla_shape,
                         audit_count, business_add, business_between, fmt, get_ticket,
-                        made, new_sla, new_ticket, patch_ticket_ok,
+                        made, new_sla, new_ticket, patch_ticket, patch_ticket_ok,
                         post_message, sla_interval, tenant_events, ts, wait_until)
 from cchelpers import assert_error, db_exec, db_rows, detail_fields, openapi_checker
 from ccobjects import token_with_permissions
@@ -407,6 +407,39 @@ def test_editing_a_policy_leaves_existing_tickets_due_times(cc, tenant):
     assert dues(o) == (fr0, res0 + timedelta(seconds=paused))
 
 
+def test_a_priority_change_while_paused_counts_the_pause_once(cc, tenant):
+    new_sla(cc, tenant, priority="normal", first=60, resolution=600)
+    new_sla(cc, tenant, priority="high", first=30, resolution=300)
+    t = new_ticket(cc, tenant)
+    created = ts(t["created_at"])
+    patch_ticket_ok(cc, tenant, t["id"], {"status": "pending"})
+    set_columns(cc, t["id"], paused_at="paused_at - INTERVAL 3600 SECOND")
+    h = patch_ticket_ok(cc, tenant, t["id"], {"priority": "high"})
+    assert dues(h)[0] == created + timedelta(minutes=30)
+    o = patch_ticket_ok(cc, tenant, t["id"], {"status": "open"})
+    paused = ticket_row(cc, t["id"])["paused_secs"]
+    assert 3600 <= paused <= 3610, paused
+    assert dues(o) == (created + timedelta(minutes=30),
+                       created + timedelta(minutes=300, seconds=paused))
+
+
+def test_a_policy_deleted_while_a_ticket_is_paused(cc, tenant):
+    """The ticket keeps its due times (set on create); coming back from the pause moves
+    the resolution due time by the time spent, 24/7 now that there is no calendar."""
+    s = new_sla(cc, tenant, priority="normal", first=60, resolution=600)
+    t = new_ticket(cc, tenant)
+    fr0, res0 = dues(t)
+    patch_ticket_ok(cc, tenant, t["id"], {"status": "on_hold"})
+    assert cc.delete(f"{SLAS}/{s['id']}", token=tenant.admin_token).status_code == 204
+    set_columns(cc, t["id"], paused_at="paused_at - INTERVAL 600 SECOND")
+    r = patch_ticket(cc, tenant, t["id"], {"status": "open"})
+    assert r.status_code == 200, r.text
+    o = r.json()
+    paused = ticket_row(cc, t["id"])["paused_secs"]
+    assert o["sla_id"] is None
+    assert dues(o) == (fr0, res0 + timedelta(seconds=paused))
+
+
 def test_paused_time_counts_in_business_time(cc, tenant):
     s = new_sla(cc, tenant, priority="normal", first=60, resolution=2400,
                 calendar=WEEKDAYS_CAL)
@@ -487,31 +520,39 @@ def test_the_breach_job_marks_and_announces_once(cc, tenant):
 
 
 def test_a_breach_is_announced_once_with_two_nodes(cc, tenant):
+    """Both nodes run the job every second: two rounds of 40 tickets made overdue at once,
+    each breach marked and announced once."""
     interval = sla_interval(cc)
     new_sla(cc, tenant, priority="normal", first=60, resolution=600)
-    tickets = [new_ticket(cc, tenant) for _ in range(30)]
     second = cc.start_second_httpd(extra_conf="CCSlaInterval 1")
     try:
-        ids = [t["id"] for t in tickets]
-        marks = ", ".join(["%s"] * len(ids))
-        db_exec(cc, "UPDATE tickets SET first_response_due_at = UTC_TIMESTAMP()"
-                    " - INTERVAL 1 MINUTE, resolution_due_at = UTC_TIMESTAMP()"
-                    f" - INTERVAL 1 MINUTE WHERE id IN ({marks})", tuple(ids))
-        done = wait_until(lambda: len(breach_events(cc, tenant)) >= 30,
-                          timeout=3 * interval + 15)
-        assert done, f"{len(breach_events(cc, tenant))} of 30 breaches announced"
+        ids = []
+        for _ in range(2):
+            batch = [new_ticket(cc, tenant)["id"] for _ in range(40)]
+            ids += batch
+            marks = ", ".join(["%s"] * len(batch))
+            db_exec(cc, "UPDATE tickets SET first_response_due_at = UTC_TIMESTAMP()"
+                        " - INTERVAL 1 MINUTE, resolution_due_at = UTC_TIMESTAMP()"
+                        f" - INTERVAL 1 MINUTE WHERE id IN ({marks})", tuple(batch))
+            done = wait_until(lambda: len(breach_events(cc, tenant)) >= len(ids),
+                              timeout=3 * interval + 15)
+            assert done, f"{len(breach_events(cc, tenant))} of {len(ids)} breaches announced"
         time.sleep(2.5 * max(interval, 1))
         evs = breach_events(cc, tenant)
         assert sorted(int(e["entity_id"]) for e in evs) == sorted(ids)
+        assert all(e["data"]["breach"] == "first_response" for e in evs)
+        marks = ", ".join(["%s"] * len(ids))
         rows = db_rows(cc, f"SELECT sla_breached FROM tickets WHERE id IN ({marks})",
                        tuple(ids))
-        assert all(r["sla_breached"] == 1 for r in rows)
+        assert len(rows) == len(ids) and all(r["sla_breached"] == 1 for r in rows)
+        audits = db_rows(cc, "SELECT entity_id FROM audit_logs WHERE tenant_id = %s"
+                             " AND action LIKE 'ticket.sla_breach%%'", (tenant.id,))
+        assert sorted(int(a["entity_id"]) for a in audits) == sorted(ids)
         assert second.proc.poll() is None
         text = second.error_log_text()
         assert "AH00632" not in text and "AH00052" not in text, text[-2000:]
     finally:
         second.stop()
-
 
 def test_answers_match_the_openapi_document(cc, tenant):
     check = openapi_checker(cc)
