@@ -31,7 +31,7 @@ from cchelpdesk import (ATTACHMENTS, TEMPLATES, TICKETS, assert_attachment_shape
 from cchelpers import (assert_error, assert_ranges_served, assert_unauthorized,
                        assert_validators_served, db_exec, db_rows, detail_fields,
                        openapi_checker)
-from ccobjects import token_with_permissions
+from ccobjects import files_dir, token_with_permissions
 
 DATA = bytes(range(256)) * 4 + b"tail"          # 1028 bytes, every offset recognisable
 
@@ -228,6 +228,7 @@ def test_patch_changes_only_the_given_fields_with_audit_and_event(cc, tenant):
     ({"priority": "p1"}, "priority"), ({"priority": None}, "priority"),
     ({"channel": "sms"}, "channel"), ({"contact_id": 999999999}, "contact_id"),
     ({"assignee_id": 999999999}, "assignee_id"), ({"tags": ["missing"]}, "tags"),
+    ({"cdr_id": 1}, "cdr_id"), ({"voicemail_id": 1}, "voicemail_id"),
     ({"number": 5}, "number"), ({"created_at": "x"}, "created_at"),
     ({"subject": "ok", "priority": "nope"}, "priority"),
 ])
@@ -676,9 +677,7 @@ def test_templates_need_tickets_manage_to_change(cc, tenant):
 # ---- attachments ------------------------------------------------------------------------------
 
 def attachments_dir(cc):
-    d = directive(cc, "CCAttachmentsDir")
-    assert d, "no CCAttachmentsDir in the rendered config"
-    return Path(d)
+    return files_dir(cc, "CCAttachmentsDir")
 
 
 def tenant_files(cc, tenant):
