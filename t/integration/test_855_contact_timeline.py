@@ -575,8 +575,10 @@ def test_a_ticket_from_a_voicemail(cc, tenant):
     assert t["source"] == {"type": "voicemail", "voicemail_id": vm}
     assert cc.get(f"{TICKETS}/{t['id']}", token=tenant.admin_token).json() == t
     # The source is a create's only.
-    r = cc.patch(f"{TICKETS}/{t['id']}", token=tenant.admin_token, json={"voicemail_id": vm})
-    assert_error(r, 400, "invalid_request")
+    for field, value in (("voicemail_id", vm), ("cdr_id", 1)):
+        r = cc.patch(f"{TICKETS}/{t['id']}", token=tenant.admin_token, json={field: value})
+        assert_error(r, 400, "invalid_request", field)
+    assert cc.get(f"{TICKETS}/{t['id']}", token=tenant.admin_token).json() == t
 
 
 def test_bad_sources_are_400_and_make_nothing(cc, tenant, tenant2):
