@@ -1087,3 +1087,21 @@ def test_answers_match_the_openapi_document(cc, tenant):
           "conflict")
     check(cc.delete(f"{TICKETS}/{t['id']}", token=tok), "DELETE", one, 204)
     check(cc.delete(f"{TICKETS}/{t['id']}", token=tok), "DELETE", one, 404, "not_found")
+
+
+def test_an_attachments_dir_inside_the_document_root_refuses_the_start(cc):
+    """CCAttachmentsDir (like CCRecordingsDir and CCVoicemailDir) inside a DocumentRoot
+    would let httpd's default handler serve uploads as they are: `apache2 -t` refuses."""
+    conf = cc.conf_text()
+    root = re.search(r'^DocumentRoot "([^"]+)"', conf, re.M).group(1)
+    inside = os.path.join(root, "att-" + secrets.token_hex(3))
+    os.makedirs(inside)
+    try:
+        for directive in ("CCAttachmentsDir", "CCRecordingsDir", "CCVoicemailDir"):
+            bad = re.sub(rf'^{directive} .*$', f'{directive} "{inside}"', conf, flags=re.M)
+            rc, out = cc.config_test(bad)
+            assert rc != 0 and "overlaps the DocumentRoot" in out and directive in out, out
+        rc, out = cc.config_test(conf)
+        assert rc == 0, out
+    finally:
+        os.rmdir(inside)
