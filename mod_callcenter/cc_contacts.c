@@ -192,7 +192,7 @@ static cc_error_t *contact_values(apr_pool_t *p, const json_t *body, const char 
         if (issue) {
             err = cc_error_collect(p, err, "custom_fields", issue);
         }
-        v[CV_CUSTOM] = cc_json_dump(p, j);
+        v[CV_CUSTOM] = cc_json_dump_sorted(p, j);
     }
     return err;
 }
@@ -227,8 +227,10 @@ static json_t *contact_diff(apr_pool_t *p, const char *const *old, const char *c
     return changes;
 }
 
-/* Rewrite the contact's search terms from v. */
-static cc_error_t *write_terms(cc_ctx_t *ctx, const char *id, const char *const *v)
+/* Rewrite the contact's search terms from v (fresh: a new contact, nothing to clear: see
+ * cc_tags_replace). */
+static cc_error_t *write_terms(cc_ctx_t *ctx, const char *id, const char *const *v,
+                               int fresh)
 {
     apr_array_header_t *terms = apr_array_make(ctx->pool, 16, sizeof(const char *));
     const char *args[3] = { ctx->principal->tenant_id, id, NULL };
@@ -238,7 +240,7 @@ static cc_error_t *write_terms(cc_ctx_t *ctx, const char *id, const char *const 
     cc_search_terms_add(ctx->pool, terms, v[CV_COMPANY], CC_SEARCH_TEXT);
     cc_search_terms_add(ctx->pool, terms, v[CV_EMAIL], CC_SEARCH_EMAIL);
     cc_search_terms_add(ctx->pool, terms, v[CV_PHONE], CC_SEARCH_PHONE);
-    if ((err = cc_db_exec(ctx->db, "cc_contacts_terms_clear", 2, args, NULL))) {
+    if (!fresh && (err = cc_db_exec(ctx->db, "cc_contacts_terms_clear", 2, args, NULL))) {
         return err;
     }
     if (terms->nelts == 0) {
@@ -292,8 +294,8 @@ static cc_error_t *contacts_create(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);   /* INSERT ... RETURNING gives its row */
     }
     id = row[0];
-    if ((err = write_terms(ctx, id, v))
-        || (tags && (err = cc_tags_replace(ctx, "cc_contacts", id, tags)))
+    if ((err = write_terms(ctx, id, v, 1))
+        || (tags && (err = cc_tags_replace(ctx, "cc_contacts", id, tags, 1)))
         || (err = cc_fetch(ctx, "cc_contacts_get", contact_cols, id, &contact))) {
         return err;
     }
@@ -370,11 +372,11 @@ static cc_error_t *contacts_update(cc_ctx_t *ctx)
                                 v[CV_NOTES], v[CV_CUSTOM], ctx->principal->tenant_id, id };
 
         if ((err = cc_db_exec(ctx->db, "cc_contacts_update", 8, args, NULL))
-            || (terms && (err = write_terms(ctx, id, v)))) {
+            || (terms && (err = write_terms(ctx, id, v, 0)))) {
             return err;
         }
     }
-    if (tags && (err = cc_tags_replace(ctx, "cc_contacts", id, tags))) {
+    if (tags && (err = cc_tags_replace(ctx, "cc_contacts", id, tags, 0))) {
         return err;
     }
     if (tags && !json_object_size(changes)) {
@@ -407,7 +409,7 @@ static cc_error_t *contacts_put_tags(cc_ctx_t *ctx)
         || (err = lock_contact(ctx, id, old, v))
         || (err = body_tags(ctx, body, &tags))
         || (err = cc_fetch(ctx, "cc_contacts_get", contact_cols, id, &before))
-        || (err = cc_tags_replace(ctx, "cc_contacts", id, tags))
+        || (err = cc_tags_replace(ctx, "cc_contacts", id, tags, 0))
         || (err = cc_db_exec(ctx->db, "cc_contacts_touch", 2, args, NULL))) {
         return err;
     }

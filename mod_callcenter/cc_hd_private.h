@@ -14,7 +14,8 @@
 /**
  * A tag set a body gives (names: a JSON array of strings, cc_json_check_fields vouched
  * for the type): at most CC_TAGS_MAX well-formed names, each one of the tenant's tags
- * (as the collation compares), else 400 on "tags" naming the first that is not.
+ * (as the collation compares, share-locked until the commit), else 400 on "tags" naming
+ * the first that is not.
  * *pjson: the names as JSON text, for cc_tags_replace.
  */
 cc_error_t *cc_tags_check(cc_ctx_t *ctx, const json_t *names, const char **pjson);
@@ -22,10 +23,11 @@ cc_error_t *cc_tags_check(cc_ctx_t *ctx, const json_t *names, const char **pjson
 /**
  * Replace an object's tags with names (cc_tags_check's text), in the caller's
  * transaction, by the domain's two statements <prefix>_tags_clear (tenant, object id)
- * and <prefix>_tags_add (object id, names, tenant), e.g. "cc_contacts".
+ * and <prefix>_tags_add (object id, names, tenant), e.g. "cc_contacts"; fresh: the
+ * object is being created (nothing to clear).
  */
 cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *object_id,
-                            const char *names);
+                            const char *names, int fresh);
 
 /**
  * The link statements of a tagged object type (table contact_tags, column contact_id):
@@ -75,7 +77,8 @@ cc_error_t *cc_sla_load(cc_ctx_t *ctx, const char *priority, const char *id,
 const char *cc_sla_due(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t start,
                        apr_int64_t secs);
 
-/** The business time in [from, to) under pol (NULL: 24/7): what a pause adds back. */
+/** The business time in [from, to) under pol (NULL: 24/7): what a pause adds back; 0
+ * when it cannot be counted (beyond the zone's data). */
 apr_int64_t cc_sla_paused(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t from,
                           apr_int64_t to);
 

@@ -160,8 +160,7 @@ static cc_error_t *sla_values(apr_pool_t *p, const json_t *body, const char **v)
     }
     if ((s = cc_json_str(body, "priority"))) {
         if (!cc_valid_enum(s, sla_priorities)) {
-            err = cc_error_collect(p, err, "priority",
-                                   "must be one of: low, normal, high, urgent");
+            err = cc_error_collect(p, err, "priority", cc_enum_issue(p, sla_priorities));
         }
         v[SV_PRIORITY] = s;
     }
@@ -383,10 +382,10 @@ apr_int64_t cc_sla_paused(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t
 {
     apr_int64_t secs = 0;
 
-    if (!cc_sla_between(p, pol ? pol->cal : NULL, pol ? pol->tz : NULL, from, to, &secs)) {
-        secs = to > from ? to - from : 0;
-    }
-    return secs;
+    /* Beyond the zone's data (or the horizon) nothing is counted: a due time moved by
+     * wall-clock seconds read as business ones would be days off. */
+    return cc_sla_between(p, pol ? pol->cal : NULL, pol ? pol->tz : NULL, from, to, &secs)
+           ? secs : 0;
 }
 
 /* ---- the breach job ---- */

@@ -46,12 +46,14 @@ static const cc_stmt_t tags_stmts[] = {
                               " updated_at = UTC_TIMESTAMP() WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_tags_delete", "DELETE FROM tags WHERE tenant_id = %s AND id = %s"
                               " RETURNING " TAG_COLUMNS),
-    /* cc_tags_check: the first of the names given (a JSON array) that is not one of
-     * the tenant's tags. */
-    CC_STMT("cc_tags_unknown",
-            "SELECT j.name FROM JSON_TABLE(%s, '$[*]' COLUMNS (name VARCHAR(200) PATH '$')) j"
-            " WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.tenant_id = %s"
-            " AND t.name = j.name COLLATE utf8mb4_uca1400_as_ci) LIMIT 1"),
+    /* cc_tags_check: each name given (a JSON array) with its tag of the tenant, NULL
+     * when there is none; the tags found are share-locked until the commit, so a delete
+     * of one waits for the link being written (or deadlocks, and one of them runs
+     * again) instead of slipping between the check and the write. */
+    CC_STMT("cc_tags_resolve",
+            "SELECT j.name, t.id FROM JSON_TABLE(%s, '$[*]' COLUMNS (name VARCHAR(200)"
+            " PATH '$')) j LEFT JOIN tags t ON t.tenant_id = %s"
+            " AND t.name = j.name COLLATE utf8mb4_uca1400_as_ci LOCK IN SHARE MODE"),
     CC_STMT_END
 };
 
@@ -193,7 +195,10 @@ static cc_error_t *tags_delete(cc_ctx_t *ctx)
 
 cc_error_t *cc_tags_check(cc_ctx_t *ctx, const json_t *names, const char **pjson)
 {
-    const char *args[2], **row;
+    static const cc_col_t cols[] = { { "name", CC_COL_STR }, { "id", CC_COL_STR },
+                                     CC_COL_END };
+    const char *args[2];
+    json_t *rows;
     cc_error_t *err;
     size_t i;
 
@@ -209,27 +214,33 @@ cc_error_t *cc_tags_check(cc_ctx_t *ctx, const json_t *names, const char **pjson
     }
     args[0] = cc_json_dump(ctx->pool, names);
     args[1] = ctx->principal->tenant_id;
-    if ((err = cc_db_select_row(ctx->db, "cc_tags_unknown", 2, args, &row, NULL))) {
+    if ((err = cc_db_select(ctx->db, "cc_tags_resolve", cols, 2, args, &rows, NULL))) {
         return err;
     }
-    if (row) {
-        return cc_error_field(ctx->pool, "tags",
-                              apr_psprintf(ctx->pool, "no such tag in this tenant: %s",
-                                           row[0]));
+    for (i = 0; i < json_array_size(rows); i++) {
+        const json_t *row = json_array_get(rows, i);
+
+        if (!cc_json_str(row, "id")) {
+            return cc_error_field(ctx->pool, "tags",
+                                  apr_psprintf(ctx->pool, "no such tag in this tenant: %s",
+                                               cc_json_str(row, "name")));
+        }
     }
     *pjson = args[0];
     return NULL;
 }
 
 cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *object_id,
-                            const char *names)
+                            const char *names, int fresh)
 {
     const char *del[2] = { ctx->principal->tenant_id, object_id };
     const char *ins[3] = { object_id, names, ctx->principal->tenant_id };
     cc_error_t *err;
 
-    if ((err = cc_db_exec(ctx->db, apr_pstrcat(ctx->pool, prefix, "_tags_clear", NULL), 2,
-                          del, NULL))) {
+    /* A new object has no tags: no clear (its DELETE would gap-lock the index's end,
+     * where every concurrent create inserts, and deadlock them). */
+    if (!fresh && (err = cc_db_exec(ctx->db, apr_pstrcat(ctx->pool, prefix, "_tags_clear",
+                                                         NULL), 2, del, NULL))) {
         return err;
     }
     return cc_db_exec(ctx->db, apr_pstrcat(ctx->pool, prefix, "_tags_add", NULL), 3, ins,

@@ -337,12 +337,17 @@ cc_error_t *cc_tfiles_create(cc_ctx_t *ctx, const cc_tfiles_t *area, const char 
     return NULL;
 }
 
-void cc_tfiles_keep(cc_ctx_t *ctx, const char *name)
+static void keep_made(void *baton)
+{
+    ((tfiles_made_t *)baton)->keep = 1;
+}
+
+void cc_tfiles_keep_after_commit(cc_ctx_t *ctx, const char *name)
 {
     void *m = NULL;
 
     apr_pool_userdata_get(&m, apr_pstrcat(ctx->pool, "cc-tfiles:", name, NULL), ctx->pool);
     if (m) {
-        ((tfiles_made_t *)m)->keep = 1;
+        cc_db_after_commit(ctx->db, keep_made, m);
     }
 }

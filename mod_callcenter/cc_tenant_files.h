@@ -48,14 +48,16 @@ cc_error_t *cc_tfiles_send(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *i
  * directory, making that directory (0750) when it is missing; the tenant's directory is
  * opened without following a link, the file with O_EXCL | O_NOFOLLOW (0640).  *pfd is
  * closed with the request pool, and the file is removed when the pool goes unless
- * cc_tfiles_keep is called first (an upload whose row did not commit leaves nothing).
+ * cc_tfiles_keep_after_commit kept it (an upload whose row did not commit leaves
+ * nothing).
  * No directory configured is 503 (logged).
  */
 cc_error_t *cc_tfiles_create(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *name,
                              int *pfd);
 
-/** Keep the file cc_tfiles_create made for name (its row has committed). */
-void cc_tfiles_keep(cc_ctx_t *ctx, const char *name);
+/** Keep the file cc_tfiles_create made for name once the open transaction commits
+ * (its row with it; a rollback keeps nothing, and the file goes with the request). */
+void cc_tfiles_keep_after_commit(cc_ctx_t *ctx, const char *name);
 
 /**
  * Remove the stored path's file once the transaction commits (cc_db_after_commit):

@@ -156,18 +156,18 @@ static cc_error_t *store_body(cc_ctx_t *ctx, upload_t **pup)
         return cc_error_make(ctx->pool, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
                              "the body is the file, and it is empty");
     }
+    /* On disk before its row commits: a crash never leaves a row whose size and hash
+     * claim more than the file holds. */
+    if (fsync(sink.fd) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, ctx->r, CCLOGNO(03957)
+                      "tenant %s: flushing an attachment failed", ctx->principal->tenant_id);
+        return cc_error_internal(ctx->pool);
+    }
     cc_sha256_final(&sink.sha, md);
     up->sha256 = cc_hex(ctx->pool, md, sizeof(md));
     apr_pool_userdata_setn(up, "cc-attachment-upload", NULL, ctx->pool);
     *pup = up;
     return NULL;
-}
-
-static void keep_file(void *baton)
-{
-    void **b = baton;
-
-    cc_tfiles_keep(b[0], b[1]);
 }
 
 static cc_error_t *attachments_upload(cc_ctx_t *ctx)
@@ -177,7 +177,6 @@ static cc_error_t *attachments_upload(cc_ctx_t *ctx)
     const char *filename, *type, *issue = NULL, *args[8], **row, *id;
     upload_t *up = NULL;
     json_t *att, *changes;
-    void **baton;
     cc_error_t *err;
 
     if (!raw) {
@@ -222,10 +221,7 @@ static cc_error_t *attachments_upload(cc_ctx_t *ctx)
     if ((err = cc_fetch(ctx, "cc_attachments_get", attachment_cols, id, &att))) {
         return err;
     }
-    baton = apr_palloc(ctx->pool, 2 * sizeof(*baton));
-    baton[0] = ctx;
-    baton[1] = (void *)up->name;
-    cc_db_after_commit(ctx->db, keep_file, baton);
+    cc_tfiles_keep_after_commit(ctx, up->name);
     changes = cc_json_object(ctx->pool);
     cc_audit_change(changes, "attachment_id", json_null(), cc_json_int_or_null(id));
     cc_audit_change_str(changes, "filename", NULL, filename);

@@ -149,6 +149,9 @@ static const cc_stmt_t tickets_stmts[] = {
             " internal) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"),
     CC_STMT("cc_tickets_message_get", "SELECT " MESSAGE_COLUMNS " FROM ticket_messages m"
                                       " WHERE m.tenant_id = %s AND m.id = %s"),
+    CC_STMT("cc_tickets_message_of",
+            "SELECT " MESSAGE_COLUMNS " FROM ticket_messages m WHERE m.tenant_id = %s"
+            " AND m.ticket_id = %s AND m.id = %s"),
     /* The first public message of an agent answers the ticket. */
     CC_STMT("cc_tickets_responded",
             "UPDATE tickets SET first_responded_at = COALESCE(first_responded_at,"
@@ -258,13 +261,7 @@ static cc_error_t *enum_value(apr_pool_t *p, cc_error_t *err, const json_t *body
     }
     *pv = s;
     if (!cc_valid_enum(s, values)) {
-        const char *issue = "must be one of: ";
-        const char *const *e;
-
-        for (e = values; *e; e++) {
-            issue = apr_pstrcat(p, issue, e == values ? "" : ", ", *e, NULL);
-        }
-        err = cc_error_collect(p, err, key, issue);
+        err = cc_error_collect(p, err, key, cc_enum_issue(p, values));
     }
     return err;
 }
@@ -407,8 +404,13 @@ static cc_error_t *apply_status(cc_ctx_t *ctx, const char *const *old, const cha
         v[TV_PAUSED_SECS] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT,
                                          apr_atoi64(old[TV_PAUSED_SECS]) + secs);
         v[TV_PAUSED_AT] = NULL;
-        if (old[TV_RES_DUE_EPOCH]) {
-            v[TV_RES_DUE] = cc_sla_due(ctx->pool, pol, apr_atoi64(old[TV_RES_DUE_EPOCH]), secs);
+        if (old[TV_RES_DUE_EPOCH] && secs > 0) {
+            const char *due = cc_sla_due(ctx->pool, pol, apr_atoi64(old[TV_RES_DUE_EPOCH]),
+                                         secs);
+
+            if (due) {   /* out of reach: the due time stays rather than going */
+                v[TV_RES_DUE] = due;
+            }
         }
     }
     return NULL;
@@ -519,7 +521,7 @@ static cc_error_t *tickets_create(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);
     }
     id = row[0];
-    if ((tags && (err = cc_tags_replace(ctx, "cc_tickets", id, tags)))
+    if ((tags && (err = cc_tags_replace(ctx, "cc_tickets", id, tags, 1)))
         || (err = cc_fetch(ctx, "cc_tickets_get", ticket_cols, id, &ticket))) {
         return err;
     }
@@ -623,7 +625,7 @@ static cc_error_t *tickets_update(cc_ctx_t *ctx)
     if (tags) {
         const char *args[2] = { tenant, id };
 
-        if ((err = cc_tags_replace(ctx, "cc_tickets", id, tags))
+        if ((err = cc_tags_replace(ctx, "cc_tickets", id, tags, 0))
             || (err = cc_db_exec(ctx->db, "cc_tickets_touch", 2, args, NULL))) {
             return err;
         }
@@ -774,7 +776,23 @@ static cc_error_t *messages_create(cc_ctx_t *ctx)
     cc_audit_change(changes, "message_id", json_null(), cc_json_int_or_null(mid));
     cc_audit_change(changes, "internal", json_null(), json_boolean(internal));
     return cc_ctx_commit(ctx, "ticket", "message_create", id, changes, msg, HTTP_CREATED,
-                         apr_pstrcat(ctx->pool, "/api/v1/tickets/", id, "/messages", NULL));
+                         apr_pstrcat(ctx->pool, "/api/v1/tickets/", id, "/messages/", mid,
+                                     NULL));
+}
+
+/* GET /tickets/{id}/messages/{message_id}: a message of the ticket, or 404. */
+static cc_error_t *messages_get(cc_ctx_t *ctx)
+{
+    const char *args[3] = { ctx->principal->tenant_id, cc_path(ctx, "id"),
+                            cc_path(ctx, "message_id") };
+    json_t *msg;
+    cc_error_t *err = cc_db_select_one(ctx->db, "cc_tickets_message_of", message_cols, 3,
+                                       args, &msg);
+
+    if (err) {
+        return err;
+    }
+    return msg ? cc_reply_json(ctx, HTTP_OK, msg) : cc_error_not_found(ctx->pool);
 }
 
 static const cc_route_t tickets_routes[] = {
@@ -787,6 +805,8 @@ static const cc_route_t tickets_routes[] = {
       CC_ROUTE_AUTH },
     { "POST", "/api/v1/tickets/{id:int}/messages", messages_create, "tickets.write",
       CC_ROUTE_AUTH },
+    { "GET", "/api/v1/tickets/{id:int}/messages/{message_id:int}", messages_get,
+      "tickets.read", CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -170,8 +170,7 @@ void cc_change_names(apr_pool_t *p, const char *entity, const char *verb,
     *pevent = apr_pstrcat(p, *paction, suffix, NULL);
 }
 
-/* "must be one of: a, b, c" */
-static const char *enum_issue(apr_pool_t *p, const char *const *values)
+const char *cc_enum_issue(apr_pool_t *p, const char *const *values)
 {
     const char *s = "must be one of: ";
     const char *const *v;
@@ -192,7 +191,7 @@ static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char 
 
     switch (f->kind) {
     case CC_FILTER_ENUM:
-        *pissue = enum_issue(p, f->values);
+        *pissue = cc_enum_issue(p, f->values);
         return cc_valid_enum(v, f->values) ? v : NULL;
     case CC_FILTER_TEXT:
         *pissue = apr_psprintf(p, "must be 1 to %d characters", (int)f->max);

@@ -90,6 +90,9 @@ typedef struct cc_filter_t {
 
 #define CC_FILTER_END { NULL, 0, 0, NULL, 0, NULL, NULL }
 
+/** "must be one of: a, b, c": the issue of a value not in values (NULL-terminated). */
+const char *cc_enum_issue(apr_pool_t *p, const char *const *values);
+
 /** cc_list_t flags. */
 #define CC_LIST_SEARCH_ONLY 1   /**< always the search statements: absent filters bind NULL */
 #define CC_LIST_NO_TENANT   2   /**< not tenant-owned (tenants): no tenant before the filters */

@@ -24,14 +24,14 @@ json_t *cc_json_own(apr_pool_t *p, json_t *j)
     return j;
 }
 
-char *cc_json_dump(apr_pool_t *p, const json_t *j)
+static char *dump_flags(apr_pool_t *p, const json_t *j, size_t flags)
 {
     char *s, *out;
 
     if (!j) {
         return NULL;
     }
-    s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | flags);
     if (!s) {
         return NULL;
     }
@@ -39,6 +39,16 @@ char *cc_json_dump(apr_pool_t *p, const json_t *j)
     out = apr_pstrdup(p, s);
     free(s);
     return out;
+}
+
+char *cc_json_dump(apr_pool_t *p, const json_t *j)
+{
+    return dump_flags(p, j, 0);
+}
+
+char *cc_json_dump_sorted(apr_pool_t *p, const json_t *j)
+{
+    return dump_flags(p, j, JSON_SORT_KEYS);
 }
 
 cc_error_t *cc_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len,

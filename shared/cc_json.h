@@ -25,6 +25,8 @@ json_t *cc_json_array(apr_pool_t *p);
 
 /** Compact dump into p (NULL on failure). Scalars allowed. */
 char *cc_json_dump(apr_pool_t *p, const json_t *j);
+/** cc_json_dump with object keys sorted (one text for equal objects, e.g. to compare). */
+char *cc_json_dump_sorted(apr_pool_t *p, const json_t *j);
 
 /**
  * Parse a request body that must be a JSON object.  Rejects malformed JSON, invalid

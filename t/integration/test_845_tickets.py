@@ -1105,3 +1105,20 @@ def test_an_attachments_dir_inside_the_document_root_refuses_the_start(cc):
         assert rc == 0, out
     finally:
         os.rmdir(inside)
+
+
+def test_a_message_has_its_own_location(cc, tenant, tenant2):
+    """A created message's Location names it; it reads back there, and only there: not
+    under another ticket of the tenant, not from another tenant."""
+    t, other = new_ticket(cc, tenant), new_ticket(cc, tenant)
+    r = post_message(cc, tenant, t["id"], body="Located")
+    m = made(r, "message")
+    url = f"{TICKETS}/{t['id']}/messages/{m['id']}"
+    assert r.headers["Location"] == url
+    got = cc.get(url, token=tenant.admin_token)
+    assert got.status_code == 200 and got.json() == m
+    assert_message_shape(got.json())
+    for u, tok in ((f"{TICKETS}/{other['id']}/messages/{m['id']}", tenant.admin_token),
+                   (f"{TICKETS}/{t['id']}/messages/999999999", tenant.admin_token),
+                   (url, tenant2.admin_token)):
+        assert_error(cc.get(u, token=tok), 404, "not_found")
