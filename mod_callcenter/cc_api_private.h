@@ -76,7 +76,19 @@ typedef struct cc_api_config_t {
     const char *recordings_dir;      /**< CCRecordingsDir (absolute), NULL until set */
     cc_sms_config_t sms;             /**< CCSms* */
     const char *voicemail_dir;       /**< CCVoicemailDir (absolute), NULL until set */
+    const char *attachments_dir;     /**< CCAttachmentsDir (absolute), NULL until set */
+    apr_off_t upload_max;            /**< CCUploadMaxSize, CC_API_UNSET until set */
+    int sla_interval;                /**< CCSlaInterval (s; 0: no job), CC_API_UNSET until set */
 } cc_api_config_t;
+
+#define CC_UPLOAD_MAX_DEFAULT  (10 * 1024 * 1024)
+#define CC_SLA_INTERVAL_DEFAULT 60
+
+/** CCUploadMaxSize or its default. */
+apr_off_t cc_api_upload_max(const cc_api_config_t *cfg);
+
+/** post_config: schedule the SLA breach job (main server's CCSlaInterval; cc_tickets.c). */
+int cc_sla_job_schedule(apr_pool_t *pconf, server_rec *s);
 
 /** CCApiMaxBody or its default. */
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg);

@@ -285,15 +285,38 @@ void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
     }
 }
 
-/* The zone's offset at t (*poff); 0 when its data does not cover t. */
-static int offset_at(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t t, apr_int32_t *poff)
+int cc_tz_trans_upto(const cc_tzinfo_t *tz, apr_int64_t t)
 {
-    apr_array_header_t *pe = cc_cdrstats_periods(p, tz, t, t + 1);
+    int lo = 0, hi = tz->ntrans;
 
-    if (!pe || pe->nelts < 1) {
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+
+        if (tz->at[mid] <= t) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+int cc_tz_offset_at(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t t, apr_int32_t *poff)
+{
+    int n;
+
+    (void)p;
+    if (!tz) {
+        *poff = 0;
+        return 1;
+    }
+    /* Not covered: as cc_cdrstats_periods for the window [t, t + 1). */
+    if (tz->rules_after && (tz->ntrans == 0 || t >= tz->at[tz->ntrans - 1])) {
         return 0;
     }
-    *poff = APR_ARRAY_IDX(pe, 0, cdrstats_period_t).offset;
+    n = cc_tz_trans_upto(tz, t);
+    *poff = n ? tz->off[n - 1] : tz->off0;
     return 1;
 }
 
@@ -303,12 +326,12 @@ int cc_tz_local_midnight(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t now,
     apr_int32_t off, off_mid;
     apr_int64_t local;
 
-    if (!offset_at(p, tz, now, &off)) {
+    if (!cc_tz_offset_at(p, tz, now, &off)) {
         return 0;
     }
     local = floor_to(now + off, 86400);
     /* Midnight may have had another offset than now (a change earlier today). */
-    if (!offset_at(p, tz, local - off, &off_mid)) {
+    if (!cc_tz_offset_at(p, tz, local - off, &off_mid)) {
         return 0;
     }
     *pmid = local - off_mid;

@@ -130,6 +130,16 @@ const char *cc_cdrstats_json(cdrstats_acc_t *a);
 void cc_cdr_rollup_split(apr_int64_t from, apr_int64_t to, apr_int64_t step,
                          apr_int64_t *plo, apr_int64_t *phi);
 
+/** The number of tz's transitions at or before t (a binary search): the offset in force
+ * at t is off[n - 1], or off0 when n is 0. */
+int cc_tz_trans_upto(const cc_tzinfo_t *tz, apr_int64_t t);
+
+/** *poff: the offset of tz (NULL: UTC, 0) at t, seconds east of UTC: the one of the last
+ * transition at or before t, time type 0's before the first.  0 when the zone's data does
+ * not cover t (a slim file's DST rules after its table, as cc_cdrstats_periods).  p is
+ * unused (no allocation: a binary search). */
+int cc_tz_offset_at(apr_pool_t *p, const cc_tzinfo_t *tz, apr_int64_t t, apr_int32_t *poff);
+
 /** The start of the local day of now in tz (NULL: UTC), as UTC seconds: local midnight
  * (a day that starts with a change of offset starts at the new offset).  0 when the
  * zone's data does not cover now. */

@@ -182,7 +182,7 @@ static cc_error_t *recordings_audio(cc_ctx_t *ctx)
     if ((err = cc_fetch_row(ctx, "cc_recordings_file", id, &row))) {
         return err;
     }
-    return cc_tfiles_send(ctx, &area, id, row[0], row[1]);
+    return cc_tfiles_send(ctx, &area, id, row[0], cc_audio_content_type(row[1]), NULL);
 }
 
 /* What a delete's audit entry keeps of the recording (the row itself is gone). */

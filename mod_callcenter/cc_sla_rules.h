@@ -54,7 +54,11 @@ typedef struct cc_sla_calendar_t {
  * empty or over CC_SLA_PERIODS_MAX, a day not mon..sun, a time not "HH:MM" (00:00..23:59
  * for from, 00:01..24:00 for to), from == to, two periods that overlap (an overnight
  * period included, against the next day's), a holiday not a real date YYYY-MM-DD,
- * holidays over CC_SLA_HOLIDAYS_MAX.  Duplicated holidays are merged.
+ * holidays over CC_SLA_HOLIDAYS_MAX.  Duplicated holidays are merged; holidays may be
+ * absent (none).  A period's own problems name its key ("calendar.hours[2].day", from
+ * == to: ".to", an unknown key: ".<key>"; not an object: "calendar.hours[2]"); an
+ * overlap names the period that starts inside another ("calendar.hours[2]", its issue
+ * "overlaps calendar.hours[0]"), and is looked for only when every period is well formed.
  */
 cc_error_t *cc_sla_calendar_parse(apr_pool_t *p, const json_t *cal, cc_sla_calendar_t **pcal);
 
@@ -67,16 +71,21 @@ json_t *cc_sla_calendar_json(const cc_sla_calendar_t *cal);
 
 /**
  * *pdue: the instant at which secs (>= 0) of business time have passed since start
- * (UTC seconds).  cal NULL: start + secs (24/7).  With a calendar, tz is its zone; secs
- * 0 gives start.  Returns 0 when the due time is more than CC_SLA_HORIZON_DAYS away or
- * the zone's data does not cover the time walked (the caller stores no due time).
+ * (UTC seconds).  cal NULL: start + secs (24/7).  With a calendar, tz is its zone (NULL:
+ * UTC); secs 0 gives start.  Returns 0 when the due time is more than
+ * CC_SLA_HORIZON_DAYS after start (cal NULL: secs over that), secs is negative, start
+ * is outside years 1..9999, or the zone's data does not cover the time walked (the
+ * caller stores no due time).  The walk goes day by day over local dates, never further
+ * than the horizon.
  */
 int cc_sla_add(apr_pool_t *p, const cc_sla_calendar_t *cal, const cc_tzinfo_t *tz,
                apr_int64_t start, apr_int64_t secs, apr_int64_t *pdue);
 
 /**
  * *psecs: the business time in [a, b) (0 when b <= a).  cal NULL: b - a.  Returns 0 when
- * the zone's data does not cover the window.
+ * a or b is outside years 1..9999, or, with a calendar, when the window is longer than
+ * CC_SLA_HORIZON_DAYS (the walk's bound, as cc_sla_add's) or the zone's data does not
+ * cover it.  between(start, due) is secs for cc_sla_add's due.
  */
 int cc_sla_between(apr_pool_t *p, const cc_sla_calendar_t *cal, const cc_tzinfo_t *tz,
                    apr_int64_t a, apr_int64_t b, apr_int64_t *psecs);

@@ -140,7 +140,8 @@ static cc_error_t *send_not_modified(cc_ctx_t *ctx)
 }
 
 cc_error_t *cc_tfiles_send(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *id,
-                           const char *path, const char *format)
+                           const char *path, const char *content_type,
+                           const char *disposition)
 {
     request_rec *r = ctx->r;
     const char *issue;
@@ -163,7 +164,7 @@ cc_error_t *cc_tfiles_send(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *i
                       "tenant %s: %s %s cannot be served: its path %s",
                       ctx->principal->tenant_id, area->what, id, issue);
         return cc_error_make(ctx->pool, HTTP_NOT_FOUND, CC_ERR_NOT_FOUND,
-                             "the %s's audio file is missing", area->what);
+                             "the %s's file is missing", area->what);
     }
     osfd = fd;
     if (apr_os_file_put(&file, &osfd, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED,
@@ -193,7 +194,10 @@ cc_error_t *cc_tfiles_send(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *i
         return cc_error_make(ctx->pool, rc, CC_ERR_INVALID_REQUEST,
                              "a precondition of the request does not hold");
     }
-    ap_set_content_type(r, cc_audio_content_type(format));
+    ap_set_content_type(r, content_type);
+    if (disposition) {
+        apr_table_setn(r->headers_out, "Content-Disposition", disposition);
+    }
     ap_set_content_length(r, (apr_off_t)st.st_size);
     r->status = HTTP_OK;
     /* One brigade with every byte and EOS: the byterange filter needs the whole length. */
@@ -261,4 +265,84 @@ void cc_tfiles_remove_after_commit(cc_ctx_t *ctx, const cc_tfiles_t *area,
     u->tenant_id = ctx->principal->tenant_id;
     u->path = path;
     cc_db_after_commit(ctx->db, unlink_file, u);
+}
+
+/* A file cc_tfiles_create made: removed with the request pool unless kept. */
+typedef struct tfiles_made_t {
+    int dirfd;               /* the tenant's directory (closed after the removal) */
+    const char *name;
+    int keep;
+} tfiles_made_t;
+
+static apr_status_t unmake_file(void *data)
+{
+    tfiles_made_t *m = data;
+
+    if (!m->keep) {
+        (void)unlinkat(m->dirfd, m->name, 0);
+    }
+    close(m->dirfd);
+    return APR_SUCCESS;
+}
+
+cc_error_t *cc_tfiles_create(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *name,
+                             int *pfd)
+{
+    const char *tenant = ctx->principal->tenant_id;
+    tfiles_made_t *m;
+    cc_error_t *err;
+    int dirfd, fd, rootfd;
+
+    *pfd = -1;
+    if ((err = area_root(ctx, area))) {
+        return err;
+    }
+    if ((dirfd = open_tenant_dir(area->root, tenant)) < 0 && errno == ENOENT
+        && (rootfd = open(area->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        /* The tenant's first file: a concurrent upload may make it first. */
+        if (mkdirat(rootfd, tenant, 0750) != 0 && errno != EEXIST) {
+            int e = errno;
+
+            close(rootfd);
+            errno = e;
+        }
+        else {
+            close(rootfd);
+            dirfd = open_tenant_dir(area->root, tenant);
+        }
+    }
+    if (dirfd < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, ctx->r, CCLOGNO(03776)
+                      "tenant %s: cannot open or make its %s directory under %s", tenant,
+                      area->what, area->root);
+        return cc_error_internal(ctx->pool);
+    }
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, ctx->r, CCLOGNO(03777)
+                      "tenant %s: cannot create a %s file under %s", tenant, area->what,
+                      area->root);
+        close(dirfd);
+        return cc_error_internal(ctx->pool);
+    }
+    m = apr_pcalloc(ctx->pool, sizeof(*m));
+    m->dirfd = dirfd;
+    m->name = apr_pstrdup(ctx->pool, name);
+    /* Registered before the file's own close, so it runs after it. */
+    apr_pool_cleanup_register(ctx->pool, m, unmake_file, apr_pool_cleanup_null);
+    apr_pool_userdata_setn(m, apr_pstrcat(ctx->pool, "cc-tfiles:", name, NULL), NULL,
+                           ctx->pool);
+    fd_owned(ctx->pool, fd);
+    *pfd = fd;
+    return NULL;
+}
+
+void cc_tfiles_keep(cc_ctx_t *ctx, const char *name)
+{
+    void *m = NULL;
+
+    apr_pool_userdata_get(&m, apr_pstrcat(ctx->pool, "cc-tfiles:", name, NULL), ctx->pool);
+    if (m) {
+        ((tfiles_made_t *)m)->keep = 1;
+    }
 }

@@ -33,13 +33,29 @@ cc_error_t *cc_tfiles_open(cc_ctx_t *ctx, const cc_tfiles_t *area,
                            const char **pissue);
 
 /**
- * Answer GET .../audio with the stored path's file (object id, for the log) as a file
- * bucket of format's Content-Type, with the file's validators (ETag, Last-Modified):
- * httpd then answers Range, If-Range, If-None-Match and HEAD.  A file no longer
- * servable is 404 (logged, CC03773).
+ * Answer a download (GET .../audio, GET /attachments/{id}) with the stored path's file
+ * (object id, for the log) as a file bucket of content_type, with the file's validators
+ * (ETag, Last-Modified), X-Content-Type-Options: nosniff and, when given, a
+ * Content-Disposition: httpd then answers Range, If-Range, If-None-Match and HEAD.  A
+ * file no longer servable is 404 (logged, CC03773).
  */
 cc_error_t *cc_tfiles_send(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *id,
-                           const char *path, const char *format);
+                           const char *path, const char *content_type,
+                           const char *disposition);
+
+/**
+ * Create a new file named name (one component, made by the server) in the tenant's
+ * directory, making that directory (0750) when it is missing; the tenant's directory is
+ * opened without following a link, the file with O_EXCL | O_NOFOLLOW (0640).  *pfd is
+ * closed with the request pool, and the file is removed when the pool goes unless
+ * cc_tfiles_keep is called first (an upload whose row did not commit leaves nothing).
+ * No directory configured is 503 (logged).
+ */
+cc_error_t *cc_tfiles_create(cc_ctx_t *ctx, const cc_tfiles_t *area, const char *name,
+                             int *pfd);
+
+/** Keep the file cc_tfiles_create made for name (its row has committed). */
+void cc_tfiles_keep(cc_ctx_t *ctx, const char *name);
 
 /**
  * Remove the stored path's file once the transaction commits (cc_db_after_commit):

@@ -365,7 +365,7 @@ static cc_error_t *voicemails_audio(cc_ctx_t *ctx)
                              "the voicemail's files are not where they were ingested");
     }
     return cc_tfiles_send(ctx, &area, id, cc_vm_audio_path(ctx->pool, row[0], row[1]),
-                          row[1]);
+                          cc_audio_content_type(row[1]), NULL);
 }
 
 static cc_error_t *voicemails_update(cc_ctx_t *ctx)

@@ -40,6 +40,8 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
 
     (void)s;
     cfg->max_body = CC_API_UNSET;
+    cfg->upload_max = CC_API_UNSET;
+    cfg->sla_interval = CC_API_UNSET;
     cc_sms_config_init(&cfg->sms);
     return cfg;
 }
@@ -54,12 +56,22 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     cfg->recordings_dir = add->recordings_dir ? add->recordings_dir : base->recordings_dir;
     cc_sms_config_merge(&cfg->sms, &base->sms, &add->sms);
     cfg->voicemail_dir = add->voicemail_dir ? add->voicemail_dir : base->voicemail_dir;
+    cfg->attachments_dir = add->attachments_dir ? add->attachments_dir
+                                                : base->attachments_dir;
+    cfg->upload_max = add->upload_max != CC_API_UNSET ? add->upload_max : base->upload_max;
+    cfg->sla_interval = add->sla_interval != CC_API_UNSET ? add->sla_interval
+                                                           : base->sla_interval;
     return cfg;
 }
 
 apr_size_t cc_api_max_body(const cc_api_config_t *cfg)
 {
     return cfg->max_body == CC_API_UNSET ? CC_MAX_BODY_DEFAULT : (apr_size_t)cfg->max_body;
+}
+
+apr_off_t cc_api_upload_max(const cc_api_config_t *cfg)
+{
+    return cfg->upload_max == CC_API_UNSET ? CC_UPLOAD_MAX_DEFAULT : cfg->upload_max;
 }
 
 const char *const *cc_api_moh_classes(const cc_api_config_t *cfg)
@@ -80,6 +92,34 @@ static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
         return "CCApiMaxBody must be a number of bytes from 1024 to 1073741824";
     }
     cfg->max_body = (apr_off_t)v;
+    return NULL;
+}
+
+static const char *set_upload_max(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_api_config_t *cfg = ap_get_module_config(cmd->server->module_config,
+                                                &callcenter_module);
+    apr_int64_t v;
+
+    (void)dummy;
+    if (!cc_parse_int(arg, 1, APR_INT64_C(1073741824), &v)) {
+        return "CCUploadMaxSize must be a number of bytes from 1 to 1073741824";
+    }
+    cfg->upload_max = (apr_off_t)v;
+    return NULL;
+}
+
+static const char *set_sla_interval(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_api_config_t *cfg = ap_get_module_config(cmd->server->module_config,
+                                                &callcenter_module);
+    apr_int64_t v;
+
+    (void)dummy;
+    if (!cc_parse_int(arg, 0, 86400, &v)) {
+        return "CCSlaInterval must be a number of seconds from 0 (no job) to 86400";
+    }
+    cfg->sla_interval = (int)v;
     return NULL;
 }
 
@@ -146,6 +186,10 @@ static const command_rec cc_api_cmds[] = {
     AP_INIT_TAKE_ARGV("CCMusicOnHoldClasses", set_moh_classes, NULL, RSRC_CONF,
                       "the global music-on-hold classes every tenant's queues may use;"
                       " the first is a new queue's (default: default)"),
+    AP_INIT_TAKE1("CCAttachmentsDir", set_files_dir,
+                  (void *)APR_OFFSETOF(cc_api_config_t, attachments_dir), RSRC_CONF,
+                  "the directory of ticket attachments, one subdirectory per tenant id"
+                  " (absolute or relative to ServerRoot; default: none, no uploads)"),
     AP_INIT_TAKE1("CCRecordingsDir", set_files_dir,
                   (void *)APR_OFFSETOF(cc_api_config_t, recordings_dir), RSRC_CONF,
                   "the directory of call recordings, one subdirectory per tenant id"
@@ -172,6 +216,10 @@ static const command_rec cc_api_cmds[] = {
                   "the longest pause between retries, seconds (default 3600)"),
     AP_INIT_TAKE1("CCSmsSignatureTolerance", cc_sms_set_number, NULL, RSRC_CONF,
                   "how far a callback's timestamp may be from now, seconds (default 300)"),
+    AP_INIT_TAKE1("CCSlaInterval", set_sla_interval, NULL, RSRC_CONF,
+                  "seconds between SLA breach job runs; 0 disables the job (default 60)"),
+    AP_INIT_TAKE1("CCUploadMaxSize", set_upload_max, NULL, RSRC_CONF,
+                  "largest ticket attachment accepted, in bytes (default 10485760)"),
     AP_INIT_TAKE1("CCVoicemailDir", set_files_dir,
                   (void *)APR_OFFSETOF(cc_api_config_t, voicemail_dir), RSRC_CONF,
                   "the voicemail spool, one subdirectory per tenant id (its voicemail"
@@ -189,7 +237,10 @@ static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
     (void)plog;
     rv = cc_domains_post_config(pconf, ptemp, s, "mod_callcenter", cc_api_domains);
-    return rv != OK ? rv : cc_sms_job_schedule(pconf, s);
+    if (rv == OK) {
+        rv = cc_sms_job_schedule(pconf, s);
+    }
+    return rv != OK ? rv : cc_sla_job_schedule(pconf, s);
 }
 
 static int cc_api_handler(request_rec *r)

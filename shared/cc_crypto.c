@@ -16,12 +16,6 @@
 
 /* ---- SHA-256 ---- */
 
-typedef struct {
-    apr_uint32_t h[8];
-    apr_uint64_t nbytes;        /* total message length so far */
-    unsigned char buf[64];
-    apr_size_t nbuf;            /* bytes waiting in buf */
-} cc_sha256_ctx;
 
 static const apr_uint32_t cc_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -88,7 +82,7 @@ static void cc_sha256_block(cc_sha256_ctx *c, const unsigned char *blk)
     c->h[7] += h;
 }
 
-static void cc_sha256_init(cc_sha256_ctx *c)
+void cc_sha256_init(cc_sha256_ctx *c)
 {
     static const apr_uint32_t h0[8] = {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -100,8 +94,10 @@ static void cc_sha256_init(cc_sha256_ctx *c)
     c->nbuf = 0;
 }
 
-static void cc_sha256_update(cc_sha256_ctx *c, const unsigned char *data, apr_size_t len)
+void cc_sha256_update(cc_sha256_ctx *c, const void *vdata, apr_size_t len)
 {
+    const unsigned char *data = vdata;
+
     c->nbytes += len;
     if (c->nbuf) {
         apr_size_t take = 64 - c->nbuf < len ? 64 - c->nbuf : len;
@@ -125,7 +121,7 @@ static void cc_sha256_update(cc_sha256_ctx *c, const unsigned char *data, apr_si
     }
 }
 
-static void cc_sha256_final(cc_sha256_ctx *c, unsigned char out[32])
+void cc_sha256_final(cc_sha256_ctx *c, unsigned char out[32])
 {
     apr_uint64_t bits = c->nbytes * 8;
     unsigned char pad[72];

@@ -8,6 +8,16 @@
 #include <apr_pools.h>
 #include <apr_errno.h>
 
+/** An incremental SHA-256 (a streamed upload): init, update as data comes, final. */
+typedef struct cc_sha256_ctx {
+    apr_uint32_t h[8];
+    apr_uint64_t nbytes;        /**< total message length so far */
+    unsigned char buf[64];
+    apr_size_t nbuf;            /**< bytes waiting in buf */
+} cc_sha256_ctx;
+void cc_sha256_init(cc_sha256_ctx *c);
+void cc_sha256_update(cc_sha256_ctx *c, const void *data, apr_size_t len);
+void cc_sha256_final(cc_sha256_ctx *c, unsigned char out[32]);
 /** Lowercase hex SHA-256 of data (64 chars + NUL) in p. */
 const char *cc_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len);
 /** Raw SHA-256 into out[32]. */

@@ -10,6 +10,7 @@
 #include "cc_domain.h"
 #include "cc_error.h"
 #include "cc_perm.h"
+#include "cc_search.h"
 #include "cc_sql.h"
 #include "cc_validate.h"
 
@@ -49,7 +50,8 @@ static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pou
         if (f->binds < 1
             || (f->kind == CC_FILTER_ENUM && !f->values)
             || (f->kind == CC_FILTER_CHECK && !f->valid)
-            || ((f->kind == CC_FILTER_TEXT || f->kind == CC_FILTER_SEARCH) && !f->max)) {
+            || ((f->kind == CC_FILTER_TEXT || f->kind == CC_FILTER_SEARCH
+                 || f->kind == CC_FILTER_TERM) && !f->max)) {
             problem(p, pout, "list %s: filter %s is incomplete%s", list->prefix, f->name,
                     "");
         }
@@ -180,7 +182,8 @@ static const char *enum_issue(apr_pool_t *p, const char *const *values)
     return s;
 }
 
-/* The bound value of filter f for the query value v (not NULL), or NULL with *pissue. */
+/* The bound value of filter f for the query value v (not NULL), or NULL with *pissue
+ * (NULL *pissue: the filter is absent after all). */
 static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char *v,
                                 const char **pissue)
 {
@@ -206,6 +209,13 @@ static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char 
     case CC_FILTER_CHECK:
         *pissue = "is not valid";
         return f->valid(v) ? v : NULL;
+    case CC_FILTER_TERM:
+        if (!cc_valid_text(v, 0, f->max)) {
+            *pissue = apr_psprintf(p, "must be at most %d characters", (int)f->max);
+            return NULL;
+        }
+        *pissue = NULL;   /* nothing left to search for: absent */
+        return cc_search_prefix(p, v);
     }
     return NULL;
 }
@@ -230,13 +240,14 @@ cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *ar
         const char *v = args ? apr_table_get(args, f->name) : NULL;
         const char *bound = NULL, *issue = NULL;
 
-        /* An empty search is no search ("?q=" lists everything). */
-        if (v && !(f->kind == CC_FILTER_SEARCH && !*v)) {
+        /* An empty search is no search ("?q=" lists everything), nor is a term search
+         * that normalises to nothing ("?q=%20"). */
+        if (v && !((f->kind == CC_FILTER_SEARCH || f->kind == CC_FILTER_TERM) && !*v)) {
             bound = filter_value(p, f, v, &issue);
-            if (!bound) {
+            if (!bound && issue) {
                 err = cc_error_collect(p, err, f->name, f->issue ? f->issue : issue);
             }
-            else {
+            else if (bound) {
                 *pfiltered = 1;
             }
         }

@@ -321,16 +321,19 @@ static cc_error_t *too_large(apr_pool_t *p, apr_size_t max)
                          "request body is larger than %" APR_SIZE_T_FMT " bytes", max);
 }
 
-/* Read the whole body into p, never more than max bytes; works for chunked bodies
- * (r->remaining is 0 for those, so it cannot size anything). */
-static cc_error_t *read_body(request_rec *r, apr_size_t max, char **pbuf, apr_size_t *plen)
+/* Read the body piece by piece into fn, never more than max bytes; works for chunked
+ * bodies (r->remaining is 0 for those, so it cannot size anything).  *ptotal: the
+ * bytes read. */
+static cc_error_t *read_body_stream(request_rec *r, apr_size_t max, cc_body_fn fn,
+                                    void *baton, apr_off_t *ptotal)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    apr_bucket_brigade *body = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_off_t total = 0;
     int seen_eos = 0;
+    cc_error_t *err = NULL;
 
+    *ptotal = 0;
     if (cl) {
         apr_int64_t declared;
 
@@ -360,21 +363,77 @@ static cc_error_t *read_body(request_rec *r, apr_size_t max, char **pbuf, apr_si
                                      "could not read the request body");
             }
         }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb) && !err;
              b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t len;
+
             if (APR_BUCKET_IS_EOS(b)) {
                 seen_eos = 1;
                 break;
             }
+            if (APR_BUCKET_IS_METADATA(b)) {
+                continue;
+            }
+            if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+                err = cc_error_make(r->pool, HTTP_BAD_REQUEST, CC_ERR_INVALID_REQUEST,
+                                    "could not read the request body");
+                break;
+            }
+            total += (apr_off_t)len;
+            if ((apr_uint64_t)total > max) {
+                err = too_large(r->pool, max);
+                break;
+            }
+            if (len) {
+                err = fn(baton, data, len);
+            }
         }
-        APR_BRIGADE_CONCAT(body, bb);
-        apr_brigade_length(body, 1, &total);
-        if ((apr_uint64_t)total > max) {
-            return too_large(r->pool, max);
+        apr_brigade_cleanup(bb);
+        if (err) {
+            return err;
         }
+    }
+    *ptotal = total;
+    return NULL;
+}
+
+/* read_body's collector: every piece appended to a brigade. */
+static cc_error_t *collect_piece(void *baton, const char *data, apr_size_t len)
+{
+    apr_bucket_brigade *body = baton;
+
+    return apr_brigade_write(body, NULL, NULL, data, len) == APR_SUCCESS
+           ? NULL : cc_error_internal(body->p);
+}
+
+/* Read the whole body into p, never more than max bytes. */
+static cc_error_t *read_body(request_rec *r, apr_size_t max, char **pbuf, apr_size_t *plen)
+{
+    apr_bucket_brigade *body = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_off_t total;
+    cc_error_t *err = read_body_stream(r, max, collect_piece, body, &total);
+
+    if (err) {
+        return err;
     }
     return apr_brigade_pflatten(body, pbuf, plen, r->pool) == APR_SUCCESS
            ? NULL : cc_error_internal(r->pool);
+}
+
+cc_error_t *cc_read_body_stream(cc_ctx_t *ctx, apr_size_t max, cc_body_fn fn, void *baton,
+                                apr_off_t *ptotal)
+{
+    cc_error_t *err;
+
+    if (ctx->body_read) {
+        return cc_error_internal(ctx->pool);   /* a body is read once */
+    }
+    ctx->body_read = 1;
+    ctx->body = "";
+    ctx->body_len = 0;
+    err = read_body_stream(ctx->r, max, fn, baton, ptotal);
+    return err;
 }
 
 cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj)

@@ -157,6 +157,18 @@ int cc_send_error(request_rec *r, const cc_error_t *e);
  * read once per request; each call parses them into a new object.
  */
 cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj);
+/** A piece of a streamed request body (cc_read_body_stream): an error stops the read. */
+typedef cc_error_t *(*cc_body_fn)(void *baton, const char *data, apr_size_t len);
+
+/**
+ * Read a body that is not JSON (a file upload) piece by piece into fn, never more than
+ * max bytes: 413 when Content-Length says more (before reading) or when more arrives
+ * (a chunked body); the errors of cc_read_json's reading otherwise.  *ptotal: the bytes
+ * read.  Once per request (a handler run again must keep what the first run made of it).
+ */
+cc_error_t *cc_read_body_stream(cc_ctx_t *ctx, apr_size_t max, cc_body_fn fn, void *baton,
+                                apr_off_t *ptotal);
+
 /** cc_read_json + cc_json_check_fields. */
 cc_error_t *cc_read_json_fields(cc_ctx_t *ctx, const cc_field_t *fields, json_t **pobj);
 

@@ -13,4 +13,8 @@
  */
 const char *cc_like_contains(apr_pool_t *p, const char *s);
 
+/** A LIKE pattern matching values that start with s literally: escaped as above, then
+ * '%' appended. */
+const char *cc_like_prefix(apr_pool_t *p, const char *s);
+
 #endif

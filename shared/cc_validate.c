@@ -90,6 +90,18 @@ int cc_valid_utf8(const char *s, apr_size_t len)
     return 1;
 }
 
+apr_size_t cc_utf8_cut_len(const char *s, apr_size_t n, apr_size_t max)
+{
+    if (n <= max) {
+        return n;
+    }
+    /* s[max] is inside s: back to the start of the character it is part of. */
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) {
+        max--;
+    }
+    return max;
+}
+
 apr_size_t cc_utf8_chars(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -12,6 +12,9 @@
 
 /** Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int cc_valid_utf8(const char *s, apr_size_t len);
+/** The length of the longest start of s (n bytes of valid UTF-8) that is at most max
+ * bytes and ends on a character boundary: where to cut s to fit max bytes. */
+apr_size_t cc_utf8_cut_len(const char *s, apr_size_t n, apr_size_t max);
 /** Number of code points in a valid UTF-8 string. */
 apr_size_t cc_utf8_chars(const char *s);
 /** Length in code points within [min,max] and valid UTF-8, no control chars but \t\n\r. */

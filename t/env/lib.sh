@@ -15,6 +15,7 @@
 #     sms-credential             CCSmsProviderCredentialFile (0600)
 #     sms-webhook-key            CCSmsSecretKeyFile (0600)
 #     voicemail/<tenant id>/     CCVoicemailDir (the voicemail spool)
+#     attachments/<tenant id>/   CCAttachmentsDir (ticket attachments, written by httpd)
 #
 # Variables (all optional): CC_VAR_DIR, CC_DB_PORT (13306), CC_HTTP_PORT (8080),
 # CC_BUILD_DIR (build/), CC_PROFILE (run|test), CC_ADMIN_EMAIL, CC_ADMIN_PASSWORD,
@@ -60,6 +61,7 @@ CC_SMS_PROVIDER_PORT=${CC_SMS_PROVIDER_PORT:-18099}
 CC_SMS_CREDENTIAL_FILE=$CC_VAR_DIR/sms-credential
 CC_SMS_KEY_FILE=$CC_VAR_DIR/sms-webhook-key
 CC_VOICEMAIL_DIR=$CC_VAR_DIR/voicemail
+CC_ATTACHMENTS_DIR=$CC_VAR_DIR/attachments
 
 # Per-profile defaults: `make run` is production-like, the tests are fast.
 case $CC_PROFILE in

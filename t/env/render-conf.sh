@@ -35,10 +35,11 @@ if cc_is_root && ! setpriv --reuid="$run_user" --regid="$run_group" --clear-grou
     chmod 755 "$doc_root"
 fi
 
-# Call recordings (CCRecordingsDir) and the voicemail spool (CCVoicemailDir): one
-# subdirectory per tenant id, written by Asterisk (tests write their own files there);
-# httpd's children read them and unlink deleted ones.
-for files_dir in "$CC_RECORDINGS_DIR" "$CC_VOICEMAIL_DIR"; do
+# Call recordings (CCRecordingsDir), the voicemail spool (CCVoicemailDir) and ticket
+# attachments (CCAttachmentsDir): one subdirectory per tenant id, written by Asterisk
+# (tests write their own files there) or, for attachments, by httpd's children, which
+# read them all and unlink deleted ones.
+for files_dir in "$CC_RECORDINGS_DIR" "$CC_VOICEMAIL_DIR" "$CC_ATTACHMENTS_DIR"; do
     mkdir -p "$files_dir"
     chmod 755 "$files_dir"
     if cc_is_root; then
@@ -53,8 +54,8 @@ done
 [ -s "$CC_SMS_CREDENTIAL_FILE" ] || cc_random_alnum 40 | cc_write_secret "$CC_SMS_CREDENTIAL_FILE"
 [ -s "$CC_SMS_KEY_FILE" ] || head -c 48 /dev/urandom | base64 -w0 | cc_write_secret "$CC_SMS_KEY_FILE"
 case $CC_PROFILE in
-    test) sms_timeout=3 sms_interval=1 sms_retry_base=1 sms_retry_max=2 ;;
-    *)    sms_timeout=15 sms_interval=5 sms_retry_base=30 sms_retry_max=3600 ;;
+    test) sms_timeout=3 sms_interval=1 sms_retry_base=1 sms_retry_max=2 sla_interval=1 ;;
+    *)    sms_timeout=15 sms_interval=5 sms_retry_base=30 sms_retry_max=3600 sla_interval=60 ;;
 esac
 
 case $CC_ACCESS_LOG in
@@ -147,6 +148,8 @@ sub()
     sub SMS_RETRY_BASE "$sms_retry_base"
     sub SMS_RETRY_MAX "$sms_retry_max"
     sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
+    sub ATTACHMENTS_DIR "$CC_ATTACHMENTS_DIR"
+    sub SLA_INTERVAL "$sla_interval"
     sub MPM_START_SERVERS "$mpm_start_servers"
     sub MPM_SERVER_LIMIT "$mpm_server_limit"
     sub MPM_THREAD_LIMIT "$mpm_thread_limit"

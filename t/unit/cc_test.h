@@ -21,6 +21,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <apr_general.h>
 #include <apr_pools.h>
 
@@ -34,6 +35,15 @@
         ck_assert_msg(fn(cases[_i].s) == cases[_i].ok, "case %d", _i);              \
     }                                                                               \
     END_TEST
+
+/** A loop test's string result: got is want, or NULL when want is NULL ("case i" on
+ * failure, with what it got). */
+#define cc_test_assert_str_or_null(got, want)                                       \
+    do {                                                                            \
+        const char *got_ = (got), *want_ = (want);                                  \
+        ck_assert_msg(want_ ? got_ && !strcmp(got_, want_) : !got_, "case %d: [%s]", \
+                      _i, got_ ? got_ : "(null)");                                  \
+    } while (0)
 
 /** The per-test pool (created in cc_test_setup, destroyed in cc_test_teardown). */
 extern apr_pool_t *cc_test_pool;

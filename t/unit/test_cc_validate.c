@@ -60,6 +60,22 @@ START_TEST(utf8_chars_counts_code_points_not_bytes)
 }
 END_TEST
 
+START_TEST(utf8_cut_len_never_splits_a_character)
+{
+    const char *s = "ab\xc3\xa9\xf0\x9f\x98\x80z";     /* a b é 😀 z: 9 bytes */
+
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 9), 9);
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 20), 9);
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 8), 8);         /* before z */
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 7), 4);         /* inside 😀: before it */
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 5), 4);
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 4), 4);
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 3), 2);         /* inside é */
+    ck_assert_uint_eq(cc_utf8_cut_len(s, 9, 0), 0);
+    ck_assert_uint_eq(cc_utf8_cut_len("\xc3\xa9", 2, 1), 0);
+}
+END_TEST
+
 /* A string, the bounds in code points, and whether it passes. */
 typedef struct {
     const char *s;
@@ -504,6 +520,7 @@ CC_TEST_SUITE("cc_validate",
     CC_TCASE("text"),
         CC_LOOP_TEST(utf8_validity_follows_the_unicode_table, N(utf8_cases)),
         CC_TEST(utf8_chars_counts_code_points_not_bytes),
+        CC_TEST(utf8_cut_len_never_splits_a_character),
         CC_LOOP_TEST(text_is_checked_for_length_in_code_points_and_controls, N(text_cases)),
         CC_LOOP_TEST(names_are_one_line_without_controls, N(name_cases)),
     CC_TCASE("identifiers"),
