@@ -153,12 +153,13 @@ PREPARE seed FROM @sql;
 EXECUTE seed;
 DEALLOCATE PREPARE seed;
 
--- Their search terms, as cc_search_terms_add makes them (shared/cc_search.h): name and
+-- Their search terms, as cc_search_terms_add makes them (shared/cc_search.c): name and
 -- company: the whole text normalised (ASCII letters lowercased; the seeded texts have
--- single spaces and no other upper case) and each word, words split at the ASCII
--- characters other than letters and digits; email: the whole address, its local part,
--- its domain; phone: its digits and their suffixes of 3 digits or more.  No duplicates
--- in a contact (compared as bytes); every seeded term is under 64 bytes.
+-- single spaces and no other upper case), each part between spaces ("o'brien", "s.a.",
+-- "&") and each word (split at the ASCII characters other than letters and digits:
+-- "o", "brien"); email: the whole address, its local part, its domain; phone: its digits
+-- and their suffixes of 3 digits or more.  No duplicates in a contact (compared as
+-- bytes); every seeded term is under 64 bytes.
 CREATE TEMPORARY TABLE hd_terms (
     contact_id BIGINT UNSIGNED NOT NULL,
     term VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -167,9 +168,9 @@ INSERT IGNORE INTO hd_terms SELECT id, LOWER(name) FROM contacts WHERE tenant_id
 INSERT IGNORE INTO hd_terms SELECT id, LOWER(company) FROM contacts
     WHERE tenant_id = @t AND company IS NOT NULL;
 INSERT IGNORE INTO hd_terms SELECT c.id, w.w FROM contacts c,
-    JSON_TABLE(CONCAT('["', REPLACE(TRIM(REGEXP_REPLACE(LOWER(CONCAT_WS(' ', c.name, c.company)),
-                                         '[\\x{0}-\\x{2f}\\x{3a}-\\x{40}\\x{5b}-\\x{60}\\x{7b}-\\x{7f}]+', ' ')),
-                                ' ', '","'), '"]'),
+    JSON_TABLE(CONCAT('["', REPLACE(CONCAT_WS(' ', @x := LOWER(CONCAT_WS(' ', c.name, c.company)),
+        REGEXP_REPLACE(@x, '[\\x{0}-\\x{2f}\\x{3a}-\\x{40}\\x{5b}-\\x{60}\\x{7b}-\\x{7f}]', ' ')),
+                                    ' ', '","'), '"]'),
                '$[*]' COLUMNS (w VARCHAR(64) PATH '$')) w
     WHERE c.tenant_id = @t AND w.w <> '';
 INSERT IGNORE INTO hd_terms SELECT id, LOWER(email) FROM contacts
