@@ -235,18 +235,6 @@ static const cc_field_t ticket_fields[] = {
     { NULL, 0, 0 }
 };
 
-/* The fields a PATCH may change (the source is a create's only). */
-static const cc_field_t ticket_patch_fields[] = {
-    { "subject", CC_JT_STRING, 1 },
-    { "status", CC_JT_STRING, 0 },
-    { "priority", CC_JT_STRING, 0 },
-    { "channel", CC_JT_STRING, 0 },
-    { "contact_id", CC_JT_INT_NULL, 0 },
-    { "assignee_id", CC_JT_INT_NULL, 0 },
-    { "tags", CC_JT_STRING_ARRAY, 0 },
-    { NULL, 0, 0 }
-};
-
 /* A ticket's values, in cc_tickets_lock's column order; TV_N first are the client's. */
 enum {
     TV_SUBJECT, TV_STATUS, TV_PRIORITY, TV_CHANNEL, TV_CONTACT, TV_ASSIGNEE, TV_N,
@@ -577,8 +565,16 @@ static cc_error_t *tickets_update(cc_ctx_t *ctx)
     int recompute;
     cc_error_t *err;
 
-    if ((err = cc_read_json_patch(ctx, ticket_patch_fields, &body))
-        || (err = cc_db_begin(ctx->db))
+    if ((err = cc_read_json_patch(ctx, ticket_fields, &body))) {
+        return err;
+    }
+    /* The source is a create's only. */
+    if (cc_json_has(body, "cdr_id") || cc_json_has(body, "voicemail_id")) {
+        return cc_error_field(ctx->pool, cc_json_has(body, "cdr_id") ? "cdr_id"
+                                                                      : "voicemail_id",
+                              "is set when the ticket is created and cannot change");
+    }
+    if ((err = cc_db_begin(ctx->db))
         || (err = lock_ticket(ctx, id, old, v))) {
         return err;
     }

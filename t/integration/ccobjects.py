@@ -575,6 +575,48 @@ def _chat_session(cc, tenant, parent):
     return start_chat_ok(cc, _chat_widget_key(cc, tenant, None))["session_id"]
 
 
+# ---- contacts, tags and the helpdesk ---------------------------------------------------
+
+def _contact(cc, tenant, parent):
+    return _made(cc.post("/api/v1/contacts", token=tenant.admin_token,
+                         json={"name": uniq_name("Contact"), "phone": new_number()}),
+                 "contact")["id"]
+
+
+def _tag(cc, tenant, parent):
+    return _made(cc.post("/api/v1/tags", token=tenant.admin_token,
+                         json={"name": uniq_name("tag")}), "tag")["id"]
+
+
+def _ticket(cc, tenant, parent):
+    return _made(cc.post("/api/v1/tickets", token=tenant.admin_token,
+                         json={"subject": uniq_name("Ticket")}), "ticket")["id"]
+
+
+def _ticket_template(cc, tenant, parent):
+    return _made(cc.post("/api/v1/ticket-templates", token=tenant.admin_token,
+                         json={"name": uniq_name("Template"),
+                               "body": "Ticket {{ticket.number}}"}), "template")["id"]
+
+
+def _sla(cc, tenant, parent):
+    """The tenant's policy of the first priority without one (one policy a priority)."""
+    for priority in ("low", "normal", "high", "urgent"):
+        r = cc.post("/api/v1/slas", token=tenant.admin_token,
+                    json={"name": uniq_name("SLA"), "priority": priority,
+                          "first_response_minutes": 60, "resolution_minutes": 480})
+        if r.status_code != 409:
+            return _made(r, "SLA policy")["id"]
+    raise AssertionError("every priority of the tenant has an SLA policy")
+
+
+def _attachment(cc, tenant, parent):
+    ticket = _ticket(cc, tenant, None)
+    return _made(cc.post(f"/api/v1/tickets/{ticket}/attachments?filename=a.txt",
+                         token=tenant.admin_token, data=b"attachment",
+                         headers={"Content-Type": "text/plain"}), "attachment")["id"]
+
+
 # factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
 # before the parameter's segment.  Objects are made in tenant, as its admin.
 OBJECT_FACTORIES = {
@@ -593,6 +635,12 @@ OBJECT_FACTORIES = {
     "/api/v1/chat/agents/{user_id}": _user,
     "/chat/v1/widgets/{public_key}": _chat_widget_key,
     "/chat/v1/sessions/{id}": _chat_session,
+    "/api/v1/contacts/{id}": _contact,
+    "/api/v1/tags/{id}": _tag,
+    "/api/v1/tickets/{id}": _ticket,
+    "/api/v1/ticket-templates/{id}": _ticket_template,
+    "/api/v1/slas/{id}": _sla,
+    "/api/v1/attachments/{id}": _attachment,
 }
 
 
