@@ -5,21 +5,21 @@
 
 On bench-1 as seeded by t/bench/helpdesk_seed.sql (the database through t/env/db.sh, the
 environment bench.sh exports):
-- the seeded search terms are the C's: 48 seeded contacts of every shape (apostrophes,
+- the seeded search terms are the C's: up to 48 seeded contacts of every shape (apostrophes,
   hyphens, initials, non-ASCII, "&" and "S.p.A." companies, no email, no phone) are
   created again through POST /contacts, and each copy's contact_terms rows must equal its
   original's byte for byte; the copies are deleted again.  Exit status 1 otherwise;
 - OUTDIR/contacts_q.txt: 200 searches (GET /contacts?q=): 60 surname prefixes of 3 to 5
   letters, 40 company words, 40 company email domains, 60 runs of 4 to 6 digits of
-  phone numbers (one in three typed with a space, as "+49 3061");
+  phone numbers (one in six the number's start as typed, "+49 3061"), of random contacts;
 - OUTDIR/contacts_lookup.txt: 200 screen pops (GET /contacts/lookup?phone=): 150 seeded
   numbers (one in three typed as "+44 7700 139-498") and 50 numbers no contact has (+358,
   a country the seed has none in: 404);
 - OUTDIR/tickets_filtered.txt: GET /tickets?status=&priority= for the 16 pairs of the
   four open statuses and the four priorities; OUTDIR/tickets_mine.txt: an agent's
   tickets, GET /tickets?assignee_id=&status= for the 60 agents x open, pending.
-Every path is requested once (all 200, the missing numbers' lookups 404) and the
-matches per request are reported.  Loopback only; every request has a timeout.
+The rows each path matches are counted by SQL and reported; the first paths of each
+file are requested once through the API (all 200, the missing numbers' lookups 404).  Loopback only; every request has a timeout.
 """
 
 import json
@@ -27,12 +27,26 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import urllib.parse
 
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMEOUT = 30
+SAMPLE = 8
+
+
+def like_prefix(q):
+    """cc_search_prefix (shared/cc_search.c) for the bench's q values, as a SQL literal."""
+    digits = [c for c in q if c not in " -.()"]
+    if digits and all(c.isdigit() for c in digits[1:]) and (digits[0].isdigit()
+                                                             or digits[0] == "+"):
+        term = "".join(c for c in digits if c.isdigit())
+    else:
+        term = " ".join(q.lower().split())      # the bench's q values are ASCII or lowercase
+    assert not set(term) & set("\\%_"), term    # nothing for LIKE to escape
+    return term.replace("'", "''") + "%"
 
 
 def sql(query):
@@ -107,26 +121,27 @@ def main():
     contacts = f"FROM contacts WHERE tenant_id = '{tenant}'"
     q = []
     for i, (last,) in enumerate(sql(f"SELECT SUBSTRING_INDEX(name, ' ', -1) {contacts}"
-                                    " AND id % 1667 = 5 ORDER BY id LIMIT 60")):
+                                    " ORDER BY CRC32(CONCAT('s', id)) LIMIT 60")):
         q.append(("surname", last.lower()[:3 + i % 3]))
     for (word,) in sql(f"SELECT SUBSTRING_INDEX(company, ' ', 1) {contacts}"
-                       " AND company IS NOT NULL AND id % 2503 = 7 ORDER BY id LIMIT 40"):
+                       " AND company IS NOT NULL ORDER BY CRC32(CONCAT('c', id)) LIMIT 40"):
         q.append(("company", word))
     for (domain,) in sql(f"SELECT SUBSTRING_INDEX(email, '@', -1) {contacts}"
                          " AND company IS NOT NULL AND SUBSTRING_INDEX(email, '@', -1)"
                          " LIKE CONCAT(LOWER(SUBSTRING_INDEX(company, ' ', 1)), '.%')"
-                         " AND id % 2011 = 3 ORDER BY id LIMIT 40"):
+                         " ORDER BY CRC32(CONCAT('d', id)) LIMIT 40"):
         q.append(("domain", domain))
     for i, (phone,) in enumerate(sql(f"SELECT phone {contacts} AND phone IS NOT NULL"
-                                     " AND id % 1571 = 2 ORDER BY id LIMIT 60")):
+                                     " ORDER BY CRC32(CONCAT('p', id)) LIMIT 60")):
         digits, n = phone[1:], 4 + i % 3
-        start = (i * 7) % (len(digits) - n + 1)
-        run = digits[start:start + n]
-        q.append(("digits", ("+" + run[:2] + " " + run[2:]) if i % 3 == 0 and start == 0
-                  else run))
+        if i % 6 == 0:                      # the start of the number, as typed
+            q.append(("digits", f"+{digits[:2]} {digits[2:n]}"))
+        else:
+            start = 1 + (i * 7) % (len(digits) - n)
+            q.append(("digits", digits[start:start + n]))
     lookups = []
     for i, (phone,) in enumerate(sql(f"SELECT phone {contacts} AND phone IS NOT NULL"
-                                     " AND id % 661 = 11 ORDER BY id LIMIT 150")):
+                                     " ORDER BY CRC32(CONCAT('l', id)) LIMIT 150")):
         lookups.append(f"{phone[:3]} {phone[3:7]} {phone[7:10]}-{phone[10:]}"
                        if i % 3 == 0 else phone)
     lookups += [f"+35840{(i * 7919) % 10000000:07d}" for i in range(50)]
@@ -147,23 +162,33 @@ def main():
         with open(os.path.join(outdir, f"{name}.txt"), "w") as f:
             f.write("\n".join(paths) + "\n")
 
-    # Every path once: the statuses, and how many rows each matches.
-    totals = {}
-    for name in ("contacts_q", "tickets_filtered", "tickets_mine"):
+    # How many rows each path matches, by SQL (the same LIKE prefix as cc_search_prefix),
+    # so that this stays quick however slow a route is; then a sample of every file
+    # through the API (statuses, and one client's time).
+    totals = {"contacts_q": [
+        int(n) for (n,) in sql(";\n".join(
+            f"SELECT COUNT(DISTINCT contact_id) FROM contact_terms WHERE tenant_id ="
+            f" '{tenant}' AND term LIKE '{like_prefix(v)}'" for _, v in q) + ";")]}
+    for name, column in (("tickets_filtered", "priority"), ("tickets_mine", "assignee_id")):
+        totals[name] = []
         for path in files[name]:
-            r = s.get(base + path, timeout=TIMEOUT)
-            if r.status_code != 200:
-                sys.exit(f"{path}: {r.status_code} {r.text[:200]}")
-            totals.setdefault(name, []).append(r.json()["total"])
+            args = dict(urllib.parse.parse_qsl(path.split("?", 1)[1]))
+            (n,), = sql(f"SELECT COUNT(*) FROM tickets WHERE tenant_id = '{tenant}' AND"
+                        f" status = '{args['status']}' AND {column} = '{args[column]}'")
+            totals[name].append(int(n))
     found = missing = 0
-    for path in files["contacts_lookup"]:
-        r = s.get(base + path, timeout=TIMEOUT)
-        if r.status_code == 200:
-            found += 1
-        elif r.status_code == 404 and "%2B358" in path:
-            missing += 1
-        else:
-            sys.exit(f"{path}: {r.status_code} {r.text[:200]}")
+    timings = {}
+    for name, paths in files.items():
+        for path in paths[:SAMPLE] + (paths[-SAMPLE // 4:] if name == "contacts_lookup" else []):
+            t0 = time.perf_counter()
+            r = s.get(base + path, timeout=TIMEOUT)
+            timings.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+            if r.status_code == 404 and name == "contacts_lookup" and "%2B358" in path:
+                missing += 1
+            elif r.status_code != 200:
+                sys.exit(f"{path}: {r.status_code} {r.text[:200]}")
+            elif name == "contacts_lookup":
+                found += 1
     kinds = {k: [t for (kk, _), t in zip(q, totals["contacts_q"]) if kk == k]
              for k in ("surname", "company", "domain", "digits")}
     lines.append(f"contacts_q: {len(q)} searches; contacts matched per search: "
@@ -172,12 +197,15 @@ def main():
                      ("company", "company words"), ("domain", "email domains"),
                      ("digits", "phone runs of 4-6 digits")):
         lines.append(f"  {len(kinds[k])} {label}: {spread(kinds[k])}")
-    lines.append(f"contacts_lookup: {len(lookups)} numbers, {found} found, {missing} missing"
-                 " (404: the non-2xx column)")
+    lines.append(f"contacts_lookup: {len(lookups)} numbers, 150 seeded, 50 no contact has"
+                 f" (404: the non-2xx column); sampled {found} found, {missing} missing")
     lines.append(f"tickets_filtered: {len(files['tickets_filtered'])} status x priority pairs;"
                  f" tickets matched: {spread(totals['tickets_filtered'])}")
     lines.append(f"tickets_mine: {len(files['tickets_mine'])} agent x status pairs;"
                  f" tickets matched: {spread(totals['tickets_mine'])}")
+    lines.append("one client, the first " + str(SAMPLE) + " paths of each: " + "; ".join(
+        f"{name} median {statistics.median(t):.1f} ms, max {max(t):.1f} ms"
+        for name, t in timings.items()))
     print("\n".join(lines))
     return 1 if bad else 0
 
