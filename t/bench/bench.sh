@@ -193,31 +193,47 @@ if selected helpdesk; then
     HD_REPORT=$CC_VAR_DIR/helpdesk_report.txt
     /usr/bin/python3 "$BENCH/helpdesk_bench.py" "$BASE" "$CC_BENCH_TOKEN" "$CC_VAR_DIR" \
         >"$HD_REPORT"
-    for hd in contacts_q contacts_lookup tickets_filtered tickets_mine; do
+    # The search last: were it slow, the database would still be running its statements
+    # when the next scenario starts (up to 32 at once; the requests wrk gave up on too),
+    # so after it the part waits (at most 180 s) until the database is idle again.
+    for hd in contacts_lookup tickets_filtered tickets_mine contacts_q; do
         CC_BENCH_PATHS=$CC_VAR_DIR/$hd.txt RUN_PART=helpdesk run "$hd" "$BASE" "$BENCH/paths.lua"
     done
+    t0=$(date +%s)
+    while [ $(( $(date +%s) - t0 )) -lt 180 ] && [ "$(echo "SELECT COUNT(*) FROM
+            information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute')
+            AND ID <> CONNECTION_ID()" | "$ENV/db.sh" shell -N -B)" -gt 0 ]; do
+        sleep 1
+    done
+    [ $(( $(date +%s) - t0 )) -lt 2 ] || echo "   the database was busy for" \
+        "$(( $(date +%s) - t0 )) s more with the scenarios' statements" | tee -a "$HD_REPORT"
     # The contact timeline page (issue 13's bound: <= 50 ms) is measured here once its
     # route is built: a contact_timeline scenario over the contacts with the most tickets,
     # with their calls, SMS, voicemails and chats seeded beside them.
+    # The lists' filters as cc_contacts.c and cc_tickets.c write them (each optional one
+    # "(? IS NULL OR ...)"), values in place: q=mar (~7,000 contacts), status=open
+    # priority=high, an agent's open tickets; and the lookup.
     echo "== plans (EXPLAIN) of a contact search, a lookup and the two ticket lists"
     tid=$(echo "SELECT id FROM tenants WHERE slug = 'bench-1'" | "$ENV/db.sh" shell -N -B)
     agent=$(sed -n 's/.*assignee_id=\([0-9]*\).*/\1/p;q' "$CC_VAR_DIR/tickets_mine.txt")
+    cf="c.tenant_id = '$tid' AND ('mar%' IS NULL OR c.id IN (SELECT ct.contact_id
+  FROM contact_terms ct WHERE ct.tenant_id = c.tenant_id AND ct.term LIKE 'mar%'))
+  AND (NULL IS NULL OR EXISTS (SELECT 1 FROM contact_tags lk JOIN tags tg ON tg.id = lk.tag_id
+  WHERE lk.contact_id = c.id AND tg.tenant_id = c.tenant_id AND tg.name = NULL))"
+    tf() {   # status, priority, assignee ('NULL': none)
+        echo "t.tenant_id = '$tid' AND ($1 IS NULL OR t.status = $1)
+  AND ($2 IS NULL OR t.priority = $2) AND ($3 IS NULL OR t.assignee_id = $3)
+  AND (NULL IS NULL OR t.contact_id = NULL)"
+    }
     "$ENV/db.sh" shell -t <<SQL >>"$HD_REPORT"
-EXPLAIN SELECT c.id, (SELECT COUNT(*) FROM contacts c WHERE c.tenant_id = '$tid'
-  AND c.id IN (SELECT ct.contact_id FROM contact_terms ct WHERE ct.tenant_id = c.tenant_id
-  AND ct.term LIKE 'mar%')) AS total FROM contacts c WHERE c.tenant_id = '$tid'
-  AND c.id IN (SELECT ct.contact_id FROM contact_terms ct WHERE ct.tenant_id = c.tenant_id
-  AND ct.term LIKE 'mar%') ORDER BY c.name, c.id LIMIT 20;
+EXPLAIN SELECT c.id, (SELECT COUNT(*) FROM contacts c WHERE $cf) AS total
+  FROM contacts c WHERE $cf ORDER BY c.name ASC, c.id ASC LIMIT 20 OFFSET 0;
 EXPLAIN SELECT c.id FROM contacts c WHERE c.tenant_id = '$tid' AND c.phone = '+4930612345678'
   ORDER BY c.updated_at DESC, c.id DESC LIMIT 1;
-EXPLAIN SELECT t.id, (SELECT COUNT(*) FROM tickets t WHERE t.tenant_id = '$tid'
-  AND t.status = 'open' AND t.priority = 'high') AS total FROM tickets t
-  WHERE t.tenant_id = '$tid' AND t.status = 'open' AND t.priority = 'high'
-  ORDER BY t.id DESC LIMIT 20;
-EXPLAIN SELECT t.id, (SELECT COUNT(*) FROM tickets t WHERE t.tenant_id = '$tid'
-  AND t.assignee_id = $agent AND t.status = 'open') AS total FROM tickets t
-  WHERE t.tenant_id = '$tid' AND t.assignee_id = $agent AND t.status = 'open'
-  ORDER BY t.id DESC LIMIT 20;
+EXPLAIN SELECT t.id, (SELECT COUNT(*) FROM tickets t WHERE $(tf "'open'" "'high'" NULL)) AS total
+  FROM tickets t WHERE $(tf "'open'" "'high'" NULL) ORDER BY t.id DESC LIMIT 20 OFFSET 0;
+EXPLAIN SELECT t.id, (SELECT COUNT(*) FROM tickets t WHERE $(tf "'open'" NULL "$agent")) AS total
+  FROM tickets t WHERE $(tf "'open'" NULL "$agent") ORDER BY t.id DESC LIMIT 20 OFFSET 0;
 SQL
 fi
 
@@ -332,7 +348,7 @@ if [ -n "${HD_REPORT:-}" ]; then
          NR == 1 { base = $2 }
          $1 == "contacts_q" || $1 == "contacts_lookup" {
              printf "issue 13: %s p99 %.1f ms (bound 25 ms): %s\n", $1, ms($4),
-                    ms($4) <= 25 ? "met" : "MISSED" }
+                    $2 > 0 && ms($4) <= 25 ? "met" : "MISSED" }
          $1 == "tickets_filtered" {
              printf "issue 13: %s %.1f%% of /healthz (bound 10%%): %s\n", $1,
                     100 * $2 / base, $2 >= base / 10 ? "met" : "MISSED" }' "$RESULTS"
