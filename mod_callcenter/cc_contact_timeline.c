@@ -127,7 +127,12 @@ static cc_error_t *timeline_get(cc_ctx_t *ctx)
     scope = apr_pstrcat(ctx->pool, "timeline:", t, ":", id, NULL);
     after = ctx->args ? apr_table_get(ctx->args, "after") : NULL;
     if (after) {
-        if (!cc_cursor_read(ctx->pool, after, scope, &cur) || !rank_of(cur.sort)) {
+        apr_int64_t at, cid;
+
+        /* The checksum is no secret: what a cursor says is checked as well. */
+        if (!cc_cursor_read(ctx->pool, after, scope, &cur) || !rank_of(cur.sort)
+            || !cc_parse_rfc3339_epoch(apr_pstrcat(ctx->pool, cur.key, "Z", NULL), &at)
+            || !cc_parse_id(cur.id, &cid)) {
             err = cc_error_collect(ctx->pool, err, "after",
                                    "is not a cursor of this timeline (or it was altered)");
         }

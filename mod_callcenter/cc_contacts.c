@@ -84,7 +84,7 @@ static const cc_stmt_t contacts_stmts[] = {
                                        " AND contact_id = %s"),
     CC_STMT("cc_contacts_terms_add",
             "INSERT INTO contact_terms (tenant_id, contact_id, term) SELECT %s, %s, j.term"
-            " FROM JSON_TABLE(%s, '$[*]' COLUMNS (term VARCHAR(64) PATH '$')) j"),
+            " FROM JSON_TABLE(%s, '$[*]' COLUMNS (term VARCHAR(254) PATH '$')) j"),
     CC_TAG_LINK_STMTS("cc_contacts", "contact_tags", "contact_id"),
     CC_STMT_END
 };
@@ -437,8 +437,13 @@ static cc_error_t *contacts_delete(cc_ctx_t *ctx)
 static cc_error_t *contacts_lookup(cc_ctx_t *ctx)
 {
     const char *raw = ctx->args ? apr_table_get(ctx->args, "phone") : NULL;
-    const char *phone = raw && cc_valid_text(raw, 1, 64) ? cc_phone_normalise(ctx->pool, raw)
-                                                          : NULL;
+    const char *phone;
+
+    /* ?phone=+1555... as API.md writes it: the query's '+' was decoded as a space. */
+    if (raw && raw[0] == ' ') {
+        raw = apr_pstrcat(ctx->pool, "+", raw + 1, NULL);
+    }
+    phone = raw && cc_valid_text(raw, 1, 64) ? cc_phone_normalise(ctx->pool, raw) : NULL;
     const char *args[2];
     json_t *contact;
     cc_error_t *err;

@@ -37,8 +37,8 @@ cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *objec
                                   " AND " column " = %s"),                         \
     CC_STMT(prefix "_tags_add", "INSERT INTO " table " (tenant_id, " column ", tag_id)" \
             " SELECT DISTINCT t.tenant_id, %s, t.id FROM tags t JOIN JSON_TABLE(%s,"   \
-            " '$[*]' COLUMNS (name VARCHAR(200) PATH '$')) j ON t.name = j.name"      \
-            " WHERE t.tenant_id = %s")
+            " '$[*]' COLUMNS (name VARCHAR(200) PATH '$')) j"                          \
+            " ON t.name = j.name COLLATE utf8mb4_uca1400_as_ci WHERE t.tenant_id = %s")
 
 #define CC_TAG_NAMES(table, column, id)                                            \
     "(SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM " table " lk" \
@@ -70,8 +70,8 @@ typedef struct cc_sla_policy_t {
 cc_error_t *cc_sla_load(cc_ctx_t *ctx, const char *priority, const char *id,
                         cc_sla_policy_t **ppolicy);
 
-/** The SQL DATETIME secs of business time after start under pol; NULL when it is out of
- * reach (cc_sla_add). */
+/** The SQL DATETIME secs of business time after start under pol (NULL: 24/7); NULL when
+ * it is out of reach (cc_sla_add). */
 const char *cc_sla_due(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t start,
                        apr_int64_t secs);
 

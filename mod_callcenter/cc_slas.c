@@ -374,8 +374,8 @@ const char *cc_sla_due(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t st
 {
     apr_int64_t due;
 
-    return cc_sla_add(p, pol->cal, pol->tz, start, secs, &due) ? cc_epoch_to_sql(p, due)
-                                                                : NULL;
+    return cc_sla_add(p, pol ? pol->cal : NULL, pol ? pol->tz : NULL, start, secs, &due)
+           ? cc_epoch_to_sql(p, due) : NULL;
 }
 
 apr_int64_t cc_sla_paused(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t from,

@@ -51,7 +51,7 @@ static const cc_stmt_t tags_stmts[] = {
     CC_STMT("cc_tags_unknown",
             "SELECT j.name FROM JSON_TABLE(%s, '$[*]' COLUMNS (name VARCHAR(200) PATH '$')) j"
             " WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.tenant_id = %s"
-            " AND t.name = j.name) LIMIT 1"),
+            " AND t.name = j.name COLLATE utf8mb4_uca1400_as_ci) LIMIT 1"),
     CC_STMT_END
 };
 

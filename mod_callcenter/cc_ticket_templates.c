@@ -94,7 +94,7 @@ static const cc_field_t template_fields[] = {
 static cc_error_t *template_values(apr_pool_t *p, const json_t *body, const char **pname,
                                    const char **pbody)
 {
-    const char *s, *issue;
+    const char *s, *text, *issue;
     cc_error_t *err = NULL;
 
     if ((s = cc_json_str(body, "name"))) {
@@ -103,14 +103,14 @@ static cc_error_t *template_values(apr_pool_t *p, const json_t *body, const char
         }
         *pname = s;
     }
-    if ((s = cc_json_str(body, "body"))) {
-        if (!cc_valid_text(s, 1, CC_TEMPLATE_BODY_MAX)) {
+    if ((text = cc_json_str(body, "body"))) {
+        if (!cc_valid_text(text, 1, CC_TEMPLATE_BODY_MAX)) {
             err = cc_error_collect(p, err, "body", "must be 1 to 20000 characters");
         }
-        else if ((issue = cc_template_issue(p, s))) {
+        else if ((issue = cc_template_issue(p, text))) {
             err = cc_error_collect(p, err, "body", issue);
         }
-        *pbody = s;
+        *pbody = text;
     }
     return err;
 }

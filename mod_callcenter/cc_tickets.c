@@ -14,10 +14,11 @@
  *
  * SLA clocks (cc_slas.c): a new ticket takes the policy of its priority, and its due
  * times are business time after created_at.  While pending or on_hold the resolution
- * clock stops: paused_at says since when, and on leaving, the business time spent there
- * is added to paused_secs and the resolution due time is computed again as
- * created_at + resolution + paused_secs.  A priority change takes the new priority's
- * policy and computes both due times again the same way.
+ * clock stops: paused_at says since when, and on leaving, the resolution due time moves
+ * on by the business time spent there (on the policy's calendar), which paused_secs
+ * also keeps.  A priority change takes the new priority's policy and computes both due
+ * times again from created_at, paused_secs added to the resolution clock.  An edit of a
+ * policy changes no ticket's due times.
  *
  * Status: solved sets resolved_at, leaving solved clears it; closed is final (409).
  * Assigning a ticket to someone other than oneself, and closing one, take
@@ -104,7 +105,8 @@ static const cc_stmt_t tickets_stmts[] = {
     CC_STMT("cc_tickets_lock",
             "SELECT subject, status, priority, channel, contact_id, assignee_id, sla_id,"
             " UNIX_TIMESTAMP(created_at), UNIX_TIMESTAMP(paused_at), paused_secs,"
-            " resolved_at, first_response_due_at, resolution_due_at"
+            " resolved_at, first_response_due_at, resolution_due_at,"
+            " UNIX_TIMESTAMP(resolution_due_at)"
             " FROM tickets WHERE tenant_id = %s AND id = %s FOR UPDATE"),
     /* The next number: the counter row stays locked until the create's commit. */
     CC_STMT("cc_tickets_number_next",
@@ -239,11 +241,11 @@ static const cc_field_t ticket_fields[] = {
 enum {
     TV_SUBJECT, TV_STATUS, TV_PRIORITY, TV_CHANNEL, TV_CONTACT, TV_ASSIGNEE, TV_N,
     TV_SLA = TV_N, TV_CREATED, TV_PAUSED_AT, TV_PAUSED_SECS, TV_RESOLVED, TV_FIRST_DUE,
-    TV_RES_DUE, TV_ALL
+    TV_RES_DUE, TV_RES_DUE_EPOCH, TV_ALL
 };
 static const char *const ticket_keys[TV_ALL] = {
     "subject", "status", "priority", "channel", "contact_id", "assignee_id", "sla_id",
-    NULL, NULL, NULL, "resolved_at", "first_response_due_at", "resolution_due_at"
+    NULL, NULL, NULL, "resolved_at", "first_response_due_at", "resolution_due_at", NULL
 };
 
 static cc_error_t *enum_value(apr_pool_t *p, cc_error_t *err, const json_t *body,
@@ -374,12 +376,11 @@ static void set_due(apr_pool_t *p, const cc_sla_policy_t *pol, apr_int64_t creat
 
 /* The status change from old to v at now (epoch): resolved_at, the pause. */
 static cc_error_t *apply_status(cc_ctx_t *ctx, const char *const *old, const char **v,
-                                apr_int64_t now, int *precompute)
+                                apr_int64_t now)
 {
     const char *was = old[TV_STATUS] ? old[TV_STATUS] : "", *to = v[TV_STATUS];
     const char *nows = cc_epoch_to_sql(ctx->pool, now);
 
-    *precompute = 0;
     if (!strcmp(to, "solved") && strcmp(was, "solved")) {
         v[TV_RESOLVED] = nows;
     }
@@ -395,16 +396,20 @@ static cc_error_t *apply_status(cc_ctx_t *ctx, const char *const *old, const cha
     else if (!is_paused(to) && is_paused(was) && old[TV_PAUSED_AT]) {
         cc_sla_policy_t *pol;
         cc_error_t *err;
-        apr_int64_t from = apr_atoi64(old[TV_PAUSED_AT]);
+        apr_int64_t secs;
 
+        /* The business time spent paused, on the policy's calendar (24/7 without one):
+         * the resolution due time moves by it, and it counts if the priority changes. */
         if ((err = cc_sla_load(ctx, NULL, old[TV_SLA], &pol))) {
             return err;
         }
+        secs = cc_sla_paused(ctx->pool, pol, apr_atoi64(old[TV_PAUSED_AT]), now);
         v[TV_PAUSED_SECS] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT,
-                                         apr_atoi64(old[TV_PAUSED_SECS])
-                                         + cc_sla_paused(ctx->pool, pol, from, now));
+                                         apr_atoi64(old[TV_PAUSED_SECS]) + secs);
         v[TV_PAUSED_AT] = NULL;
-        *precompute = 1;
+        if (old[TV_RES_DUE_EPOCH]) {
+            v[TV_RES_DUE] = cc_sla_due(ctx->pool, pol, apr_atoi64(old[TV_RES_DUE_EPOCH]), secs);
+        }
     }
     return NULL;
 }
@@ -448,7 +453,6 @@ static cc_error_t *tickets_create(cc_ctx_t *ctx)
     apr_int64_t now = apr_time_sec(apr_time_now());
     cc_sla_policy_t *pol;
     json_t *body, *ticket, *changes;
-    int recompute;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, ticket_fields, &body))) {
@@ -473,7 +477,7 @@ static cc_error_t *tickets_create(cc_ctx_t *ctx)
         || (json_object_get(body, "tags")
             && (err = cc_tags_check(ctx, json_object_get(body, "tags"), &tags)))
         || (err = cc_sla_load(ctx, v[TV_PRIORITY], NULL, &pol))
-        || (err = apply_status(ctx, blank, v, now, &recompute))) {
+        || (err = apply_status(ctx, blank, v, now))) {
         return err;
     }
     set_due(ctx->pool, pol, now, 0, v);
@@ -562,7 +566,6 @@ static cc_error_t *tickets_update(cc_ctx_t *ctx)
     const char *tenant = ctx->principal->tenant_id;
     apr_int64_t now = apr_time_sec(apr_time_now());
     json_t *body, *changes, *before, *ticket, *now_tags;
-    int recompute;
     cc_error_t *err;
 
     if ((err = cc_read_json_patch(ctx, ticket_fields, &body))) {
@@ -586,21 +589,19 @@ static cc_error_t *tickets_update(cc_ctx_t *ctx)
         || (err = check_refs(ctx, old, v))
         || (json_object_get(body, "tags")
             && (err = cc_tags_check(ctx, json_object_get(body, "tags"), &tags)))
-        || (err = apply_status(ctx, old, v, now, &recompute))) {
+        || (err = apply_status(ctx, old, v, now))) {
         return err;
     }
-    if (strcmp(old[TV_PRIORITY], v[TV_PRIORITY]) || recompute) {
+    /* A new priority: its policy, and both due times from created_at again (the time
+     * spent paused so far added to the resolution clock). */
+    if (strcmp(old[TV_PRIORITY], v[TV_PRIORITY])) {
         cc_sla_policy_t *pol;
-        int priority_changed = strcmp(old[TV_PRIORITY], v[TV_PRIORITY]) != 0;
 
-        if ((err = cc_sla_load(ctx, priority_changed ? v[TV_PRIORITY] : NULL,
-                               priority_changed ? NULL : old[TV_SLA], &pol))) {
+        if ((err = cc_sla_load(ctx, v[TV_PRIORITY], NULL, &pol))) {
             return err;
         }
-        if (pol || priority_changed) {
-            set_due(ctx->pool, pol, apr_atoi64(old[TV_CREATED]), apr_atoi64(v[TV_PAUSED_SECS]),
-                    v);
-        }
+        set_due(ctx->pool, pol, apr_atoi64(old[TV_CREATED]), apr_atoi64(v[TV_PAUSED_SECS]),
+                v);
     }
     if ((err = cc_fetch(ctx, "cc_tickets_get", ticket_cols, id, &before))) {
         return err;

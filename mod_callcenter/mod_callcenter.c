@@ -6,8 +6,12 @@
  * AuthType CCBearer, mod_cc_tenant's Require cc-tenant); cc_dispatch then matches the
  * route, enforces its permission and calls the domain handler.
  */
+#include <string.h>
+
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
 
@@ -229,6 +233,54 @@ static const command_rec cc_api_cmds[] = {
 
 /* ---- hooks ---- */
 
+/* path is dir or beneath it (both absolute, as ap_server_root_relative makes them). */
+static int path_within(const char *path, const char *dir)
+{
+    apr_size_t n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/') {
+        n--;
+    }
+    return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Files clients upload or Asterisk writes are served by the API's handlers only: a
+ * directory of them inside a virtual host's DocumentRoot (which httpd's default handler
+ * would serve as they are, uploaded pages included), or holding it, refuses the start
+ * (check_config: `apache2 -t` says so too). */
+static int files_dirs_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *main_server)
+{
+    server_rec *s;
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    for (s = main_server; s; s = s->next) {
+        const cc_api_config_t *cfg = ap_get_module_config(s->module_config,
+                                                          &callcenter_module);
+        const core_server_config *core = ap_get_core_module_config(s->module_config);
+        const char *dirs[3] = { cfg->attachments_dir, cfg->recordings_dir,
+                                cfg->voicemail_dir };
+        static const char *const names[3] = { "CCAttachmentsDir", "CCRecordingsDir",
+                                               "CCVoicemailDir" };
+        int i;
+
+        for (i = 0; i < 3; i++) {
+            if (dirs[i] && core->ap_document_root
+                && (path_within(dirs[i], core->ap_document_root)
+                    || path_within(core->ap_document_root, dirs[i]))) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(03956)
+                             "%s %s overlaps the DocumentRoot %s: its files would be"
+                             " served as they are; name a directory outside it", names[i],
+                             dirs[i], core->ap_document_root);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+    return OK;
+}
+
 /* Before mod_dbd's post_config, which copies the registered statements into its pools. */
 static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                               server_rec *s)
@@ -264,6 +316,7 @@ static void cc_api_register_hooks(apr_pool_t *p)
 {
     static const char *const succ_dbd[] = { "mod_dbd.c", NULL };
 
+    ap_hook_check_config(files_dirs_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(cc_api_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(cc_api_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_api_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -15,6 +15,10 @@
 #define IS_ALNUM(c) (IS_DIGIT(c) || IS_UPPER(c) || ((c) >= 'a' && (c) <= 'z'))
 #define IS_SPACE(c) ((c) == ' ')      /* the other white space is control characters */
 
+/* term_of and phone_terms hold one term on the stack (CC_SEARCH_TERM_MAX + 4 bytes). */
+_Static_assert(CC_SEARCH_TERM_MAX >= 4 && CC_SEARCH_TERM_MAX <= 1024,
+               "a term is a few hundred bytes at most");
+
 /*
  * n bytes of s (valid UTF-8) as a term: ASCII letters lowercased, each run of white
  * space and control characters one space, trimmed, at most CC_SEARCH_TERM_MAX bytes cut

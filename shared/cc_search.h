@@ -18,7 +18,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-#define CC_SEARCH_TERM_MAX   64
+#define CC_SEARCH_TERM_MAX   254   /* contact_terms.term VARCHAR(254) (sql/018_helpdesk.sql) */
 #define CC_SEARCH_PHONE_MIN  3
 
 /** What a row's text field is, for the terms it gives. */

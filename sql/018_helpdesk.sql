@@ -32,19 +32,20 @@ CREATE TABLE contacts (
 CREATE TABLE contact_terms (
     tenant_id   CHAR(36)        NOT NULL,
     contact_id  BIGINT UNSIGNED NOT NULL,
-    term        VARCHAR(64)     NOT NULL,
+    term        VARCHAR(254)    NOT NULL,
     KEY idx_contact_terms_term (tenant_id, term, contact_id),
     KEY idx_contact_terms_contact (contact_id),
     CONSTRAINT fk_contact_terms_contact FOREIGN KEY (contact_id) REFERENCES contacts (id)
         ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- tags: a tenant's labels for contacts and tickets, unique by name in the tenant (the
--- collation's case-insensitive comparison: "VIP" and "vip" are one tag).
+-- tags: a tenant's labels for contacts and tickets, unique by name in the tenant,
+-- compared without case but with accents (utf8mb4_uca1400_as_ci: "VIP" and "vip" are
+-- one tag, "cafe" and "café", "strasse" and "straße" are two).
 CREATE TABLE tags (
     id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     tenant_id   CHAR(36)        NOT NULL,
-    name        VARCHAR(50)     NOT NULL,
+    name        VARCHAR(50)     COLLATE utf8mb4_uca1400_as_ci NOT NULL,
     color       CHAR(7)         CHARACTER SET ascii NOT NULL DEFAULT '#808080',
     created_at  DATETIME        NOT NULL DEFAULT UTC_TIMESTAMP(),
     updated_at  DATETIME        NOT NULL DEFAULT UTC_TIMESTAMP(),

@@ -128,35 +128,66 @@ static apr_array_header_t *checked_terms(const char *s, cc_search_kind_e kind)
     return terms;
 }
 
-START_TEST(long_text_is_cut_on_a_character_boundary)
+/* The single whole term of s (text) after pad ASCII 'a's then n copies of the character ch:
+ * its length, and it is the input's first bytes (nothing lowered: 'a', É, 😀). */
+static size_t cut_len(size_t pad, const char *ch, size_t n)
 {
-    char *s = apr_palloc(cc_test_pool, 1000);
+    size_t w = strlen(ch), i;
+    char *s = apr_palloc(cc_test_pool, pad + n * w + 1), *o = s;
     apr_array_header_t *terms;
-    int i;
+    const char *t;
 
-    /* "a" then 100 "é": 63 bytes fit (a + 31 é), the 32nd é would end at byte 65. */
-    strcpy(s, "a");
-    for (i = 0; i < 100; i++) {
-        strcat(s, "\xc3\x89");
+    memset(o, 'a', pad);
+    o += pad;
+    for (i = 0; i < n; i++, o += w) {
+        memcpy(o, ch, w);
     }
+    *o = '\0';
+    ck_assert_uint_gt(strlen(s), CC_SEARCH_TERM_MAX);
     terms = checked_terms(s, CC_SEARCH_TEXT);
     ck_assert_int_eq(terms->nelts, 1);
-    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), 63);
+    t = APR_ARRAY_IDX(terms, 0, const char *);
+    ck_assert(!memcmp(t, s, strlen(t)));
+    return strlen(t);
+}
 
-    /* 4-byte characters: 16 of them are 64 bytes exactly. */
-    s[0] = '\0';
-    for (i = 0; i < 40; i++) {
-        strcat(s, "\xf0\x9f\x98\x80");
+START_TEST(long_text_is_cut_on_a_character_boundary)
+{
+    size_t big = 4 * CC_SEARCH_TERM_MAX + 1000;
+    char *s = apr_palloc(cc_test_pool, big);
+    apr_array_header_t *terms;
+
+    /* 2-byte É: one that straddles the last byte is left out, one that ends on it stays. */
+    ck_assert_uint_eq(cut_len((CC_SEARCH_TERM_MAX - 1) % 2, "\xc3\x89", CC_SEARCH_TERM_MAX),
+                      CC_SEARCH_TERM_MAX - 1);
+    ck_assert_uint_eq(cut_len(CC_SEARCH_TERM_MAX % 2, "\xc3\x89", CC_SEARCH_TERM_MAX),
+                      CC_SEARCH_TERM_MAX);
+    /* 4-byte 😀: straddling the last byte by 1, 2 or 3 bytes; ending on it. */
+    for (size_t over = 1; over <= 3; over++) {
+        size_t pad = (CC_SEARCH_TERM_MAX + over) % 4;
+
+        ck_assert_uint_eq(cut_len(pad, "\xf0\x9f\x98\x80", CC_SEARCH_TERM_MAX),
+                          CC_SEARCH_TERM_MAX + over - 4);
     }
-    terms = checked_terms(s, CC_SEARCH_TEXT);
-    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), 64);
+    ck_assert_uint_eq(cut_len(CC_SEARCH_TERM_MAX % 4, "\xf0\x9f\x98\x80", CC_SEARCH_TERM_MAX),
+                      CC_SEARCH_TERM_MAX);
+    ck_assert_uint_eq(cut_len(0, "b", CC_SEARCH_TERM_MAX + 46), CC_SEARCH_TERM_MAX);
 
-    /* A cut right after a space leaves no trailing space: 63 'a', ' ', 'b'... */
-    memset(s, 'a', 63);
-    strcpy(s + 63, " bcd");
+    /* A cut right after a space leaves no trailing space: MAX - 1 'a', ' ', 'b'... */
+    memset(s, 'a', CC_SEARCH_TERM_MAX - 1);
+    strcpy(s + CC_SEARCH_TERM_MAX - 1, " bcd");
     terms = checked_terms(s, CC_SEARCH_TEXT);
-    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), 63);
+    ck_assert_int_eq(terms->nelts, 2);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), CC_SEARCH_TERM_MAX - 1);
     ck_assert_str_eq(APR_ARRAY_IDX(terms, 1, const char *), "bcd");
+    /* ... and so does a run of spaces there, or a space before a straddling É. */
+    strcpy(s + CC_SEARCH_TERM_MAX - 1, " \t \x01  bcd");
+    terms = checked_terms(s, CC_SEARCH_TEXT);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), CC_SEARCH_TERM_MAX - 1);
+    strcpy(s + CC_SEARCH_TERM_MAX - 2, " \xc3\x89tienne");
+    terms = checked_terms(s, CC_SEARCH_TEXT);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), CC_SEARCH_TERM_MAX - 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(terms, 1, const char *), "\xc3\x89tienne");
 
     /* Many spaces and controls between two words are one space. */
     memset(s, ' ', 900);
@@ -167,15 +198,19 @@ START_TEST(long_text_is_cut_on_a_character_boundary)
     ck_assert_str_eq(APR_ARRAY_IDX(terms, 0, const char *), "x y");
 
     /* Very long email parts and phone digits are cut too. */
-    memset(s, 'b', 300);
-    strcpy(s + 300, "@example.com");
+    memset(s, 'b', CC_SEARCH_TERM_MAX + 46);
+    strcpy(s + CC_SEARCH_TERM_MAX + 46, "@example.com");
     terms = checked_terms(s, CC_SEARCH_EMAIL);     /* the whole and the local part: one */
     ck_assert_int_eq(terms->nelts, 2);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), CC_SEARCH_TERM_MAX);
     ck_assert_str_eq(APR_ARRAY_IDX(terms, 1, const char *), "example.com");
-    memset(s, '7', 200);
-    s[200] = '\0';
+    memset(s, '7', CC_SEARCH_TERM_MAX + 46);
+    s[CC_SEARCH_TERM_MAX + 46] = '\0';
     terms = checked_terms(s, CC_SEARCH_PHONE);
     ck_assert_int_eq(terms->nelts, CC_SEARCH_TERM_MAX - CC_SEARCH_PHONE_MIN + 1);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, 0, const char *)), CC_SEARCH_TERM_MAX);
+    ck_assert_uint_eq(strlen(APR_ARRAY_IDX(terms, terms->nelts - 1, const char *)),
+                      CC_SEARCH_PHONE_MIN);
 }
 END_TEST
 
@@ -246,28 +281,35 @@ END_TEST
 
 START_TEST(prefix_of_a_long_query_is_cut_like_a_term)
 {
-    char *q = apr_palloc(cc_test_pool, 300);
+    size_t qlen = CC_SEARCH_TERM_MAX + 46;          /* 300 bytes */
+    char *q = apr_palloc(cc_test_pool, qlen + 1);
     const char *like;
+    size_t pad = (CC_SEARCH_TERM_MAX - 1) % 2, i;
 
-    memset(q, 'Q', 200);
-    q[200] = '\0';
+    memset(q, 'Q', qlen);
+    q[qlen] = '\0';
     like = cc_search_prefix(cc_test_pool, q);
     ck_assert_uint_eq(strlen(like), CC_SEARCH_TERM_MAX + 1);
     ck_assert_int_eq(like[0], 'q');
+    ck_assert_int_eq(like[CC_SEARCH_TERM_MAX - 1], 'q');
     ck_assert_int_eq(like[CC_SEARCH_TERM_MAX], '%');
 
-    q[0] = '\0';
-    for (int i = 0; i < 40; i++) {
-        strcat(q, "\xc3\xa9");                      /* 80 bytes of é */
+    /* An é straddling the last byte is left out, as in a term. */
+    memset(q, 'a', pad);
+    for (i = pad; i + 2 <= qlen; i += 2) {
+        memcpy(q + i, "\xc3\xa9", 2);
     }
+    q[i] = '\0';
     like = cc_search_prefix(cc_test_pool, q);
-    ck_assert_uint_eq(strlen(like), 64 + 1);
-    ck_assert(cc_valid_utf8(like, 64));
+    ck_assert_uint_eq(strlen(like), CC_SEARCH_TERM_MAX - 1 + 1);
+    ck_assert(cc_valid_utf8(like, CC_SEARCH_TERM_MAX - 1));
+    ck_assert(!strncmp(like, q, CC_SEARCH_TERM_MAX - 1));
 
-    memset(q, '9', 200);
-    q[200] = '\0';
+    memset(q, '9', qlen);
+    q[qlen] = '\0';
     like = cc_search_prefix(cc_test_pool, q);
     ck_assert_uint_eq(strlen(like), CC_SEARCH_TERM_MAX + 1);
+    ck_assert_int_eq(like[CC_SEARCH_TERM_MAX], '%');
     ck_assert_ptr_null(cc_search_prefix(cc_test_pool, NULL));
 }
 END_TEST
@@ -338,6 +380,36 @@ START_TEST(a_query_finds_what_the_terms_promise)
 }
 END_TEST
 
+/* A q= of up to 200 ASCII characters (CONTACT_Q_MAX) is matched whole: a long q that
+ * only shares its first bytes with a name does not find it (test_840). */
+START_TEST(a_long_query_is_a_prefix_of_the_whole_name)
+{
+    char *x = apr_palloc(cc_test_pool, 151);
+    apr_array_header_t *terms = apr_array_make(cc_test_pool, 4, sizeof(const char *));
+    const char *probes[][2] = {
+        { " Sm", "1" }, { " Smith", "1" }, { " SMITH", "1" },
+        { " Jones", "0" }, { " Smitz", "0" }, { "x", "0" },
+    };
+
+    ck_assert_uint_ge(CC_SEARCH_TERM_MAX, 200);
+    memset(x, 'x', 150);
+    x[150] = '\0';
+    cc_search_terms_add(cc_test_pool, terms, apr_pstrcat(cc_test_pool, x, " Smith", NULL),
+                        CC_SEARCH_TEXT);
+    for (int k = 0; k < N(probes); k++) {
+        const char *q = apr_pstrcat(cc_test_pool, x, probes[k][0], NULL);
+        const char *lit = like_literal(cc_search_prefix(cc_test_pool, q));
+        int i, found = 0;
+
+        ck_assert_uint_eq(strlen(lit), strlen(q));  /* not cut */
+        for (i = 0; i < terms->nelts; i++) {
+            found |= !strncmp(APR_ARRAY_IDX(terms, i, const char *), lit, strlen(lit));
+        }
+        ck_assert_msg(found == (probes[k][1][0] == '1'), "probe %d: %s", k, probes[k][0]);
+    }
+}
+END_TEST
+
 /* ---- the LIKE escaping (cc_sql.c) ---- */
 
 START_TEST(like_patterns_escape_their_metacharacters)
@@ -361,4 +433,5 @@ CC_TEST_SUITE("cc_search",
         CC_LOOP_TEST(prefix_is_the_documented_pattern, N(prefix_cases)),
         CC_TEST(prefix_of_a_long_query_is_cut_like_a_term),
         CC_LOOP_TEST(a_query_finds_what_the_terms_promise, N(match_cases)),
+        CC_TEST(a_long_query_is_a_prefix_of_the_whole_name),
         CC_TEST(like_patterns_escape_their_metacharacters))
