@@ -193,20 +193,24 @@ if selected helpdesk; then
     HD_REPORT=$CC_VAR_DIR/helpdesk_report.txt
     /usr/bin/python3 "$BENCH/helpdesk_bench.py" "$BASE" "$CC_BENCH_TOKEN" "$CC_VAR_DIR" \
         >"$HD_REPORT"
-    # The search last: were it slow, the database would still be running its statements
-    # when the next scenario starts (up to 32 at once; the requests wrk gave up on too),
-    # so after it the part waits (at most 180 s) until the database is idle again.
+    # The search last: were it slow, the database would still be running the statements
+    # of the requests wrk gave up on when the next scenario starts, so after it the part
+    # waits for them (at most 20 s), then ends those still running (KILL QUERY).
     for hd in contacts_lookup tickets_filtered tickets_mine contacts_q; do
         CC_BENCH_PATHS=$CC_VAR_DIR/$hd.txt RUN_PART=helpdesk run "$hd" "$BASE" "$BENCH/paths.lua"
     done
-    t0=$(date +%s)
-    while [ $(( $(date +%s) - t0 )) -lt 180 ] && [ "$(echo "SELECT COUNT(*) FROM
-            information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute')
-            AND ID <> CONNECTION_ID()" | "$ENV/db.sh" shell -N -B)" -gt 0 ]; do
+    busy="SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute')
+          AND ID <> CONNECTION_ID()"
+    for _ in $(seq 1 20); do
+        [ -n "$(echo "$busy" | "$ENV/db.sh" shell -N -B)" ] || break
         sleep 1
     done
-    [ $(( $(date +%s) - t0 )) -lt 2 ] || echo "   the database was busy for" \
-        "$(( $(date +%s) - t0 )) s more with the scenarios' statements" | tee -a "$HD_REPORT"
+    left=$(echo "$busy" | "$ENV/db.sh" shell -N -B | sed 's/.*/KILL QUERY &;/')
+    if [ -n "$left" ]; then
+        echo "$left" | "$ENV/db.sh" shell -f >/dev/null 2>&1 || true
+        echo "   $(echo "$left" | wc -l) statements still running 20 s after the last" \
+             "scenario were ended (KILL QUERY)" | tee -a "$HD_REPORT"
+    fi
     # The contact timeline page (issue 13's bound: <= 50 ms) is measured here once its
     # route is built: a contact_timeline scenario over the contacts with the most tickets,
     # with their calls, SMS, voicemails and chats seeded beside them.
@@ -348,10 +352,10 @@ if [ -n "${HD_REPORT:-}" ]; then
          NR == 1 { base = $2 }
          $1 == "contacts_q" || $1 == "contacts_lookup" {
              printf "issue 13: %s p99 %.1f ms (bound 25 ms): %s\n", $1, ms($4),
-                    $2 > 0 && ms($4) <= 25 ? "met" : "MISSED" }
+                    ($2 > 0 && ms($4) <= 25) ? "met" : "MISSED" }
          $1 == "tickets_filtered" {
              printf "issue 13: %s %.1f%% of /healthz (bound 10%%): %s\n", $1,
-                    100 * $2 / base, $2 >= base / 10 ? "met" : "MISSED" }' "$RESULTS"
+                    100 * $2 / base, ($2 >= base / 10) ? "met" : "MISSED" }' "$RESULTS"
     cat "$HD_REPORT"
 fi
 [ -n "${CDR_REPORT:-}" ] && { echo; cat "$CDR_REPORT"; }
