@@ -1,7 +1,7 @@
 -- make bench: the helpdesk of bench-1 (issue 13).  Set by bench.sh: @contacts (how many
 -- contacts, default 100,000) and @tickets (how many tickets, default 200,000).
 -- Contacts get varied names (some non-ASCII, hyphens, apostrophes, middle initials),
--- companies (~1,000), emails at company or mail-provider domains and E.164 phones of ten
+-- companies (~1,400), emails at company or mail-provider domains and E.164 phones of ten
 -- countries; their search terms (contact_terms) are written as shared/cc_search.c
 -- writes them (bench.sh checks that against contacts created through the API).  20 tags
 -- on a third of the contacts; tickets over a year (number = creation order), spread over
