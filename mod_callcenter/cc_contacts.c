@@ -38,17 +38,27 @@ static const char *const contact_sorts[] = { "name", "created_at", "updated_at",
 #define CONTACT_COLUMNS "c.id, c.name, c.email, c.phone, c.company, c.notes, c.custom_fields," \
     " " CC_TAG_NAMES("contact_tags", "contact_id", "c.id") ", c.created_at, c.updated_at"
 
-/* Binds 5 values: tenant, q x2, tag x2. */
-#define CONTACTS_FILTER                                                            \
-    " c.tenant_id = %s"                                                            \
-    " AND (%s IS NULL OR c.id IN (SELECT ct.contact_id FROM contact_terms ct"      \
-    " WHERE ct.tenant_id = c.tenant_id AND ct.term LIKE %s))"                      \
-    CC_TAG_FILTER("contact_tags", "contact_id", "c")
+/* Without q, binds 3 values: tenant, tag x2. */
+#define CONTACTS_FILTER " c.tenant_id = %s" CC_TAG_FILTER("contact_tags", "contact_id", "c")
 
 #define CONTACTS_LIST(order)                                                       \
     "SELECT " CONTACT_COLUMNS ", (SELECT COUNT(*) FROM contacts c WHERE" CONTACTS_FILTER \
     ") AS total FROM contacts c WHERE" CONTACTS_FILTER " ORDER BY " order          \
     " LIMIT %s OFFSET %s"
+
+/* With q, binds 4 values: tenant, q, tag x2.  The matching contacts come first from one
+ * range of the terms' index (a derived table, so the optimizer cannot turn it into a
+ * probe of the terms per contact of the tenant), then are joined to their rows; the page
+ * sorts the matches only. */
+#define CONTACTS_Q_FROM                                                            \
+    " FROM (SELECT DISTINCT ct.tenant_id, ct.contact_id FROM contact_terms ct"      \
+    " WHERE ct.tenant_id = %s AND ct.term LIKE %s) m JOIN contacts c"               \
+    " ON c.id = m.contact_id AND c.tenant_id = m.tenant_id WHERE 1 = 1"             \
+    CC_TAG_FILTER("contact_tags", "contact_id", "c")
+
+#define CONTACTS_Q_LIST(order)                                                     \
+    "SELECT " CONTACT_COLUMNS ", (SELECT COUNT(*)" CONTACTS_Q_FROM ") AS total"     \
+    CONTACTS_Q_FROM " ORDER BY " order " LIMIT %s OFFSET %s"
 
 static const cc_stmt_t contacts_stmts[] = {
     CC_SEARCH_SORT("cc_contacts", "name", CONTACTS_LIST, "c.name ASC, c.id ASC",
@@ -59,6 +69,13 @@ static const cc_stmt_t contacts_stmts[] = {
                    "c.updated_at DESC, c.id DESC"),
     CC_STMT("cc_contacts_search_count", "SELECT COUNT(*) FROM contacts c WHERE"
                                         CONTACTS_FILTER),
+    CC_SEARCH_SORT("cc_contacts_q", "name", CONTACTS_Q_LIST, "c.name ASC, c.id ASC",
+                   "c.name DESC, c.id DESC"),
+    CC_SEARCH_SORT("cc_contacts_q", "created_at", CONTACTS_Q_LIST,
+                   "c.created_at ASC, c.id ASC", "c.created_at DESC, c.id DESC"),
+    CC_SEARCH_SORT("cc_contacts_q", "updated_at", CONTACTS_Q_LIST,
+                   "c.updated_at ASC, c.id ASC", "c.updated_at DESC, c.id DESC"),
+    CC_STMT("cc_contacts_q_search_count", "SELECT COUNT(*)" CONTACTS_Q_FROM),
     CC_STMT("cc_contacts_get", "SELECT " CONTACT_COLUMNS " FROM contacts c"
                                " WHERE c.tenant_id = %s AND c.id = %s"),
     /* The screen pop's best match (idx_contacts_phone, read backwards). */
@@ -104,7 +121,6 @@ static const cc_col_t contact_cols[] = {
 };
 
 static const cc_filter_t contact_filters[] = {
-    { "q", CC_FILTER_TERM, 2, NULL, CONTACT_Q_MAX, NULL, NULL },
     { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
     CC_FILTER_END
 };
@@ -112,6 +128,17 @@ static const cc_filter_t contact_filters[] = {
 static const cc_list_t contacts_list_spec = { "cc_contacts", contact_sorts, "name",
                                               contact_cols, contact_filters,
                                               CC_LIST_SEARCH_ONLY, NULL };
+
+/* The list with q: the same sorts and columns, the terms first (CONTACTS_Q_FROM). */
+static const cc_filter_t contact_q_filters[] = {
+    { "q", CC_FILTER_TERM, 1, NULL, CONTACT_Q_MAX, NULL, NULL },
+    { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
+    CC_FILTER_END
+};
+
+static const cc_list_t contacts_q_list_spec = { "cc_contacts_q", contact_sorts, "name",
+                                                contact_cols, contact_q_filters,
+                                                CC_LIST_SEARCH_ONLY, NULL };
 
 /* ---- values ---- */
 
@@ -435,6 +462,16 @@ static cc_error_t *contacts_delete(cc_ctx_t *ctx)
     return cc_ctx_commit_delete(ctx, "contact", id, contact, contact_audit_drop);
 }
 
+/* GET /contacts: with a q that searches (or is not valid, for its 400), the list that
+ * starts from the terms; else the plain one. */
+static cc_error_t *contacts_list(cc_ctx_t *ctx)
+{
+    const char *q = ctx->args ? apr_table_get(ctx->args, "q") : NULL;
+    int searched = q && (!cc_valid_text(q, 0, CONTACT_Q_MAX) || cc_search_prefix(ctx->pool, q));
+
+    return cc_reply_list(ctx, searched ? &contacts_q_list_spec : &contacts_list_spec);
+}
+
 /* GET /contacts/lookup?phone=: the screen pop. */
 static cc_error_t *contacts_lookup(cc_ctx_t *ctx)
 {
@@ -468,7 +505,7 @@ static cc_error_t *contacts_lookup(cc_ctx_t *ctx)
 }
 
 static const cc_route_t contacts_routes[] = {
-    { "GET", "/api/v1/contacts", cc_handle_list, "contacts.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/contacts", contacts_list, "contacts.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/contacts", contacts_create, "contacts.write", CC_ROUTE_AUTH },
     { "GET", "/api/v1/contacts/lookup", contacts_lookup, "contacts.read", CC_ROUTE_AUTH },
     { "GET", "/api/v1/contacts/{id:int}", cc_handle_get, "contacts.read", CC_ROUTE_AUTH },

@@ -79,10 +79,10 @@ static const char *const author_types[] = { "user", "contact", NULL };
     " AND (%s IS NULL OR t.subject LIKE %s)"                                       \
     " AND (%s IS NULL OR t.sla_breached = (CAST(%s AS BINARY) = 'true'))"
 
+/* The page alone: its total is tickets_total's (the list binds the filter once). */
 #define TICKETS_LIST(order)                                                        \
-    "SELECT " TICKET_COLUMNS ", (SELECT COUNT(*) FROM tickets t WHERE" TICKETS_FILTER \
-    ") AS total FROM tickets t WHERE" TICKETS_FILTER " ORDER BY " order            \
-    " LIMIT %s OFFSET %s"
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM tickets t WHERE" TICKETS_FILTER  \
+    " ORDER BY " order " LIMIT %s OFFSET %s"
 
 #define MESSAGE_COLUMNS "m.id, m.ticket_id, m.author_type, m.author_id, m.body, m.internal," \
     " m.created_at"
@@ -100,6 +100,11 @@ static const cc_stmt_t tickets_stmts[] = {
     CC_SEARCH_SORT("cc_tickets", "priority", TICKETS_LIST, "t.priority ASC, t.id ASC",
                    "t.priority DESC, t.id DESC"),
     CC_STMT("cc_tickets_search_count", "SELECT COUNT(*) FROM tickets t WHERE" TICKETS_FILTER),
+    /* The total of a list filtered by status and priority alone (ticket_counts, sql/020:
+     * at most 24 rows a tenant). */
+    CC_STMT("cc_tickets_counted",
+            "SELECT COALESCE(SUM(n), 0) FROM ticket_counts WHERE tenant_id = %s"
+            " AND (%s IS NULL OR status = %s) AND (%s IS NULL OR priority = %s)"),
     CC_STMT("cc_tickets_get", "SELECT " TICKET_COLUMNS " FROM tickets t"
                               " WHERE t.tenant_id = %s AND t.id = %s"),
     CC_STMT("cc_tickets_lock",
@@ -212,9 +217,30 @@ static const cc_filter_t ticket_filters[] = {
     CC_FILTER_END
 };
 
+/* A list's total: from ticket_counts when no filter but status and priority is given (the
+ * filter arguments: tenant, then status, priority, assignee_id, contact_id, tag, q,
+ * sla_breached, each twice), else counted. */
+static cc_error_t *tickets_total(cc_ctx_t *ctx, const char *const *filter, int nfilter,
+                                 apr_int64_t *ptotal)
+{
+    const char **row;
+    int i, counted = nfilter == 15;
+    cc_error_t *err;
+
+    for (i = 5; counted && i < nfilter; i++) {
+        counted = filter[i] == NULL;
+    }
+    err = cc_db_select_row(ctx->db, counted ? "cc_tickets_counted" : "cc_tickets_search_count",
+                           counted ? 5 : nfilter, (const char **)filter, &row, NULL);
+    if (!err) {
+        *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
+    }
+    return err;
+}
+
 static const cc_list_t tickets_list_spec = { "cc_tickets", ticket_sorts, "-created_at",
                                              ticket_cols, ticket_filters,
-                                             CC_LIST_SEARCH_ONLY, NULL };
+                                             CC_LIST_SEARCH_ONLY, tickets_total };
 
 cc_error_t *cc_tickets_render(cc_db_t *db, const char *tenant, const char *id,
                               json_t **pticket)

@@ -148,12 +148,13 @@ typedef struct cc_list_t {
     const cc_filter_t *filters;      /**< ends with CC_FILTER_END; NULL: none */
     int flags;                       /**< CC_LIST_* */
     /**
-     * A CC_LIST_KEYSET list's first-page total, computed by the domain (e.g. from a
-     * summary table kept by triggers) rather than counted by the search statement:
-     * given the filter arguments (the tenant, then each filter binds times), *ptotal.
-     * Its search statements then bind the filter arguments once (as its _after_ ones
-     * do) and select NULL as the total; <prefix>_search_count is its own to use.
-     * NULL: the search statement's COUNT column.
+     * The total computed by the domain (e.g. from a summary table kept by triggers)
+     * rather than counted by the search statement, for a CC_LIST_KEYSET list (its first
+     * page) or a paged CC_LIST_SEARCH_ONLY one: given the filter arguments (the tenant,
+     * then each filter binds times), *ptotal.  Its search statements then bind the
+     * filter arguments once (as a keyset's _after_ ones do) and select NULL as the
+     * total; <prefix>_search_count is its own to use.  NULL: the search statement's
+     * COUNT column.
      */
     struct cc_error_t *(*total)(struct cc_ctx_t *ctx, const char *const *filter,
                                 int nfilter, apr_int64_t *ptotal);

@@ -551,9 +551,11 @@ static void write_paging(cc_jsonw_t *w, int with_total, apr_int64_t total,
     cc_jsonw_int(w, pg->page_size);
 }
 
-cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
-                          const cc_col_t *cols, int nargs, const char **args,
-                          int count_nargs, const cc_page_t *pg)
+/* cc_reply_page; known (not NULL): the total, already computed (the statement's total
+ * column is NULL). */
+static cc_error_t *reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                              const cc_col_t *cols, int nargs, const char **args,
+                              int count_nargs, const cc_page_t *pg, const apr_int64_t *known)
 {
     apr_int64_t total = 0;
     cc_jsonw_t w;
@@ -566,7 +568,10 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
     if ((err = cc_db_write_rows(ctx->db, label, cols, nargs, args, &w, &total, &nrows))) {
         return err;
     }
-    if (nrows == 0) {
+    if (known) {
+        total = *known;
+    }
+    else if (nrows == 0) {
         if ((err = cc_db_select_row(ctx->db, count_label, count_nargs, args, &row, NULL))) {
             return err;
         }
@@ -576,6 +581,13 @@ cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_la
     write_paging(&w, 1, total, pg);
     cc_jsonw_lit(&w, "}");
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
+}
+
+cc_error_t *cc_reply_page(cc_ctx_t *ctx, const char *label, const char *count_label,
+                          const cc_col_t *cols, int nargs, const char **args,
+                          int count_nargs, const cc_page_t *pg)
+{
+    return reply_page(ctx, label, count_label, cols, nargs, args, count_nargs, pg, NULL);
 }
 
 /* ---- CSV exports (CC_LIST_CSV) ---- */
@@ -977,6 +989,23 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     if (list->flags & CC_LIST_KEYSET) {
         return reply_keyset(ctx, list, &pg, filter, nfilter);
     }
+    order = apr_pstrcat(p, pg.sort, pg.desc ? "_desc" : "_asc", NULL);
+    if (list->total) {
+        apr_int64_t total;
+
+        /* The domain's total; the page binds the filter once. */
+        if ((err = list->total(ctx, filter, nfilter, &total))) {
+            return err;
+        }
+        args = apr_palloc(p, sizeof(*args) * (apr_size_t)(nfilter + 2));
+        for (i = 0; i < nfilter; i++) {
+            args[n++] = filter[i];
+        }
+        args[n++] = cc_page_limit_str(p, &pg);
+        args[n++] = cc_page_offset_str(p, &pg);
+        return reply_page(ctx, apr_pstrcat(p, list->prefix, "_search_", order, NULL), NULL,
+                          list->cols, n, args, 0, &pg, &total);
+    }
     /* Unfiltered: the tenant twice (its counter, its page); else the filter twice. */
     if (!filtered) {
         nfilter = 1;
@@ -989,7 +1018,6 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     }
     args[n++] = cc_page_limit_str(p, &pg);
     args[n++] = cc_page_offset_str(p, &pg);
-    order = apr_pstrcat(p, pg.sort, pg.desc ? "_desc" : "_asc", NULL);
     return cc_reply_page(ctx, apr_pstrcat(p, list->prefix, filtered ? "_search_" : "_list_",
                                           order, NULL),
                          apr_pstrcat(p, list->prefix, filtered ? "_search_count" : "_count",

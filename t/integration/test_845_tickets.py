@@ -1122,3 +1122,35 @@ def test_a_message_has_its_own_location(cc, tenant, tenant2):
                    (f"{TICKETS}/{t['id']}/messages/999999999", tenant.admin_token),
                    (url, tenant2.admin_token)):
         assert_error(cc.get(u, token=tok), 404, "not_found")
+
+
+def test_status_and_priority_totals_follow_every_change(cc, tenant):
+    """A list filtered by status and/or priority takes its total from ticket_counts
+    (sql/020, kept by triggers): after creates, status and priority changes (concurrent
+    ones included) and deletes, every such total is the number of tickets listed."""
+    tickets = [new_ticket(cc, tenant, status=s, priority=p)
+               for s in ("new", "open", "pending") for p in ("low", "high")]
+    moves = [({"status": "open", "priority": "urgent"}), ({"status": "solved"}),
+             ({"priority": "low"}), ({"status": "on_hold", "priority": "normal"})]
+
+    def move(i):
+        return patch_ticket(cc, tenant, tickets[i]["id"], moves[i % len(moves)])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert {r.status_code for r in pool.map(move, range(len(tickets)))} == {200}
+    assert cc.delete(f"{TICKETS}/{tickets[0]['id']}",
+                     token=tenant.admin_token).status_code == 204
+    statuses = ("new", "open", "pending", "on_hold", "solved", "closed")
+    priorities = ("low", "normal", "high", "urgent")
+    queries = ([f"?status={s}" for s in statuses] + [f"?priority={p}" for p in priorities]
+               + [f"?status={s}&priority={p}" for s in statuses for p in priorities] + [""])
+    for q in queries:
+        page = cc.get(TICKETS + q + ("&" if q else "?") + "page_size=200",
+                      token=tenant.admin_token).json()
+        assert page["total"] == len(page["data"]), q
+    counts = db_rows(cc, "SELECT status, priority, n FROM ticket_counts WHERE tenant_id = %s"
+                         " AND n <> 0 ORDER BY status, priority", (tenant.id,))
+    actual = db_rows(cc, "SELECT status, priority, COUNT(*) AS n FROM tickets"
+                         " WHERE tenant_id = %s GROUP BY status, priority"
+                         " ORDER BY status, priority", (tenant.id,))
+    assert counts == actual
