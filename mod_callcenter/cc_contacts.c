@@ -56,8 +56,16 @@ static const char *const contact_sorts[] = { "name", "created_at", "updated_at",
     " ON c.id = m.contact_id AND c.tenant_id = m.tenant_id WHERE 1 = 1"             \
     CC_TAG_FILTER("contact_tags", "contact_id", "c")
 
+/* Its total counts the terms' index entries alone (no contact row is read): the same 4
+ * values. */
+#define CONTACTS_Q_COUNT                                                           \
+    "SELECT COUNT(DISTINCT ct.contact_id) FROM contact_terms ct WHERE ct.tenant_id = %s" \
+    " AND ct.term LIKE %s AND (%s IS NULL OR EXISTS (SELECT 1 FROM contact_tags lk"    \
+    " JOIN tags tg ON tg.id = lk.tag_id WHERE lk.contact_id = ct.contact_id"          \
+    " AND tg.tenant_id = ct.tenant_id AND tg.name = %s))"
+
 #define CONTACTS_Q_LIST(order)                                                     \
-    "SELECT " CONTACT_COLUMNS ", (SELECT COUNT(*)" CONTACTS_Q_FROM ") AS total"     \
+    "SELECT " CONTACT_COLUMNS ", (" CONTACTS_Q_COUNT ") AS total"                   \
     CONTACTS_Q_FROM " ORDER BY " order " LIMIT %s OFFSET %s"
 
 static const cc_stmt_t contacts_stmts[] = {
@@ -75,7 +83,7 @@ static const cc_stmt_t contacts_stmts[] = {
                    "c.created_at ASC, c.id ASC", "c.created_at DESC, c.id DESC"),
     CC_SEARCH_SORT("cc_contacts_q", "updated_at", CONTACTS_Q_LIST,
                    "c.updated_at ASC, c.id ASC", "c.updated_at DESC, c.id DESC"),
-    CC_STMT("cc_contacts_q_search_count", "SELECT COUNT(*)" CONTACTS_Q_FROM),
+    CC_STMT("cc_contacts_q_search_count", CONTACTS_Q_COUNT),
     CC_STMT("cc_contacts_get", "SELECT " CONTACT_COLUMNS " FROM contacts c"
                                " WHERE c.tenant_id = %s AND c.id = %s"),
     /* The screen pop's best match (idx_contacts_phone, read backwards). */
