@@ -60,6 +60,12 @@ static const struct {
     TL_BRANCH("'call' AS type, 5 AS rnk, c.id, c.start AS at, " TL_CALL_SUMMARY,      \
               "cdr c", "c.tenant_ref = %s AND " match, "c.start", "5", "c.id")
 
+/* SMS, one branch per direction (each one range of idx_sms_from / idx_sms_to). */
+#define TL_SMS(what, match)                                                        \
+    TL_BRANCH("'sms' AS type, 4 AS rnk, s.id, s.created_at AS at, CONCAT('" what   \
+              ", ': ', LEFT(s.body, 80))", "sms_messages s",                        \
+              "s.tenant_id = %s AND " match, "s.created_at", "4", "s.id")
+
 static const cc_stmt_t timeline_stmts[] = {
     CC_STMT("cc_timeline_contact",
             "SELECT phone, email FROM contacts c WHERE c.tenant_id = %s AND c.id = %s"),
@@ -70,13 +76,10 @@ static const cc_stmt_t timeline_stmts[] = {
             /* A call from the number to itself is listed once (by src). */
             TL_CALL("c.dst IN (%s, %s) AND NOT (c.src <=> %s) AND NOT (c.src <=> %s)")
             " UNION ALL "
-            TL_BRANCH("'sms' AS type, 4 AS rnk, s.id, s.created_at AS at,"
-                      " CONCAT(IF(s.direction = 'inbound', 'SMS from ', 'SMS to '),"
-                      " IF(s.direction = 'inbound', s.from_number, s.to_number), ': ',"
-                      " LEFT(s.body, 80))",
-                      "sms_messages s", "s.tenant_id = %s AND ((s.direction = 'inbound'"
-                      " AND s.from_number = %s) OR (s.direction = 'outbound'"
-                      " AND s.to_number = %s))", "s.created_at", "4", "s.id")
+            TL_SMS("SMS from ', s.from_number", "s.direction = 'inbound'"
+                   " AND s.from_number = %s")
+            " UNION ALL "
+            TL_SMS("SMS to ', s.to_number", "s.direction = 'outbound' AND s.to_number = %s")
             " UNION ALL "
             TL_BRANCH("'voicemail' AS type, 3 AS rnk, v.id, v.created_at AS at,"
                       " CONCAT('Voicemail for ', v.mailbox, ' (', v.duration, ' s)')",
@@ -108,8 +111,8 @@ static int rank_of(const char *type)
     return 0;
 }
 
-/* The arguments of one page (see TL_BRANCH): 61. */
-#define TL_NARGS 61
+/* The arguments of one page (see TL_BRANCH): 69. */
+#define TL_NARGS 69
 
 static cc_error_t *timeline_get(cc_ctx_t *ctx)
 {
@@ -167,8 +170,9 @@ static cc_error_t *timeline_get(cc_ctx_t *ctx)
     /* calls by dst */
     args[n++] = can[4]; args[n++] = t; args[n++] = phone; args[n++] = digits;
     args[n++] = phone; args[n++] = digits; TL_TAIL();
-    /* sms */
-    args[n++] = can[3]; args[n++] = t; args[n++] = phone; args[n++] = phone; TL_TAIL();
+    /* sms, inbound then outbound */
+    args[n++] = can[3]; args[n++] = t; args[n++] = phone; TL_TAIL();
+    args[n++] = can[3]; args[n++] = t; args[n++] = phone; TL_TAIL();
     /* voicemails */
     args[n++] = can[2]; args[n++] = t; args[n++] = phone; args[n++] = digits; TL_TAIL();
     /* tickets */
