@@ -7,11 +7,10 @@ the shapes of tickets, messages, attachments, templates and SLA policies, fresh 
 import re
 import secrets
 import socket
-import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from cchelpers import db_rows
+from cchelpers import db_rows, wait_until  # noqa: F401 (the helpdesk tests' import)
 
 TICKETS = "/api/v1/tickets"
 TEMPLATES = "/api/v1/ticket-templates"
@@ -197,16 +196,6 @@ def audit_actions(cc, tenant, entity_id=None, prefix="ticket."):
         sql += " AND entity_id = %s"
         args.append(str(entity_id))
     return [r["action"] for r in db_rows(cc, sql + " ORDER BY id", tuple(args))]
-
-
-def wait_until(fn, timeout=10.0, step=0.2):
-    """fn()'s first truthy value within timeout seconds, else its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 # ---- directives of the rendered config ---------------------------------------------------

@@ -415,3 +415,14 @@ def assert_validators_served(fetch, data, ctype):
     assert h.status_code == 200 and h.content == b""
     assert int(h.headers["Content-Length"]) == len(data)
     assert h.headers["Content-Type"] == ctype
+
+
+def wait_until(fn, timeout=10.0, step=0.2):
+    """fn()'s first truthy value within timeout seconds, else its last value (for the
+    tests that wait on a background job, a stream or a restart)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
+import cchelpers
 from cchelpers import (assert_error, assert_unauthorized, db_exec, db_rows, detail_fields,
                        openapi_checker)
 from ccobjects import (CHAT_ORIGIN, CHAT_WIDGETS, LIKE_LOOKALIKES, create_named,
@@ -53,13 +54,9 @@ def rfc3339(text):
 
 def wait_until(fn, timeout=10.0, step=0.2, what="condition"):
     """fn()'s first truthy value within timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(step)
+    v = cchelpers.wait_until(fn, timeout, step)
+    assert v, f"{what}: not within {timeout} s"
+    return v
 
 
 def header_set(value):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cchelpers import assert_error
+from cchelpers import assert_error, wait_until
 
 USERS = "/api/v1/users"
 
@@ -146,12 +146,7 @@ def test_unauthenticated_writes_are_401_and_change_nothing(cc, tenant):
 # ---- MariaDB outage (keep last) ---------------------------------------------------------
 
 def wait_for(predicate, timeout=60.0, step=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
+    return wait_until(predicate, timeout, step)
 
 
 # While the database is down, mod_dbd logs its failed connects (AH00629, AH02655) and the
