@@ -116,7 +116,7 @@ static const cc_field_t sla_fields[] = {
     { "priority", CC_JT_STRING, 1 },
     { "first_response_minutes", CC_JT_INT, 1 },
     { "resolution_minutes", CC_JT_INT, 1 },
-    { "calendar", CC_JT_OBJECT, 0 },   /* or null (cc_json_check_fields: see below) */
+    { "calendar", CC_JT_OBJECT_NULL, 0 },
     { NULL, 0, 0 }
 };
 
@@ -222,30 +222,6 @@ static cc_error_t *priority_conflict(cc_ctx_t *ctx, cc_error_t *err)
                            "this priority already has an SLA policy");
 }
 
-/* The calendar may be null in a body (no calendar): allowed beside CC_JT_OBJECT. */
-static cc_error_t *read_body(cc_ctx_t *ctx, int patch, json_t **pbody)
-{
-    json_t *cal;
-    cc_error_t *err;
-
-    if ((err = cc_read_json(ctx, pbody))) {
-        return err;
-    }
-    cal = json_object_get(*pbody, "calendar");
-    if (cal && json_is_null(cal)) {
-        json_t *copy = json_deep_copy(*pbody);
-        cc_error_t *e;
-
-        json_object_del(copy, "calendar");
-        e = patch ? cc_json_check_patch(ctx->pool, copy, sla_fields)
-                  : cc_json_check_fields(ctx->pool, copy, sla_fields);
-        json_decref(copy);
-        return e;
-    }
-    return patch ? cc_json_check_patch(ctx->pool, *pbody, sla_fields)
-                 : cc_json_check_fields(ctx->pool, *pbody, sla_fields);
-}
-
 static cc_error_t *slas_create(cc_ctx_t *ctx)
 {
     const char *v[SV_N] = { NULL, NULL, NULL, NULL, NULL }, *args[6], **row, *id;
@@ -254,7 +230,8 @@ static cc_error_t *slas_create(cc_ctx_t *ctx)
     cc_error_t *err;
     int i;
 
-    if ((err = read_body(ctx, 0, &body)) || (err = sla_values(ctx->pool, body, v))) {
+    if ((err = cc_read_json_fields(ctx, sla_fields, &body))
+        || (err = sla_values(ctx->pool, body, v))) {
         return err;
     }
     args[0] = ctx->principal->tenant_id;
@@ -284,7 +261,7 @@ static cc_error_t *slas_update(cc_ctx_t *ctx)
     cc_error_t *err;
     int i;
 
-    if ((err = read_body(ctx, 1, &body))
+    if ((err = cc_read_json_patch(ctx, sla_fields, &body))
         || (err = cc_db_begin(ctx->db))
         || (err = cc_fetch_row(ctx, "cc_slas_lock", id, &row))) {
         return err;

@@ -48,6 +48,7 @@ static const char *const ticket_statuses[] = { "new", "open", "pending", "on_hol
 static const char *const ticket_priorities[] = { "low", "normal", "high", "urgent", NULL };
 static const char *const ticket_channels[] = { "phone", "email", "chat", "web", NULL };
 static const char *const author_types[] = { "user", "contact", NULL };
+static const char *const ticket_bools[] = { "true", "false", NULL };
 
 /* ---- statements ---- */
 
@@ -77,7 +78,7 @@ static const char *const author_types[] = { "user", "contact", NULL };
     " AND (%s IS NULL OR t.contact_id = %s)"                                       \
     CC_TAG_FILTER("ticket_tags", "ticket_id", "t")                                 \
     " AND (%s IS NULL OR t.subject LIKE %s)"                                       \
-    " AND (%s IS NULL OR t.sla_breached = (CAST(%s AS BINARY) = 'true'))"
+    " AND (%s IS NULL OR t.sla_breached = " CC_SQL_TRUE("%s") ")"
 
 /* The page alone: its total is tickets_total's (the list binds the filter once). */
 #define TICKETS_LIST(order)                                                        \
@@ -201,11 +202,6 @@ static const cc_col_t message_cols[] = {
     CC_COL_END
 };
 
-static int valid_bool_text(const char *s)
-{
-    return !strcmp(s, "true") || !strcmp(s, "false");
-}
-
 static const cc_filter_t ticket_filters[] = {
     { "status", CC_FILTER_ENUM, 2, ticket_statuses, 0, NULL, NULL },
     { "priority", CC_FILTER_ENUM, 2, ticket_priorities, 0, NULL, NULL },
@@ -213,7 +209,7 @@ static const cc_filter_t ticket_filters[] = {
     { "contact_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
     { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
     { "q", CC_FILTER_SEARCH, 2, NULL, TICKET_Q_MAX, NULL, NULL },
-    { "sla_breached", CC_FILTER_CHECK, 2, NULL, 0, valid_bool_text, "must be true or false" },
+    { "sla_breached", CC_FILTER_ENUM, 2, ticket_bools, 0, NULL, NULL },
     CC_FILTER_END
 };
 

@@ -34,6 +34,7 @@
 #include "cc_tenant_files.h"
 #include "cc_validate.h"
 #include "cc_voicemails_rules.h"
+#include "cc_sql.h"
 
 static const char *const voicemail_sorts[] = { "created_at", "duration", NULL };
 static const char *const vm_bools[] = { "true", "false", NULL };
@@ -51,7 +52,7 @@ static const char *const vm_bools[] = { "true", "false", NULL };
     " v.tenant_id = %s"                                                            \
     " AND (%s IS NULL OR v.mailbox = %s)"                                          \
     " AND (%s IS NULL OR v.folder = %s)"                                           \
-    " AND (%s IS NULL OR v.is_read = (CAST(%s AS BINARY) = 'true'))"                               \
+    " AND (%s IS NULL OR v.is_read = " CC_SQL_TRUE("%s") ")"                       \
     " AND (%s IS NULL OR v.created_at >= %s)"                                      \
     " AND (%s IS NULL OR v.created_at < %s)"
 

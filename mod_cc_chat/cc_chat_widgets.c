@@ -19,15 +19,15 @@
 #include "cc_chat_rules.h"
 #include "cc_crypto.h"
 #include "cc_json.h"
+#include "cc_sql.h"
 
 #define WIDGET_COLUMNS "id, name, public_key, allowed_origins, greeting, color, enabled," \
     " reassign_after, created_at, updated_at"
 
 /* Filters bind 5 values: tenant, enabled x2, q x2.  enabled is "true" or "false"
- * (checked): its first byte tells them apart without comparing strings of two
- * collations (the parameter's and the literal's). */
+ * (checked), compared as CC_SQL_TRUE does. */
 #define WIDGETS_FILTER                                                                 \
-    " w.tenant_id = %s AND (%s IS NULL OR w.enabled = (ASCII(%s) = ASCII('t')))"       \
+    " w.tenant_id = %s AND (%s IS NULL OR w.enabled = " CC_SQL_TRUE("%s") ")"       \
     " AND (%s IS NULL OR w.name LIKE %s)"
 #define WIDGETS_LIST(order)                                                            \
     "SELECT " WIDGET_COLUMNS ", (SELECT COUNT(*) FROM chat_widgets w WHERE"            \

@@ -115,7 +115,8 @@ static const char *cc_json_type_issue(const json_t *v, cc_json_type_e t)
     size_t i;
     json_t *el;
 
-    if (json_is_null(v) && (t == CC_JT_STRING_NULL || t == CC_JT_INT_NULL)) {
+    if (json_is_null(v)
+        && (t == CC_JT_STRING_NULL || t == CC_JT_INT_NULL || t == CC_JT_OBJECT_NULL)) {
         return NULL;
     }
     switch (t) {
@@ -145,6 +146,7 @@ static const char *cc_json_type_issue(const json_t *v, cc_json_type_e t)
         }
         return NULL;
     case CC_JT_OBJECT:
+    case CC_JT_OBJECT_NULL:
         return json_is_object(v) ? NULL : "must be an object";
     }
     return "has an unsupported type";

@@ -44,7 +44,8 @@ typedef enum {
     CC_JT_INT_NULL,        /**< integer or null */
     CC_JT_BOOL,            /**< true/false */
     CC_JT_STRING_ARRAY,    /**< array of strings */
-    CC_JT_OBJECT           /**< JSON object */
+    CC_JT_OBJECT,          /**< JSON object */
+    CC_JT_OBJECT_NULL      /**< object or null */
 } cc_json_type_e;
 
 /** One allowed field of a request body; tables end with {NULL}. */

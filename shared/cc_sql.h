@@ -17,4 +17,11 @@ const char *cc_like_contains(apr_pool_t *p, const char *s);
  * '%' appended. */
 const char *cc_like_prefix(apr_pool_t *p, const char *s);
 
+/**
+ * SQL true when the bound argument (a filter's "true" or "false") is "true": compared as
+ * bytes, since a bound string has the connection's collation, not the literal's.  For a
+ * CC_FILTER_ENUM filter of {"true", "false"}: "(%s IS NULL OR x = " CC_SQL_TRUE("%s") ")".
+ */
+#define CC_SQL_TRUE(arg) "(CAST(" arg " AS BINARY) = 'true')"
+
 #endif

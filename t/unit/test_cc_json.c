@@ -237,6 +237,23 @@ START_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise)
 }
 END_TEST
 
+START_TEST(an_object_or_null_field_takes_either_and_nothing_else)
+{
+    static const cc_field_t fields[] = { { "calendar", CC_JT_OBJECT_NULL, 0 },
+                                         { NULL, 0, 0 } };
+    const char *field;
+
+    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, parse("{\"calendar\":null}"),
+                                            fields));
+    ck_assert_ptr_null(cc_json_check_fields(cc_test_pool, parse("{\"calendar\":{}}"),
+                                            fields));
+    ck_assert_str_eq(only_issue(cc_json_check_fields(cc_test_pool,
+                                                     parse("{\"calendar\":[]}"), fields),
+                                &field), "must be an object");
+    ck_assert_str_eq(field, "calendar");
+}
+END_TEST
+
 /* Check body against cc_test_fields: its only fault is issue, on field. Returns the error. */
 static const cc_error_t *check_only_fault(const char *body, const char *field,
                                           const char *issue)
@@ -430,6 +447,7 @@ CC_TEST_SUITE("cc_json",
         CC_TEST(a_null_buffer_is_malformed_not_a_crash),
     CC_TCASE("fields"),
         CC_TEST(a_body_with_every_field_right_passes),
+        CC_TEST(an_object_or_null_field_takes_either_and_nothing_else),
         CC_TEST(an_unknown_field_is_reported_by_name),
         CC_TEST(a_patch_body_needs_no_required_field_but_is_checked_otherwise),
         CC_TEST(a_missing_required_field_is_reported),
