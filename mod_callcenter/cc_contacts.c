@@ -47,14 +47,18 @@ static const char *const contact_sorts[] = { "name", "created_at", "updated_at",
     " LIMIT %s OFFSET %s"
 
 /* With q, binds 4 values: tenant, q, tag x2.  The matching contacts come first from one
- * range of the terms' index (a derived table, so the optimizer cannot turn it into a
- * probe of the terms per contact of the tenant), then are joined to their rows; the page
- * sorts the matches only. */
-#define CONTACTS_Q_FROM                                                            \
-    " FROM (SELECT DISTINCT ct.tenant_id, ct.contact_id FROM contact_terms ct"      \
-    " WHERE ct.tenant_id = %s AND ct.term LIKE %s) m JOIN contacts c"               \
-    " ON c.id = m.contact_id AND c.tenant_id = m.tenant_id WHERE 1 = 1"             \
-    CC_TAG_FILTER("contact_tags", "contact_id", "c")
+ * range of the terms' index (a derived table, joined STRAIGHT so the optimizer cannot turn
+ * it into a probe of the terms per contact of the tenant), then are joined to their rows;
+ * the page sorts the matches only, by their sort key and id alone: the page's 20 ids are
+ * then joined to their whole rows (a deferred join), so the tag names' subquery runs for
+ * the page, not for every match before the sort (2.7-3x on a search of 500-6,000
+ * matches). */
+#define CONTACTS_Q_PAGE(order)                                                     \
+    " FROM (SELECT c.id FROM (SELECT DISTINCT ct.tenant_id, ct.contact_id"          \
+    " FROM contact_terms ct WHERE ct.tenant_id = %s AND ct.term LIKE %s) m"         \
+    " STRAIGHT_JOIN contacts c ON c.id = m.contact_id AND c.tenant_id = m.tenant_id" \
+    " WHERE 1 = 1" CC_TAG_FILTER("contact_tags", "contact_id", "c")                \
+    " ORDER BY " order " LIMIT %s OFFSET %s) p STRAIGHT_JOIN contacts c ON c.id = p.id"
 
 /* Its total counts the terms' index entries alone (no contact row is read): the same 4
  * values. */
@@ -66,7 +70,7 @@ static const char *const contact_sorts[] = { "name", "created_at", "updated_at",
 
 #define CONTACTS_Q_LIST(order)                                                     \
     "SELECT " CONTACT_COLUMNS ", (" CONTACTS_Q_COUNT ") AS total"                   \
-    CONTACTS_Q_FROM " ORDER BY " order " LIMIT %s OFFSET %s"
+    CONTACTS_Q_PAGE(order) " ORDER BY " order
 
 static const cc_stmt_t contacts_stmts[] = {
     CC_SEARCH_SORT("cc_contacts", "name", CONTACTS_LIST, "c.name ASC, c.id ASC",
@@ -137,7 +141,7 @@ static const cc_list_t contacts_list_spec = { "cc_contacts", contact_sorts, "nam
                                               contact_cols, contact_filters,
                                               CC_LIST_SEARCH_ONLY, NULL };
 
-/* The list with q: the same sorts and columns, the terms first (CONTACTS_Q_FROM). */
+/* The list with q: the same sorts and columns, the terms first (CONTACTS_Q_PAGE). */
 static const cc_filter_t contact_q_filters[] = {
     { "q", CC_FILTER_TERM, 1, NULL, CONTACT_Q_MAX, NULL, NULL },
     { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
