@@ -31,6 +31,7 @@
 #include "cc_agents_rules.h"
 #include "cc_asterisk.h"
 #include "cc_audit.h"
+#include "cc_calls_private.h"
 #include "cc_chat_link.h"
 #include "cc_json.h"
 #include "cc_queue_stats_rules.h"
@@ -89,6 +90,15 @@ static const cc_stmt_t agents_stmts[] = {
     CC_STMT("cc_agents_state_open",
             "INSERT INTO agent_states (tenant_id, user_id, state, reason, started_at)"
             " VALUES (%s, %s, %s, %s, %s)"),
+    /* A period that calls opened (cc_agents_follow_call): wrap_up ends at its time. */
+    CC_STMT("cc_agents_state_open_until",
+            "INSERT INTO agent_states (tenant_id, user_id, state, reason, started_at,"
+            " wrap_up_until) VALUES (%s, %s, %s, NULL, %s, %s)"),
+    /* Wrap-ups due (cc_agents_wrap_up_due), every tenant's. */
+    CC_STMT("cc_agents_wrap_up_due",
+            "SELECT tenant_id, user_id FROM agent_states WHERE wrap_up_until <= UTC_TIMESTAMP()"
+            " AND ended_at IS NULL AND state = 'wrap_up'"
+            " /* cc-lint: no-tenant the link's job, for every tenant */ LIMIT 50"),
     /* Binds paused, reason_paused (encoded), then the tenant three times and the user. */
     CC_STMT("cc_agents_pause",
             "UPDATE queue_members qm"
@@ -252,6 +262,99 @@ cc_error_t *cc_agents_member_pause(cc_ctx_t *ctx, const char *user_id,
     return err;
 }
 
+/* Pause or unpause the agent's queue memberships for state (with its reason), as a
+ * state change does; nothing for on_call and wrap_up. */
+static cc_error_t *follow_memberships(cc_db_t *db, apr_pool_t *p, const char *tenant,
+                                      const char *user_id, const agent_state_input_t *in)
+{
+    int pause = cc_agent_state_pauses(in->state);
+    const char *pa[6] = { pause ? "1" : "0",
+                          pause > 0 ? cc_ast_rt_encode(p, cc_agent_pause_text(in)) : NULL,
+                          tenant, tenant, tenant, user_id };
+
+    return pause < 0 ? NULL : cc_db_exec(db, "cc_agents_pause", 6, pa, NULL);
+}
+
+/* Voice and chat share one capacity: an agent free again may take a waiting chat now,
+ * in this transaction (cc_chat_link.h). */
+static cc_error_t *follow_chat(cc_db_t *db, const char *tenant, const char *user_id,
+                               const cc_actor_t *actor)
+{
+    APR_OPTIONAL_FN_TYPE(cc_chat_voice_state_changed) *chat =
+        APR_RETRIEVE_OPTIONAL_FN(cc_chat_voice_state_changed);
+
+    return chat ? chat(db, tenant, user_id, actor) : NULL;
+}
+
+cc_error_t *cc_agents_follow_call(cc_db_t *db, apr_pool_t *p, const char *tenant,
+                                  const char *user_id, const char *state, int wrap_secs)
+{
+    const char *args[5] = { tenant, user_id, NULL, NULL, NULL }, **row, *cur, *now;
+    agent_state_input_t in = { state, NULL };
+    json_t *obj, *changes;
+    apr_int64_t secs = apr_time_sec(apr_time_now());
+    cc_error_t *err;
+
+    if ((err = cc_db_select_row(db, "cc_agents_user_lock", 2, args, &row, NULL)) || !row
+        || (err = cc_db_select_row(db, "cc_agents_current", 2, args, &row, NULL))) {
+        return err;
+    }
+    cur = row ? row[0] : "offline";
+    /* on_call from any other state; wrap_up only after on_call; available only at the
+     * end of a wrap-up (an agent who chose break or offline meanwhile stays so). */
+    if (!strcmp(state, "on_call") ? !strcmp(cur, "on_call")
+        : !strcmp(state, "wrap_up") ? strcmp(cur, "on_call") : strcmp(cur, "wrap_up")) {
+        return NULL;
+    }
+    now = cc_epoch_to_sql(p, secs);
+    {
+        const char *close[3] = { now, tenant, user_id };
+
+        if ((err = cc_db_exec(db, "cc_agents_state_close", 3, close, NULL))) {
+            return err;
+        }
+    }
+    args[2] = state;
+    args[3] = now;
+    args[4] = strcmp(state, "wrap_up") ? NULL
+              : cc_epoch_to_sql(p, secs + (wrap_secs > 0 ? wrap_secs : 0));
+    if ((err = cc_db_exec(db, "cc_agents_state_open_until", 5, args, NULL))
+        || (err = follow_memberships(db, p, tenant, user_id, &in))
+        || (err = cc_db_select_one(db, "cc_agents_state_get", state_cols, 2, args, &obj))
+        || (!strcmp(state, "available")
+            && (err = follow_chat(db, tenant, user_id, &cc_actor_system)))) {
+        return err;
+    }
+    changes = cc_json_object(p);
+    cc_audit_change_str(changes, CC_AGENT_KEY_STATE, cur, state);
+    return cc_record(db, tenant, &cc_actor_system, "agent", "state_change", user_id, changes,
+                     obj, CC_RECORD_BOTH);
+}
+
+cc_error_t *cc_agents_wrap_up_due(cc_db_t *db, apr_pool_t *p)
+{
+    static const cc_col_t due_cols[] = { { "tenant", CC_COL_STR }, { "user", CC_COL_STR },
+                                         CC_COL_END };
+    json_t *rows;
+    size_t i;
+    cc_error_t *err;
+
+    if ((err = cc_db_select(db, "cc_agents_wrap_up_due", due_cols, 0, NULL, &rows, NULL))) {
+        return err;
+    }
+    for (i = 0; i < json_array_size(rows); i++) {
+        const json_t *r = json_array_get(rows, i);
+
+        if ((err = cc_db_begin(db))
+            || (err = cc_agents_follow_call(db, p, cc_json_str(r, "tenant"),
+                                            cc_json_str(r, "user"), "available", 0))
+            || (err = cc_db_commit(db))) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
 /* ---- handlers ---- */
 
 static cc_error_t *agents_list(cc_ctx_t *ctx)
@@ -310,7 +413,6 @@ static cc_error_t *agent_state_put(cc_ctx_t *ctx)
     json_t *body, *cur, *obj, *changes;
     const char **row;
     cc_error_t *err;
-    int pause;
 
     if ((err = path_agent(ctx, &user_id))
         || (err = cc_read_json_fields(ctx, state_fields, &body))
@@ -352,27 +454,10 @@ static cc_error_t *agent_state_put(cc_ctx_t *ctx)
         || (err = cc_db_exec(ctx->db, "cc_agents_state_open", 5, args, NULL))) {
         return err;
     }
-    if ((pause = cc_agent_state_pauses(in.state)) >= 0) {
-        const char *pa[6] = { pause ? "1" : "0",
-                              pause ? cc_ast_rt_encode(p, cc_agent_pause_text(&in)) : NULL,
-                              tenant, tenant, tenant, user_id };
-
-        if ((err = cc_db_exec(ctx->db, "cc_agents_pause", 6, pa, NULL))) {
-            return err;
-        }
-    }
-    if ((err = fetch_state(ctx, user_id, &obj))) {
+    if ((err = follow_memberships(ctx->db, p, tenant, user_id, &in))
+        || (err = fetch_state(ctx, user_id, &obj))
+        || (err = follow_chat(ctx->db, tenant, user_id, cc_ctx_actor(ctx)))) {
         return err;
-    }
-    {
-        /* Voice and chat share one capacity: an agent free again may take a waiting
-         * chat now, in this transaction (cc_chat_link.h). */
-        APR_OPTIONAL_FN_TYPE(cc_chat_voice_state_changed) *chat =
-            APR_RETRIEVE_OPTIONAL_FN(cc_chat_voice_state_changed);
-
-        if (chat && (err = chat(ctx->db, tenant, user_id, cc_ctx_actor(ctx)))) {
-            return err;
-        }
     }
     return cc_ctx_commit(ctx, "agent", "state_change", user_id, changes, obj, HTTP_OK, NULL);
 }

@@ -79,7 +79,20 @@ typedef struct cc_api_config_t {
     const char *attachments_dir;     /**< CCAttachmentsDir (absolute), NULL until set */
     apr_off_t upload_max;            /**< CCUploadMaxSize, CC_API_UNSET until set */
     int sla_interval;                /**< CCSlaInterval (s; 0: no job), CC_API_UNSET until set */
+    const char *ami_host;            /**< CCAsteriskManager's host, NULL: no link */
+    apr_port_t ami_port;
+    const char *ami_user;            /**< CCAsteriskCredentialFile's user and secret */
+    const char *ami_secret;
+    const char *ami_node;            /**< CCAsteriskNode, NULL until set */
 } cc_api_config_t;
+
+/* Directive handlers of the Asterisk link (cc_ami_link.c). */
+const char *cc_ami_set_manager(cmd_parms *cmd, void *dummy, const char *arg);
+const char *cc_ami_set_credential_file(cmd_parms *cmd, void *dummy, const char *arg);
+const char *cc_ami_set_node(cmd_parms *cmd, void *dummy, const char *arg);
+
+/** post_config: schedule the Asterisk link (main server's CCAsteriskManager). */
+int cc_ami_link_schedule(apr_pool_t *pconf, server_rec *s);
 
 #define CC_UPLOAD_MAX_DEFAULT  (10 * 1024 * 1024)
 #define CC_SLA_INTERVAL_DEFAULT 60

@@ -2,10 +2,14 @@
  * cc_ops.c: operations endpoints.  /healthz says the process serves (no database);
  * /readyz says the database answers; /api/v1/openapi.json serves the API description.
  */
+#include <string.h>
+
 #include <httpd.h>
 #include <http_protocol.h>
 
 #include "cc_api_private.h"
+#include "cc_calls_private.h"
+#include "cc_validate.h"
 
 static cc_error_t *ops_healthz(cc_ctx_t *ctx)
 {
@@ -13,14 +17,46 @@ static cc_error_t *ops_healthz(cc_ctx_t *ctx)
                                                                         "ok")));
 }
 
+/* Where this node has an Asterisk link (CCAsteriskManager): its state as the link last
+ * wrote it ("connecting", "up", "down"; "stale" when its heartbeat is older than
+ * CC_LINK_FRESH_SECS, e.g. no child holds the link), since when, and why it is down.
+ * Asterisk being away does not make the API unready: only the body says it. */
+static cc_error_t *link_state(cc_ctx_t *ctx, json_t *body)
+{
+    const cc_api_config_t *cfg = CC_API_CTX_CFG(ctx);
+    const char *node, **row;
+    json_t *link;
+    cc_error_t *err;
+
+    if (!cfg->ami_host) {
+        return NULL;
+    }
+    node = cc_ami_node(ctx->pool, cfg);
+    if ((err = cc_db_select_row(ctx->db, "cc_ops_link", 1, &node, &row, NULL))) {
+        return err;
+    }
+    link = json_pack("{s:s,s:s}", "node", node, "state",
+                     !row ? "connecting" : strcmp(row[3], "1") ? "stale" : row[0]);
+    if (row) {
+        json_object_set_new(link, "since", json_string(cc_sql_time_to_rfc3339(ctx->pool,
+                                                                               row[1])));
+        json_object_set_new(link, "detail", row[2] ? json_string(row[2]) : json_null());
+    }
+    json_object_set_new(body, "asterisk", link);
+    return NULL;
+}
+
 static cc_error_t *ops_readyz(cc_ctx_t *ctx)
 {
     const char **row = NULL;
+    json_t *body;
     cc_error_t *err = cc_db_select_row(ctx->db, "cc_ops_ping", 0, NULL, &row, NULL);
 
-    return err ? err : cc_reply_json(ctx, HTTP_OK,
-                                     cc_json_own(ctx->pool, json_pack("{s:s}", "status",
-                                                                      "ready")));
+    if (err) {
+        return err;
+    }
+    body = cc_json_own(ctx->pool, json_pack("{s:s}", "status", "ready"));
+    return (err = link_state(ctx, body)) ? err : cc_reply_json(ctx, HTTP_OK, body);
 }
 
 static cc_error_t *ops_openapi(cc_ctx_t *ctx)
@@ -41,6 +77,9 @@ static const cc_route_t ops_routes[] = {
 
 static const cc_stmt_t ops_stmts[] = {
     CC_STMT("cc_ops_ping", "SELECT 1"),
+    CC_STMT("cc_ops_link",
+            "SELECT state, CAST(since AS DATETIME), detail, heartbeat_at > UTC_TIMESTAMP(3)"
+            " - INTERVAL " CC_LINK_FRESH_SECS " SECOND FROM asterisk_links WHERE node = %s"),
     CC_STMT_END
 };
 

@@ -65,6 +65,11 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     cfg->upload_max = add->upload_max != CC_API_UNSET ? add->upload_max : base->upload_max;
     cfg->sla_interval = add->sla_interval != CC_API_UNSET ? add->sla_interval
                                                            : base->sla_interval;
+    cfg->ami_host = add->ami_host ? add->ami_host : base->ami_host;
+    cfg->ami_port = add->ami_host ? add->ami_port : base->ami_port;
+    cfg->ami_user = add->ami_user ? add->ami_user : base->ami_user;
+    cfg->ami_secret = add->ami_user ? add->ami_secret : base->ami_secret;
+    cfg->ami_node = add->ami_node ? add->ami_node : base->ami_node;
     return cfg;
 }
 
@@ -220,6 +225,12 @@ static const command_rec cc_api_cmds[] = {
                   "the longest pause between retries, seconds (default 3600)"),
     AP_INIT_TAKE1("CCSmsSignatureTolerance", cc_sms_set_number, NULL, RSRC_CONF,
                   "how far a callback's timestamp may be from now, seconds (default 300)"),
+    AP_INIT_TAKE1("CCAsteriskManager", cc_ami_set_manager, NULL, RSRC_CONF,
+                  "host:port of Asterisk's manager interface (AMI): this node's link"),
+    AP_INIT_TAKE1("CCAsteriskCredentialFile", cc_ami_set_credential_file, NULL, RSRC_CONF,
+                  "file holding username:secret of the AMI user (manager.conf)"),
+    AP_INIT_TAKE1("CCAsteriskNode", cc_ami_set_node, NULL, RSRC_CONF,
+                  "this node's name for its Asterisk link (default host:port)"),
     AP_INIT_TAKE1("CCSlaInterval", set_sla_interval, NULL, RSRC_CONF,
                   "seconds between SLA breach job runs; 0 disables the job (default 60)"),
     AP_INIT_TAKE1("CCUploadMaxSize", set_upload_max, NULL, RSRC_CONF,
@@ -292,7 +303,10 @@ static int cc_api_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     if (rv == OK) {
         rv = cc_sms_job_schedule(pconf, s);
     }
-    return rv != OK ? rv : cc_sla_job_schedule(pconf, s);
+    if (rv == OK) {
+        rv = cc_sla_job_schedule(pconf, s);
+    }
+    return rv != OK ? rv : cc_ami_link_schedule(pconf, s);
 }
 
 static int cc_api_handler(request_rec *r)
