@@ -65,13 +65,13 @@
 #define LINK_BEAT_EVERY     apr_time_from_sec(5)
 #define LINK_HOUSEKEEP_EVERY apr_time_from_sec(1)
 #define LINK_COMMANDS_MAX   "20"
+#define LINK_COMMANDS_EVERY apr_time_from_msec(100)
 
 /* ---- statements ---- */
 
 static const cc_stmt_t link_stmts[] = {
     CC_STMT("cc_link_key",
             "INSERT IGNORE INTO asterisk_event_keys (source_key) VALUES (%s)"),
-    /* cc-lint: no-tenant keys of Asterisk's events, platform-wide, pruned by age */
     CC_STMT("cc_link_keys_prune",
             "DELETE FROM asterisk_event_keys /* cc-lint: no-tenant pruned by age */"
             " WHERE created_at < UTC_TIMESTAMP() - INTERVAL 1 DAY LIMIT 1000"),
@@ -173,7 +173,7 @@ typedef struct ami_link_t {
     cc_ami_reader_t *rd;
     link_phase_e phase;
     apr_time_t retry_at, backoff, phase_at;
-    apr_time_t beat_at, ping_at, housekeep_at, sync_at;
+    apr_time_t beat_at, ping_at, housekeep_at, commands_at, sync_at;
     int ping_pending;
     unsigned seq;
     const char *state_logged;       /* the last state written to the log */
@@ -261,7 +261,7 @@ static int link_connect(ami_link_t *L, cc_db_t *db)
         || (rv = apr_socket_connect(L->sock, sa)) != APR_SUCCESS) {
         char buf[120];
 
-        link_close(L, db, apr_psprintf(L->conn ? L->cpool : L->cpool, "cannot connect: %s",
+        link_close(L, db, apr_psprintf(db->pool, "cannot connect: %s",
                                        apr_strerror(rv, buf, sizeof(buf))));
         return 0;
     }
@@ -283,6 +283,13 @@ static int claim_event(cc_db_t *db, const char *key, cc_error_t **perr)
 {
     const char *args[1] = { key };
     int n = 0;
+
+    /* A long key (a long uniqueid or queue name) is kept as its digest: the column
+     * holds 190 bytes. */
+    if (strlen(key) > 190) {
+        args[0] = apr_pstrcat(db->pool, "sha256:", cc_sha256_hex(db->pool, key, strlen(key)),
+                              NULL);
+    }
 
     if ((*perr = cc_db_begin(db)) || (*perr = cc_db_exec(db, "cc_link_key", 1, args, &n))) {
         return -1;
@@ -699,19 +706,18 @@ static cc_error_t *send_commands(ami_link_t *L, cc_db_t *db, apr_pool_t *p)
         int ok;
 
         if (!strcmp(kind, "originate")) {
+            /* Timeout in ms (AMI's unit); the ChannelId is our call_id; without a
+             * CallerID (the last pair) the channel shows the endpoint's own. */
             static const char *const keys[] = { "Channel", "Context", "Exten", "Priority",
-                                                "CallerID", "Timeout", "Async",
-                                                "ChannelId" };
+                                                "Timeout", "Async", "ChannelId",
+                                                "CallerID" };
             const char *values[8] = { cc_json_str(c, "channel"), cc_json_str(c, "context"),
-                                      cc_json_str(c, "exten"), "1",
-                                      cc_json_str(c, "callerid"), "30000", "true", call_id };
+                                      cc_json_str(c, "exten"), "1", "30000", "true", call_id,
+                                      cc_json_str(c, "callerid") };
 
             ok = link_action(L, p, "Originate",
                              apr_pstrcat(p, "cc-originate-", call_id, NULL),
-                             values[4] ? 8 : 4, keys, values);
-            if (ok && !values[4]) {
-                /* (CallerID absent: the endpoint's own) */
-            }
+                             values[7] ? 8 : 7, keys, values);
         }
         else {
             static const char *const keys[] = { "Channel" };
@@ -856,6 +862,10 @@ static cc_error_t *housekeep(ami_link_t *L, cc_db_t *db, apr_pool_t *p, apr_time
         link_close(L, db, "no answer to the login or the channel listing");
         return NULL;
     }
+    if (now < L->housekeep_at) {
+        return NULL;
+    }
+    L->housekeep_at = now + LINK_HOUSEKEEP_EVERY;
     return cc_agents_wrap_up_due(db, p);
 }
 
@@ -871,6 +881,11 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
     }
     if (!L->sock) {
         if (start < L->retry_at || !link_connect(L, db)) {
+            /* Wrap-ups end while Asterisk is away too. */
+            if (start < L->housekeep_at) {
+                return NULL;
+            }
+            L->housekeep_at = start + LINK_HOUSEKEEP_EVERY;
             return cc_agents_wrap_up_due(db, db->pool);
         }
     }
@@ -888,8 +903,11 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
         if ((err = housekeep(L, db, p, now)) || !L->sock) {
             break;
         }
-        if (L->phase == L_UP && (err = send_commands(L, db, p))) {
-            break;
+        if (L->phase == L_UP && now >= L->commands_at) {
+            L->commands_at = now + LINK_COMMANDS_EVERY;
+            if ((err = send_commands(L, db, p))) {
+                break;
+            }
         }
         if (!L->sock) {
             break;
