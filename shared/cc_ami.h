@@ -20,7 +20,8 @@
 
 #define CC_AMI_LINE_MAX     8192    /**< bytes of one line, CRLF excluded */
 #define CC_AMI_HEADERS_MAX  512     /**< lines of one message */
-#define CC_AMI_MESSAGE_MAX  65536   /**< bytes of one message, line ends included */
+#define CC_AMI_MESSAGE_MAX  65536   /**< bytes of one message, line ends and the closing
+                                         empty line included */
 
 /** One message: its lines in order.  A banner is a message of one header, key
  * "Banner", value the whole line ("Asterisk Call Manager/11.0.0"). */
@@ -49,9 +50,11 @@ void cc_ami_reader_wrote(cc_ami_reader_t *rd, apr_size_t n);
 
 /**
  * The next complete message, copied into p (*pmsg NULL when none is complete yet).
- * The first line of a connection is the banner when it starts with "Asterisk Call
- * Manager/" (a message of its own, no empty line follows it); any other first line is
- * read as the first line of a message.  Empty lines between messages are skipped.
+ * The first line of a connection (empty lines before it skipped) is the banner when it
+ * starts with "Asterisk Call Manager/" (a message of its own, no empty line follows it);
+ * any other first line is read as the first line of a message.  Empty lines between
+ * messages are skipped.  The same bytes give the same messages and error however they
+ * are split between reads.
  * Returns NULL, or a static text naming the protocol error (a line over
  * CC_AMI_LINE_MAX, a message over CC_AMI_HEADERS_MAX lines or CC_AMI_MESSAGE_MAX bytes,
  * a NUL byte): the connection is then to be closed (the reader stays in error until
