@@ -56,7 +56,6 @@
 #define LINK_RUN            apr_time_from_sec(1)
 #define LINK_RECV_STEP      apr_time_from_msec(100)
 #define LINK_CONNECT_TIMEOUT apr_time_from_sec(3)
-#define LINK_SEND_TIMEOUT   apr_time_from_sec(3)
 #define LINK_BACKOFF_MIN    apr_time_from_sec(1)
 #define LINK_BACKOFF_MAX    apr_time_from_sec(30)
 #define LINK_PING_EVERY     apr_time_from_sec(20)
@@ -66,6 +65,7 @@
 #define LINK_HOUSEKEEP_EVERY apr_time_from_sec(1)
 #define LINK_COMMANDS_MAX   "20"
 #define LINK_COMMANDS_EVERY apr_time_from_msec(100)
+#define LINK_COMMAND_TTL    "60"     /* seconds a command waits for a link */
 
 /* ---- statements ---- */
 
@@ -88,10 +88,10 @@ static const cc_stmt_t link_stmts[] = {
     CC_STMT("cc_link_endpoint",
             "SELECT e.tenant_id, e.id, e.user_id, e.extension FROM endpoints e"
             " WHERE e.asterisk_id = %s /* cc-lint: no-tenant the id is platform-wide */"),
-    /* A DID by the number dialled (with or without its '+'). */
+    /* A DID by the number dialled, as it is and with a '+' before it. */
     CC_STMT("cc_link_did",
             "SELECT d.tenant_id, d.number FROM dids d"
-            " WHERE d.number IN (%s, CONCAT('+', %s))"
+            " WHERE d.number IN (%s, %s)"
             " /* cc-lint: no-tenant a number belongs to one tenant platform-wide */"),
     CC_STMT("cc_link_extension",
             "SELECT id FROM endpoints WHERE tenant_id = %s AND extension = %s"),
@@ -139,13 +139,21 @@ static const cc_stmt_t link_stmts[] = {
             " ORDER BY c.updated_at DESC, c.id DESC LIMIT 1"),
     /* The queue's wrapuptime (s) for an agent leaving a call of it (0: none). */
     CC_STMT("cc_link_wrapuptime",
-            "SELECT COALESCE(MAX(q.wrapuptime), 0) FROM call_queues q"
+            "SELECT COALESCE(MAX(rq.wrapuptime), 0) FROM call_queues q"
+            " JOIN queues rq ON rq.name = q.asterisk_name"
             " WHERE q.tenant_id = %s AND q.id = %s"),
     /* Commands: claimed (SKIP LOCKED: one link sends each), then marked sent. */
     CC_STMT("cc_link_commands",
             "SELECT id, tenant_id, kind, call_id, channel, context, exten, callerid"
             " FROM call_commands WHERE sent_at IS NULL"
+            " AND created_at > UTC_TIMESTAMP(3) - INTERVAL " LINK_COMMAND_TTL " SECOND"
             " /* cc-lint: no-tenant the link sends every tenant's commands */"
+            " ORDER BY id LIMIT " LINK_COMMANDS_MAX " FOR UPDATE SKIP LOCKED"),
+    /* Commands no link sent in time (every link was down): never sent later. */
+    CC_STMT("cc_link_commands_expired",
+            "SELECT id, tenant_id, kind, call_id FROM call_commands WHERE sent_at IS NULL"
+            " AND created_at <= UTC_TIMESTAMP(3) - INTERVAL " LINK_COMMAND_TTL " SECOND"
+            " /* cc-lint: no-tenant the link expires every tenant's commands */"
             " ORDER BY id LIMIT " LINK_COMMANDS_MAX " FOR UPDATE SKIP LOCKED"),
     CC_STMT("cc_link_command_sent",
             "UPDATE call_commands SET sent_at = UTC_TIMESTAMP(3), result = %s"
@@ -384,7 +392,7 @@ static cc_error_t *on_newchannel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
         }
         tenant = tr ? tr[0] : NULL;
         if (exten) {
-            const char *da[2] = { exten, exten }, **dr;
+            const char *da[2] = { exten, apr_pstrcat(p, "+", exten, NULL) }, **dr;
 
             if ((err = cc_db_select_row(db, "cc_link_did", 2, da, &dr, NULL))) {
                 return err;
@@ -431,7 +439,7 @@ static cc_error_t *on_queue_join(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t 
     const char *uid = cc_ami_get(m, "Uniqueid"), *lid = cc_ami_get(m, "Linkedid");
     const char *queue = cc_ami_get(m, "Queue"), **call, *args[3];
     cc_error_t *err;
-    int act;
+    int act, n = 0;
 
     if (!uid || !lid || !queue) {
         return NULL;
@@ -446,8 +454,10 @@ static cc_error_t *on_queue_join(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t 
     args[0] = queue;
     args[1] = call[0];
     args[2] = lid;
-    if ((err = cc_db_exec(db, "cc_link_call_queue", 3, args, NULL))
-        || (err = call_event(db, call[0], lid, "queued", NULL))) {
+    /* Only a queue of the call's tenant makes it queued (another's name is not ours to
+     * show). */
+    if ((err = cc_db_exec(db, "cc_link_call_queue", 3, args, &n))
+        || (n && (err = call_event(db, call[0], lid, "queued", NULL)))) {
         return err;
     }
     return cc_db_commit(db);
@@ -513,19 +523,27 @@ static cc_error_t *on_dial_end(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m
     const char *duid = cc_ami_get(m, "DestUniqueid"), *dlid = cc_ami_get(m, "DestLinkedid");
     const char *status = cc_ami_get(m, "DialStatus"), **call, **ep, *args[4];
     cc_error_t *err;
-    int act;
+    int act, far = 0;
 
     if (!duid || !dlid || !status || strcmp(status, "ANSWER")) {
         return NULL;
     }
-    if ((err = channel_endpoint(db, p, cc_ami_get(m, "DestChannel"), 0, &ep)) || !ep) {
+    /* Answered at one of our endpoints, or a call one of our endpoints placed answered
+     * by its far end (a trunk): the agent of that endpoint is on the call. */
+    if ((err = channel_endpoint(db, p, cc_ami_get(m, "DestChannel"), 0, &ep))
+        || (!ep && (far = 1)
+            && (err = channel_endpoint(db, p, cc_ami_get(m, "Channel"), 0, &ep)))
+        || !ep) {
         return err;
     }
     if ((act = claim_event(db, apr_pstrcat(p, "DialEnd:", duid, ":ANSWER", NULL), &err))
         <= 0) {
         return err;
     }
-    if ((err = lock_call(db, dlid, &call)) || !call || strcmp(call[0], ep[0])) {
+    if ((err = lock_call(db, dlid, &call)) || !call || strcmp(call[0], ep[0])
+        || (far && !strcmp(call[1], "answered"))) {
+        /* (a far end answering a call already answered at our endpoint, as a
+         * click-to-call's destination does, is not the call's answer) */
         return err ? err : cc_db_commit(db);
     }
     args[0] = ep[1];
@@ -743,6 +761,45 @@ static cc_error_t *send_commands(ami_link_t *L, cc_db_t *db, apr_pool_t *p)
     return cc_db_commit(db);
 }
 
+/* Commands older than LINK_COMMAND_TTL are not sent: a click-to-call a link never
+ * took ends (call.hangup), so its ringing does not start minutes later. */
+static cc_error_t *expire_commands(cc_db_t *db, apr_pool_t *p)
+{
+    static const cc_col_t cols[] = {
+        { "id", CC_COL_STR }, { "tenant", CC_COL_STR }, { "kind", CC_COL_STR },
+        { "call_id", CC_COL_STR }, CC_COL_END
+    };
+    json_t *rows;
+    cc_error_t *err;
+    size_t i;
+
+    if ((err = cc_db_begin(db))
+        || (err = cc_db_select(db, "cc_link_commands_expired", cols, 0, NULL, &rows, NULL))) {
+        return err;
+    }
+    for (i = 0; i < json_array_size(rows); i++) {
+        const json_t *c = json_array_get(rows, i);
+        const char *args[3] = { "expired: no link to Asterisk took it in time",
+                                cc_json_str(c, "tenant"), cc_json_str(c, "id") };
+
+        if ((err = cc_db_exec(db, "cc_link_command_sent", 3, args, NULL))) {
+            return err;
+        }
+    }
+    if ((err = cc_db_commit(db))) {
+        return err;
+    }
+    for (i = 0; i < json_array_size(rows); i++) {
+        const json_t *c = json_array_get(rows, i);
+
+        if (!strcmp(cc_json_str(c, "kind"), "originate")
+            && (err = end_call(db, p, cc_json_str(c, "call_id")))) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
 /* ---- the run ---- */
 
 static cc_error_t *dispatch(ami_link_t *L, cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
@@ -776,6 +833,7 @@ static cc_error_t *dispatch(ami_link_t *L, cc_db_t *db, apr_pool_t *p, const cc_
         }
         if (!strcmp(id, "cc-ping")) {
             L->ping_pending = 0;
+            L->ping_at = apr_time_now() + LINK_PING_EVERY;
         }
         if (!strncmp(id, "cc-originate-", 13) || !strncmp(id, "cc-hangup-", 10)) {
             if (strcasecmp(resp, "Success")) {
@@ -845,18 +903,19 @@ static cc_error_t *housekeep(ami_link_t *L, cc_db_t *db, apr_pool_t *p, apr_time
             return err;
         }
     }
+    /* A ping every LINK_PING_EVERY; no answer within LINK_PING_TIMEOUT closes the link
+     * (its answer sets ping_at to the next one). */
     if (L->phase == L_UP && now >= L->ping_at) {
         if (L->ping_pending) {
             link_close(L, db, "Asterisk did not answer a ping");
             return NULL;
         }
-        L->ping_at = now + LINK_PING_EVERY;
         L->ping_pending = 1;
+        L->ping_at = now + LINK_PING_TIMEOUT;
         if (!link_action(L, p, "Ping", "cc-ping", 0, NULL, NULL)) {
             link_close(L, db, "could not send a ping");
             return NULL;
         }
-        L->ping_at = now + LINK_PING_TIMEOUT;
     }
     if ((L->phase == L_LOGIN || L->phase == L_SYNC) && now - L->phase_at > LINK_LOGIN_TIMEOUT) {
         link_close(L, db, "no answer to the login or the channel listing");
@@ -866,7 +925,7 @@ static cc_error_t *housekeep(ami_link_t *L, cc_db_t *db, apr_pool_t *p, apr_time
         return NULL;
     }
     L->housekeep_at = now + LINK_HOUSEKEEP_EVERY;
-    return cc_agents_wrap_up_due(db, p);
+    return (err = expire_commands(db, p)) ? err : cc_agents_wrap_up_due(db, p);
 }
 
 static cc_error_t *link_run(cc_db_t *db, void *data)
@@ -946,6 +1005,24 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
     }
     apr_pool_destroy(p);
     return err;
+}
+
+/* The child's exit: the link it held says it is down (another child or node takes
+ * over; POST /calls does not count on it meanwhile). */
+static cc_error_t *link_stop(cc_db_t *db, void *data)
+{
+    ami_link_t *L = data;
+
+    if (!L->cpool) {
+        return NULL;            /* not this child's link */
+    }
+    if (L->conn) {
+        apr_pool_destroy(L->conn);
+        L->conn = NULL;
+        L->sock = NULL;
+    }
+    link_log(L, APLOG_NOTICE, "down", "httpd child stopping");
+    return link_beat(L, db, "down", "httpd child stopping");
 }
 
 /* ---- configuration ---- */
@@ -1049,6 +1126,7 @@ int cc_ami_link_schedule(apr_pool_t *pconf, server_rec *s)
     j = apr_pcalloc(pconf, sizeof(*j));
     j->name = "cc-asterisk-link";
     j->run = link_run;
+    j->stop = link_stop;
     j->data = L;
     return cc_job_schedule(pconf, s, j, apr_time_from_msec(100));
 }

@@ -47,11 +47,10 @@ static const char *const call_sorts[] = { "started_at", NULL };
     " AND lc.ended_at IS NULL ORDER BY " order " LIMIT %s OFFSET %s"
 
 static const cc_stmt_t calls_stmts[] = {
-    CC_STMT("cc_calls_list_started_at_asc", CALLS_LIST("lc.started_at ASC, lc.call_id ASC")),
-    CC_STMT("cc_calls_list_started_at_desc",
-            CALLS_LIST("lc.started_at DESC, lc.call_id DESC")),
-    CC_STMT("cc_calls_count", "SELECT COUNT(*) FROM live_calls WHERE tenant_id = %s"
-                              " AND ended_at IS NULL"),
+    CC_SEARCH_SORT("cc_calls", "started_at", CALLS_LIST, "lc.started_at ASC, lc.call_id ASC",
+                   "lc.started_at DESC, lc.call_id DESC"),
+    CC_STMT("cc_calls_search_count", "SELECT COUNT(*) FROM live_calls WHERE tenant_id = %s"
+                                     " AND ended_at IS NULL"),
     CC_STMT("cc_calls_get", "SELECT " CALL_COLUMNS CALL_FROM
                             " WHERE lc.tenant_id = %s AND lc.call_id = %s"),
     /* A call not ended, with its endpoint's user and its channel. */
@@ -99,7 +98,8 @@ const cc_col_t cc_calls_cols[] = {
 };
 
 static const cc_list_t calls_list_spec = { "cc_calls", call_sorts, "-started_at",
-                                           cc_calls_cols, NULL, 0, NULL };
+                                           cc_calls_cols, NULL, CC_LIST_SEARCH_ONLY,
+                                           NULL };
 
 static const cc_field_t call_fields[] = {
     { "to", CC_JT_STRING, 1 },
@@ -144,7 +144,7 @@ static cc_error_t *calls_create(cc_ctx_t *ctx)
     apr_pool_t *p = ctx->pool;
     const char *tenant = ctx->principal->tenant_id, *to, *call_id, **ep, **slug, *args[6];
     json_t *body, *changes;
-    apr_int64_t endpoint_id = 0;
+    int given;
     cc_error_t *err;
 
     if ((err = cc_read_json_fields(ctx, call_fields, &body))) {
@@ -155,21 +155,18 @@ static cc_error_t *calls_create(cc_ctx_t *ctx)
         return cc_error_field(p, "to", "must be a number or an extension: an optional +"
                               " then 2 to 31 digits");
     }
-    if (json_object_get(body, "endpoint_id")) {
-        endpoint_id = json_integer_value(json_object_get(body, "endpoint_id"));
-        args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, endpoint_id);
-    }
-    else {
-        args[1] = ctx->principal->user_id_str;
-    }
+    given = json_object_get(body, "endpoint_id") != NULL;
     args[0] = tenant;
-    if ((err = cc_db_select_row(ctx->db, endpoint_id ? "cc_calls_endpoint"
-                                                     : "cc_calls_own_endpoint", 2, args,
+    args[1] = given ? apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(
+                                       json_object_get(body, "endpoint_id")))
+                    : ctx->principal->user_id_str;
+    if ((err = cc_db_select_row(ctx->db, given ? "cc_calls_endpoint"
+                                               : "cc_calls_own_endpoint", 2, args,
                                 &ep, NULL))) {
         return err;
     }
     if (!ep) {
-        return cc_error_field(p, "endpoint_id", endpoint_id ? "no such endpoint"
+        return cc_error_field(p, "endpoint_id", given ? "no such endpoint"
                               : "required: you have no endpoint of your own");
     }
     if ((!ep[2] || strcmp(ep[2], ctx->principal->user_id_str))

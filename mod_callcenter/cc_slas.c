@@ -434,7 +434,7 @@ static cc_error_t *breach_job(cc_db_t *db, void *data)
     return err;
 }
 
-static const cc_job_t breach_job_desc = { "cc-sla-breach", breach_job, NULL, 0 };
+static const cc_job_t breach_job_desc = { "cc-sla-breach", breach_job, NULL, 0, NULL };
 
 int cc_sla_job_schedule(apr_pool_t *pconf, server_rec *s)
 {

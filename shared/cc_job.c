@@ -49,6 +49,22 @@ static apr_status_t job_stop(void *data)
         apr_thread_cond_wait(st->cond, st->mu);
     }
     apr_thread_mutex_unlock(st->mu);
+    /* A pre-cleanup of pchild: mod_dbd's pools are still there. */
+    if (st->job->stop) {
+        apr_pool_t *p;
+
+        if (apr_pool_create(&p, NULL) == APR_SUCCESS) {
+            cc_db_t *db = cc_db_standalone(p, st->s);
+            cc_error_t *err = st->job->stop(db, st->job->data);
+
+            if (err) {
+                cc_db_rollback(db);
+                ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, st->s, CCLOGNO(00306)
+                             "job %s: its stop failed: %s", st->job->name, err->message);
+            }
+            apr_pool_destroy(p);
+        }
+    }
     return APR_SUCCESS;
 }
 

@@ -23,6 +23,9 @@ typedef struct cc_job_t {
     int per_child;                  /**< run in every child (its own watchdog thread),
                                          not in one child per node: work on the child's
                                          own state (the event stream's poller) */
+    cc_job_fn stop;                 /**< optional: at the child's exit, after its last
+                                         run, in every child (the job's data says whether
+                                         this one ran it): e.g. say a link is gone */
 } cc_job_t;
 
 /**

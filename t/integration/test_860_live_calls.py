@@ -54,8 +54,8 @@ def cred(cc):
 def node(cc, ami, cred):
     """An httpd node whose link is up."""
     n = cc.start_second_httpd(name="httpd-ami", extra_conf=link_conf(ami, cred, "node-a"))
-    assert ami.wait_logged_in(1, timeout=15)
-    assert wait_until(lambda: link_state(n.base_url) == "up", timeout=15) == "up"
+    ami.wait_logged_in(1, timeout=15)
+    assert wait_until(lambda: link_state(n.base_url) == "up", timeout=15)
     yield n
     n.stop()
 
@@ -104,7 +104,7 @@ def floor(cc, ami, node, tenant):
 def call_events(cc, tenant, call_id=None):
     rows = db_rows(cc, "SELECT type, data FROM events WHERE tenant_id = %s"
                        " AND type LIKE 'call.%%' ORDER BY id", (tenant.id,))
-    out = [(t, json.loads(d)) for t, d in rows]
+    out = [(r["type"], json.loads(r["data"])) for r in rows]
     return [e for e in out if call_id is None or e[1]["call_id"] == call_id]
 
 
@@ -152,8 +152,7 @@ def test_an_answered_queue_call_gives_its_events_once_and_moves_the_agent(cc, am
     leg.answer()
     events = wait_events(cc, tenant, call.uniqueid,
                          ["call.queued", "call.ringing", "call.answered"])
-    assert wait_until(lambda: floor.agent_state() == "on_call") == "on_call" or \
-        floor.agent_state() == "on_call"
+    assert wait_until(lambda: floor.agent_state() == "on_call")
     ringing = events[1][1]
     assert ringing["contact"] == {"id": contact["id"], "name": "Ada Caller"}
     answered = events[2][1]
@@ -177,7 +176,7 @@ def test_an_answered_queue_call_gives_its_events_once_and_moves_the_agent(cc, am
     assert wait_until(lambda: floor.agent_state() == "available", timeout=10)
     states = db_rows(cc, "SELECT state FROM agent_states WHERE tenant_id = %s"
                          " AND user_id = %s ORDER BY id", (tenant.id, floor.agent["id"]))
-    assert [s for (s,) in states] == ["on_call", "wrap_up", "available"]
+    assert [r["state"] for r in states] == ["on_call", "wrap_up", "available"]
     assert call_events(cc, tenant2) == []
 
 
@@ -199,7 +198,7 @@ def test_a_direct_call_to_an_endpoint_rings_and_answers_without_a_queue(cc, ami,
     wait_events(cc, tenant, call.uniqueid, ["call.ringing"])
     leg.answer()
     events = wait_events(cc, tenant, call.uniqueid, ["call.ringing", "call.answered"])
-    assert events[1][1]["queue"] is None and events[1][1]["contact"] if False else True
+    assert events[1][1]["queue"] is None and events[0][1]["contact"] is None
     call.hangup(by="agent")
     wait_events(cc, tenant, call.uniqueid, ["call.ringing", "call.answered", "call.hangup"])
 
@@ -225,13 +224,13 @@ def test_a_blind_transfer_rings_the_next_agent_on_the_same_call(cc, ami, floor, 
 
 
 def test_calls_of_unknown_tenants_are_ignored(cc, ami, floor, tenant):
-    before = db_rows(cc, "SELECT COUNT(*) FROM live_calls")[0][0]
+    before = db_rows(cc, "SELECT COUNT(*) AS n FROM live_calls")[0]["n"]
     call = ami.inbound_call(tenantid="no-such-tenant", accountcode="", caller_num="123",
                             did="999999999")
     call.enter_queue("nobody-queue")
     call.abandon()
     time.sleep(1.0)
-    assert db_rows(cc, "SELECT COUNT(*) FROM live_calls")[0][0] == before
+    assert db_rows(cc, "SELECT COUNT(*) AS n FROM live_calls")[0]["n"] == before
 
 
 # ---- several nodes ----------------------------------------------------------------------
@@ -241,7 +240,7 @@ def test_two_nodes_make_one_event_and_one_state_change_per_asterisk_event(cc, am
     second = cc.start_second_httpd(name="httpd-ami-b",
                                    extra_conf=link_conf(ami, cred, "node-b"))
     try:
-        assert ami.wait_logged_in(2, timeout=15)
+        ami.wait_logged_in(2, timeout=15)
         assert wait_until(lambda: link_state(second.base_url) == "up", timeout=15)
         for _ in range(3):
             call = floor.call(caller="+4930777000")
@@ -254,7 +253,7 @@ def test_two_nodes_make_one_event_and_one_state_change_per_asterisk_event(cc, am
             assert wait_until(lambda: floor.agent_state() == "available", timeout=10)
         states = db_rows(cc, "SELECT state FROM agent_states WHERE tenant_id = %s"
                              " AND user_id = %s ORDER BY id", (tenant.id, floor.agent["id"]))
-        assert [s for (s,) in states] == ["on_call", "wrap_up", "available"] * 3
+        assert [r["state"] for r in states] == ["on_call", "wrap_up", "available"] * 3
     finally:
         second.stop()
 
@@ -278,7 +277,7 @@ def test_click_to_call_rings_the_own_endpoint_then_dials(cc, ami, floor, tenant)
     assert wait_until(lambda: floor.agent_state() == "on_call")
     audit = db_rows(cc, "SELECT action FROM audit_logs WHERE tenant_id = %s"
                         " AND entity_id = %s", (tenant.id, call_id))
-    assert [a for (a,) in audit] == ["call.originate"]
+    assert [r["action"] for r in audit] == ["call.originate"]
     r = cc.delete(f"{CALLS}/{call_id}", token=floor.token)
     assert r.status_code == 202, r.text
     hang = ami.wait_action("Hangup", timeout=10)[-1]
@@ -345,7 +344,7 @@ def test_the_link_reconnects_and_the_calls_list_recovers(cc, ami, node, floor, t
     gone.ring_agent(floor.resource).answer()
     wait_events(cc, tenant, gone.uniqueid, ["call.queued", "call.ringing", "call.answered"])
     ami.kill(keep_channels=True)                            # the connection breaks
-    assert wait_until(lambda: link_state(node.base_url) == "down", timeout=10) == "down"
+    assert wait_until(lambda: link_state(node.base_url) == "down", timeout=10)
     r = cc.post(CALLS, token=floor.token, json={"to": "2001"})
     assert_error(r, 503, "unavailable")
     assert r.headers.get("Retry-After")
@@ -353,7 +352,7 @@ def test_the_link_reconnects_and_the_calls_list_recovers(cc, ami, node, floor, t
     new = floor.call(caller="+4930333444")
     new.enter_queue(floor.queue["asterisk_name"])
     ami.restart()
-    assert wait_until(lambda: link_state(node.base_url) == "up", timeout=20) == "up"
+    assert wait_until(lambda: link_state(node.base_url) == "up", timeout=20)
     calls = wait_until(lambda: (lambda c: c if gone.uniqueid not in c
                                 and new.uniqueid in c else None)(live(cc, floor.token)),
                        timeout=10)
