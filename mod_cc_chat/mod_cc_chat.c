@@ -231,7 +231,7 @@ static cc_error_t *poll_run(cc_db_t *db, void *data)
     return child_hub ? cc_hub_poll(db, child_hub) : NULL;
 }
 
-static const cc_job_t poller_job = { "cc-events-poller", poll_run, NULL, 1 };
+static const cc_job_t poller_job = { "cc-events-poller", poll_run, NULL, 1, NULL };
 
 /* Per node, every CCChatReassignInterval: chats unanswered past reassign_after. */
 
