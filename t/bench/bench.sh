@@ -11,7 +11,8 @@
 # "Event stream") and live chat's (t/bench/chat_bench.py: httpd restarted with
 # BENCH_CHAT_CHILDREN x BENCH_CHAT_THREADS, 200 visitors and 20 agents chatting);
 # `helpdesk` the contacts' and tickets' scenarios (issue 13: BENCH_HD_CONTACTS contacts and
-# BENCH_HD_TICKETS tickets in bench-1, seeded only when the part runs; README "Helpdesk").
+# BENCH_HD_TICKETS tickets in bench-1, seeded only when the part runs; README "Helpdesk");
+# `live` the live calls' event latency (issue 14: t/bench/live_bench.py).
 # One part alone, e.g.: BENCH_ONLY=helpdesk BENCH_CDR_ROWS=0 make bench
 set -eu
 
@@ -376,6 +377,17 @@ if selected chat; then
         || CHAT_RC=$?
 fi
 
+# Live calls (issue 14): the latency from the fake Asterisk's event to an SSE client at
+# BENCH_LIVE_RATE (50) calls/s (t/bench/live_bench.py: its own environment and a node
+# whose link goes to the fake; bounded: set-up, BENCH_LIVE_SECONDS (20) s of calls, 15 s
+# of draining).
+LIVE_RC=0
+if selected live; then
+    LIVE_REPORT=$CC_VAR_DIR/live_report.txt
+    CC_BUILD_DIR=${CC_BUILD_DIR:-$ROOT/build} /usr/bin/python3 "$BENCH/live_bench.py" \
+        >"$LIVE_REPORT" 2>&1 || LIVE_RC=$?
+fi
+
 echo
 printf '%-16s %12s %10s %10s %8s %10s\n' scenario req/s p50 p99 non-2xx vs_healthz
 awk 'NR == 1 { base = $2 }
@@ -401,8 +413,10 @@ fi
 [ -n "${CDR_REPORT:-}" ] && { echo; cat "$CDR_REPORT"; }
 [ -n "${EVENTS_REPORT:-}" ] && { echo; cat "$EVENTS_REPORT"; }
 [ -n "${CHAT_REPORT:-}" ] && { echo; cat "$CHAT_REPORT"; }
+[ -n "${LIVE_REPORT:-}" ] && { echo; cat "$LIVE_REPORT"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); wrk, httpd and MariaDB share the cores"
 # The event stream's check (a missed event, a wrong delivery, a client that could not
 # connect) and live chat's (its target missed) are the exit status.
 [ "$EVENTS_RC" -ne 0 ] && exit "$EVENTS_RC"
+[ "$LIVE_RC" -ne 0 ] && exit "$LIVE_RC"
 exit "$CHAT_RC"
