@@ -129,25 +129,15 @@ const char *cc_sms_set_url(cmd_parms *cmd, void *dummy, const char *arg)
 const char *cc_sms_set_credential_file(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
-    const char *secret, *err, *c;
-    apr_size_t len;
+    const char *secret, *err;
 
     (void)dummy;
     if (!path) {
         return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
     }
-    if (cc_secret_file_read(cmd->pool, path, "SMS provider credential file", 1, &secret,
-                            &len, &err) != APR_SUCCESS) {
+    if (cc_secret_file_line(cmd->pool, path, "SMS provider credential file", 1, &secret,
+                            &err) != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    }
-    for (c = secret; *c; c++) {
-        if (*c < 0x20 || *c > 0x7e) {
-            return apr_psprintf(cmd->pool, "%s: '%s' must hold one line of printable "
-                                "ASCII", cmd->cmd->name, path);
-        }
-    }
-    if ((apr_size_t)(c - secret) != len) {
-        return apr_psprintf(cmd->pool, "%s: '%s' holds a NUL byte", cmd->cmd->name, path);
     }
     cmd_sms(cmd)->credential = secret;
     return NULL;

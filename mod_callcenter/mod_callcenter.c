@@ -288,6 +288,12 @@ static int files_dirs_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
         }
+        /* A link needs its manager user (`apache2 -t` says so too). */
+        if (cfg->ami_host && !cfg->ami_user) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(03961)
+                         "CCAsteriskManager needs CCAsteriskCredentialFile");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     return OK;
 }

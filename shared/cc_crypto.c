@@ -259,6 +259,27 @@ apr_status_t cc_secret_file_read(apr_pool_t *p, const char *path, const char *wh
     return APR_SUCCESS;
 }
 
+apr_status_t cc_secret_file_line(apr_pool_t *p, const char *path, const char *what,
+                                 apr_size_t min_len, const char **psecret,
+                                 const char **perr)
+{
+    apr_size_t len, i;
+    apr_status_t rv = cc_secret_file_read(p, path, what, min_len, psecret, &len, perr);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < len; i++) {
+        if ((*psecret)[i] < 0x20 || (*psecret)[i] > 0x7e) {
+            *psecret = NULL;
+            *perr = apr_psprintf(p, "%s '%s' must hold one line of printable ASCII", what,
+                                 path);
+            return APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* ---- random ---- */
 
 /* URL-safe base64 (RFC 4648 section 5) without '=' padding: safe in URLs and headers. */

@@ -35,6 +35,14 @@ const char *cc_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 apr_status_t cc_secret_file_read(apr_pool_t *p, const char *path, const char *what,
                                  apr_size_t min_len, const char **psecret,
                                  apr_size_t *plen, const char **perr);
+/**
+ * A secret file of one line of printable ASCII (a credential that goes into a header or a
+ * protocol line): as cc_secret_file_read, and also refused (*perr names the file, never
+ * the content) when any byte is not printable ASCII.
+ */
+apr_status_t cc_secret_file_line(apr_pool_t *p, const char *path, const char *what,
+                                 apr_size_t min_len, const char **psecret,
+                                 const char **perr);
 /** nbytes of APR's random source as URL-safe base64 without padding. */
 apr_status_t cc_random_token(apr_pool_t *p, apr_size_t nbytes, const char **ptoken);
 /** Random version-4 UUID, lowercase. */

@@ -363,3 +363,33 @@ def test_the_link_reconnects_and_the_calls_list_recovers(cc, ami, node, floor, t
     wait_until(lambda: new.uniqueid not in live(cc, floor.token))
     assert "link down" in node.error_log_text() or "Asterisk link down" in \
         node.error_log_text()
+
+
+# ---- configuration ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("content,problem", [
+    ("ccapi\n", "must hold username:secret"),
+    (":zz9secret\n", "must hold username:secret"),
+    ("ccapi:\n", "must hold username:secret"),
+    ("cc\tapi:zz9secret\n", "one line of printable ASCII"),
+    ("ccapi:zz9secret\nmore\n", "one line of printable ASCII"),
+])
+def test_a_bad_credential_file_stops_the_configuration(cc, content, problem):
+    path = cc.tmpdir / "ami-bad-credential"
+    path.write_text(content)
+    rc, out = cc.config_test(cc.conf_text() + f'\nCCAsteriskManager 127.0.0.1:5038\n'
+                             f'CCAsteriskCredentialFile "{path}"\n')
+    assert rc != 0 and problem in out, out
+    assert "zz9secret" not in out                     # never the file's content
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", "127.0.0.1:0", ":5038", "host:port",
+                                   "[::1", "127.0.0.1:99999"])
+def test_a_bad_manager_address_stops_the_configuration(cc, value):
+    rc, out = cc.config_test(cc.conf_text() + f"\nCCAsteriskManager {value}\n")
+    assert rc != 0 and "CCAsteriskManager must be host:port" in out, out
+
+
+def test_a_manager_without_credentials_stops_the_configuration(cc):
+    rc, out = cc.config_test(cc.conf_text() + "\nCCAsteriskManager 127.0.0.1:5038\n")
+    assert rc != 0 and "CCAsteriskManager needs CCAsteriskCredentialFile" in out, out

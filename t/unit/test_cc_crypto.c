@@ -194,6 +194,37 @@ START_TEST(secret_file_drops_one_trailing_newline_and_checks_the_length)
 }
 END_TEST
 
+START_TEST(secret_file_line_takes_printable_ascii_only)
+{
+    static const char *const bad[] = { "user:se\tcret\n", "user:s\x01x\n", "a\nb\n",
+                                       "caf\xc3\xa9:x\n", "ab\x7f" };
+    const char *s, *err, *path = write_tmp("user:p@ss word~\n", 16);
+    size_t i;
+
+    ck_assert_int_eq(cc_secret_file_line(cc_test_pool, path, "cred", 3, &s, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(s, "user:p@ss word~");
+    apr_file_remove(path, cc_test_pool);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        path = write_tmp(bad[i], strlen(bad[i]));
+        ck_assert_int_ne(cc_secret_file_line(cc_test_pool, path, "cred", 1, &s, &err),
+                         APR_SUCCESS);
+        ck_assert_ptr_null(s);
+        ck_assert_ptr_nonnull(strstr(err, "one line of printable ASCII"));
+        apr_file_remove(path, cc_test_pool);
+    }
+    path = write_tmp("ab\0cd", 5);                     /* a NUL byte */
+    ck_assert_int_ne(cc_secret_file_line(cc_test_pool, path, "cred", 1, &s, &err),
+                     APR_SUCCESS);
+    apr_file_remove(path, cc_test_pool);
+    path = write_tmp("ab\n", 3);                       /* the length is still checked */
+    ck_assert_int_ne(cc_secret_file_line(cc_test_pool, path, "cred", 3, &s, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "at least 3 bytes"));
+    apr_file_remove(path, cc_test_pool);
+}
+END_TEST
+
 /* ---- random ---- */
 
 static int is_base64url(const char *s)
@@ -365,6 +396,7 @@ CC_TEST_SUITE("cc_crypto",
         CC_LOOP_TEST(hmac_sha256_matches_rfc_4231, N(hmac_cases)),
         CC_TEST(hex_renders_every_byte_in_lowercase),
         CC_TEST(secret_file_drops_one_trailing_newline_and_checks_the_length),
+        CC_TEST(secret_file_line_takes_printable_ascii_only),
     CC_TCASE("random"),
         CC_LOOP_TEST(random_token_is_unpadded_base64url_of_the_right_length, N(token_cases)),
         CC_TEST(random_tokens_differ_and_use_the_whole_alphabet),
