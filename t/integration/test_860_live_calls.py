@@ -393,3 +393,27 @@ def test_a_bad_manager_address_stops_the_configuration(cc, value):
 def test_a_manager_without_credentials_stops_the_configuration(cc):
     rc, out = cc.config_test(cc.conf_text() + "\nCCAsteriskManager 127.0.0.1:5038\n")
     assert rc != 0 and "CCAsteriskManager needs CCAsteriskCredentialFile" in out, out
+
+
+def test_an_agent_who_takes_a_break_during_wrap_up_stays_on_break(cc, ami, floor, tenant):
+    r = cc.patch(f"/api/v1/queues/{floor.queue['id']}", token=tenant.admin_token,
+                 json={"wrapuptime": 3})
+    assert r.status_code == 200, r.text
+    call = floor.call(caller="+4930444555")
+    call.enter_queue(floor.queue["asterisk_name"])
+    call.ring_agent(floor.resource).answer()
+    assert wait_until(lambda: floor.agent_state() == "on_call")
+    call.hangup(by="agent")
+    assert wait_until(lambda: floor.agent_state() == "wrap_up")
+    r = cc.put(f"/api/v1/agents/{floor.agent['id']}/state", token=floor.token,
+               json={"state": "break", "reason": "coffee"})
+    assert r.status_code == 200, r.text
+    time.sleep(4.5)                                         # past the wrap-up's end
+    assert floor.agent_state() == "break"
+    states = db_rows(cc, "SELECT state FROM agent_states WHERE tenant_id = %s"
+                         " AND user_id = %s ORDER BY id", (tenant.id, floor.agent["id"]))
+    assert [r["state"] for r in states] == ["on_call", "wrap_up", "break"]
+    audit = db_rows(cc, "SELECT action, actor_type FROM audit_logs WHERE tenant_id = %s"
+                        " AND entity_id = %s AND action = 'agent.state_change' ORDER BY id",
+                    (tenant.id, str(floor.agent["id"])))
+    assert [a["actor_type"] for a in audit] == ["system", "system", "user"]
