@@ -533,7 +533,19 @@ class _Session:
 
 # ---- the scripted call objects --------------------------------------------------------
 
-class Leg:
+class _OnChannel:
+    """Something that is one channel: its uniqueid and name."""
+
+    @property
+    def uniqueid(self):
+        return self.channel.uniqueid
+
+    @property
+    def name(self):
+        return self.channel.name
+
+
+class Leg(_OnChannel):
     """An outgoing leg: kind "queue" (rung by Queue), "dial" (rung by Dial),
     "originate" (the first leg of an Originate)."""
 
@@ -552,14 +564,6 @@ class Leg:
         self.originated = None        # Originated whose first leg this is
         self.originated_outbound = None   # Originated whose dialplan leg this is
         chan.leg = self
-
-    @property
-    def uniqueid(self):
-        return self.channel.uniqueid
-
-    @property
-    def name(self):
-        return self.channel.name
 
     def _agent_pairs(self):
         return [("Queue", self.call.queue), ("Interface", self.interface),
@@ -704,7 +708,7 @@ class Leg:
             return call._dial(to_endpoint).answer()
 
 
-class InboundCall:
+class InboundCall(_OnChannel):
     """A call that came in on a trunk: its caller channel and what rings for it."""
 
     def __init__(self, ami, chan):
@@ -719,14 +723,6 @@ class InboundCall:
         self.legs = []                # ringing legs
         self.agent = None             # the answered leg
         self.connected_at = None
-
-    @property
-    def uniqueid(self):
-        return self.channel.uniqueid
-
-    @property
-    def name(self):
-        return self.channel.name
 
     def newexten(self, application, appdata=""):
         """One more dialplan step (Newexten)."""
@@ -1397,12 +1393,18 @@ class FakeAmi:
                          ("HoldTime", str(int(time.monotonic() - call.joined)))])
             self._queue_leave(call)
             call.queue_done = True
+            self._hangup_event(ch, cause)
         else:
-            for leg in legs:
-                self._dial(ch, leg.channel, status="CANCEL")
-            for leg in legs:
-                self._hangup_event(leg.channel, cause)
-                leg.channel.leg = None
+            self._dialer_gone(ch, legs, cause)
+
+    def _dialer_gone(self, ch, legs, cause):
+        """A Dial's caller hangs up (app_dial): DialEnd CANCEL per ringing leg, the legs
+        hang up with the caller's cause (hanguptree()), then the caller."""
+        for leg in legs:
+            self._dial(ch, leg.channel, status="CANCEL")
+        for leg in legs:
+            self._hangup_event(leg.channel, cause)
+            leg.channel.leg = None
         self._hangup_event(ch, cause)
 
     # ---- the scripted calls ---------------------------------------------------------
@@ -1457,6 +1459,13 @@ class FakeAmi:
         if message is not None:
             pairs.append(("Message", message))
         return pairs
+
+    @staticmethod
+    def _list_complete(event, aid, count):
+        """astman_send_list_complete_start_common(): Event, ActionID, EventList: Complete,
+        ListItems."""
+        return ([("Event", event)] + ([("ActionID", aid)] if aid else [])
+                + [("EventList", "Complete"), ("ListItems", str(count))])
 
     def _act_login(self, sess, msg, aid):
         """action_login() / authenticate()."""
@@ -1548,10 +1557,7 @@ class FakeAmi:
                          ("BridgeId", ch.bridge.uniqueid if ch.bridge else "")]
                 sess.send(item)
                 n += 1
-            done = [("Event", "CoreShowChannelsComplete")]
-            if aid:
-                done.append(("ActionID", aid))
-            sess.send(done + [("EventList", "Complete"), ("ListItems", str(n))])
+            sess.send(self._list_complete("CoreShowChannelsComplete", aid, n))
         return True
 
     # ---- Hangup ---------------------------------------------------------------------
@@ -1595,10 +1601,7 @@ class FakeAmi:
             for ch in hit:
                 sess.send([("Event", "ChannelHungup"), ("Channel", ch.name)]
                           + ([("ActionID", aid)] if aid else []))
-            done = [("Event", "ChannelsHungupListComplete")]
-            if aid:
-                done.append(("ActionID", aid))
-            sess.send(done + [("EventList", "Complete"), ("ListItems", str(len(hit)))])
+            sess.send(self._list_complete("ChannelsHungupListComplete", aid, len(hit)))
             for ch in hit:
                 if ch.alive:
                     self._hangup_channel(ch, cause)
@@ -1646,14 +1649,8 @@ class FakeAmi:
         if ch.call is not None:
             self._caller_gone(ch.call, cause, request=False)
             return
-        dialing = [c.leg for c in self._channels.values()
-                   if c.leg is not None and c.leg.caller is ch]
-        for lg in dialing:
-            self._dial(ch, lg.channel, status="CANCEL")
-        for lg in dialing:
-            self._hangup_event(lg.channel, cause)
-            lg.channel.leg = None
-        self._hangup_event(ch, cause)
+        self._dialer_gone(ch, [c.leg for c in self._channels.values()
+                               if c.leg is not None and c.leg.caller is ch], cause)
 
     # ---- Originate ------------------------------------------------------------------
     def _next_mode(self, resource):

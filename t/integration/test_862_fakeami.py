@@ -527,6 +527,24 @@ def test_originate_manual_and_hangup_while_ringing(ami):
     assert (d(evs[2])["Response"], d(evs[2])["Reason"]) == ("Failure", "0")
     assert ami.originated()[0].result == "hungup"
 
+    # answered by the test; the agent leg hangs up while the far end still rings
+    ami.ring_ms = 5000
+    c.send("Originate", aid="m2", Channel="PJSIP/acme-1001", Exten="100",
+           Context="tenant-acme", Priority="1", Async="true", ChannelId="ring-2")
+    c.response()
+    c.events_until("DialState")
+    ami.originated()[1].answer()
+    evs = c.events_until("DialState")
+    assert names(evs)[:3] == ["Newstate", "DialEnd", "OriginateResponse"]
+    out = d(evs[-1])["DestUniqueid"]
+    c.send("Hangup", aid="h3", Channel="ring-2")
+    assert d(c.response())["Message"] == "Channel Hungup"
+    evs = c.events_until("Hangup", 2)
+    assert [(n, d(e)["Uniqueid"] if n == "Hangup" else d(e)["DestUniqueid"])
+            for n, e in zip(names(evs), evs)] == [
+        ("DialEnd", out), ("Hangup", out), ("Hangup", "ring-2")]
+    assert d(evs[0])["DialStatus"] == "CANCEL" and ami.channels() == []
+
 
 def test_originate_and_hangup_errors(ami):
     c = logged_in(ami, Events="off")
