@@ -77,7 +77,7 @@ static const cc_stmt_t agents_stmts[] = {
             "SELECT id FROM users WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL"),
     /* One instant ends a period and starts the next (tenant, user, then the time). */
     CC_STMT("cc_agents_state_close",
-            "UPDATE agent_states SET ended_at = %s"
+            "UPDATE agent_states SET ended_at = %s, wrap_up_until = NULL"
             " WHERE tenant_id = %s AND current_user_id = %s"),
     /* The agent's current state, if it has one (a new membership follows it). */
     CC_STMT("cc_agents_current",
@@ -85,7 +85,7 @@ static const cc_stmt_t agents_stmts[] = {
             " WHERE tenant_id = %s AND current_user_id = %s"),
     /* A deleted user's open period ends with it (its statistics stop counting). */
     CC_STMT("cc_agents_state_end",
-            "UPDATE agent_states SET ended_at = UTC_TIMESTAMP()"
+            "UPDATE agent_states SET ended_at = UTC_TIMESTAMP(), wrap_up_until = NULL"
             " WHERE tenant_id = %s AND current_user_id = %s"),
     CC_STMT("cc_agents_state_open",
             "INSERT INTO agent_states (tenant_id, user_id, state, reason, started_at)"

@@ -66,12 +66,22 @@
 #define LINK_COMMANDS_MAX   "20"
 #define LINK_COMMANDS_EVERY apr_time_from_msec(100)
 #define LINK_COMMAND_TTL    "60"     /* seconds a command waits for a link */
+#define LINK_LOCK_WAIT      "3"      /* seconds one of the link's statements waits for a lock */
+#define LINK_ORIGINATE_GRACE "40"    /* seconds a click-to-call may have no channel yet */
+#define LINK_PRUNE_ROUNDS   20       /* 1,000-row deletes per prune, at most */
+#define LINK_APPLY_TRIES    3        /* runs of an event that met a lock conflict */
 
 /* ---- statements ---- */
 
 static const cc_stmt_t link_stmts[] = {
+    /* The link's own lock waits are short (another node holding the key or the call
+     * stalls this node's reading of Asterisk): SET STATEMENT bounds them without
+     * changing the pooled connection's session. */
     CC_STMT("cc_link_key",
-            "INSERT IGNORE INTO asterisk_event_keys (source_key) VALUES (%s)"),
+            "SET STATEMENT innodb_lock_wait_timeout = " LINK_LOCK_WAIT " FOR"
+            " INSERT IGNORE INTO asterisk_event_keys (source_key) VALUES (%s)"),
+    CC_STMT("cc_link_key_seen",
+            "SELECT 1 FROM asterisk_event_keys WHERE source_key = %s"),
     CC_STMT("cc_link_keys_prune",
             "DELETE FROM asterisk_event_keys /* cc-lint: no-tenant pruned by age */"
             " WHERE created_at < UTC_TIMESTAMP() - INTERVAL 1 DAY LIMIT 1000"),
@@ -95,13 +105,18 @@ static const cc_stmt_t link_stmts[] = {
             " /* cc-lint: no-tenant a number belongs to one tenant platform-wide */"),
     CC_STMT("cc_link_extension",
             "SELECT id FROM endpoints WHERE tenant_id = %s AND extension = %s"),
+    /* Is this a call of ours (a plain read, before any key is claimed)? */
+    CC_STMT("cc_link_call_known",
+            "SELECT tenant_id FROM live_calls WHERE call_id = %s"
+            " /* cc-lint: no-tenant the link learns the tenant here */"),
     CC_STMT("cc_link_call_insert",
             "INSERT INTO live_calls (call_id, tenant_id, direction, state, from_number,"
             " to_number, did, endpoint_id, agent_id, channel, started_at)"
             " VALUES (%s, %s, %s, 'new', %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP())"
             " ON DUPLICATE KEY UPDATE channel = COALESCE(live_calls.channel, VALUES(channel))"),
     CC_STMT("cc_link_call_get",
-            "SELECT tenant_id, state, queue_id FROM live_calls"
+            "SET STATEMENT innodb_lock_wait_timeout = " LINK_LOCK_WAIT " FOR"
+            " SELECT tenant_id, state, queue_id FROM live_calls"
             " WHERE call_id = %s /* cc-lint: no-tenant the link learns the tenant here */"
             " FOR UPDATE"),
     CC_STMT("cc_link_call_queue",
@@ -128,8 +143,15 @@ static const cc_stmt_t link_stmts[] = {
             " WHERE lc.ended_at IS NULL AND lc.started_at < %s"
             " AND lc.call_id NOT IN (SELECT j.id FROM JSON_TABLE(%s, '$[*]'"
             " COLUMNS (id VARCHAR(150) CHARACTER SET ascii PATH '$')) j)"
+            /* (a click-to-call whose channel may not exist yet stays) */
+            " AND NOT EXISTS (SELECT 1 FROM call_commands cm WHERE cm.call_id = lc.call_id"
+            " AND cm.tenant_id = lc.tenant_id AND cm.kind = 'originate'"
+            " AND cm.created_at > UTC_TIMESTAMP(3) - INTERVAL " LINK_ORIGINATE_GRACE
+            " SECOND)"
             " /* cc-lint: no-tenant every tenant's calls, as Asterisk has them */"
             " LIMIT 1000"),
+    /* The database's clock at a listing (the calls' started_at is the database's). */
+    CC_STMT("cc_link_now", "SELECT UTC_TIMESTAMP()"),
     CC_STMT("cc_link_calls_prune",
             "DELETE FROM live_calls WHERE ended_at < UTC_TIMESTAMP() - INTERVAL 1 DAY"
             " /* cc-lint: no-tenant pruned by age */ LIMIT 1000"),
@@ -186,6 +208,8 @@ typedef struct ami_link_t {
     unsigned seq;
     const char *state_logged;       /* the last state written to the log */
     apr_array_header_t *sync_calls; /* linkedids CoreShowChannels listed (in conn) */
+    char sync_db_at[32];            /* the database's clock when the listing was asked */
+    char detail[256];               /* why the link is down (for the heartbeats) */
 } ami_link_t;
 
 /* Log a change of the link's state once (not every retry). */
@@ -220,7 +244,15 @@ static void link_close(ami_link_t *L, cc_db_t *db, const char *why)
     if (L->backoff > LINK_BACKOFF_MAX) {
         L->backoff = LINK_BACKOFF_MAX;
     }
-    L->retry_at = apr_time_now() + L->backoff;
+    /* Up to a quarter more, at random: nodes that lost Asterisk together do not
+     * reconnect in step. */
+    {
+        unsigned char r = 0;
+
+        (void)apr_generate_random_bytes(&r, 1);
+        L->retry_at = apr_time_now() + L->backoff + (L->backoff / 4) * r / 255;
+    }
+    apr_cpystrn(L->detail, why ? why : "", sizeof(L->detail));
     link_log(L, APLOG_WARNING, "down", why);
     if (db) {
         (void)link_beat(L, db, "down", why);
@@ -285,19 +317,20 @@ static int link_connect(ami_link_t *L, cc_db_t *db)
 
 /* ---- acting on events ---- */
 
+/* An event's key as stored: a long one (a long uniqueid or queue name) as its digest,
+ * the column holding 190 bytes. */
+static const char *stored_key(apr_pool_t *p, const char *key)
+{
+    return strlen(key) <= 190 ? key
+           : apr_pstrcat(p, "sha256:", cc_sha256_hex(p, key, strlen(key)), NULL);
+}
+
 /* Begin acting on the event keyed key: 1 when this node acts (the transaction stays
  * open), 0 when another did (nothing open), -1 on error (*perr). */
 static int claim_event(cc_db_t *db, const char *key, cc_error_t **perr)
 {
-    const char *args[1] = { key };
+    const char *args[1] = { stored_key(db->pool, key) };
     int n = 0;
-
-    /* A long key (a long uniqueid or queue name) is kept as its digest: the column
-     * holds 190 bytes. */
-    if (strlen(key) > 190) {
-        args[0] = apr_pstrcat(db->pool, "sha256:", cc_sha256_hex(db->pool, key, strlen(key)),
-                              NULL);
-    }
 
     if ((*perr = cc_db_begin(db)) || (*perr = cc_db_exec(db, "cc_link_key", 1, args, &n))) {
         return -1;
@@ -345,6 +378,25 @@ static cc_error_t *channel_endpoint(cc_db_t *db, apr_pool_t *p, const char *chan
     return cc_db_select_row(db, "cc_link_endpoint", 1, &resource, prow, NULL);
 }
 
+/* Ids we keep and send back to Asterisk (Hangup's Channel): its uniqueid alphabet
+ * ("<epoch>.<n>", "<systemname>-<epoch>.<n>", our "cc-..."), never a "/regex/" or a
+ * separator AMI would read. */
+static int safe_id(const char *s)
+{
+    const char *c;
+
+    if (!s || !*s || strlen(s) > 150) {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+              || *c == '.' || *c == '-' || *c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A call's first channel: its row. */
 static cc_error_t *on_newchannel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
                                  const cc_ami_msg_t *m)
@@ -360,8 +412,8 @@ static cc_error_t *on_newchannel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
     int act;
 
     (void)L;
-    if (!uid || !lid || strcmp(uid, lid) || strlen(uid) > 150) {
-        return NULL;            /* a later leg of a call, or no ids */
+    if (!uid || !lid || strcmp(uid, lid) || !safe_id(uid)) {
+        return NULL;            /* a later leg of a call, or no usable id */
     }
     /* The caller is one of our endpoints: an outbound or internal call of its tenant. */
     if ((err = channel_endpoint(db, p, chan, 0, &row))) {
@@ -582,9 +634,15 @@ static cc_error_t *on_abandon(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
 static cc_error_t *end_call(cc_db_t *db, apr_pool_t *p, const char *call_id)
 {
     const char **call, *args[2];
-    cc_error_t *err;
+    cc_error_t *err = NULL;
     int act, n = 0;
 
+    /* Most channels are no call of ours: one primary key probe, no key claimed. */
+    if (!call_id || strlen(call_id) > 150
+        || (err = cc_db_select_row(db, "cc_link_call_known", 1, &call_id, &call, NULL))
+        || !call) {
+        return err;
+    }
     if ((act = claim_event(db, apr_pstrcat(p, "Hangup:", call_id, NULL), &err)) <= 0) {
         return err;
     }
@@ -615,6 +673,17 @@ static cc_error_t *on_hangup(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
         return err;
     }
     if (ep && ep[2]) {
+        const char *k = stored_key(p, apr_pstrcat(p, "DialEnd:", uid, ":ANSWER", NULL));
+        const char **seen;
+
+        /* Only a leg that was answered (a call-waiting leg that only rang is not the
+         * agent's call ending), or the agent's own first channel of a call. */
+        if ((err = cc_db_select_row(db, "cc_link_key_seen", 1, &k, &seen, NULL))) {
+            return err;
+        }
+        if (!seen && strcmp(uid, lid)) {
+            return end_call(db, p, uid);
+        }
         if ((act = claim_event(db, apr_pstrcat(p, "Hangup:", uid, ":agent", NULL), &err))
             < 0) {
             return err;
@@ -624,6 +693,10 @@ static cc_error_t *on_hangup(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
 
             if ((err = lock_call(db, lid, &call))) {
                 return err;
+            }
+            if (call && strcmp(call[0], ep[0])) {
+                cc_db_rollback(db);         /* another tenant's call at this phone */
+                return end_call(db, p, uid);
             }
             if (call && call[2]) {
                 const char *wa[2] = { call[0], call[2] };
@@ -640,7 +713,9 @@ static cc_error_t *on_hangup(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
             }
         }
     }
-    return strcmp(uid, lid) ? NULL : end_call(db, p, uid);
+    /* The call whose first channel this was ends, whatever linkedid the channel has by
+     * now (a bridge merge gives it the older call's). */
+    return end_call(db, p, uid);
 }
 
 /* A click-to-call whose first channel never came (OriginateResponse Failure with no
@@ -670,7 +745,7 @@ static cc_error_t *sync_done(ami_link_t *L, cc_db_t *db, apr_pool_t *p)
     for (i = 0; i < L->sync_calls->nelts; i++) {
         json_array_append_new(ids, json_string(APR_ARRAY_IDX(L->sync_calls, i, const char *)));
     }
-    args[0] = cc_epoch_to_sql(p, apr_time_sec(L->sync_at));
+    args[0] = L->sync_db_at[0] ? L->sync_db_at : cc_epoch_to_sql(p, apr_time_sec(L->sync_at));
     args[1] = cc_json_dump_sorted(p, ids);
     if ((err = cc_db_select(db, "cc_link_calls_gone", gone_cols, 2, args, &rows, NULL))) {
         return err;
@@ -694,6 +769,7 @@ static cc_error_t *on_show_channel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
 {
     const char *lid = cc_ami_get(m, "Linkedid");
 
+    L->phase_at = apr_time_now();       /* a long listing is not a silent one */
     if (lid && strlen(lid) <= 150) {
         APR_ARRAY_PUSH(L->sync_calls, const char *) = apr_pstrdup(L->conn, lid);
     }
@@ -808,15 +884,23 @@ static cc_error_t *dispatch(ami_link_t *L, cc_db_t *db, apr_pool_t *p, const cc_
     const char *id = cc_ami_get(m, "ActionID");
 
     if (cc_ami_get(m, "Banner")) {
+        /* The event classes the link reads: call (channels, dials, hang-ups, originate
+         * results) and agent (queue callers); not dialplan, VarSet and the rest. */
         static const char *const keys[] = { "Username", "Secret", "Events" };
-        const char *values[3] = { L->cfg->ami_user, L->cfg->ami_secret, "on" };
+        const char *values[3] = { L->cfg->ami_user, L->cfg->ami_secret, "call,agent" };
 
         if (!link_action(L, p, "Login", "cc-login", 3, keys, values)) {
             link_close(L, db, "could not send the login");
         }
         return NULL;
     }
-    if (resp && id) {
+    if (resp && id && !ev) {
+        if (!strcmp(id, "cc-sync") && strcasecmp(resp, "Success")) {
+            link_close(L, db, apr_psprintf(p, "CoreShowChannels refused (the AMI user needs"
+                                              " write=reporting or system): %s",
+                                           cc_ami_text(p, cc_ami_get(m, "Message"), 120)));
+            return NULL;
+        }
         if (!strcmp(id, "cc-login")) {
             if (strcasecmp(resp, "Success")) {
                 link_close(L, db, apr_psprintf(p, "login refused: %s",
@@ -826,6 +910,15 @@ static cc_error_t *dispatch(ami_link_t *L, cc_db_t *db, apr_pool_t *p, const cc_
             L->phase = L_SYNC;
             L->sync_at = apr_time_now();
             L->phase_at = L->sync_at;
+            {
+                const char **now;
+                cc_error_t *err = cc_db_select_row(db, "cc_link_now", 0, NULL, &now, NULL);
+
+                if (err) {
+                    return err;
+                }
+                apr_cpystrn(L->sync_db_at, now && now[0] ? now[0] : "", sizeof(L->sync_db_at));
+            }
             if (!link_action(L, p, "CoreShowChannels", "cc-sync", 0, NULL, NULL)) {
                 link_close(L, db, "could not send CoreShowChannels");
             }
@@ -888,6 +981,21 @@ static cc_error_t *dispatch(ami_link_t *L, cc_db_t *db, apr_pool_t *p, const cc_
     return NULL;
 }
 
+/* A prune by age in 1,000-row deletes until one deletes fewer (at most
+ * LINK_PRUNE_ROUNDS: the keys of 50 calls/s come at a few hundred a second). */
+static cc_error_t *prune(cc_db_t *db, const char *label)
+{
+    cc_error_t *err;
+    int i, n = 0;
+
+    for (i = 0; i < LINK_PRUNE_ROUNDS; i++) {
+        if ((err = cc_db_exec(db, label, 0, NULL, &n)) || n < 1000) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
 static cc_error_t *housekeep(ami_link_t *L, cc_db_t *db, apr_pool_t *p, apr_time_t now)
 {
     cc_error_t *err;
@@ -896,10 +1004,10 @@ static cc_error_t *housekeep(ami_link_t *L, cc_db_t *db, apr_pool_t *p, apr_time
         L->beat_at = now + LINK_BEAT_EVERY;
         if ((err = link_beat(L, db, L->phase == L_UP ? "up" : L->phase == L_DOWN ? "down"
                                                                           : "connecting",
-                             NULL))
-            || (err = cc_db_exec(db, "cc_link_keys_prune", 0, NULL, NULL))
-            || (err = cc_db_exec(db, "cc_link_calls_prune", 0, NULL, NULL))
-            || (err = cc_db_exec(db, "cc_link_commands_prune", 0, NULL, NULL))) {
+                             L->phase == L_DOWN && L->detail[0] ? L->detail : NULL))
+            || (err = prune(db, "cc_link_keys_prune"))
+            || (err = prune(db, "cc_link_calls_prune"))
+            || (err = prune(db, "cc_link_commands_prune"))) {
             return err;
         }
     }
@@ -940,7 +1048,14 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
     }
     if (!L->sock) {
         if (start < L->retry_at || !link_connect(L, db)) {
-            /* Wrap-ups end while Asterisk is away too. */
+            /* Down: the heartbeat goes on (with why), and wrap-ups end meanwhile too. */
+            if (start >= L->beat_at) {
+                L->beat_at = start + LINK_BEAT_EVERY;
+                if ((err = link_beat(L, db, L->sock ? "connecting" : "down",
+                                     L->detail[0] ? L->detail : NULL))) {
+                    return err;
+                }
+            }
             if (start < L->housekeep_at) {
                 return NULL;
             }
@@ -985,7 +1100,18 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
             cc_ami_reader_wrote(L->rd, n);
         }
         while (L->sock && !(perr = cc_ami_reader_next(L->rd, p, &m)) && m) {
-            if ((err = dispatch(L, db, p, m))) {
+            int tries = 0;
+
+            /* A lock conflict (another node's link on the same key or call) is run
+             * again, as a request would be; anything else is logged and the next event
+             * read. */
+            while ((err = dispatch(L, db, p, m)) && err->lock_conflict
+                   && ++tries < LINK_APPLY_TRIES) {
+                cc_db_rollback(db);
+                cc_db_attempt(db);
+                apr_sleep(apr_time_from_msec(5 * tries));
+            }
+            if (err) {
                 cc_db_rollback(db);
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, L->s, CCLOGNO(03960)
                              "Asterisk link: an event was not applied: %s (%s)",
@@ -1032,13 +1158,26 @@ static cc_api_config_t *cmd_cfg(cmd_parms *cmd)
     return ap_get_module_config(cmd->server->module_config, &callcenter_module);
 }
 
+/* The link is the node's (the main server's job): a virtual host's would never run. */
+static const char *main_only(cmd_parms *cmd)
+{
+    return cmd->server->is_virtual
+           ? apr_pstrcat(cmd->pool, cmd->cmd->name, " belongs to the main server (the"
+                         " node's link), not to a <VirtualHost>", NULL)
+           : NULL;
+}
+
 const char *cc_ami_set_manager(cmd_parms *cmd, void *dummy, const char *arg)
 {
     cc_api_config_t *cfg = cmd_cfg(cmd);
     char *host, *scope;
     apr_port_t port;
+    const char *bad = main_only(cmd);
 
     (void)dummy;
+    if (bad) {
+        return bad;
+    }
     if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS || !host
         || scope || port == 0) {
         return "CCAsteriskManager must be host:port (Asterisk's manager interface, e.g. "
@@ -1056,6 +1195,9 @@ const char *cc_ami_set_credential_file(cmd_parms *cmd, void *dummy, const char *
     const char *path = ap_server_root_relative(cmd->pool, arg), *secret, *err, *colon;
 
     (void)dummy;
+    if ((err = main_only(cmd))) {
+        return err;
+    }
     if (!path) {
         return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
     }
@@ -1075,7 +1217,12 @@ const char *cc_ami_set_credential_file(cmd_parms *cmd, void *dummy, const char *
 
 const char *cc_ami_set_node(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const char *bad = main_only(cmd);
+
     (void)dummy;
+    if (bad) {
+        return bad;
+    }
     if (!cc_valid_text(arg, 1, 200)) {
         return "CCAsteriskNode must be 1 to 200 characters";
     }

@@ -132,7 +132,7 @@ def test_readyz_shows_the_nodes_link_and_the_login_it_made(cc, ami, node):
     assert "asterisk" not in cc.get("/readyz").json()     # no link on this node
     login = ami.actions("Login")[-1]
     assert login["Username"] == "ccapi" and login["Secret"] == "s3cret-for-tests"
-    assert login["Events"] == "on"
+    assert login["Events"] == "call,agent"                 # not dialplan, VarSet, ...
     assert ami.actions("CoreShowChannels")                 # the resync after login
     assert "s3cret" not in node.error_log_text()
 
@@ -417,3 +417,25 @@ def test_an_agent_who_takes_a_break_during_wrap_up_stays_on_break(cc, ami, floor
                         " AND entity_id = %s AND action = 'agent.state_change' ORDER BY id",
                     (tenant.id, str(floor.agent["id"])))
     assert [a["actor_type"] for a in audit] == ["system", "system", "user"]
+
+
+def test_the_link_directives_belong_to_the_main_server(cc):
+    rc, out = cc.config_test(cc.conf_text() + "\n<VirtualHost 127.0.0.1:1>\n"
+                             "CCAsteriskManager 127.0.0.1:5038\n</VirtualHost>\n")
+    assert rc != 0 and "belongs to the main server" in out, out
+
+
+def test_a_second_call_that_only_rings_leaves_the_agent_on_the_first(cc, ami, floor, tenant):
+    first = floor.call(caller="+4930666777")
+    first.enter_queue(floor.queue["asterisk_name"])
+    first.ring_agent(floor.resource).answer()
+    assert wait_until(lambda: floor.agent_state() == "on_call")
+    waiting = floor.call(caller="+4930666888")
+    waiting.dial_endpoint(floor.resource, answer=False)     # call waiting at the phone
+    wait_events(cc, tenant, waiting.uniqueid, ["call.ringing"])
+    waiting.abandon()                                       # the caller gives up
+    wait_events(cc, tenant, waiting.uniqueid, ["call.ringing", "call.hangup"])
+    time.sleep(1.5)
+    assert floor.agent_state() == "on_call"
+    first.hangup(by="caller")
+    assert wait_until(lambda: floor.agent_state() == "available", timeout=10)
