@@ -81,7 +81,7 @@ static const cc_stmt_t agents_stmts[] = {
             " WHERE tenant_id = %s AND current_user_id = %s"),
     /* The agent's current state, if it has one (a new membership follows it). */
     CC_STMT("cc_agents_current",
-            "SELECT state, reason FROM agent_states"
+            "SELECT state, reason, resume_state, resume_reason FROM agent_states"
             " WHERE tenant_id = %s AND current_user_id = %s"),
     /* A deleted user's open period ends with it (its statistics stop counting). */
     CC_STMT("cc_agents_state_end",
@@ -93,7 +93,8 @@ static const cc_stmt_t agents_stmts[] = {
     /* A period that calls opened (cc_agents_follow_call): wrap_up ends at its time. */
     CC_STMT("cc_agents_state_open_until",
             "INSERT INTO agent_states (tenant_id, user_id, state, reason, started_at,"
-            " wrap_up_until) VALUES (%s, %s, %s, NULL, %s, %s)"),
+            " wrap_up_until, resume_state, resume_reason)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
     /* Wrap-ups due (cc_agents_wrap_up_due), every tenant's. */
     CC_STMT("cc_agents_wrap_up_due",
             "SELECT tenant_id, user_id FROM agent_states WHERE wrap_up_until <= UTC_TIMESTAMP()"
@@ -253,6 +254,11 @@ cc_error_t *cc_agents_member_pause(cc_ctx_t *ctx, const char *user_id,
     const char *args[2] = { ctx->principal->tenant_id, user_id }, **row;
     cc_error_t *err = cc_db_select_row(ctx->db, "cc_agents_current", 2, args, &row, NULL);
 
+    /* (on a call taken on break or offline, the state to resume is the one) */
+    if (!err && row && row[2]) {
+        row[0] = row[2];
+        row[1] = row[3];
+    }
     if (!err && row && row[0] && cc_agent_state_pauses(row[0]) == 1) {
         agent_state_input_t in = { row[0], row[1] };
 
@@ -289,7 +295,8 @@ static cc_error_t *follow_chat(cc_db_t *db, const char *tenant, const char *user
 cc_error_t *cc_agents_follow_call(cc_db_t *db, apr_pool_t *p, const char *tenant,
                                   const char *user_id, const char *state, int wrap_secs)
 {
-    const char *args[5] = { tenant, user_id, NULL, NULL, NULL }, **row, *cur, *now;
+    const char *args[8] = { tenant, user_id, NULL, NULL, NULL, NULL, NULL, NULL };
+    const char **row, *cur, *now, *resume = NULL, *resume_reason = NULL;
     agent_state_input_t in = { state, NULL };
     json_t *obj, *changes;
     apr_int64_t secs = apr_time_sec(apr_time_now());
@@ -300,11 +307,27 @@ cc_error_t *cc_agents_follow_call(cc_db_t *db, apr_pool_t *p, const char *tenant
         return err;
     }
     cur = row ? row[0] : "offline";
-    /* on_call from any other state; wrap_up only after on_call; available only at the
-     * end of a wrap-up (an agent who chose break or offline meanwhile stays so). */
+    /* on_call from any other state; wrap_up only after on_call; the end of a wrap-up
+     * only from wrap_up (an agent who chose break or offline meanwhile stays so). */
     if (!strcmp(state, "on_call") ? !strcmp(cur, "on_call")
         : !strcmp(state, "wrap_up") ? strcmp(cur, "on_call") : strcmp(cur, "wrap_up")) {
         return NULL;
+    }
+    /* The state to resume after the call: a break or offline the call interrupted (an
+     * agent without a state yet is nominally offline, not on a chosen break), carried
+     * from on_call to wrap_up; the end of the wrap-up goes back to it. */
+    if (!strcmp(state, "on_call") && row && (!strcmp(cur, "break") || !strcmp(cur, "offline"))) {
+        resume = cur;
+        resume_reason = row[1];
+    }
+    else if (row && (!strcmp(cur, "on_call") || !strcmp(cur, "wrap_up"))) {
+        resume = row[2];
+        resume_reason = row[3];
+    }
+    if (!strcmp(state, "available") && resume) {
+        state = in.state = resume;
+        in.reason = resume_reason;
+        resume = resume_reason = NULL;
     }
     now = cc_epoch_to_sql(p, secs);
     {
@@ -315,10 +338,13 @@ cc_error_t *cc_agents_follow_call(cc_db_t *db, apr_pool_t *p, const char *tenant
         }
     }
     args[2] = state;
-    args[3] = now;
-    args[4] = strcmp(state, "wrap_up") ? NULL
+    args[3] = in.reason;
+    args[4] = now;
+    args[5] = strcmp(state, "wrap_up") ? NULL
               : cc_epoch_to_sql(p, secs + (wrap_secs > 0 ? wrap_secs : 0));
-    if ((err = cc_db_exec(db, "cc_agents_state_open_until", 5, args, NULL))
+    args[6] = resume;
+    args[7] = resume_reason;
+    if ((err = cc_db_exec(db, "cc_agents_state_open_until", 8, args, NULL))
         || (err = follow_memberships(db, p, tenant, user_id, &in))
         || (err = cc_db_select_one(db, "cc_agents_state_get", state_cols, 2, args, &obj))
         || (!strcmp(state, "available")

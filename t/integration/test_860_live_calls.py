@@ -439,3 +439,30 @@ def test_a_second_call_that_only_rings_leaves_the_agent_on_the_first(cc, ami, fl
     assert floor.agent_state() == "on_call"
     first.hangup(by="caller")
     assert wait_until(lambda: floor.agent_state() == "available", timeout=10)
+
+
+def test_an_agent_on_break_who_takes_a_call_goes_back_on_break(cc, ami, floor, tenant):
+    r = cc.put(f"/api/v1/agents/{floor.agent['id']}/state", token=floor.token,
+               json={"state": "break", "reason": "lunch"})
+    assert r.status_code == 200, r.text
+
+    def paused():
+        return [m["paused"] for m in db_rows(
+            cc, "SELECT qm.paused FROM queue_members qm JOIN endpoints e"
+                " ON qm.interface = CONCAT('PJSIP/', e.asterisk_id) WHERE e.id = %s",
+            (floor.ep["id"],))]
+
+    assert paused() == [1]
+    call = floor.call(caller="+4930222333")
+    call.dial_endpoint(floor.resource)                      # a direct call still rings
+    assert wait_until(lambda: floor.agent_state() == "on_call")
+    assert paused() == [1]                                  # no queue call meanwhile
+    call.hangup(by="caller")
+    assert wait_until(lambda: floor.agent_state() == "break", timeout=10)
+    r = cc.get(f"/api/v1/agents/{floor.agent['id']}/state", token=floor.token)
+    assert r.json()["reason"] == "lunch"
+    assert paused() == [1]
+    states = db_rows(cc, "SELECT state, reason FROM agent_states WHERE tenant_id = %s"
+                         " AND user_id = %s ORDER BY id", (tenant.id, floor.agent["id"]))
+    assert [(s["state"], s["reason"]) for s in states] == [
+        ("break", "lunch"), ("on_call", None), ("wrap_up", None), ("break", "lunch")]
