@@ -607,6 +607,18 @@ static cc_error_t *on_dial_end(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m
         || (ep[2] && (err = cc_agents_follow_call(db, p, call[0], ep[2], "on_call", 0)))) {
         return err;
     }
+    /* An internal call: the agent whose endpoint placed it is on it too. */
+    if (!far) {
+        const char **cep;
+
+        if ((err = channel_endpoint(db, p, cc_ami_get(m, "Channel"), 0, &cep))) {
+            return err;
+        }
+        if (cep && cep[2] && !strcmp(cep[0], call[0]) && (!ep[2] || strcmp(cep[2], ep[2]))
+            && (err = cc_agents_follow_call(db, p, call[0], cep[2], "on_call", 0))) {
+            return err;
+        }
+    }
     return cc_db_commit(db);
 }
 

@@ -466,3 +466,27 @@ def test_an_agent_on_break_who_takes_a_call_goes_back_on_break(cc, ami, floor, t
                          " AND user_id = %s ORDER BY id", (tenant.id, floor.agent["id"]))
     assert [(s["state"], s["reason"]) for s in states] == [
         ("break", "lunch"), ("on_call", None), ("wrap_up", None), ("break", "lunch")]
+
+
+def test_an_internal_call_puts_both_agents_on_it(cc, ami, floor, tenant):
+    other, other_token = floor.tenant.make_user(roles=["agent"])
+    ep2 = floor.post("/api/v1/endpoints", {"extension": new_ext(), "user_id": other["id"]})
+    ami.endpoint(ep2["sip_username"], tenantid=tenant.id, accountcode=tenant.id)
+    # the first channel is the caller's phone (an endpoint of ours, not a trunk)
+    call = ami.inbound_call(tenantid=tenant.id, accountcode=tenant.id,
+                            caller_num=floor.ep["extension"], did=ep2["extension"],
+                            trunk=floor.resource)
+    call.dial_endpoint(ep2["sip_username"])
+    events = wait_events(cc, tenant, call.uniqueid, ["call.ringing", "call.answered"])
+    assert events[1][1]["direction"] == "internal"
+    assert events[1][1]["agent_id"] == other["id"]
+
+    def state_of(uid, token):
+        return cc.get(f"/api/v1/agents/{uid}/state", token=token).json()["state"]
+
+    assert wait_until(lambda: state_of(other["id"], other_token) == "on_call")
+    assert wait_until(lambda: floor.agent_state() == "on_call")
+    call.hangup(by="caller")
+    wait_events(cc, tenant, call.uniqueid, ["call.ringing", "call.answered", "call.hangup"])
+    assert wait_until(lambda: floor.agent_state() == "available", timeout=10)
+    assert wait_until(lambda: state_of(other["id"], other_token) == "available", timeout=10)
