@@ -20,7 +20,8 @@
 # Variables (all optional): CC_VAR_DIR, CC_DB_PORT (13306), CC_HTTP_PORT (8080),
 # CC_BUILD_DIR (build/), CC_PROFILE (run|test), CC_ADMIN_EMAIL, CC_ADMIN_PASSWORD,
 # CC_JWT_SECRET_FILE, CC_BCRYPT_COST, CC_CACHE_TTL, CC_LOG_LEVEL, CC_ACCESS_LOG (on|off),
-# CC_HTTPD_ENV ("K=V ..." added to httpd's environment), CC_HTTPD_ARGS (e.g. -X).
+# CC_HTTPD_ENV ("K=V ..." added to httpd's environment), CC_HTTPD_ARGS (e.g. -X),
+# CC_AMI_ADDR and CC_AMI_CREDENTIAL_FILE (the Asterisk link, README "Live calls").
 
 set -eu
 

@@ -58,6 +58,17 @@ case $CC_PROFILE in
     *)    sms_timeout=15 sms_interval=5 sms_retry_base=30 sms_retry_max=3600 sla_interval=60 ;;
 esac
 
+# The Asterisk link (optional; make run against a real Asterisk): both variables or none.
+if [ -n "${CC_AMI_ADDR:-}" ]; then
+    [ -r "${CC_AMI_CREDENTIAL_FILE:-}" ] \
+        || cc_die "CC_AMI_ADDR needs CC_AMI_CREDENTIAL_FILE (a readable file: username:secret)"
+    ami_manager="CCAsteriskManager $CC_AMI_ADDR"
+    ami_credential="CCAsteriskCredentialFile \"$CC_AMI_CREDENTIAL_FILE\""
+else
+    ami_manager="# no Asterisk link (CC_AMI_ADDR unset)"
+    ami_credential="#"
+fi
+
 case $CC_ACCESS_LOG in
     on)  access_log="CustomLog \"$CC_HTTPD_DIR/logs/access.log\" cc" ;;
     off) access_log="# access log off (CC_ACCESS_LOG=off)" ;;
@@ -160,6 +171,8 @@ sub()
     sub EVENT_MAX_CLIENTS "${CC_EVENT_MAX_CLIENTS:-$event_max_clients}"
     sub EVENT_KEEPALIVE "${CC_EVENT_KEEPALIVE:-$event_keepalive}"
     sub EVENT_RETENTION_INTERVAL "$event_retention_interval"
+    sub ASTERISK_MANAGER "$ami_manager"
+    sub ASTERISK_CREDENTIAL "$ami_credential"
 } >"$CC_HTTPD_DIR/render.sed"
 
 # Which lines belong to which of our modules (for CC_CONF_PARTIAL only).
