@@ -689,11 +689,13 @@ static cc_error_t *events_stream(cc_ctx_t *ctx)
         return err;
     }
     st.deadline = stream_deadline(ctx);
+    /* The session's row before the first frame: a client that read it finds its stream
+     * listed (GET /realtime/sessions), not a moment later. */
+    session_open(&us);
     if (cc_events_stream_open(&st) && !ctx->r->header_only) {
-        session_open(&us);
         cc_events_stream_run(&st);
-        session_close(&us);
     }
+    session_close(&us);
     return cc_reply_sent(ctx);
 }
 
