@@ -1129,9 +1129,12 @@ static cc_error_t *link_run(cc_db_t *db, void *data)
                              "Asterisk link: an event was not applied: %s (%s)",
                              err->message, err->code);
                 if (err->status == HTTP_SERVICE_UNAVAILABLE) {
-                    /* The database is away: read nothing more until it is back, and
-                     * learn what changed meanwhile from a new listing. */
-                    link_close(L, NULL, "the database is unavailable");
+                    /* The database is away (or the event kept meeting lock conflicts):
+                     * read nothing more until it is back, and learn what changed
+                     * meanwhile from a new listing. */
+                    link_close(L, NULL, err->lock_conflict
+                                        ? "an event kept meeting lock conflicts"
+                                        : "the database is unavailable");
                     break;
                 }
                 err = NULL;
