@@ -378,25 +378,6 @@ static cc_error_t *channel_endpoint(cc_db_t *db, apr_pool_t *p, const char *chan
     return cc_db_select_row(db, "cc_link_endpoint", 1, &resource, prow, NULL);
 }
 
-/* Ids we keep and send back to Asterisk (Hangup's Channel): its uniqueid alphabet
- * ("<epoch>.<n>", "<systemname>-<epoch>.<n>", our "cc-..."), never a "/regex/" or a
- * separator AMI would read. */
-static int safe_id(const char *s)
-{
-    const char *c;
-
-    if (!s || !*s || strlen(s) > 150) {
-        return 0;
-    }
-    for (c = s; *c; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-              || *c == '.' || *c == '-' || *c == '_')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* A call's first channel: its row. */
 static cc_error_t *on_newchannel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
                                  const cc_ami_msg_t *m)
@@ -412,7 +393,10 @@ static cc_error_t *on_newchannel(ami_link_t *L, cc_db_t *db, apr_pool_t *p,
     int act;
 
     (void)L;
-    if (!uid || !lid || strcmp(uid, lid) || !safe_id(uid)) {
+    /* An id we keep and send back to Asterisk (Hangup's Channel) is its uniqueid
+     * alphabet ("<epoch>.<n>", "<systemname>-<epoch>.<n>", our "cc-..."): never a
+     * "/regex/" or a separator AMI would read. */
+    if (!uid || !lid || strcmp(uid, lid) || !cc_valid_id_chars(uid, 150)) {
         return NULL;            /* a later leg of a call, or no usable id */
     }
     /* The caller is one of our endpoints: an outbound or internal call of its tenant. */
@@ -486,22 +470,36 @@ static cc_error_t *lock_call(cc_db_t *db, const char *call_id, const char ***pro
     return cc_db_select_row(db, "cc_link_call_get", 1, &call_id, prow, NULL);
 }
 
+/*
+ * Begin acting on an event about a call: its key claimed, the call (linkedid) locked.
+ * 1: go on, the transaction open and *pcall the call's row (tenant, state, queue_id);
+ * 0: nothing more to do (another node acted; the call is not ours, the key committed
+ * so no node looks again; or *perr, which the run rolls back).
+ */
+static int claim_call_event(cc_db_t *db, const char *key, const char *call_id,
+                            const char ***pcall, cc_error_t **perr)
+{
+    if (claim_event(db, key, perr) <= 0 || (*perr = lock_call(db, call_id, pcall))) {
+        return 0;
+    }
+    if (!*pcall) {
+        *perr = cc_db_commit(db);
+        return 0;
+    }
+    return 1;
+}
+
 static cc_error_t *on_queue_join(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
 {
     const char *uid = cc_ami_get(m, "Uniqueid"), *lid = cc_ami_get(m, "Linkedid");
     const char *queue = cc_ami_get(m, "Queue"), **call, *args[3];
-    cc_error_t *err;
-    int act, n = 0;
+    cc_error_t *err = NULL;
+    int n = 0;
 
-    if (!uid || !lid || !queue) {
-        return NULL;
-    }
-    if ((act = claim_event(db, apr_pstrcat(p, "QueueCallerJoin:", uid, ":", queue, NULL),
-                           &err)) <= 0) {
+    if (!uid || !lid || !queue
+        || !claim_call_event(db, apr_pstrcat(p, "QueueCallerJoin:", uid, ":", queue, NULL),
+                             lid, &call, &err)) {
         return err;
-    }
-    if ((err = lock_call(db, lid, &call)) || !call) {
-        return err ? err : cc_db_commit(db);
     }
     args[0] = queue;
     args[1] = call[0];
@@ -521,8 +519,7 @@ static cc_error_t *on_dial_begin(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t 
     const char *duid = cc_ami_get(m, "DestUniqueid"), *dlid = cc_ami_get(m, "DestLinkedid");
     const char **call, **ep, *args[4], **contact;
     json_t *extra;
-    cc_error_t *err;
-    int act;
+    cc_error_t *err = NULL;
 
     if (!duid || !dlid) {
         return NULL;
@@ -530,11 +527,11 @@ static cc_error_t *on_dial_begin(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t 
     if ((err = channel_endpoint(db, p, cc_ami_get(m, "DestChannel"), 0, &ep)) || !ep) {
         return err;
     }
-    if ((act = claim_event(db, apr_pstrcat(p, "DialBegin:", duid, NULL), &err)) <= 0) {
+    if (!claim_call_event(db, apr_pstrcat(p, "DialBegin:", duid, NULL), dlid, &call, &err)) {
         return err;
     }
-    if ((err = lock_call(db, dlid, &call)) || !call || strcmp(call[0], ep[0])) {
-        return err ? err : cc_db_commit(db);
+    if (strcmp(call[0], ep[0])) {
+        return cc_db_commit(db);        /* another tenant's phone: not this call's */
     }
     args[0] = ep[1];
     args[1] = ep[2];
@@ -574,8 +571,8 @@ static cc_error_t *on_dial_end(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m
 {
     const char *duid = cc_ami_get(m, "DestUniqueid"), *dlid = cc_ami_get(m, "DestLinkedid");
     const char *status = cc_ami_get(m, "DialStatus"), **call, **ep, *args[4];
-    cc_error_t *err;
-    int act, far = 0;
+    cc_error_t *err = NULL;
+    int far = 0;
 
     if (!duid || !dlid || !status || strcmp(status, "ANSWER")) {
         return NULL;
@@ -588,15 +585,14 @@ static cc_error_t *on_dial_end(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m
         || !ep) {
         return err;
     }
-    if ((act = claim_event(db, apr_pstrcat(p, "DialEnd:", duid, ":ANSWER", NULL), &err))
-        <= 0) {
+    if (!claim_call_event(db, apr_pstrcat(p, "DialEnd:", duid, ":ANSWER", NULL), dlid, &call,
+                          &err)) {
         return err;
     }
-    if ((err = lock_call(db, dlid, &call)) || !call || strcmp(call[0], ep[0])
-        || (far && !strcmp(call[1], "answered"))) {
-        /* (a far end answering a call already answered at our endpoint, as a
-         * click-to-call's destination does, is not the call's answer) */
-        return err ? err : cc_db_commit(db);
+    if (strcmp(call[0], ep[0]) || (far && !strcmp(call[1], "answered"))) {
+        /* (another tenant's phone; or a far end answering a call already answered at
+         * our endpoint, as a click-to-call's destination does: not the call's answer) */
+        return cc_db_commit(db);
     }
     args[0] = ep[1];
     args[1] = ep[2];
@@ -625,19 +621,13 @@ static cc_error_t *on_dial_end(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m
 static cc_error_t *on_abandon(cc_db_t *db, apr_pool_t *p, const cc_ami_msg_t *m)
 {
     const char *uid = cc_ami_get(m, "Uniqueid"), *lid = cc_ami_get(m, "Linkedid"), **call;
-    cc_error_t *err;
-    int act;
+    cc_error_t *err = NULL;
 
-    if (!uid || !lid) {
-        return NULL;
-    }
-    if ((act = claim_event(db, apr_pstrcat(p, "QueueCallerAbandon:", uid, NULL), &err))
-        <= 0) {
-        return err;
-    }
-    if ((err = lock_call(db, lid, &call)) || !call
+    if (!uid || !lid
+        || !claim_call_event(db, apr_pstrcat(p, "QueueCallerAbandon:", uid, NULL), lid,
+                             &call, &err)
         || (err = call_event(db, call[0], lid, "abandoned", NULL))) {
-        return err ? err : cc_db_commit(db);
+        return err;
     }
     return cc_db_commit(db);
 }
@@ -647,7 +637,7 @@ static cc_error_t *end_call(cc_db_t *db, apr_pool_t *p, const char *call_id)
 {
     const char **call, *args[2];
     cc_error_t *err = NULL;
-    int act, n = 0;
+    int n = 0;
 
     /* Most channels are no call of ours: one primary key probe, no key claimed. */
     if (!call_id || strlen(call_id) > 150
@@ -655,11 +645,9 @@ static cc_error_t *end_call(cc_db_t *db, apr_pool_t *p, const char *call_id)
         || !call) {
         return err;
     }
-    if ((act = claim_event(db, apr_pstrcat(p, "Hangup:", call_id, NULL), &err)) <= 0) {
+    if (!claim_call_event(db, apr_pstrcat(p, "Hangup:", call_id, NULL), call_id, &call,
+                          &err)) {
         return err;
-    }
-    if ((err = lock_call(db, call_id, &call)) || !call) {
-        return err ? err : cc_db_commit(db);
     }
     args[0] = call[0];
     args[1] = call_id;

@@ -181,19 +181,12 @@ static cc_error_t *calls_create(cc_ctx_t *ctx)
         return cc_error_internal(p);
     }
     {
-        const char *token;
+        unsigned char rnd[16];
 
-        if (cc_random_token(p, 16, &token) != APR_SUCCESS) {
+        if (apr_generate_random_bytes(rnd, sizeof(rnd)) != APR_SUCCESS) {
             return cc_error_internal(p);
         }
-        /* Asterisk's uniqueid alphabet is free, but ours stays plain: cc- then the
-         * token's letters and digits ('-' and '_' of base64url made '0'). */
-        call_id = apr_pstrcat(p, "cc-", token, NULL);
-        for (char *c = (char *)call_id + 3; *c; c++) {
-            if (*c == '-' || *c == '_') {
-                *c = '0';
-            }
-        }
+        call_id = apr_pstrcat(p, "cc-", cc_hex(p, rnd, sizeof(rnd)), NULL);
     }
     {
         const char *ins[6] = { call_id, tenant, ep[3], to, ep[0], ep[2] };

@@ -305,7 +305,7 @@ int cc_valid_uuid(const char *s)
     return s[36] == '\0';
 }
 
-int cc_valid_request_id(const char *s)
+int cc_valid_id_chars(const char *s, apr_size_t max)
 {
     apr_size_t n = 0;
 
@@ -317,7 +317,12 @@ int cc_valid_request_id(const char *s)
             return 0;
         }
     }
-    return n >= 1 && n <= 128;
+    return n >= 1 && n <= max;
+}
+
+int cc_valid_request_id(const char *s)
+{
+    return cc_valid_id_chars(s, 128);
 }
 
 int cc_valid_enum(const char *s, const char *const *values)

@@ -40,6 +40,8 @@ int cc_valid_slug(const char *s);
 int cc_valid_role_name(const char *s);
 /** Canonical lowercase UUID 8-4-4-4-12. */
 int cc_valid_uuid(const char *s);
+/** 1..max of [A-Za-z0-9._-]: an id safe in a header, a log line or a protocol field. */
+int cc_valid_id_chars(const char *s, apr_size_t max);
 /** Client X-Request-ID: 1..128 of [A-Za-z0-9._-]. */
 int cc_valid_request_id(const char *s);
 /** s is one of values (NULL-terminated). */

@@ -306,6 +306,9 @@ START_TEST(request_id_allows_1_to_128_safe_characters)
     buf[128] = 'r';
     buf[129] = '\0';
     ck_assert_int_eq(cc_valid_request_id(buf), 0);
+    ck_assert_int_eq(cc_valid_id_chars("1714558530.42", 150), 1);
+    ck_assert_int_eq(cc_valid_id_chars("/PJSIP.*/", 150), 0);     /* Hangup's regex form */
+    ck_assert_int_eq(cc_valid_id_chars("abc", 2), 0);
 }
 END_TEST
 
