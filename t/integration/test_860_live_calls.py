@@ -299,9 +299,17 @@ def test_a_click_to_call_that_fails_ends(cc, ami, floor, tenant):
 
 
 def test_click_to_call_errors(cc, ami, floor, tenant, tenant2):
+    def commands():
+        return db_rows(cc, "SELECT COUNT(*) AS n FROM call_commands WHERE tenant_id = %s",
+                       (tenant.id,))[0]["n"]
+
+    before = commands()
     for bad in ({"to": "1"}, {"to": "+12ab"}, {"to": 123}, {}, {"to": "12", "x": 1},
                 {"to": "12", "endpoint_id": "7"}):
         assert_error(cc.post(CALLS, token=floor.token, json=bad), 400, "invalid_request")
+    for query in ("page_size=0", "sort=to", "page=x"):
+        assert_error(cc.get(f"{CALLS}?{query}", token=floor.token), 400, "invalid_request")
+    assert commands() == before                             # nothing was asked of Asterisk
     other = Floor(cc, ami, tenant2)
     r = cc.post(CALLS, token=floor.token, json={"to": "2001", "endpoint_id": other.ep["id"]})
     assert_error(r, 400, "invalid_request", "endpoint_id")
@@ -348,6 +356,7 @@ def test_the_link_reconnects_and_the_calls_list_recovers(cc, ami, node, floor, t
     r = cc.post(CALLS, token=floor.token, json={"to": "2001"})
     assert_error(r, 503, "unavailable")
     assert r.headers.get("Retry-After")
+    assert_error(cc.delete(f"{CALLS}/{gone.uniqueid}", token=floor.token), 503, "unavailable")
     gone.hangup(by="caller")                                # nobody hears these events
     new = floor.call(caller="+4930333444")
     new.enter_queue(floor.queue["asterisk_name"])
