@@ -134,6 +134,7 @@ UNIT_ASAN_OPTIONS = detect_leaks=1:use_sigaltstack=0
 # Installs missing Debian packages only (node and npm included); silent when all are there.
 deps:
 	@bash t/env/deps.sh
+	@bash t/env/promtool.sh
 	@$(MAKE) -s --no-print-directory client-deps
 
 # The integration suite's client check (t/integration/test_920_client.py) runs

@@ -1,6 +1,8 @@
 /*
  * cc_ops.c: operations endpoints.  /healthz says the process serves (no database);
- * /readyz says the database answers; /api/v1/openapi.json serves the API description.
+ * /readyz says the database answers; /api/v1/openapi.json serves the API description;
+ * /metrics the node's counters (cc_metrics.h) in Prometheus' text format, for every
+ * child: who may read it is httpd's configuration (a <Location /metrics> with Require).
  */
 #include <string.h>
 
@@ -9,6 +11,7 @@
 
 #include "cc_api_private.h"
 #include "cc_calls_private.h"
+#include "cc_metrics.h"
 #include "cc_validate.h"
 
 static cc_error_t *ops_healthz(cc_ctx_t *ctx)
@@ -67,11 +70,21 @@ static cc_error_t *ops_openapi(cc_ctx_t *ctx)
     return cc_reply_text(ctx, HTTP_OK, doc, len);
 }
 
+static cc_error_t *ops_metrics(cc_ctx_t *ctx)
+{
+    const char *text = cc_metrics_render(ctx->pool);
+
+    return cc_reply_typed(ctx, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text,
+                          strlen(text));
+}
+
 /* Public: probes and clients fetch these without a token. */
 static const cc_route_t ops_routes[] = {
     { "GET", "/healthz", ops_healthz, NULL, CC_ROUTE_PUBLIC },
     { "GET", "/readyz", ops_readyz, NULL, CC_ROUTE_PUBLIC },
     { "GET", "/api/v1/openapi.json", ops_openapi, NULL, CC_ROUTE_PUBLIC },
+    /* Public to the API: httpd's configuration restricts it (the samples: loopback). */
+    { "GET", "/metrics", ops_metrics, NULL, CC_ROUTE_PUBLIC },
     { NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -37,6 +37,7 @@
 #include "cc_crypto.h"
 #include "cc_job.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_sms_rules.h"
 
 #define SMS_RUN_MAX 100
@@ -301,14 +302,17 @@ static cc_error_t *deliver(cc_db_t *db, const sms_job_t *job, const sms_claim_t 
         out = cc_sms_classify(db->pool, status, body, len, &mid, &error);
     }
     if (out == CC_SMS_SENT) {
+        cc_metrics_sms(CC_METRICS_SMS_SENT);
         return record_final(db, m, "cc_sms_job_sent", mid, "sent");
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, db->s, CCLOGNO(03952)
                  "sms %s of tenant %s: attempt %d of %d failed: %s", m->id, m->tenant,
                  m->attempts, cc_sms_cfg_max_attempts(job->cfg), error);
     if (out == CC_SMS_RETRY && m->attempts < cc_sms_cfg_max_attempts(job->cfg)) {
+        cc_metrics_sms(CC_METRICS_SMS_RETRY);
         return record_retry(db, job, m, error);
     }
+    cc_metrics_sms(CC_METRICS_SMS_FAILED);
     return record_final(db, m, "cc_sms_job_failed", error, "failed");
 }
 

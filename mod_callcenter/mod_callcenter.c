@@ -18,6 +18,7 @@
 #include "cc_api_private.h"
 #include "cc_asterisk.h"
 #include "cc_job.h"
+#include "cc_metrics.h"
 #include "cc_log.h"
 #include "cc_validate.h"
 
@@ -326,6 +327,14 @@ static int cc_api_handler(request_rec *r)
     return cc_dispatch(r, cc_api_domains, cc_api_max_body(cfg), cfg);
 }
 
+/* The node's request counters (cc_metrics.h): one log hook for every module's routes
+ * (each dispatcher notes the template it matched), so each request is counted once. */
+static int cc_api_log_transaction(request_rec *r)
+{
+    cc_metrics_request(r);
+    return DECLINED;
+}
+
 /* The guard of the module's background jobs in this child (cc_job.h). */
 static void cc_api_child_init(apr_pool_t *pchild, server_rec *s)
 {
@@ -340,6 +349,7 @@ static void cc_api_register_hooks(apr_pool_t *p)
     ap_hook_post_config(cc_api_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(cc_api_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(cc_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(cc_api_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     /* httpd's own errors on our paths (/api, /healthz, /readyz) as JSON; HTTP/2.0+
      * request lines refused (cc_http_guard_register). */
     cc_http_guard_register(p, "mod_callcenter", cc_api_domains);

@@ -38,6 +38,7 @@
 #include "cc_events_rules.h"
 #include "cc_json.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_validate.h"
 #include "mod_cc_auth.h"
 
@@ -385,6 +386,7 @@ static cc_error_t *events_poll(cc_ctx_t *ctx)
         at += ev->json_len;
     }
     at = stpcpy(at, tail);
+    cc_metrics_events_delivered(CC_METRICS_EVENTS_POLL, (apr_uint64_t)out->nelts);
     return cc_reply_text(ctx, HTTP_OK, text, (apr_size_t)(at - text));
 }
 
@@ -518,7 +520,11 @@ static int send_events(cc_stream_t *st, apr_pool_t *p, const apr_array_header_t 
         at += vec[i].iov_len;
     }
     st->last_write = apr_time_now();
-    return send_text(st->ctx->r, buf, total);
+    if (!send_text(st->ctx->r, buf, total)) {
+        return 0;
+    }
+    cc_metrics_events_delivered(CC_METRICS_EVENTS_STREAM, n);
+    return 1;
 }
 
 /* The stream's end: the token's expiry or the longest stream, whichever comes first. */
@@ -611,6 +617,10 @@ void cc_events_stream_run(cc_stream_t *st)
     apr_pool_t *iter;
     int ready, end = 0;
 
+    /* Every stream (the events', a chat's) is a client of the node's gauge; its
+     * duration is not a latency. */
+    cc_metrics_streaming(r);
+    cc_metrics_stream_clients(1);
     apr_pool_create(&iter, st->ctx->pool);
     while (!end && apr_time_now() < st->deadline && !child_stopping()) {
         apr_array_header_t *out = apr_array_make(iter, 16, sizeof(cc_event_t));
@@ -654,6 +664,7 @@ void cc_events_stream_run(cc_stream_t *st)
         }
         apr_pool_clear(iter);
     }
+    cc_metrics_stream_clients(-1);
 }
 
 /* The main stream's frame: the event as it is. */

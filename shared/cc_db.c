@@ -22,6 +22,7 @@
 #include "cc_jsonw.h"
 #include "cc_sql.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_retry.h"
 #include "cc_validate.h"
 
@@ -69,6 +70,9 @@ void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts)
     dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    /* Every module that uses the database calls this: its copy of cc_metrics finds the
+     * node's segment here. */
+    cc_metrics_attach(s);
     if (!dbd_prepare_fn || !dbd_open_fn || !dbd_close_fn) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(00201)
                      "mod_dbd is not loaded: every database request will fail");
@@ -148,12 +152,14 @@ static apr_status_t standalone_release(void *data)
     if (db->dbd) {
         dbd_close_fn(db->s, db->dbd);
         db->dbd = NULL;
+        cc_metrics_db_released();
     }
     return APR_SUCCESS;
 }
 
 cc_error_t *cc_db_acquire(cc_db_t *db)
 {
+    apr_time_t start;
     int i;
 
     if (db->dbd) {
@@ -166,9 +172,11 @@ cc_error_t *cc_db_acquire(cc_db_t *db)
     /* A request's slot opens its connection as a standalone one does (on the request's
      * pool, handed back when it goes: what ap_dbd_acquire does), so that cc_db_release
      * can hand it back early. */
+    start = apr_time_now();
     for (i = 0; i < CC_DB_ACQUIRE_TRIES && !db->dbd; i++) {
         db->dbd = dbd_open_fn(db->pool, db->s);
     }
+    cc_metrics_db_acquired(apr_time_now() - start, db->dbd != NULL);
     if (!db->dbd) {
         DB_LOG(db, APLOG_ERR, CCLOGNO(00203) "no database connection after %d tries",
                CC_DB_ACQUIRE_TRIES);

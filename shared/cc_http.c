@@ -20,6 +20,7 @@
 #include "cc_crypto.h"
 #include "cc_csv.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_page.h"
 #include "cc_retry.h"
 #include "cc_validate.h"
@@ -80,15 +81,20 @@ const char *cc_client_ip(request_rec *r)
 /* Headers every JSON answer gets.  An API answer is not a byte-range resource: a Range
  * header is dropped so httpd's byterange filter passes the whole answer (200); files
  * sent as file buckets by streaming handlers keep their ranges. */
-static void json_headers(request_rec *r, int status, apr_size_t len)
+static void typed_headers(request_rec *r, int status, const char *type, apr_size_t len)
 {
     apr_table_unset(r->headers_in, "Range");
     apr_table_unset(r->headers_in, "Request-Range");
     cc_request_id(r);
     r->status = status;
-    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, len);
+}
+
+static void json_headers(request_rec *r, int status, apr_size_t len)
+{
+    typed_headers(r, status, "application/json; charset=utf-8", len);
 }
 
 static int pass_bucket(request_rec *r, apr_bucket *b)
@@ -104,11 +110,17 @@ static int pass_bucket(request_rec *r, apr_bucket *b)
     return OK;
 }
 
-static int send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
+static int send_typed_text(request_rec *r, int status, const char *type, const char *text,
+                           apr_size_t len)
 {
-    json_headers(r, status, len);
+    typed_headers(r, status, type, len);
     return pass_bucket(r, apr_bucket_pool_create(text, len, r->pool,
                                                  r->connection->bucket_alloc));
+}
+
+static int send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
+{
+    return send_typed_text(r, status, "application/json; charset=utf-8", text, len);
 }
 
 static int send_json(request_rec *r, int status, const json_t *body)
@@ -522,6 +534,13 @@ cc_error_t *cc_reply_text(cc_ctx_t *ctx, int status, const char *text, apr_size_
     ctx->reply_text = text;
     ctx->reply_len = len;
     return NULL;
+}
+
+cc_error_t *cc_reply_typed(cc_ctx_t *ctx, int status, const char *type, const char *text,
+                           apr_size_t len)
+{
+    ctx->reply_type = type;
+    return cc_reply_text(ctx, status, text, len);
 }
 
 cc_error_t *cc_reply_no_content(cc_ctx_t *ctx)
@@ -1143,6 +1162,7 @@ static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domai
         break;
     }
     route = ctx->match.route;
+    cc_metrics_route(r, route->pattern);
     /* The domain whose table holds the route. */
     for (d = domains; *d && !ctx->domain; d++) {
         const cc_route_t *rt = (*d)->routes;
@@ -1246,6 +1266,7 @@ static cc_error_t *run_handler(cc_ctx_t *ctx)
         ctx->reply_status = 0;
         ctx->reply_body = NULL;
         ctx->reply_text = NULL;
+        ctx->reply_type = NULL;
         ctx->reply_len = 0;
         restore_table(r->headers_out, headers);
         restore_table(r->err_headers_out, err_headers);
@@ -1286,7 +1307,9 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
         return send_no_content(r);
     }
     if (ctx->reply_text) {
-        return send_json_text(r, ctx->reply_status, ctx->reply_text, ctx->reply_len);
+        return send_typed_text(r, ctx->reply_status, ctx->reply_type
+                               ? ctx->reply_type : "application/json; charset=utf-8",
+                               ctx->reply_text, ctx->reply_len);
     }
     if (ctx->reply_body) {
         return send_json(r, ctx->reply_status, ctx->reply_body);

@@ -51,6 +51,7 @@ typedef struct cc_ctx_t {
     int reply_status;                  /**< 0 until a reply is recorded */
     const json_t *reply_body;          /**< borrowed, pool-owned */
     const char *reply_text;            /**< JSON text (instead of reply_body) */
+    const char *reply_type;            /**< reply_text's media type; NULL: JSON */
     apr_size_t reply_len;
     int replied;                       /**< the handler sent the answer itself */
     int attempt;                       /**< 1, then 2... when run again (cc_dispatch) */
@@ -85,6 +86,9 @@ cc_error_t *cc_reply_json(cc_ctx_t *ctx, int status, const json_t *body);
 cc_error_t *cc_reply_created(cc_ctx_t *ctx, const char *location, const json_t *body);
 /** status with JSON text already rendered (kept in r->pool). */
 cc_error_t *cc_reply_text(cc_ctx_t *ctx, int status, const char *text, apr_size_t len);
+/** status with a text of another media type (Prometheus' text format), kept in r->pool. */
+cc_error_t *cc_reply_typed(cc_ctx_t *ctx, int status, const char *type, const char *text,
+                           apr_size_t len);
 /** 204 without a body. */
 cc_error_t *cc_reply_no_content(cc_ctx_t *ctx);
 /** The handler has sent the answer itself (streaming). */

@@ -17,6 +17,7 @@
 
 #include "cc_job.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 
 /*
  * A child's exit destroys pchild, and with it mod_dbd's connection pools, while the
@@ -134,6 +135,7 @@ static apr_status_t job_callback(int state, void *data, apr_pool_t *pool)
     }
     db = cc_db_standalone(p, st->s);
     err = st->job->run(db, st->job->data);
+    cc_metrics_job_run(st->job->name, err != NULL);
     if (err) {
         cc_db_rollback(db);
         /* A database outage is logged by cc_db already; the next run retries. */

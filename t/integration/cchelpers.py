@@ -426,3 +426,32 @@ def wait_until(fn, timeout=10.0, step=0.2):
         if v or time.monotonic() > deadline:
             return v
         time.sleep(step)
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """GET /metrics's samples: {(name, frozenset of (label, value)): float}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        labels = frozenset((k, v.encode().decode("unicode_escape"))
+                           for k, v in _LABEL.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metrics(cc):
+    r = cc.get("/metrics")
+    assert r.status_code == 200, r.text
+    return parse_metrics(r.text)
+
+
+def metric(samples, name, **labels):
+    """One sample's value (0 when the series is not there yet)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

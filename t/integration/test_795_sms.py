@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, db_rows, entity_audit, entity_events
+from cchelpers import assert_error, db_rows, entity_audit, entity_events, metric, metrics
 from ccobjects import new_number
 from fakesms import FakeSmsProvider
 
@@ -260,6 +260,7 @@ def test_permissions(cc, tenant, provider):
 
 def test_retries_with_backoff_then_sent(cc, tenant, provider):
     did, to = add_did(cc, tenant), new_number()
+    before = metrics(cc)
     provider.script(to, ["500", "503", "ok"])
     msg = send_ok(cc, tenant.admin_token, did, to)
     sent = wait_status(cc, tenant.admin_token, msg["id"], {"sent"})
@@ -275,6 +276,12 @@ def test_retries_with_backoff_then_sent(cc, tenant, provider):
     assert row["attempts"] == 3
     events = entity_events(cc, tenant, "sms")
     assert [e["type"] for e in events] == ["sms.created", "sms.status_changed"]
+    # GET /metrics counts the attempts by outcome (other tests' messages may add more).
+    after = metrics(cc)
+    for outcome, n in (("retry", 2), ("sent", 1)):
+        assert (metric(after, "cc_sms_deliveries_total", outcome=outcome)
+                - metric(before, "cc_sms_deliveries_total", outcome=outcome)) >= n, outcome
+    assert metric(after, "cc_job_runs_total", job="cc-sms-delivery") >= 3
 
 
 def fails_with(cc, tenant, provider, step):
