@@ -154,6 +154,11 @@ def test_hot_backup_restores_into_a_fresh_server(cc, tenant, method):
     figures["backup_s"] = float(info["seconds"])
     figures["backup_bytes"] = int(info["bytes"])
     figures["writes_during"] = during
+    # The longest create while the backup ran (commits wait at its BLOCK_COMMIT stage).
+    figures["slowest_write_during_ms"] = 1000 * max(
+        acked - sent for w in writers for (sent, acked, _, _) in w.log if t0 < acked < t1)
+    figures["slowest_write_before_ms"] = 1000 * max(
+        acked - sent for w in writers for (sent, acked, _, _) in w.log if acked < t0)
 
     # ---- restore into a fresh server ----------------------------------------------
     (restore_var / "db").mkdir(parents=True)

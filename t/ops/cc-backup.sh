@@ -105,8 +105,11 @@ backup_physical()
     datadir=$(sql -e 'SELECT @@datadir') || die "cannot connect to the server"
     SCHEMA=$(schema_version)
     started=$(now); t0=$(secs)
+    # --log-copy-interval: the redo log copier looks every 50 ms, not every second (the
+    # default).  At BLOCK_COMMIT the backup waits for it to reach the last commit, and
+    # every commit waits meanwhile: about a second with the default, under load.
     mariadb-backup "${DEFAULTS[@]}" --backup "${USER_OPT[@]}" --datadir="$datadir" \
-        --target-dir="$dir/data" >"$dir/backup.log" 2>&1 \
+        --log-copy-interval=50 --target-dir="$dir/data" >"$dir/backup.log" 2>&1 \
         || { tail -n 20 "$dir/backup.log" >&2; die "mariadb-backup --backup failed (log: $dir/backup.log)"; }
     t1=$(secs)
     # Apply the redo log copied during the backup: the files become the consistent state
