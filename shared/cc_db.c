@@ -166,7 +166,7 @@ void cc_db_child_init(apr_pool_t *pchild, server_rec *s)
     if (!pk->close || pk->max < 1
         || apr_thread_mutex_create(&pk->mu, APR_THREAD_MUTEX_DEFAULT, pchild)
            != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, CCLOGNO(00208)
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, CCLOGNO(00209)
                      "no parking of connections in this child: each request pings");
         parking = (parking_t *)1;
         apr_pool_userdata_set(parking, key, apr_pool_cleanup_null, pchild);

@@ -493,10 +493,10 @@ static void render_jobs(out_t *o)
     static const struct {
         const char *name, *type, *help;
     } job_series[] = {
-        { "cc_job_runs_total", "counter", "Background job runs, by job." },
-        { "cc_job_failures_total", "counter", "Background job runs that failed, by job." },
+        { "cc_job_runs_total", "counter", "Background job runs, by task (the job's name)." },
+        { "cc_job_failures_total", "counter", "Background job runs that failed, by task." },
         { "cc_job_last_success_timestamp_seconds", "gauge",
-          "When a job's last successful run ended (Unix time), by job." },
+          "When a job's last successful run ended (Unix time), by task." },
     };
     int k, slot;
 
@@ -510,7 +510,7 @@ static void render_jobs(out_t *o)
                 || (k == 2 && v == 0)) {
                 continue;
             }
-            emit(o, "%s{job=\"%s\"} %" APR_UINT64_T_FMT "\n", job_series[k].name,
+            emit(o, "%s{task=\"%s\"} %" APR_UINT64_T_FMT "\n", job_series[k].name,
                  label(o->p, seg->jobs[slot].name), v);
         }
     }

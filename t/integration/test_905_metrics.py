@@ -181,12 +181,12 @@ def test_events_delivered_and_stream_clients(cc, tenant):
 
 def test_background_jobs_are_counted(cc):
     m = wait_until(lambda: (lambda s: s if metric(s, "cc_job_runs_total",
-                                                  job="cc-events-poller") > 0 else None)
+                                                  task="cc-events-poller") > 0 else None)
                    (metrics(cc)), timeout=5)
     assert m
     assert metric(m, "cc_job_last_success_timestamp_seconds",
-                  job="cc-events-poller") >= time.time() - 60
-    assert metric(m, "cc_job_runs_total", job="cc-auth-retention") >= 1
+                  task="cc-events-poller") >= time.time() - 60
+    assert metric(m, "cc_job_runs_total", task="cc-auth-retention") >= 1
 
 
 def test_metrics_are_restricted_by_httpd_config(cc):
