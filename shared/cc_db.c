@@ -18,6 +18,8 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <ap_mpm.h>
+#include <apr_atomic.h>
 #include <http_request.h>
 #include <apr_strings.h>
 #include <apr_optional.h>
@@ -149,12 +151,74 @@ static int dbd_max(void)
     return best ? best : 10;
 }
 
+/*
+ * The write gate.  A write that meets a held lock waits for it (innodb_lock_wait_timeout,
+ * DBDInitSQL in the samples: 3 s, run again within the kit's budget: ~6 s), holding its
+ * worker thread.  More such writes than threads would take every thread, and /healthz,
+ * reads and the event poller's connection with them.  So a child lets at most 3/4 of its
+ * threads run writes at once; the next write is answered 503 with Retry-After at once.
+ * Ordinary writes take a few milliseconds: the gate is met only when the database is
+ * slow.  One counter per child for every module (found through pchild, as parking).
+ */
+typedef struct gate_t {
+    volatile apr_uint32_t in;
+    apr_uint32_t max;
+} gate_t;
+
+static gate_t *write_gate;
+
+static void gate_init(apr_pool_t *pchild)
+{
+    static const char key[] = "cc_db_write_gate";
+    void *data = NULL;
+    int threads = 0;
+    gate_t *g;
+
+    apr_pool_userdata_get(&data, key, pchild);
+    if (data) {
+        write_gate = data;
+        return;
+    }
+    g = apr_pcalloc(pchild, sizeof(*g));
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;
+    }
+    g->max = (apr_uint32_t)(threads * 3 / 4 > 0 ? threads * 3 / 4 : 1);
+    apr_pool_userdata_set(g, key, apr_pool_cleanup_null, pchild);
+    write_gate = g;
+}
+
+static apr_status_t gate_leave(void *data)
+{
+    apr_atomic_dec32(&((gate_t *)data)->in);
+    return APR_SUCCESS;
+}
+
+cc_error_t *cc_db_write_begin(cc_db_t *db)
+{
+    gate_t *g = write_gate;
+
+    if (!g || !db->r) {
+        return NULL;
+    }
+    if (apr_atomic_inc32(&g->in) >= g->max) {
+        apr_atomic_dec32(&g->in);
+        DB_LOG(db, APLOG_INFO, CCLOGNO(00210)
+               "%u writes already wait for the database in this child: answered 503",
+               g->max);
+        return cc_error_unavailable(db->pool);
+    }
+    apr_pool_cleanup_register(db->r->pool, g, gate_leave, apr_pool_cleanup_null);
+    return NULL;
+}
+
 void cc_db_child_init(apr_pool_t *pchild, server_rec *s)
 {
     static const char key[] = "cc_db_parking";
     void *data = NULL;
     parking_t *pk;
 
+    gate_init(pchild);
     apr_pool_userdata_get(&data, key, pchild);
     if (data) {
         parking = data;

@@ -510,11 +510,6 @@ def test_a_held_lock_fails_writes_with_503_after_a_bounded_wait(cc, tenant):
           f"{ {k: (len(v), round(max(t for _, t in v), 3)) for k, v in probes.items()} }")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "more writes blocked on a lock than httpd has threads take every worker thread for "
-    "the whole lock wait: nothing caps the requests waiting on the database below the "
-    "thread count (needs a per-child cap in the kit, shared/cc_http.c cc_dispatch / "
-    "shared/cc_db.c cc_db_acquire: see the report of the faults branch)"))
 # AH00484, AH10159: the parent notes that every (or nearly every) worker thread is busy.
 @pytest.mark.allow_log("CC00108", "AH00484", "AH10159")
 def test_a_held_lock_does_not_exhaust_httpds_threads(cc, tenant):
