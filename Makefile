@@ -50,7 +50,7 @@ module_libs  = $(MODULE_LIBS) $(if $(filter mod_callcenter,$(1)),$(CURL_LIBS))
 .SECONDEXPANSION:
 
 .PHONY: all build deps client-deps run test unit lint itest check test-asan bench install clean db-shell \
-        fuzz fuzz-deps distclean format-check
+        fuzz fuzz-deps distclean format-check test-cluster
 
 all: build
 
@@ -158,9 +158,10 @@ db-shell:
 	@bash t/env/db.sh shell
 
 # Everything CI runs: each stage runs even if an earlier one failed; any failure fails.
+# test-cluster (the Galera run, about 2 minutes) is a stage of its own.
 test: deps
 	@$(MAKE) --no-print-directory build
-	@rc=0; for stage in unit lint itest; do \
+	@rc=0; for stage in unit lint itest test-cluster; do \
 	    echo "==== make $$stage"; \
 	    $(MAKE) --no-print-directory $$stage || { echo "**** make $$stage FAILED"; rc=1; }; \
 	done; \
@@ -183,6 +184,15 @@ itest: build client-deps
 	@CC_ITEST_CACHE_TTL=10 bash t/env/itest.sh $(CACHE_TESTS)
 
 check: unit lint itest
+
+# Several nodes on a three-node MariaDB Galera cluster on loopback (CC_ITEST_GALERA=1,
+# t/integration/ccgalera.py): two httpds on two of its nodes, requests alternating;
+# test_970: isolation, event stream, conflicts, test_825's chat run, a database node
+# killed and rejoined.  README "Tests".
+CLUSTER_TESTS = t/integration/test_970_galera.py
+test-cluster: export CC_BUILD_DIR := $(abspath $(BUILD))
+test-cluster: build
+	@CC_ITEST_GALERA=1 CC_ITEST_TIMEOUT=600 bash t/env/itest.sh $(CLUSTER_TESTS)
 
 # Modules and unit tests under AddressSanitizer; the integration suite runs against
 # httpd with libasan preloaded; fails on any ASan/LSan report that involves our code.

@@ -5,6 +5,8 @@
 #   db.sh stop    stop it cleanly (SIGTERM, bounded wait, then SIGKILL)
 #   db.sh status  exit 0 when running
 #   db.sh shell   mariadb client as administrator on the socket (stdin may be a pipe)
+# CC_DB_EXTRA_CNF names a file of more [mariadbd] settings; CC_DB_ARGS are more mariadbd
+# arguments for this start (a Galera node: --wsrep-new-cluster bootstraps the cluster).
 . "$(dirname "$0")/lib.sh"
 
 MARIADBD=${MARIADBD:-/usr/sbin/mariadbd}
@@ -41,6 +43,8 @@ write_cnf()
         # make bench sizes InnoDB's buffer pool as production would (the working set of
         # its 1M..10M CDRs); make run and the tests keep MariaDB's default.
         [ -n "${CC_DB_BUFFER_POOL:-}" ] && echo "innodb_buffer_pool_size=$CC_DB_BUFFER_POOL"
+        # More server settings, one per line (the Galera run: t/integration/ccgalera.py).
+        [ -n "${CC_DB_EXTRA_CNF:-}" ] && cat "$CC_DB_EXTRA_CNF"
         echo "[client]"
         echo "socket=$CC_DB_SOCK"
         echo "port=$CC_DB_PORT"
@@ -72,7 +76,12 @@ init_datadir()
 ping_db()
 {
     mariadb-admin --defaults-file="$CC_DB_CNF" -u"$(cc_db_admin_user)" \
-        --connect-timeout=2 ping >/dev/null 2>&1
+        --connect-timeout=2 ping >/dev/null 2>&1 || return 1
+    # A Galera node rejoining answers pings before it takes statements (1047 "WSREP has
+    # not yet prepared node for application use") until it has caught up.
+    [ -z "${CC_DB_EXTRA_CNF:-}" ] \
+        || mariadb --defaults-file="$CC_DB_CNF" -u"$(cc_db_admin_user)" \
+               --connect-timeout=2 -N -B -e 'SELECT 1' >/dev/null 2>&1
 }
 
 ensure_app_user()
@@ -106,7 +115,8 @@ start()
     : >>"$CC_DB_LOG"
     # The defaults file must be the first option.  stdio goes to the log so a caller
     # capturing our output (pytest) is not held open by the daemon.
-    "$MARIADBD" --defaults-file="$CC_DB_CNF" </dev/null >>"$CC_DB_LOG" 2>&1 &
+    # shellcheck disable=SC2086
+    "$MARIADBD" --defaults-file="$CC_DB_CNF" ${CC_DB_ARGS:-} </dev/null >>"$CC_DB_LOG" 2>&1 &
     local pid=$! waited=0
     while ! ping_db; do
         if ! kill -0 "$pid" 2>/dev/null; then

@@ -10,9 +10,11 @@ set -eu
 # (t/integration/test_830_chat_widget.py, headless).
 # mariadb-backup: hot physical backups (t/ops/cc-backup.sh, test_960_backup.py); Debian
 # builds it from the same source as mariadb-server, so the versions match.
+# galera-4, socat: make test-cluster's three-node Galera cluster (its state transfers run
+# mariadb-backup through socat).
 PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev libcurl4-openssl-dev
       check pkg-config
-      build-essential mariadb-server mariadb-client mariadb-backup wrk apache2-utils curl
+      build-essential mariadb-server mariadb-client mariadb-backup galera-4 socat wrk apache2-utils curl
       python3-pytest python3-requests python3-pymysql valgrind tzdata
       chromium chromium-driver python3-selenium"
 # node and npm run the pinned client tools (make client-deps); Debian's unless some are

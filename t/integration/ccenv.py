@@ -7,7 +7,9 @@ killed by process group at teardown (and at interpreter exit, whatever happens).
 
 Environment knobs: CC_BUILD_DIR (modules; default build/), CC_HTTPD_ENV ("K=V ..."
 added to httpd's environment, e.g. LD_PRELOAD for ASan), CC_HTTPD_ARGS (e.g. -X),
-CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn).
+CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn),
+CC_ITEST_GALERA=1 (the database is a three-node Galera cluster, cc.galera: ccgalera.py;
+a second httpd's default database is node 2).
 """
 
 import atexit
@@ -27,6 +29,8 @@ from pathlib import Path
 
 import pymysql
 import requests
+
+from ccgalera import GaleraCluster, galera_mode
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_DIR = ROOT / "t" / "env"
@@ -101,6 +105,10 @@ class CCEnv:
         self._token = None
         self._token_time = 0.0
         self.gate_offset = 0          # error-log position the gate has read up to
+        self.galera = None            # CC_ITEST_GALERA=1: the cluster (node 1 is db_port)
+        if galera_mode():
+            ports = [self.db_port] + _free_ports(11)
+            self.galera = GaleraCluster(self, ports)
         atexit.register(self._emergency_cleanup)
 
     # ---- life cycle --------------------------------------------------------------
@@ -160,7 +168,10 @@ class CCEnv:
             self.platform_tenant_id = cur.fetchone()["id"]
 
     def start_db(self):
-        self._run("db.sh", "start")
+        if self.galera:
+            self.galera.start()
+        else:
+            self._run("db.sh", "start")
         self.db_socket = self._db_socket_from_cnf()
 
     def stop_db(self):
@@ -208,6 +219,8 @@ class CCEnv:
         port instead (same database name and app account: a restored backup).
         Returns a SecondHttpd; stop it with its stop()."""
         port = _free_ports(1)[0]
+        if db_port is None and self.galera:
+            db_port = self.galera.nodes[1].port
         first = str(self.tmpdir / "httpd")
         home = self.tmpdir / name
         for d in ("run", "logs", "cores", "htdocs"):
@@ -275,7 +288,10 @@ class CCEnv:
             self.stop_httpd()
         finally:
             try:
-                self._run("db.sh", "stop")
+                if self.galera:
+                    self.galera.stop()
+                else:
+                    self._run("db.sh", "stop")
             except Exception:
                 pass
             for g in list(self._groups):
