@@ -4,12 +4,12 @@ They are started through the same t/env scripts `make run` uses (db.sh, migrate.
 seed.sh, render-conf.sh, httpd.sh), with the `test` profile (bcrypt cost 4, tenant
 cache TTL 0), on free loopback ports.  Every process runs in its own session and is
 killed by process group at teardown (and at interpreter exit, whatever happens).
+With CC_ITEST_GALERA=1 the database is a three-node Galera cluster (cc.galera,
+ccgalera.py) and a second httpd's default database is its node 2.
 
 Environment knobs: CC_BUILD_DIR (modules; default build/), CC_HTTPD_ENV ("K=V ..."
 added to httpd's environment, e.g. LD_PRELOAD for ASan), CC_HTTPD_ARGS (e.g. -X),
-CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn),
-CC_ITEST_GALERA=1 (the database is a three-node Galera cluster, cc.galera: ccgalera.py;
-a second httpd's default database is node 2).
+CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn).
 """
 
 import atexit
@@ -100,15 +100,14 @@ class CCEnv:
         self.httpd_stdout = self.tmpdir / "httpd" / "logs" / "stdout.log"
         self.db_error_log = self.tmpdir / "db" / "error.log"
         self.db_socket = None
+        self.galera = None            # CC_ITEST_GALERA=1: the cluster (node 1 is db_port)
+        if galera_mode():
+            self.galera = GaleraCluster(self, [self.db_port] + _free_ports(11))
         self._httpd = None
         self._groups = set()
         self._token = None
         self._token_time = 0.0
         self.gate_offset = 0          # error-log position the gate has read up to
-        self.galera = None            # CC_ITEST_GALERA=1: the cluster (node 1 is db_port)
-        if galera_mode():
-            ports = [self.db_port] + _free_ports(11)
-            self.galera = GaleraCluster(self, ports)
         atexit.register(self._emergency_cleanup)
 
     # ---- life cycle --------------------------------------------------------------
