@@ -441,17 +441,9 @@ class SecondHttpd:
         except FileNotFoundError:
             return ""
 
-    def read_new_log_lines(self):
-        """Two-node mode: this node's error-log lines since the gate last read."""
-        try:
-            with open(self.error_log, "rb") as f:
-                f.seek(self.gate_offset)
-                chunk = f.read()
-        except FileNotFoundError:
-            return []
-        end = chunk.rfind(b"\n") + 1
-        self.gate_offset += end
-        return chunk[:end].decode("utf-8", "replace").splitlines()
+    # Two-node mode: this node's error-log lines since the gate last read (CCEnv's).
+    extra_nodes = ()
+    read_new_log_lines = CCEnv.read_new_log_lines
 
     def stop(self):
         if self.proc.poll() is None:
