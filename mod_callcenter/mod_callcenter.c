@@ -338,6 +338,7 @@ static int cc_api_log_transaction(request_rec *r)
 /* The guard of the module's background jobs in this child (cc_job.h). */
 static void cc_api_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    cc_db_child_init(pchild, s);
     cc_job_child_init(pchild, s);
 }
 

@@ -179,6 +179,7 @@ static int cc_auth_handler(request_rec *r)
 /* The guard of the module's background jobs in this child (cc_job.h). */
 static void cc_auth_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    cc_db_child_init(pchild, s);
     cc_job_child_init(pchild, s);
 }
 

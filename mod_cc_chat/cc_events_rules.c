@@ -237,16 +237,62 @@ int cc_events_plan(apr_uint64_t next, const apr_uint64_t *ids, apr_size_t n,
     return 1;
 }
 
+/* Whether s[i] (of n bytes) starts a line break for an event-stream reader (CR, LF,
+ * CRLF); *pw is its width. */
+static int line_break(const char *s, apr_size_t i, apr_size_t n, apr_size_t *pw)
+{
+    if (s[i] == '\n') {
+        *pw = 1;
+        return 1;
+    }
+    if (s[i] == '\r') {
+        *pw = (i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+        return 1;
+    }
+    return 0;
+}
+
 char *cc_events_sse_frame(apr_pool_t *p, apr_uint64_t id, const char *type,
                           const char *json, apr_size_t json_len, apr_size_t *plen)
 {
-    char *head = apr_psprintf(p, "id: %" APR_UINT64_T_FMT "\nevent: %s\ndata: ", id, type);
-    apr_size_t hlen = strlen(head);
-    char *out = apr_palloc(p, hlen + json_len + 3);
+    static const char data_line[] = "\ndata: ";
+    char *head = apr_psprintf(p, "id: %" APR_UINT64_T_FMT "\nevent: ", id);
+    apr_size_t hlen = strlen(head), tlen = strlen(type), breaks = 0, i, w;
+    char *out, *o;
 
-    memcpy(out, head, hlen);
-    memcpy(out + hlen, json, json_len);
-    memcpy(out + hlen + json_len, "\n\n", 3);
-    *plen = hlen + json_len + 2;
+    for (i = 0; i < json_len; i += w) {
+        w = 1;
+        breaks += line_break(json, i, json_len, &w);
+    }
+    /* A line break would end the line early: one in the type is left out (a type has
+     * none), each in the data starts a data line of its own (the reader joins them with
+     * LF: the same JSON, whose text has none outside strings). */
+    out = o = apr_palloc(p, hlen + tlen + (breaks + 1) * (sizeof(data_line) - 1)
+                            + json_len + 3);
+    memcpy(o, head, hlen);
+    o += hlen;
+    for (i = 0; i < tlen; i++) {
+        if (type[i] != '\r' && type[i] != '\n') {
+            *o++ = type[i];
+        }
+    }
+    memcpy(o, data_line, sizeof(data_line) - 1);
+    o += sizeof(data_line) - 1;
+    if (!breaks) {
+        memcpy(o, json, json_len);
+        o += json_len;
+    }
+    for (i = 0; breaks && i < json_len; i += w) {
+        w = 1;
+        if (line_break(json, i, json_len, &w)) {
+            memcpy(o, data_line, sizeof(data_line) - 1);
+            o += sizeof(data_line) - 1;
+        }
+        else {
+            *o++ = json[i];
+        }
+    }
+    memcpy(o, "\n\n", 3);
+    *plen = (apr_size_t)(o - out) + 2;
     return out;
 }

@@ -108,8 +108,10 @@ void cc_evring_destroy(cc_evring_t *ring);
 int cc_events_plan(apr_uint64_t next, const apr_uint64_t *ids, apr_size_t n,
                    apr_size_t *pn, apr_uint64_t *pgap_lo, apr_uint64_t *pgap_hi);
 
-/** The SSE frame of an event: "id: <id>\nevent: <type>\ndata: <json>\n\n" (json has no
- * line break: compact JSON escapes them). */
+/** The SSE frame of an event: "id: <id>\nevent: <type>\ndata: <json>\n\n" (compact JSON
+ * has no line break).  Whatever the bytes, the frame is one event with that id: a CR or
+ * LF in type is left out, and each line break (CR, LF, CRLF) in json starts another
+ * "data: " line, so a reader's data is json with its line breaks as LF. */
 char *cc_events_sse_frame(apr_pool_t *p, apr_uint64_t id, const char *type,
                           const char *json, apr_size_t json_len, apr_size_t *plen);
 

@@ -277,6 +277,7 @@ static apr_status_t forget_hub(void *data)
 
 static void cc_chat_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    cc_db_child_init(pchild, s);
     child_hub = cc_hub_create(pchild, s, (apr_size_t)cc_chat_setting(s, CC_EV_BUFFER),
                               cc_chat_setting(s, CC_CHAT_VISITOR_STREAMS));
     apr_pool_cleanup_register(pchild, NULL, forget_hub, apr_pool_cleanup_null);

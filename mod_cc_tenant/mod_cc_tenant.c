@@ -325,6 +325,7 @@ static void cc_tenant_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv = cc_tenant_cache_create(pchild, CC_TENANT_CACHE_DEFAULT_MAX, &cache);
     server_rec *sp;
 
+    cc_db_child_init(pchild, s);
     if (rv != APR_SUCCESS) {
         /* Without a cache every request goes to the database: slower, still correct. */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, CCLOGNO(02003)

@@ -6,6 +6,23 @@
 
 #include "cc_csv.h"
 
+/* Whether a cell of len bytes must be quoted: every byte is looked at (a NUL inside
+ * does not end the scan, so no separator after it goes out bare). */
+static int needs_quotes(const char *v, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (v[0] == ' ' || v[len - 1] == ' ') {
+        return 1;
+    }
+    for (i = 0; i < len; i++) {
+        if (v[i] == ',' || v[i] == '"' || v[i] == '\r' || v[i] == '\n') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 char *cc_csv_put(char *dst, const char *v, apr_size_t len, int guard)
 {
     apr_size_t i;
@@ -14,11 +31,13 @@ char *cc_csv_put(char *dst, const char *v, apr_size_t len, int guard)
     if (!v || !len) {
         return dst;
     }
-    quote = strpbrk(v, ",\"\r\n") != NULL || v[0] == ' ' || v[len - 1] == ' ';
+    quote = needs_quotes(v, len);
     if (quote) {
         *dst++ = '"';
     }
-    if (guard && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) {
+    /* Tab and CR as well as API.md's four: spreadsheets drop either before a formula. */
+    if (guard && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t'
+                  || v[0] == '\r')) {
         *dst++ = '\'';
     }
     if (!quote) {

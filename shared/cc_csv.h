@@ -1,7 +1,8 @@
 /**
  * @file cc_csv.h
  * @brief (core) CSV cells as RFC 4180 writes them, with the spreadsheet formula guard of
- *        API.md: a text cell starting with =, +, - or @ gets a leading '.  Written
+ *        API.md: a text cell starting with =, +, - or @ (or a tab or CR, which
+ *        spreadsheets skip before a formula) gets a leading '.  Written
  *        into the caller's buffer, so a row costs no allocation and no call per piece
  *        (exports stream millions of rows).
  */
@@ -16,8 +17,9 @@
 
 /**
  * One cell into dst, which has room for CC_CSV_CELL_MAX(len) bytes; returns the end of
- * what was written (not terminated).  v is the value's len bytes (NUL-terminated); NULL
- * or empty writes nothing.  Text is quoted when it holds a comma, a quote, CR or LF
+ * what was written (not terminated).  v is the value's len bytes (NUL-terminated; a NUL
+ * inside is a byte like any other); NULL or empty writes nothing.  Text is quoted when
+ * any of its len bytes is a comma, a quote, CR or LF
  * (quotes doubled) or begins or ends with a space; guard applies the formula guard (text
  * cells; numbers and times are not formulas), inside the quotes.
  */

@@ -6,15 +6,24 @@
  * row, so rows are rendered at once; results are always drained; DBDParams reconnect=0
  * makes a dead pooled connection fail its ping, so acquiring is retried until mod_dbd
  * hands out a live one or the database is really down (503).
+ *
+ * A request thread keeps its connection between requests (parking, below): mod_dbd
+ * pings a connection at every acquire, a round trip that costs as much as a simple
+ * statement (reference/stack-notes.md §3: one connection, 10,240 selects/s without it,
+ * 6,278 with it), and DESIGN.md wants a get or a list to be one round trip.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <httpd.h>
+#include <http_config.h>
 #include <http_log.h>
+#include <ap_mpm.h>
+#include <apr_atomic.h>
 #include <http_request.h>
 #include <apr_strings.h>
 #include <apr_optional.h>
+#include <apr_thread_mutex.h>
 
 #include "cc_asterisk.h"
 #include "cc_db.h"
@@ -49,6 +58,237 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
  * fails and mod_dbd drops it); while the database is down every try logs a connect
  * failure.  12 covers DBDKeep's idle connections without flooding the log. */
 #define CC_DB_ACQUIRE_TRIES 12
+
+/*
+ * Parking.  At the end of a request its connection is kept by the child (a stack of
+ * idle connections in front of mod_dbd's pool) instead of going back to mod_dbd; the
+ * next request takes it without the acquire's ping.  At most half of DBDMax is parked
+ * (the smallest DBDMax of the configuration, read from its tree: mod_dbd keeps its own
+ * private), so mod_dbd always has connections for the requests that find none parked
+ * and for the jobs, and a thread waiting in mod_dbd is woken by a release the stack has
+ * no room for.  Only what a request holds to its end is parked (a stream that hands its
+ * connection back early gives it to mod_dbd), never a job's or a standalone one, and
+ * only mod_dbd's pooled connections (with DBDPersist Off a connection lives in the
+ * request's pool).  One stack per child for every module: each module's copy of this
+ * file finds it through pchild.
+ *
+ * A parked connection is not checked.  When its first statement finds it dead (the
+ * database restarted, wait_timeout passed), or any connection of the child fails, every
+ * parked connection goes back to mod_dbd at once (flush): its pings drop the dead ones
+ * in the next acquires (which try as many more times as were flushed), so none lingers
+ * to fail later, and the statement runs again on a checked connection.  At the child's
+ * exit, before mod_dbd's pools go (apr_reslist asserts that all its connections are
+ * back), a pre-cleanup of pchild hands every parked connection back.
+ */
+typedef struct parked_t {
+    server_rec *s;                 /* the server whose mod_dbd group it came from */
+    ap_dbd_t *dbd;
+} parked_t;
+
+typedef struct parking_t {
+    apr_thread_mutex_t *mu;        /* guards the rest */
+    parked_t *stack;               /* max entries, n used */
+    int n, max;
+    int closed;                    /* the child is exiting */
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *close;
+} parking_t;
+
+/* This module's view of the child's parking: set in child_init, before any thread;
+ * (parking_t *)1 when the child has none. */
+static parking_t *parking;
+
+static int parking_ready(void)
+{
+    return parking && parking != (parking_t *)1;
+}
+
+/* Hand every parked connection back to mod_dbd; how many.  closing: none is parked
+ * again (the child's exit). */
+static int parking_flush(parking_t *pk, int closing)
+{
+    int n;
+
+    apr_thread_mutex_lock(pk->mu);
+    pk->closed |= closing;
+    n = pk->n;
+    while (pk->n > 0) {
+        pk->n--;
+        pk->close(pk->stack[pk->n].s, pk->stack[pk->n].dbd);
+    }
+    apr_thread_mutex_unlock(pk->mu);
+    return n;
+}
+
+static apr_status_t parking_close(void *data)
+{
+    (void)parking_flush(data, 1);
+    return APR_SUCCESS;
+}
+
+/* The smallest DBDMax of the configuration (mod_dbd's default, 10, where none is
+ * given). */
+static int dbd_max(void)
+{
+    const ap_directive_t *stack[16];
+    const ap_directive_t *d = ap_conftree;
+    int depth = 0, best = 0, v;
+
+    while (d) {
+        if (strcasecmp(d->directive, "DBDMax") == 0 && d->args
+            && (v = atoi(d->args)) > 0 && (best == 0 || v < best)) {
+            best = v;
+        }
+        if (d->first_child && depth < (int)(sizeof(stack) / sizeof(stack[0]))) {
+            stack[depth++] = d;
+            d = d->first_child;
+            continue;
+        }
+        while (!d->next && depth > 0) {
+            d = stack[--depth];
+        }
+        d = d->next;
+    }
+    return best ? best : 10;
+}
+
+/*
+ * The write gate.  A write that meets a held lock waits for it (innodb_lock_wait_timeout,
+ * DBDInitSQL in the samples: 3 s, run again within the kit's budget: ~6 s), holding its
+ * worker thread.  More such writes than threads would take every thread, and /healthz,
+ * reads and the event poller's connection with them.  So a child lets at most 3/4 of its
+ * threads run writes at once; the next write is answered 503 with Retry-After at once.
+ * Ordinary writes take a few milliseconds: the gate is met only when the database is
+ * slow.  One counter per child for every module (found through pchild, as parking).
+ */
+typedef struct gate_t {
+    volatile apr_uint32_t in;
+    apr_uint32_t max;
+} gate_t;
+
+static gate_t *write_gate;
+
+static void gate_init(apr_pool_t *pchild)
+{
+    static const char key[] = "cc_db_write_gate";
+    void *data = NULL;
+    int threads = 0;
+    gate_t *g;
+
+    apr_pool_userdata_get(&data, key, pchild);
+    if (data) {
+        write_gate = data;
+        return;
+    }
+    g = apr_pcalloc(pchild, sizeof(*g));
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;
+    }
+    g->max = (apr_uint32_t)(threads * 3 / 4 > 0 ? threads * 3 / 4 : 1);
+    apr_pool_userdata_set(g, key, apr_pool_cleanup_null, pchild);
+    write_gate = g;
+}
+
+static apr_status_t gate_leave(void *data)
+{
+    apr_atomic_dec32(&((gate_t *)data)->in);
+    return APR_SUCCESS;
+}
+
+cc_error_t *cc_db_write_begin(cc_db_t *db)
+{
+    gate_t *g = write_gate;
+
+    if (!g || !db->r) {
+        return NULL;
+    }
+    if (apr_atomic_inc32(&g->in) >= g->max) {
+        apr_atomic_dec32(&g->in);
+        DB_LOG(db, APLOG_INFO, CCLOGNO(00210)
+               "%u writes already wait for the database in this child: answered 503",
+               g->max);
+        return cc_error_unavailable(db->pool);
+    }
+    apr_pool_cleanup_register(db->r->pool, g, gate_leave, apr_pool_cleanup_null);
+    return NULL;
+}
+
+void cc_db_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    static const char key[] = "cc_db_parking";
+    void *data = NULL;
+    parking_t *pk;
+
+    gate_init(pchild);
+    apr_pool_userdata_get(&data, key, pchild);
+    if (data) {
+        parking = data;
+        return;
+    }
+    pk = apr_pcalloc(pchild, sizeof(*pk));
+    pk->close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    pk->max = dbd_max() / 2;
+    if (!pk->close || pk->max < 1
+        || apr_thread_mutex_create(&pk->mu, APR_THREAD_MUTEX_DEFAULT, pchild)
+           != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, CCLOGNO(00209)
+                     "no parking of connections in this child: each request pings");
+        parking = (parking_t *)1;
+        apr_pool_userdata_set(parking, key, apr_pool_cleanup_null, pchild);
+        return;
+    }
+    pk->stack = apr_pcalloc(pchild, sizeof(*pk->stack) * (apr_size_t)pk->max);
+    /* A pre-cleanup: it runs before pchild's subpools (mod_dbd's) are destroyed. */
+    apr_pool_pre_cleanup_register(pchild, pk, parking_close);
+    apr_pool_userdata_set(pk, key, apr_pool_cleanup_null, pchild);
+    parking = pk;
+}
+
+/* A parked connection of s's group, taken off the stack; NULL when none. */
+static ap_dbd_t *unpark(server_rec *s)
+{
+    ap_dbd_t *dbd = NULL;
+    int i;
+
+    if (!parking_ready()) {
+        return NULL;
+    }
+    apr_thread_mutex_lock(parking->mu);
+    for (i = parking->n - 1; i >= 0 && !dbd; i--) {
+        if (parking->stack[i].s == s) {
+            dbd = parking->stack[i].dbd;
+            parking->stack[i] = parking->stack[--parking->n];
+        }
+    }
+    apr_thread_mutex_unlock(parking->mu);
+    return dbd;
+}
+
+/* Keep db's connection on the stack: 1 when parked (the caller forgets it). */
+static int park(cc_db_t *db)
+{
+    int done = 0;
+
+    /* A request's, and mod_dbd's pooled (a once-only connection lives in the request's
+     * pool). */
+    if (!db->r || !parking_ready() || apr_pool_is_ancestor(db->pool, db->dbd->pool)) {
+        return 0;
+    }
+    apr_thread_mutex_lock(parking->mu);
+    if (!parking->closed && parking->n < parking->max) {
+        parking->stack[parking->n].s = db->s;
+        parking->stack[parking->n].dbd = db->dbd;
+        parking->n++;
+        done = 1;
+    }
+    apr_thread_mutex_unlock(parking->mu);
+    return done;
+}
+
+/* The database went away: no parked connection of the child is to be trusted. */
+static int parking_lost(void)
+{
+    return parking_ready() ? parking_flush(parking, 0) : 0;
+}
 
 /* MySQL client errors meaning "the connection or server is gone". */
 static int is_connection_errno(int err)
@@ -150,8 +390,14 @@ static apr_status_t standalone_release(void *data)
         cc_db_rollback(db);
     }
     if (db->dbd) {
-        dbd_close_fn(db->s, db->dbd);
-        db->dbd = NULL;
+        /* A rollback that failed lost the connection: it is not kept. */
+        if (!is_connection_errno(db->db_errno) && !db->no_park && park(db)) {
+            db->dbd = NULL;
+        }
+        else {
+            dbd_close_fn(db->s, db->dbd);
+            db->dbd = NULL;
+        }
         cc_metrics_db_released();
     }
     return APR_SUCCESS;
@@ -160,7 +406,7 @@ static apr_status_t standalone_release(void *data)
 cc_error_t *cc_db_acquire(cc_db_t *db)
 {
     apr_time_t start;
-    int i;
+    int i, extra = 0;
 
     if (db->dbd) {
         return NULL;
@@ -169,17 +415,30 @@ cc_error_t *cc_db_acquire(cc_db_t *db)
         DB_LOG(db, APLOG_ERR, CCLOGNO(00202) "mod_dbd is not available");
         return cc_error_internal(db->pool);
     }
+    db->unchecked = 0;
+    if (db->r && (db->dbd = unpark(db->s))) {
+        db->unchecked = 1;
+        cc_metrics_db_acquired(0, 1);
+        apr_pool_pre_cleanup_register(db->pool, db, standalone_release);
+        return NULL;
+    }
     /* A request's slot opens its connection as a standalone one does (on the request's
      * pool, handed back when it goes: what ap_dbd_acquire does), so that cc_db_release
      * can hand it back early. */
     start = apr_time_now();
-    for (i = 0; i < CC_DB_ACQUIRE_TRIES && !db->dbd; i++) {
+    extra = db->flushed;
+    db->flushed = 0;
+    for (i = 0; i < CC_DB_ACQUIRE_TRIES + extra && !db->dbd; i++) {
         db->dbd = dbd_open_fn(db->pool, db->s);
+        if (!db->dbd && i == 0) {
+            /* What the threads keep parked is as dead: back to mod_dbd, to be dropped
+             * by the tries that follow (one more each). */
+            extra += parking_lost();
+        }
     }
     cc_metrics_db_acquired(apr_time_now() - start, db->dbd != NULL);
     if (!db->dbd) {
-        DB_LOG(db, APLOG_ERR, CCLOGNO(00203) "no database connection after %d tries",
-               CC_DB_ACQUIRE_TRIES);
+        DB_LOG(db, APLOG_ERR, CCLOGNO(00203) "no database connection after %d tries", i);
         return cc_error_unavailable(db->pool);
     }
     /* Before the pool's children go: with DBDPersist Off the connection lives in one. */
@@ -194,7 +453,31 @@ void cc_db_release(cc_db_t *db)
     }
     cc_db_rollback(db);
     apr_pool_cleanup_kill(db->pool, db, standalone_release);
+    /* Handed back early (a stream): to mod_dbd, not to the thread, which keeps the
+     * request a long time. */
+    db->no_park = 1;
     (void)standalone_release(db);
+    db->no_park = 0;
+}
+
+/* A parked connection's first statement failed because the connection is gone: hand it
+ * back to mod_dbd (its ping drops it) and say whether to run the statement again, on a
+ * checked connection.  Nothing of the request has run on it, so nothing is lost. */
+static int lost_parked(cc_db_t *db, int rv)
+{
+    int again = db->unchecked && is_connection_errno(rv);
+
+    db->unchecked = 0;
+    if (again) {
+        DB_LOG(db, APLOG_DEBUG, "a parked connection was gone (%d): taking another", rv);
+        apr_pool_cleanup_kill(db->pool, db, standalone_release);
+        dbd_close_fn(db->s, db->dbd);
+        db->dbd = NULL;
+        db->in_txn = 0;
+        cc_metrics_db_released();
+        db->flushed = parking_lost();
+    }
+    return again;
 }
 
 /* Map a failed call to the client's error; log what the client must not see. */
@@ -218,6 +501,7 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
         return cc_error_lock_conflict(db->pool);
     }
     if (is_connection_errno(rv)) {
+        (void)parking_lost();
         DB_LOG(db, APLOG_ERR, CCLOGNO(00205)
                "statement %s: database connection failed (%d)", label, rv);
         return cc_error_unavailable(db->pool);
@@ -264,6 +548,10 @@ static cc_error_t *run_select(cc_db_t *db, apr_pool_t *p, const char *label, int
         return err;
     }
     rv = apr_dbd_pselect(db->dbd->driver, p, db->dbd->handle, pres, st, 0, nargs, args);
+    if (rv && lost_parked(db, rv)) {
+        return run_select(db, p, label, nargs, args, pres);
+    }
+    db->unchecked = 0;
     return rv ? db_failure(db, label, rv) : NULL;
 }
 
@@ -538,6 +826,10 @@ cc_error_t *cc_db_exec(cc_db_t *db, const char *label, int nargs, const char **a
     }
     rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &nrows, st,
                         nargs, args);
+    if (rv != 0 && lost_parked(db, rv)) {
+        return cc_db_exec(db, label, nargs, args, pnrows);
+    }
+    db->unchecked = 0;
     if (rv != 0) {
         return db_failure(db, label, rv);
     }

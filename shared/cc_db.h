@@ -48,6 +48,11 @@ typedef struct cc_db_t {
                                   changed rows, since cc_db_attempt */
     int quiet_conflicts;     /**< a lock conflict is an expected answer (a NOWAIT probe):
                                   logged at debug */
+    int unchecked;           /**< the connection came parked (no ping) and has run no
+                                  statement yet */
+    int no_park;             /**< hand the connection to mod_dbd, not to the thread */
+    int flushed;             /**< parked connections just handed back (suspect): the
+                                  next acquire tries that many more times */
 } cc_db_t;
 
 /** The request's connection slot (memoized on the request; any route, any principal). */
@@ -66,6 +71,22 @@ cc_db_t *cc_db_standalone(apr_pool_t *p, server_rec *s);
  * without keeping a connection meanwhile.
  */
 void cc_db_release(cc_db_t *db);
+
+/**
+ * From every module's child_init: the child's parking of request connections (idle
+ * ones kept between requests, up to half of DBDMax, so that mod_dbd's ping is not paid
+ * every time; handed back at the child's exit).  Without it, this module's copy pings
+ * each time.
+ */
+void cc_db_child_init(apr_pool_t *pchild, server_rec *s);
+
+/**
+ * A request that writes enters the child's write gate (cc_dispatch, for every method but
+ * GET and HEAD): at most 3/4 of the child's threads write at once, so writes waiting on
+ * a slow database (a held lock) never take every thread; past it, 503 unavailable at
+ * once.  Left when the request's pool goes.
+ */
+cc_error_t *cc_db_write_begin(cc_db_t *db);
 
 /** Register stmts with mod_dbd for s and every vhost (call from post_config). */
 void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts);

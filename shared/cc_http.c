@@ -1286,7 +1286,9 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
     ctx->request_id = cc_request_id(r);
     ctx->db = cc_db_request(r);
 
-    if (!(err = before_handler(ctx, domains))) {
+    if (!(err = before_handler(ctx, domains))
+        && (r->method_number == M_GET || r->method_number == M_OPTIONS
+            || !(err = cc_db_write_begin(ctx->db)))) {
         err = run_handler(ctx);
     }
     if (err) {

@@ -444,24 +444,26 @@ static apr_uint64_t hist_count(const hist_t *h, const bounds_t *b)
 
 static void render_http(out_t *o)
 {
+    /* Each ready route's label, escaped once for both series. */
+    const char **routes = apr_pcalloc(o->p, sizeof(*routes) * CC_METRICS_ROUTES);
     int slot, m, st;
 
+    for (slot = 0; slot < CC_METRICS_ROUTES; slot++) {
+        if (apr_atomic_read32(&seg->routes[slot].state) == SLOT_READY) {
+            routes[slot] = label(o->p, seg->routes[slot].name);
+        }
+    }
     head(o, "cc_http_requests_total", "counter",
          "Requests answered, by route template, method and status.");
     for (slot = 0; slot < CC_METRICS_ROUTES; slot++) {
-        const char *route;
-
-        if (apr_atomic_read32(&seg->routes[slot].state) != SLOT_READY) {
-            continue;
-        }
-        route = label(o->p, seg->routes[slot].name);
-        for (m = 0; m < N_METHODS; m++) {
+        for (m = 0; routes[slot] && m < N_METHODS; m++) {
             for (st = 0; st < STATUSES; st++) {
                 apr_uint64_t n = RD(seg->requests[slot][m][st]);
 
                 if (n) {
                     emit(o, "cc_http_requests_total{route=\"%s\",method=\"%s\","
-                         "status=\"%s\"} %" APR_UINT64_T_FMT "\n", route, method_names[m],
+                         "status=\"%s\"} %" APR_UINT64_T_FMT "\n", routes[slot],
+                         method_names[m],
                          st < STATUS_CODES ? apr_itoa(o->p, status_codes[st]) : "other", n);
                 }
             }
@@ -471,16 +473,10 @@ static void render_http(out_t *o)
          "Time from the request line to the log phase, by route template and method "
          "(streams are not timed).");
     for (slot = 0; slot < CC_METRICS_ROUTES; slot++) {
-        const char *route;
-
-        if (apr_atomic_read32(&seg->routes[slot].state) != SLOT_READY) {
-            continue;
-        }
-        route = label(o->p, seg->routes[slot].name);
-        for (m = 0; m < N_METHODS; m++) {
+        for (m = 0; routes[slot] && m < N_METHODS; m++) {
             if (hist_count(&seg->latency[slot][m], &request_bounds)) {
                 emit_hist(o, "cc_http_request_duration_seconds",
-                          apr_psprintf(o->p, "route=\"%s\",method=\"%s\",", route,
+                          apr_psprintf(o->p, "route=\"%s\",method=\"%s\",", routes[slot],
                                        method_names[m]),
                           &seg->latency[slot][m], &request_bounds);
             }
@@ -493,10 +489,10 @@ static void render_jobs(out_t *o)
     static const struct {
         const char *name, *type, *help;
     } job_series[] = {
-        { "cc_job_runs_total", "counter", "Background job runs, by job." },
-        { "cc_job_failures_total", "counter", "Background job runs that failed, by job." },
+        { "cc_job_runs_total", "counter", "Background job runs, by task (the job's name)." },
+        { "cc_job_failures_total", "counter", "Background job runs that failed, by task." },
         { "cc_job_last_success_timestamp_seconds", "gauge",
-          "When a job's last successful run ended (Unix time), by job." },
+          "When a job's last successful run ended (Unix time), by task." },
     };
     int k, slot;
 
@@ -510,7 +506,7 @@ static void render_jobs(out_t *o)
                 || (k == 2 && v == 0)) {
                 continue;
             }
-            emit(o, "%s{job=\"%s\"} %" APR_UINT64_T_FMT "\n", job_series[k].name,
+            emit(o, "%s{task=\"%s\"} %" APR_UINT64_T_FMT "\n", job_series[k].name,
                  label(o->p, seg->jobs[slot].name), v);
         }
     }

@@ -27,9 +27,11 @@
  *   cc_db_acquire_wait_seconds                               histogram
  *   cc_events_delivered_total{transport="stream|poll"}       counter
  *   cc_event_stream_clients                                  gauge
- *   cc_job_runs_total{job}                                   counter
- *   cc_job_failures_total{job}                               counter
- *   cc_job_last_success_timestamp_seconds{job}               gauge
+ *   cc_job_runs_total{task}                                  counter
+ *   cc_job_failures_total{task}                              counter
+ *   cc_job_last_success_timestamp_seconds{task}              gauge
+ *       task is the job's name ("cc-sms-delivery"): not `job`, which is Prometheus'
+ *       own label for the scrape
  *   cc_sms_deliveries_total{outcome="sent|retry|failed"}     counter
  *   cc_metrics_dropped_total{table="routes|jobs"}            counter (a full name table)
  */

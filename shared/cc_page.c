@@ -301,6 +301,10 @@ int cc_cursor_read(apr_pool_t *p, const char *text, const char *scope, cc_cursor
         return 0;
     }
     copy = apr_pstrdup(p, text);
+    /* A '+' of a cursor pasted into a query string unencoded comes as ' ' (the query's
+     * form decoding); no field has a space, so it can only be that '+'. */
+    for (mac = copy; (mac = strchr(mac, ' ')); *mac++ = '+') {
+    }
     for (f[n] = apr_strtok(copy, sep, &state); f[n] && n < 4;
          f[++n] = apr_strtok(NULL, sep, &state)) {
     }

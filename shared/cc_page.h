@@ -66,7 +66,9 @@ typedef struct cc_cursor_t {
  *  cannot carry: key and id are at most 64 of [0-9A-Za-z:._+-], sort [a-z_]). */
 const char *cc_cursor_make(apr_pool_t *p, const cc_cursor_t *c, const char *scope);
 
-/** 1 and *c filled when text is a cursor cc_cursor_make made for scope, else 0. */
+/** 1 and *c filled when text is a cursor cc_cursor_make made for scope, else 0.  A ' '
+ *  is read as '+': a key may hold '+' (an E.164 number), which a client that pastes the
+ *  cursor into ?after= unencoded has decoded to a space. */
 int cc_cursor_read(apr_pool_t *p, const char *text, const char *scope, cc_cursor_t *c);
 
 #endif

@@ -8,9 +8,11 @@ set -eu
 # libcurl4-openssl-dev: the SMS delivery job's HTTP client (mod_callcenter only).
 # chromium, chromium-driver, python3-selenium: the chat widget's browser test
 # (t/integration/test_830_chat_widget.py, headless).
+# mariadb-backup: hot physical backups (t/ops/cc-backup.sh, test_960_backup.py); Debian
+# builds it from the same source as mariadb-server, so the versions match.
 PKGS="apache2 apache2-dev libaprutil1-dbd-mysql libjansson-dev libjwt-dev libcurl4-openssl-dev
       check pkg-config
-      build-essential mariadb-server mariadb-client wrk apache2-utils curl
+      build-essential mariadb-server mariadb-client mariadb-backup wrk apache2-utils curl
       python3-pytest python3-requests python3-pymysql valgrind tzdata
       chromium chromium-driver python3-selenium"
 # node and npm run the pinned client tools (make client-deps); Debian's unless some are

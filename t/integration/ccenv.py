@@ -132,9 +132,13 @@ class CCEnv:
         )
         return env
 
-    def _run(self, script, *args):
-        """Run a t/env script in its own session; raise with its output on failure."""
-        proc = subprocess.Popen([str(ENV_DIR / script), *args], env=self._script_env(),
+    def _run(self, script, *args, env_over=None):
+        """Run a t/env script in its own session; raise with its output on failure.
+        env_over replaces variables of its environment (e.g. CC_VAR_DIR and CC_DB_PORT
+        for another database: test_960's restored server)."""
+        env = self._script_env()
+        env.update(env_over or {})
+        proc = subprocess.Popen([str(ENV_DIR / script), *args], env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
@@ -201,11 +205,13 @@ class CCEnv:
                                f"{_tail(self.error_log)}")
             time.sleep(0.1)
 
-    def start_second_httpd(self, name="httpd2", extra_conf=""):
+    def start_second_httpd(self, name="httpd2", extra_conf="", db_port=None):
         """Another httpd on the same database and modules (a second node): the rendered
         config with its own port and its own directory (run, logs, pid, runtime files)
         under the temp dir, and extra_conf appended (server-wide directives given again
-        there override the first ones).  Returns a SecondHttpd; stop it with its stop()."""
+        there override the first ones).  db_port: on another MariaDB on that loopback
+        port instead (same database name and app account: a restored backup).
+        Returns a SecondHttpd; stop it with its stop()."""
         port = _free_ports(1)[0]
         first = str(self.tmpdir / "httpd")
         home = self.tmpdir / name
@@ -222,6 +228,10 @@ class CCEnv:
         text = self.conf_text().replace(first + "/", str(home) + "/")
         text = text.replace(f'"{first}"', f'"{home}"')
         text = re.sub(rf"127\.0\.0\.1:{self.http_port}\b", f"127.0.0.1:{port}", text)
+        if db_port is not None:
+            text, n = re.subn(rf"^(DBDParams .*\bport=){self.db_port}\b",
+                              rf"\g<1>{int(db_port)}", text, flags=re.M)
+            assert n == 1, "no DBDParams with the database's port in the rendered config"
         text += "\n" + extra_conf + "\n"
         conf = home / "httpd.conf"
         conf.write_text(text)

@@ -281,7 +281,7 @@ def test_retries_with_backoff_then_sent(cc, tenant, provider):
     for outcome, n in (("retry", 2), ("sent", 1)):
         assert (metric(after, "cc_sms_deliveries_total", outcome=outcome)
                 - metric(before, "cc_sms_deliveries_total", outcome=outcome)) >= n, outcome
-    assert metric(after, "cc_job_runs_total", job="cc-sms-delivery") >= 3
+    assert metric(after, "cc_job_runs_total", task="cc-sms-delivery") >= 3
 
 
 def fails_with(cc, tenant, provider, step):

@@ -22,6 +22,8 @@ static const struct { const char *in; int guard; const char *out; } cells[] = {
     {"+4930123456", 1, "'+4930123456"},
     {"-2", 1, "'-2"},
     {"@cmd", 1, "'@cmd"},
+    {"\t=cmd", 1, "'\t=cmd"},           /* spreadsheets skip a tab or a CR before a formula */
+    {"\r=cmd", 1, "\"'\r=cmd\""},
     {"=1,2", 1, "\"'=1,2\""},            /* guarded inside the quotes */
     {"-2", 0, "-2"},                     /* a number is no formula */
     {"=\"x\"", 0, "\"=\"\"x\"\"\""},     /* no guard asked: none */
@@ -72,8 +74,22 @@ START_TEST(cells_follow_one_another_in_one_buffer)
 }
 END_TEST
 
+/* Found by fuzzing (t/fuzz/fuzz_csv.c, corpus regress_nul_before_comma): the scan for
+ * characters that need quotes stopped at a NUL, so a comma after it went out bare and
+ * split the cell in two.  Every one of the len bytes counts. */
+START_TEST(a_nul_does_not_hide_a_separator)
+{
+    char buf[32];
+    char *end = cc_csv_put(buf, "a\0,b\0\r\n", 7, 1);
+
+    ck_assert_uint_eq((apr_size_t)(end - buf), 9);
+    ck_assert_int_eq(memcmp(buf, "\"a\0,b\0\r\n\"", 9), 0);
+}
+END_TEST
+
 CC_TEST_SUITE("cc_csv",
     CC_TCASE("cells"),
         CC_LOOP_TEST(cells_are_rfc4180_with_the_formula_guard, N(cells)),
         CC_LOOP_TEST(a_cell_never_writes_past_its_bound, N(worst)),
-        CC_TEST(cells_follow_one_another_in_one_buffer))
+        CC_TEST(cells_follow_one_another_in_one_buffer),
+        CC_TEST(a_nul_does_not_hide_a_separator))

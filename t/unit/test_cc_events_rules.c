@@ -191,6 +191,22 @@ START_TEST(an_sse_frame_is_id_event_data_and_a_blank_line)
 }
 END_TEST
 
+/* Found by fuzzing (t/fuzz/fuzz_sse.c, corpus regress_type_line_break): a line break in
+ * the type or the data ended the line early, so its bytes read as fields of their own (a
+ * second data line, another event's id).  Now a frame is one event whatever the bytes:
+ * the type's breaks left out, each of the data's lines a data line of its own. */
+START_TEST(a_line_break_never_splits_a_frame)
+{
+    apr_size_t len;
+    const char *f = cc_events_sse_frame(cc_test_pool, 7, "did.created\ndata: {}\r",
+                                        "{\"a\":\r\n1}\n\nid: 9\rretry: 1", 25, &len);
+
+    ck_assert_str_eq(f, "id: 7\nevent: did.createddata: {}\ndata: {\"a\":\ndata: 1}"
+                        "\ndata: \ndata: id: 9\ndata: retry: 1\n\n");
+    ck_assert_uint_eq(len, strlen(f));
+}
+END_TEST
+
 CC_TEST_SUITE("cc_events_rules",
     CC_TCASE("filter"),
         CC_LOOP_TEST(each_type_needs_its_permission, N(types)),
@@ -199,4 +215,5 @@ CC_TEST_SUITE("cc_events_rules",
     CC_TCASE("buffer"),
         CC_TEST(the_buffer_keeps_the_newest_and_says_where_it_starts),
         CC_TEST(the_poller_hands_on_in_order_and_stops_at_a_gap),
-        CC_TEST(an_sse_frame_is_id_event_data_and_a_blank_line))
+        CC_TEST(an_sse_frame_is_id_event_data_and_a_blank_line),
+        CC_TEST(a_line_break_never_splits_a_frame))

@@ -281,6 +281,35 @@ START_TEST(each_field_of_a_cursor_is_under_its_check)
 }
 END_TEST
 
+/* Found by fuzzing (t/fuzz/fuzz_cursor.c, corpus regress_plus_unencoded): a DID list
+ * sorted by number hands out a cursor whose key is "+4930123456"; pasted into ?after=
+ * unencoded, the query's form decoding makes the '+' a space, and the cursor was
+ * refused.  It reads back as the same cursor, as does the encoded form. */
+START_TEST(a_cursor_with_a_plus_survives_an_unencoded_query)
+{
+    cc_cursor_t c = { "number", 0, "+4930123456", "17" }, out;
+    const char *text = cc_cursor_make(cc_test_pool, &c, "t1|");
+    const char *forms[2];
+    apr_table_t *args;
+    int i;
+
+    ck_assert_ptr_nonnull(text);
+    forms[0] = text;
+    forms[1] = apr_pstrcat(cc_test_pool, "number~a~%2B4930123456~17~", strrchr(text, '~') + 1,
+                           NULL);
+    for (i = 0; i < 2; i++) {
+        ck_assert_ptr_null(cc_args_parse(cc_test_pool,
+                                          apr_pstrcat(cc_test_pool, "after=", forms[i], NULL),
+                                          &args));
+        memset(&out, 0, sizeof(out));
+        ck_assert_int_eq(cc_cursor_read(cc_test_pool, apr_table_get(args, "after"), "t1|",
+                                        &out), 1);
+        ck_assert_str_eq(out.key, "+4930123456");
+        ck_assert_str_eq(out.id, "17");
+    }
+}
+END_TEST
+
 CC_TEST_SUITE("cc_page",
     CC_TCASE("args"),
         CC_TEST(args_decode_escapes_and_plus),
@@ -297,4 +326,5 @@ CC_TEST_SUITE("cc_page",
     CC_TCASE("cursors"),
         CC_TEST(a_cursor_reads_back_in_its_scope_only),
         CC_LOOP_TEST(malformed_cursors_are_refused, N(bad_cursors)),
-        CC_TEST(each_field_of_a_cursor_is_under_its_check))
+        CC_TEST(each_field_of_a_cursor_is_under_its_check),
+        CC_TEST(a_cursor_with_a_plus_survives_an_unencoded_query))
