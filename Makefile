@@ -178,10 +178,17 @@ CACHE_TESTS = t/integration/test_100_auth.py t/integration/test_200_tenants.py \
               t/integration/test_310_users_escalation.py \
               t/integration/test_320_admin_guard_and_cache.py \
               t/integration/test_500_isolation.py
+# And the isolation, event-stream and chat files on two httpd nodes on the one
+# database, every request going to each node in turn (CC_ITEST_NODES=2; README "Tests").
+# Not test_825 (chat assignment under load): it runs on two nodes in the first pass.
+TWONODE_TESTS = t/integration/test_000_smoke.py t/integration/test_500_isolation.py \
+                t/integration/test_800_events.py t/integration/test_820_chat.py
 itest: build client-deps
 	@bash t/env/itest.sh
 	@echo "== again with CCTenantCacheTTL 10 (the default): $(notdir $(CACHE_TESTS))"
 	@CC_ITEST_CACHE_TTL=10 bash t/env/itest.sh $(CACHE_TESTS)
+	@echo "== again on two httpd nodes, requests alternating: $(notdir $(TWONODE_TESTS))"
+	@CC_ITEST_NODES=2 bash t/env/itest.sh $(TWONODE_TESTS)
 
 check: unit lint itest
 

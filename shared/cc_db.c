@@ -155,10 +155,11 @@ static int dbd_max(void)
  * The write gate.  A write that meets a held lock waits for it (innodb_lock_wait_timeout,
  * DBDInitSQL in the samples: 3 s, run again within the kit's budget: ~6 s), holding its
  * worker thread.  More such writes than threads would take every thread, and /healthz,
- * reads and the event poller's connection with them.  So a child lets at most 3/4 of its
- * threads run writes at once; the next write is answered 503 with Retry-After at once.
- * Ordinary writes take a few milliseconds: the gate is met only when the database is
- * slow.  One counter per child for every module (found through pchild, as parking).
+ * reads and the event poller's connection with them (and a blocked write holds its
+ * pooled connection too).  So a child lets writes take at most 3/4 of its threads or of
+ * DBDMax, whichever is fewer: past that many writes at once the next is answered 503
+ * with Retry-After at once.  Ordinary writes take a few milliseconds: the gate is met
+ * only when the database is slow.  One counter per child for every module (found through pchild, as parking).
  */
 typedef struct gate_t {
     volatile apr_uint32_t in;
@@ -182,6 +183,11 @@ static void gate_init(apr_pool_t *pchild)
     g = apr_pcalloc(pchild, sizeof(*g));
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
         threads = 1;
+    }
+    /* A quarter of the threads and of the connections kept for everything else (a
+     * reader needs a connection for its principal too). */
+    if (dbd_max() < threads) {
+        threads = dbd_max();
     }
     g->max = (apr_uint32_t)(threads * 3 / 4 > 0 ? threads * 3 / 4 : 1);
     apr_pool_userdata_set(g, key, apr_pool_cleanup_null, pchild);

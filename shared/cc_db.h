@@ -82,9 +82,9 @@ void cc_db_child_init(apr_pool_t *pchild, server_rec *s);
 
 /**
  * A request that writes enters the child's write gate (cc_dispatch, for every method but
- * GET and HEAD): at most 3/4 of the child's threads write at once, so writes waiting on
- * a slow database (a held lock) never take every thread; past it, 503 unavailable at
- * once.  Left when the request's pool goes.
+ * GET and HEAD): writes take at most 3/4 of the child's threads or of DBDMax, whichever
+ * is fewer, so writes waiting on a slow database (a held lock) never take every thread
+ * or connection; past it, 503 unavailable at once.  Left when the request's pool goes.
  */
 cc_error_t *cc_db_write_begin(cc_db_t *db);
 

@@ -9,10 +9,13 @@ ccgalera.py) and a second httpd's default database is its node 2.
 
 Environment knobs: CC_BUILD_DIR (modules; default build/), CC_HTTPD_ENV ("K=V ..."
 added to httpd's environment, e.g. LD_PRELOAD for ASan), CC_HTTPD_ARGS (e.g. -X),
-CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn).
+CC_KEEP_TMP=1 (keep the temp dir), CC_TEST_LOG_LEVEL (httpd LogLevel, default warn),
+CC_ITEST_NODES=2 (two-node mode: start_extra_nodes() starts a second httpd on the same
+database, and request()/next_base_url() alternate between the nodes).
 """
 
 import atexit
+import itertools
 import json as jsonlib
 import os
 import pwd
@@ -108,6 +111,8 @@ class CCEnv:
         self._token = None
         self._token_time = 0.0
         self.gate_offset = 0          # error-log position the gate has read up to
+        self.extra_nodes = []         # two-node mode: the other httpd nodes (SecondHttpd)
+        self._next_node = itertools.count()
         atexit.register(self._emergency_cleanup)
 
     # ---- life cycle --------------------------------------------------------------
@@ -267,6 +272,30 @@ class CCEnv:
                 raise EnvError(f"{name} did not answer within {READY_TIMEOUT:.0f}s")
             time.sleep(0.1)
 
+    # ---- several nodes (CC_ITEST_NODES) -------------------------------------------
+    def start_extra_nodes(self):
+        """Two-node mode (CC_ITEST_NODES=n, n > 1): n - 1 more httpd nodes on the same
+        database (start_second_httpd, names node2...; each node's default CCAsteriskNode
+        differs by its port).  Their error logs go through the gate from their start."""
+        n = int(os.environ.get("CC_ITEST_NODES") or "1")
+        for i in range(2, n + 1):
+            h = self.start_second_httpd(name=f"node{i}")
+            h.gate_offset = h.log_start
+            self.extra_nodes.append(h)
+
+    def stop_extra_nodes(self):
+        """Stops them (they stay listed: the gate still reads their shutdown lines)."""
+        for h in self.extra_nodes:
+            h.stop()
+
+    def next_base_url(self):
+        """The base URL of the node the next request or connection goes to: the first
+        node's, or in two-node mode each node's in turn (round robin)."""
+        if not self.extra_nodes:
+            return self.base_url
+        nodes = [self.base_url] + [h.base_url for h in self.extra_nodes]
+        return nodes[next(self._next_node) % len(nodes)]
+
     def stop_httpd(self):
         p, self._httpd = self._httpd, None
         if p is None or p.poll() is not None:
@@ -322,7 +351,7 @@ class CCEnv:
     def request(self, method, path, token=None, json=None, data=None, headers=None, **kw):
         """One request on a new connection.  json= sends UTF-8 JSON (not \\u-escaped)
         as application/json; data= sends raw bytes with the caller's Content-Type."""
-        url = path if path.startswith("http") else self.base_url + path
+        url = path if path.startswith("http") else self.next_base_url() + path
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
@@ -379,7 +408,8 @@ class CCEnv:
 
     # ---- logs and config ---------------------------------------------------------
     def error_log_text(self):
-        return _read_text(self.error_log)
+        """The error log (in two-node mode followed by the other nodes' logs)."""
+        return _read_text(self.error_log) + "".join(h.error_log_text() for h in self.extra_nodes)
 
     def read_new_log_lines(self):
         """Error-log lines written since the gate last read; advances the gate."""
@@ -392,7 +422,8 @@ class CCEnv:
         # Only whole lines; a line being written stays for the next read.
         end = chunk.rfind(b"\n") + 1
         self.gate_offset += end
-        return chunk[:end].decode("utf-8", "replace").splitlines()
+        lines = chunk[:end].decode("utf-8", "replace").splitlines()
+        return lines + [x for h in self.extra_nodes for x in h.read_new_log_lines()]
 
     def config_test(self, conf_text):
         """Run `apache2 -t` on conf_text (e.g. the rendered config with a directive
@@ -424,6 +455,7 @@ class SecondHttpd:
         self.base_url = f"http://127.0.0.1:{port}"
         self.error_log = home / "logs" / "error.log"
         self.log_start = 0          # where this node's lines begin (the file is shared)
+        self.gate_offset = 0        # two-node mode: where the error-log gate has read to
 
     def error_log_text(self):
         """What this node wrote to its error log (not earlier nodes of the same name)."""
@@ -433,6 +465,10 @@ class SecondHttpd:
                 return f.read().decode("utf-8", errors="replace")
         except FileNotFoundError:
             return ""
+
+    # Two-node mode: this node's error-log lines since the gate last read (CCEnv's).
+    extra_nodes = ()
+    read_new_log_lines = CCEnv.read_new_log_lines
 
     def stop(self):
         if self.proc.poll() is None:

@@ -543,7 +543,7 @@ def start_chat(cc, public_key, origin=CHAT_ORIGIN, body=None, headers=None, base
                **kw):
     """POST /chat/v1/widgets/{public_key}/sessions as a visitor on a page of origin (body
     {} unless given); the response."""
-    url = (base_url or cc.base_url) + f"/chat/v1/widgets/{public_key}/sessions"
+    url = (base_url or cc.next_base_url()) + f"/chat/v1/widgets/{public_key}/sessions"
     return cc.post(url, json={} if body is None else body,
                    headers=visitor_headers(origin=origin, headers=headers), **kw)
 

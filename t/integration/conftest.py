@@ -11,7 +11,11 @@
   (an argument that is not a log number is matched as a substring of the line).
   AH00632 (a statement failed to prepare, unless because the server went away) and
   AH00052 (a child crashed) always fail.
-  The first test also sees the start-up lines.
+  The first test also sees the start-up lines.  In two-node mode the other nodes' logs
+  are read the same way.
+- Two-node mode (CC_ITEST_NODES=2): a second httpd on the same database; cc.request()
+  and its kin alternate between the nodes per request, cc.next_base_url() per
+  connection (streams, raw requests).  `two_nodes` says whether it is on.
 """
 
 import os
@@ -86,6 +90,11 @@ def unexpected_lines(lines, allowed=()):
     return bad
 
 
+def two_nodes():
+    """Two-node mode (CC_ITEST_NODES=2): requests alternate between two httpd nodes."""
+    return int(os.environ.get("CC_ITEST_NODES") or "1") > 1
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
@@ -103,6 +112,7 @@ def cc(request):
     env = CCEnv()
     try:
         env.start()
+        env.start_extra_nodes()          # CC_ITEST_NODES=2: two-node mode
     except BaseException:
         print(f"\n--- environment start failed; temp dir {env.tmpdir}", file=sys.stderr)
         env.stop()
@@ -112,6 +122,7 @@ def cc(request):
     late, fatal = [], []
     try:
         env.stop_httpd()
+        env.stop_extra_nodes()
         # Shutdown itself must be clean, and nothing fatal may appear anywhere.
         late = unexpected_lines(env.read_new_log_lines())
         fatal = [line for line in env.error_log_text().splitlines()

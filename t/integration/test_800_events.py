@@ -41,7 +41,7 @@ class SSE:
         h.update(headers or {})
         self.frames = queue.Queue()
         self.ended = threading.Event()
-        self.r = requests.get((base_url or cc.base_url) + path, headers=h, params=params,
+        self.r = requests.get((base_url or cc.next_base_url()) + path, headers=h, params=params,
                               stream=True, timeout=(5, 30))
         self.status = self.r.status_code
         if self.status != 200:
@@ -247,14 +247,14 @@ def test_each_type_needs_its_permission(cc, tenant, streams):
 
 def test_head_answers_the_headers_and_holds_nothing(cc, tenant):
     t0 = time.monotonic()
-    r = requests.head(cc.base_url + STREAM, timeout=10,
+    r = requests.head(cc.next_base_url() + STREAM, timeout=10,
                       headers={"Authorization": f"Bearer {tenant.admin_token}"})
     assert r.status_code == 200 and time.monotonic() - t0 < 5
     assert r.headers["Content-Type"].startswith("text/event-stream")
 
 
 def test_401_and_403(cc, tenant):
-    r = requests.get(cc.base_url + STREAM, timeout=5)
+    r = requests.get(cc.next_base_url() + STREAM, timeout=5)
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     _, token = role_user(cc, tenant, ["dids.read"])
     for path in (STREAM, POLL, SESSIONS):
@@ -338,6 +338,46 @@ def test_an_event_waits_for_a_lower_id_still_being_written(cc, tenant, streams):
         assert got[-1]["data"]["entity_id"] == str(later["id"])
 
 
+def test_concurrent_writers_reach_every_stream_once_in_order(cc, tenant, streams):
+    """Four clients create DIDs at once (in two-node mode through both nodes in turn, so
+    ids commit out of order across processes); a stream opened on each node gets every
+    did.created exactly once, in id order, and a long-poll reader the same."""
+    readers = [open_stream(streams, cc, tenant.admin_token) for _ in range(2)]
+    assert [s.status for s in readers] == [200, 200]
+    start = min(hello(s) for s in readers)
+    prefix = "+1556" + str(secrets.randbelow(10**4)).zfill(4)
+
+    def writer(w):
+        out = []
+        for i in range(12):
+            r = cc.post("/api/v1/dids", token=tenant.admin_token,
+                        json={"number": f"{prefix}{w}{i:02d}"})
+            assert r.status_code == 201, r.text
+            out.append(str(r.json()["id"]))
+        return out
+
+    with ThreadPoolExecutor(4) as pool:
+        made = sorted(sum(pool.map(writer, range(4)), []), key=int)
+    with cc.db() as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, entity_id FROM events WHERE tenant_id = %s AND id > %s"
+                    " AND type = 'did.created' ORDER BY id", (tenant.id, start))
+        rows = cur.fetchall()
+    assert sorted((r["entity_id"] for r in rows), key=int) == made
+    want = [(str(r["id"]), r["entity_id"]) for r in rows]
+    for s in readers:
+        got = [(f["id"], f["data"]["entity_id"]) for f in s.events(len(want), timeout=15)]
+        assert got == want
+        assert s.quiet(0.5) == [], "an event came twice"
+    pos, polled = start, []
+    while len(polled) < len(want):
+        body = poll(cc, tenant.admin_token, after=pos, wait=5, limit=7)
+        assert body["data"], f"long-poll stopped after {len(polled)} of {len(want)}"
+        polled += [(str(e["id"]), e["entity_id"]) for e in body["data"]
+                   if e["type"] == "did.created"]
+        pos = body["last_id"]
+    assert polled == want
+
+
 def test_connected_streams_are_listed_and_removed(cc, tenant, tenant2, streams):
     user, token = tenant.make_user(roles=["supervisor"])
     s = open_stream(streams, cc, token)
@@ -365,8 +405,10 @@ def test_connected_streams_are_listed_and_removed(cc, tenant, tenant2, streams):
 
 
 def test_a_full_child_answers_503_with_retry_after(cc, tenant, streams):
-    # 2 children x 4 places: of 9 streams at least one finds its child full.
-    opened = [open_stream(streams, cc, tenant.admin_token) for _ in range(9)]
+    # 2 children x 4 places: of 9 streams at least one finds its child full (all on one
+    # node: in two-node mode the other node has 8 places of its own).
+    opened = [open_stream(streams, cc, tenant.admin_token, base_url=cc.base_url)
+              for _ in range(9)]
     full = [s for s in opened if s.status == 503]
     assert full and len(opened) - len(full) <= 8
     for s in full:
@@ -464,7 +506,8 @@ def test_a_long_poll_over_events_it_may_not_see_is_bounded(cc, tenant):
 def test_a_graceful_restart_ends_streams_and_they_resume(cc, tenant, streams):
     if "-X" in os.environ.get("CC_HTTPD_ARGS", "").split():
         pytest.skip("a single-process httpd (-X, make test-asan) has no child to stop")
-    s = open_stream(streams, cc, tenant.admin_token)
+    # On the node restarted (in two-node mode the resumed stream may be on the other).
+    s = open_stream(streams, cc, tenant.admin_token, base_url=cc.base_url)
     hello(s)
     new_did(cc, tenant.admin_token)
     last = int(s.events(1)[0]["id"])
