@@ -85,21 +85,24 @@ typedef struct parked_t {
     ap_dbd_t *dbd;
 } parked_t;
 
+/* The child's database state, one for every module (each module's copy of this file
+ * finds it through pchild): the parking stack and the write gate (below). */
 typedef struct parking_t {
-    apr_thread_mutex_t *mu;        /* guards the rest */
+    apr_thread_mutex_t *mu;        /* guards stack, n and closed; NULL: no parking */
     parked_t *stack;               /* max entries, n used */
     int n, max;
     int closed;                    /* the child is exiting */
     APR_OPTIONAL_FN_TYPE(ap_dbd_close) *close;
+    volatile apr_uint32_t writes;  /* the write gate: writes in flight, at most */
+    apr_uint32_t writes_max;
 } parking_t;
 
-/* This module's view of the child's parking: set in child_init, before any thread;
- * (parking_t *)1 when the child has none. */
+/* This module's view of the child's state: set in child_init, before any thread. */
 static parking_t *parking;
 
 static int parking_ready(void)
 {
-    return parking && parking != (parking_t *)1;
+    return parking && parking->mu;
 }
 
 /* Hand every parked connection back to mod_dbd; how many.  closing: none is parked
@@ -159,92 +162,66 @@ static int dbd_max(void)
  * pooled connection too).  So a child lets writes take at most 3/4 of its threads or of
  * DBDMax, whichever is fewer: past that many writes at once the next is answered 503
  * with Retry-After at once.  Ordinary writes take a few milliseconds: the gate is met
- * only when the database is slow.  One counter per child for every module (found through pchild, as parking).
+ * only when the database is slow.
  */
-typedef struct gate_t {
-    volatile apr_uint32_t in;
-    apr_uint32_t max;
-} gate_t;
-
-static gate_t *write_gate;
-
-static void gate_init(apr_pool_t *pchild)
-{
-    static const char key[] = "cc_db_write_gate";
-    void *data = NULL;
-    int threads = 0;
-    gate_t *g;
-
-    apr_pool_userdata_get(&data, key, pchild);
-    if (data) {
-        write_gate = data;
-        return;
-    }
-    g = apr_pcalloc(pchild, sizeof(*g));
-    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
-        threads = 1;
-    }
-    /* A quarter of the threads and of the connections kept for everything else (a
-     * reader needs a connection for its principal too). */
-    if (dbd_max() < threads) {
-        threads = dbd_max();
-    }
-    g->max = (apr_uint32_t)(threads * 3 / 4 > 0 ? threads * 3 / 4 : 1);
-    apr_pool_userdata_set(g, key, apr_pool_cleanup_null, pchild);
-    write_gate = g;
-}
-
 static apr_status_t gate_leave(void *data)
 {
-    apr_atomic_dec32(&((gate_t *)data)->in);
+    apr_atomic_dec32(&((parking_t *)data)->writes);
     return APR_SUCCESS;
 }
 
 cc_error_t *cc_db_write_begin(cc_db_t *db)
 {
-    gate_t *g = write_gate;
+    parking_t *pk = parking;
 
-    if (!g || !db->r) {
+    if (!pk || !db->r) {
         return NULL;
     }
-    if (apr_atomic_inc32(&g->in) >= g->max) {
-        apr_atomic_dec32(&g->in);
+    if (apr_atomic_inc32(&pk->writes) >= pk->writes_max) {
+        apr_atomic_dec32(&pk->writes);
         DB_LOG(db, APLOG_INFO, CCLOGNO(00210)
                "%u writes already wait for the database in this child: answered 503",
-               g->max);
+               pk->writes_max);
         return cc_error_unavailable(db->pool);
     }
-    apr_pool_cleanup_register(db->r->pool, g, gate_leave, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(db->r->pool, pk, gate_leave, apr_pool_cleanup_null);
     return NULL;
 }
 
 void cc_db_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    static const char key[] = "cc_db_parking";
+    static const char key[] = "cc_db_child";
     void *data = NULL;
     parking_t *pk;
+    int threads = 0, dmax = dbd_max();
 
-    gate_init(pchild);
     apr_pool_userdata_get(&data, key, pchild);
     if (data) {
         parking = data;
         return;
     }
     pk = apr_pcalloc(pchild, sizeof(*pk));
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;
+    }
+    /* A quarter of the threads and of the connections kept for everything else (a
+     * reader needs a connection for its principal too). */
+    threads = dmax < threads ? dmax : threads;
+    pk->writes_max = (apr_uint32_t)(threads * 3 / 4 > 0 ? threads * 3 / 4 : 1);
     pk->close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    pk->max = dbd_max() / 2;
+    pk->max = dmax / 2;
     if (!pk->close || pk->max < 1
         || apr_thread_mutex_create(&pk->mu, APR_THREAD_MUTEX_DEFAULT, pchild)
            != APR_SUCCESS) {
+        pk->mu = NULL;
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, CCLOGNO(00209)
                      "no parking of connections in this child: each request pings");
-        parking = (parking_t *)1;
-        apr_pool_userdata_set(parking, key, apr_pool_cleanup_null, pchild);
-        return;
     }
-    pk->stack = apr_pcalloc(pchild, sizeof(*pk->stack) * (apr_size_t)pk->max);
-    /* A pre-cleanup: it runs before pchild's subpools (mod_dbd's) are destroyed. */
-    apr_pool_pre_cleanup_register(pchild, pk, parking_close);
+    else {
+        pk->stack = apr_pcalloc(pchild, sizeof(*pk->stack) * (apr_size_t)pk->max);
+        /* A pre-cleanup: it runs before pchild's subpools (mod_dbd's) are destroyed. */
+        apr_pool_pre_cleanup_register(pchild, pk, parking_close);
+    }
     apr_pool_userdata_set(pk, key, apr_pool_cleanup_null, pchild);
     parking = pk;
 }

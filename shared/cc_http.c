@@ -78,6 +78,8 @@ const char *cc_client_ip(request_rec *r)
 
 /* ---- responses ---- */
 
+#define JSON_TYPE "application/json; charset=utf-8"
+
 /* Headers every JSON answer gets.  An API answer is not a byte-range resource: a Range
  * header is dropped so httpd's byterange filter passes the whole answer (200); files
  * sent as file buckets by streaming handlers keep their ranges. */
@@ -94,7 +96,7 @@ static void typed_headers(request_rec *r, int status, const char *type, apr_size
 
 static void json_headers(request_rec *r, int status, apr_size_t len)
 {
-    typed_headers(r, status, "application/json; charset=utf-8", len);
+    typed_headers(r, status, JSON_TYPE, len);
 }
 
 static int pass_bucket(request_rec *r, apr_bucket *b)
@@ -120,7 +122,7 @@ static int send_typed_text(request_rec *r, int status, const char *type, const c
 
 static int send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
 {
-    return send_typed_text(r, status, "application/json; charset=utf-8", text, len);
+    return send_typed_text(r, status, JSON_TYPE, text, len);
 }
 
 static int send_json(request_rec *r, int status, const json_t *body)
@@ -1309,8 +1311,8 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
         return send_no_content(r);
     }
     if (ctx->reply_text) {
-        return send_typed_text(r, ctx->reply_status, ctx->reply_type
-                               ? ctx->reply_type : "application/json; charset=utf-8",
+        return send_typed_text(r, ctx->reply_status,
+                               ctx->reply_type ? ctx->reply_type : JSON_TYPE,
                                ctx->reply_text, ctx->reply_len);
     }
     if (ctx->reply_body) {
@@ -1438,7 +1440,7 @@ static apr_status_t guard_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         if (allow && !*allow) {
             apr_table_unset(r->headers_out, "Allow");
         }
-        ap_set_content_type(r, "application/json; charset=utf-8");
+        ap_set_content_type(r, JSON_TYPE);
         ap_set_content_length(r, ctx->len);
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
         /* httpd's byterange filter answers an unsatisfiable Range with a bare 416; the
