@@ -204,8 +204,7 @@ static cc_error_t *calls_create(cc_ctx_t *ctx)
     cc_json_set_str(changes, "to", to);
     json_object_set_new(changes, "endpoint_id", json_integer(apr_atoi64(ep[0])));
     if ((err = cc_ctx_record(ctx, "call", "originate", call_id, changes, NULL,
-                             CC_RECORD_NO_EVENT))
-        || (err = cc_db_commit(ctx->db))) {
+                             CC_RECORD_NO_EVENT | CC_RECORD_COMMIT))) {
         return err;
     }
     return cc_reply_json(ctx, HTTP_ACCEPTED,
@@ -241,8 +240,7 @@ static cc_error_t *calls_delete(cc_ctx_t *ctx)
         if ((err = cc_db_begin(ctx->db))
             || (err = cc_db_exec(ctx->db, "cc_calls_command", 6, cmd, NULL))
             || (err = cc_ctx_record(ctx, "call", "hangup", call_id, NULL, NULL,
-                                    CC_RECORD_NO_EVENT))
-            || (err = cc_db_commit(ctx->db))) {
+                                    CC_RECORD_NO_EVENT | CC_RECORD_COMMIT))) {
             return err;
         }
     }

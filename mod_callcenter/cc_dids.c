@@ -9,11 +9,12 @@
  * the check and the commit.
  *
  * Lists are one round trip: the page and its total (tenants.dids_count when unfiltered;
- * an uncorrelated COUNT subquery when filtered).  Create is INSERT ... RETURNING (which
- * renders the response), audit, event, then the count against max_dids, in one
- * transaction: the tenant row is locked only by that last statement, so a tenant's
- * creates overlap until their commits.  Delete likewise; update writes its audit entry
- * and event the same way.
+ * an uncorrelated COUNT subquery when filtered).  Create is three round trips: BEGIN,
+ * INSERT ... RETURNING (which renders the response), then one CALL (cc_record, sql/024)
+ * that writes the audit entry and the event, counts the DID against max_dids and commits:
+ * the tenant row is locked inside that call only, so a tenant's creates overlap until
+ * their last microseconds.  Delete likewise; update writes its audit entry and event the
+ * same way.
  */
 #include <string.h>
 
@@ -87,15 +88,6 @@ static const cc_stmt_t dids_stmts[] = {
     CC_STMT("cc_dids_lock",
             "SELECT number, description, destination_type, destination_id, status"
             " FROM dids WHERE tenant_id = %s AND id = %s FOR UPDATE"),
-    /* The count is taken last in a create's transaction (one row lock held only until
-     * the commit right after): concurrent creates see each other's count, and a create
-     * over max_dids matches no row and is rolled back. */
-    CC_STMT("cc_dids_count_add",
-            "UPDATE tenants SET dids_count = dids_count + 1"
-            " WHERE id = %s AND dids_count < max_dids"),
-    CC_STMT("cc_dids_count_remove",
-            "UPDATE tenants SET dids_count = dids_count - 1"
-            " WHERE id = %s AND dids_count > 0"),
     CC_STMT("cc_dids_insert",
             "INSERT INTO dids (tenant_id, number, description, destination_type,"
             " destination_id, status) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -206,26 +198,6 @@ static cc_error_t *destination_check(cc_ctx_t *ctx, const did_values_t *v)
 }
 
 /* Count the new DID against max_dids (the last statement before the commit). */
-static cc_error_t *count_add(cc_ctx_t *ctx)
-{
-    const char *args[1] = { ctx->principal->tenant_id };
-    int nrows = 0;
-    cc_error_t *err = cc_db_exec(ctx->db, "cc_dids_count_add", 1, args, &nrows);
-
-    if (!err && nrows != 1) {
-        err = cc_error_make(ctx->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
-                            "the tenant has reached its max_dids limit");
-    }
-    return err;
-}
-
-static cc_error_t *count_remove(cc_ctx_t *ctx)
-{
-    const char *args[1] = { ctx->principal->tenant_id };
-
-    return cc_db_exec(ctx->db, "cc_dids_count_remove", 1, args, NULL);
-}
-
 /* A taken number (the platform-wide unique key): 409 naming the field. */
 static cc_error_t *number_conflict(cc_ctx_t *ctx, cc_error_t *err)
 {
@@ -282,10 +254,10 @@ static cc_error_t *dids_create(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);   /* INSERT ... RETURNING gives its row */
     }
     id = cc_json_int_text(ctx->pool, did, "id");
+    /* The count against max_dids, the audit entry, the event and the commit: one round
+     * trip, the tenant row locked inside it only. */
     if ((err = cc_ctx_record(ctx, "did", "create", id, cc_dids_values_json(ctx->pool, &v), did,
-                             CC_RECORD_BOTH))
-        || (err = count_add(ctx))
-        || (err = cc_db_commit(ctx->db))) {
+                             CC_RECORD_COMMIT | CC_RECORD_DIDS_ADD))) {
         return err;
     }
     return cc_reply_created(ctx, apr_pstrcat(ctx->pool, "/api/v1/dids/", id, NULL), did);
@@ -335,10 +307,12 @@ static cc_error_t *dids_delete(cc_ctx_t *ctx)
     /* One statement removes the row and returns what it was, for the audit and event. */
     if ((err = cc_db_begin(ctx->db))
         || (err = cc_fetch(ctx, "cc_dids_delete", did_cols, id, &did))
-        || (err = count_remove(ctx))) {
+        || (err = cc_ctx_record(ctx, "did", "delete", id,
+                                cc_json_without(ctx->pool, did, did_audit_drop), did,
+                                CC_RECORD_COMMIT | CC_RECORD_DIDS_REMOVE))) {
         return err;
     }
-    return cc_ctx_commit_delete(ctx, "did", id, did, did_audit_drop);
+    return cc_reply_no_content(ctx);
 }
 
 /* Path order does not matter: captures never shadow literals (cc_route_match). */

@@ -658,8 +658,7 @@ static cc_error_t *endpoints_create(cc_ctx_t *ctx)
         || (err = fetch_endpoint(ctx, "cc_endpoints_get", id, &ep))
         || (err = cc_ctx_record(ctx, "endpoint", "create", id,
                                 cc_json_without(p, ep, endpoint_audit_drop), ep,
-                                CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+                                CC_RECORD_COMMIT))) {
         return err;
     }
     /* The generated password, once, in this response only (API.md). */

@@ -301,8 +301,7 @@ static cc_error_t *sms_settings_rotate(cc_ctx_t *ctx)
     changes = cc_json_object(ctx->pool);
     cc_json_set_str(changes, "secret", "rotated");       /* never the secret itself */
     if ((err = cc_ctx_record(ctx, "sms_settings", "rotate_secret", tenant, changes, NULL,
-                             CC_RECORD_NO_EVENT))
-        || (err = cc_db_commit(ctx->db))) {
+                             CC_RECORD_NO_EVENT | CC_RECORD_COMMIT))) {
         return err;
     }
     out = cc_json_object(ctx->pool);
@@ -463,8 +462,7 @@ static cc_error_t *hook_inbound(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);
     }
     if ((err = cc_record(ctx->db, tenant, provider_actor(ctx), "sms", "receive", id, NULL, msg,
-                         CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+                         CC_RECORD_COMMIT))) {
         return err;
     }
     json_object_set_new(ins, "status", json_string("received"));
@@ -551,8 +549,7 @@ static cc_error_t *hook_status(cc_ctx_t *ctx)
     changes = cc_json_object(ctx->pool);
     cc_audit_change_str(changes, "status", "sent", status);
     if ((err = cc_record(ctx->db, tenant, provider_actor(ctx), "sms", "status_change", id,
-                         changes, msg, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+                         changes, msg, CC_RECORD_COMMIT))) {
         return err;
     }
     json_object_set_new(out, "status", json_string(status));

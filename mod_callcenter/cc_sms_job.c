@@ -264,11 +264,8 @@ static cc_error_t *record_final(cc_db_t *db, const sms_claim_t *m, const char *l
     }
     changes = cc_json_object(db->pool);
     cc_audit_change_str(changes, "status", "queued", status);
-    if ((err = cc_record(db, m->tenant, &cc_actor_system, "sms", "status_change", m->id,
-                         changes, msg, CC_RECORD_BOTH))) {
-        return err;
-    }
-    return cc_db_commit(db);
+    return cc_record(db, m->tenant, &cc_actor_system, "sms", "status_change", m->id, changes,
+                     msg, CC_RECORD_COMMIT);
 }
 
 /* Another attempt after the backoff: status stays queued, no event. */

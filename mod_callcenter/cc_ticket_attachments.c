@@ -287,8 +287,7 @@ static cc_error_t *attachments_delete(cc_ctx_t *ctx)
                     NULL);
     if ((err = cc_ctx_record(ctx, "ticket", "attachment_delete",
                              cc_json_int_text(ctx->pool, att, "ticket_id"), changes, att,
-                             CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+                             CC_RECORD_COMMIT))) {
         return err;
     }
     return cc_reply_no_content(ctx);

@@ -27,11 +27,10 @@
     " LIMIT 1"
 
 const cc_stmt_t cc_shared_stmts[] = {
-    CC_STMT("cc_audit_insert",
-            "INSERT INTO audit_logs (tenant_id, actor_type, actor_ref, actor_id, actor_email,"
-            " action, entity_type, entity_id, changes, ip, user_agent, request_id)"
-            " VALUES (%s, %s, %s, %s, COALESCE(%s, (SELECT u.email FROM users u"
-            " WHERE u.tenant_id = %s AND u.id = %s)), %s, %s, %s, %s, %s, %s, %s)"),
+    /* The audit entry, the event, a DID count and the commit, as cc_record's what says
+     * (sql/024): one round trip. */
+    CC_STMT("cc_audit_record", "CALL cc_record(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                         " %s, %s, %s, %s, %s)"),
     /* Transactions as statements (cc_db_begin/commit/rollback): two round trips where
      * apr_dbd's transaction API takes three (autocommit off, commit, autocommit on). */
     /* An active user of the tenant whose roles together grant the mask (users.write and
@@ -42,9 +41,6 @@ const cc_stmt_t cc_shared_stmts[] = {
     CC_STMT("cc_txn_begin", "START TRANSACTION"),
     CC_STMT("cc_txn_commit", "COMMIT"),
     CC_STMT("cc_txn_rollback", "ROLLBACK"),
-    CC_STMT("cc_events_insert",
-            "INSERT INTO events (tenant_id, type, entity_type, entity_id, data)"
-            " VALUES (%s, %s, %s, %s, %s)"),
     CC_STMT_END
 };
 
@@ -116,43 +112,33 @@ cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *acto
                       const char *entity, const char *verb, const char *entity_id,
                       const json_t *changes, const json_t *data, int what)
 {
-    const char *action, *event, *args[14];
-    const char *user_id = actor->kind == CC_ACTOR_USER ? actor->id : NULL;
-    cc_error_t *err;
+    const char *action, *event, *args[17];
+    int audit = !(what & CC_RECORD_NO_AUDIT);
 
     cc_change_names(db->pool, entity, verb, &action, &event);
     if (what & CC_RECORD_TYPE_IS_ACTION) {
         event = action;
     }
-    if (!(what & CC_RECORD_NO_AUDIT)) {
-        args[0] = tenant_id;
-        args[1] = actor_types[actor->kind];
-        args[2] = actor->kind == CC_ACTOR_USER ? NULL : actor->id;
-        args[3] = user_id;
-        /* Without the email at hand (login, refresh, logout) it is looked up. */
-        args[4] = actor->email;
-        args[5] = tenant_id;
-        args[6] = user_id;
-        args[7] = action;
-        args[8] = entity;
-        args[9] = entity_id;
-        args[10] = changes ? cc_json_dump(db->pool, changes) : NULL;
-        args[11] = actor->ip;
-        args[12] = actor->user_agent;
-        args[13] = actor->request_id;
-        if ((err = cc_db_exec(db, "cc_audit_insert", 14, args, NULL))) {
-            return err;
-        }
-    }
-    if (what & CC_RECORD_NO_EVENT) {
-        return NULL;
-    }
     args[0] = tenant_id;
-    args[1] = event;
-    args[2] = entity;
-    args[3] = entity_id;
-    args[4] = data ? cc_json_dump(db->pool, data) : NULL;
-    return cc_db_exec(db, "cc_events_insert", 5, args, NULL);
+    args[1] = audit ? "1" : "0";
+    args[2] = actor_types[actor->kind];
+    args[3] = actor->kind == CC_ACTOR_USER ? NULL : actor->id;
+    args[4] = actor->kind == CC_ACTOR_USER ? actor->id : NULL;
+    /* Without the email at hand (login, refresh, logout) it is looked up. */
+    args[5] = actor->email;
+    args[6] = action;
+    args[7] = entity;
+    args[8] = entity_id;
+    args[9] = audit && changes ? cc_json_dump(db->pool, changes) : NULL;
+    args[10] = actor->ip;
+    args[11] = actor->user_agent;
+    args[12] = actor->request_id;
+    args[13] = what & CC_RECORD_NO_EVENT ? NULL : event;
+    args[14] = !(what & CC_RECORD_NO_EVENT) && data ? cc_json_dump(db->pool, data) : NULL;
+    args[15] = what & CC_RECORD_DIDS_ADD ? "1" : what & CC_RECORD_DIDS_REMOVE ? "-1" : "0";
+    args[16] = what & CC_RECORD_COMMIT ? "1" : "0";
+    return what & CC_RECORD_COMMIT ? cc_db_commit_by(db, "cc_audit_record", 17, args)
+                                   : cc_db_exec(db, "cc_audit_record", 17, args, NULL);
 }
 
 typedef struct principals_changed_t {
@@ -230,8 +216,8 @@ cc_error_t *cc_ctx_commit(cc_ctx_t *ctx, const char *entity, const char *verb,
 {
     cc_error_t *err;
 
-    if ((err = cc_ctx_record(ctx, entity, verb, entity_id, changes, obj, CC_RECORD_BOTH))
-        || (err = cc_db_commit(ctx->db))) {
+    if ((err = cc_ctx_record(ctx, entity, verb, entity_id, changes, obj,
+                             CC_RECORD_BOTH | CC_RECORD_COMMIT))) {
         return err;
     }
     if (status == HTTP_NO_CONTENT) {

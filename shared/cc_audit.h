@@ -79,10 +79,19 @@ const cc_actor_t *cc_ctx_actor_user(cc_ctx_t *ctx, const char *user_id);
 /** Or'ed in: the event's type is the action itself, for an event named as a thing rather
  *  than a change ("chat.message", not "chat.messageed"). */
 #define CC_RECORD_TYPE_IS_ACTION 4
+/** Or'ed in: commit the open transaction in the same round trip (cc_db_commit_by): the
+ *  record is the write's last statement. */
+#define CC_RECORD_COMMIT 8
+/** Or'ed in: the tenant's dids_count goes up by one, refused with 409 quota_exceeded
+ *  past max_dids (a DID create), or down by one (a delete).  With CC_RECORD_COMMIT the
+ *  tenant row is locked only inside the server, not across a round trip. */
+#define CC_RECORD_DIDS_ADD 16
+#define CC_RECORD_DIDS_REMOVE 32
 
 /**
  * Record a change of entity (entity_id) by actor in tenant_id: an audit_logs row with
- * changes (may be NULL) and an events row with data (may be NULL), as what says.
+ * changes (may be NULL) and an events row with data (may be NULL), as what says, in one
+ * round trip (CALL cc_record, sql/024).
  */
 cc_error_t *cc_record(cc_db_t *db, const char *tenant_id, const cc_actor_t *actor,
                       const char *entity, const char *verb, const char *entity_id,

@@ -470,6 +470,16 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
     if (rv == CC_DB_ER_DUP_ENTRY) {
         return cc_error_conflict(db->pool, "a record with the same unique value exists");
     }
+    if (rv == CC_DB_ER_SIGNAL) {
+        /* A quota a procedure enforces (sql/024): SIGNAL ... 'cc_quota:<limit>'. */
+        const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+
+        if (msg && strncmp(msg, "cc_quota:", 9) == 0) {
+            return cc_error_make(db->pool, HTTP_CONFLICT, CC_ERR_QUOTA_EXCEEDED,
+                                 apr_psprintf(db->pool, "the tenant has reached its max_%s"
+                                              " limit", msg + 9));
+        }
+    }
     if (cc_retry_is_lock_conflict(rv)) {
         db->conflict_errno = rv;
         db->conflict_label = label;
@@ -869,20 +879,27 @@ cc_error_t *cc_db_begin(cc_db_t *db)
     return err;
 }
 
-cc_error_t *cc_db_commit(cc_db_t *db)
+cc_error_t *cc_db_commit_by(cc_db_t *db, const char *label, int nargs, const char **args)
 {
-    cc_error_t *err;
+    int in_txn = db->in_txn;
+    /* Still open until the statement succeeds: on failure the caller's rollback ends it. */
+    cc_error_t *err = cc_db_exec(db, label, nargs, args, NULL);
 
-    if (!db->in_txn) {
-        return NULL;
-    }
-    /* Still open until COMMIT succeeds: on failure the caller's rollback ends it. */
-    if (!(err = cc_db_exec(db, "cc_txn_commit", 0, NULL, NULL))) {
-        db->in_txn = 0;
+    if (!err || !in_txn) {
+        /* Outside a transaction its writes may have committed one by one even when it
+         * failed: a run that did is not repeated (cc_db_attempt). */
         db->changed = 1;
+    }
+    if (!err && in_txn) {
+        db->in_txn = 0;
         run_after_commit(db);
     }
     return err;
+}
+
+cc_error_t *cc_db_commit(cc_db_t *db)
+{
+    return db->in_txn ? cc_db_commit_by(db, "cc_txn_commit", 0, NULL) : NULL;
 }
 
 void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton)

@@ -182,6 +182,12 @@ typedef void (*cc_db_commit_fn)(void *baton);
  */
 void cc_db_after_commit(cc_db_t *db, cc_db_commit_fn fn, void *baton);
 cc_error_t *cc_db_commit(cc_db_t *db);
+/**
+ * Commit with a statement that ends the transaction itself (a CALL of a procedure whose
+ * last statement is COMMIT, as cc_record's): the transaction's last statements and its
+ * commit in one round trip.  Outside a transaction the statement just runs.
+ */
+cc_error_t *cc_db_commit_by(cc_db_t *db, const char *label, int nargs, const char **args);
 /** Roll back the open transaction, if any (errors are logged, not returned). */
 void cc_db_rollback(cc_db_t *db);
 
@@ -209,5 +215,8 @@ cc_error_t *cc_db_duplicate(cc_db_t *db, cc_error_t *err, const char *field,
 int cc_db_is_duplicate(const cc_db_t *db, const cc_error_t *err);
 
 #define CC_DB_ER_DUP_ENTRY 1062
+/** A procedure's SIGNAL SQLSTATE '45000' (ER_SIGNAL_EXCEPTION); 'cc_quota:<limit>' is
+ *  409 quota_exceeded naming max_<limit>. */
+#define CC_DB_ER_SIGNAL 1644
 
 #endif

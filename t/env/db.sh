@@ -91,15 +91,17 @@ ensure_app_user()
     fi
     local pw
     pw=$(cc_sql_quote "$(cat "$CC_DB_PWFILE")")
-    # The app user gets data access only; migrations run as the administrator.
+    # The app user gets data access only, and may call the schema's procedures (a write's
+    # record and commit, sql/024; they run with its own rights); migrations run as the
+    # administrator.
     cc_sql <<EOF
 CREATE DATABASE IF NOT EXISTS \`$CC_DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS '$CC_DB_USER'@'127.0.0.1' IDENTIFIED BY $pw;
 CREATE USER IF NOT EXISTS '$CC_DB_USER'@'localhost' IDENTIFIED BY $pw;
 ALTER USER '$CC_DB_USER'@'127.0.0.1' IDENTIFIED BY $pw;
 ALTER USER '$CC_DB_USER'@'localhost' IDENTIFIED BY $pw;
-GRANT SELECT, INSERT, UPDATE, DELETE ON \`$CC_DB_NAME\`.* TO '$CC_DB_USER'@'127.0.0.1';
-GRANT SELECT, INSERT, UPDATE, DELETE ON \`$CC_DB_NAME\`.* TO '$CC_DB_USER'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON \`$CC_DB_NAME\`.* TO '$CC_DB_USER'@'127.0.0.1';
+GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON \`$CC_DB_NAME\`.* TO '$CC_DB_USER'@'localhost';
 EOF
 }
 
