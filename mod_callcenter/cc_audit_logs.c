@@ -71,7 +71,7 @@ static const cc_filter_t audit_filters[] = {
 };
 
 static const cc_list_t audit_list_spec = { "cc_audit", audit_sorts, "-created_at",
-                                           audit_cols, audit_filters, CC_LIST_SEARCH_ONLY, NULL };
+                                           audit_cols, audit_filters, CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 static const cc_route_t audit_routes[] = {
     { "GET", "/api/v1/audit-logs", cc_handle_list, "audit.read", CC_ROUTE_AUTH },

@@ -99,7 +99,7 @@ const cc_col_t cc_calls_cols[] = {
 
 static const cc_list_t calls_list_spec = { "cc_calls", call_sorts, "-started_at",
                                            cc_calls_cols, NULL, CC_LIST_SEARCH_ONLY,
-                                           NULL };
+                                           NULL, NULL };
 
 static const cc_field_t call_fields[] = {
     { "to", CC_JT_STRING, 1 },

@@ -297,7 +297,7 @@ static cc_error_t *cdrs_total(cc_ctx_t *ctx, const char *const *filter, int nfil
 static const cc_list_t cdrs_list_spec = { "cc_cdrs", cdr_sorts, "-calldate", cdr_cols,
                                            cdr_filters,
                                            CC_LIST_SEARCH_ONLY | CC_LIST_KEYSET
-                                           | CC_LIST_CSV, cdrs_total };
+                                           | CC_LIST_CSV, cdrs_total, NULL };
 
 static const cc_route_t cdrs_routes[] = {
     { "GET", "/api/v1/cdrs", cc_handle_list, "cdrs.read", CC_ROUTE_AUTH },

@@ -36,7 +36,7 @@ static const char *const contact_sorts[] = { "name", "created_at", "updated_at",
 /* ---- statements ---- */
 
 #define CONTACT_COLUMNS "c.id, c.name, c.email, c.phone, c.company, c.notes, c.custom_fields," \
-    " " CC_TAG_NAMES("contact_tags", "contact_id", "c.id") ", c.created_at, c.updated_at"
+    " c.tag_names, c.created_at, c.updated_at"
 
 /* Without q, binds 3 values: tenant, tag x2. */
 #define CONTACTS_FILTER " c.tenant_id = %s" CC_TAG_FILTER("contact_tags", "contact_id", "c")
@@ -95,8 +95,7 @@ static const cc_stmt_t contacts_stmts[] = {
                                   " WHERE c.tenant_id = %s AND c.phone = %s"
                                   " ORDER BY c.updated_at DESC, c.id DESC LIMIT 1"),
     CC_STMT("cc_contacts_lock",
-            "SELECT name, email, phone, company, notes, custom_fields,"
-            " " CC_TAG_NAMES("contact_tags", "contact_id", "c.id")
+            "SELECT name, email, phone, company, notes, custom_fields, c.tag_names"
             " FROM contacts c WHERE c.tenant_id = %s AND c.id = %s FOR UPDATE"),
     CC_STMT("cc_contacts_insert",
             "INSERT INTO contacts (tenant_id, name, email, phone, company, notes, custom_fields)"
@@ -139,7 +138,7 @@ static const cc_filter_t contact_filters[] = {
 
 static const cc_list_t contacts_list_spec = { "cc_contacts", contact_sorts, "name",
                                               contact_cols, contact_filters,
-                                              CC_LIST_SEARCH_ONLY, NULL };
+                                              CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 /* The list with q: the same sorts and columns, the terms first (CONTACTS_Q_PAGE). */
 static const cc_filter_t contact_q_filters[] = {
@@ -150,7 +149,7 @@ static const cc_filter_t contact_q_filters[] = {
 
 static const cc_list_t contacts_q_list_spec = { "cc_contacts_q", contact_sorts, "name",
                                                 contact_cols, contact_q_filters,
-                                                CC_LIST_SEARCH_ONLY, NULL };
+                                                CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 /* ---- values ---- */
 

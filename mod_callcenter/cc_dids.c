@@ -141,7 +141,7 @@ static const cc_filter_t did_filters[] = {
 };
 
 static const cc_list_t dids_list_spec = { "cc_dids", did_sorts, CC_KEY_NUMBER, did_cols,
-                                           did_filters, 0, NULL };
+                                           did_filters, 0, NULL, NULL };
 
 /* ---- request bodies ---- */
 

@@ -607,7 +607,7 @@ static const cc_filter_t endpoint_filters[] = {
 
 static const cc_list_t endpoints_list_spec = { "cc_endpoints", endpoint_sorts,
                                                CC_KEY_EXTENSION, endpoint_cols,
-                                               endpoint_filters, 0, NULL };
+                                               endpoint_filters, 0, NULL, NULL };
 
 static cc_error_t *endpoints_create(cc_ctx_t *ctx)
 {

@@ -32,7 +32,8 @@ cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *objec
 /**
  * The link statements of a tagged object type (table contact_tags, column contact_id):
  * CC_TAG_LINK_STMTS("cc_contacts", "contact_tags", "contact_id").  An object's tags
- * render as CC_TAG_NAMES("contact_tags", "contact_id", "c.id"), a CC_COL_LIST column.
+ * render from its tag_names column (kept by triggers from the links, sql/025), a
+ * CC_COL_LIST column.
  */
 #define CC_TAG_LINK_STMTS(prefix, table, column)                                   \
     CC_STMT(prefix "_tags_clear", "DELETE FROM " table " WHERE tenant_id = %s"     \
@@ -41,11 +42,6 @@ cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *objec
             " SELECT DISTINCT t.tenant_id, %s, t.id FROM tags t JOIN JSON_TABLE(%s,"   \
             " '$[*]' COLUMNS (name VARCHAR(200) PATH '$')) j"                          \
             " ON t.name = j.name COLLATE utf8mb4_uca1400_as_ci WHERE t.tenant_id = %s")
-
-#define CC_TAG_NAMES(table, column, id)                                            \
-    "(SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM " table " lk" \
-    " JOIN tags tg ON tg.id = lk.tag_id WHERE lk.tenant_id = tg.tenant_id AND lk."  \
-    column " = " id ")"
 
 /**
  * The list filter "tag" (a tag name) as SQL binding it twice, for an object alias a:

@@ -362,7 +362,7 @@ static const cc_filter_t queue_filters[] = {
 };
 
 static const cc_list_t queues_list_spec = { "cc_queues", queue_sorts, CC_KEY_NAME,
-                                            queue_cols, queue_filters, 0, NULL };
+                                            queue_cols, queue_filters, 0, NULL, NULL };
 
 /*
  * A tenant's queue creates take turns.  Concurrent inserts that collide on a unique key

@@ -102,7 +102,7 @@ static const cc_filter_t rec_filters[] = {
 
 static const cc_list_t recordings_list_spec = { "cc_recordings", recording_sorts,
                                                 "-created_at", rec_cols, rec_filters,
-                                                CC_LIST_SEARCH_ONLY, NULL };
+                                                CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 /* What INSERT ... RETURNING gives back. */
 static const cc_col_t rec_id_cols[] = { { "id", CC_COL_INT }, CC_COL_END };

@@ -107,7 +107,7 @@ static const cc_filter_t sla_filters[] = {
 };
 
 static const cc_list_t slas_list_spec = { "cc_slas", sla_sorts, "priority", sla_cols,
-                                          sla_filters, CC_LIST_SEARCH_ONLY, NULL };
+                                          sla_filters, CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 /* ---- values ---- */
 

@@ -143,7 +143,7 @@ static const cc_filter_t sms_filters[] = {
 };
 
 static const cc_list_t sms_list_spec = { "cc_sms", sms_sorts, "-created_at", cc_sms_cols,
-                                         sms_filters, CC_LIST_SEARCH_ONLY, NULL };
+                                         sms_filters, CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 static const cc_col_t sms_id_cols[] = { { "id", CC_COL_INT }, CC_COL_END };
 

@@ -72,7 +72,7 @@ static const cc_filter_t tag_filters[] = {
 };
 
 static const cc_list_t tags_list_spec = { "cc_tags", tag_sorts, "name", tag_cols, tag_filters,
-                                          CC_LIST_SEARCH_ONLY, NULL };
+                                          CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 static const cc_field_t tag_fields[] = {
     { "name", CC_JT_STRING, 1 },

@@ -82,7 +82,7 @@ static const cc_filter_t template_filters[] = {
 
 static const cc_list_t templates_list_spec = { "cc_templates", template_sorts, "name",
                                                template_cols, template_filters,
-                                               CC_LIST_SEARCH_ONLY, NULL };
+                                               CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 static const cc_field_t template_fields[] = {
     { "name", CC_JT_STRING, 1 },

@@ -63,8 +63,7 @@ static const char *const ticket_bools[] = { "true", "false", NULL };
     " 'voicemail_id', t.source_voicemail_id) END"
 
 #define TICKET_COLUMNS "t.id, t.number, t.subject, t.status, t.priority, t.channel,"   \
-    " t.contact_id, t.assignee_id, t.sla_id, "                                      \
-    CC_TAG_NAMES("ticket_tags", "ticket_id", "t.id") ", t.first_response_due_at,"   \
+    " t.contact_id, t.assignee_id, t.sla_id, t.tag_names, t.first_response_due_at," \
     " t.resolution_due_at, t.first_responded_at, t.resolved_at, t.sla_breached, "   \
     TICKET_SOURCE ", t.created_at, t.updated_at"
 
@@ -85,6 +84,17 @@ static const char *const ticket_bools[] = { "true", "false", NULL };
     "SELECT " TICKET_COLUMNS ", NULL AS total FROM tickets t WHERE" TICKETS_FILTER  \
     " ORDER BY " order " LIMIT %s OFFSET %s"
 
+/* A shape's page (cc_list_shape_t, ticket_shapes): binds the tenant, the shape's filter
+ * values, limit and offset; its index serves both the filter and the order. */
+#define TICKETS_SHAPE(index, where, order)                                         \
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM tickets t FORCE INDEX (" index ")" \
+    " WHERE t.tenant_id = %s AND " where " ORDER BY " order " LIMIT %s OFFSET %s"
+#define TICKETS_SHAPE_STMTS(name, index, where)                                    \
+    CC_STMT("cc_tickets_search_" name "_created_at_asc",                           \
+            TICKETS_SHAPE(index, where, "t.id ASC")),                              \
+    CC_STMT("cc_tickets_search_" name "_created_at_desc",                          \
+            TICKETS_SHAPE(index, where, "t.id DESC"))
+
 #define MESSAGE_COLUMNS "m.id, m.ticket_id, m.author_type, m.author_id, m.body, m.internal," \
     " m.created_at"
 
@@ -101,6 +111,15 @@ static const cc_stmt_t tickets_stmts[] = {
     CC_SEARCH_SORT("cc_tickets", "priority", TICKETS_LIST, "t.priority ASC, t.id ASC",
                    "t.priority DESC, t.id DESC"),
     CC_STMT("cc_tickets_search_count", "SELECT COUNT(*) FROM tickets t WHERE" TICKETS_FILTER),
+    /* The two filters a queue's and an agent's views use, newest first (ticket_shapes). */
+    TICKETS_SHAPE_STMTS("status_priority", "idx_tickets_status",
+                        "t.status = %s AND t.priority = %s"),
+    TICKETS_SHAPE_STMTS("assignee_status", "idx_tickets_assignee",
+                        "t.assignee_id = %s AND t.status = %s"),
+    /* An agent's open (or pending...) tickets: counted on their own index. */
+    CC_STMT("cc_tickets_count_assignee_status",
+            "SELECT COUNT(*) FROM tickets t FORCE INDEX (idx_tickets_assignee)"
+            " WHERE t.tenant_id = %s AND t.assignee_id = %s AND t.status = %s"),
     /* The total of a list filtered by status and priority alone (ticket_counts, sql/020:
      * at most 24 rows a tenant). */
     CC_STMT("cc_tickets_counted",
@@ -215,28 +234,52 @@ static const cc_filter_t ticket_filters[] = {
 
 /* A list's total: from ticket_counts when no filter but status and priority is given (the
  * filter arguments: tenant, then status, priority, assignee_id, contact_id, tag, q,
- * sla_breached, each twice), else counted. */
+ * sla_breached, each twice), on the assignee's index for an assignee and a status alone,
+ * else counted. */
 static cc_error_t *tickets_total(cc_ctx_t *ctx, const char *const *filter, int nfilter,
                                  apr_int64_t *ptotal)
 {
-    const char **row;
-    int i, counted = nfilter == 15;
+    const char **row, *mine[3];
+    int i, counted = nfilter == 15, others = 0;
     cc_error_t *err;
 
+    for (i = 7; i < nfilter; i++) {
+        others |= filter[i] != NULL;
+    }
     for (i = 5; counted && i < nfilter; i++) {
         counted = filter[i] == NULL;
     }
-    err = cc_db_select_row(ctx->db, counted ? "cc_tickets_counted" : "cc_tickets_search_count",
-                           counted ? 5 : nfilter, (const char **)filter, &row, NULL);
+    if (nfilter == 15 && !others && filter[1] && !filter[3] && filter[5]) {
+        mine[0] = filter[0];
+        mine[1] = filter[5];
+        mine[2] = filter[1];
+        err = cc_db_select_row(ctx->db, "cc_tickets_count_assignee_status", 3, mine, &row,
+                               NULL);
+    }
+    else {
+        err = cc_db_select_row(ctx->db, counted ? "cc_tickets_counted"
+                                                : "cc_tickets_search_count",
+                               counted ? 5 : nfilter, (const char **)filter, &row, NULL);
+    }
     if (!err) {
         *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
     }
     return err;
 }
 
+static const char *const shape_status_priority[] = { "status", "priority", NULL };
+static const char *const shape_assignee_status[] = { "assignee_id", "status", NULL };
+
+static const cc_list_shape_t ticket_shapes[] = {
+    { "status_priority", shape_status_priority, "created_at" },
+    { "assignee_status", shape_assignee_status, "created_at" },
+    { NULL, NULL, NULL }
+};
+
 static const cc_list_t tickets_list_spec = { "cc_tickets", ticket_sorts, "-created_at",
                                              ticket_cols, ticket_filters,
-                                             CC_LIST_SEARCH_ONLY, tickets_total };
+                                             CC_LIST_SEARCH_ONLY, tickets_total,
+                                             ticket_shapes };
 
 cc_error_t *cc_tickets_render(cc_db_t *db, const char *tenant, const char *id,
                               json_t **pticket)

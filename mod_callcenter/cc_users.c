@@ -452,7 +452,7 @@ static const cc_filter_t user_filters[] = {
 };
 
 static const cc_list_t users_list_spec = { "cc_users", user_sorts, "name",
-                                           cc_user_cols, user_filters, 0, NULL };
+                                           cc_user_cols, user_filters, 0, NULL, NULL };
 
 static cc_error_t *users_create(cc_ctx_t *ctx)
 {

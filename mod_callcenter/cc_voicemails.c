@@ -128,7 +128,7 @@ static const cc_filter_t vm_filters[] = {
 
 static const cc_list_t voicemails_list_spec = { "cc_voicemails", voicemail_sorts,
                                                 "-created_at", vm_cols, vm_filters,
-                                                CC_LIST_SEARCH_ONLY, NULL };
+                                                CC_LIST_SEARCH_ONLY, NULL, NULL };
 
 static const cc_col_t vm_id_cols[] = { { "id", CC_COL_INT }, CC_COL_END };
 

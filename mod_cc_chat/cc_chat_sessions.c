@@ -178,7 +178,7 @@ static const cc_filter_t session_filters[] = {
 };
 
 static const cc_list_t sessions_list = { "cc_chat_sessions", session_sorts, "-created_at",
-                                         cc_chat_session_columns, session_filters, 0, NULL };
+                                         cc_chat_session_columns, session_filters, 0, NULL, NULL };
 
 static const cc_field_t message_fields[] = {
     { "body", CC_JT_STRING, 1 },

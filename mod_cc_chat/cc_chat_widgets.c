@@ -103,7 +103,7 @@ static const cc_filter_t widget_filters[] = {
 };
 
 static const cc_list_t widgets_list = { "cc_chat_widgets", widget_sorts, "name", widget_cols,
-                                        widget_filters, 0, NULL };
+                                        widget_filters, 0, NULL, NULL };
 
 static const cc_field_t widget_fields[] = {
     { "name", CC_JT_STRING, 1 },

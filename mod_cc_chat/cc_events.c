@@ -155,7 +155,7 @@ static const cc_filter_t session_filters[] = {
 };
 
 static const cc_list_t sessions_list = { "cc_events_sessions", session_sorts, "connected_at",
-                                         session_cols, session_filters, 0, NULL };
+                                         session_cols, session_filters, 0, NULL, NULL };
 
 /* ---- shared by both readers ---- */
 

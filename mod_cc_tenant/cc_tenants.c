@@ -145,7 +145,7 @@ static const cc_filter_t tenant_filters[] = {
 
 static const cc_list_t tenants_list_spec = { "cc_tenants", sort_fields, "created_at",
                                              tenant_cols, tenant_filters,
-                                             CC_LIST_SEARCH_ONLY | CC_LIST_NO_TENANT, NULL };
+                                             CC_LIST_SEARCH_ONLY | CC_LIST_NO_TENANT, NULL, NULL };
 
 /* What a create's audit entry keeps of the new tenant. */
 static const char *const audit_drop[] = {"created_at", "updated_at", NULL};

@@ -76,6 +76,7 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
     static const char *const kinds[] = { "_list_", "_search_", NULL };
     static const char *const orders[] = { "_asc", "_desc", NULL };
     const char *const *sort, *const *kind, *const *order;
+    const cc_list_shape_t *shape;
     int found_default = 0;
 
     check_filters(p, list, pout);
@@ -98,6 +99,29 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
         for (order = orders; (list->flags & CC_LIST_CSV) && *order; order++) {
             need(p, labels, list, apr_pstrcat(p, list->prefix, "_export_", *sort, *order,
                                               NULL), pout);
+        }
+    }
+    for (shape = list->shapes; shape && shape->name; shape++) {
+        const char *const *f;
+
+        if (!list->total) {
+            problem(p, pout, "list %s: shape %s without a domain total%s", list->prefix,
+                    shape->name, "");
+        }
+        for (f = shape->filters; *f; f++) {
+            const cc_filter_t *lf = list->filters;
+
+            while (lf && lf->name && strcmp(lf->name, *f)) {
+                lf++;
+            }
+            if (!lf || !lf->name) {
+                problem(p, pout, "list %s: shape %s names no filter %s", list->prefix,
+                        shape->name, *f);
+            }
+        }
+        for (order = orders; *order; order++) {
+            need(p, labels, list, apr_pstrcat(p, list->prefix, "_search_", shape->name, "_",
+                                              shape->sort, *order, NULL), pout);
         }
     }
     if (list->default_sort && !found_default) {

@@ -990,6 +990,53 @@ static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t 
     return cc_reply_text(ctx, HTTP_OK, cc_jsonw_text(&w), w.len);
 }
 
+/* The value of each filter given (its last bind) at its place in list->filters, and the
+ * shape (cc_list_shape_t) whose filters are exactly those and whose sort is pg's: its
+ * page statement's arguments in *pargs (the tenant, the shape's filters' values, limit
+ * and offset; *pn of them), NULL when none fits. */
+static const cc_list_shape_t *list_shape(apr_pool_t *p, const cc_list_t *list,
+                                         const cc_page_t *pg, const char *const *filter,
+                                         const char ***pargs, int *pn)
+{
+    const cc_list_shape_t *sh;
+    const cc_filter_t *f;
+    const char **value;
+    int nf = 0, pos = 1, given = 0, i, j;
+
+    for (f = list->filters; f && f->name; f++) {
+        nf++;
+    }
+    value = apr_pcalloc(p, sizeof(*value) * (apr_size_t)(nf + 1));
+    for (i = 0; i < nf; pos += list->filters[i].binds, i++) {
+        value[i] = filter[pos + list->filters[i].binds - 1];
+        given += value[i] != NULL;
+    }
+    for (sh = list->shapes; sh && sh->name; sh++) {
+        int n = 0;
+
+        if (strcmp(sh->sort, pg->sort)) {
+            continue;
+        }
+        *pargs = apr_palloc(p, sizeof(**pargs) * (apr_size_t)(nf + 3));
+        (*pargs)[n++] = filter[0];
+        for (j = 0; sh->filters[j]; j++) {
+            for (i = 0; i < nf && strcmp(list->filters[i].name, sh->filters[j]); i++) {
+            }
+            if (i == nf || !value[i]) {
+                break;
+            }
+            (*pargs)[n++] = value[i];
+        }
+        if (!sh->filters[j] && j == given) {
+            (*pargs)[n++] = cc_page_limit_str(p, pg);
+            (*pargs)[n++] = cc_page_offset_str(p, pg);
+            *pn = n;
+            return sh;
+        }
+    }
+    return NULL;
+}
+
 cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
 {
     apr_pool_t *p = ctx->pool;
@@ -1012,11 +1059,17 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     }
     order = apr_pstrcat(p, pg.sort, pg.desc ? "_desc" : "_asc", NULL);
     if (list->total) {
+        const cc_list_shape_t *shape;
         apr_int64_t total;
 
-        /* The domain's total; the page binds the filter once. */
+        /* The domain's total; the page binds the filter once, or a shape's values. */
         if ((err = list->total(ctx, filter, nfilter, &total))) {
             return err;
+        }
+        if ((shape = list_shape(p, list, &pg, filter, &args, &n))) {
+            return reply_page(ctx, apr_pstrcat(p, list->prefix, "_search_", shape->name, "_",
+                                               order, NULL), NULL, list->cols, n, args, 0,
+                              &pg, &total);
         }
         args = apr_palloc(p, sizeof(*args) * (apr_size_t)(nfilter + 2));
         for (i = 0; i < nfilter; i++) {

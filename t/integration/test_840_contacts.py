@@ -798,6 +798,12 @@ def test_tag_rename_and_delete_reach_the_contacts(cc, tenant):
     t = tenant.admin_token
     TAG.patch_ok(cc, tenant, vip["id"], {"name": "zz-important"})
     assert get_contact(cc, tenant, a["id"]).json()["tags"] == ["keep", "zz-important"]
+    # A change of case alone reaches them too (contacts.tag_names, sql/025).
+    TAG.patch_ok(cc, tenant, vip["id"], {"name": "ZZ-important"})
+    assert get_contact(cc, tenant, b["id"]).json()["tags"] == ["ZZ-important"]
+    assert [x["tags"] for x in listing(cc, t, "?q=B&tag=zz-important")["data"]
+            if x["id"] == b["id"]] == [["ZZ-important"]]
+    TAG.patch_ok(cc, tenant, vip["id"], {"name": "zz-important"})
     assert [x["id"] for x in listing(cc, t, "?tag=zz-important")["data"]] == [a["id"], b["id"]]
     assert listing(cc, t, "?tag=vip")["data"] == []
     assert TAG.delete(cc, tenant, vip["id"]).status_code == 204

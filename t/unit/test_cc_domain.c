@@ -125,7 +125,8 @@ static const cc_stmt_t short_stmts[] = {
     CC_STMT_END
 };
 
-static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0, NULL };
+static const cc_list_t things_list = { "cc_things", sorts, "-created_at", cols, NULL, 0, NULL,
+                                       NULL };
 
 static const cc_route_t good_routes[] = {
     { "GET", "/api/v1/things", h_any, "dids.read", CC_ROUTE_AUTH },
@@ -148,7 +149,8 @@ START_TEST(a_good_domain_passes)
 END_TEST
 
 /* Descriptors cc_domain_check refuses, and what its message names. */
-static const cc_list_t bad_default_list = { "cc_things", sorts, "number", cols, NULL, 0, NULL };
+static const cc_list_t bad_default_list = { "cc_things", sorts, "number", cols, NULL, 0, NULL,
+                                            NULL };
 static const cc_domain_t bad_perm = { "things", bad_perm_routes, good_stmts,
                                       &things_list, NULL, NULL };
 static const cc_domain_t short_list = { "things", good_routes, short_stmts,
@@ -162,7 +164,40 @@ static const cc_filter_t no_values[] = {
     CC_FILTER_END
 };
 static const cc_list_t bad_filter_list = { "cc_things", sorts, "name", cols, no_values, 0,
-                                          NULL };
+                                          NULL, NULL };
+/* Shapes (cc_list_shape_t): one without its statements, one naming no filter of the list,
+ * one on a list whose total the search statement counts. */
+static struct cc_error_t *things_total(struct cc_ctx_t *ctx, const char *const *filter,
+                                       int nfilter, apr_int64_t *ptotal)
+{
+    (void)ctx;
+    (void)filter;
+    (void)nfilter;
+    *ptotal = 0;
+    return NULL;
+}
+static const char *const sized[] = { "red", NULL };
+static const cc_filter_t size_filter[] = {
+    { "size", CC_FILTER_ENUM, 2, sized, 0, NULL, NULL },
+    CC_FILTER_END
+};
+static const char *const by_size[] = { "size", NULL };
+static const char *const by_weight[] = { "weight", NULL };
+static const cc_list_shape_t size_shapes[] = { { "size", by_size, "name" }, { NULL, NULL, NULL } };
+static const cc_list_shape_t weight_shapes[] = { { "weight", by_weight, "name" },
+                                                 { NULL, NULL, NULL } };
+static const cc_list_t shape_list = { "cc_things", sorts, "name", cols, size_filter, 0,
+                                      things_total, size_shapes };
+static const cc_list_t shape_unknown_list = { "cc_things", sorts, "name", cols, size_filter,
+                                              0, things_total, weight_shapes };
+static const cc_list_t shape_uncounted_list = { "cc_things", sorts, "name", cols, size_filter,
+                                                0, NULL, size_shapes };
+static const cc_domain_t shape_short = { "things", good_routes, good_stmts, &shape_list,
+                                         NULL, NULL };
+static const cc_domain_t shape_unknown = { "things", good_routes, good_stmts,
+                                           &shape_unknown_list, NULL, NULL };
+static const cc_domain_t shape_uncounted = { "things", good_routes, good_stmts,
+                                             &shape_uncounted_list, NULL, NULL };
 static const cc_domain_t bad_filter = { "things", good_routes, good_stmts, &bad_filter_list,
                                         NULL, NULL };
 static const cc_domain_t no_get = { "things", good_routes, good_stmts, &things_list,
@@ -178,6 +213,9 @@ static const struct {
     { { &bad_default, NULL }, "default sort number" },          /* outside the whitelist */
     { { &bad_filter, NULL }, "filter colour is incomplete" },  /* an enum without values */
     { { &no_get, NULL }, "cc_things_get is not defined" },     /* the object's statement */
+    { { &shape_short, NULL }, "cc_things_search_size_name_asc" },  /* a shape's statement */
+    { { &shape_unknown, NULL }, "names no filter weight" },    /* a shape's filter */
+    { { &shape_uncounted, NULL }, "without a domain total" },  /* a shape's total */
 };
 
 START_TEST(a_bad_domain_fails_naming_the_problem)
@@ -208,7 +246,7 @@ static const cc_filter_t filters[] = {
 };
 
 static const cc_list_t filtered_list = { "cc_things", sorts, "name", cols, filters, 0,
-                                        NULL };
+                                        NULL, NULL };
 
 static apr_table_t *query(const char *const *kv)
 {
@@ -283,7 +321,7 @@ END_TEST
 START_TEST(a_platform_list_binds_no_tenant_and_always_searches)
 {
     static const cc_list_t list = { "cc_things", sorts, "name", cols, filters,
-                                    CC_LIST_NO_TENANT | CC_LIST_SEARCH_ONLY, NULL };
+                                    CC_LIST_NO_TENANT | CC_LIST_SEARCH_ONLY, NULL, NULL };
     const char **args;
     int n, filtered;
 
