@@ -610,9 +610,7 @@ static const char *visitor_frame(void *baton, apr_pool_t *p, const cc_event_t *e
         data = cc_chat_visitor_frame(p, ev->type, json_object_get(e, "data"), vs->session,
                                      &name);
         if (data) {
-            frame = apr_psprintf(p, "id: %" APR_UINT64_T_FMT "\nevent: %s\ndata: %s\n\n",
-                                 ev->id, name, data);
-            *plen = strlen(frame);
+            frame = cc_events_sse_frame(p, ev->id, name, data, strlen(data), plen);
             *pend = !strcmp(name, "close");
         }
         json_decref(e);

@@ -22,12 +22,12 @@
 #include <http_log.h>
 #include <http_request.h>
 #include <mod_auth.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 
 #define CC_TENANT_MAIN_FILE 1
 #include "cc_audit.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_validate.h"
 #include "cc_tenant_private.h"
 #include "mod_cc_tenant.h"
@@ -266,25 +266,12 @@ static void cc_tenant_optional_fn_retrieve(void)
  * invalidation, only the TTL, and the log says so. */
 static void make_generations(server_rec *s)
 {
-    static const char key[] = "cc_tenant_generations";
-    apr_pool_t *pproc = s->process->pool;
-    apr_size_t size = CC_TENANT_GEN_SLOTS * sizeof(apr_uint32_t);
-    apr_uint32_t *gens = NULL;
-    apr_shm_t *shm = NULL;
-    apr_status_t rv = APR_SUCCESS;
-    void *data = NULL;
+    apr_status_t rv;
+    apr_uint32_t *gens = cc_node_shm(s, "cc_tenant_generations",
+                                     CC_TENANT_GEN_SLOTS * sizeof(apr_uint32_t), &rv);
     server_rec *sp;
 
-    apr_pool_userdata_get(&data, key, pproc);
-    if (data) {
-        gens = data;
-    }
-    else if ((rv = apr_shm_create(&shm, size, NULL, pproc)) == APR_SUCCESS) {
-        gens = apr_shm_baseaddr_get(shm);
-        memset(gens, 0, size);
-        apr_pool_userdata_set(gens, key, apr_pool_cleanup_null, pproc);
-    }
-    else {
+    if (!gens) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, CCLOGNO(02004)
                      "no shared memory for principal-cache invalidation: role and status "
                      "changes apply within CCTenantCacheTTL");

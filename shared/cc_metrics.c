@@ -101,36 +101,47 @@ typedef struct {
  * child exists, and only read afterwards. */
 static seg_t *seg;
 
-void cc_metrics_attach(server_rec *s)
+/* A failure is remembered under the key (this value: each module has its own copy of this
+ * file), so that the node's other modules do not try, and log, again in the same cycle. */
+#define SHM_FAILED ((void *)1)
+
+void *cc_node_shm(server_rec *s, const char *key, apr_size_t size, apr_status_t *prv)
 {
-    static const char key[] = "cc_metrics_segment";
     apr_pool_t *pproc = s->process->pool;
     apr_shm_t *shm = NULL;
     void *data = NULL;
-    apr_status_t rv;
 
+    *prv = APR_SUCCESS;
     apr_pool_userdata_get(&data, key, pproc);
     if (data) {
-        seg = data;
-        return;
+        return data == SHM_FAILED ? NULL : data;
     }
     /* Anonymous: nothing on disk, inherited by every fork of the parent. */
-    if ((rv = apr_shm_create(&shm, sizeof(seg_t), NULL, pproc)) != APR_SUCCESS) {
+    if ((*prv = apr_shm_create(&shm, size, NULL, pproc)) != APR_SUCCESS) {
+        apr_pool_userdata_set(SHM_FAILED, key, apr_pool_cleanup_null, pproc);
+        return NULL;
+    }
+    data = apr_shm_baseaddr_get(shm);
+    memset(data, 0, size);
+    /* The cleanup is APR's own (the segment's, in pproc): none of a module's code is
+     * called after its DSO is unloaded at a restart. */
+    apr_pool_userdata_set(data, key, apr_pool_cleanup_null, pproc);
+    return data;
+}
+
+void cc_metrics_attach(server_rec *s)
+{
+    apr_status_t rv;
+
+    seg = cc_node_shm(s, "cc_metrics_segment", sizeof(seg_t), &rv);
+    if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, CCLOGNO(00311)
                      "no shared memory for metrics (%" APR_SIZE_T_FMT " bytes): /metrics "
                      "will have no series", sizeof(seg_t));
-        seg = NULL;
-        /* Not tried again by the other modules of this cycle. */
-        apr_pool_userdata_set((void *)1, key, apr_pool_cleanup_null, pproc);
-        return;
     }
-    data = apr_shm_baseaddr_get(shm);
-    memset(data, 0, sizeof(seg_t));
-    ((seg_t *)data)->magic = SEG_MAGIC;
-    /* The cleanup is APR's own (the segment's, in pproc): none of this module's code
-     * is called after its DSO is unloaded at a restart. */
-    apr_pool_userdata_set(data, key, apr_pool_cleanup_null, pproc);
-    seg = data;
+    else if (seg && seg->magic != SEG_MAGIC) {
+        seg->magic = SEG_MAGIC;       /* made now, zeroed: the parent, before any child */
+    }
 }
 
 int cc_metrics_enabled(void)
@@ -429,15 +440,17 @@ static void emit_hist(out_t *o, const char *name, const char *labels, const hist
          ll ? "}" : "", cum);
 }
 
-static apr_uint64_t hist_count(const hist_t *h, const bounds_t *b)
+/* Has the histogram counted anything (the first bucket that has says so)? */
+static int hist_used(const hist_t *h, const bounds_t *b)
 {
-    apr_uint64_t n = 0;
     int i;
 
     for (i = 0; i <= b->n; i++) {
-        n += apr_atomic_read64((volatile apr_uint64_t *)&h->bucket[i]);
+        if (apr_atomic_read64((volatile apr_uint64_t *)&h->bucket[i])) {
+            return 1;
+        }
     }
-    return n;
+    return 0;
 }
 
 #define RD(x) apr_atomic_read64(&(x))
@@ -474,7 +487,7 @@ static void render_http(out_t *o)
          "(streams are not timed).");
     for (slot = 0; slot < CC_METRICS_ROUTES; slot++) {
         for (m = 0; routes[slot] && m < N_METHODS; m++) {
-            if (hist_count(&seg->latency[slot][m], &request_bounds)) {
+            if (hist_used(&seg->latency[slot][m], &request_bounds)) {
                 emit_hist(o, "cc_http_request_duration_seconds",
                           apr_psprintf(o->p, "route=\"%s\",method=\"%s\",", routes[slot],
                                        method_names[m]),

@@ -64,6 +64,15 @@ typedef enum {
 /** From post_config (every module that records): finds or makes the node's segment. */
 void cc_metrics_attach(server_rec *s);
 
+/**
+ * The node's shared memory segment named key, of size bytes: found in the process pool
+ * (made by an earlier call of any module, this cycle or an earlier one: it outlives
+ * graceful restarts), or made now, zeroed.  Anonymous APR shared memory in the parent's
+ * process pool, so every child forked afterwards shares it; call it from post_config.
+ * NULL when it cannot be had (*prv says why the first time; later calls are not retried).
+ */
+void *cc_node_shm(server_rec *s, const char *key, apr_size_t size, apr_status_t *prv);
+
 /** Whether this module's copy has the segment. */
 int cc_metrics_enabled(void);
 

@@ -49,7 +49,9 @@ const char *cc_page_offset_str(apr_pool_t *p, const cc_page_t *pg);
 
 /**
  * A keyset cursor (API.md "next_cursor" / "after="): where a sorted list stopped, as the
- * last row's sort key and id.  The text is opaque to clients, URL-safe, and carries a
+ * last row's sort key and id.  The text is opaque to clients and carries the key as it
+ * is (a DID number's "+" included: clients percent-encode it in ?after=, and one pasted
+ * unencoded, its "+" read as a space, is read back as "+"), with a
  * checksum over its fields and the list's scope (the tenant and the filters), so a
  * cursor edited by hand, or used with other filters or another tenant, is refused.
  * Forging one needs no secret but gains nothing: a cursor only says where to resume
