@@ -195,6 +195,7 @@ void cc_db_child_init(apr_pool_t *pchild, server_rec *s)
     parking_t *pk;
     int threads = 0, dmax = dbd_max();
 
+    cc_metrics_child_init();
     apr_pool_userdata_get(&data, key, pchild);
     if (data) {
         parking = data;

@@ -9,9 +9,12 @@
  * method and status; a histogram keeps per-bucket counts, rendered cumulatively, with
  * its count taken from the buckets so that the +Inf bucket always equals it.
  */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include <httpd.h>
 #include <http_log.h>
@@ -22,7 +25,7 @@
 #include "cc_log.h"
 #include "cc_metrics.h"
 
-#define SEG_MAGIC 0x43434d31u /* "CCM1": the layout below; a new layout, a new magic */
+#define SEG_MAGIC 0x43434d32u /* "CCM2": the layout below; a new layout, a new magic */
 
 #define SLOT_FREE    0u
 #define SLOT_WRITING 1u
@@ -76,14 +79,26 @@ typedef struct {
     char name[CC_METRICS_NAME_MAX + 1];
 } name_slot_t;
 
+/* One process's connections in use (cc_metrics_child_init): pid 0 is a free place, and a
+ * place whose process is gone is free again, its count with it. */
+#define CC_METRICS_PROCS 256
+typedef struct {
+    volatile apr_uint32_t pid;
+    volatile apr_uint64_t in_use;         /* two's complement, as db_in_use_rest */
+} proc_slot_t;
+
 typedef struct {
     apr_uint32_t magic;
     name_slot_t routes[CC_METRICS_ROUTES];
     name_slot_t jobs[CC_METRICS_JOBS];
     volatile apr_uint64_t requests[CC_METRICS_ROUTES][N_METHODS][STATUSES];
     hist_t latency[CC_METRICS_ROUTES][N_METHODS];
-    volatile apr_uint64_t db_in_use;     /* two's complement: a release may be counted
-                                            before its acquire is seen */
+    /* Connections in use, by process (proc_slot_t): a child that dies holding some
+     * (a crash, kill -9) must not leave them counted. */
+    proc_slot_t procs[CC_METRICS_PROCS];
+    volatile apr_uint64_t db_in_use_rest; /* processes without a place; two's complement:
+                                            a release may be counted before its acquire
+                                            is seen */
     volatile apr_uint64_t db_acquires;
     volatile apr_uint64_t db_failures;
     hist_t db_wait;
@@ -139,7 +154,7 @@ void cc_metrics_attach(server_rec *s)
                      "no shared memory for metrics (%" APR_SIZE_T_FMT " bytes): /metrics "
                      "will have no series", sizeof(seg_t));
     }
-    else if (seg && seg->magic != SEG_MAGIC) {
+    else if (seg && seg->magic == 0) {
         seg->magic = SEG_MAGIC;       /* made now, zeroed: the parent, before any child */
     }
 }
@@ -298,6 +313,47 @@ void cc_metrics_request(request_rec *r)
     }
 }
 
+/* This process's place in seg->procs (cc_metrics_child_init), NULL outside a child. */
+static proc_slot_t *my_proc;
+
+static int proc_alive(apr_uint32_t pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+void cc_metrics_child_init(void)
+{
+    apr_uint32_t me = (apr_uint32_t)getpid();
+    int i;
+
+    my_proc = NULL;
+    if (!cc_metrics_enabled()) {
+        return;
+    }
+    /* The place another module took for this process already, else a free one. */
+    for (i = 0; i < CC_METRICS_PROCS; i++) {
+        if (apr_atomic_read32(&seg->procs[i].pid) == me) {
+            my_proc = &seg->procs[i];
+            return;
+        }
+    }
+    for (i = 0; i < CC_METRICS_PROCS; i++) {
+        proc_slot_t *ps = &seg->procs[i];
+        apr_uint32_t pid = apr_atomic_read32(&ps->pid);
+
+        if ((pid == 0 || !proc_alive(pid)) && apr_atomic_cas32(&ps->pid, me, pid) == pid) {
+            apr_atomic_set64(&ps->in_use, 0);
+            my_proc = ps;
+            return;
+        }
+    }
+}
+
+static volatile apr_uint64_t *in_use_counter(void)
+{
+    return my_proc ? &my_proc->in_use : &seg->db_in_use_rest;
+}
+
 void cc_metrics_db_acquired(apr_interval_time_t waited, int ok)
 {
     if (!cc_metrics_enabled()) {
@@ -305,7 +361,7 @@ void cc_metrics_db_acquired(apr_interval_time_t waited, int ok)
     }
     if (ok) {
         apr_atomic_inc64(&seg->db_acquires);
-        apr_atomic_inc64(&seg->db_in_use);
+        apr_atomic_inc64(in_use_counter());
     }
     else {
         apr_atomic_inc64(&seg->db_failures);
@@ -316,7 +372,7 @@ void cc_metrics_db_acquired(apr_interval_time_t waited, int ok)
 void cc_metrics_db_released(void)
 {
     if (cc_metrics_enabled()) {
-        apr_atomic_dec64(&seg->db_in_use);
+        apr_atomic_dec64(in_use_counter());
     }
 }
 
@@ -455,6 +511,22 @@ static int hist_used(const hist_t *h, const bounds_t *b)
 
 #define RD(x) apr_atomic_read64(&(x))
 
+/* The live processes' connections in use (a dead process's count is not). */
+static apr_int64_t db_in_use(void)
+{
+    apr_int64_t n = (apr_int64_t)RD(seg->db_in_use_rest);
+    int i;
+
+    for (i = 0; i < CC_METRICS_PROCS; i++) {
+        apr_uint32_t pid = apr_atomic_read32(&seg->procs[i].pid);
+
+        if (pid && proc_alive(pid)) {
+            n += (apr_int64_t)RD(seg->procs[i].in_use);
+        }
+    }
+    return n;
+}
+
 static void render_http(out_t *o)
 {
     /* Each ready route's label, escaped once for both series. */
@@ -540,8 +612,7 @@ const char *cc_metrics_render(apr_pool_t *p)
     render_http(&o);
     head(&o, "cc_db_connections_in_use", "gauge",
          "Database connections held by requests and jobs, all children.");
-    emit(&o, "cc_db_connections_in_use %" APR_INT64_T_FMT "\n",
-         (apr_int64_t)RD(seg->db_in_use));
+    emit(&o, "cc_db_connections_in_use %" APR_INT64_T_FMT "\n", db_in_use());
     head(&o, "cc_db_acquires_total", "counter", "Database connections acquired.");
     emit(&o, "cc_db_acquires_total %" APR_UINT64_T_FMT "\n", RD(seg->db_acquires));
     head(&o, "cc_db_acquire_failures_total", "counter",

@@ -86,6 +86,9 @@ void cc_metrics_streaming(request_rec *r);
 void cc_metrics_request(request_rec *r);
 
 /** A connection acquire: how long it waited and whether one came; a release. */
+/** In a child, before its threads: its place for the connections it holds, so that a child
+ *  that dies holding some leaves none counted (cc_db_child_init calls it). */
+void cc_metrics_child_init(void);
 void cc_metrics_db_acquired(apr_interval_time_t waited, int ok);
 void cc_metrics_db_released(void);
 

@@ -2,8 +2,10 @@
 
 import importlib.util
 import json
+import os
 import re
 import secrets
+import signal
 import time
 from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
@@ -415,6 +417,26 @@ def assert_validators_served(fetch, data, ctype):
     assert h.status_code == 200 and h.content == b""
     assert int(h.headers["Content-Length"]) == len(data)
     assert h.headers["Content-Type"] == ctype
+
+
+def kill_children(parent_pid):
+    """SIGKILL every child of the httpd parent (as a crash would end them); their pids.
+    (httpd logs nothing for a SIGKILLed child: ap_process_child_status passes SIGKILL
+    over, so no AH00052 follows.)"""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent_pid:
+            pids.append(int(stat.parent.name))
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return pids
 
 
 def wait_until(fn, timeout=10.0, step=0.2):

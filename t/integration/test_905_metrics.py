@@ -220,3 +220,50 @@ def test_counters_survive_a_graceful_restart(cc):
                        timeout=15)
     assert after, "no /metrics after the graceful restart"
     assert total(parse_metrics(after.text)) >= before
+
+
+@pytest.mark.allow_log("CC00108")
+def test_a_killed_childs_connections_are_not_left_counted(cc, tenant):
+    """cc_db_connections_in_use is kept by process: when children die holding connections
+    (SIGKILL, as a crash), the gauge drops back instead of counting them forever."""
+    if "-X" in os.environ.get("CC_HTTPD_ARGS", "").split():
+        pytest.skip("a single-process httpd (-X, make test-asan) is the child itself")
+    from cchelpers import db_exec, kill_children
+    db_exec(cc, "UPDATE tenants SET max_dids = 1000000 WHERE id = %s", (tenant.id,))
+    n = 4
+    conn = cc.db()
+    try:
+        with conn.cursor() as cur:
+            # Every DID create waits for the tenant's row (its count against max_dids),
+            # each holding a pooled connection meanwhile.
+            cur.execute("BEGIN")
+            cur.execute("SELECT id FROM tenants WHERE id = %s FOR UPDATE", (tenant.id,))
+
+            def write():
+                try:
+                    cc.post("/api/v1/dids", token=tenant.admin_token,
+                            json={"number": new_number()}, timeout=(3, 15))
+                except requests.RequestException:
+                    pass                        # its child is killed under it
+
+            writers = [threading.Thread(target=write) for _ in range(n)]
+            for w in writers:
+                w.start()
+            held = wait_until(lambda: metric(metrics(cc), "cc_db_connections_in_use") >= n,
+                              timeout=5)
+            assert held, "the blocked writes' connections are not counted"
+            parent = int((cc.tmpdir / "httpd" / "run" / "httpd.pid").read_text())
+            assert kill_children(parent)
+            cur.execute("ROLLBACK")
+    finally:
+        conn.close()
+    for w in writers:
+        w.join(20)
+    # The parent forks new children; their gauge starts from what is really in use.
+    back = wait_until(lambda: (lambda r: r.status_code == 200
+                               and metric(parse_metrics(r.text),
+                                          "cc_db_connections_in_use") == 0)
+                      (cc.get("/metrics")), timeout=15)
+    assert back, cc.get("/metrics").text[-1500:]
+    assert cc.post("/api/v1/dids", token=tenant.admin_token,
+                   json={"number": new_number()}).status_code == 201
