@@ -22,6 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from cchelpers import db_exec, db_rows, innodb_deadlocks
@@ -212,6 +213,14 @@ def run_agent(bases, me, others, caps, rec, until):
         time.sleep(random.uniform(0, 0.05))
 
 
+# A node's MPM saying its threads ran short: on a loaded machine a client that timed out
+# leaves its request running while it sends the next, so more than CLIENTS threads can
+# be busy at once (an intermittent failure of make test when other work shared the
+# cores).  That is capacity, which the test does not measure; what it checks is below.
+SATURATION = ("AH10159", "AH00484")
+
+
+@pytest.mark.allow_log(*SATURATION)
 def test_no_agent_ever_exceeds_max_concurrent_under_load(cc, tenant):
     widget = CHAT_WIDGETS.create_ok(cc, tenant)
     agents = []
@@ -267,7 +276,8 @@ def test_no_agent_ever_exceeds_max_concurrent_under_load(cc, tenant):
         watcher.join(30)
         deadlocks = innodb_deadlocks(cc) - deadlocks
         last_deadlock = latest_deadlock(cc) if deadlocks else ""
-        node2_log = unexpected_lines(second.error_log_text()[log_from:].splitlines())
+        node2_log = unexpected_lines(second.error_log_text()[log_from:].splitlines(),
+                                     SATURATION)
     finally:
         if second not in cc.extra_nodes:
             second.stop()
