@@ -3,8 +3,8 @@
  * queued messages to the provider over HTTP with libcurl.
  *
  * One message at a time:
- *   1. claim: in a transaction, the oldest due queued message without a live lease,
- *      read with FOR UPDATE SKIP LOCKED (a message another process is claiming is
+ *   1. claim: in a transaction, the oldest due queued message of an active tenant
+ *      without a live lease, read with FOR UPDATE SKIP LOCKED (a message another process is claiming is
  *      skipped, not waited for), gets a lease (now + the call's timeout + a margin), a
  *      random claim token and attempts + 1; commit.
  *   2. call the provider, outside any transaction (README "SMS provider protocol").
@@ -57,6 +57,10 @@ static const cc_stmt_t sms_job_stmts[] = {
             " FROM sms_messages WHERE status = 'queued'"
             " AND next_attempt_at <= UTC_TIMESTAMP(6)"
             " AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))"
+            /* A suspended (or deleted) tenant's messages wait, queued, until it is active
+             * again (the subquery's rows are read, not locked). */
+            " AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = sms_messages.tenant_id"
+            " AND t.status = 'active')"
             " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED "
             "/* cc-lint: no-tenant the delivery job serves every tenant's queue; each "
             "claimed row is then written by its own tenant and id */"),

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cchelpers import assert_error, db_rows, entity_audit, entity_events, metric, metrics
+from cchelpers import (assert_error, db_exec, db_rows, entity_audit, entity_events, metric,
+                       metrics)
 from ccobjects import new_number
 from fakesms import FakeSmsProvider
 
@@ -134,6 +135,28 @@ def test_send_queues_then_the_job_delivers_once(cc, tenant, provider):
     assert events[1]["data"]["status"] == "sent"
     (row,) = sms_rows(cc, tenant)
     assert row["attempts"] == 1 and row["claim_token"] is None and row["lease_until"] is None
+
+
+def test_a_suspended_tenants_queue_waits_until_it_is_active_again(cc, tenant, provider):
+    """The job delivers no message of a suspended tenant (its users cannot send: 403, so
+    the queue is what was left when it was suspended): the messages stay queued, untried,
+    and go out once the tenant is active again."""
+    did, to = add_did(cc, tenant), new_number()
+    db_exec(cc, "UPDATE tenants SET status = 'suspended' WHERE id = %s", (tenant.id,))
+    try:
+        db_exec(cc, "INSERT INTO sms_messages (tenant_id, direction, from_number, to_number,"
+                    " body, status, next_attempt_at) VALUES (%s, 'outbound', %s, %s,"
+                    " 'left queued', 'queued', UTC_TIMESTAMP(6))", (tenant.id, did, to))
+        time.sleep(3.5)                                   # three of the job's runs (1 s)
+        assert provider.received(to) == []
+        (row,) = sms_rows(cc, tenant)
+        assert row["status"] == "queued" and row["attempts"] == 0
+    finally:
+        db_exec(cc, "UPDATE tenants SET status = 'active' WHERE id = %s", (tenant.id,))
+    wait_status(cc, tenant.admin_token, row["id"], {"sent"})
+    assert len(provider.received(to)) == 1
+    (row,) = sms_rows(cc, tenant)
+    assert row["attempts"] == 1
 
 
 def test_body_limits_count_characters_not_bytes(cc, tenant, provider):
