@@ -14,49 +14,54 @@
 -- the comparison is binary), a tag deleted (on tags, before the delete: its links go by
 -- the foreign keys' cascade, which fires no trigger, so the names are written without
 -- it first).  A contact or ticket deleted takes its links and its names with it.  At most
--- 50 tags of at most 50 characters (CC_TAGS_MAX, CC_TAG_NAME_MAX): 2,549 characters.
+-- 50 tags of at most 50 characters (CC_TAGS_MAX, CC_TAG_NAME_MAX): 2,549 characters.  The
+-- names are made by one function per object type (cc_contact_tag_names,
+-- cc_ticket_tag_names), which every trigger calls.
 
 ALTER TABLE contacts ADD COLUMN tag_names VARCHAR(2600) NOT NULL DEFAULT '';
 ALTER TABLE tickets ADD COLUMN tag_names VARCHAR(2600) NOT NULL DEFAULT '';
 
-UPDATE contacts c JOIN (
-    SELECT lk.contact_id, GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') AS names
-      FROM contact_tags lk JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-     GROUP BY lk.contact_id) n ON n.contact_id = c.id
-   SET c.tag_names = n.names;
+DELIMITER //
 
-UPDATE tickets t JOIN (
-    SELECT lk.ticket_id, GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') AS names
-      FROM ticket_tags lk JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-     GROUP BY lk.ticket_id) n ON n.ticket_id = t.id
-   SET t.tag_names = n.names;
+-- An object's tag names as the API shows them: its tags' names in their order, comma-
+-- separated, '' without tags; p_except (or NULL) is a tag left out (one being deleted).
+CREATE FUNCTION cc_contact_tag_names(p_contact BIGINT UNSIGNED, p_except BIGINT UNSIGNED)
+    RETURNS VARCHAR(2600) READS SQL DATA
+    RETURN COALESCE((SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',')
+                       FROM contact_tags lk
+                       JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
+                      WHERE lk.contact_id = p_contact
+                        AND (p_except IS NULL OR lk.tag_id <> p_except)), '') //
+
+CREATE FUNCTION cc_ticket_tag_names(p_ticket BIGINT UNSIGNED, p_except BIGINT UNSIGNED)
+    RETURNS VARCHAR(2600) READS SQL DATA
+    RETURN COALESCE((SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',')
+                       FROM ticket_tags lk
+                       JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
+                      WHERE lk.ticket_id = p_ticket
+                        AND (p_except IS NULL OR lk.tag_id <> p_except)), '') //
+
+DELIMITER ;
+
+UPDATE contacts c SET c.tag_names = cc_contact_tag_names(c.id, NULL)
+ WHERE EXISTS (SELECT 1 FROM contact_tags lk WHERE lk.contact_id = c.id);
+UPDATE tickets t SET t.tag_names = cc_ticket_tag_names(t.id, NULL)
+ WHERE EXISTS (SELECT 1 FROM ticket_tags lk WHERE lk.ticket_id = t.id);
 
 CREATE TRIGGER trg_contact_tags_insert AFTER INSERT ON contact_tags FOR EACH ROW
-    UPDATE contacts SET tag_names = COALESCE(
-        (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM contact_tags lk
-         JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-         WHERE lk.contact_id = NEW.contact_id), '')
+    UPDATE contacts SET tag_names = cc_contact_tag_names(NEW.contact_id, NULL)
     WHERE tenant_id = NEW.tenant_id AND id = NEW.contact_id;
 
 CREATE TRIGGER trg_contact_tags_delete AFTER DELETE ON contact_tags FOR EACH ROW
-    UPDATE contacts SET tag_names = COALESCE(
-        (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM contact_tags lk
-         JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-         WHERE lk.contact_id = OLD.contact_id), '')
+    UPDATE contacts SET tag_names = cc_contact_tag_names(OLD.contact_id, NULL)
     WHERE tenant_id = OLD.tenant_id AND id = OLD.contact_id;
 
 CREATE TRIGGER trg_ticket_tags_insert AFTER INSERT ON ticket_tags FOR EACH ROW
-    UPDATE tickets SET tag_names = COALESCE(
-        (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM ticket_tags lk
-         JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-         WHERE lk.ticket_id = NEW.ticket_id), '')
+    UPDATE tickets SET tag_names = cc_ticket_tag_names(NEW.ticket_id, NULL)
     WHERE tenant_id = NEW.tenant_id AND id = NEW.ticket_id;
 
 CREATE TRIGGER trg_ticket_tags_delete AFTER DELETE ON ticket_tags FOR EACH ROW
-    UPDATE tickets SET tag_names = COALESCE(
-        (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM ticket_tags lk
-         JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-         WHERE lk.ticket_id = OLD.ticket_id), '')
+    UPDATE tickets SET tag_names = cc_ticket_tag_names(OLD.ticket_id, NULL)
     WHERE tenant_id = OLD.tenant_id AND id = OLD.ticket_id;
 
 DELIMITER //
@@ -65,16 +70,10 @@ CREATE TRIGGER trg_tags_rename AFTER UPDATE ON tags FOR EACH ROW
 BEGIN
     IF CAST(NEW.name AS BINARY) <> CAST(OLD.name AS BINARY) THEN
         UPDATE contacts c JOIN contact_tags l ON l.contact_id = c.id AND l.tag_id = NEW.id
-           SET c.tag_names = COALESCE(
-               (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM contact_tags lk
-                JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-                WHERE lk.contact_id = c.id), '')
+           SET c.tag_names = cc_contact_tag_names(c.id, NULL)
          WHERE c.tenant_id = NEW.tenant_id;
         UPDATE tickets t JOIN ticket_tags l ON l.ticket_id = t.id AND l.tag_id = NEW.id
-           SET t.tag_names = COALESCE(
-               (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM ticket_tags lk
-                JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-                WHERE lk.ticket_id = t.id), '')
+           SET t.tag_names = cc_ticket_tag_names(t.id, NULL)
          WHERE t.tenant_id = NEW.tenant_id;
     END IF;
 END //
@@ -82,16 +81,10 @@ END //
 CREATE TRIGGER trg_tags_delete BEFORE DELETE ON tags FOR EACH ROW
 BEGIN
     UPDATE contacts c JOIN contact_tags l ON l.contact_id = c.id AND l.tag_id = OLD.id
-       SET c.tag_names = COALESCE(
-           (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM contact_tags lk
-            JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-            WHERE lk.contact_id = c.id AND lk.tag_id <> OLD.id), '')
+       SET c.tag_names = cc_contact_tag_names(c.id, OLD.id)
      WHERE c.tenant_id = OLD.tenant_id;
     UPDATE tickets t JOIN ticket_tags l ON l.ticket_id = t.id AND l.tag_id = OLD.id
-       SET t.tag_names = COALESCE(
-           (SELECT GROUP_CONCAT(tg.name ORDER BY tg.name SEPARATOR ',') FROM ticket_tags lk
-            JOIN tags tg ON tg.id = lk.tag_id AND tg.tenant_id = lk.tenant_id
-            WHERE lk.ticket_id = t.id AND lk.tag_id <> OLD.id), '')
+       SET t.tag_names = cc_ticket_tag_names(t.id, OLD.id)
      WHERE t.tenant_id = OLD.tenant_id;
 END //
 
