@@ -144,8 +144,8 @@ const char *cc_enum_issue(apr_pool_t *p, const char *const *values);
  * A common combination of a list's filters with its own page statements (a
  * domain-computed total only, cc_list_t.total): when exactly these filters are given
  * and the list is sorted by sort, the page is <prefix>_search_<name>_<sort>_<dir>, which
- * binds the tenant, then each filter's value once in the order named here, then limit
- * and offset.  Without the general statement's "(? IS NULL OR ...)" for every filter, it
+ * binds the tenant (unless CC_LIST_NO_TENANT), then each filter's value once in the order
+ * named here, then limit and offset.  Without the general statement's "(? IS NULL OR ...)" for every filter, it
  * can name the index that serves it: MariaDB optimizes a prepared statement again at
  * every execution, and weighing every index of a large table is most of a short page's
  * time (the ticket list's: 250 -> 110 us in the server).

@@ -992,8 +992,8 @@ static cc_error_t *reply_keyset(cc_ctx_t *ctx, const cc_list_t *list, cc_page_t 
 
 /* The value of each filter given (its last bind) at its place in list->filters, and the
  * shape (cc_list_shape_t) whose filters are exactly those and whose sort is pg's: its
- * page statement's arguments in *pargs (the tenant, the shape's filters' values, limit
- * and offset; *pn of them), NULL when none fits. */
+ * page statement's arguments in *pargs (the tenant unless CC_LIST_NO_TENANT, the shape's
+ * filters' values, limit and offset; *pn of them), NULL when none fits. */
 static const cc_list_shape_t *list_shape(apr_pool_t *p, const cc_list_t *list,
                                          const cc_page_t *pg, const char *const *filter,
                                          const char ***pargs, int *pn)
@@ -1001,7 +1001,8 @@ static const cc_list_shape_t *list_shape(apr_pool_t *p, const cc_list_t *list,
     const cc_list_shape_t *sh;
     const cc_filter_t *f;
     const char **value;
-    int nf = 0, pos = 1, given = 0, i, j;
+    int tenant = !(list->flags & CC_LIST_NO_TENANT);
+    int nf = 0, pos = tenant, given = 0, i, j;
 
     for (f = list->filters; f && f->name; f++) {
         nf++;
@@ -1018,7 +1019,9 @@ static const cc_list_shape_t *list_shape(apr_pool_t *p, const cc_list_t *list,
             continue;
         }
         *pargs = apr_palloc(p, sizeof(**pargs) * (apr_size_t)(nf + 3));
-        (*pargs)[n++] = filter[0];
+        if (tenant) {
+            (*pargs)[n++] = filter[0];
+        }
         for (j = 0; sh->filters[j]; j++) {
             for (i = 0; i < nf && strcmp(list->filters[i].name, sh->filters[j]); i++) {
             }
