@@ -116,7 +116,8 @@ static const cc_stmt_t tickets_stmts[] = {
                         "t.status = %s AND t.priority = %s"),
     TICKETS_SHAPE_STMTS("assignee_status", "idx_tickets_assignee",
                         "t.assignee_id = %s AND t.status = %s"),
-    /* An agent's open (or pending...) tickets: counted on their own index. */
+    /* An agent's open (or pending...) tickets: counted on their own index (a counted
+     * shape's total binds its page's values). */
     CC_STMT("cc_tickets_count_assignee_status",
             "SELECT COUNT(*) FROM tickets t FORCE INDEX (idx_tickets_assignee)"
             " WHERE t.tenant_id = %s AND t.assignee_id = %s AND t.status = %s"),
@@ -234,33 +235,20 @@ static const cc_filter_t ticket_filters[] = {
 
 /* A list's total: from ticket_counts when no filter but status and priority is given (the
  * filter arguments: tenant, then status, priority, assignee_id, contact_id, tag, q,
- * sla_breached, each twice), on the assignee's index for an assignee and a status alone,
- * else counted. */
+ * sla_breached, each twice), else counted.  (An agent's view, assignee_id and status
+ * alone, is a counted shape: ticket_shapes.) */
 static cc_error_t *tickets_total(cc_ctx_t *ctx, const char *const *filter, int nfilter,
                                  apr_int64_t *ptotal)
 {
-    const char **row, *mine[3];
-    int i, counted = nfilter == 15, others = 0;
+    const char **row;
+    int i, counted = nfilter == 15;
     cc_error_t *err;
 
-    for (i = 7; i < nfilter; i++) {
-        others |= filter[i] != NULL;
-    }
     for (i = 5; counted && i < nfilter; i++) {
         counted = filter[i] == NULL;
     }
-    if (nfilter == 15 && !others && filter[1] && !filter[3] && filter[5]) {
-        mine[0] = filter[0];
-        mine[1] = filter[5];
-        mine[2] = filter[1];
-        err = cc_db_select_row(ctx->db, "cc_tickets_count_assignee_status", 3, mine, &row,
-                               NULL);
-    }
-    else {
-        err = cc_db_select_row(ctx->db, counted ? "cc_tickets_counted"
-                                                : "cc_tickets_search_count",
-                               counted ? 5 : nfilter, (const char **)filter, &row, NULL);
-    }
+    err = cc_db_select_row(ctx->db, counted ? "cc_tickets_counted" : "cc_tickets_search_count",
+                           counted ? 5 : nfilter, (const char **)filter, &row, NULL);
     if (!err) {
         *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
     }
@@ -271,9 +259,9 @@ static const char *const shape_status_priority[] = { "status", "priority", NULL 
 static const char *const shape_assignee_status[] = { "assignee_id", "status", NULL };
 
 static const cc_list_shape_t ticket_shapes[] = {
-    { "status_priority", shape_status_priority, "created_at" },
-    { "assignee_status", shape_assignee_status, "created_at" },
-    { NULL, NULL, NULL }
+    { "status_priority", shape_status_priority, "created_at", 0 },   /* ticket_counts */
+    { "assignee_status", shape_assignee_status, "created_at", 1 },
+    { NULL, NULL, NULL, 0 }
 };
 
 static const cc_list_t tickets_list_spec = { "cc_tickets", ticket_sorts, "-created_at",

@@ -123,6 +123,10 @@ static void check_list(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
             need(p, labels, list, apr_pstrcat(p, list->prefix, "_search_", shape->name, "_",
                                               shape->sort, *order, NULL), pout);
         }
+        if (shape->counted) {
+            need(p, labels, list, apr_pstrcat(p, list->prefix, "_count_", shape->name, NULL),
+                 pout);
+        }
     }
     if (list->default_sort && !found_default) {
         problem(p, pout, "list %s: default sort %s is not in its whitelist%s",

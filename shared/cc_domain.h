@@ -154,6 +154,9 @@ typedef struct cc_list_shape_t {
     const char *name;                /**< "status_priority": the statements' infix */
     const char *const *filters;      /**< the filters given, NULL-terminated */
     const char *sort;                /**< the sort it serves (either direction) */
+    /** Its total is <prefix>_count_<name> (binding the page's values but limit and
+     *  offset) rather than the list's total function. */
+    int counted;
 } cc_list_shape_t;
 
 typedef struct cc_list_t {

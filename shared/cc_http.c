@@ -1062,14 +1062,26 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     }
     order = apr_pstrcat(p, pg.sort, pg.desc ? "_desc" : "_asc", NULL);
     if (list->total) {
-        const cc_list_shape_t *shape;
-        apr_int64_t total;
+        const cc_list_shape_t *shape = list_shape(p, list, &pg, filter, &args, &n);
+        apr_int64_t total = 0;
 
-        /* The domain's total; the page binds the filter once, or a shape's values. */
-        if ((err = list->total(ctx, filter, nfilter, &total))) {
+        /* The domain's total, or a counted shape's; the page binds the filter once, or
+         * the shape's values. */
+        if (shape && shape->counted) {
+            const char **row;
+
+            err = cc_db_select_row(ctx->db, apr_pstrcat(p, list->prefix, "_count_",
+                                                        shape->name, NULL),
+                                   n - 2, args, &row, NULL);
+            total = !err && row && row[0] ? apr_atoi64(row[0]) : 0;
+        }
+        else {
+            err = list->total(ctx, filter, nfilter, &total);
+        }
+        if (err) {
             return err;
         }
-        if ((shape = list_shape(p, list, &pg, filter, &args, &n))) {
+        if (shape) {
             return reply_page(ctx, apr_pstrcat(p, list->prefix, "_search_", shape->name, "_",
                                                order, NULL), NULL, list->cols, n, args, 0,
                               &pg, &total);

@@ -183,15 +183,32 @@ static const cc_filter_t size_filter[] = {
 };
 static const char *const by_size[] = { "size", NULL };
 static const char *const by_weight[] = { "weight", NULL };
-static const cc_list_shape_t size_shapes[] = { { "size", by_size, "name" }, { NULL, NULL, NULL } };
-static const cc_list_shape_t weight_shapes[] = { { "weight", by_weight, "name" },
-                                                 { NULL, NULL, NULL } };
+static const cc_list_shape_t size_shapes[] = { { "size", by_size, "name", 0 },
+                                               { NULL, NULL, NULL, 0 } };
+static const cc_list_shape_t weight_shapes[] = { { "weight", by_weight, "name", 0 },
+                                                 { NULL, NULL, NULL, 0 } };
+static const cc_list_shape_t counted_shapes[] = { { "size", by_size, "created_at", 1 },
+                                                  { NULL, NULL, NULL, 0 } };
 static const cc_list_t shape_list = { "cc_things", sorts, "name", cols, size_filter, 0,
                                       things_total, size_shapes };
 static const cc_list_t shape_unknown_list = { "cc_things", sorts, "name", cols, size_filter,
                                               0, things_total, weight_shapes };
 static const cc_list_t shape_uncounted_list = { "cc_things", sorts, "name", cols, size_filter,
                                                 0, NULL, size_shapes };
+static const cc_list_t shape_counted_list = { "cc_things", sorts, "name", cols, size_filter,
+                                              0, things_total, counted_shapes };
+/* Its page statements are there, its count is not. */
+static const cc_stmt_t counted_stmts[] = {
+    LIST_STMTS("cc_things", "name"),
+    LIST_STMTS("cc_things", "created_at"),
+    CC_STMT("cc_things_search_size_created_at_asc", "SELECT 1"),
+    CC_STMT("cc_things_search_size_created_at_desc", "SELECT 1"),
+    CC_STMT("cc_things_count", "SELECT 1"),
+    CC_STMT("cc_things_search_count", "SELECT 1"),
+    CC_STMT_END
+};
+static const cc_domain_t shape_uncounted_stmt = { "things", good_routes, counted_stmts,
+                                                  &shape_counted_list, NULL, NULL };
 static const cc_domain_t shape_short = { "things", good_routes, good_stmts, &shape_list,
                                          NULL, NULL };
 static const cc_domain_t shape_unknown = { "things", good_routes, good_stmts,
@@ -216,6 +233,7 @@ static const struct {
     { { &shape_short, NULL }, "cc_things_search_size_name_asc" },  /* a shape's statement */
     { { &shape_unknown, NULL }, "names no filter weight" },    /* a shape's filter */
     { { &shape_uncounted, NULL }, "without a domain total" },  /* a shape's total */
+    { { &shape_uncounted_stmt, NULL }, "cc_things_count_size" },  /* a shape's count */
 };
 
 START_TEST(a_bad_domain_fails_naming_the_problem)
