@@ -78,23 +78,14 @@
 
 static const cc_stmt_t events_stmts[] = {
     /* The poller (cc_events_hub.c). */
-    /* The newest id, and the id of the newest event created %s seconds ago or more (by
-     * idx_events_created): where a new child's poller starts. */
+    /* The newest id: where a new child's poller starts. */
     CC_STMT("cc_events_hub_newest",
-            "SELECT (SELECT MAX(id) FROM events),"
-            " (SELECT id FROM events WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL %s SECOND"
-            " ORDER BY created_at DESC LIMIT 1)"
+            "SELECT MAX(id) FROM events"
             " /* cc-lint: no-tenant the poller reads every tenant's events once per child;"
             " each client is handed its own tenant's only */"),
     CC_STMT("cc_events_hub_read",
             "SELECT " EVENT_COLUMNS " FROM events WHERE id >= %s ORDER BY id LIMIT 512"
             /* CC_HUB_BATCH_N rows (cc_events_hub.c) */
-            " /* cc-lint: no-tenant the poller, as above */"),
-    /* Whether ids [lo, hi) are still being written: a locking read that does not wait
-     * (a lock conflict: yes), counting any committed since. */
-    CC_STMT("cc_events_hub_probe",
-            "SELECT COUNT(*) FROM events WHERE id >= %s AND id < %s"
-            " LOCK IN SHARE MODE NOWAIT"
             " /* cc-lint: no-tenant the poller, as above */"),
     /* Catching up: the tenant's events in (pos, bound), by idx_events_tenant_id. */
     CC_STMT("cc_events_catchup",

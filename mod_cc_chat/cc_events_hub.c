@@ -2,19 +2,17 @@
  * cc_events_hub.c (glue): the child's poller and buffer of events (cc_events_hub.h).
  *
  * The poller is a per-child mod_watchdog job (cc_job, per_child) run every
- * CCEventPollInterval.  Each run reads the rows with id >= next (every lower id is
- * settled) in id order and hands them on in that order only (cc_events_plan): ids are
- * given at insert and become visible at commit, so a row may show while a lower id is
- * still being written.  At such a gap it probes the missing ids with a locking read that
- * does not wait (LOCK IN SHARE MODE NOWAIT): a lock conflict means an insert is still
- * open (wait for the next run), a row means it committed since (read again), nothing
- * means it was rolled back or never used (skip it).  So nothing is skipped and nothing
- * waits longer than the writing transaction (measured by the tests in test_800).
+ * CCEventPollInterval.  Each run reads the rows with id >= next in id order and hands
+ * them all on.  Ids are numbered in commit order (sql/026: the next id is only given once
+ * the previous one has committed or rolled back), so every row below one that is visible
+ * is visible too, on a single server as on every node of a Galera cluster: a gap in what
+ * a read returns is final (retention, or holes older than sql/026), and nothing is ever
+ * passed over or waited for.
  *
- * Starting, the poller takes next from the newest id minus CC_HUB_START_WINDOW, so an
- * insert still open when the child starts is not passed over; the buffer starts complete
- * from there.  Losing the database changes nothing but the next run's luck: next stays,
- * and the clients keep waiting.
+ * Starting, the poller takes next from the newest id minus CC_HUB_START_WINDOW, so that
+ * the buffer already holds the last events for the clients that resume.  Losing the
+ * database changes nothing but the next run's luck: next stays, and the clients keep
+ * waiting.
  *
  * Locking: one mutex guards the buffer and next; the poller reads the database without
  * it, builds the events' JSON, then appends under it and broadcasts the condition every
@@ -34,22 +32,10 @@
 #include "cc_json.h"
 #include "cc_log.h"
 
-/* The first run starts at the lower of the newest id minus CC_HUB_START_WINDOW and the
- * first id after the newest event created CC_HUB_START_AGE ago or more: every insert still
- * open then began within that age (CC_HUB_GAP_MAX, plus a margin). */
+/* The first run starts this many ids below the newest (the buffer's first events). */
 #define CC_HUB_START_WINDOW 1000
-#define CC_HUB_START_AGE "70"
-/* A gap that looks rolled back (no row, no lock) is skipped only when it still does this
- * long after it first did: an id is allocated a moment before its row enters the index,
- * and a later id may commit in between. */
-#define CC_HUB_DEAD_GRACE apr_time_from_msec(250)
 /* The streams' heartbeat (websocket_sessions.seen_at; sql/016). */
 #define CC_HUB_HEARTBEAT apr_time_from_sec(30)
-/* The longest a gap holds the stream: past it the ids are passed over (logged).  Above
- * innodb_lock_wait_timeout's default (50 s), the longest an API transaction that wrote an
- * event can wait before its commit, so it is only ever reached by a transaction left
- * open by hand or a stuck client. */
-#define CC_HUB_GAP_MAX apr_time_from_sec(60)
 /* Rows per read (the LIMIT of cc_events_hub_read, cc_events.c), and reads per run (a run
  * catches up 4,096 events at most; the next run goes on). */
 #define CC_HUB_BATCH_N 512
@@ -59,13 +45,9 @@ struct cc_hub_t {
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *cond;
     cc_evring_t ring;
-    apr_uint64_t next;            /* every id below is settled (in the buffer, or never) */
+    apr_uint64_t next;            /* every id below is in the buffer, or never comes */
     int ready;                    /* the first run has set next */
     apr_uint64_t newest_at_start; /* the newest id at the first run */
-    /* The poller thread's own. */
-    apr_uint64_t gap_lo;          /* the gap it waits at */
-    apr_time_t gap_since;         /* since when it waits there */
-    apr_time_t dead_since;        /* since when the gap looks rolled back (0: it does not) */
     volatile apr_uint32_t clients;
     /* Visitors' streams (under mu): the session of each place, 0 when free. */
     apr_int64_t *visitor_slots;
@@ -164,10 +146,9 @@ static apr_uint64_t row_id(const json_t *row)
 /* Where the first run starts (*pnext), and the newest id then. */
 static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext, apr_uint64_t *pnewest)
 {
-    const char *args[1] = { CC_HUB_START_AGE };
     const char **row;
-    cc_error_t *err = cc_db_select_row(db, "cc_events_hub_newest", 1, args, &row, NULL);
-    apr_uint64_t newest = 0, old = 0;
+    cc_error_t *err = cc_db_select_row(db, "cc_events_hub_newest", 0, NULL, &row, NULL);
+    apr_uint64_t newest = 0;
 
     if (err) {
         return err;
@@ -175,52 +156,20 @@ static cc_error_t *start_position(cc_db_t *db, apr_uint64_t *pnext, apr_uint64_t
     if (row && row[0]) {
         newest = (apr_uint64_t)apr_atoi64(row[0]);
     }
-    if (row && row[1]) {
-        old = (apr_uint64_t)apr_atoi64(row[1]);
-    }
     *pnewest = newest;
     *pnext = newest > CC_HUB_START_WINDOW ? newest - CC_HUB_START_WINDOW + 1 : 1;
-    if (old + 1 < *pnext) {
-        *pnext = old + 1;
-    }
     return NULL;
 }
 
-/* Whether the ids [lo, hi) will never come: 1 never, 0 one is still being written or has
- * just been committed (read again next time). */
-static cc_error_t *gap_settled(cc_db_t *db, apr_uint64_t lo, apr_uint64_t hi, int *pdead)
-{
-    const char *args[2];
-    const char **row;
-    cc_error_t *err;
-
-    args[0] = cc_events_id_text(db->pool, lo);
-    args[1] = cc_events_id_text(db->pool, hi);
-    db->quiet_conflicts = 1;
-    db->conflict_errno = 0;
-    err = cc_db_select_row(db, "cc_events_hub_probe", 2, args, &row, NULL);
-    db->quiet_conflicts = 0;
-    if (err && err->lock_conflict) {
-        *pdead = 0;               /* an insert is open: wait for it */
-        return NULL;
-    }
-    if (err) {
-        return err;
-    }
-    *pdead = !(row && row[0] && apr_atoi64(row[0]) > 0);
-    return NULL;
-}
-
-/* Hand events rows[from, from + n) on: their JSON is built here, outside the lock. */
-static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t from, size_t n,
-                   apr_uint64_t next)
+/* Hand the n events rows on: their JSON is built here, outside the lock. */
+static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t n, apr_uint64_t next)
 {
     const char **json = apr_palloc(p, sizeof(*json) * (n ? n : 1));
     const char **entity = apr_palloc(p, sizeof(*entity) * (n ? n : 1));
     size_t i;
 
     for (i = 0; i < n; i++) {
-        const json_t *row = json_array_get(rows, from + i);
+        const json_t *row = json_array_get(rows, i);
 
         json[i] = cc_json_dump(p, row);
         entity[i] = cc_events_entity(p, cc_json_str(row, "entity_type"),
@@ -228,7 +177,7 @@ static void append(cc_hub_t *h, apr_pool_t *p, json_t *rows, size_t from, size_t
     }
     apr_thread_mutex_lock(h->mu);
     for (i = 0; i < n; i++) {
-        const json_t *row = json_array_get(rows, from + i);
+        const json_t *row = json_array_get(rows, i);
         const char *tenant = json_string_value(json_object_get(row, "tenant_id"));
         const char *type = json_string_value(json_object_get(row, "type"));
 
@@ -272,9 +221,7 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
     for (reads = 0; reads < CC_HUB_READS; reads++) {
         const char *args[1];
         json_t *rows;
-        apr_uint64_t *ids, lo, hi;
-        size_t n, done = 0, i;
-        apr_size_t go;
+        size_t n;
 
         args[0] = cc_events_id_text(db->pool, next);
         if ((err = cc_db_select(db, "cc_events_hub_read", event_cols, 1, args, &rows,
@@ -285,59 +232,8 @@ cc_error_t *cc_hub_poll(cc_db_t *db, void *data)
         if (n == 0) {
             return NULL;
         }
-        ids = apr_palloc(db->pool, sizeof(*ids) * n);
-        for (i = 0; i < n; i++) {
-            ids[i] = row_id(json_array_get(rows, i));
-        }
-        /* Hand on what may go; at a gap, skip it when it will never fill. */
-        for (;;) {
-            int gap = cc_events_plan(next, ids + done, n - done, &go, &lo, &hi);
-            int dead = 0;
-
-            if (go) {
-                next = ids[done + go - 1] + 1;
-                append(h, db->pool, rows, done, go, next);
-                done += go;
-            }
-            if (!gap) {
-                break;
-            }
-            if (h->gap_lo != lo) {
-                h->gap_lo = lo;
-                h->gap_since = apr_time_now();
-                h->dead_since = 0;
-            }
-            /* A probe that fails (not a lock conflict) counts as "still open": the gap's
-             * deadline still applies. */
-            if ((err = gap_settled(db, lo, hi, &dead)) != NULL) {
-                dead = 0;
-            }
-            if (dead && !h->dead_since) {
-                h->dead_since = apr_time_now();
-            }
-            if (!dead) {
-                h->dead_since = 0;
-            }
-            if (dead && apr_time_now() - h->dead_since < CC_HUB_DEAD_GRACE) {
-                return NULL;      /* looks rolled back: sure after the grace */
-            }
-            if (!dead && apr_time_now() - h->gap_since < CC_HUB_GAP_MAX) {
-                return err;       /* the next run reads on from the gap */
-            }
-            if (!dead) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s, CCLOGNO(04002)
-                             "event stream: ids %" APR_UINT64_T_FMT " to %" APR_UINT64_T_FMT
-                             " still uncommitted after %d s: passed over (a client that"
-                             " resumes after a later id will not see them)", lo, hi - 1,
-                             (int)apr_time_sec(CC_HUB_GAP_MAX));
-            }
-            next = hi;
-            h->dead_since = 0;
-            apr_thread_mutex_lock(h->mu);
-            h->next = next;
-            apr_thread_cond_broadcast(h->cond);
-            apr_thread_mutex_unlock(h->mu);
-        }
+        next = row_id(json_array_get(rows, n - 1)) + 1;
+        append(h, db->pool, rows, n, next);
         if (n < CC_HUB_BATCH_N) {
             return NULL;
         }

@@ -217,26 +217,6 @@ void cc_evring_destroy(cc_evring_t *ring)
     memset(ring, 0, sizeof(*ring));
 }
 
-/* ---- the order ---- */
-
-int cc_events_plan(apr_uint64_t next, const apr_uint64_t *ids, apr_size_t n,
-                   apr_size_t *pn, apr_uint64_t *pgap_lo, apr_uint64_t *pgap_hi)
-{
-    apr_size_t i;
-
-    for (i = 0; i < n && ids[i] <= next; i++) {
-        /* ids[i] < next cannot come from a read of id >= next; equal is the expected. */
-        next = ids[i] + 1;
-    }
-    *pn = i;
-    if (i == n) {
-        return 0;
-    }
-    *pgap_lo = next;
-    *pgap_hi = ids[i];
-    return 1;
-}
-
 /* Whether s[i] (of n bytes) starts a line break for an event-stream reader (CR, LF,
  * CRLF); *pw is its width. */
 static int line_break(const char *s, apr_size_t i, apr_size_t n, apr_size_t *pw)

@@ -2,7 +2,7 @@
  * @file cc_events_rules.h
  * @brief (core) The pure part of the event stream (API.md "Events"): which permission an
  *        event type needs, the position a client resumes from, the per-child buffer of
- *        recent events, the order the poller may hand events on in, and the SSE frame.
+ *        recent events, and the SSE frame.
  *        No httpd and no database: unit-tested (t/unit/test_cc_events_rules.c);
  *        cc_events_hub.c and cc_events.c are its glue.
  */
@@ -93,20 +93,6 @@ const cc_evring_entry_t *cc_evring_at(const cc_evring_t *ring, apr_size_t i);
 apr_size_t cc_evring_after(const cc_evring_t *ring, apr_uint64_t pos);
 
 void cc_evring_destroy(cc_evring_t *ring);
-
-/**
- * The poller's order.  Event ids are given at insert and become visible at commit, so a
- * read may show id 7 while 6 is still being written: 7 must wait, or a client that
- * resumes after 7 would never see 6.  Given next (every id below it is settled: handed
- * on, or known never to come) and the ids just read (ascending, all >= next), *pn is how
- * many of them may be handed on now, in order, from the first; when that stops at a
- * gap, *pgap_lo..*pgap_hi (exclusive) is the range of ids missing before ids[*pn], which
- * the caller probes: written and committed since (read again), still being written
- * (wait), or never coming (a rolled back insert: skip to ids[*pn] and plan again).
- * Returns 1 when there is such a gap, 0 when all n may go (or n is 0).
- */
-int cc_events_plan(apr_uint64_t next, const apr_uint64_t *ids, apr_size_t n,
-                   apr_size_t *pn, apr_uint64_t *pgap_lo, apr_uint64_t *pgap_hi);
 
 /** The SSE frame of an event: "id: <id>\nevent: <type>\ndata: <json>\n\n" (compact JSON
  * has no line break).  Whatever the bytes, the frame is one event with that id: a CR or

@@ -489,7 +489,7 @@ static cc_error_t *db_failure(cc_db_t *db, const char *label, int rv)
         }
         /* No alarm: cc_dispatch runs a request's handler again (and logs that), a job
          * retries on its next run. */
-        DB_LOG(db, db->r || db->quiet_conflicts ? APLOG_DEBUG : APLOG_INFO, CCLOGNO(00204)
+        DB_LOG(db, db->r ? APLOG_DEBUG : APLOG_INFO, CCLOGNO(00204)
                "statement %s: lock conflict (%d, %s)", label, rv,
                cc_retry_conflict_name(rv));
         return cc_error_lock_conflict(db->pool);

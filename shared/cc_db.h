@@ -46,8 +46,6 @@ typedef struct cc_db_t {
     const char *conflict_label;   /**< the statement that met it */
     int changed;             /**< a transaction committed, or a statement outside one
                                   changed rows, since cc_db_attempt */
-    int quiet_conflicts;     /**< a lock conflict is an expected answer (a NOWAIT probe):
-                                  logged at debug */
     int unchecked;           /**< the connection came parked (no ping) and has run no
                                   statement yet */
     int no_park;             /**< hand the connection to mod_dbd, not to the thread */

@@ -310,10 +310,11 @@ def test_the_stream_ends_when_the_token_expires_and_resumes(cc, tenant, streams)
     assert r.events(1)[0]["data"]["entity_id"] == str(missed["id"])
 
 
-def test_an_event_waits_for_a_lower_id_still_being_written(cc, tenant, streams):
-    """Ids are given at insert, visible at commit: a later event must not overtake an
-    earlier one still being written (a client resuming after it would never see it),
-    and one rolled back must not hold the stream."""
+def test_an_event_still_being_written_holds_the_next_number(cc, tenant, streams):
+    """Ids are numbered in commit order (sql/026): while a transaction that inserted an
+    event is open, the next event write waits for it, so no later event can become
+    visible below an id a client already has.  Committed, the held event comes first;
+    rolled back, it gives its number back to the write that waited."""
     s = open_stream(streams, cc, tenant.admin_token)
     hello(s)
     for outcome in ("commit", "rollback"):
@@ -322,20 +323,27 @@ def test_an_event_waits_for_a_lower_id_still_being_written(cc, tenant, streams):
             conn.autocommit(False)
             with conn.cursor() as cur:
                 cur.execute("INSERT INTO events (tenant_id, type, entity_type, entity_id,"
-                            " data) VALUES (%s, 'did.updated', 'did', '0', '{}')",
-                            (tenant.id,))
-                cur.execute("SELECT LAST_INSERT_ID() AS id")
+                            " data) VALUES (%s, 'did.updated', 'did', '0', '{}')"
+                            " RETURNING id", (tenant.id,))
                 held = cur.fetchone()["id"]
-            later = new_did(cc, tenant.admin_token)
-            assert s.quiet(1.0) == [], "an event overtook one still being written"
-            getattr(conn, outcome)()
+            with ThreadPoolExecutor(1) as pool:
+                later = pool.submit(new_did, cc, tenant.admin_token)
+                assert s.quiet(1.0) == [], "an event overtook one still being written"
+                assert not later.done(), "an event write did not wait for the open one"
+                getattr(conn, outcome)()
+                later = later.result(timeout=10)
         finally:
             conn.close()
         got = s.events(2 if outcome == "commit" else 1, timeout=5)
+        ids = [int(f["id"]) for f in got]
         assert got[-1]["event"] == "did.created"
-        if outcome == "commit":
-            assert [int(f["id"]) for f in got][0] == held
         assert got[-1]["data"]["entity_id"] == str(later["id"])
+        assert ids[0] == held if outcome == "commit" else len(ids) == 1, ids
+        # No number left unused: the rolled back one went to the next event written.
+        with cc.db() as c, c.cursor() as cur:
+            cur.execute("SELECT COUNT(*) AS n FROM events WHERE id BETWEEN %s AND %s",
+                        (held, ids[-1]))
+            assert cur.fetchone()["n"] == ids[-1] - held + 1
 
 
 def test_concurrent_writers_reach_every_stream_once_in_order(cc, tenant, streams):

@@ -154,32 +154,6 @@ START_TEST(the_buffer_keeps_the_newest_and_says_where_it_starts)
 }
 END_TEST
 
-START_TEST(the_poller_hands_on_in_order_and_stops_at_a_gap)
-{
-    static const apr_uint64_t run[] = { 5, 6, 7 }, gap[] = { 5, 6, 9, 10 },
-                              first[] = { 8, 9 };
-    apr_size_t n = 99;
-    apr_uint64_t lo = 0, hi = 0;
-
-    ck_assert_int_eq(cc_events_plan(5, run, 3, &n, &lo, &hi), 0);
-    ck_assert_uint_eq(n, 3);
-    ck_assert_int_eq(cc_events_plan(5, gap, 4, &n, &lo, &hi), 1);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(lo, 7);
-    ck_assert_uint_eq(hi, 9);
-    /* The gap settled (never coming): plan again from 9 with the rest. */
-    ck_assert_int_eq(cc_events_plan(9, gap + 2, 2, &n, &lo, &hi), 0);
-    ck_assert_uint_eq(n, 2);
-    /* A gap before the first row read. */
-    ck_assert_int_eq(cc_events_plan(5, first, 2, &n, &lo, &hi), 1);
-    ck_assert_uint_eq(n, 0);
-    ck_assert_uint_eq(lo, 5);
-    ck_assert_uint_eq(hi, 8);
-    ck_assert_int_eq(cc_events_plan(5, NULL, 0, &n, &lo, &hi), 0);
-    ck_assert_uint_eq(n, 0);
-}
-END_TEST
-
 START_TEST(an_sse_frame_is_id_event_data_and_a_blank_line)
 {
     apr_size_t len;
@@ -214,6 +188,5 @@ CC_TEST_SUITE("cc_events_rules",
         CC_LOOP_TEST(a_position_is_a_decimal_event_id, N(positions)),
     CC_TCASE("buffer"),
         CC_TEST(the_buffer_keeps_the_newest_and_says_where_it_starts),
-        CC_TEST(the_poller_hands_on_in_order_and_stops_at_a_gap),
         CC_TEST(an_sse_frame_is_id_event_data_and_a_blank_line),
         CC_TEST(a_line_break_never_splits_a_frame))
