@@ -7,6 +7,7 @@
 #include <apr_lib.h>
 
 #include "cc_chat_rules.h"
+#include "cc_cors.h"
 #include "cc_json.h"
 #include "cc_validate.h"
 
@@ -20,74 +21,6 @@ static const chat_widget_values_t widget_defaults = {
 const chat_widget_values_t *cc_chat_widget_defaults(void)
 {
     return &widget_defaults;
-}
-
-static int host_char(char c)
-{
-    return apr_isalnum(c) || c == '-' || c == '.';
-}
-
-int cc_chat_origin_valid(apr_pool_t *p, const char *origin, const char **pnorm)
-{
-    const char *at, *host;
-    apr_size_t len = origin ? strlen(origin) : 0;
-    char *norm;
-
-    if (!len || len > CC_CHAT_ORIGIN_MAX) {
-        return 0;
-    }
-    if (!strncasecmp(origin, "https://", 8)) {
-        host = origin + 8;
-    }
-    else if (!strncasecmp(origin, "http://", 7)) {
-        host = origin + 7;
-    }
-    else {
-        return 0;
-    }
-    at = host;
-    if (*at == '[') {
-        for (at++; *at && *at != ']'; at++) {
-            if (!apr_isxdigit(*at) && *at != ':' && *at != '.') {
-                return 0;
-            }
-        }
-        if (*at != ']' || at == host + 1) {
-            return 0;
-        }
-        at++;
-    }
-    else {
-        for (; host_char(*at); at++) {
-        }
-        if (at == host || *host == '.' || *host == '-' || at[-1] == '.' || at[-1] == '-'
-            || strstr(host, "..")) {
-            return 0;
-        }
-    }
-    if (*at == ':') {
-        apr_int64_t port;
-        const char *digits = ++at;
-
-        for (; apr_isdigit(*at); at++) {
-        }
-        if (at == digits || at - digits > 5 || *digits == '0'
-            || !cc_parse_int(apr_pstrmemdup(p, digits, (apr_size_t)(at - digits)), 1, 65535,
-                             &port)) {
-            return 0;
-        }
-    }
-    if (*at) {
-        return 0;     /* a path, a query, a trailing slash, a user-info '@'... */
-    }
-    if (pnorm) {
-        norm = apr_pstrdup(p, origin);
-        for (at = norm; *at; at++) {
-            norm[at - norm] = (char)apr_tolower(*at);
-        }
-        *pnorm = norm;
-    }
-    return 1;
 }
 
 int cc_chat_origin_allowed(const char *origins_json, const char *origin)
@@ -179,7 +112,7 @@ static cc_error_t *read_origins(apr_pool_t *p, cc_error_t *err, json_t *list,
     json_array_foreach(list, i, v) {
         const char *norm;
 
-        if (!cc_chat_origin_valid(p, json_string_value(v), &norm)) {
+        if (!cc_cors_origin_valid(p, json_string_value(v), &norm)) {
             return cc_error_collect(p, err, "allowed_origins",
                                     apr_psprintf(p, "item %d must be an origin such as"
                                                  " https://www.example.com (scheme, host,"

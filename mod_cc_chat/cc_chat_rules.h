@@ -15,7 +15,6 @@
 
 #define CC_CHAT_NAME_MAX          100
 #define CC_CHAT_GREETING_MAX      500
-#define CC_CHAT_ORIGIN_MAX        255
 #define CC_CHAT_ORIGINS_MAX       50
 #define CC_CHAT_REASSIGN_MIN      10
 #define CC_CHAT_REASSIGN_MAX      86400
@@ -59,13 +58,6 @@ const chat_widget_values_t *cc_chat_widget_defaults(void);
 
 /** What changed from a to b, for the audit log ({field: {from, to}}). */
 json_t *cc_chat_widget_diff(const chat_widget_values_t *a, const chat_widget_values_t *b);
-
-/**
- * An origin as browsers send it: "http" or "https", "://", a host of letters, digits,
- * '-' and '.' (or a bracketed IPv6 address), an optional port 1..65535, nothing after;
- * at most CC_CHAT_ORIGIN_MAX characters.  *pnorm: lower-cased (may be NULL).
- */
-int cc_chat_origin_valid(apr_pool_t *p, const char *origin, const char **pnorm);
 
 /** Whether origin (as sent, compared case-insensitively) is in the JSON array text. */
 int cc_chat_origin_allowed(const char *origins_json, const char *origin);

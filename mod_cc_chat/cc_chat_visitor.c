@@ -40,6 +40,7 @@
 #include "cc_audit.h"
 #include "cc_chat_private.h"
 #include "cc_chat_rules.h"
+#include "cc_cors.h"
 #include "cc_crypto.h"
 #include "cc_json.h"
 #include "cc_validate.h"
@@ -60,8 +61,6 @@ extern const char cc_chat_widget_start[];
 extern const char cc_chat_widget_end[];
 
 #define CORS_ALLOW_HEADERS "Authorization, Content-Type, Last-Event-ID"
-#define CORS_EXPOSE_HEADERS "Location, Retry-After, X-Request-ID"
-#define CORS_MAX_AGE "600"
 
 static const cc_stmt_t visitor_stmts[] = {
     CC_STMT("cc_chat_visitor_widget",
@@ -151,18 +150,6 @@ static const cc_field_t session_fields[] = {
 
 /* ---- CORS and Origin ---- */
 
-static void vary_origin(request_rec *r)
-{
-    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
-}
-
-/* origin may read the answer, an error too (err_headers_out). */
-static void allow_origin(request_rec *r, const char *origin)
-{
-    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
-    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
-}
-
 /*
  * The request's Origin against a widget's origins: allowed, the answer (an error too)
  * carries Access-Control-Allow-Origin; not allowed, 403.  No Origin (not a browser's
@@ -173,7 +160,7 @@ static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int req
     request_rec *r = ctx->r;
     const char *origin = apr_table_get(r->headers_in, "Origin");
 
-    vary_origin(r);
+    cc_cors_vary(r);
     if (!origin) {
         return required ? cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                                         "an Origin header is required")
@@ -183,7 +170,7 @@ static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int req
         return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                              "this origin may not use the widget");
     }
-    allow_origin(r, origin);
+    cc_cors_allow(r, origin);
     return NULL;
 }
 
@@ -193,9 +180,9 @@ static void cors_any_origin(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
 
-    vary_origin(r);
-    if (origin && cc_chat_origin_valid(r->pool, origin, NULL)) {
-        allow_origin(r, origin);
+    cc_cors_vary(r);
+    if (origin && cc_cors_origin_valid(r->pool, origin, NULL)) {
+        cc_cors_allow(r, origin);
     }
 }
 
@@ -402,7 +389,7 @@ static cc_error_t *session_create(cc_ctx_t *ctx)
     args[3] = email;
     args[4] = addr;
     args[5] = actor->user_agent;
-    args[6] = apr_pstrndup(ctx->pool, origin, CC_CHAT_ORIGIN_MAX);
+    args[6] = apr_pstrndup(ctx->pool, origin, CC_CORS_ORIGIN_MAX);
     args[7] = cc_sha256_hex(ctx->pool, token, strlen(token));
     args[8] = apr_itoa(ctx->pool, cc_chat_setting(s, CC_CHAT_TOKEN_TTL));
     if ((err = cc_db_select_row(ctx->db, "cc_chat_visitor_insert", 9, args, &row, NULL))) {
@@ -737,7 +724,7 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
     if (!allow) {
         return DECLINED;
     }
-    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    cc_cors_vary(r);
     if (origin && !strncmp(r->uri, "/chat/v1/widgets/", 17)) {
         /* A widget's routes: its allowed origins (the key is public). */
         const char *k = apr_pstrndup(r->pool, r->uri + 17, strcspn(r->uri + 17, "/"));
@@ -750,7 +737,7 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
         }
     }
     else if (origin && !strncmp(r->uri, "/chat/v1/sessions/", 18)
-             && cc_chat_origin_valid(r->pool, origin, NULL)) {
+             && cc_cors_origin_valid(r->pool, origin, NULL)) {
         /* A session's routes take any well-formed Origin here: the request itself is
          * checked against its widget's, and a preflight must not tell who may ask about
          * which session (that would say which sessions exist). */
@@ -762,14 +749,7 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
 
         return cc_send_error(r, e);
     }
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
-                   apr_pstrcat(r->pool, allow, ", OPTIONS", NULL));
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
-    apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
-    r->status = HTTP_NO_CONTENT;
-    ap_set_content_length(r, 0);
-    return OK;
+    return cc_cors_preflight_reply(r, origin, allow, CORS_ALLOW_HEADERS);
 }
 
 static const cc_route_t visitor_routes[] = {

@@ -13,6 +13,7 @@
 #include "cc_http.h"
 #include "cc_tenant_cache.h"
 #include "mod_cc_auth.h"
+#include "mod_cc_tenant.h"
 
 extern module AP_MODULE_DECLARE_DATA cc_tenant_module;
 /* mod_cc_tenant.c gets this from AP_DECLARE_MODULE; defining it twice would not compile. */
@@ -33,6 +34,7 @@ typedef struct cc_tenant_srv_cfg_t {
     cc_tenant_cache_t *cache;       /**< the process's cache (child_init), shared by vhosts */
     apr_uint32_t *gens;             /**< the node's generation slots (shared memory made in
                                          post_config), NULL without it */
+    cc_platform_cfg_t platform;     /**< CCCorsOrigins ... (mod_cc_tenant.h) */
 } cc_tenant_srv_cfg_t;
 
 /** The server config of r's server. */

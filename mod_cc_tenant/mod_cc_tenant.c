@@ -26,6 +26,7 @@
 
 #define CC_TENANT_MAIN_FILE 1
 #include "cc_audit.h"
+#include "cc_cors.h"
 #include "cc_log.h"
 #include "cc_metrics.h"
 #include "cc_validate.h"
@@ -63,6 +64,8 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     cfg->platform_slug = add->platform_slug ? add->platform_slug : base->platform_slug;
     cfg->cache = NULL;   /* set per process in child_init */
     cfg->gens = NULL;    /* set in post_config */
+    cfg->platform.cors_origins = add->platform.cors_origins ? add->platform.cors_origins
+                                                            : base->platform.cors_origins;
     return cfg;
 }
 
@@ -112,6 +115,36 @@ static const char *set_platform_tenant(cmd_parms *cmd, void *dummy, const char *
     return NULL;
 }
 
+/* CCCorsOrigins origin [origin ...]: each a serialised origin, never "*" (a wildcard would
+ * let every site's pages read the answers of a user's token); the directive may be
+ * repeated, and a virtual host's own list replaces the main server's. */
+static const char *add_cors_origin(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_tenant_srv_cfg_t *cfg = cc_tenant_srv_cfg(cmd->server);
+    apr_array_header_t *list = (apr_array_header_t *)cfg->platform.cors_origins;
+    const char *norm;
+
+    (void)dummy;
+    if (!strcmp(arg, "*")) {
+        return apr_psprintf(cmd->pool, "%s takes the origins by name (https://host[:port]): "
+                            "a wildcard is refused", cmd->cmd->name);
+    }
+    if (!cc_cors_origin_valid(cmd->pool, arg, &norm)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an origin (http or https://, a "
+                            "host, an optional port, no path)", cmd->cmd->name, arg);
+    }
+    if (!list) {
+        cfg->platform.cors_origins = list = apr_array_make(cmd->pool, 4, sizeof(norm));
+    }
+    APR_ARRAY_PUSH(list, const char *) = norm;
+    return NULL;
+}
+
+static const cc_platform_cfg_t *cc_tenant_platform_cfg(server_rec *s)
+{
+    return &cc_tenant_srv_cfg(s)->platform;
+}
+
 /* Directives, in the order the README documents them. */
 static const command_rec cc_tenant_cmds[] = {
     AP_INIT_TAKE1("CCTenantCacheTTL", set_cache_ttl, NULL, RSRC_CONF,
@@ -120,6 +153,9 @@ static const command_rec cc_tenant_cmds[] = {
     AP_INIT_TAKE1("CCPlatformTenant", set_platform_tenant, NULL, RSRC_CONF,
                   "Slug of the tenant whose platform_admin users administer the platform "
                   "(default platform)"),
+    AP_INIT_ITERATE("CCCorsOrigins", add_cors_origin, NULL, RSRC_CONF,
+                    "Origins (https://host[:port]) whose pages may call /api/v1 from a "
+                    "browser (CORS); none by default"),
     { NULL }
 };
 
@@ -330,6 +366,7 @@ static void cc_tenant_register_hooks(apr_pool_t *p)
 
     APR_REGISTER_OPTIONAL_FN(cc_tenant_principal_get);
     APR_REGISTER_OPTIONAL_FN(cc_tenant_principals_changed);
+    APR_REGISTER_OPTIONAL_FN(cc_tenant_platform_cfg);
     ap_hook_optional_fn_retrieve(cc_tenant_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);
     ap_hook_post_config(cc_tenant_post_config, NULL, succ_dbd, APR_HOOK_MIDDLE);

@@ -11,6 +11,16 @@
 #include "cc_perm.h"
 
 /**
+ * The platform features every API route shares (API.md "Platform features"), set by
+ * mod_cc_tenant's directives for a virtual host (README "Directives").
+ */
+typedef struct cc_platform_cfg_t {
+    /** CCCorsOrigins: the origins (lower-cased, const char *) whose pages may call
+     *  /api/v1 from a browser; NULL or empty: none. */
+    const apr_array_header_t *cors_origins;
+} cc_platform_cfg_t;
+
+/**
  * Resolve (once per request, memoized on the initial request) the principal: the
  * token's user and tenant, both active, the effective tenant (X-Tenant-ID for platform
  * admins) and its permissions (from the per-process cache).  Returns NULL and sets
@@ -19,5 +29,8 @@
  */
 APR_DECLARE_OPTIONAL_FN(cc_error_t *, cc_tenant_principal_get,
                         (request_rec *r, const cc_principal_t **ppr));
+
+/** The platform settings of s (never NULL). */
+APR_DECLARE_OPTIONAL_FN(const cc_platform_cfg_t *, cc_tenant_platform_cfg, (server_rec *s));
 
 #endif

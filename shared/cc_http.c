@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "cc_http.h"
+#include "cc_cors.h"
 #include "cc_jsonw.h"
 #include "cc_crypto.h"
 #include "cc_csv.h"
@@ -1558,8 +1559,101 @@ static void guard_insert_error_filter(request_rec *r)
     ap_add_output_filter_handle(guard_filter_handle, NULL, r, r->connection);
 }
 
+/* ---- CORS for the API (CCCorsOrigins) ---- */
+
+void cc_cors_vary(request_rec *r)
+{
+    const char *vary = apr_table_get(r->err_headers_out, "Vary");
+
+    if (!vary || !ap_find_token(r->pool, vary, "Origin")) {
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    }
+}
+
+void cc_cors_allow(request_rec *r, const char *origin)
+{
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                   CC_CORS_EXPOSE_HEADERS);
+}
+
+int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *methods,
+                            const char *headers)
+{
+    cc_cors_vary(r);
+    cc_request_id(r);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
+                   apr_pstrcat(r->pool, methods, ", OPTIONS", NULL));
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers", headers);
+    apr_table_setn(r->err_headers_out, "Access-Control-Max-Age", CC_CORS_MAX_AGE);
+    r->status = HTTP_NO_CONTENT;
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+/* The origins of r's virtual host (CCCorsOrigins); NULL without mod_cc_tenant or any. */
+static const apr_array_header_t *cors_origins(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *get =
+        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
+    const cc_platform_cfg_t *cfg = get ? get(r->server) : NULL;
+
+    return cfg && cfg->cors_origins && cfg->cors_origins->nelts ? cfg->cors_origins : NULL;
+}
+
+static int in_api(const char *uri)
+{
+    return uri && !strncmp(uri, "/api/v1", 7) && (uri[7] == '/' || uri[7] == '\0');
+}
+
+/* A preflight (OPTIONS with Origin and Access-Control-Request-Method) of a route of this
+ * module's domains, answered before authentication: a browser sends no token with it.
+ * The methods are the path's in the route tables, the headers those its methods take
+ * (cc_cors_allow_headers).  An origin not listed is 403, without CORS headers.  Anything
+ * else goes the usual way. */
+static int cors_preflight(request_rec *r, int lookup)
+{
+    const char *origin, *methods;
+
+    if (lookup || r->method_number != M_OPTIONS || !in_api(r->uri)
+        || !(origin = apr_table_get(r->headers_in, "Origin"))
+        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")
+        || !(methods = cc_route_methods(r->pool, guard_domains, r->uri))) {
+        return DECLINED;
+    }
+    if (!cc_cors_origin_listed(cors_origins(r), origin)) {
+        cc_cors_vary(r);
+        return cc_send_error(r, cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
+                                              "this origin may not call the API"));
+    }
+    return cc_cors_preflight_reply(r, origin, methods,
+                                   cc_cors_allow_headers(r->pool, methods));
+}
+
+/* Every answer under /api/v1 (errors, and those of the authentication hooks, included:
+ * err_headers_out, which an ErrorDocument's internal redirect keeps) says Vary: Origin
+ * when origins are configured, and carries the CORS headers for a listed one.  Each
+ * module that registers runs this: the first does it. */
+static void cors_answer(request_rec *r)
+{
+    const apr_array_header_t *origins;
+    const char *origin;
+
+    if (!in_api(r->uri) || apr_table_get(r->err_headers_out, "Access-Control-Allow-Origin")
+        || !(origins = cors_origins(r))) {
+        return;
+    }
+    cc_cors_vary(r);
+    origin = apr_table_get(r->headers_in, "Origin");
+    if (cc_cors_origin_listed(origins, origin)) {
+        cc_cors_allow(r, origin);
+    }
+}
+
 static int guard_post_read_request(request_rec *r)
 {
+    cors_answer(r);
     if (r->proto_num < HTTP_VERSION(2, 0) || r->connection->master || !guard_in_space(r)) {
         return DECLINED;
     }
@@ -1578,4 +1672,5 @@ void cc_http_guard_register(apr_pool_t *p, const char *module,
         AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(guard_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(guard_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_quick_handler(cors_preflight, NULL, NULL, APR_HOOK_MIDDLE);
 }

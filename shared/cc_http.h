@@ -200,9 +200,27 @@ int cc_send_noted_error(request_rec *r);
  * instead of httpd's HTML page, with the noted error if a hook noted one; and a request
  * line of HTTP/2.0 or later on an HTTP/1 connection is refused with 505.  module names
  * the module's output filter (CC_JSON_ERROR_<module>); several modules may register.
+ * Also CORS for /api/v1 (CCCorsOrigins, mod_cc_tenant): a preflight of one of the
+ * domains' routes is answered before authentication (a quick handler) from the route
+ * tables, and every answer under /api/v1 to a listed origin carries its CORS headers.
  */
 void cc_http_guard_register(apr_pool_t *p, const char *module,
                             const cc_domain_t *const *domains);
+
+/**
+ * CORS on an answer: origin may read it, an error too (Access-Control-Allow-Origin with
+ * origin, Access-Control-Expose-Headers: CC_CORS_EXPOSE_HEADERS; err_headers_out).
+ */
+void cc_cors_allow(request_rec *r, const char *origin);
+/** Vary: Origin on the answer (once), for every answer whose CORS headers depend on it. */
+void cc_cors_vary(request_rec *r);
+/**
+ * The answer to a preflight that origin may make: 204 with Access-Control-Allow-Origin,
+ * -Allow-Methods (methods and OPTIONS), -Allow-Headers (headers), -Max-Age
+ * (CC_CORS_MAX_AGE), Vary: Origin.  Returns OK (the status is set, nothing to send).
+ */
+int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *methods,
+                            const char *headers);
 
 /** The client address (useragent_ip). */
 const char *cc_client_ip(request_rec *r);
