@@ -66,6 +66,10 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     cfg->gens = NULL;    /* set in post_config */
     cfg->platform.cors_origins = add->platform.cors_origins ? add->platform.cors_origins
                                                             : base->platform.cors_origins;
+    cfg->platform.tenant_limit = add->platform.tenant_limit.set
+                                 ? add->platform.tenant_limit : base->platform.tenant_limit;
+    cfg->platform.token_limit = add->platform.token_limit.set
+                                ? add->platform.token_limit : base->platform.token_limit;
     return cfg;
 }
 
@@ -140,6 +144,19 @@ static const char *add_cors_origin(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* CCRateLimitTenant / CCRateLimitToken requests window [burst] | off. */
+static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *requests,
+                                  const char *window, const char *burst)
+{
+    cc_tenant_srv_cfg_t *cfg = cc_tenant_srv_cfg(cmd->server);
+    cc_ratelimit_t *lim = cmd->info ? &cfg->platform.token_limit
+                                    : &cfg->platform.tenant_limit;
+    const char *err = cc_ratelimit_parse(requests, window, burst, lim);
+
+    (void)dummy;
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
+}
+
 static const cc_platform_cfg_t *cc_tenant_platform_cfg(server_rec *s)
 {
     return &cc_tenant_srv_cfg(s)->platform;
@@ -156,6 +173,12 @@ static const command_rec cc_tenant_cmds[] = {
     AP_INIT_ITERATE("CCCorsOrigins", add_cors_origin, NULL, RSRC_CONF,
                     "Origins (https://host[:port]) whose pages may call /api/v1 from a "
                     "browser (CORS); none by default"),
+    AP_INIT_TAKE123("CCRateLimitTenant", set_rate_limit, NULL, RSRC_CONF,
+                    "Requests a tenant may make per window (seconds), with a burst "
+                    "(default: the requests), or off; no limit by default"),
+    AP_INIT_TAKE123("CCRateLimitToken", set_rate_limit, (void *)1, RSRC_CONF,
+                    "Requests one access token may make per window (seconds), with a burst "
+                    "(default: the requests), or off; no limit by default"),
     { NULL }
 };
 

@@ -9,6 +9,7 @@
 #include <apr_optional.h>
 #include "cc_error.h"
 #include "cc_perm.h"
+#include "cc_ratelimit.h"
 
 /**
  * The platform features every API route shares (API.md "Platform features"), set by
@@ -18,6 +19,9 @@ typedef struct cc_platform_cfg_t {
     /** CCCorsOrigins: the origins (lower-cased, const char *) whose pages may call
      *  /api/v1 from a browser; NULL or empty: none. */
     const apr_array_header_t *cors_origins;
+    /** CCRateLimitTenant, CCRateLimitToken (requests 0: no limit). */
+    cc_ratelimit_t tenant_limit;
+    cc_ratelimit_t token_limit;
 } cc_platform_cfg_t;
 
 /**

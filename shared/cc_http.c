@@ -23,6 +23,7 @@
 #include "cc_log.h"
 #include "cc_metrics.h"
 #include "cc_page.h"
+#include "cc_ratelimit.h"
 #include "cc_retry.h"
 #include "cc_validate.h"
 #include "mod_cc_tenant.h"
@@ -1209,6 +1210,105 @@ const char *cc_route_methods(apr_pool_t *p, const cc_domain_t *const *domains,
            == CC_ROUTE_METHOD_NOT_ALLOWED ? allow : NULL;
 }
 
+/* ---- rate limits (CCRateLimitTenant, CCRateLimitToken) ---- */
+
+/* The node's table of keys (cc_ratelimit.h): this module's view, set in the parent's
+ * post_config before any child exists, read-only afterwards. */
+static cc_ratelimit_slot_t *ratelimit_table;
+
+static void ratelimit_attach(server_rec *s)
+{
+    apr_status_t rv;
+
+    ratelimit_table = cc_node_shm(s, "cc_ratelimit_table",
+                                  sizeof(cc_ratelimit_slot_t) * CC_RATELIMIT_SLOTS, &rv);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, CCLOGNO(00111)
+                     "no shared memory for the rate limits: requests are not limited");
+    }
+}
+
+/* The platform settings of r's virtual host (mod_cc_tenant); NULL without it. */
+static const cc_platform_cfg_t *platform_cfg(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *get =
+        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
+
+    return get ? get(r->server) : NULL;
+}
+
+/* A RateLimit-Policy item ("tenant";q=600;w=60), or "" without the limit. */
+static const char *policy_item(apr_pool_t *p, const char *name, const cc_ratelimit_t *lim)
+{
+    return lim->requests ? apr_psprintf(p, "\"%s\";q=%" APR_INT64_T_FMT ";w=%"
+                                        APR_INT64_T_FMT, name, lim->requests, lim->window)
+                         : "";
+}
+
+/*
+ * An authenticated request against its token's and its (effective) tenant's limits: a
+ * platform admin's X-Tenant-ID counts against that tenant.  Both are counted, the token's
+ * first; one the tenant refuses is given back to the token.  Every answer says the
+ * policies (RateLimit-Policy) and where the caller stands under the nearer one
+ * (RateLimit: remaining r, seconds t until the bucket is full); past a limit, 429 with
+ * Retry-After (IETF draft-ietf-httpapi-ratelimit-headers).
+ */
+static cc_error_t *rate_limit(cc_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const cc_platform_cfg_t *cfg = platform_cfg(r);
+    const char *auth = apr_table_get(r->headers_in, "Authorization");
+    const cc_ratelimit_t *lims[2];
+    const char *names[2] = { "token", "tenant" };
+    apr_uint64_t keys[2];
+    cc_ratelimit_result_t res[2];
+    int taken[2] = { 0, 0 }, i, near = -1;
+    apr_time_t now = apr_time_now();
+
+    if (!cfg || !ratelimit_table || !ctx->principal
+        || (!cfg->tenant_limit.requests && !cfg->token_limit.requests)) {
+        return NULL;
+    }
+    lims[0] = &cfg->token_limit;
+    lims[1] = &cfg->tenant_limit;
+    keys[0] = cc_ratelimit_key('k', auth ? auth : "");
+    keys[1] = cc_ratelimit_key('t', ctx->principal->tenant_id);
+    apr_table_setn(r->err_headers_out, "RateLimit-Policy",
+                   apr_pstrcat(r->pool, policy_item(r->pool, "tenant", lims[1]),
+                               lims[0]->requests && lims[1]->requests ? ", " : "",
+                               policy_item(r->pool, "token", lims[0]), NULL));
+    for (i = 0; i < 2; i++) {
+        if (!lims[i]->requests
+            || cc_ratelimit_take(ratelimit_table, keys[i], lims[i], now, &res[i]) != 0) {
+            continue;
+        }
+        taken[i] = 1;
+        if (near < 0 || !res[i].admitted || res[i].remaining < res[near].remaining) {
+            near = i;
+        }
+        if (!res[i].admitted) {
+            break;
+        }
+    }
+    if (near >= 0) {
+        apr_table_setn(r->err_headers_out, "RateLimit",
+                       apr_psprintf(r->pool, "\"%s\";r=%" APR_INT64_T_FMT ";t=%"
+                                    APR_INT64_T_FMT, names[near], res[near].remaining,
+                                    res[near].reset));
+    }
+    if (near < 0 || res[near].admitted) {
+        return NULL;
+    }
+    if (near == 1 && taken[0] && res[0].admitted) {
+        cc_ratelimit_refund(ratelimit_table, keys[0], lims[0]);
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, res[near].retry_after));
+    return cc_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, CC_ERR_TOO_MANY_REQUESTS,
+                         "rate limit of the %s exceeded: retry after %" APR_INT64_T_FMT
+                         " s", names[near], res[near].retry_after);
+}
+
 /* Route, permission, query: what must hold before the handler runs. */
 static cc_error_t *before_handler(cc_ctx_t *ctx, const cc_domain_t *const *domains)
 {
@@ -1358,6 +1458,7 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
     ctx->db = cc_db_request(r);
 
     if (!(err = before_handler(ctx, domains))
+        && !(err = rate_limit(ctx))
         && (r->method_number == M_GET || r->method_number == M_OPTIONS
             || !(err = cc_db_write_begin(ctx->db)))) {
         err = run_handler(ctx);
@@ -1431,6 +1532,7 @@ int cc_domains_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     }
     cc_db_prepare_shared(pconf, s);
     cc_db_prepare_domains(s, domains);
+    ratelimit_attach(s);
     return OK;
 }
 
@@ -1595,9 +1697,7 @@ int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *meth
 /* The origins of r's virtual host (CCCorsOrigins); NULL without mod_cc_tenant or any. */
 static const apr_array_header_t *cors_origins(request_rec *r)
 {
-    APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *get =
-        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
-    const cc_platform_cfg_t *cfg = get ? get(r->server) : NULL;
+    const cc_platform_cfg_t *cfg = platform_cfg(r);
 
     return cfg && cfg->cors_origins && cfg->cors_origins->nelts ? cfg->cors_origins : NULL;
 }

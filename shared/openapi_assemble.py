@@ -14,7 +14,8 @@ Assembly takes ROOT/shared/openapi-base.json and every ROOT/mod_*/openapi.json, 
 fragments in MODULE_ORDER (the request's path through the modules: auth, tenant, domain;
 any other module after them by name), and appends the fragments' tags to the base's
 tags, their paths to the (empty) paths, and each components map entry to the same map of
-the base.  It
+the base.  Every operation that is not public (no `security: []`) gets the base's
+`429: RateLimited` (the rate limits, cc_dispatch) unless it lists a 429 itself.  It
 fails, naming both files, when a path, a tag or a component (e.g. schemas/User) is defined
 twice; when a fragment has another top-level key; and when a fragment's operation lacks
 `x-module` naming the fragment's own directory.  The output is
@@ -93,6 +94,16 @@ def merge(base, base_path, fragments):
                 owners = {n: comp_owner[(kind, n)] for n in table}
                 _merge_entry(table, owners, name, value, path, f"component {kind}/{name}")
                 comp_owner[(kind, name)] = path
+    # Rate limits apply to every authenticated route (cc_dispatch): each such operation
+    # lists the base's RateLimited, unless it documents a 429 of its own.
+    if "RateLimited" in doc["components"].get("responses", {}):
+        for item in doc["paths"].values():
+            for method in HTTP_METHODS:
+                op = item.get(method) if isinstance(item, dict) else None
+                if isinstance(op, dict) and op.get("security") != [] \
+                        and isinstance(op.get("responses"), dict):
+                    op["responses"].setdefault(
+                        "429", {"$ref": "#/components/responses/RateLimited"})
     return doc
 
 
