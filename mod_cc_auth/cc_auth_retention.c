@@ -11,6 +11,8 @@
  * - login_throttle rows whose window has passed (they count as no row at all,
  *   cc_auth_throttle.c), by the longest CCLoginWindow of any server so that no vhost
  *   loses a live window.
+ * - Idempotency-Key rows (sql/027) older than the longest CCIdempotencyHours of any
+ *   server (mod_cc_tenant; older ones are ignored already, shared/cc_idem.c).
  *
  * Dead families are found a batch (RETENTION_BATCH) at a time by a plain read and
  * deleted one family per statement, so a run locks only a dead family's rows (which
@@ -27,6 +29,7 @@
 
 #include "cc_auth_private.h"
 #include "cc_job.h"
+#include "mod_cc_tenant.h"
 
 #define RETENTION_BATCH 1000
 #define RETENTION_MAX_BATCHES 100
@@ -52,6 +55,11 @@ static const cc_stmt_t retention_stmts[] = {
             "LIMIT " APR_STRINGIFY(RETENTION_BATCH) " "
             "/* cc-lint: no-tenant housekeeping across all keys: rows whose window has "
             "passed, none of which is live */"),
+    CC_STMT("cc_auth_retention_idempotency",
+            "DELETE FROM idempotency_keys"
+            " WHERE created_at < DATE_SUB(UTC_TIMESTAMP(), INTERVAL %s HOUR)"
+            " LIMIT " APR_STRINGIFY(RETENTION_BATCH)
+            " /* cc-lint: no-tenant expired keys of every tenant */"),
     CC_STMT_END
 };
 
@@ -64,6 +72,7 @@ const cc_domain_t cc_auth_retention_domain = {
 typedef struct retention_t {
     const char *grace;        /**< CC_AUTH_RETENTION_GRACE as text */
     const char *window;       /**< the longest CCLoginWindow, as text */
+    const char *idem_hours;   /**< the longest CCIdempotencyHours, as text */
 } retention_t;
 
 /* Dead refresh-token families, a batch at a time, one family per statement; *pn +=
@@ -123,17 +132,20 @@ static cc_error_t *purge(cc_db_t *db, const char *label, const char *arg, int *p
 static cc_error_t *retention_run(cc_db_t *db, void *data)
 {
     const retention_t *rt = data;
-    int tokens = 0, throttle = 0;
+    int tokens = 0, throttle = 0, keys = 0;
     cc_error_t *err;
 
     err = purge_families(db, rt->grace, &tokens);
     if (!err) {
         err = purge(db, "cc_auth_retention_throttle", rt->window, &throttle);
     }
-    if (tokens || throttle) {
+    if (!err) {
+        err = purge(db, "cc_auth_retention_idempotency", rt->idem_hours, &keys);
+    }
+    if (tokens || throttle || keys) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, db->s, CCLOGNO(01015)
-                     "retention: deleted %d expired refresh token(s) and %d login "
-                     "throttle row(s)", tokens, throttle);
+                     "retention: deleted %d expired refresh token(s), %d login "
+                     "throttle row(s) and %d Idempotency-Key(s)", tokens, throttle, keys);
     }
     /* A database outage is logged once by cc_db; cc_job then logs only at debug. */
     return err;
@@ -143,6 +155,9 @@ int cc_auth_retention_schedule(apr_pool_t *pconf, server_rec *s)
 {
     int interval = cc_auth_cfg_retention_interval(cc_auth_cfg(s));
     int window = 0;
+    apr_int64_t hours = 24;
+    APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *platform =
+        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
     retention_t *rt;
     cc_job_t *job;
     server_rec *sp;
@@ -156,10 +171,14 @@ int cc_auth_retention_schedule(apr_pool_t *pconf, server_rec *s)
         if (w > window) {
             window = w;
         }
+        if (platform && CC_IDEMPOTENCY_HOURS(platform(sp)) > hours) {
+            hours = CC_IDEMPOTENCY_HOURS(platform(sp));
+        }
     }
     rt = apr_pcalloc(pconf, sizeof(*rt));
     rt->grace = apr_itoa(pconf, CC_AUTH_RETENTION_GRACE);
     rt->window = apr_itoa(pconf, window);
+    rt->idem_hours = apr_psprintf(pconf, "%" APR_INT64_T_FMT, hours);
     job = apr_pcalloc(pconf, sizeof(*job));
     job->name = "cc-auth-retention";
     job->run = retention_run;

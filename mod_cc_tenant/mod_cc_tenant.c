@@ -51,6 +51,7 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
     (void)s;
     cfg->cache_ttl = CC_TENANT_UNSET;
     cfg->platform_slug = NULL;
+    cfg->platform.idempotency_hours = CC_TENANT_UNSET;
     cfg->cache = NULL;
     return cfg;
 }
@@ -70,6 +71,9 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
                                  ? add->platform.tenant_limit : base->platform.tenant_limit;
     cfg->platform.token_limit = add->platform.token_limit.set
                                 ? add->platform.token_limit : base->platform.token_limit;
+    cfg->platform.idempotency_hours = add->platform.idempotency_hours != CC_TENANT_UNSET
+                                      ? add->platform.idempotency_hours
+                                      : base->platform.idempotency_hours;
     return cfg;
 }
 
@@ -157,6 +161,18 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *reque
     return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
 }
 
+static const char *set_idempotency_hours(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_tenant_srv_cfg_t *cfg = cc_tenant_srv_cfg(cmd->server);
+
+    (void)dummy;
+    if (!cc_parse_int(arg, 0, 720, &cfg->platform.idempotency_hours)) {
+        return apr_psprintf(cmd->pool, "%s must be a number of hours from 0 to 720, not "
+                            "'%s'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 static const cc_platform_cfg_t *cc_tenant_platform_cfg(server_rec *s)
 {
     return &cc_tenant_srv_cfg(s)->platform;
@@ -179,6 +195,9 @@ static const command_rec cc_tenant_cmds[] = {
     AP_INIT_TAKE123("CCRateLimitToken", set_rate_limit, (void *)1, RSRC_CONF,
                     "Requests one access token may make per window (seconds), with a burst "
                     "(default: the requests), or off; no limit by default"),
+    AP_INIT_TAKE1("CCIdempotencyHours", set_idempotency_hours, NULL, RSRC_CONF,
+                  "Hours an Idempotency-Key and its answer are kept (0..720, default 24; "
+                  "0: the header is ignored)"),
     { NULL }
 };
 

@@ -22,7 +22,14 @@ typedef struct cc_platform_cfg_t {
     /** CCRateLimitTenant, CCRateLimitToken (requests 0: no limit). */
     cc_ratelimit_t tenant_limit;
     cc_ratelimit_t token_limit;
+    /** CCIdempotencyHours: how long an Idempotency-Key is kept (0: keys ignored; -1:
+     *  not set, read through CC_IDEMPOTENCY_HOURS). */
+    apr_int64_t idempotency_hours;
 } cc_platform_cfg_t;
+
+/** CCIdempotencyHours with its default (24). */
+#define CC_IDEMPOTENCY_HOURS(cfg) \
+    ((cfg)->idempotency_hours < 0 ? 24 : (cfg)->idempotency_hours)
 
 /**
  * Resolve (once per request, memoized on the initial request) the principal: the

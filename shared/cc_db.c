@@ -318,6 +318,7 @@ void cc_db_prepare_shared(apr_pool_t *pconf, server_rec *s)
     apr_pool_userdata_get(&done, key, pconf);
     if (!done) {
         cc_db_prepare_all(s, cc_shared_stmts);
+        cc_db_prepare_all(s, cc_idem_stmts);
         apr_pool_userdata_setn((void *)1, key, NULL, pconf);
     }
 }
@@ -882,9 +883,21 @@ cc_error_t *cc_db_begin(cc_db_t *db)
 
 cc_error_t *cc_db_commit_by(cc_db_t *db, const char *label, int nargs, const char **args)
 {
-    int in_txn = db->in_txn;
+    int in_txn = db->in_txn, marked = 1;
+    cc_error_t *err = NULL;
+
+    if (in_txn && db->commit_mark
+        && !(err = cc_db_exec(db, db->commit_mark, db->commit_mark_nargs,
+                              db->commit_mark_args, &marked))
+        && marked != 1) {
+        err = cc_error_conflict(db->pool, "this request's Idempotency-Key was taken over"
+                                " by another request: nothing was changed");
+    }
+    if (err) {
+        return err;
+    }
     /* Still open until the statement succeeds: on failure the caller's rollback ends it. */
-    cc_error_t *err = cc_db_exec(db, label, nargs, args, NULL);
+    err = cc_db_exec(db, label, nargs, args, NULL);
 
     if (!err || !in_txn) {
         /* Outside a transaction its writes may have committed one by one even when it

@@ -49,6 +49,12 @@ typedef struct cc_db_t {
     int unchecked;           /**< the connection came parked (no ping) and has run no
                                   statement yet */
     int no_park;             /**< hand the connection to mod_dbd, not to the thread */
+    /** A statement every transaction runs just before it commits (an Idempotency-Key's
+     *  claim marked done with the work: cc_idem.c); NULL: none.  It must change a row,
+     *  else the commit is refused (409: the claim is no longer the request's). */
+    const char *commit_mark;
+    int commit_mark_nargs;
+    const char **commit_mark_args;
     int flushed;             /**< parked connections just handed back (suspect): the
                                   next acquire tries that many more times */
 } cc_db_t;
@@ -91,6 +97,8 @@ void cc_db_prepare_all(server_rec *s, const cc_stmt_t *stmts);
 
 /** Statements of shared/ itself (audit, events). */
 extern const cc_stmt_t cc_shared_stmts[];
+/** The Idempotency-Key statements (cc_idem.c), registered with cc_shared_stmts. */
+extern const cc_stmt_t cc_idem_stmts[];
 
 /**
  * Register cc_shared_stmts once per configuration cycle, whichever module comes first:

@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "cc_http.h"
+#include "cc_idem.h"
 #include "cc_cors.h"
 #include "cc_jsonw.h"
 #include "cc_crypto.h"
@@ -131,7 +132,7 @@ static int send_json(request_rec *r, int status, const json_t *body)
 {
     /* Reals are fractions of 6 decimals at most (cc_qstats_ratio): 15 significant
      * digits print them as they are, not as 0.66666700000000001. */
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    char *text = json_dumps(body, CC_REPLY_JSON_FLAGS);
     apr_size_t len;
 
     if (!text) {
@@ -341,7 +342,7 @@ static cc_error_t *too_large(apr_pool_t *p, apr_size_t max)
  * bodies (r->remaining is 0 for those, so it cannot size anything).  *ptotal: the
  * bytes read. */
 static cc_error_t *read_body_stream(request_rec *r, apr_size_t max, cc_body_fn fn,
-                                    void *baton, apr_off_t *ptotal)
+                                    void *baton, cc_sha256_ctx *hash, apr_off_t *ptotal)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
@@ -401,6 +402,9 @@ static cc_error_t *read_body_stream(request_rec *r, apr_size_t max, cc_body_fn f
                 err = too_large(r->pool, max);
                 break;
             }
+            if (len && hash) {
+                cc_sha256_update(hash, data, len);     /* Idempotency-Key (cc_idem.c) */
+            }
             if (len) {
                 err = fn(baton, data, len);
             }
@@ -423,12 +427,19 @@ static cc_error_t *collect_piece(void *baton, const char *data, apr_size_t len)
            ? NULL : cc_error_internal(body->p);
 }
 
+/* The hash an Idempotency-Key request's body goes through (cc_idem.c), or NULL. */
+static cc_sha256_ctx *body_hash(cc_ctx_t *ctx)
+{
+    return ctx->idem ? &ctx->idem->hash : NULL;
+}
+
 /* Read the whole body into p, never more than max bytes. */
-static cc_error_t *read_body(request_rec *r, apr_size_t max, char **pbuf, apr_size_t *plen)
+static cc_error_t *read_body(request_rec *r, apr_size_t max, cc_sha256_ctx *hash,
+                             char **pbuf, apr_size_t *plen)
 {
     apr_bucket_brigade *body = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_off_t total;
-    cc_error_t *err = read_body_stream(r, max, collect_piece, body, &total);
+    cc_error_t *err = read_body_stream(r, max, collect_piece, body, hash, &total);
 
     if (err) {
         return err;
@@ -448,7 +459,7 @@ cc_error_t *cc_read_body_stream(cc_ctx_t *ctx, apr_size_t max, cc_body_fn fn, vo
     ctx->body_read = 1;
     ctx->body = "";
     ctx->body_len = 0;
-    err = read_body_stream(ctx->r, max, fn, baton, ptotal);
+    err = read_body_stream(ctx->r, max, fn, baton, body_hash(ctx), ptotal);
     return err;
 }
 
@@ -466,7 +477,7 @@ cc_error_t *cc_read_json(cc_ctx_t *ctx, json_t **pobj)
                              "Content-Type must be application/json");
     }
     if (!ctx->body_read) {
-        if ((err = read_body(r, max, &buf, &len))) {
+        if ((err = read_body(r, max, body_hash(ctx), &buf, &len))) {
             return err;
         }
         ctx->body = buf;
@@ -1449,6 +1460,7 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
 {
     cc_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     cc_error_t *err;
+    int replay = 0;
 
     ctx->r = r;
     ctx->pool = r->pool;
@@ -1460,8 +1472,10 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
     if (!(err = before_handler(ctx, domains))
         && !(err = rate_limit(ctx))
         && (r->method_number == M_GET || r->method_number == M_OPTIONS
-            || !(err = cc_db_write_begin(ctx->db)))) {
+            || !(err = cc_db_write_begin(ctx->db)))
+        && !(err = cc_idem_begin(ctx, &replay)) && !replay) {
         err = run_handler(ctx);
+        cc_idem_end(ctx, err);
     }
     if (err) {
         cc_db_rollback(ctx->db);

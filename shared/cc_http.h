@@ -59,7 +59,13 @@ typedef struct cc_ctx_t {
     const char *body;
     apr_size_t body_len;
     int body_read;
+    struct cc_idem_t *idem;            /**< the Idempotency-Key claim it holds (cc_idem.h) */
 } cc_ctx_t;
+
+/** How a reply's JSON is written (and stored for an Idempotency-Key's replay): reals are
+ *  fractions of 6 decimals at most (cc_qstats_ratio), 15 significant digits print them
+ *  as they are. */
+#define CC_REPLY_JSON_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
 /**
  * The whole handler path: request id, route match over the module's domains (404/405

@@ -15,7 +15,9 @@ fragments in MODULE_ORDER (the request's path through the modules: auth, tenant,
 any other module after them by name), and appends the fragments' tags to the base's
 tags, their paths to the (empty) paths, and each components map entry to the same map of
 the base.  Every operation that is not public (no `security: []`) gets the base's
-`429: RateLimited` (the rate limits, cc_dispatch) unless it lists a 429 itself.  It
+`429: RateLimited` (the rate limits, cc_dispatch) unless it lists a 429 itself, and
+each such POST the `Idempotency-Key` header parameter and `422: IdempotencyKeyReused`
+(shared/cc_idem.c).  It
 fails, naming both files, when a path, a tag or a component (e.g. schemas/User) is defined
 twice; when a fragment has another top-level key; and when a fragment's operation lacks
 `x-module` naming the fragment's own directory.  The output is
@@ -104,6 +106,13 @@ def merge(base, base_path, fragments):
                         and isinstance(op.get("responses"), dict):
                     op["responses"].setdefault(
                         "429", {"$ref": "#/components/responses/RateLimited"})
+                    # Idempotency-Key on every authenticated POST (cc_idem.c).
+                    if method == "post" and "IdempotencyKey" in \
+                            doc["components"].get("parameters", {}):
+                        op.setdefault("parameters", []).append(
+                            {"$ref": "#/components/parameters/IdempotencyKey"})
+                        op["responses"].setdefault(
+                            "422", {"$ref": "#/components/responses/IdempotencyKeyReused"})
     return doc
 
 
