@@ -1469,14 +1469,16 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
     ctx->request_id = cc_request_id(r);
     ctx->db = cc_db_request(r);
 
+    /* A request replaying an Idempotency-Key's answer (or waiting for the first one with
+     * the key, without a connection) does no write: the write gate comes after it. */
     if (!(err = before_handler(ctx, domains))
         && !(err = rate_limit(ctx))
+        && !(err = cc_idem_begin(ctx, &replay)) && !replay
         && (r->method_number == M_GET || r->method_number == M_OPTIONS
-            || !(err = cc_db_write_begin(ctx->db)))
-        && !(err = cc_idem_begin(ctx, &replay)) && !replay) {
+            || !(err = cc_db_write_begin(ctx->db)))) {
         err = run_handler(ctx);
-        cc_idem_end(ctx, err);
     }
+    cc_idem_end(ctx, err);
     if (err) {
         cc_db_rollback(ctx->db);
         return cc_send_error(r, err);

@@ -173,9 +173,17 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
         const char **row = NULL;
         int nrows = 0;
 
-        /* Columns first, owner last: the INSERT's order. */
-        if ((err = cc_db_exec(ctx->db, "cc_idem_claim", n, args, &nrows))) {
+        /* Columns first, owner last: the INSERT's order.  Its duplicate-key check waits
+         * for the first request's mark (a row lock until that commits) and may be chosen
+         * as a deadlock's victim: then it looks again after the pause. */
+        if ((err = cc_db_exec(ctx->db, "cc_idem_claim", n, args, &nrows))
+            && (!cc_error_is_lock_conflict(err) || apr_time_now() >= until)) {
             return err;
+        }
+        if (err) {
+            cc_db_release(ctx->db);
+            apr_sleep(IDEM_POLL);
+            continue;
         }
         if (nrows == 1) {
             break;                                        /* ours: do the work */
@@ -220,6 +228,8 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
                                      : "a request with this Idempotency-Key is still in"
                                        " progress");
         }
+        /* Waiting holds no connection (another request may need it). */
+        cc_db_release(ctx->db);
         apr_sleep(IDEM_POLL);
     }
     /* Every transaction of the work marks the claim before it commits. */
@@ -243,6 +253,9 @@ void cc_idem_end(cc_ctx_t *ctx, const cc_error_t *err)
         return;
     }
     ctx->db->commit_mark = NULL;
+    if (err) {
+        cc_db_rollback(ctx->db);      /* the release must not ride on a failed transaction */
+    }
     if (err || ctx->replied || !ctx->db->changed || request_hash(ctx, &hash)) {
         /* Nothing done to keep (an error rolled it back), or nothing to replay: a retry
          * does it (a claim whose work committed stays, unanswered: 409 to a retry). */
