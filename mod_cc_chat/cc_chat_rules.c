@@ -23,25 +23,23 @@ const chat_widget_values_t *cc_chat_widget_defaults(void)
     return &widget_defaults;
 }
 
-int cc_chat_origin_allowed(const char *origins_json, const char *origin)
+int cc_chat_origin_allowed(apr_pool_t *p, const char *origins_json, const char *origin)
 {
-    json_t *list;
-    json_t *v;
+    apr_array_header_t *origins = apr_array_make(p, 4, sizeof(const char *));
+    json_t *list, *v;
     size_t i;
-    int found = 0;
 
-    if (!origins_json || !origin || !*origin) {
+    if (!origins_json) {
         return 0;
     }
     list = json_loads(origins_json, 0, NULL);
     json_array_foreach(list, i, v) {
-        if (json_is_string(v) && !strcasecmp(json_string_value(v), origin)) {
-            found = 1;
-            break;
+        if (json_is_string(v)) {
+            APR_ARRAY_PUSH(origins, const char *) = apr_pstrdup(p, json_string_value(v));
         }
     }
     json_decref(list);
-    return found;
+    return cc_cors_origin_listed(origins, origin);
 }
 
 int cc_chat_text_valid(const char *s, apr_size_t max)

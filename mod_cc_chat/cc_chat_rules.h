@@ -60,7 +60,7 @@ const chat_widget_values_t *cc_chat_widget_defaults(void);
 json_t *cc_chat_widget_diff(const chat_widget_values_t *a, const chat_widget_values_t *b);
 
 /** Whether origin (as sent, compared case-insensitively) is in the JSON array text. */
-int cc_chat_origin_allowed(const char *origins_json, const char *origin);
+int cc_chat_origin_allowed(apr_pool_t *p, const char *origins_json, const char *origin);
 
 /** A message or note body: 1..max characters of valid text, not only white space. */
 int cc_chat_text_valid(const char *s, apr_size_t max);

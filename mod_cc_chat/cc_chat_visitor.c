@@ -166,7 +166,7 @@ static cc_error_t *check_origin(cc_ctx_t *ctx, const char *origins_json, int req
                                         "an Origin header is required")
                         : NULL;
     }
-    if (!cc_chat_origin_allowed(origins_json, origin)) {
+    if (!cc_chat_origin_allowed(r->pool, origins_json, origin)) {
         return cc_error_make(ctx->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                              "this origin may not use the widget");
     }
@@ -743,7 +743,7 @@ int cc_chat_preflight(request_rec *r, const cc_domain_t *const *domains)
          * which session (that would say which sessions exist). */
         origins = cc_json_dump(r->pool, cc_json_own(r->pool, json_pack("[s]", origin)));
     }
-    if (!origin || !cc_chat_origin_allowed(origins, origin)) {
+    if (!origin || !cc_chat_origin_allowed(r->pool, origins, origin)) {
         cc_error_t *e = cc_error_make(r->pool, HTTP_FORBIDDEN, CC_ERR_FORBIDDEN,
                                       "this origin may not use the widget");
 

@@ -12,7 +12,8 @@
 # BENCH_CHAT_CHILDREN x BENCH_CHAT_THREADS, 200 visitors and 20 agents chatting);
 # `helpdesk` the contacts' and tickets' scenarios (issue 13: BENCH_HD_CONTACTS contacts and
 # BENCH_HD_TICKETS tickets in bench-1, seeded only when the part runs; README "Helpdesk");
-# `live` the live calls' event latency (issue 14: t/bench/live_bench.py).
+# `live` the live calls' event latency (issue 14: t/bench/live_bench.py); `platform` what
+# the rate limits and an Idempotency-Key cost a DID read and create (issue 16).
 # One part alone, e.g.: BENCH_ONLY=helpdesk BENCH_CDR_ROWS=0 make bench
 set -eu
 
@@ -339,6 +340,19 @@ restart_httpd() {   # label children threads max_clients [a directive line for t
     wrk -t"$THREADS" -c$((children * 32)) -d"${BENCH_POOL_FILL:-10s}" --timeout 10s \
         "$BASE/readyz" >/dev/null 2>&1 || true
 }
+
+# The platform features' cost (issue 16): the scenarios above run with rate limits on
+# (CCRateLimitTenant/Token 100000 60, far from reached: every request is counted and
+# answered with the headers); a DID create with an Idempotency-Key of its own; then httpd
+# again with both limits off and the same DID read and create.
+if selected platform; then
+    CC_BENCH_IDEMPOTENCY=1 RUN_PART=platform run dids_create_idem "$BASE/api/v1/dids" \
+        "$BENCH/did_create.lua"
+    restart_httpd "no rate limits" 2 32 16 $'CCRateLimitTenant off\nCCRateLimitToken off'
+    CC_BENCH_IDS=$CC_BENCH_DID_IDS_FILE RUN_PART=platform run dids_get_nolimit \
+        "$BASE/api/v1/dids/" "$BENCH/by_id.lua"
+    RUN_PART=platform run dids_create_nolimit "$BASE/api/v1/dids" "$BENCH/did_create.lua"
+fi
 
 # The event stream (issue 11): 1,000 SSE clients need 1,000 worker threads, so httpd is
 # started again with BENCH_EVENT_CHILDREN x BENCH_EVENT_THREADS (8 x 160) and

@@ -3,11 +3,14 @@
 -- per-thread counter: 15 digits, so never one of the seeded 10-digit numbers.
 -- CC_BENCH_CREATE_TOKENS (space-separated) spreads the creates over several tenants,
 -- one tenant per request in turn; else every create is bench-1's (CC_BENCH_TOKEN).
+-- CC_BENCH_IDEMPOTENCY=1 sends each create with an Idempotency-Key of its own (the
+-- number): what the key's claim and stored answer cost a create.
 local tokens = {}
 for t in string.gmatch(os.getenv("CC_BENCH_CREATE_TOKENS") or os.getenv("CC_BENCH_TOKEN"),
                        "%S+") do
     tokens[#tokens + 1] = "Bearer " .. t
 end
+local idempotent = os.getenv("CC_BENCH_IDEMPOTENCY") == "1"
 local next_tid = 0
 local run_tag
 
@@ -36,5 +39,8 @@ request = function()
     local body = string.format('{"number":"+1%06d%d%07d","description":"bench"}',
                                tag, tid, counter)
     wrk.headers["Authorization"] = tokens[counter % #tokens + 1]
+    if idempotent then
+        wrk.headers["Idempotency-Key"] = string.format("bench-%06d-%d-%07d", tag, tid, counter)
+    end
     return wrk.format("POST", "/api/v1/dids", nil, body)
 end

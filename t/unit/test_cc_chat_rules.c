@@ -10,20 +10,22 @@
 #include "cc_chat_rules.h"
 #include "cc_events_rules.h"
 
+#define ALLOWED(list, origin) cc_chat_origin_allowed(cc_test_pool, list, origin)
+
 START_TEST(an_origin_is_allowed_only_when_listed)
 {
     const char *list = "[\"https://www.example.com\",\"http://localhost:8080\"]";
 
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "https://www.example.com"), 1);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "https://WWW.example.com"), 1);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "http://localhost:8080"), 1);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "http://localhost:8081"), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "https://www.example.com.evil.net"), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, "null"), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, ""), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed(list, NULL), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed("[]", "https://www.example.com"), 0);
-    ck_assert_int_eq(cc_chat_origin_allowed("not json", "https://www.example.com"), 0);
+    ck_assert_int_eq(ALLOWED(list, "https://www.example.com"), 1);
+    ck_assert_int_eq(ALLOWED(list, "https://WWW.example.com"), 1);
+    ck_assert_int_eq(ALLOWED(list, "http://localhost:8080"), 1);
+    ck_assert_int_eq(ALLOWED(list, "http://localhost:8081"), 0);
+    ck_assert_int_eq(ALLOWED(list, "https://www.example.com.evil.net"), 0);
+    ck_assert_int_eq(ALLOWED(list, "null"), 0);
+    ck_assert_int_eq(ALLOWED(list, ""), 0);
+    ck_assert_int_eq(ALLOWED(list, NULL), 0);
+    ck_assert_int_eq(ALLOWED("[]", "https://www.example.com"), 0);
+    ck_assert_int_eq(ALLOWED("not json", "https://www.example.com"), 0);
 }
 END_TEST
 

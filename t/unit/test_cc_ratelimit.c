@@ -20,7 +20,7 @@ static cc_ratelimit_slot_t *table_new(void)
 START_TEST(a_burst_goes_through_then_the_rate)
 {
     cc_ratelimit_slot_t *table = table_new();
-    cc_ratelimit_t lim = { 60, 60, 5 };           /* one a second, five at once */
+    cc_ratelimit_t lim = { 60, 60, 5, 1 };           /* one a second, five at once */
     apr_uint64_t key = cc_ratelimit_key('k', "token");
     cc_ratelimit_result_t r;
     int i;
@@ -53,7 +53,7 @@ END_TEST
 START_TEST(a_refused_request_costs_nothing_and_a_refund_gives_one_back)
 {
     cc_ratelimit_slot_t *table = table_new();
-    cc_ratelimit_t lim = { 2, 10, 2 };
+    cc_ratelimit_t lim = { 2, 10, 2, 1 };
     apr_uint64_t key = cc_ratelimit_key('t', "tenant");
     cc_ratelimit_result_t r;
     int i;
@@ -79,7 +79,7 @@ END_TEST
 START_TEST(keys_are_apart_and_a_full_bucket_gives_its_slot_up)
 {
     cc_ratelimit_slot_t *table = table_new();
-    cc_ratelimit_t lim = { 1, 60, 1 };
+    cc_ratelimit_t lim = { 1, 60, 1, 1 };
     cc_ratelimit_result_t r;
     apr_uint64_t a = cc_ratelimit_key('k', "a"), b = cc_ratelimit_key('t', "a");
     int i, refused = 0;
