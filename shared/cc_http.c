@@ -115,9 +115,39 @@ static int pass_bucket(request_rec *r, apr_bucket *b)
     return OK;
 }
 
+/*
+ * A successful GET's answer carries a strong ETag: the first 128 bits of the SHA-256 of
+ * its bytes, so it changes exactly when the representation does (an object's version, a
+ * list's page).  A GET whose If-None-Match names it is answered 304 without the body
+ * (ap_meets_conditions: RFC 9110's weak comparison, "*" included).  Returns 1 when r was
+ * answered 304.
+ */
+static int etag_not_modified(request_rec *r, int status, const char *text, apr_size_t len)
+{
+    unsigned char digest[32];
+
+    if (status != HTTP_OK || r->method_number != M_GET) {
+        return 0;
+    }
+    cc_sha256(text, len, digest);
+    apr_table_setn(r->headers_out, "ETag",
+                   apr_pstrcat(r->pool, "\"", cc_hex(r->pool, digest, 16), "\"", NULL));
+    if (!apr_table_get(r->headers_in, "If-None-Match")
+        || ap_meets_conditions(r) != HTTP_NOT_MODIFIED) {
+        return 0;
+    }
+    cc_request_id(r);
+    r->status = HTTP_NOT_MODIFIED;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return 1;
+}
+
 static int send_typed_text(request_rec *r, int status, const char *type, const char *text,
                            apr_size_t len)
 {
+    if (etag_not_modified(r, status, text, len)) {
+        return OK;
+    }
     typed_headers(r, status, type, len);
     return pass_bucket(r, apr_bucket_pool_create(text, len, r->pool,
                                                  r->connection->bucket_alloc));
@@ -145,6 +175,10 @@ static int send_json(request_rec *r, int status, const json_t *body)
                               sizeof(fallback) - 1);
     }
     len = strlen(text);
+    if (etag_not_modified(r, status, text, len)) {
+        free(text);
+        return OK;
+    }
     json_headers(r, status, len);
     /* The heap bucket takes over jansson's malloc'd buffer: no copy, freed with it. */
     return pass_bucket(r, apr_bucket_heap_create(text, len, free,

@@ -17,7 +17,7 @@ tags, their paths to the (empty) paths, and each components map entry to the sam
 the base.  Every operation that is not public (no `security: []`) gets the base's
 `429: RateLimited` (the rate limits, cc_dispatch) unless it lists a 429 itself, and
 each such POST the `Idempotency-Key` header parameter and `422: IdempotencyKeyReused`
-(shared/cc_idem.c).  It
+(shared/cc_idem.c); every GET the `If-None-Match` parameter and `304: NotModified`.  It
 fails, naming both files, when a path, a tag or a component (e.g. schemas/User) is defined
 twice; when a fragment has another top-level key; and when a fragment's operation lacks
 `x-module` naming the fragment's own directory.  The output is
@@ -96,6 +96,14 @@ def merge(base, base_path, fragments):
                 owners = {n: comp_owner[(kind, n)] for n in table}
                 _merge_entry(table, owners, name, value, path, f"component {kind}/{name}")
                 comp_owner[(kind, name)] = path
+    # Conditional GET on every GET (cc_http.c: ETag, If-None-Match, 304).
+    if "NotModified" in doc["components"].get("responses", {}):
+        for item in doc["paths"].values():
+            op = item.get("get") if isinstance(item, dict) else None
+            if isinstance(op, dict) and isinstance(op.get("responses"), dict):
+                op.setdefault("parameters", []).append(
+                    {"$ref": "#/components/parameters/IfNoneMatch"})
+                op["responses"].setdefault("304", {"$ref": "#/components/responses/NotModified"})
     # Rate limits apply to every authenticated route (cc_dispatch): each such operation
     # lists the base's RateLimited, unless it documents a 429 of its own.
     if "RateLimited" in doc["components"].get("responses", {}):

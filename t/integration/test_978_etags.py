@@ -1,0 +1,103 @@
+"""ETag and If-None-Match on GET (issue 16 item 4, its conditional-GET half; API.md
+"Platform features", README "Conditional requests").
+
+Every successful GET of the API carries a strong ETag of its representation; If-None-Match
+naming it gets 304 without a body.  The routes are read from the C route tables
+(t/lint/check_openapi.py): every capture-free GET under /api/v1, and for each list the
+object route of its first item.
+"""
+
+import re
+import secrets
+from pathlib import Path
+
+import requests
+
+from cchelpers import load_openapi_lint
+
+ROOT = Path(__file__).resolve().parents[2]
+lint = load_openapi_lint()
+ETAG = re.compile(r'^"[0-9a-f]{32}"$')
+# Routes whose answer is not a JSON document (streams, files, CSV) or waits.
+SKIP = ("/api/v1/events", "/api/v1/events/stream")
+
+
+def get_routes():
+    routes, problems = lint.parse_routes(str(ROOT))
+    assert not problems, problems
+    return sorted(p for (m, p) in routes if m == "GET" and p.startswith("/api/v1"))
+
+
+def check_conditional(url, token, where):
+    h = {"Authorization": f"Bearer {token}"}
+    r = requests.get(url, headers=h, timeout=20)
+    if r.status_code != 200 or not r.headers.get("Content-Type", "").startswith(
+            "application/json"):
+        return None
+    etag = r.headers.get("ETag", "")
+    assert ETAG.match(etag), f"{where}: ETag {etag!r}"
+    again = requests.get(url, headers=h, timeout=20)
+    if again.content != r.content:
+        return etag                       # a live figure (a wallboard's clock): no 304 to ask
+    assert again.headers["ETag"] == etag, where
+    nm = requests.get(url, headers={**h, "If-None-Match": etag}, timeout=20)
+    assert nm.status_code == 304, f"{where}: {nm.status_code}"
+    assert nm.content == b"" and nm.headers["ETag"] == etag, where
+    assert nm.headers["X-Request-ID"]
+    # A list of tags, "*", and a weak form match too (RFC 9110 13.1.2); another does not.
+    for value in (f'"x", {etag}', "*", f"W/{etag}"):
+        assert requests.get(url, headers={**h, "If-None-Match": value},
+                            timeout=20).status_code == 304, (where, value)
+    other = requests.get(url, headers={**h, "If-None-Match": '"0123"'}, timeout=20)
+    assert other.status_code == 200 and other.content == r.content, where
+    return etag
+
+
+def test_every_get_has_an_etag_and_answers_if_none_match(cc, tenant):
+    token, checked = tenant.admin_token, 0
+    # Something in the lists whose object routes get checked.
+    assert cc.post("/api/v1/dids", token=token,
+                   json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)}
+                   ).status_code == 201
+    paths = get_routes()
+    for path in paths:
+        if "{" in path or path in SKIP:
+            continue
+        if check_conditional(cc.base_url + path, token, path):
+            checked += 1
+            body = requests.get(cc.base_url + path, timeout=20,
+                                headers={"Authorization": f"Bearer {token}"}).json()
+            item = (body.get("data") or [None])[0] if isinstance(body, dict) else None
+            obj = f"{path}/{{id}}"
+            if isinstance(item, dict) and "id" in item and obj in paths:
+                if check_conditional(f"{cc.base_url}{path}/{item['id']}", token, obj):
+                    checked += 1
+    assert checked >= 30, checked
+
+
+def test_the_etag_changes_with_the_object(cc, tenant):
+    did = cc.post("/api/v1/dids", token=tenant.admin_token,
+                  json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)}).json()
+    url = f"/api/v1/dids/{did['id']}"
+    first = cc.get(url, token=tenant.admin_token)
+    assert cc.patch(url, token=tenant.admin_token,
+                    json={"description": "changed"}).status_code == 200
+    r = cc.get(url, token=tenant.admin_token, headers={"If-None-Match": first.headers["ETag"]})
+    assert r.status_code == 200 and r.headers["ETag"] != first.headers["ETag"]
+    assert r.json()["description"] == "changed"
+    # HEAD has the same ETag and answers If-None-Match the same way.
+    h = cc.request("HEAD", url, token=tenant.admin_token)
+    assert h.status_code == 200 and h.headers["ETag"] == r.headers["ETag"]
+    h = cc.request("HEAD", url, token=tenant.admin_token,
+                   headers={"If-None-Match": r.headers["ETag"]})
+    assert h.status_code == 304
+
+
+def test_errors_and_writes_carry_no_etag(cc, tenant):
+    r = cc.get("/api/v1/dids/999999999", token=tenant.admin_token,
+               headers={"If-None-Match": "*"})
+    assert r.status_code == 404 and "ETag" not in r.headers
+    r = cc.post("/api/v1/dids", token=tenant.admin_token,
+                json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)},
+                headers={"If-None-Match": "*"})
+    assert r.status_code == 201 and "ETag" not in r.headers
