@@ -39,6 +39,8 @@ const cc_stmt_t cc_shared_stmts[] = {
     CC_STMT("cc_admin_any", ADMIN_ANY_SQL),
     CC_STMT("cc_admin_any_locked", ADMIN_ANY_SQL " LOCK IN SHARE MODE"),
     CC_STMT("cc_txn_begin", "START TRANSACTION"),
+    /* The next transaction's reads take shared locks (an If-Match check, cc_http.c). */
+    CC_STMT("cc_txn_serializable", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
     CC_STMT("cc_txn_commit", "COMMIT"),
     CC_STMT("cc_txn_rollback", "ROLLBACK"),
     CC_STMT_END

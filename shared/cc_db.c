@@ -866,7 +866,12 @@ static void run_after_commit(cc_db_t *db)
 
 cc_error_t *cc_db_begin(cc_db_t *db)
 {
-    cc_error_t *err = cc_db_exec(db, "cc_txn_begin", 0, NULL, NULL);
+    cc_error_t *err;
+
+    if (db->in_txn && db->outer_txn) {
+        return NULL;      /* START TRANSACTION would commit the dispatcher's */
+    }
+    err = cc_db_exec(db, "cc_txn_begin", 0, NULL, NULL);
 
     if (!err) {
         if (!db->txn_guarded) {
@@ -906,6 +911,7 @@ cc_error_t *cc_db_commit_by(cc_db_t *db, const char *label, int nargs, const cha
     }
     if (!err && in_txn) {
         db->in_txn = 0;
+        db->outer_txn = 0;
         run_after_commit(db);
     }
     return err;
@@ -942,6 +948,7 @@ void cc_db_rollback(cc_db_t *db)
         (void)cc_db_exec(db, "cc_txn_rollback", 0, NULL, NULL);
     }
     db->in_txn = 0;
+    db->outer_txn = 0;
     db->txn_conflict = 0;
 }
 

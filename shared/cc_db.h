@@ -52,6 +52,8 @@ typedef struct cc_db_t {
     /** A statement every transaction runs just before it commits (an Idempotency-Key's
      *  claim marked done with the work: cc_idem.c); NULL: none.  It must change a row,
      *  else the commit is refused (409: the claim is no longer the request's). */
+    int outer_txn;           /**< the open transaction is the dispatcher's (an If-Match
+                                  check): cc_db_begin joins it instead of committing it */
     const char *commit_mark;
     int commit_mark_nargs;
     const char **commit_mark_args;

@@ -1433,6 +1433,83 @@ static const char *no_rerun(cc_ctx_t *ctx, apr_time_t start)
     return NULL;
 }
 
+/* ---- If-Match on PATCH, PUT and DELETE ---- */
+
+/* The GET route of r's path when it is a domain kit object (cc_handle_get): what an
+ * If-Match is checked against; NULL for any other path (If-Match is then ignored). */
+static int if_match_route(cc_ctx_t *ctx, const cc_domain_t *const *domains,
+                          cc_route_match_t *m)
+{
+    const cc_route_t *tables[CC_DISPATCH_MAX_DOMAINS + 1];
+    const char *allow = NULL;
+    int mn = ctx->r->method_number;
+
+    if ((mn != M_PATCH && mn != M_PUT && mn != M_DELETE)
+        || !apr_table_get(ctx->r->headers_in, "If-Match") || !ctx->domain) {
+        return 0;
+    }
+    route_tables(domains, tables);
+    return cc_route_match(ctx->pool, tables, "GET", ctx->r->uri, m, &allow) == CC_ROUTE_FOUND
+           && m->route->handler == cc_handle_get;
+}
+
+/* Whether the If-Match field value names etag (RFC 9110 13.1.1: "*" any current
+ * representation; otherwise a list of entity tags compared strongly: a weak one never
+ * matches). */
+static int if_match_names(apr_pool_t *p, const char *field, const char *etag)
+{
+    char *list = apr_pstrdup(p, field), *last = NULL, *tag;
+
+    for (tag = apr_strtok(list, ", \t", &last); tag; tag = apr_strtok(NULL, ", \t", &last)) {
+        if (!strcmp(tag, "*") || !strcmp(tag, etag)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * If-Match, checked inside the write's own transaction: the dispatcher opens it
+ * SERIALIZABLE, so reading the object as GET shows it share-locks its rows until the
+ * commit; the handler then joins that transaction (cc_db_begin) and its writes take the
+ * same rows.  An object changed since the client's ETag is 412 and nothing is written;
+ * two such writers at once meet as a deadlock, and the one run again sees the other's
+ * change.  A missing object is the GET's 404.
+ */
+static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
+{
+    cc_ctx_t g = *ctx;
+    unsigned char digest[32];
+    char *text;
+    const char *etag;
+    cc_error_t *err;
+
+    if ((err = cc_db_exec(ctx->db, "cc_txn_serializable", 0, NULL, NULL))
+        || (err = cc_db_begin(ctx->db))) {
+        return err;
+    }
+    ctx->db->outer_txn = 1;
+    g.match = *get;
+    g.reply_status = 0;
+    g.reply_body = NULL;
+    g.reply_text = NULL;
+    if ((err = cc_handle_get(&g))) {
+        return err;
+    }
+    if (!g.reply_body || !(text = json_dumps(g.reply_body, CC_REPLY_JSON_FLAGS))) {
+        return cc_error_internal(ctx->pool);
+    }
+    cc_sha256(text, strlen(text), digest);
+    free(text);
+    etag = apr_pstrcat(ctx->pool, "\"", cc_hex(ctx->pool, digest, 16), "\"", NULL);
+    if (!if_match_names(ctx->pool, apr_table_get(ctx->r->headers_in, "If-Match"), etag)) {
+        return cc_error_make(ctx->pool, HTTP_PRECONDITION_FAILED, "precondition_failed",
+                             "the object has changed since the ETag in If-Match: read it"
+                             " again");
+    }
+    return NULL;
+}
+
 /*
  * The handler, run again after a lock conflict while that is safe and due (cc_ctx_t):
  * each run starts with the state the first one had.  A conflict it cannot overcome is
@@ -1453,7 +1530,14 @@ static cc_error_t *run_handler(cc_ctx_t *ctx)
         apr_uint32_t rnd;
 
         cc_db_attempt(ctx->db);
-        if (!(err = route->handler(ctx)) || !cc_error_is_lock_conflict(err)) {
+        if (!(err = ctx->if_match ? check_if_match(ctx, ctx->if_match) : NULL)) {
+            err = route->handler(ctx);
+        }
+        /* A handler that wrote without a transaction of its own, in the dispatcher's. */
+        if (!err && ctx->db->in_txn && ctx->db->outer_txn) {
+            err = cc_db_commit(ctx->db);
+        }
+        if (!err || !cc_error_is_lock_conflict(err)) {
             return err;
         }
         /* After 1213 MariaDB has rolled back already; after 1205 only the statement. */
@@ -1494,6 +1578,7 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
 {
     cc_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     cc_error_t *err;
+    cc_route_match_t get_match;
     int replay = 0;
 
     ctx->r = r;
@@ -1510,6 +1595,9 @@ int cc_dispatch(request_rec *r, const cc_domain_t *const *domains, apr_size_t ma
         && !(err = cc_idem_begin(ctx, &replay)) && !replay
         && (r->method_number == M_GET || r->method_number == M_OPTIONS
             || !(err = cc_db_write_begin(ctx->db)))) {
+        if (if_match_route(ctx, domains, &get_match)) {
+            ctx->if_match = &get_match;
+        }
         err = run_handler(ctx);
     }
     cc_idem_end(ctx, err);

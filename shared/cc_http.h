@@ -60,6 +60,7 @@ typedef struct cc_ctx_t {
     apr_size_t body_len;
     int body_read;
     struct cc_idem_t *idem;            /**< the Idempotency-Key claim it holds (cc_idem.h) */
+    const cc_route_match_t *if_match;  /**< the object's GET an If-Match is checked on */
 } cc_ctx_t;
 
 /** How a reply's JSON is written (and stored for an Idempotency-Key's replay): reals are

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import requests
+from concurrent.futures import ThreadPoolExecutor
 
 from cchelpers import load_openapi_lint
 
@@ -101,3 +102,90 @@ def test_errors_and_writes_carry_no_etag(cc, tenant):
                 json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)},
                 headers={"If-None-Match": "*"})
     assert r.status_code == 201 and "ETag" not in r.headers
+
+
+# ---- If-Match on PATCH, PUT, DELETE ---------------------------------------------------
+
+STALE = '"' + "0" * 32 + '"'
+
+
+def kit_objects():
+    """Paths (document form) whose GET is the domain kit's cc_handle_get: the objects
+    If-Match applies to, read from the C."""
+    out = set()
+    for f in ROOT.glob("mod_*/*.c"):
+        for m in re.finditer(r'\{\s*"GET",\s*"([^"]+)",\s*cc_handle_get\b', f.read_text()):
+            out.add(re.sub(r"\{(\w+):\w+\}", r"{\1}", m.group(1)))
+    return out
+
+
+def test_a_stale_if_match_is_412_on_every_kit_object_write(cc, tenant):
+    """For each list's first item whose path is a kit object with writes: each write
+    method with an If-Match that is not its ETag is 412 and changes nothing."""
+    routes, _ = lint.parse_routes(str(ROOT))
+    objects, token, checked = kit_objects(), tenant.admin_token, 0
+    assert cc.post("/api/v1/dids", token=token,
+                   json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)}
+                   ).status_code == 201
+    assert cc.post("/api/v1/contacts", token=token, json={"name": "If Match"}
+                   ).status_code == 201
+    assert cc.post("/api/v1/tags", token=token, json={"name": "if-match"}).status_code == 201
+    h = {"Authorization": f"Bearer {token}"}
+    for obj in sorted(objects):
+        writes = [m for (m, p) in routes if p == obj and m in ("PATCH", "PUT", "DELETE")]
+        lst = obj.rsplit("/", 1)[0]
+        if not writes or ("GET", lst) not in routes:
+            continue
+        r = requests.get(cc.base_url + lst, headers=h, timeout=20)
+        items = r.json().get("data") if r.status_code == 200 else None
+        if not items or "id" not in items[0]:
+            continue
+        url = f"{cc.base_url}{lst}/{items[0]['id']}"
+        before = requests.get(url, headers=h, timeout=20)
+        for method in writes:
+            w = requests.request(method, url, headers={**h, "If-Match": STALE}, json={},
+                                 timeout=20)
+            assert w.status_code == 412, f"{method} {obj}: {w.status_code} {w.text[:200]}"
+            assert w.json()["error"] == "precondition_failed"
+            after = requests.get(url, headers=h, timeout=20)
+            assert after.headers["ETag"] == before.headers["ETag"], f"{method} {obj}"
+            checked += 1
+    assert checked >= 5, checked
+
+
+def test_if_match_guards_a_did_against_lost_updates(cc, tenant):
+    did = cc.post("/api/v1/dids", token=tenant.admin_token,
+                  json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)}).json()
+    url = f"/api/v1/dids/{did['id']}"
+    etag = cc.get(url, token=tenant.admin_token).headers["ETag"]
+    # Two clients read the same version and both write with it: one wins, one is 412.
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(
+            lambda d: cc.patch(url, token=tenant.admin_token, json={"description": d},
+                               headers={"If-Match": etag}), ("first", "second")))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200, 412], [r.text for r in answers]
+    won = next(r for r in answers if r.status_code == 200)
+    now = cc.get(url, token=tenant.admin_token)
+    assert now.json()["description"] == won.json()["description"]
+    assert now.headers["ETag"] != etag
+    # The current one, a list with it, and "*" go through; a weak form does not.
+    for i, form in enumerate(("{}", '"x", {}')):
+        cur = cc.get(url, token=tenant.admin_token).headers["ETag"]
+        r = cc.patch(url, token=tenant.admin_token, json={"description": f"again {i}"},
+                     headers={"If-Match": form.format(cur)})
+        assert r.status_code == 200, r.text
+    cur = cc.get(url, token=tenant.admin_token).headers["ETag"]
+    assert cc.patch(url, token=tenant.admin_token, json={"description": "weak"},
+                    headers={"If-Match": f"W/{cur}"}).status_code == 412
+    assert cc.patch(url, token=tenant.admin_token, json={"description": "any"},
+                    headers={"If-Match": "*"}).status_code == 200
+    # A delete with a stale tag keeps the DID; with the current one it goes.
+    assert cc.delete(url, token=tenant.admin_token,
+                     headers={"If-Match": cur}).status_code == 412
+    cur = cc.get(url, token=tenant.admin_token).headers["ETag"]
+    assert cc.delete(url, token=tenant.admin_token,
+                     headers={"If-Match": cur}).status_code == 204
+    # Another tenant's DID stays 404 whatever the tag.
+    assert cc.patch(url, token=tenant.admin_token, json={"description": "x"},
+                    headers={"If-Match": "*"}).status_code == 404
