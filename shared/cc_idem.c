@@ -42,8 +42,12 @@ const cc_stmt_t cc_idem_stmts[] = {
             " committed = 0, request_hash = NULL, status = NULL, location = NULL,"
             " content_type = NULL, body = NULL, created_at = UTC_TIMESTAMP()"
             IDEM_KEY " AND owner = %s"),
+    /* committed counts the request's commits (never back to 0, and always changed: a
+     * row the UPDATE finds but leaves as it was counts as not found, and the commit
+     * would be refused). */
     CC_STMT("cc_idem_mark",
-            "UPDATE idempotency_keys SET committed = 1" IDEM_KEY " AND owner = %s"),
+            "UPDATE idempotency_keys SET committed = IF(committed >= 100, 1, committed + 1)"
+            IDEM_KEY " AND owner = %s"),
     CC_STMT("cc_idem_store",
             "UPDATE idempotency_keys SET committed = 1, request_hash = %s, status = %s,"
             " location = %s, content_type = %s, body = %s" IDEM_KEY " AND owner = %s"),
@@ -222,7 +226,7 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
         }
         if (apr_time_now() >= until) {
             ctx->idem = NULL;
-            return cc_error_conflict(ctx->pool, !strcmp(row[1], "1")
+            return cc_error_conflict(ctx->pool, strcmp(row[1], "0")
                                      ? "the request with this Idempotency-Key was done,"
                                        " but its answer was not recorded"
                                      : "a request with this Idempotency-Key is still in"

@@ -2,9 +2,9 @@
 --
 -- One row per key a client sent, scoped to its tenant and its access token (scope: the
 -- token's SHA-256, never the token).  The request that inserts the row owns it (owner,
--- a random value of that request) and does the work; its transaction marks the row
--- committed = 1 before it commits (shared/cc_idem.c, through cc_db's commit), so a
--- claim whose work committed is never done again.  The answer (status, Location,
+-- a random value of that request) and does the work; each of its transactions marks the
+-- row before it commits (committed counts them: never 0 again; shared/cc_idem.c, through
+-- cc_db's commit), so a claim whose work committed is never done again.  The answer (status, Location,
 -- Content-Type, body) and the request's hash (method, target and body) are stored after
 -- it.  A retry with the same key replays the stored answer when its hash is the same,
 -- 422 otherwise; one that finds the first still running waits for it.  A claim whose
