@@ -763,7 +763,8 @@ static cc_error_t *endpoints_registration(cc_ctx_t *ctx)
 /* Path order does not matter: captures never shadow literals (cc_route_match). */
 static const cc_route_t endpoints_routes[] = {
     { "GET", "/api/v1/endpoints", cc_handle_list, "endpoints.read", CC_ROUTE_AUTH },
-    { "POST", "/api/v1/endpoints", endpoints_create, "endpoints.write", CC_ROUTE_AUTH },
+    { "POST", "/api/v1/endpoints", endpoints_create, "endpoints.write",
+      CC_ROUTE_AUTH | CC_ROUTE_SECRET },
     { "GET", "/api/v1/endpoints/{id:int}", cc_handle_get, "endpoints.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/endpoints/{id:int}", endpoints_update, "endpoints.write",
       CC_ROUTE_AUTH },

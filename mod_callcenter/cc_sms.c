@@ -564,7 +564,7 @@ static const cc_route_t sms_routes[] = {
     { "GET", "/api/v1/sms/{id:int}", cc_handle_get, "sms.read", CC_ROUTE_AUTH },
     { "GET", "/api/v1/sms/settings", sms_settings_get, "roles.manage", CC_ROUTE_AUTH },
     { "POST", "/api/v1/sms/settings/rotate-secret", sms_settings_rotate, "roles.manage",
-      CC_ROUTE_AUTH },
+      CC_ROUTE_AUTH | CC_ROUTE_SECRET },
     { "POST", "/api/v1/hooks/sms/inbound", hook_inbound, NULL, CC_ROUTE_PUBLIC },
     { "POST", "/api/v1/hooks/sms/status", hook_status, NULL, CC_ROUTE_PUBLIC },
     { NULL, NULL, NULL, NULL, 0 }

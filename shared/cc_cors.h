@@ -16,7 +16,8 @@
 #define CC_CORS_ORIGIN_MAX 255
 /** The response headers a cross-origin caller may read besides the CORS-safelisted ones. */
 #define CC_CORS_EXPOSE_HEADERS \
-    "Location, Retry-After, X-Request-ID, ETag, RateLimit, RateLimit-Policy"
+    "Location, Retry-After, X-Request-ID, ETag, RateLimit, RateLimit-Policy, " \
+    "Idempotent-Replayed"
 /** How long a browser may keep a preflight's answer (seconds). */
 #define CC_CORS_MAX_AGE "600"
 

@@ -1273,6 +1273,14 @@ static void ratelimit_attach(server_rec *s)
     }
 }
 
+const char *cc_bearer_token(const char *authorization)
+{
+    if (!authorization) {
+        return "";
+    }
+    return strncasecmp(authorization, "Bearer ", 7) ? authorization : authorization + 7;
+}
+
 /* The platform settings of r's virtual host (mod_cc_tenant); NULL without it. */
 static const cc_platform_cfg_t *platform_cfg(request_rec *r)
 {
@@ -1316,15 +1324,21 @@ static cc_error_t *rate_limit(cc_ctx_t *ctx)
     }
     lims[0] = &cfg->token_limit;
     lims[1] = &cfg->tenant_limit;
-    keys[0] = cc_ratelimit_key('k', auth ? auth : "");
+    keys[0] = cc_ratelimit_key('k', cc_bearer_token(auth));
     keys[1] = cc_ratelimit_key('t', ctx->principal->tenant_id);
     apr_table_setn(r->err_headers_out, "RateLimit-Policy",
                    apr_pstrcat(r->pool, policy_item(r->pool, "tenant", lims[1]),
                                lims[0]->requests && lims[1]->requests ? ", " : "",
                                policy_item(r->pool, "token", lims[0]), NULL));
     for (i = 0; i < 2; i++) {
-        if (!lims[i]->requests
-            || cc_ratelimit_take(ratelimit_table, keys[i], lims[i], now, &res[i]) != 0) {
+        if (!lims[i]->requests) {
+            continue;
+        }
+        if (cc_ratelimit_take(ratelimit_table, keys[i], lims[i], now, &res[i]) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CCLOGNO(00113)
+                          "rate limits: no place in the node's table for this %s's key"
+                          " (%d keys in debt where it would go): not limited",
+                          names[i], CC_RATELIMIT_PROBES);
             continue;
         }
         taken[i] = 1;
@@ -1449,8 +1463,22 @@ static int if_match_route(cc_ctx_t *ctx, const cc_domain_t *const *domains,
         return 0;
     }
     route_tables(domains, tables);
-    return cc_route_match(ctx->pool, tables, "GET", ctx->r->uri, m, &allow) == CC_ROUTE_FOUND
-           && m->route->handler == cc_handle_get;
+    if (cc_route_match(ctx->pool, tables, "GET", ctx->r->uri, m, &allow) != CC_ROUTE_FOUND
+        || m->route->handler != cc_handle_get) {
+        return 0;
+    }
+    /* The domain whose table holds the GET (its object's statement and columns). */
+    for (; *domains; domains++) {
+        const cc_route_t *rt;
+
+        for (rt = (*domains)->routes; rt && rt->method; rt++) {
+            if (rt == m->route) {
+                ctx->if_match_domain = *domains;
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* Whether the If-Match field value names etag (RFC 9110 13.1.1: "*" any current
@@ -1490,6 +1518,7 @@ static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
     }
     ctx->db->outer_txn = 1;
     g.match = *get;
+    g.domain = ctx->if_match_domain;
     g.reply_status = 0;
     g.reply_body = NULL;
     g.reply_text = NULL;

@@ -61,6 +61,7 @@ typedef struct cc_ctx_t {
     int body_read;
     struct cc_idem_t *idem;            /**< the Idempotency-Key claim it holds (cc_idem.h) */
     const cc_route_match_t *if_match;  /**< the object's GET an If-Match is checked on */
+    const cc_domain_t *if_match_domain;   /**< the domain of that GET */
 } cc_ctx_t;
 
 /** How a reply's JSON is written (and stored for an Idempotency-Key's replay): reals are
@@ -228,6 +229,10 @@ void cc_cors_vary(request_rec *r);
  */
 int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *methods,
                             const char *headers);
+
+/** The token of an Authorization header "Bearer <token>" (the scheme in any case), so
+ *  that keys made from it do not depend on how the scheme was written; "" without one. */
+const char *cc_bearer_token(const char *authorization);
 
 /** The client address (useragent_ip). */
 const char *cc_client_ip(request_rec *r);

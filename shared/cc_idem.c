@@ -34,14 +34,18 @@ const cc_stmt_t cc_idem_stmts[] = {
     CC_STMT("cc_idem_get",
             "SELECT owner, committed, request_hash, status, location, content_type, body,"
             " claimed_at < UTC_TIMESTAMP(3) - INTERVAL " CC_IDEM_STALE_SECONDS " SECOND,"
-            " created_at < UTC_TIMESTAMP() - INTERVAL %s HOUR"
+            " created_at < UTC_TIMESTAMP() - INTERVAL %s HOUR,"
+            " claimed_at < UTC_TIMESTAMP(3) - INTERVAL " CC_IDEM_ANSWER_SECONDS " SECOND"
             " FROM idempotency_keys" IDEM_KEY),
-    /* A claim taken over (abandoned and uncommitted, or expired): from its old owner. */
+    /* A claim taken over (abandoned and uncommitted, or expired): from its old owner,
+     * and only while it still is so (its owner may commit between the read and this). */
     CC_STMT("cc_idem_take",
             "UPDATE idempotency_keys SET owner = %s, claimed_at = UTC_TIMESTAMP(3),"
             " committed = 0, request_hash = NULL, status = NULL, location = NULL,"
             " content_type = NULL, body = NULL, created_at = UTC_TIMESTAMP()"
-            IDEM_KEY " AND owner = %s"),
+            IDEM_KEY " AND owner = %s AND ((committed = 0 AND claimed_at < UTC_TIMESTAMP(3)"
+            " - INTERVAL " CC_IDEM_STALE_SECONDS " SECOND)"
+            " OR created_at < UTC_TIMESTAMP() - INTERVAL %s HOUR)"),
     /* committed counts the request's commits (never back to 0, and always changed: a
      * row the UPDATE finds but leaves as it was counts as not found, and the commit
      * would be refused). */
@@ -72,7 +76,7 @@ static int key_valid(const char *k)
 static const char **key_args(apr_pool_t *p, const cc_ctx_t *ctx, const char *first,
                              const char *last, int *pn)
 {
-    const char **a = apr_palloc(p, sizeof(*a) * 5);
+    const char **a = apr_palloc(p, sizeof(*a) * 6);
     int n = 0;
 
     if (first) {
@@ -162,7 +166,8 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
     }
     ctx->idem = idem = apr_pcalloc(ctx->pool, sizeof(*idem));
     idem->key = key;
-    idem->scope = cc_sha256_hex(ctx->pool, auth ? auth : "", auth ? strlen(auth) : 0);
+    auth = cc_bearer_token(auth);
+    idem->scope = cc_sha256_hex(ctx->pool, auth, strlen(auth));
     idem->hours = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, CC_IDEMPOTENCY_HOURS(cfg));
     if (cc_random_token(ctx->pool, 16, &idem->owner) != APR_SUCCESS) {
         return cc_error_internal(ctx->pool);
@@ -197,12 +202,19 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
             return err;
         }
         if (!row) {
-            continue;                                     /* released meanwhile */
+            /* Released meanwhile: claim it again (after a pause, within the wait). */
+            if (apr_time_now() >= until) {
+                return cc_error_unavailable(ctx->pool);
+            }
+            cc_db_release(ctx->db);
+            apr_sleep(IDEM_POLL);
+            continue;
         }
         if ((row[8] && !strcmp(row[8], "1"))
             || (!strcmp(row[1], "0") && row[7] && !strcmp(row[7], "1"))) {
             /* Expired, or abandoned before its work committed: take it over. */
             args = key_args(ctx->pool, ctx, idem->owner, row[0], &n);
+            args[n++] = idem->hours;
             if ((err = cc_db_exec(ctx->db, "cc_idem_take", n, args, &nrows))) {
                 return err;
             }
@@ -224,11 +236,15 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
             *preplay = 1;
             return NULL;
         }
-        if (apr_time_now() >= until) {
+        if (apr_time_now() >= until
+            || (strcmp(row[1], "0") && row[9] && !strcmp(row[9], "1"))) {
+            /* Waited long enough, or its work committed and no answer came after it:
+             * none will (its request failed after the commit, or kept no copy). */
             ctx->idem = NULL;
             return cc_error_conflict(ctx->pool, strcmp(row[1], "0")
                                      ? "the request with this Idempotency-Key was done,"
-                                       " but its answer was not recorded"
+                                       " but its answer was not kept (it failed after its"
+                                       " change, or held a secret): read the result"
                                      : "a request with this Idempotency-Key is still in"
                                        " progress");
         }
@@ -267,6 +283,9 @@ void cc_idem_end(cc_ctx_t *ctx, const cc_error_t *err)
         (void)cc_db_exec(ctx->db, "cc_idem_release", n, args, NULL);
         return;
     }
+    if (ctx->match.route->flags & CC_ROUTE_SECRET) {
+        return;     /* committed, answer not kept: a retry is told so (409) */
+    }
     status = apr_itoa(ctx->pool, ctx->reply_status);
     if (ctx->reply_text) {
         body = apr_pstrmemdup(ctx->pool, ctx->reply_text, ctx->reply_len);
@@ -288,7 +307,7 @@ void cc_idem_end(cc_ctx_t *ctx, const cc_error_t *err)
     args[6] = idem->scope;
     args[7] = idem->key;
     args[8] = idem->owner;
-    if (cc_db_exec(ctx->db, "cc_idem_store", 9, args, NULL)) {
+    if (cc_db_exec(ctx->db, "cc_idem_store", 9, args, &n) || n != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, ctx->r, CCLOGNO(00112)
                       "Idempotency-Key: the answer could not be stored; a retry with the"
                       " key will be told its work was done (409)");

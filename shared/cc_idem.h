@@ -20,6 +20,8 @@
 /** A claim whose work has not committed and whose request has not finished after this
  *  long is taken to be abandoned (its process died) and may be taken over. */
 #define CC_IDEM_STALE_SECONDS "60"
+/** A claim whose work committed has its answer stored within this long, or never. */
+#define CC_IDEM_ANSWER_SECONDS "5"
 
 /** A request's claim (cc_ctx_t.idem). */
 typedef struct cc_idem_t {

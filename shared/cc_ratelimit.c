@@ -34,6 +34,15 @@ static cc_ratelimit_slot_t *slot_for(cc_ratelimit_slot_t *table, apr_uint64_t ke
 {
     apr_size_t i, at = (apr_size_t)(key % CC_RATELIMIT_SLOTS);
 
+    /* Its own slot first, wherever along the probes: one freed before it must not give
+     * it a fresh bucket. */
+    for (i = 0; i < CC_RATELIMIT_PROBES; i++) {
+        cc_ratelimit_slot_t *s = &table[(at + i) % CC_RATELIMIT_SLOTS];
+
+        if (apr_atomic_read64(&s->key) == key) {
+            return s;
+        }
+    }
     for (i = 0; i < CC_RATELIMIT_PROBES; i++) {
         cc_ratelimit_slot_t *s = &table[(at + i) % CC_RATELIMIT_SLOTS];
         apr_uint64_t k = apr_atomic_read64(&s->key);
@@ -137,6 +146,12 @@ const char *cc_ratelimit_parse(const char *requests, const char *window, const c
     }
     else if (!cc_parse_int(burst, 1, 1000000000, &lim->burst)) {
         return "the burst must be a number from 1 to 1000000000";
+    }
+    /* The bucket's depth in microseconds (burst x window / requests) must fit in 62 bits:
+     * at most ~146 years' worth. */
+    if ((double)lim->burst * (double)lim->window / (double)lim->requests > 4.6e12) {
+        return "the burst is too large for the rate (burst x window / requests must stay"
+               " under 4.6e12 seconds)";
     }
     return NULL;
 }

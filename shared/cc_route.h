@@ -25,6 +25,9 @@ typedef struct cc_error_t *(*cc_handler_fn)(struct cc_ctx_t *ctx);
 /** Route flags. */
 #define CC_ROUTE_AUTH    0   /**< needs the principal (token + active tenant) */
 #define CC_ROUTE_PUBLIC  1   /**< no principal needed (login, healthz) */
+/** Its answer holds a secret shown once (a generated password, a rotated key): an
+ *  Idempotency-Key keeps no copy of it (a retry is told 409), cc_idem.c. */
+#define CC_ROUTE_SECRET  2
 
 typedef struct cc_route_t {
     const char *method;       /**< "GET", "POST", "PUT", "PATCH", "DELETE" */

@@ -96,14 +96,28 @@ def merge(base, base_path, fragments):
                 owners = {n: comp_owner[(kind, n)] for n in table}
                 _merge_entry(table, owners, name, value, path, f"component {kind}/{name}")
                 comp_owner[(kind, name)] = path
-    # Conditional GET on every GET (cc_http.c: ETag, If-None-Match, 304).
+    # Conditional GET on every GET (cc_http.c: ETag, If-None-Match, 304), unless the
+    # operation documents its own If-None-Match (a file download's); If-Match and 412 on
+    # the writes of an object whose GET says x-if-match (the domain kit's objects).
     if "NotModified" in doc["components"].get("responses", {}):
         for item in doc["paths"].values():
             op = item.get("get") if isinstance(item, dict) else None
-            if isinstance(op, dict) and isinstance(op.get("responses"), dict):
-                op.setdefault("parameters", []).append(
-                    {"$ref": "#/components/parameters/IfNoneMatch"})
-                op["responses"].setdefault("304", {"$ref": "#/components/responses/NotModified"})
+            if not isinstance(op, dict) or not isinstance(op.get("responses"), dict):
+                continue
+            params = op.setdefault("parameters", [])
+            if not any(isinstance(x, dict) and x.get("name") == "If-None-Match"
+                       for x in params):
+                params.append({"$ref": "#/components/parameters/IfNoneMatch"})
+                op["responses"].setdefault("304",
+                                           {"$ref": "#/components/responses/NotModified"})
+            if op.get("x-if-match"):
+                for method in ("put", "patch", "delete"):
+                    w = item.get(method)
+                    if isinstance(w, dict) and isinstance(w.get("responses"), dict):
+                        w.setdefault("parameters", []).append(
+                            {"$ref": "#/components/parameters/IfMatch"})
+                        w["responses"].setdefault(
+                            "412", {"$ref": "#/components/responses/PreconditionFailed"})
     # Rate limits apply to every authenticated route (cc_dispatch): each such operation
     # lists the base's RateLimited, unless it documents a 429 of its own.
     if "RateLimited" in doc["components"].get("responses", {}):

@@ -23,14 +23,21 @@
 -- The cost: event writes are serialised from their event insert to their commit.
 -- cc_record writes its event last, after the audit entry and the quota (sql/024, below),
 -- and commits in the same CALL where the write ends there, so the row is held for
--- microseconds; a write that records mid-transaction holds it until its commit.
+-- microseconds; a write that records mid-transaction holds it until its commit (the SLA
+-- breach job's batch of up to 100 tickets, a queue member announcement, the AMI link's
+-- call events), and every other event write waits for that.
 CREATE TABLE event_seq (
     id  TINYINT UNSIGNED NOT NULL,
     n   BIGINT UNSIGNED  NOT NULL,
     PRIMARY KEY (id)
 ) ENGINE=InnoDB;
 
-INSERT INTO event_seq (id, n) SELECT 1, COALESCE(MAX(id), 0) FROM events;
+-- From the highest id ever given (AUTO_INCREMENT - 1), not the highest left: events
+-- deleted by retention may have been the newest, and a running poller is past them.
+INSERT INTO event_seq (id, n)
+SELECT 1, GREATEST(COALESCE((SELECT MAX(id) FROM events), 0),
+                   COALESCE((SELECT AUTO_INCREMENT - 1 FROM information_schema.TABLES
+                             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'events'), 0));
 
 DELIMITER //
 

@@ -74,6 +74,10 @@ def test_a_token_gets_its_burst_then_429_across_children(cc, tenant, limited):
     remaining = sorted(parse_items(r.headers["RateLimit"]).get("token", {}).get("r", -1)
                        for r in answers if r.status_code == 200)
     assert remaining == list(range(10)), remaining
+    # The scheme's spelling does not make another bucket.
+    r = requests.get(limited.base_url + DIDS, timeout=20,
+                     headers={"Authorization": f"bEaReR {token}", "Connection": "close"})
+    assert r.status_code == 429, r.status_code
     # Another token of the same user has its own bucket.
     other = tenant.cc.login(tenant.admin_email, tenant.admin_password,
                             tenant=tenant.slug)["access_token"]

@@ -139,3 +139,26 @@ def test_the_token_is_never_stored(cc, tenant):
         row = cur.fetchone()
     assert tenant.admin_token not in repr(row)
     assert len(row["scope"]) == 64
+
+
+def test_an_answer_with_a_secret_is_never_kept(cc, tenant):
+    """POST /endpoints answers the generated SIP password once: an Idempotency-Key keeps
+    no copy (the row has no body), and a retry is 409, not the password again."""
+    key = "sip-" + secrets.token_hex(8)
+    ext = str(secrets.randbelow(9000) + 1000)
+    first = cc.post("/api/v1/endpoints", token=tenant.admin_token, json={"extension": ext},
+                    headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    assert first.json().get("sip_password")
+    with cc.db() as c, c.cursor() as cur:
+        cur.execute("SELECT body, status FROM idempotency_keys WHERE tenant_id = %s AND"
+                    " idem_key = %s", (tenant.id, key))
+        row = cur.fetchone()
+    assert row["body"] is None and row["status"] is None
+    time.sleep(5.5)          # past CC_IDEM_ANSWER_SECONDS: none will come
+    again = cc.post("/api/v1/endpoints", token=tenant.admin_token, json={"extension": ext},
+                    headers={"Idempotency-Key": key})
+    assert again.status_code == 409 and "not kept" in again.json()["message"], again.text
+    assert first.json()["sip_password"] not in again.text
+    assert count(cc, "SELECT COUNT(*) FROM endpoints WHERE tenant_id = %s AND extension = %s",
+                 tenant.id, ext) == 1

@@ -111,6 +111,23 @@ START_TEST(keys_are_apart_and_a_full_bucket_gives_its_slot_up)
 }
 END_TEST
 
+START_TEST(a_key_in_debt_keeps_its_slot_when_an_earlier_one_frees)
+{
+    cc_ratelimit_slot_t *table = table_new();
+    cc_ratelimit_t fast = { 1, 1, 1, 1 }, slow = { 1, 60, 1, 1 };
+    apr_uint64_t a = (apr_uint64_t)CC_RATELIMIT_SLOTS + 7, k = 2 * a - 7;
+    cc_ratelimit_result_t r;
+
+    /* Same home slot: a takes it, k the next one. */
+    cc_ratelimit_take(table, a, &fast, T0, &r);
+    cc_ratelimit_take(table, k, &slow, T0, &r);
+    ck_assert_int_eq(r.admitted, 1);
+    /* a's bucket is full again two seconds later (its slot may go); k still owes. */
+    ck_assert_int_eq(cc_ratelimit_take(table, k, &slow, T0 + SEC(2), &r), 0);
+    ck_assert_int_eq(r.admitted, 0);
+}
+END_TEST
+
 static const struct {
     const char *requests, *window, *burst, *error;
     apr_int64_t burst_is;
@@ -127,6 +144,7 @@ static const struct {
     { "off", NULL, NULL, NULL, 0 },
     { "10", NULL, NULL, "window", 0 },
     { "off", "60", NULL, "requests", 0 },
+    { "1", "86400", "1000000000", "too large", 0 },
 };
 
 START_TEST(the_directive_takes_requests_window_and_burst)
@@ -154,5 +172,6 @@ CC_TEST_SUITE("cc_ratelimit",
         CC_TEST(a_burst_goes_through_then_the_rate),
         CC_TEST(a_refused_request_costs_nothing_and_a_refund_gives_one_back),
         CC_TEST(keys_are_apart_and_a_full_bucket_gives_its_slot_up),
+        CC_TEST(a_key_in_debt_keeps_its_slot_when_an_earlier_one_frees),
     CC_TCASE("directive"),
         CC_LOOP_TEST(the_directive_takes_requests_window_and_burst, N(parses)))
