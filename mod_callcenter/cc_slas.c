@@ -374,12 +374,16 @@ static const cc_col_t claim_cols[] = {
     CC_COL_END
 };
 
-/* One claimed batch: *pn tickets claimed. */
+/* One claimed batch: *pn tickets claimed.  The tickets are marked and rendered first,
+ * then their audit entries and events written together at the end: an event insert
+ * holds the event counter until the commit (sql/026), so every other event write of the
+ * node waits for this batch only while its records are written, not while it renders. */
 static cc_error_t *breach_batch(cc_db_t *db, apr_pool_t *p, int *pn)
 {
     json_t *rows = NULL;
     cc_error_t *err;
-    size_t i;
+    size_t i, nmarked = 0;
+    struct marked { const char *tenant, *id; json_t *ticket, *changes; } *marked;
 
     *pn = 0;
     if ((err = cc_db_begin(db))
@@ -387,12 +391,13 @@ static cc_error_t *breach_batch(cc_db_t *db, apr_pool_t *p, int *pn)
         cc_db_rollback(db);
         return err;
     }
+    marked = apr_pcalloc(p, sizeof(*marked) * (json_array_size(rows) + 1));
     for (i = 0; i < json_array_size(rows); i++) {
         const json_t *row = json_array_get(rows, i);
         const char *id = cc_json_str(row, "id"), *tenant = cc_json_str(row, "tenant_id");
         const char *breach = cc_json_str(row, "breach");
         const char *args[2] = { tenant, id };
-        json_t *ticket, *changes;
+        struct marked *m = &marked[nmarked];
         int n = 0;
 
         if ((err = cc_db_exec(db, "cc_slas_breach", 2, args, &n))) {
@@ -401,17 +406,20 @@ static cc_error_t *breach_batch(cc_db_t *db, apr_pool_t *p, int *pn)
         if (n != 1) {
             continue;
         }
-        if ((err = cc_tickets_render(db, tenant, id, &ticket))) {
+        if ((err = cc_tickets_render(db, tenant, id, &m->ticket))) {
             break;
         }
-        json_object_set_new(ticket, "breach", json_string(breach));
-        changes = cc_json_object(p);
-        cc_audit_change(changes, "sla_breached", json_false(), json_true());
-        cc_audit_change_str(changes, "breach", NULL, breach);
-        if ((err = cc_record(db, tenant, &cc_actor_system, "ticket", "sla_breach", id,
-                             changes, ticket, CC_RECORD_BOTH))) {
-            break;
-        }
+        json_object_set_new(m->ticket, "breach", json_string(breach));
+        m->changes = cc_json_object(p);
+        cc_audit_change(m->changes, "sla_breached", json_false(), json_true());
+        cc_audit_change_str(m->changes, "breach", NULL, breach);
+        m->tenant = tenant;
+        m->id = id;
+        nmarked++;
+    }
+    for (i = 0; !err && i < nmarked; i++) {
+        err = cc_record(db, marked[i].tenant, &cc_actor_system, "ticket", "sla_breach",
+                        marked[i].id, marked[i].changes, marked[i].ticket, CC_RECORD_BOTH);
     }
     if (err || (err = cc_db_commit(db))) {
         cc_db_rollback(db);

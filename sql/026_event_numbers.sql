@@ -24,8 +24,9 @@
 -- cc_record writes its event last, after the audit entry and the quota (sql/024, below),
 -- and commits in the same CALL where the write ends there, so the row is held for
 -- microseconds; a write that records mid-transaction holds it until its commit (the SLA
--- breach job's batch of up to 100 tickets, a queue member announcement, the AMI link's
--- call events), and every other event write waits for that.
+-- breach job's records of a batch of up to 100 tickets, written together at its end; a
+-- queue member announcement; the AMI link's call events), and every other event write
+-- waits for that.
 CREATE TABLE event_seq (
     id  TINYINT UNSIGNED NOT NULL,
     n   BIGINT UNSIGNED  NOT NULL,
