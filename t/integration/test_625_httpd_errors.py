@@ -165,6 +165,10 @@ def redirect_conf(cc):
         cc.start_httpd()
 
 
+# The fixture stops httpd twice; the event MPM may then log that a closing keep-alive
+# connection could not go back into its pollset (AH03093, seen once in a clean-clone run
+# of e24751d, not again in three runs): httpd's shutdown, not ours.
+@pytest.mark.allow_log("AH03093")
 def test_a_redirect_on_an_api_path_stays_a_redirect(cc, redirect_conf):
     """httpd sends redirects through the same function as its errors: only errors
     become envelopes."""
