@@ -122,16 +122,21 @@ static int pass_bucket(request_rec *r, apr_bucket *b)
  * (ap_meets_conditions: RFC 9110's weak comparison, "*" included).  Returns 1 when r was
  * answered 304.
  */
-static int etag_not_modified(request_rec *r, int status, const char *text, apr_size_t len)
+/* The strong ETag of an answer's bytes (quoted 32 hex digits: 128 bits of SHA-256). */
+static const char *etag_of(apr_pool_t *p, const char *text, apr_size_t len)
 {
     unsigned char digest[32];
 
+    cc_sha256(text, len, digest);
+    return apr_pstrcat(p, "\"", cc_hex(p, digest, 16), "\"", NULL);
+}
+
+static int etag_not_modified(request_rec *r, int status, const char *text, apr_size_t len)
+{
     if (status != HTTP_OK || r->method_number != M_GET) {
         return 0;
     }
-    cc_sha256(text, len, digest);
-    apr_table_setn(r->headers_out, "ETag",
-                   apr_pstrcat(r->pool, "\"", cc_hex(r->pool, digest, 16), "\"", NULL));
+    apr_table_setn(r->headers_out, "ETag", etag_of(r->pool, text, len));
     if (!apr_table_get(r->headers_in, "If-None-Match")
         || ap_meets_conditions(r) != HTTP_NOT_MODIFIED) {
         return 0;
@@ -156,6 +161,15 @@ static int send_typed_text(request_rec *r, int status, const char *type, const c
 static int send_json_text(request_rec *r, int status, const char *text, apr_size_t len)
 {
     return send_typed_text(r, status, JSON_TYPE, text, len);
+}
+
+const char *cc_reply_json_text(apr_pool_t *p, const json_t *body)
+{
+    char *text = body ? json_dumps(body, CC_REPLY_JSON_FLAGS) : NULL;
+    const char *copy = text ? apr_pstrdup(p, text) : NULL;
+
+    free(text);
+    return copy;
 }
 
 static int send_json(request_rec *r, int status, const json_t *body)
@@ -1281,8 +1295,7 @@ const char *cc_bearer_token(const char *authorization)
     return strncasecmp(authorization, "Bearer ", 7) ? authorization : authorization + 7;
 }
 
-/* The platform settings of r's virtual host (mod_cc_tenant); NULL without it. */
-static const cc_platform_cfg_t *platform_cfg(request_rec *r)
+const cc_platform_cfg_t *cc_platform_cfg(request_rec *r)
 {
     APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *get =
         APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
@@ -1309,7 +1322,7 @@ static const char *policy_item(apr_pool_t *p, const char *name, const cc_ratelim
 static cc_error_t *rate_limit(cc_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const cc_platform_cfg_t *cfg = platform_cfg(r);
+    const cc_platform_cfg_t *cfg = cc_platform_cfg(r);
     const char *auth = apr_table_get(r->headers_in, "Authorization");
     const cc_ratelimit_t *lims[2];
     const char *names[2] = { "token", "tenant" };
@@ -1507,8 +1520,7 @@ static int if_match_names(apr_pool_t *p, const char *field, const char *etag)
 static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
 {
     cc_ctx_t g = *ctx;
-    unsigned char digest[32];
-    char *text;
+    const char *text;
     const char *etag;
     cc_error_t *err;
 
@@ -1525,12 +1537,10 @@ static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
     if ((err = cc_handle_get(&g))) {
         return err;
     }
-    if (!g.reply_body || !(text = json_dumps(g.reply_body, CC_REPLY_JSON_FLAGS))) {
+    if (!(text = cc_reply_json_text(ctx->pool, g.reply_body))) {
         return cc_error_internal(ctx->pool);
     }
-    cc_sha256(text, strlen(text), digest);
-    free(text);
-    etag = apr_pstrcat(ctx->pool, "\"", cc_hex(ctx->pool, digest, 16), "\"", NULL);
+    etag = etag_of(ctx->pool, text, strlen(text));
     if (!if_match_names(ctx->pool, apr_table_get(ctx->r->headers_in, "If-Match"), etag)) {
         return cc_error_make(ctx->pool, HTTP_PRECONDITION_FAILED, "precondition_failed",
                              "the object has changed since the ETag in If-Match: read it"
@@ -1864,7 +1874,7 @@ int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *meth
 /* The origins of r's virtual host (CCCorsOrigins); NULL without mod_cc_tenant or any. */
 static const apr_array_header_t *cors_origins(request_rec *r)
 {
-    const cc_platform_cfg_t *cfg = platform_cfg(r);
+    const cc_platform_cfg_t *cfg = cc_platform_cfg(r);
 
     return cfg && cfg->cors_origins && cfg->cors_origins->nelts ? cfg->cors_origins : NULL;
 }

@@ -234,6 +234,13 @@ int cc_cors_preflight_reply(request_rec *r, const char *origin, const char *meth
  *  that keys made from it do not depend on how the scheme was written; "" without one. */
 const char *cc_bearer_token(const char *authorization);
 
+/** body as a reply writes it (CC_REPLY_JSON_FLAGS), copied into p; NULL on failure. */
+const char *cc_reply_json_text(apr_pool_t *p, const json_t *body);
+
+/** The platform settings of r's virtual host (mod_cc_tenant's CCCorsOrigins, rate limits,
+ *  CCIdempotencyHours); NULL without mod_cc_tenant. */
+const struct cc_platform_cfg_t *cc_platform_cfg(request_rec *r);
+
 /** The client address (useragent_ip). */
 const char *cc_client_ip(request_rec *r);
 

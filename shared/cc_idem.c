@@ -146,9 +146,7 @@ cc_error_t *cc_idem_begin(cc_ctx_t *ctx, int *preplay)
     request_rec *r = ctx->r;
     const char *key = apr_table_get(r->headers_in, "Idempotency-Key");
     const char *auth = apr_table_get(r->headers_in, "Authorization");
-    APR_OPTIONAL_FN_TYPE(cc_tenant_platform_cfg) *get =
-        APR_RETRIEVE_OPTIONAL_FN(cc_tenant_platform_cfg);
-    const cc_platform_cfg_t *cfg = get ? get(r->server) : NULL;
+    const cc_platform_cfg_t *cfg = cc_platform_cfg(r);
     apr_time_t until = apr_time_now() + CC_IDEM_WAIT;
     cc_idem_t *idem;
     cc_error_t *err;
@@ -292,10 +290,7 @@ void cc_idem_end(cc_ctx_t *ctx, const cc_error_t *err)
         type = ctx->reply_type;
     }
     else if (ctx->reply_body) {
-        char *text = json_dumps(ctx->reply_body, CC_REPLY_JSON_FLAGS);
-
-        body = text ? apr_pstrdup(ctx->pool, text) : NULL;
-        free(text);
+        body = cc_reply_json_text(ctx->pool, ctx->reply_body);
     }
     args = apr_palloc(ctx->pool, sizeof(*args) * 9);
     args[0] = hash;
