@@ -43,9 +43,10 @@ UNIT_MODULE_CORE := $(wildcard mod_cc_auth/cc_auth_jwt.c mod_cc_tenant/cc_tenant
 APXS_WC      = $(foreach f,$(WARN) -fvisibility=hidden $(SAN_FLAGS) $(INCLUDES) \
                  -I$(abspath $(BUILD))/gen -Wa$(comma)-I$(abspath $(BUILD)),-Wc,$(f))
 MODULE_LIBS  = $(shell $(PKG_CONFIG) --libs jansson libjwt 2>/dev/null)
-# libcurl only where it is used: mod_callcenter's SMS delivery job (cc_sms_job.c).
+# libcurl only where it is used: mod_callcenter's SMS delivery job (cc_sms_job.c) and
+# mod_cc_chat's webhook delivery job (cc_webhooks_job.c).
 CURL_LIBS    = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
-module_libs  = $(MODULE_LIBS) $(if $(filter mod_callcenter,$(1)),$(CURL_LIBS))
+module_libs  = $(MODULE_LIBS) $(if $(filter mod_callcenter mod_cc_chat,$(1)),$(CURL_LIBS))
 
 .SECONDEXPANSION:
 

@@ -512,7 +512,7 @@ static cc_error_t *hook_status(cc_ctx_t *ctx)
         error = NULL;
     }
     else if (error) {
-        error = cc_sms_clean_text(ctx->pool, error, strlen(error), CC_SMS_ERROR_MAX);
+        error = cc_clean_line(ctx->pool, error, strlen(error), CC_SMS_ERROR_MAX);
     }
     {
         const char *args[2] = { tenant, id };

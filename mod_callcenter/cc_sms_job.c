@@ -10,7 +10,7 @@
  *   2. call the provider, outside any transaction (README "SMS provider protocol").
  *   3. record the outcome where the claim token still matches: sent (with the
  *      provider's message id), or queued again with next_attempt_at after the backoff
- *      (cc_sms_backoff), or failed with the provider's error once CCSmsMaxAttempts calls
+ *      (cc_backoff_seconds), or failed with the provider's error once CCSmsMaxAttempts calls
  *      are spent or the provider refused for good.  sent and failed write the audit
  *      entry and the sms.status_changed event in the same transaction.
  * So however many processes and nodes run the job, a message is handed to one run at a
@@ -38,7 +38,9 @@
 #include "cc_job.h"
 #include "cc_log.h"
 #include "cc_metrics.h"
+#include "cc_retry.h"
 #include "cc_sms_rules.h"
+#include "cc_validate.h"
 
 #define SMS_RUN_MAX 100
 #define SMS_RUN_TIME apr_time_from_sec(60)
@@ -277,7 +279,7 @@ static cc_error_t *record_retry(cc_db_t *db, const sms_job_t *job, const sms_cla
                                 const char *error)
 {
     const cc_sms_config_t *c = job->cfg;
-    apr_int64_t wait = cc_sms_backoff(m->attempts, cc_sms_cfg_retry_base(c),
+    apr_int64_t wait = cc_backoff_seconds(m->attempts, cc_sms_cfg_retry_base(c),
                                       cc_sms_cfg_retry_max(c));
     const char *args[5] = { error, apr_psprintf(db->pool, "%" APR_INT64_T_FMT, wait),
                             m->tenant, m->id, m->token };
@@ -295,7 +297,7 @@ static cc_error_t *deliver(cc_db_t *db, const sms_job_t *job, const sms_claim_t 
 
     provider_call(db->pool, job->cfg, m, &status, &body, &len, &error);
     if (status == 0) {
-        error = error ? cc_sms_clean_text(db->pool, error, strlen(error), CC_SMS_ERROR_MAX)
+        error = error ? cc_clean_line(db->pool, error, strlen(error), CC_SMS_ERROR_MAX)
                       : "no answer from the provider";
         out = CC_SMS_RETRY;
     }

@@ -31,22 +31,6 @@ cc_error_t *cc_sms_send_check(apr_pool_t *p, const char *from, const char *to,
     return err;
 }
 
-const char *cc_sms_sign(apr_pool_t *p, const char *secret, const char *timestamp,
-                        const char *body, apr_size_t len)
-{
-    apr_size_t tlen = strlen(timestamp);
-    char *msg = apr_palloc(p, tlen + 1 + len);
-    unsigned char mac[32];
-
-    memcpy(msg, timestamp, tlen);
-    msg[tlen] = '.';
-    if (len) {
-        memcpy(msg + tlen + 1, body, len);
-    }
-    cc_hmac_sha256(secret, strlen(secret), msg, tlen + 1 + len, mac);
-    return apr_pstrcat(p, CC_SMS_SIG_V1, cc_hex(p, mac, sizeof(mac)), NULL);
-}
-
 int cc_sms_verify(apr_pool_t *p, const char *secret, const char *timestamp,
                   const char *signature, const char *body, apr_size_t len,
                   apr_int64_t now, apr_int64_t tolerance, const char **pwhy)
@@ -66,7 +50,7 @@ int cc_sms_verify(apr_pool_t *p, const char *secret, const char *timestamp,
         *pwhy = "the timestamp is outside the window (stale or replayed)";
         return 0;
     }
-    if (!cc_str_equal_ct(signature, cc_sms_sign(p, secret, timestamp, body, len))) {
+    if (!cc_str_equal_ct(signature, cc_sign_v1(p, secret, timestamp, body, len))) {
         *pwhy = "the signature does not match";
         return 0;
     }
@@ -81,46 +65,6 @@ const char *cc_sms_secret(apr_pool_t *p, const unsigned char *key, apr_size_t ke
 
     cc_hmac_sha256(key, keylen, label, strlen(label), mac);
     return cc_hex(p, mac, sizeof(mac));
-}
-
-apr_int64_t cc_sms_backoff(int attempts, apr_int64_t base, apr_int64_t cap)
-{
-    apr_int64_t d = base > 0 ? base : 1;
-
-    while (--attempts > 0 && d < cap) {
-        d *= 2;
-    }
-    return d > cap ? cap : d;
-}
-
-const char *cc_sms_clean_text(apr_pool_t *p, const char *text, apr_size_t len,
-                              apr_size_t max)
-{
-    char *out = apr_palloc(p, len + 1);
-    apr_size_t i = 0, o = 0, chars = 0;
-
-    while (i < len && chars < max) {
-        unsigned char c = (unsigned char)text[i];
-        apr_size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                       : (c & 0xf8) == 0xf0 ? 4 : 0;
-
-        if (n == 0 || i + n > len || !cc_valid_utf8(text + i, n)) {
-            out[o++] = '?';                 /* a stray byte */
-            i++;
-        }
-        else if (n == 1 && (c < 0x20 || c == 0x7f)) {
-            out[o++] = ' ';                 /* one line */
-            i++;
-        }
-        else {
-            memcpy(out + o, text + i, n);
-            o += n;
-            i += n;
-        }
-        chars++;
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* The answer's JSON object, or NULL (freed by the caller). */
@@ -180,7 +124,7 @@ cc_sms_outcome_e cc_sms_classify(apr_pool_t *p, long status, const char *body,
         }
         text = why ? apr_psprintf(p, "HTTP %ld: %s", status, why)
                    : apr_psprintf(p, "HTTP %ld", status);
-        *perror = cc_sms_clean_text(p, text, strlen(text), CC_SMS_ERROR_MAX);
+        *perror = cc_clean_line(p, text, strlen(text), CC_SMS_ERROR_MAX);
         /* 401, 403 and 407 say our credential or account is refused, not this message:
          * it waits (with the backoff, up to the attempts) for the operator to mend it. */
         out = (status == 401 || status == 403 || status == 407 || status == 408

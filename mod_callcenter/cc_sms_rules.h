@@ -22,8 +22,6 @@
 /** The callback headers (README "SMS provider protocol"). */
 #define CC_SMS_HDR_TIMESTAMP "X-CC-Timestamp"
 #define CC_SMS_HDR_SIGNATURE "X-CC-Signature"
-/** The signature's version prefix: "v1=" then 64 lowercase hex digits. */
-#define CC_SMS_SIG_V1 "v1="
 
 /**
  * A send body's values (strings from the parsed JSON, or NULL when absent): NULL when
@@ -35,17 +33,10 @@ cc_error_t *cc_sms_send_check(apr_pool_t *p, const char *from, const char *to,
                               const char *body);
 
 /**
- * The signature of a callback: "v1=" + hex HMAC-SHA256(secret, timestamp "." body),
- * over the body's raw bytes.
- */
-const char *cc_sms_sign(apr_pool_t *p, const char *secret, const char *timestamp,
-                        const char *body, apr_size_t len);
-
-/**
  * Check a callback's signature headers (either may be NULL) against secret: the
  * timestamp is decimal Unix seconds within tolerance seconds of now (either way: a
  * captured callback replays only within that window), the signature equals
- * cc_sms_sign's (compared in constant time).  1 when it holds, else 0 with *pwhy (for
+ * cc_sign_v1's (shared/cc_crypto.h; compared in constant time).  1 when it holds, else 0 with *pwhy (for
  * the log, never for the caller).
  */
 int cc_sms_verify(apr_pool_t *p, const char *secret, const char *timestamp,
@@ -58,12 +49,6 @@ int cc_sms_verify(apr_pool_t *p, const char *secret, const char *timestamp,
  */
 const char *cc_sms_secret(apr_pool_t *p, const unsigned char *key, apr_size_t keylen,
                           const char *tenant_id, const char *nonce);
-
-/**
- * Seconds before the next attempt after attempts (1 for the first) failed: base
- * doubled per earlier attempt, at most cap.
- */
-apr_int64_t cc_sms_backoff(int attempts, apr_int64_t base, apr_int64_t cap);
 
 /** What a provider call came to. */
 typedef enum {
@@ -83,9 +68,5 @@ typedef enum {
 cc_sms_outcome_e cc_sms_classify(apr_pool_t *p, long status, const char *body,
                                  apr_size_t len, const char **pmessage_id,
                                  const char **perror);
-
-/** text as one line of valid UTF-8 of at most max characters (for the error column). */
-const char *cc_sms_clean_text(apr_pool_t *p, const char *text, apr_size_t len,
-                              apr_size_t max);
 
 #endif

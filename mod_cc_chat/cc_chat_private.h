@@ -30,17 +30,38 @@ typedef enum {
     CC_CHAT_REASSIGN_INTERVAL, /* CCChatReassignInterval: seconds between reassign runs */
     CC_CHAT_VISITOR_STREAMS, /* CCChatVisitorStreamMaxClients: visitors' streams per child */
     CC_CHAT_VISITOR_TIMEOUT, /* CCChatVisitorTimeout: seconds a waiting visitor may be gone */
+    CC_WH_INTERVAL,        /* CCWebhookInterval: seconds between delivery runs; 0 none */
+    CC_WH_TIMEOUT,         /* CCWebhookTimeout: seconds a call may take */
+    CC_WH_RETRY_BASE,      /* CCWebhookRetryBase: the first wait after a failure, s */
+    CC_WH_RETRY_MAX,       /* CCWebhookRetryMax: the longest wait, s */
+    CC_WH_RETRY_FOR,       /* CCWebhookRetryFor: an event's calls from its first failure, s */
+    CC_WH_DISABLE_AFTER,   /* CCWebhookDisableAfter: failing this long disables, s */
     CC_EV_NSETTINGS
 } cc_chat_setting_e;
 
 typedef struct cc_chat_config_t {
     int v[CC_EV_NSETTINGS];
+    /* CCWebhookAllowNetworks: cc_wh_net_t; NULL until set (merged as a whole). */
+    apr_array_header_t *wh_allow;
 } cc_chat_config_t;
 
 extern module AP_MODULE_DECLARE_DATA cc_chat_module;
 
 /** A setting of s (its default when unset). */
 int cc_chat_setting(const server_rec *s, cc_chat_setting_e which);
+
+/** The networks webhook deliveries may reach although special (CCWebhookAllowNetworks of
+ *  s): *pn of them (NULL, 0 when none). */
+const struct cc_wh_net_t *cc_chat_webhook_allow(const server_rec *s, int *pn);
+
+/** A webhook subscription as the API shows it (cc_webhooks.c). */
+extern const cc_col_t cc_webhook_cols[];
+
+/** Schedule the webhook delivery job (cc_webhooks_job.c), from post_config. */
+int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s);
+
+/** The webhook deliveries past event retention (days), from the retention job. */
+cc_error_t *cc_webhooks_prune(cc_db_t *db, int days);
 
 /** The child's hub (NULL in the parent, or when it could not be made). */
 cc_hub_t *cc_chat_hub(void);

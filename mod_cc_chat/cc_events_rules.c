@@ -36,6 +36,7 @@ static const struct {
     { "ticket_template", "tickets.read" },
     { "user", "users.read" },
     { "voicemail", "voicemails.read" },
+    { "webhook", "roles.manage" },           /* as GET /webhooks */
     { NULL, NULL }
 };
 

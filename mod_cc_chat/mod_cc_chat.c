@@ -22,6 +22,7 @@
 #include "cc_db.h"
 #include "cc_job.h"
 #include "cc_log.h"
+#include "cc_webhooks_rules.h"
 
 #define CC_CHAT_HANDLER "cc-chat-api"
 #define CC_CHAT_MAX_BODY 65536
@@ -58,6 +59,12 @@ static const struct {
     [CC_CHAT_REASSIGN_INTERVAL] = { 5, 0, 3600 },
     [CC_CHAT_VISITOR_STREAMS] = { 200, 1, 100000 },
     [CC_CHAT_VISITOR_TIMEOUT] = { 300, 0, 86400 },
+    [CC_WH_INTERVAL] = { 1, 0, 3600 },
+    [CC_WH_TIMEOUT] = { 10, 1, 60 },
+    [CC_WH_RETRY_BASE] = { 10, 1, 86400 },
+    [CC_WH_RETRY_MAX] = { 3600, 1, 86400 },
+    [CC_WH_RETRY_FOR] = { 21600, 1, 604800 },
+    [CC_WH_DISABLE_AFTER] = { 86400, 1, 2592000 },
 };
 
 /* The child's hub: made once per child in child_init (before any request thread), then
@@ -86,6 +93,7 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
     for (i = 0; i < CC_EV_NSETTINGS; i++) {
         cfg->v[i] = CC_CHAT_UNSET;
     }
+    cfg->wh_allow = NULL;
     return cfg;
 }
 
@@ -98,6 +106,7 @@ static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
     for (i = 0; i < CC_EV_NSETTINGS; i++) {
         cfg->v[i] = add->v[i] != CC_CHAT_UNSET ? add->v[i] : base->v[i];
     }
+    cfg->wh_allow = add->wh_allow ? add->wh_allow : base->wh_allow;
     return cfg;
 }
 
@@ -121,6 +130,34 @@ static const char *set_setting(cmd_parms *cmd, void *dummy, const char *arg)
                             2 * CC_CHAT_SEEN_REFRESH);
     }
     cfg->v[which] = (int)v;
+    return NULL;
+}
+
+const cc_wh_net_t *cc_chat_webhook_allow(const server_rec *s, int *pn)
+{
+    const cc_chat_config_t *cfg = ap_get_module_config(s->module_config, &cc_chat_module);
+
+    *pn = cfg && cfg->wh_allow ? cfg->wh_allow->nelts : 0;
+    return *pn ? (const cc_wh_net_t *)cfg->wh_allow->elts : NULL;
+}
+
+/* CCWebhookAllowNetworks: one network per argument (ITERATE). */
+static const char *set_webhook_allow(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    cc_chat_config_t *cfg = ap_get_module_config(cmd->server->module_config,
+                                                 &cc_chat_module);
+    cc_wh_net_t net;
+
+    (void)dummy;
+    if (!cc_wh_net_parse(arg, &net)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an address or a network"
+                            " (10.0.0.0/8, 127.0.0.1, fd00::/8), or has host bits set",
+                            cmd->cmd->name, arg);
+    }
+    if (!cfg->wh_allow) {
+        cfg->wh_allow = apr_array_make(cmd->pool, 4, sizeof(cc_wh_net_t));
+    }
+    *(cc_wh_net_t *)apr_array_push(cfg->wh_allow) = net;
     return NULL;
 }
 
@@ -187,6 +224,33 @@ static const command_rec cc_chat_cmds[] = {
                   SETTING_OF(CC_CHAT_REASSIGN_INTERVAL), RSRC_CONF,
                   "seconds between runs of the job that returns unanswered chats to the"
                   " queue (widgets' reassign_after; default 5; 0 runs none; main server)"),
+    AP_INIT_TAKE1("CCWebhookInterval", set_setting,
+                  SETTING_OF(CC_WH_INTERVAL), RSRC_CONF,
+                  "seconds between runs of the webhook delivery job in each child"
+                  " (default 1; 0 delivers nothing; main server)"),
+    AP_INIT_TAKE1("CCWebhookTimeout", set_setting,
+                  SETTING_OF(CC_WH_TIMEOUT), RSRC_CONF,
+                  "seconds a webhook call may take, connection included (default 10;"
+                  " main server)"),
+    AP_INIT_TAKE1("CCWebhookRetryBase", set_setting,
+                  SETTING_OF(CC_WH_RETRY_BASE), RSRC_CONF,
+                  "seconds before the second call of an event whose first failed; doubled"
+                  " per failure (default 10; main server)"),
+    AP_INIT_TAKE1("CCWebhookRetryMax", set_setting,
+                  SETTING_OF(CC_WH_RETRY_MAX), RSRC_CONF,
+                  "the longest wait between two calls, seconds (default 3600;"
+                  " main server)"),
+    AP_INIT_TAKE1("CCWebhookRetryFor", set_setting,
+                  SETTING_OF(CC_WH_RETRY_FOR), RSRC_CONF,
+                  "seconds an event is called again after its first failure before it"
+                  " is a dead letter (default 21600; main server)"),
+    AP_INIT_TAKE1("CCWebhookDisableAfter", set_setting,
+                  SETTING_OF(CC_WH_DISABLE_AFTER), RSRC_CONF,
+                  "seconds of failures without a delivery after which a subscription is"
+                  " disabled (default 86400; main server)"),
+    AP_INIT_ITERATE("CCWebhookAllowNetworks", set_webhook_allow, NULL, RSRC_CONF,
+                    "networks webhook URLs may reach although loopback, private or"
+                    " special-purpose (default none)"),
     { NULL }
 };
 
@@ -204,7 +268,8 @@ static cc_error_t *retention_run(cc_db_t *db, void *data)
 
     if (days > 0) {
         args[0] = apr_itoa(db->pool, days);
-        if ((err = cc_db_exec(db, "cc_events_prune", 1, args, NULL))) {
+        if ((err = cc_db_exec(db, "cc_events_prune", 1, args, NULL))
+            || (err = cc_webhooks_prune(db, days))) {
             return err;
         }
     }
@@ -264,6 +329,9 @@ static int cc_chat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
             != OK) {
             return rv;
         }
+    }
+    if ((rv = cc_webhooks_job_schedule(pconf, s)) != OK) {
+        return rv;
     }
     return schedule_retention(pconf, s);
 }

@@ -195,6 +195,22 @@ void cc_hmac_sha256(const void *key, apr_size_t keylen, const void *data, apr_si
     memset(opad, 0, sizeof(opad));
 }
 
+const char *cc_sign_v1(apr_pool_t *p, const char *secret, const char *timestamp,
+                       const char *body, apr_size_t len)
+{
+    apr_size_t tlen = strlen(timestamp);
+    char *msg = apr_palloc(p, tlen + 1 + len);
+    unsigned char mac[32];
+
+    memcpy(msg, timestamp, tlen);
+    msg[tlen] = '.';
+    if (len) {
+        memcpy(msg + tlen + 1, body, len);
+    }
+    cc_hmac_sha256(secret, strlen(secret), msg, tlen + 1 + len, mac);
+    return apr_pstrcat(p, CC_SIG_V1, cc_hex(p, mac, sizeof(mac)), NULL);
+}
+
 const char *cc_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len)
 {
     static const char hex[] = "0123456789abcdef";

@@ -25,6 +25,14 @@ void cc_sha256(const void *data, apr_size_t len, unsigned char out[32]);
 /** HMAC-SHA256 (RFC 2104) of data under key into out[32]. */
 void cc_hmac_sha256(const void *key, apr_size_t keylen, const void *data, apr_size_t len,
                     unsigned char out[32]);
+/** The version prefix of cc_sign_v1's signatures. */
+#define CC_SIG_V1 "v1="
+/**
+ * A signed HTTP message's signature (the SMS callbacks', the webhooks'): "v1=" + lowercase
+ * hex HMAC-SHA256(secret, timestamp "." body), over the body's raw bytes.
+ */
+const char *cc_sign_v1(apr_pool_t *p, const char *secret, const char *timestamp,
+                       const char *body, apr_size_t len);
 /** Lowercase hex of len bytes (2 * len chars + NUL) in p. */
 const char *cc_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 /**

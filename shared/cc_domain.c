@@ -228,6 +228,7 @@ static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char 
         *pissue = apr_psprintf(p, "must be at most %d characters", (int)f->max);
         return cc_valid_text(v, 0, f->max) ? cc_like_contains(p, v) : NULL;
     case CC_FILTER_ID:
+    case CC_FILTER_PATH:
         *pissue = "must be a positive integer";
         return cc_parse_id(v, &id) ? v : NULL;
     case CC_FILTER_TIME:

@@ -72,9 +72,12 @@ typedef enum {
     CC_FILTER_ID,        /**< an id (cc_parse_id) */
     CC_FILTER_TIME,      /**< an RFC 3339 time, bound as a UTC DATETIME */
     CC_FILTER_CHECK,     /**< valid(value) */
-    CC_FILTER_TERM       /**< free text, at most max characters, bound as the LIKE prefix
+    CC_FILTER_TERM,      /**< free text, at most max characters, bound as the LIKE prefix
                               of a terms table (cc_search_prefix; one that leaves nothing
                               is absent) */
+    CC_FILTER_PATH       /**< the path's capture of that name (a list under an object:
+                              /webhooks/{id}/deliveries), always bound; never read from
+                              the query */
 } cc_filter_kind_e;
 
 /** One query filter of a list; tables end with a NULL name. */

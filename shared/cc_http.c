@@ -1101,6 +1101,26 @@ static const cc_list_shape_t *list_shape(apr_pool_t *p, const cc_list_t *list,
     return NULL;
 }
 
+/* The query a list's filters read: the request's, with each CC_FILTER_PATH filter's value
+ * taken from the path (whatever the query says). */
+static apr_table_t *list_args(cc_ctx_t *ctx, const cc_list_t *list)
+{
+    apr_table_t *args = ctx->args;
+    const cc_filter_t *f;
+
+    for (f = list->filters; f && f->name; f++) {
+        const char *v = f->kind == CC_FILTER_PATH ? cc_path(ctx, f->name) : NULL;
+
+        if (v) {
+            if (args == ctx->args) {
+                args = args ? apr_table_copy(ctx->pool, args) : apr_table_make(ctx->pool, 2);
+            }
+            apr_table_setn(args, f->name, v);
+        }
+    }
+    return args;
+}
+
 cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
 {
     apr_pool_t *p = ctx->pool;
@@ -1111,8 +1131,8 @@ cc_error_t *cc_reply_list(cc_ctx_t *ctx, const cc_list_t *list)
     cc_page_t pg;
 
     err = cc_page_parse(p, ctx->args, list->sorts, list->default_sort, &pg);
-    if ((err = cc_list_filter(p, list, ctx->args, tenant, err, &filter, &nfilter,
-                              &filtered))) {
+    if ((err = cc_list_filter(p, list, list_args(ctx, list), tenant, err, &filter,
+                              &nfilter, &filtered))) {
         return err;
     }
     if ((list->flags & CC_LIST_CSV) && wants_csv(ctx->r)) {

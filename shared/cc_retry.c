@@ -38,3 +38,13 @@ int cc_retry_again(int attempt, apr_interval_time_t spent)
     return attempt >= 1 && attempt < CC_RETRY_ATTEMPTS && spent >= 0
            && spent < CC_RETRY_BUDGET_USEC;
 }
+
+apr_int64_t cc_backoff_seconds(int attempts, apr_int64_t base, apr_int64_t cap)
+{
+    apr_int64_t d = base > 0 ? base : 1;
+
+    while (--attempts > 0 && d < cap) {
+        d *= 2;
+    }
+    return d > cap ? cap : d;
+}

@@ -52,4 +52,10 @@ apr_interval_time_t cc_retry_backoff(int attempt, apr_uint32_t rnd);
  */
 int cc_retry_again(int attempt, apr_interval_time_t spent);
 
+/**
+ * Seconds before the next attempt of a background delivery (an SMS, a webhook call) after
+ * attempts (1 for the first) failed: base doubled per earlier attempt, at most cap.
+ */
+apr_int64_t cc_backoff_seconds(int attempts, apr_int64_t base, apr_int64_t cap);
+
 #endif

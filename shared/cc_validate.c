@@ -545,6 +545,35 @@ int cc_parse_rfc3339(apr_pool_t *p, const char *s, const char **psql)
     return 1;
 }
 
+const char *cc_clean_line(apr_pool_t *p, const char *text, apr_size_t len, apr_size_t max)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t i = 0, o = 0, chars = 0;
+
+    while (i < len && chars < max) {
+        unsigned char c = (unsigned char)text[i];
+        apr_size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                       : (c & 0xf8) == 0xf0 ? 4 : 0;
+
+        if (n == 0 || i + n > len || !cc_valid_utf8(text + i, n)) {
+            out[o++] = '?';                 /* a stray byte */
+            i++;
+        }
+        else if (n == 1 && (c < 0x20 || c == 0x7f)) {
+            out[o++] = ' ';                 /* one line */
+            i++;
+        }
+        else {
+            memcpy(out + o, text + i, n);
+            o += n;
+            i += n;
+        }
+        chars++;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 const char *cc_sql_time_to_rfc3339(apr_pool_t *p, const char *sql)
 {
     static const char shape[] = "dddd-dd-dd dd:dd:dd";

@@ -69,6 +69,12 @@ const char *cc_epoch_to_sql(apr_pool_t *p, apr_int64_t secs);
  * a numeric address.
  */
 const char *cc_client_addr_key(apr_pool_t *p, const char *ip);
+/**
+ * text (len bytes) as one line of valid UTF-8 of at most max characters, for an error
+ * column or a log: a control character becomes a space, a byte that is not UTF-8 '?'.
+ */
+const char *cc_clean_line(apr_pool_t *p, const char *text, apr_size_t len, apr_size_t max);
+
 /** SQL DATETIME text "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) to "YYYY-MM-DDTHH:MM:SSZ". */
 const char *cc_sql_time_to_rfc3339(apr_pool_t *p, const char *sql);
 

@@ -57,6 +57,12 @@ case $CC_PROFILE in
     test) sms_timeout=3 sms_interval=1 sms_retry_base=1 sms_retry_max=2 sla_interval=1 ;;
     *)    sms_timeout=15 sms_interval=5 sms_retry_base=30 sms_retry_max=3600 sla_interval=60 ;;
 esac
+# Webhooks: seconds (a call, the first and longest wait, an event's retries, failures
+# before a subscription is disabled).  test_979 is written for the test values.
+case $CC_PROFILE in
+    test) wh_timeout=2 wh_retry_base=1 wh_retry_max=2 wh_retry_for=10 wh_disable_after=25 ;;
+    *)    wh_timeout=10 wh_retry_base=10 wh_retry_max=3600 wh_retry_for=21600 wh_disable_after=86400 ;;
+esac
 
 # The Asterisk link (optional; make run against a real Asterisk): both variables or none.
 if [ -n "${CC_AMI_ADDR:-}" ]; then
@@ -163,6 +169,11 @@ sub()
     sub VOICEMAIL_DIR "$CC_VOICEMAIL_DIR"
     sub ATTACHMENTS_DIR "$CC_ATTACHMENTS_DIR"
     sub SLA_INTERVAL "$sla_interval"
+    sub WEBHOOK_TIMEOUT "${CC_WEBHOOK_TIMEOUT:-$wh_timeout}"
+    sub WEBHOOK_RETRY_BASE "${CC_WEBHOOK_RETRY_BASE:-$wh_retry_base}"
+    sub WEBHOOK_RETRY_MAX "${CC_WEBHOOK_RETRY_MAX:-$wh_retry_max}"
+    sub WEBHOOK_RETRY_FOR "${CC_WEBHOOK_RETRY_FOR:-$wh_retry_for}"
+    sub WEBHOOK_DISABLE_AFTER "${CC_WEBHOOK_DISABLE_AFTER:-$wh_disable_after}"
     sub MPM_START_SERVERS "$mpm_start_servers"
     sub MPM_SERVER_LIMIT "$mpm_server_limit"
     sub MPM_THREAD_LIMIT "$mpm_thread_limit"

@@ -57,12 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char m1[32], m2[32], h1[32], h2[32];
     cc_sha256_ctx c;
 
-    sig = cc_sms_sign(p, secret, ts, body, blen);
-    fuzz_check(strlen(sig) == 67 && !strncmp(sig, CC_SMS_SIG_V1, 3));
+    sig = cc_sign_v1(p, secret, ts, body, blen);
+    fuzz_check(strlen(sig) == 67 && !strncmp(sig, CC_SIG_V1, 3));
     for (i = 3; i < 67; i++) {
         fuzz_check((sig[i] >= '0' && sig[i] <= '9') || (sig[i] >= 'a' && sig[i] <= 'f'));
     }
-    fuzz_check(!strcmp(sig, cc_sms_sign(p, secret, ts, body, blen)));
+    fuzz_check(!strcmp(sig, cc_sign_v1(p, secret, ts, body, blen)));
     if (is_time) {
         fuzz_check(verify(p, secret, ts, sig, body, blen, t));
         fuzz_check(verify(p, secret, ts, sig, body, blen, t - TOLERANCE));
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Another body, secret or timestamp signs differently. */
     if (blen) {
         fuzz_check(!verify(p, secret, ts, sig, body, blen - 1, t));
-        other = cc_sms_sign(p, secret, ts, body + 1, blen - 1);
+        other = cc_sign_v1(p, secret, ts, body + 1, blen - 1);
         fuzz_check(strcmp(other, sig));
     }
     {
@@ -101,8 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         body2[blen] = 'x';
         fuzz_check(!verify(p, secret, ts, sig, body2, blen + 1, t));
     }
-    fuzz_check(strcmp(sig, cc_sms_sign(p, apr_pstrcat(p, secret, "x", NULL), ts, body, blen)));
-    fuzz_check(strcmp(sig, cc_sms_sign(p, secret, apr_pstrcat(p, ts, "0", NULL), body, blen)));
+    fuzz_check(strcmp(sig, cc_sign_v1(p, apr_pstrcat(p, secret, "x", NULL), ts, body, blen)));
+    fuzz_check(strcmp(sig, cc_sign_v1(p, secret, apr_pstrcat(p, ts, "0", NULL), body, blen)));
 
     /* HMAC: a key longer than SHA-256's block is its hash; a shorter one its zero
      * padding to the block. */

@@ -34,8 +34,9 @@ static const struct {
     { "contact.created", "contacts.read" },
     { "tag.created", "contacts.read" },
     { "tenant.updated", "tenants.manage" },
+    { "webhook.disabled", "roles.manage" },
     /* No known prefix, or no prefix at all: shown to nobody. */
-    { "webhook.created", NULL },
+    { "mystery.created", NULL },
     { "didx.created", NULL },
     { "di.created", NULL },
     { "did", NULL },
@@ -68,7 +69,7 @@ START_TEST(a_client_sees_its_tenant_and_what_it_may_read)
     ck_assert(!cc_events_visible(T1, "did.created", T2, dids));      /* another tenant */
     ck_assert(!cc_events_visible(T1, "queue.created", T1, dids));    /* not permitted */
     ck_assert(cc_events_visible(T1, "queue.created", T1, both));
-    ck_assert(!cc_events_visible(T1, "webhook.created", T1, cc_perm_all()));
+    ck_assert(!cc_events_visible(T1, "mystery.created", T1, cc_perm_all()));
     ck_assert(!cc_events_visible(NULL, "did.created", T1, dids));
     ck_assert(!cc_events_visible(T1, NULL, T1, dids));
 }

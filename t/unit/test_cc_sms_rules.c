@@ -8,7 +8,10 @@
 #include <apr_strings.h>
 
 #include "cc_test.h"
+#include "cc_crypto.h"
+#include "cc_retry.h"
 #include "cc_sms_rules.h"
+#include "cc_validate.h"
 
 /* ---- send bodies ---- */
 
@@ -98,32 +101,32 @@ END_TEST
 
 START_TEST(sign_is_hmac_sha256_over_timestamp_dot_body)
 {
-    const char *sig = cc_sms_sign(cc_test_pool, "s3cret", "1700000000", "{\"a\":1}", 7);
+    const char *sig = cc_sign_v1(cc_test_pool, "s3cret", "1700000000", "{\"a\":1}", 7);
 
     ck_assert_str_eq(sig, SIG_EXPECTED);
-    ck_assert_str_eq(sig, cc_sms_sign(cc_test_pool, "s3cret", "1700000000", "{\"a\":1}", 7));
-    ck_assert_str_ne(sig, cc_sms_sign(cc_test_pool, "s3cret", "1700000001", "{\"a\":1}", 7));
-    ck_assert_str_ne(sig, cc_sms_sign(cc_test_pool, "s3creu", "1700000000", "{\"a\":1}", 7));
-    ck_assert_str_ne(sig, cc_sms_sign(cc_test_pool, "s3cret", "1700000000", "{\"a\":2}", 7));
+    ck_assert_str_eq(sig, cc_sign_v1(cc_test_pool, "s3cret", "1700000000", "{\"a\":1}", 7));
+    ck_assert_str_ne(sig, cc_sign_v1(cc_test_pool, "s3cret", "1700000001", "{\"a\":1}", 7));
+    ck_assert_str_ne(sig, cc_sign_v1(cc_test_pool, "s3creu", "1700000000", "{\"a\":1}", 7));
+    ck_assert_str_ne(sig, cc_sign_v1(cc_test_pool, "s3cret", "1700000000", "{\"a\":2}", 7));
 }
 END_TEST
 
 START_TEST(sign_covers_every_raw_byte)
 {
     /* A NUL inside the body counts: the length, not strlen. */
-    const char *a = cc_sms_sign(cc_test_pool, "k", "1", "ab\0c", 4);
-    const char *b = cc_sms_sign(cc_test_pool, "k", "1", "ab\0d", 4);
+    const char *a = cc_sign_v1(cc_test_pool, "k", "1", "ab\0c", 4);
+    const char *b = cc_sign_v1(cc_test_pool, "k", "1", "ab\0d", 4);
 
     ck_assert_str_ne(a, b);
-    ck_assert_str_ne(cc_sms_sign(cc_test_pool, "k", "1", "", 0),
-                     cc_sms_sign(cc_test_pool, "k", "1", "x", 1));
+    ck_assert_str_ne(cc_sign_v1(cc_test_pool, "k", "1", "", 0),
+                     cc_sign_v1(cc_test_pool, "k", "1", "x", 1));
 }
 END_TEST
 
 START_TEST(verify_accepts_a_fresh_signature_within_the_window)
 {
     const char *body = "{\"message_id\":\"m1\"}";
-    const char *sig = cc_sms_sign(cc_test_pool, "sec", "1000", body, strlen(body));
+    const char *sig = cc_sign_v1(cc_test_pool, "sec", "1000", body, strlen(body));
     const char *why = NULL;
 
     ck_assert(cc_sms_verify(cc_test_pool, "sec", "1000", sig, body, strlen(body), 1000, 300,
@@ -155,7 +158,7 @@ static const struct {
 START_TEST(verify_refuses_and_says_why)
 {
     const char *body = "{\"x\":1}";
-    const char *sig = cc_sms_sign(cc_test_pool, "sec", bad_verifies[_i].sig_ts, body,
+    const char *sig = cc_sign_v1(cc_test_pool, "sec", bad_verifies[_i].sig_ts, body,
                                   strlen(body));
     const char *why = NULL;
 
@@ -174,7 +177,7 @@ END_TEST
 
 START_TEST(verify_refuses_a_tampered_body)
 {
-    const char *sig = cc_sms_sign(cc_test_pool, "sec", "1000", "{\"body\":\"x\"}", 12);
+    const char *sig = cc_sign_v1(cc_test_pool, "sec", "1000", "{\"body\":\"x\"}", 12);
     const char *why = NULL;
 
     ck_assert(!cc_sms_verify(cc_test_pool, "sec", "1000", sig, "{\"body\":\"y\"}", 12, 1000,
@@ -224,7 +227,7 @@ static const struct {
 
 START_TEST(backoff_doubles_up_to_the_cap)
 {
-    ck_assert_msg(cc_sms_backoff(backoff_cases[_i].attempts, backoff_cases[_i].base,
+    ck_assert_msg(cc_backoff_seconds(backoff_cases[_i].attempts, backoff_cases[_i].base,
                                  backoff_cases[_i].cap) == backoff_cases[_i].want,
                   "case %d", _i);
 }
@@ -294,10 +297,10 @@ END_TEST
 
 START_TEST(clean_text_makes_one_valid_line)
 {
-    ck_assert_str_eq(cc_sms_clean_text(cc_test_pool, "a\r\nb", 4, 100), "a  b");
-    ck_assert_str_eq(cc_sms_clean_text(cc_test_pool, "a\xff" "b", 3, 100), "a?b");
-    ck_assert_str_eq(cc_sms_clean_text(cc_test_pool, "\xe2\x9c\x93ok", 5, 2), "\xe2\x9c\x93o");
-    ck_assert_str_eq(cc_sms_clean_text(cc_test_pool, "\xe2\x9c", 2, 10), "??");
+    ck_assert_str_eq(cc_clean_line(cc_test_pool, "a\r\nb", 4, 100), "a  b");
+    ck_assert_str_eq(cc_clean_line(cc_test_pool, "a\xff" "b", 3, 100), "a?b");
+    ck_assert_str_eq(cc_clean_line(cc_test_pool, "\xe2\x9c\x93ok", 5, 2), "\xe2\x9c\x93o");
+    ck_assert_str_eq(cc_clean_line(cc_test_pool, "\xe2\x9c", 2, 10), "??");
 }
 END_TEST
 
