@@ -30,7 +30,7 @@ typedef enum {
     CC_CHAT_REASSIGN_INTERVAL, /* CCChatReassignInterval: seconds between reassign runs */
     CC_CHAT_VISITOR_STREAMS, /* CCChatVisitorStreamMaxClients: visitors' streams per child */
     CC_CHAT_VISITOR_TIMEOUT, /* CCChatVisitorTimeout: seconds a waiting visitor may be gone */
-    CC_WH_INTERVAL,        /* CCWebhookInterval: seconds between delivery runs; 0 none */
+    CC_WH_INTERVAL,        /* CCWebhookInterval: milliseconds between delivery runs; 0 none */
     CC_WH_TIMEOUT,         /* CCWebhookTimeout: seconds a call may take */
     CC_WH_RETRY_BASE,      /* CCWebhookRetryBase: the first wait after a failure, s */
     CC_WH_RETRY_MAX,       /* CCWebhookRetryMax: the longest wait, s */

@@ -21,7 +21,7 @@
  * calls makes the next write miss the token: the run stops, and the next claim starts
  * from what the row says (a call already in flight may still arrive).
  *
- * Every CCWebhookInterval in every child (each child's job thread delivers to another
+ * Every CCWebhookInterval (milliseconds) in every child (each child's job thread delivers to another
  * subscription: SKIP LOCKED), for at most WH_RUN_TIME a run.  A call is signed as the
  * SMS callbacks are (X-CC-Timestamp, X-CC-Signature: v1=HMAC-SHA256(secret, timestamp
  * "." body)); its connection may only reach an address cc_wh_addr_allowed allows, checked
@@ -544,5 +544,5 @@ int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s)
     j->run = webhooks_job_run;
     j->data = job;
     j->per_child = 1;
-    return cc_job_schedule(pconf, s, j, apr_time_from_sec(interval));
+    return cc_job_schedule(pconf, s, j, apr_time_from_msec(interval));
 }

@@ -59,7 +59,7 @@ static const struct {
     [CC_CHAT_REASSIGN_INTERVAL] = { 5, 0, 3600 },
     [CC_CHAT_VISITOR_STREAMS] = { 200, 1, 100000 },
     [CC_CHAT_VISITOR_TIMEOUT] = { 300, 0, 86400 },
-    [CC_WH_INTERVAL] = { 1, 0, 3600 },
+    [CC_WH_INTERVAL] = { 250, 0, 600000 },
     [CC_WH_TIMEOUT] = { 10, 1, 60 },
     [CC_WH_RETRY_BASE] = { 10, 1, 86400 },
     [CC_WH_RETRY_MAX] = { 3600, 1, 86400 },
@@ -226,8 +226,8 @@ static const command_rec cc_chat_cmds[] = {
                   " queue (widgets' reassign_after; default 5; 0 runs none; main server)"),
     AP_INIT_TAKE1("CCWebhookInterval", set_setting,
                   SETTING_OF(CC_WH_INTERVAL), RSRC_CONF,
-                  "seconds between runs of the webhook delivery job in each child"
-                  " (default 1; 0 delivers nothing; main server)"),
+                  "milliseconds between runs of the webhook delivery job in each child"
+                  " (default 250; 0 delivers nothing; main server)"),
     AP_INIT_TAKE1("CCWebhookTimeout", set_setting,
                   SETTING_OF(CC_WH_TIMEOUT), RSRC_CONF,
                   "seconds a webhook call may take, connection included (default 10;"

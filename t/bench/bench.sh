@@ -13,7 +13,8 @@
 # `helpdesk` the contacts' and tickets' scenarios (issue 13: BENCH_HD_CONTACTS contacts and
 # BENCH_HD_TICKETS tickets in bench-1, seeded only when the part runs; README "Helpdesk");
 # `live` the live calls' event latency (issue 14: t/bench/live_bench.py); `platform` what
-# the rate limits and an Idempotency-Key cost a DID read and create (issue 16).
+# the rate limits and an Idempotency-Key cost a DID read and create (issue 16); `webhooks`
+# the webhook deliveries' latency and throughput (issue 16: t/bench/webhook_bench.py).
 # One part alone, e.g.: BENCH_ONLY=helpdesk BENCH_CDR_ROWS=0 make bench
 set -eu
 
@@ -402,6 +403,16 @@ if selected live; then
         >"$LIVE_REPORT" 2>&1 || LIVE_RC=$?
 fi
 
+# Webhook deliveries (issue 16): latency at BENCH_WH_RATE (50) events/s and the time to
+# deliver BENCH_WH_BURST (2000) events to 1 and 4 subscriptions (t/bench/webhook_bench.py:
+# its own environment and receiver; bounded: 60 s per phase).
+WH_RC=0
+if selected webhooks; then
+    WH_REPORT=$CC_VAR_DIR/webhook_report.txt
+    CC_BUILD_DIR=${CC_BUILD_DIR:-$ROOT/build} /usr/bin/python3 "$BENCH/webhook_bench.py" \
+        >"$WH_REPORT" 2>&1 || WH_RC=$?
+fi
+
 echo
 printf '%-16s %12s %10s %10s %8s %10s\n' scenario req/s p50 p99 non-2xx vs_healthz
 awk 'NR == 1 { base = $2 }
@@ -428,9 +439,11 @@ fi
 [ -n "${EVENTS_REPORT:-}" ] && { echo; cat "$EVENTS_REPORT"; }
 [ -n "${CHAT_REPORT:-}" ] && { echo; cat "$CHAT_REPORT"; }
 [ -n "${LIVE_REPORT:-}" ] && { echo; cat "$LIVE_REPORT"; }
+[ -n "${WH_REPORT:-}" ] && { echo; cat "$WH_REPORT"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); wrk, httpd and MariaDB share the cores"
 # The event stream's check (a missed event, a wrong delivery, a client that could not
 # connect) and live chat's (its target missed) are the exit status.
 [ "$EVENTS_RC" -ne 0 ] && exit "$EVENTS_RC"
 [ "$LIVE_RC" -ne 0 ] && exit "$LIVE_RC"
+[ "$WH_RC" -ne 0 ] && exit "$WH_RC"
 exit "$CHAT_RC"

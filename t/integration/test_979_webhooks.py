@@ -8,7 +8,7 @@ failure between; dead letters, disabling after failing too long, replay, SSRF re
 at save and at connection, tenant isolation and RBAC.
 
 The test profile's timings (t/env/render-conf.sh): CCWebhookTimeout 2, RetryBase 1,
-RetryMax 2, RetryFor 10, DisableAfter 25; the job runs every second in each child;
+RetryMax 2, RetryFor 10, DisableAfter 25; the job runs every 250 ms in each child;
 CCWebhookAllowNetworks 127.0.0.0/8.
 """
 
