@@ -216,7 +216,7 @@ static const cc_route_t recordings_routes[] = {
     { "DELETE", "/api/v1/recordings/{id:int}", recordings_delete, "recordings.delete",
       CC_ROUTE_AUTH },
     { "GET", "/api/v1/recordings/{id:int}/audio", recordings_audio, "recordings.read",
-      CC_ROUTE_AUTH },
+      CC_ROUTE_AUTH | CC_ROUTE_STREAM },
     { NULL, NULL, NULL, NULL, 0 }
 };
 

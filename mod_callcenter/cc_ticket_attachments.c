@@ -319,7 +319,7 @@ static const cc_route_t attachments_routes[] = {
     { "POST", "/api/v1/tickets/{id:int}/attachments", attachments_upload, "tickets.write",
       CC_ROUTE_AUTH },
     { "GET", "/api/v1/attachments/{id:int}", attachments_download, "tickets.read",
-      CC_ROUTE_AUTH },
+      CC_ROUTE_AUTH | CC_ROUTE_STREAM },
     { "DELETE", "/api/v1/attachments/{id:int}", attachments_delete, "tickets.manage",
       CC_ROUTE_AUTH },
     { NULL, NULL, NULL, NULL, 0 }

@@ -451,7 +451,7 @@ static const cc_route_t voicemails_routes[] = {
     { "DELETE", "/api/v1/voicemails/{id:int}", voicemails_delete, "voicemails.write",
       CC_ROUTE_AUTH },
     { "GET", "/api/v1/voicemails/{id:int}/audio", voicemails_audio, "voicemails.read",
-      CC_ROUTE_AUTH },
+      CC_ROUTE_AUTH | CC_ROUTE_STREAM },
     { NULL, NULL, NULL, NULL, 0 }
 };
 

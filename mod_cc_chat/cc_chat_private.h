@@ -57,6 +57,10 @@ const struct cc_wh_net_t *cc_chat_webhook_allow(const server_rec *s, int *pn);
 /** A webhook subscription as the API shows it (cc_webhooks.c). */
 extern const cc_col_t cc_webhook_cols[];
 
+/** A subscription as audit entries and events show it: its URL redacted
+ *  (cc_wh_url_redacted); a copy in p. */
+json_t *cc_webhook_public(apr_pool_t *p, const json_t *obj);
+
 /** Schedule the webhook delivery job (cc_webhooks_job.c), from post_config. */
 int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s);
 

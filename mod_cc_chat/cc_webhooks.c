@@ -14,7 +14,10 @@
  * resolves to now, and again on the address of every connection the job makes (a name
  * may resolve elsewhere later).  The secret signs the deliveries; it is written, never
  * read back: a generated one is shown once, in the create's answer (the route is
- * CC_ROUTE_SECRET, so an Idempotency-Key never stores that answer).
+ * CC_ROUTE_SECRET, so an Idempotency-Key never stores that answer).  Audit entries and
+ * the webhook.* events show the URL without its path and query (cc_wh_url_redacted):
+ * they reach other readers (a `*` subscription of another receiver), and a receiver's
+ * URL may hold its credential.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -81,22 +84,24 @@ static const cc_stmt_t webhooks_stmts[] = {
             "SELECT url, events, description, status, disabled_reason, secret, position"
             " FROM webhooks WHERE tenant_id = %s AND id = %s FOR UPDATE"),
     /* reset (x4): a subscription enabled again, or given another URL or secret, starts
-     * afresh: no failures counted, the next call due now.  interrupt (x2): a change of
-     * what or where it delivers ends a run in progress (its next write misses the token)
-     * and frees the subscription for the next claim at once. */
+     * afresh: no failures counted, the next call due now.  interrupt: a change of what
+     * or where it delivers ends a run in progress: its next write misses the token, and
+     * it then gives up the lease (kept until then, so that no other run calls while its
+     * call may be in flight). */
     CC_STMT("cc_webhooks_update",
             "UPDATE webhooks SET url = %s, events = %s, description = %s, secret = %s,"
             " status = %s, disabled_reason = %s, attempts = IF(%s, 0, attempts),"
             " head_failed_at = IF(%s, NULL, head_failed_at),"
             " failing_since = IF(%s, NULL, failing_since),"
             " next_attempt_at = IF(%s, UTC_TIMESTAMP(6), next_attempt_at),"
-            " claim_token = IF(%s, NULL, claim_token), lease_until = IF(%s, NULL, lease_until),"
+            " claim_token = IF(%s, NULL, claim_token),"
             " updated_at = UTC_TIMESTAMP() WHERE tenant_id = %s AND id = %s"),
     /* A replay: the next event is from_event_id's, due now; a run in progress loses its
-     * claim (its writes check the token), so it cannot move the position past it. */
+     * claim (its writes check the token), so it cannot move the position past it, and it
+     * gives up the lease once its call is over. */
     CC_STMT("cc_webhooks_replay",
             "UPDATE webhooks SET position = %s, attempts = 0, head_failed_at = NULL,"
-            " next_attempt_at = UTC_TIMESTAMP(6), lease_until = NULL, claim_token = NULL,"
+            " next_attempt_at = UTC_TIMESTAMP(6), claim_token = 'replay',"
             " updated_at = UTC_TIMESTAMP() WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_webhooks_delete",
             "DELETE FROM webhooks WHERE tenant_id = %s AND id = %s RETURNING id, url,"
@@ -288,6 +293,15 @@ static cc_error_t *webhook_values(cc_ctx_t *ctx, const json_t *body, wh_values_t
     return err;
 }
 
+json_t *cc_webhook_public(apr_pool_t *p, const json_t *obj)
+{
+    json_t *out = cc_json_own(p, json_copy((json_t *)obj));
+
+    json_object_set_new(out, "url",
+                        json_string(cc_wh_url_redacted(p, cc_json_str(obj, "url"))));
+    return out;
+}
+
 /* An audited change of key, when there is one. */
 static void change(json_t *changes, const char *key, const char *from, const char *to)
 {
@@ -342,13 +356,13 @@ static cc_error_t *webhooks_create(cc_ctx_t *ctx)
     }
     id = apr_pstrdup(p, row[0]);
     changes = cc_json_object(p);
-    change(changes, "url", NULL, v.url);
+    change(changes, "url", NULL, cc_wh_url_redacted(p, v.url));
     change(changes, "events", NULL, v.events);
     change(changes, "description", NULL, v.description);
     change(changes, "status", NULL, v.status);
     if ((err = cc_fetch(ctx, "cc_webhooks_get", cc_webhook_cols, id, &obj))
-        || (err = cc_ctx_record(ctx, "webhook", "create", id, changes, obj,
-                                CC_RECORD_COMMIT))) {
+        || (err = cc_ctx_record(ctx, "webhook", "create", id, changes,
+                                cc_webhook_public(p, obj), CC_RECORD_COMMIT))) {
         return err;
     }
     /* A generated secret, once, in this answer only. */
@@ -382,7 +396,11 @@ static cc_error_t *webhooks_update(cc_ctx_t *ctx)
         return err;
     }
     changes = cc_json_object(p);
-    change(changes, "url", row[0], v.url);
+    if (strcmp(v.url, row[0])) {
+        /* Shown without its path and query, which may hold the receiver's credential. */
+        cc_audit_change_str(changes, "url", cc_wh_url_redacted(p, row[0]),
+                            cc_wh_url_redacted(p, v.url));
+    }
     change(changes, "events", row[1], v.events);
     change(changes, "description", row[2], v.description);
     change(changes, "status", row[3], v.status);
@@ -393,25 +411,30 @@ static cc_error_t *webhooks_update(cc_ctx_t *ctx)
     if (json_object_size(changes) == 0) {
         return cc_reply_unchanged(ctx, cc_handle_get);
     }
-    reset = strcmp(v.url, row[0]) || strcmp(v.secret, row[5])
+    /* Another URL, secret or set of patterns, or enabled again: the failures counted so
+     * far were not this subscription's (a pattern change may pass over the failing
+     * event, whose retry history must not pass to the next one). */
+    reset = strcmp(v.url, row[0]) || strcmp(v.secret, row[5]) || strcmp(v.events, row[1])
             || (strcmp(v.status, row[3]) && !strcmp(v.status, "active"));
-    interrupt = reset || strcmp(v.events, row[1]) || strcmp(v.status, row[3]);
+    interrupt = reset || strcmp(v.status, row[3]);
     reason = !strcmp(v.status, "active") ? NULL
              : strcmp(row[3], "disabled") ? "disabled by a user" : row[4];
     {
         const char *flag = reset ? "1" : "0", *stop = interrupt ? "1" : "0";
-        const char *args[14] = { v.url, v.events, v.description, v.secret, v.status, reason,
-                                 flag, flag, flag, flag, stop, stop,
+        const char *args[13] = { v.url, v.events, v.description, v.secret, v.status, reason,
+                                 flag, flag, flag, flag, stop,
                                  ctx->principal->tenant_id, id };
 
-        if ((err = cc_db_exec(ctx->db, "cc_webhooks_update", 14, args, NULL))) {
+        if ((err = cc_db_exec(ctx->db, "cc_webhooks_update", 13, args, NULL))) {
             return err;
         }
     }
-    if ((err = cc_fetch(ctx, "cc_webhooks_get", cc_webhook_cols, id, &obj))) {
+    if ((err = cc_fetch(ctx, "cc_webhooks_get", cc_webhook_cols, id, &obj))
+        || (err = cc_ctx_record(ctx, "webhook", "update", id, changes,
+                                cc_webhook_public(p, obj), CC_RECORD_COMMIT))) {
         return err;
     }
-    return cc_ctx_commit(ctx, "webhook", "update", id, changes, obj, HTTP_OK, NULL);
+    return cc_reply_json(ctx, HTTP_OK, obj);
 }
 
 static const char *const webhook_audit_drop[] = { "id", "created_at", "updated_at",
@@ -427,7 +450,8 @@ static cc_error_t *webhooks_delete(cc_ctx_t *ctx)
         || (err = cc_fetch(ctx, "cc_webhooks_delete", cc_webhook_cols, id, &obj))) {
         return err;
     }
-    return cc_ctx_commit_delete(ctx, "webhook", id, obj, webhook_audit_drop);
+    return cc_ctx_commit_delete(ctx, "webhook", id, cc_webhook_public(ctx->pool, obj),
+                                webhook_audit_drop);
 }
 
 static cc_error_t *webhooks_deliveries(cc_ctx_t *ctx)
@@ -482,14 +506,25 @@ static cc_error_t *webhooks_replay(cc_ctx_t *ctx)
     }
     changes = cc_json_object(p);
     json_object_set_new(changes, "from_event_id", json_integer(from));
-    return cc_ctx_commit(ctx, "webhook", "replay", id, changes, obj, HTTP_ACCEPTED, NULL);
+    if ((err = cc_ctx_record(ctx, "webhook", "replay", id, changes,
+                             cc_webhook_public(p, obj), CC_RECORD_COMMIT))) {
+        return err;
+    }
+    return cc_reply_json(ctx, HTTP_ACCEPTED, obj);
 }
 
 cc_error_t *cc_webhooks_prune(cc_db_t *db, int days)
 {
     const char *args[1] = { apr_itoa(db->pool, days) };
+    int nrows = 0, rounds = 0;
+    cc_error_t *err;
 
-    return cc_db_exec(db, "cc_webhook_deliveries_prune", 1, args, NULL);
+    /* Delivery rows may come many to an event (retries, subscriptions): up to ten
+     * rounds of 10,000 a run. */
+    do {
+        err = cc_db_exec(db, "cc_webhook_deliveries_prune", 1, args, &nrows);
+    } while (!err && nrows == 10000 && ++rounds < 10);
+    return err;
 }
 
 static const cc_route_t webhooks_routes[] = {

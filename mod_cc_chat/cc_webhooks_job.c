@@ -49,9 +49,11 @@
 #include "cc_webhooks_rules.h"
 
 /* A run, and one claim's share of it. */
-#define WH_RUN_TIME apr_time_from_sec(60)
-#define WH_CLAIM_TIME apr_time_from_sec(30)
+#define WH_RUN_TIME apr_time_from_sec(10)
+#define WH_CLAIM_TIME apr_time_from_sec(10)
 #define WH_CLAIM_EVENTS 100
+/* Events a run reads at most (its pool keeps them until it ends: a few MB). */
+#define WH_RUN_EVENTS 5000
 /* A lease outlasts a call by this much (renewed by every write of the run). */
 #define WH_LEASE_MARGIN 30
 /* An error as kept (webhooks.last_error, webhook_deliveries.error), in characters. */
@@ -59,6 +61,9 @@
 
 #define WH_EVENT_COLUMNS "id, type, tenant_id, entity_type, entity_id, data, created_at"
 #define WH_TOKEN " WHERE tenant_id = %s AND id = %s AND claim_token = %s"
+/* A call's outcome: record() has read the row under its lock first (cc_webhooks_job_hold)
+ * and found the claim held, or its token cleared by an update that left the position. */
+#define WH_HELD " WHERE tenant_id = %s AND id = %s AND (claim_token = %s OR claim_token IS NULL)"
 #define WH_LEASE " lease_until = UTC_TIMESTAMP(6) + INTERVAL %s SECOND"
 
 /* The job's claim crosses tenants by design (it serves every tenant's subscriptions);
@@ -90,29 +95,37 @@ static const cc_stmt_t webhooks_job_stmts[] = {
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(3))"),
     CC_STMT("cc_webhooks_job_delivered",
             "UPDATE webhooks SET position = %s, attempts = 0, head_failed_at = NULL,"
-            " failing_since = NULL, last_success_at = UTC_TIMESTAMP(3)," WH_LEASE WH_TOKEN),
+            " failing_since = NULL, last_success_at = UTC_TIMESTAMP(3)," WH_LEASE WH_HELD),
     /* Events passed over (not subscribed), or the claim's share given back. */
     CC_STMT("cc_webhooks_job_pass",
             "UPDATE webhooks SET position = %s," WH_LEASE WH_TOKEN),
+    /* A lost claim's lease, given up (the token cleared by an update, or 'replay'). */
+    CC_STMT("cc_webhooks_job_unlease",
+            "UPDATE webhooks SET lease_until = NULL, claim_token = NULL"
+            " WHERE tenant_id = %s AND id = %s"
+            " AND (claim_token IS NULL OR claim_token = 'replay')"),
+    CC_STMT("cc_webhooks_job_hold",
+            "SELECT claim_token, position FROM webhooks WHERE tenant_id = %s AND id = %s"
+            " FOR UPDATE"),
     CC_STMT("cc_webhooks_job_release",
             "UPDATE webhooks SET position = %s, lease_until = NULL, claim_token = NULL,"
             " next_attempt_at = UTC_TIMESTAMP(6)" WH_TOKEN),
     CC_STMT("cc_webhooks_job_dead",
             "UPDATE webhooks SET position = %s, attempts = 0, head_failed_at = NULL,"
             " failing_since = COALESCE(failing_since, UTC_TIMESTAMP(6)),"
-            " last_failure_at = UTC_TIMESTAMP(3), last_error = %s," WH_LEASE WH_TOKEN),
+            " last_failure_at = UTC_TIMESTAMP(3), last_error = %s," WH_LEASE WH_HELD),
     CC_STMT("cc_webhooks_job_retry",
             "UPDATE webhooks SET position = %s, attempts = %s,"
             " head_failed_at = COALESCE(head_failed_at, UTC_TIMESTAMP(6)),"
             " failing_since = COALESCE(failing_since, UTC_TIMESTAMP(6)),"
             " last_failure_at = UTC_TIMESTAMP(3), last_error = %s,"
             " next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL %s SECOND,"
-            " lease_until = NULL, claim_token = NULL" WH_TOKEN),
+            " lease_until = NULL, claim_token = NULL" WH_HELD),
     CC_STMT("cc_webhooks_job_disable",
             "UPDATE webhooks SET position = %s, attempts = %s, status = 'disabled',"
             " disabled_reason = %s, last_failure_at = UTC_TIMESTAMP(3), last_error = %s,"
             " lease_until = NULL, claim_token = NULL, updated_at = UTC_TIMESTAMP()"
-            WH_TOKEN),
+            WH_HELD),
     CC_STMT_END
 };
 
@@ -232,7 +245,7 @@ static void call(apr_pool_t *p, const wh_job_t *job, const wh_claim_t *w, const 
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop_answer);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     rc = curl_easy_perform(h);
-    *pms = (long)apr_time_as_msec(apr_time_now() - start);
+    *pms = apr_time_now() > start ? (long)apr_time_as_msec(apr_time_now() - start) : 0;
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, pstatus);
         if (*pstatus < 200 || *pstatus > 299) {
@@ -303,6 +316,17 @@ static cc_error_t *claim(cc_db_t *db, const wh_job_t *job, wh_claim_t **pw)
     return NULL;
 }
 
+/* A claim lost to a replay ('replay'), an update (NULL) or a delete, its lease kept so
+ * that no other run calls while this one's call may still be in flight: the lease goes
+ * now that this run has stopped.  A claim taken over after its lease expired has another
+ * token, and is left alone. */
+static void unlease(cc_db_t *db, const wh_claim_t *w)
+{
+    const char *args[2] = { w->tenant, w->id };
+
+    (void)cc_db_exec(db, "cc_webhooks_job_unlease", 2, args, NULL);
+}
+
 /* One write of the run, where the claim still holds (label ends with WH_TOKEN).  *pheld
  * 0 when the claim was lost. */
 static cc_error_t *write_claim(cc_db_t *db, const char *label, int nargs, const char **args,
@@ -315,18 +339,26 @@ static cc_error_t *write_claim(cc_db_t *db, const char *label, int nargs, const 
     return err;
 }
 
-/* The outcome of one call: the log row and the row's new state, in one transaction.
- * *pgo_on: the run goes on with the next event. */
+/*
+ * The outcome of one call, in one transaction: the row read under its lock first (a
+ * user's concurrent write waits; a deleted subscription is found missing rather than
+ * failing the log row's foreign key), then its new state and the log row.  The outcome
+ * of a call that was made is kept when the claim still holds, and also when an update
+ * cleared its token without moving the position (the call went where the subscription
+ * pointed when it started): the run then stops, so that the next claim reads the new
+ * values, and no event is called twice for it.  A replay ('replay': the position is the
+ * replay's) or a delete drops it.  *pgo_on: the run goes on with the next event.
+ */
 static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
                           const char *event_id, const char *type, int attempt, long status,
                           const char *error, long ms, int *pgo_on)
 {
     apr_pool_t *p = db->pool;
     const char *pos = event_id, *prev = apr_psprintf(p, "%" APR_UINT64_T_FMT, w->position);
-    const char *outcome = "delivered";
+    const char *outcome = "delivered", *reason = NULL;
     cc_wh_next_e next = CC_WH_RETRY;
     apr_int64_t wait = 0;
-    int held = 0;
+    int held = 0, orphan = 0;
     cc_error_t *err;
 
     *pgo_on = 0;
@@ -336,15 +368,74 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
         if (!w->failing_since) {
             w->failing_since = now;
         }
-        next = cc_wh_after_failure(&job->pol, attempt, age(w->head_since),
-                                   age(w->failing_since), &wait);
-        outcome = next == CC_WH_DEAD ? "dead" : "failed";
         if (!w->head_since) {
             w->head_since = now;
         }
+        next = cc_wh_after_failure(&job->pol, attempt, age(w->head_since),
+                                   age(w->failing_since), &wait);
+        outcome = next == CC_WH_DEAD ? "dead" : "failed";
     }
     if ((err = cc_db_begin(db))) {
         return err;
+    }
+    {
+        const char *key[2] = { w->tenant, w->id };
+        const char **row;
+
+        if ((err = cc_db_select_row(db, "cc_webhooks_job_hold", 2, key, &row, NULL))) {
+            return err;
+        }
+        held = row && row[0] && !strcmp(row[0], w->token);
+        orphan = row && !row[0] && row[1] && (apr_uint64_t)apr_atoi64(row[1]) == w->position;
+        if (!held && !orphan) {
+            *pgo_on = 0;
+            cc_db_rollback(db);
+            unlease(db, w);
+            return NULL;
+        }
+    }
+    if (!error) {
+        const char *args[5] = { pos, job->lease, w->tenant, w->id, w->token };
+
+        err = write_claim(db, "cc_webhooks_job_delivered", 5, args, &held);
+        *pgo_on = 1;
+    }
+    else if (next == CC_WH_DEAD) {
+        const char *args[6] = { pos, error, job->lease, w->tenant, w->id, w->token };
+
+        err = write_claim(db, "cc_webhooks_job_dead", 6, args, &held);
+        *pgo_on = 1;
+    }
+    else if (next == CC_WH_RETRY) {
+        const char *args[7] = { prev, apr_itoa(p, attempt), error,
+                                apr_psprintf(p, "%" APR_INT64_T_FMT, wait), w->tenant, w->id,
+                                w->token };
+
+        err = write_claim(db, "cc_webhooks_job_retry", 7, args, &held);
+    }
+    else {
+        const char *args[7];
+
+        reason = apr_psprintf(p, "failing since %" APR_INT64_T_FMT " seconds without a"
+                              " delivery", age(w->failing_since));
+        args[0] = prev;
+        args[1] = apr_itoa(p, attempt);
+        args[2] = reason;
+        args[3] = error;
+        args[4] = w->tenant;
+        args[5] = w->id;
+        args[6] = w->token;
+        err = write_claim(db, "cc_webhooks_job_disable", 7, args, &held);
+    }
+    if (err) {
+        return err;
+    }
+    if (!held) {
+        /* Cannot be (the row is locked since it was read): as a lost claim. */
+        *pgo_on = 0;
+        cc_db_rollback(db);
+        unlease(db, w);
+        return NULL;
     }
     {
         const char *log[9] = { w->tenant, w->id, event_id, type, apr_itoa(p, attempt),
@@ -355,82 +446,69 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
             return err;
         }
     }
-    if (!error) {
-        const char *args[5] = { pos, job->lease, w->tenant, w->id, w->token };
-
-        err = write_claim(db, "cc_webhooks_job_delivered", 5, args, &held);
-        w->attempts = 0;
-        w->head_since = w->failing_since = 0;
-        *pgo_on = 1;
-    }
-    else if (next == CC_WH_DEAD) {
-        const char *args[6] = { pos, error, job->lease, w->tenant, w->id, w->token };
-
-        err = write_claim(db, "cc_webhooks_job_dead", 6, args, &held);
+    if (*pgo_on) {
+        w->position = (apr_uint64_t)apr_atoi64(pos);
         w->attempts = 0;
         w->head_since = 0;
-        *pgo_on = 1;
+        if (!error) {
+            w->failing_since = 0;
+        }
+    }
+    if (next == CC_WH_DEAD && error) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, db->s, CCLOGNO(04002)
                      "webhook %s of tenant %s: event %s is a dead letter after %d calls:"
                      " %s", w->id, w->tenant, event_id, attempt, error);
     }
-    else if (next == CC_WH_RETRY) {
-        const char *args[7] = { prev, apr_itoa(p, attempt), error,
-                                apr_psprintf(p, "%" APR_INT64_T_FMT, wait), w->tenant, w->id,
-                                w->token };
+    if (reason) {
+        const char *get[2] = { w->tenant, w->id };
+        json_t *obj, *changes = cc_json_object(p);
 
-        err = write_claim(db, "cc_webhooks_job_retry", 7, args, &held);
-    }
-    else {
-        const char *reason = apr_psprintf(p, "failing since %" APR_INT64_T_FMT " seconds"
-                                          " without a delivery",
-                                          age(w->failing_since));
-        const char *args[7] = { prev, apr_itoa(p, attempt), reason, error, w->tenant, w->id,
-                                w->token };
-
-        if (!(err = write_claim(db, "cc_webhooks_job_disable", 7, args, &held)) && held) {
-            const char *get[2] = { w->tenant, w->id };
-            json_t *obj, *changes = cc_json_object(p);
-
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, db->s, CCLOGNO(04003)
-                         "webhook %s of tenant %s disabled: %s", w->id, w->tenant, reason);
-            cc_audit_change_str(changes, "status", "active", "disabled");
-            if ((err = cc_db_select_one(db, "cc_webhooks_get", cc_webhook_cols, 2, get,
-                                        &obj))) {
-                return err;
-            }
-            return cc_record(db, w->tenant, &cc_actor_system, "webhook", "disable", w->id,
-                             changes, obj, CC_RECORD_COMMIT);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, db->s, CCLOGNO(04003)
+                     "webhook %s of tenant %s disabled: %s", w->id, w->tenant, reason);
+        cc_audit_change_str(changes, "status", "active", "disabled");
+        if ((err = cc_db_select_one(db, "cc_webhooks_get", cc_webhook_cols, 2, get, &obj))) {
+            return err;
         }
+        return cc_record(db, w->tenant, &cc_actor_system, "webhook", "disable", w->id,
+                         changes, cc_webhook_public(p, obj), CC_RECORD_COMMIT);
     }
-    if (err) {
+    if ((err = cc_db_commit(db))) {
         return err;
     }
-    if (!held) {
-        /* The claim was lost (a replay, an update, a delete, an expired lease). */
+    if (orphan) {
+        /* An update took the claim: stop here, the lease going with this run. */
         *pgo_on = 0;
-        cc_db_rollback(db);
-        return NULL;
+        unlease(db, w);
     }
-    if (*pgo_on) {
-        w->position = (apr_uint64_t)apr_atoi64(pos);
-    }
-    return cc_db_commit(db);
+    return NULL;
 }
 
-/* Give the claim back, due at once, with what was passed over. */
-static cc_error_t *release(cc_db_t *db, wh_claim_t *w)
+/* Where the run has got to, written (the events passed over) with the lease renewed:
+ * label "cc_webhooks_job_pass" (the claim goes on) or "cc_webhooks_job_release" (given
+ * back, due at once).  *pheld 0 when the claim was lost. */
+static cc_error_t *advance(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
+                           const char *label, int *pheld)
 {
-    const char *args[4] = { apr_psprintf(db->pool, "%" APR_UINT64_T_FMT, w->position),
-                            w->tenant, w->id, w->token };
-    int held;
+    const char *pos = apr_psprintf(db->pool, "%" APR_UINT64_T_FMT, w->position);
+    const char *pass[5] = { pos, job->lease, w->tenant, w->id, w->token };
+    const char *rel[4] = { pos, w->tenant, w->id, w->token };
+    int release = !strcmp(label, "cc_webhooks_job_release");
+    cc_error_t *err = write_claim(db, label, release ? 4 : 5, release ? rel : pass, pheld);
 
-    return write_claim(db, "cc_webhooks_job_release", 4, args, &held);
+    if (!err && !*pheld) {
+        unlease(db, w);
+    }
+    return err;
 }
 
-/* Deliver the claimed subscription's events; *pheld 0 when it stopped (a failure, or
- * the claim lost), 1 when its share ran out with the claim still to give back. */
-static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *pheld)
+/*
+ * Deliver the claimed subscription's events; *pheld 0 when it stopped (a failure, or the
+ * claim lost), 1 when its share ran out with the claim still to give back.  *pread counts
+ * the events read (the run's pool holds them until the run ends: the run stops reading
+ * at WH_RUN_EVENTS).
+ */
+static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *pheld,
+                         int *pread)
 {
     apr_pool_t *p = db->pool;
     apr_time_t start = apr_time_now();
@@ -438,11 +516,13 @@ static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *p
     const cc_col_t *cols = cc_events_cols();
 
     *pheld = 1;
-    while (calls < WH_CLAIM_EVENTS && apr_time_now() - start < WH_CLAIM_TIME) {
+    while (calls < WH_CLAIM_EVENTS && apr_time_now() - start < WH_CLAIM_TIME
+           && *pread < WH_RUN_EVENTS) {
         const char *args[2] = { w->tenant,
                                 apr_psprintf(p, "%" APR_UINT64_T_FMT, w->position) };
         json_t *rows;
         size_t i, n;
+        int passed = 0;
         cc_error_t *err;
 
         if ((err = cc_db_select(db, "cc_webhooks_job_events", cols, 2, args, &rows, NULL))) {
@@ -451,6 +531,7 @@ static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *p
         if (!(n = json_array_size(rows))) {
             return NULL;
         }
+        *pread += (int)n;
         for (i = 0; i < n; i++) {
             const json_t *ev = json_array_get(rows, i);
             const char *type = cc_json_str(ev, "type"), *error, *id;
@@ -461,8 +542,10 @@ static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *p
             if (!cc_wh_event_deliverable(cc_json_str(ev, "tenant_id"), type, w->tenant)
                 || !cc_wh_patterns_match(w->events, type)) {
                 w->position = (apr_uint64_t)apr_atoi64(id);
+                passed = 1;
                 continue;
             }
+            passed = 0;
             call(p, job, w, id, type, w->attempts + 1, cc_json_dump(p, ev), &status, &error,
                  &ms);
             calls++;
@@ -478,6 +561,14 @@ static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *p
                 return NULL;
             }
         }
+        /* A batch that ended passing events over: say so, and renew the lease, before
+         * the next read (a long run of events it is not sent never outlives the lease). */
+        if (passed && (err = advance(db, job, w, "cc_webhooks_job_pass", pheld))) {
+            return err;
+        }
+        if (!*pheld) {
+            return NULL;
+        }
     }
     return NULL;
 }
@@ -486,8 +577,9 @@ static cc_error_t *webhooks_job_run(cc_db_t *db, void *data)
 {
     const wh_job_t *job = data;
     apr_time_t start = apr_time_now();
+    int read = 0;
 
-    while (apr_time_now() - start < WH_RUN_TIME) {
+    while (apr_time_now() - start < WH_RUN_TIME && read < WH_RUN_EVENTS) {
         wh_claim_t *w;
         int held;
         cc_error_t *err = claim(db, job, &w);
@@ -495,11 +587,11 @@ static cc_error_t *webhooks_job_run(cc_db_t *db, void *data)
         if (err || !w) {
             return err;
         }
-        if ((err = serve(db, job, w, &held))) {
+        if ((err = serve(db, job, w, &held, &read))) {
             /* The lease keeps it from every other run until it expires. */
             return err;
         }
-        if (held && (err = release(db, w))) {
+        if (held && (err = advance(db, job, w, "cc_webhooks_job_release", &held))) {
             return err;
         }
     }

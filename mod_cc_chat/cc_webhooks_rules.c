@@ -80,7 +80,9 @@ static const char *const special_v4[] = {
     NULL
 };
 static const char *const special_v6[] = {
-    "::/128", "::1/128", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10",
+    "::/96",                   /* unspecified, loopback, IPv4-compatible (deprecated) */
+    "64:ff9b:1::/48",          /* local-use NAT64 (RFC 8215): a local translator */
+    "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10",
     "fec0::/10", "ff00::/8", NULL
 };
 
@@ -100,7 +102,7 @@ int cc_wh_addr_allowed(int v6, const unsigned char *addr, const cc_wh_net_t *all
                        int nallow)
 {
     static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    static const unsigned char zero12[12] = { 0 };
+    static const unsigned char translated[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0 };
     static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
     int i;
 
@@ -111,8 +113,8 @@ int cc_wh_addr_allowed(int v6, const unsigned char *addr, const cc_wh_net_t *all
     }
     if (v6) {
         /* An IPv4 address inside IPv6 reaches that IPv4 host (or a translator to it). */
-        if (!memcmp(addr, mapped, 12) || !memcmp(addr, nat64, 12)
-            || (!memcmp(addr, zero12, 12) && (addr[12] | addr[13]))) {
+        if (!memcmp(addr, mapped, 12) || !memcmp(addr, translated, 12)
+            || !memcmp(addr, nat64, 12)) {
             return cc_wh_addr_allowed(0, addr + 12, allow, nallow);
         }
         if (addr[0] == 0x20 && addr[1] == 0x02) {
@@ -140,6 +142,20 @@ int cc_wh_sockaddr_allowed(const void *sa, const cc_wh_net_t *allow, int nallow)
 }
 
 /* ---- what a subscription says ---- */
+
+const char *cc_wh_url_redacted(apr_pool_t *p, const char *url)
+{
+    apr_uri_t u;
+    const char *rest;
+
+    if (!url || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || !u.hostname) {
+        return url ? "(not shown)" : NULL;
+    }
+    rest = (u.path && strcmp(u.path, "/")) || u.query ? "/..." : "/";
+    return apr_pstrcat(p, u.scheme, "://", strchr(u.hostname, ':') ? "[" : "", u.hostname,
+                       strchr(u.hostname, ':') ? "]" : "", u.port_str ? ":" : "",
+                       u.port_str ? u.port_str : "", rest, NULL);
+}
 
 const char *cc_wh_url_issue(apr_pool_t *p, const char *url, const char **phost)
 {
@@ -279,11 +295,8 @@ cc_wh_next_e cc_wh_after_failure(const cc_wh_policy_t *pol, int attempts,
     apr_int64_t wait, left;
 
     *pwait = 0;
-    if (failing_age >= pol->disable_after) {
-        return CC_WH_DISABLE;
-    }
     if (head_age >= pol->retry_for) {
-        return CC_WH_DEAD;
+        return failing_age >= pol->disable_after ? CC_WH_DISABLE : CC_WH_DEAD;
     }
     wait = cc_backoff_seconds(attempts, pol->retry_base, pol->retry_max);
     left = pol->retry_for - head_age;

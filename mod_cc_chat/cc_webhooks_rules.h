@@ -45,8 +45,9 @@ int cc_wh_net_parse(const char *s, cc_wh_net_t *net);
  * Refused otherwise: "this network" (0/8), private (10/8, 172.16/12, 192.168/16), shared
  * (100.64/10), loopback (127/8, ::1), link-local (169.254/16, fe80::/10), the IETF's and
  * documentation ranges, benchmarking (198.18/15), multicast, reserved (240/4) and
- * broadcast; IPv6 unspecified, unique-local (fc00::/7), site-local, multicast, and an
- * IPv4 address carried in IPv6 (mapped ::ffff:0:0/96, compatible ::/96, NAT64
+ * broadcast; IPv6 ::/96 (unspecified, loopback, IPv4-compatible), local-use NAT64
+ * (64:ff9b:1::/48), unique-local (fc00::/7), site-local, link-local, multicast; and an
+ * IPv4 address carried in IPv6 (mapped ::ffff:0:0/96, translated ::ffff:0:0:0/96, NAT64
  * 64:ff9b::/96, 6to4 2002::/16) is judged as that IPv4 address.
  */
 int cc_wh_addr_allowed(int v6, const unsigned char *addr, const cc_wh_net_t *allow,
@@ -61,6 +62,13 @@ int cc_wh_sockaddr_allowed(const void *sa, const cc_wh_net_t *allow, int nallow)
  * without brackets), or the issue for a 400.
  */
 const char *cc_wh_url_issue(apr_pool_t *p, const char *url, const char **phost);
+
+/**
+ * A URL as audit entries and events show it: scheme, host and port, and "/..." for the
+ * path and query it had (a receiver's URL may carry its credential: a Slack-style path,
+ * a token parameter), or "/" without them.
+ */
+const char *cc_wh_url_redacted(apr_pool_t *p, const char *url);
 
 /**
  * An event pattern: "*" (every event the tenant may see), "<prefix>.*" or a whole type
@@ -99,10 +107,13 @@ typedef enum {
 /**
  * After the call number attempts (1 for the first) for an event failed, head_age
  * seconds after the event's first failed call (0 for the first) and failing_age seconds
- * after the first failure since the last delivery: CC_WH_DISABLE once failing_age
- * reaches disable_after; else CC_WH_DEAD once head_age reaches retry_for; else
+ * after the first failure since the last delivery: once head_age reaches retry_for, the
+ * event's retries are spent: CC_WH_DISABLE when failing_age has reached disable_after
+ * (the event stays, for when it is enabled again), else CC_WH_DEAD; before that
  * CC_WH_RETRY after cc_backoff_seconds(attempts, retry_base, retry_max), cut so that
- * the last call falls at retry_for (at least 1 s).
+ * the last call falls at retry_for (at least 1 s).  So a subscription is disabled only
+ * by an event that failed for its whole window, never by one failure after a quiet
+ * time.
  */
 cc_wh_next_e cc_wh_after_failure(const cc_wh_policy_t *pol, int attempts,
                                  apr_int64_t head_age, apr_int64_t failing_age,

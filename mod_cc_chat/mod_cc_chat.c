@@ -247,7 +247,8 @@ static const command_rec cc_chat_cmds[] = {
     AP_INIT_TAKE1("CCWebhookDisableAfter", set_setting,
                   SETTING_OF(CC_WH_DISABLE_AFTER), RSRC_CONF,
                   "seconds of failures without a delivery after which a subscription is"
-                  " disabled (default 86400; main server)"),
+                  " disabled, when its current event's retries run out (default 86400;"
+                  " main server)"),
     AP_INIT_ITERATE("CCWebhookAllowNetworks", set_webhook_allow, NULL, RSRC_CONF,
                     "networks webhook URLs may reach although loopback, private or"
                     " special-purpose (default none)"),

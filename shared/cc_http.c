@@ -1482,8 +1482,8 @@ static const char *no_rerun(cc_ctx_t *ctx, apr_time_t start)
 
 /* ---- If-Match on PATCH, PUT and DELETE ---- */
 
-/* The GET route of r's path when it is a domain kit object (cc_handle_get): what an
- * If-Match is checked against; NULL for any other path (If-Match is then ignored). */
+/* The GET route of r's path, whose JSON representation an If-Match is checked against;
+ * 0 when there is none or it sends a file (CC_ROUTE_STREAM): If-Match is then ignored. */
 static int if_match_route(cc_ctx_t *ctx, const cc_domain_t *const *domains,
                           cc_route_match_t *m)
 {
@@ -1497,10 +1497,10 @@ static int if_match_route(cc_ctx_t *ctx, const cc_domain_t *const *domains,
     }
     route_tables(domains, tables);
     if (cc_route_match(ctx->pool, tables, "GET", ctx->r->uri, m, &allow) != CC_ROUTE_FOUND
-        || m->route->handler != cc_handle_get) {
+        || (m->route->flags & CC_ROUTE_STREAM)) {
         return 0;
     }
-    /* The domain whose table holds the GET (its object's statement and columns). */
+    /* The domain whose table holds the GET (a kit object's statement and columns). */
     for (; *domains; domains++) {
         const cc_route_t *rt;
 
@@ -1542,6 +1542,7 @@ static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
     cc_ctx_t g = *ctx;
     const char *text;
     const char *etag;
+    apr_size_t len;
     cc_error_t *err;
 
     if ((err = cc_db_exec(ctx->db, "cc_txn_serializable", 0, NULL, NULL))
@@ -1554,13 +1555,22 @@ static cc_error_t *check_if_match(cc_ctx_t *ctx, const cc_route_match_t *get)
     g.reply_status = 0;
     g.reply_body = NULL;
     g.reply_text = NULL;
-    if ((err = cc_handle_get(&g))) {
+    g.reply_len = 0;
+    if ((err = get->route->handler(&g))) {
         return err;
     }
-    if (!(text = cc_reply_json_text(ctx->pool, g.reply_body))) {
+    /* The bytes the GET would send, as its ETag is made of them. */
+    if (g.reply_text) {
+        text = g.reply_text;
+        len = g.reply_len;
+    }
+    else if ((text = cc_reply_json_text(ctx->pool, g.reply_body))) {
+        len = strlen(text);
+    }
+    else {
         return cc_error_internal(ctx->pool);
     }
-    etag = etag_of(ctx->pool, text, strlen(text));
+    etag = etag_of(ctx->pool, text, len);
     if (!if_match_names(ctx->pool, apr_table_get(ctx->r->headers_in, "If-Match"), etag)) {
         return cc_error_make(ctx->pool, HTTP_PRECONDITION_FAILED, "precondition_failed",
                              "the object has changed since the ETag in If-Match: read it"

@@ -28,6 +28,9 @@ typedef struct cc_error_t *(*cc_handler_fn)(struct cc_ctx_t *ctx);
 /** Its answer holds a secret shown once (a generated password, a rotated key): an
  *  Idempotency-Key keeps no copy of it (a retry is told 409), cc_idem.c. */
 #define CC_ROUTE_SECRET  2
+/** A GET whose handler sends a file or a stream itself (cc_reply_sent), not a JSON
+ *  representation: the writes of its path check no If-Match against it (cc_http.c). */
+#define CC_ROUTE_STREAM  4
 
 typedef struct cc_route_t {
     const char *method;       /**< "GET", "POST", "PUT", "PATCH", "DELETE" */

@@ -40,6 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_check(*c > ' ' && *c <= '~');
         }
     }
+    {
+        const char *shown = cc_wh_url_redacted(p, url);
+
+        /* Never more of the URL than scheme, host and port: no query, no path. */
+        fuzz_check(shown && !strchr(shown, '?') && (!strstr(shown, "://")
+                   || !strchr(strstr(shown, "://") + 3, '/')
+                   || !strcmp(strchr(strstr(shown, "://") + 3, '/'), "/")
+                   || !strcmp(strchr(strstr(shown, "://") + 3, '/'), "/...")));
+    }
     have_net = cc_wh_net_parse(netstr, &net);
     if (have_net) {
         fuzz_check(net.bits >= 0 && net.bits <= (net.v6 ? 128 : 32));

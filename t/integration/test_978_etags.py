@@ -186,6 +186,49 @@ def test_if_match_guards_a_did_against_lost_updates(cc, tenant):
     cur = cc.get(url, token=tenant.admin_token).headers["ETag"]
     assert cc.delete(url, token=tenant.admin_token,
                      headers={"If-Match": cur}).status_code == 204
-    # Another tenant's DID stays 404 whatever the tag.
+    # A deleted DID is 404 whatever the tag.
     assert cc.patch(url, token=tenant.admin_token, json={"description": "x"},
                     headers={"If-Match": "*"}).status_code == 404
+
+
+def test_if_match_on_objects_outside_the_kit(cc, tenant):
+    """If-Match holds on every single object whose GET is a JSON representation, not only
+    the kit's (cc_handle_get): a custom role (PATCH, DELETE) and the tenant's pause
+    reasons (PUT) here."""
+    tok = tenant.admin_token
+    assert cc.post("/api/v1/roles", token=tok,
+                   json={"name": "night_shift", "permissions": ["dids.read"]}
+                   ).status_code == 201
+    url = "/api/v1/roles/night_shift"
+    etag = cc.get(url, token=tok).headers["ETag"]
+    r = cc.patch(url, token=tok, json={"description": "stale"}, headers={"If-Match": STALE})
+    assert r.status_code == 412 and r.json()["error"] == "precondition_failed", r.text
+    assert cc.get(url, token=tok).headers["ETag"] == etag
+    r = cc.patch(url, token=tok, json={"description": "fresh"}, headers={"If-Match": etag})
+    assert r.status_code == 200, r.text
+    assert cc.delete(url, token=tok, headers={"If-Match": etag}).status_code == 412
+    cur = cc.get(url, token=tok).headers["ETag"]
+    assert cc.delete(url, token=tok, headers={"If-Match": cur}).status_code == 204
+    url = "/api/v1/agents/pause-reasons"
+    cur = cc.get(url, token=tok).headers["ETag"]
+    r = cc.put(url, token=tok, json={"reasons": ["lunch"]}, headers={"If-Match": STALE})
+    assert r.status_code == 412, r.text
+    r = cc.put(url, token=tok, json={"reasons": ["lunch"]}, headers={"If-Match": cur})
+    assert r.status_code == 200, r.text
+    r = cc.put(url, token=tok, json={"reasons": ["coffee"]}, headers={"If-Match": cur})
+    assert r.status_code == 412, r.text
+    assert cc.get(url, token=tok).json()["reasons"] == ["lunch"]
+
+
+def test_if_match_on_another_tenants_object_is_404(cc, tenant, tenant2):
+    did = cc.post("/api/v1/dids", token=tenant.admin_token,
+                  json={"number": "+1558" + str(secrets.randbelow(10**7)).zfill(7)}).json()
+    url = f"/api/v1/dids/{did['id']}"
+    etag = cc.get(url, token=tenant.admin_token).headers["ETag"]
+    for value in (etag, "*", STALE):
+        r = cc.patch(url, token=tenant2.admin_token, json={"description": "x"},
+                     headers={"If-Match": value})
+        assert r.status_code == 404 and r.json()["error"] == "not_found", (value, r.text)
+        r = cc.delete(url, token=tenant2.admin_token, headers={"If-Match": value})
+        assert r.status_code == 404, (value, r.text)
+    assert cc.get(url, token=tenant.admin_token).headers["ETag"] == etag

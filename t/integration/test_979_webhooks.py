@@ -131,6 +131,12 @@ def test_crud_and_the_secret_shown_once(cc, tenant, receiver):
                    " entity_type = 'webhook' ORDER BY id", (tenant.id,))
     assert [x["action"] for x in rows] == ["webhook.create", "webhook.update"]
     assert "s" * 20 not in str(rows) and hook["secret"] not in str(rows)
+    # The URL's path and query (a receiver's credential, often) stay out of the audit
+    # entries and the events, which other readers and receivers see.
+    assert "/h/crud" not in str(rows) and f"127.0.0.1:{receiver.port}/..." in str(rows)
+    data = db_rows(cc, "SELECT data FROM events WHERE tenant_id = %s AND type LIKE"
+                   " 'webhook.%%'", (tenant.id,))
+    assert len(data) == 2 and "/h/crud" not in str(data) and "secret" not in str(data)
     r = cc.post(HOOKS, token=tenant.admin_token,
                 json={"url": receiver.url("/h/crud2"), "events": ["*"], "secret": "x" * 16})
     assert r.status_code == 201 and "secret" not in r.json()
@@ -328,6 +334,40 @@ def test_a_dead_letter_then_the_next_event(cc, tenant, receiver):
                 json={"from_event_id": e1})
     assert r.status_code == 202 and r.json()["last_event_id"] == e1 - 1, r.text
     wait_delivered(receiver, path, [e2, e1, e2])
+
+
+def test_a_delete_during_a_call(cc, tenant, receiver):
+    """The run in flight finds its subscription gone at its next write, and stops: no
+    error, no row left (the log row's foreign key is never tried)."""
+    path = new_path()
+    receiver.script(path, ["slow:1"])
+    path, hook = subscribe(cc, tenant, receiver, path=path)
+    make_did(cc, tenant)
+    assert wait_until(lambda: receiver.at(path), timeout=10)
+    assert cc.delete(f"{HOOKS}/{hook['id']}", token=tenant.admin_token).status_code == 204
+    time.sleep(2)
+    assert db_rows(cc, "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = %s",
+                   (hook["id"],))[0]["n"] == 0
+    assert len(receiver.at(path)) == 1
+
+
+def test_a_patch_during_a_call_waits_for_it(cc, tenant, receiver):
+    """A change of patterns ends the run in flight, but the lease stays until that run's
+    call is over: the next claim never calls alongside it."""
+    path = new_path()
+    receiver.script(path, ["slow:1", "ok"])
+    path, hook = subscribe(cc, tenant, receiver, path=path)
+    dids = [make_did(cc, tenant) for _ in range(2)]
+    want = did_events(cc, tenant, [d["id"] for d in dids])
+    assert wait_until(lambda: receiver.at(path), timeout=10)
+    r = cc.patch(f"{HOOKS}/{hook['id']}", token=tenant.admin_token,
+                 json={"events": ["did.created", "did.updated"]})
+    assert r.status_code == 200, r.text
+    wait_delivered(receiver, path, want)
+    calls = receiver.at(path)
+    # The second call starts after the first was answered, never during it.
+    assert calls[1]["at"] >= calls[0]["at"] + 0.9, [(c["body"]["id"], c["at"]) for c in calls]
+    assert_order(receiver, path)
 
 
 def test_replay(cc, tenant, receiver):

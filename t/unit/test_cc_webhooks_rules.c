@@ -75,7 +75,9 @@ static const struct {
     { "::", 0 }, { "::1", 0 }, { "fe80::1", 0 }, { "fc00::1", 0 }, { "fd12:3456::1", 0 },
     { "fec0::1", 0 }, { "ff02::1", 0 }, { "2001:db8::1", 0 }, { "100::1", 0 },
     { "::ffff:127.0.0.1", 0 }, { "::ffff:10.0.0.1", 0 }, { "::ffff:8.8.8.8", 1 },
-    { "::10.0.0.1", 0 }, { "64:ff9b::a00:1", 0 }, { "64:ff9b::808:808", 1 },
+    { "::10.0.0.1", 0 }, { "::0.0.1.2", 0 }, { "64:ff9b::a00:1", 0 },
+    { "64:ff9b::808:808", 1 }, { "64:ff9b:1::808:808", 0 }, { "::ffff:0:a00:1", 0 },
+    { "::ffff:0:808:808", 1 },
     { "2002:a00:1::", 0 }, { "2002:808:808::", 1 },
 };
 
@@ -175,6 +177,25 @@ START_TEST(url_length)
 }
 END_TEST
 
+static const struct {
+    const char *url, *shown;
+} redactions[] = {
+    { "https://hooks.slack.com/services/T0/B0/XXXX", "https://hooks.slack.com/..." },
+    { "http://127.0.0.1:8080/x?token=abc", "http://127.0.0.1:8080/..." },
+    { "https://example.com", "https://example.com/" },
+    { "https://example.com/", "https://example.com/" },
+    { "https://example.com/?k=v", "https://example.com/..." },
+    { "http://[::1]:9/a", "http://[::1]:9/..." },
+    { "not a url", "(not shown)" },
+};
+
+START_TEST(url_redacted)
+{
+    cc_test_assert_str_or_null(cc_wh_url_redacted(cc_test_pool, redactions[_i].url),
+                               redactions[_i].shown);
+}
+END_TEST
+
 /* ---- patterns and secrets ---- */
 
 static const struct {
@@ -250,7 +271,9 @@ static const struct {
     { 14, 21599, 21599, CC_WH_RETRY, 1 },
     { 14, 21600, 21600, CC_WH_DEAD, 0 },
     { 1, 0, 86399, CC_WH_RETRY, 10 },             /* a new event, failing for a while */
-    { 1, 0, 86400, CC_WH_DISABLE, 0 },
+    { 1, 0, 90000, CC_WH_RETRY, 10 },             /* one failure after a quiet day */
+    { 14, 21600, 86399, CC_WH_DEAD, 0 },
+    { 14, 21600, 86400, CC_WH_DISABLE, 0 },       /* its window spent, failing a day */
     { 30, 30000, 90000, CC_WH_DISABLE, 0 },
 };
 
@@ -275,6 +298,7 @@ CC_TEST_SUITE("cc_webhooks_rules",
     CC_TCASE("subscriptions"),
         CC_LOOP_TEST(url_issue, N(urls)),
         CC_TEST(url_length),
+        CC_LOOP_TEST(url_redacted, N(redactions)),
         CC_LOOP_TEST(pattern_ok, N(patterns)),
         CC_TEST(patterns_match),
         CC_LOOP_TEST(secret_ok, N(secrets)),
