@@ -252,7 +252,7 @@ distclean: clean
 FUZZ_TIME    ?= 30
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_CORE    := $(filter-out shared/cc_http.c shared/cc_db.c shared/cc_audit.c shared/cc_user.c \
-                  shared/cc_idem.c \
+                  shared/cc_idem.c shared/cc_curl.c \
                   shared/cc_job.c shared/cc_metrics.c,\
                   $(wildcard shared/*.c)) mod_cc_auth/cc_auth_jwt.c \
                   mod_callcenter/cc_voicemails_rules.c mod_callcenter/cc_helpdesk_rules.c \

@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include <httpd.h>
 #include <http_log.h>
 #include <apr_strings.h>
@@ -35,6 +33,7 @@
 #include "cc_api_private.h"
 #include "cc_audit.h"
 #include "cc_crypto.h"
+#include "cc_curl.h"
 #include "cc_job.h"
 #include "cc_log.h"
 #include "cc_metrics.h"
@@ -128,31 +127,24 @@ static void provider_call(apr_pool_t *p, const cc_sms_config_t *cfg, const sms_c
                           long *pstatus, const char **pbody, apr_size_t *plen,
                           const char **perror)
 {
-    CURL *h = curl_easy_init();
     struct curl_slist *hdrs = NULL;
     char errbuf[CURL_ERROR_SIZE];
     answer_t a;
     json_t *j;
     char *payload;
-    CURLcode rc;
+    CURL *h;
 
     *pstatus = 0;
     *pbody = NULL;
     *plen = 0;
     *perror = NULL;
-    if (!h) {
-        *perror = "could not make an HTTP client handle";
-        return;
-    }
     a.buf = apr_palloc(p, SMS_ANSWER_MAX + 1);
     a.len = 0;
-    errbuf[0] = '\0';
     j = json_pack("{s:s, s:s, s:s, s:s}", "reference", apr_pstrcat(p, "sms-", m->id, NULL),
                   "from", m->from, "to", m->to, "body", m->body);
     payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!payload) {
-        curl_easy_cleanup(h);
         *perror = "could not render the message";
         return;
     }
@@ -163,33 +155,19 @@ static void provider_call(apr_pool_t *p, const cc_sms_config_t *cfg, const sms_c
         hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: Bearer ",
                                                    cfg->credential, NULL));
     }
-    curl_easy_setopt(h, CURLOPT_URL, cfg->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    /* No signals from a thread of httpd (a timeout must not raise SIGALRM). */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)cc_sms_cfg_connect_timeout(cfg));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cc_sms_cfg_timeout(cfg));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "callcenter-sms/1");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    rc = curl_easy_perform(h);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, pstatus);
+    h = cc_curl_post(cfg->url, payload, strlen(payload), hdrs,
+                     (long)cc_sms_cfg_connect_timeout(cfg), (long)cc_sms_cfg_timeout(cfg),
+                     "callcenter-sms/1", on_answer, &a, errbuf);
+    if (h) {
+        cc_curl_perform(p, h, "the provider", errbuf, pstatus, perror);
     }
     else {
-        *perror = apr_psprintf(p, "no answer from the provider: %s",
-                               errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        *perror = "could not make an HTTP client handle";
     }
     a.buf[a.len] = '\0';
     *pbody = a.buf;
     *plen = a.len;
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
     free(payload);
 }
 
@@ -198,18 +176,14 @@ static void provider_call(apr_pool_t *p, const cc_sms_config_t *cfg, const sms_c
 /* The next due message, leased to this run; *pm NULL when none is due. */
 static cc_error_t *claim(cc_db_t *db, const sms_job_t *job, sms_claim_t **pm)
 {
-    const char **row;
+    const char **row, *token;
     sms_claim_t *m;
-    cc_error_t *err;
+    cc_error_t *err = cc_job_claim(db, "cc_sms_job_claim", "cc_sms_job_lease", job->lease,
+                                   &row, &token);
 
     *pm = NULL;
-    if ((err = cc_db_begin(db))
-        || (err = cc_db_select_row(db, "cc_sms_job_claim", 0, NULL, &row, NULL))) {
+    if (err || !row) {
         return err;
-    }
-    if (!row) {
-        cc_db_rollback(db);
-        return NULL;
     }
     m = apr_pcalloc(db->pool, sizeof(*m));
     m->id = row[0];
@@ -218,18 +192,7 @@ static cc_error_t *claim(cc_db_t *db, const sms_job_t *job, sms_claim_t **pm)
     m->to = row[3];
     m->body = row[4];
     m->attempts = atoi(row[5]) + 1;
-    if (cc_random_token(db->pool, 24, &m->token) != APR_SUCCESS) {
-        cc_db_rollback(db);
-        return cc_error_internal(db->pool);
-    }
-    {
-        const char *args[4] = { m->token, job->lease, m->tenant, m->id };
-
-        if ((err = cc_db_exec(db, "cc_sms_job_lease", 4, args, NULL))
-            || (err = cc_db_commit(db))) {
-            return err;
-        }
-    }
+    m->token = token;
     *pm = m;
     return NULL;
 }
@@ -340,13 +303,6 @@ static cc_error_t *sms_job_run(cc_db_t *db, void *data)
     return NULL;
 }
 
-static apr_status_t curl_cleanup(void *data)
-{
-    (void)data;
-    curl_global_cleanup();
-    return APR_SUCCESS;
-}
-
 int cc_sms_job_schedule(apr_pool_t *pconf, server_rec *s)
 {
     cc_api_config_t *cfg = ap_get_module_config(s->module_config, &callcenter_module);
@@ -358,12 +314,11 @@ int cc_sms_job_schedule(apr_pool_t *pconf, server_rec *s)
         return OK;
     }
     /* Once per configuration, before any thread exists (not thread-safe itself). */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (cc_curl_global(pconf) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(03953)
                      "SMS delivery: libcurl failed to initialise");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     job = apr_pcalloc(pconf, sizeof(*job));
     job->cfg = &cfg->sms;
     job->lease = apr_itoa(pconf, cc_sms_cfg_timeout(&cfg->sms) + SMS_LEASE_MARGIN);

@@ -33,8 +33,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <curl/curl.h>
-
 #include <httpd.h>
 #include <http_log.h>
 #include <apr_lib.h>
@@ -42,6 +40,7 @@
 
 #include "cc_chat_private.h"
 #include "cc_crypto.h"
+#include "cc_curl.h"
 #include "cc_job.h"
 #include "cc_json.h"
 #include "cc_log.h"
@@ -159,13 +158,6 @@ typedef struct wh_call_t {
     int refused;                     /**< a connection was refused by the address check */
 } wh_call_t;
 
-static size_t drop_answer(char *data, size_t size, size_t n, void *baton)
-{
-    (void)data;
-    (void)baton;
-    return size * n;
-}
-
 /* Every connection libcurl makes goes through here: only to an allowed address. */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
                                  struct curl_sockaddr *a)
@@ -201,22 +193,17 @@ static void call(apr_pool_t *p, const wh_job_t *job, const wh_claim_t *w, const 
                  const char *type, int attempt, const char *body, long *pstatus,
                  const char **perror, long *pms)
 {
-    CURL *h = curl_easy_init();
     struct curl_slist *hdrs = NULL;
     char errbuf[CURL_ERROR_SIZE];
     const char *ts = apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(apr_time_now()));
+    const char *no_answer = NULL;
     apr_time_t start = apr_time_now();
     wh_call_t c = { job, 0 };
-    CURLcode rc;
+    CURL *h;
 
     *pstatus = 0;
     *perror = NULL;
     *pms = 0;
-    if (!h) {
-        *perror = "could not make an HTTP client handle";
-        return;
-    }
-    errbuf[0] = '\0';
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "X-CC-Webhook-Id: ", w->id, NULL));
@@ -228,42 +215,29 @@ static void call(apr_pool_t *p, const wh_job_t *job, const wh_claim_t *w, const 
     hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "X-CC-Signature: ",
                                                cc_sign_v1(p, w->secret, ts, body,
                                                           strlen(body)), NULL));
-    curl_easy_setopt(h, CURLOPT_URL, w->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    /* No proxy from the environment: the address check is on the subscriber's. */
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, job->timeout < 5 ? job->timeout : 5L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, job->timeout);
+    h = cc_curl_post(w->url, body, strlen(body), hdrs, job->timeout < 5 ? job->timeout : 5L,
+                     job->timeout, "callcenter-webhooks/1", NULL, NULL, errbuf);
+    if (!h) {
+        curl_slist_free_all(hdrs);
+        *perror = "could not make an HTTP client handle";
+        return;
+    }
+    /* The address check, on every connection (cc_wh_addr_allowed). */
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &c);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "callcenter-webhooks/1");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop_answer);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    rc = curl_easy_perform(h);
+    cc_curl_perform(p, h, "the receiver", errbuf, pstatus, &no_answer);
     *pms = apr_time_now() > start ? (long)apr_time_as_msec(apr_time_now() - start) : 0;
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, pstatus);
-        if (*pstatus < 200 || *pstatus > 299) {
-            *perror = apr_psprintf(p, "HTTP %ld", *pstatus);
-        }
+    if (*pstatus && (*pstatus < 200 || *pstatus > 299)) {
+        *perror = apr_psprintf(p, "HTTP %ld", *pstatus);
     }
-    else if (c.refused) {
+    else if (!*pstatus && c.refused) {
         *perror = "the address is loopback, private or special-purpose"
                   " (CCWebhookAllowNetworks)";
     }
-    else {
-        const char *e = apr_pstrcat(p, "no answer: ",
-                                    errbuf[0] ? errbuf : curl_easy_strerror(rc), NULL);
-
-        *perror = cc_clean_line(p, e, strlen(e), WH_ERROR_MAX);
+    else if (!*pstatus) {
+        *perror = cc_clean_line(p, no_answer, strlen(no_answer), WH_ERROR_MAX);
     }
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
 }
 
 /* ---- claim and record ---- */
@@ -276,19 +250,15 @@ static apr_int64_t age(apr_time_t since)
 
 static cc_error_t *claim(cc_db_t *db, const wh_job_t *job, wh_claim_t **pw)
 {
-    const char **row;
+    const char **row, *token;
     wh_claim_t *w;
     apr_time_t now = apr_time_now();
-    cc_error_t *err;
+    cc_error_t *err = cc_job_claim(db, "cc_webhooks_job_claim", "cc_webhooks_job_lease",
+                                   job->lease, &row, &token);
 
     *pw = NULL;
-    if ((err = cc_db_begin(db))
-        || (err = cc_db_select_row(db, "cc_webhooks_job_claim", 0, NULL, &row, NULL))) {
+    if (err || !row) {
         return err;
-    }
-    if (!row) {
-        cc_db_rollback(db);
-        return NULL;
     }
     w = apr_pcalloc(db->pool, sizeof(*w));
     w->id = row[0];
@@ -300,18 +270,7 @@ static cc_error_t *claim(cc_db_t *db, const wh_job_t *job, wh_claim_t **pw)
     w->attempts = atoi(row[6]);
     w->head_since = row[7] ? now - apr_time_from_sec(apr_atoi64(row[7])) : 0;
     w->failing_since = row[8] ? now - apr_time_from_sec(apr_atoi64(row[8])) : 0;
-    if (cc_random_token(db->pool, 24, &w->token) != APR_SUCCESS) {
-        cc_db_rollback(db);
-        return cc_error_internal(db->pool);
-    }
-    {
-        const char *args[4] = { w->token, job->lease, w->tenant, w->id };
-
-        if ((err = cc_db_exec(db, "cc_webhooks_job_lease", 4, args, NULL))
-            || (err = cc_db_commit(db))) {
-            return err;
-        }
-    }
+    w->token = token;
     *pw = w;
     return NULL;
 }
@@ -598,13 +557,6 @@ static cc_error_t *webhooks_job_run(cc_db_t *db, void *data)
     return NULL;
 }
 
-static apr_status_t curl_cleanup(void *data)
-{
-    (void)data;
-    curl_global_cleanup();
-    return APR_SUCCESS;
-}
-
 int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s)
 {
     int interval = cc_chat_setting(s, CC_WH_INTERVAL);
@@ -616,12 +568,11 @@ int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s)
     }
     /* Once per configuration, before any thread exists (counted by libcurl: mod_callcenter's
      * SMS job may have done it too). */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (cc_curl_global(pconf) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CCLOGNO(04004)
                      "webhook delivery: libcurl failed to initialise");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     job = apr_pcalloc(pconf, sizeof(*job));
     job->s = s;
     job->pol.retry_base = cc_chat_setting(s, CC_WH_RETRY_BASE);

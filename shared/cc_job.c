@@ -15,6 +15,7 @@
 #include <apr_thread_mutex.h>
 #include <mod_watchdog.h>
 
+#include "cc_crypto.h"
 #include "cc_job.h"
 #include "cc_log.h"
 #include "cc_metrics.h"
@@ -198,4 +199,35 @@ int cc_job_schedule(apr_pool_t *pconf, server_rec *s, const cc_job_t *job,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
+}
+
+cc_error_t *cc_job_claim(cc_db_t *db, const char *claim_label, const char *lease_label,
+                         const char *lease_seconds, const char ***prow, const char **ptoken)
+{
+    const char **row, *args[4];
+    cc_error_t *err;
+
+    *prow = NULL;
+    *ptoken = NULL;
+    if ((err = cc_db_begin(db))
+        || (err = cc_db_select_row(db, claim_label, 0, NULL, &row, NULL))) {
+        return err;
+    }
+    if (!row) {
+        cc_db_rollback(db);
+        return NULL;
+    }
+    if (cc_random_token(db->pool, 24, ptoken) != APR_SUCCESS) {
+        cc_db_rollback(db);
+        return cc_error_internal(db->pool);
+    }
+    args[0] = *ptoken;
+    args[1] = lease_seconds;
+    args[2] = row[1];
+    args[3] = row[0];
+    if ((err = cc_db_exec(db, lease_label, 4, args, NULL)) || (err = cc_db_commit(db))) {
+        return err;
+    }
+    *prow = row;
+    return NULL;
 }

@@ -38,6 +38,17 @@ int cc_job_schedule(apr_pool_t *pconf, server_rec *s, const cc_job_t *job,
                     apr_interval_time_t interval);
 
 /**
+ * The next row of a job's queue, leased to this run (the SMS messages', the webhook
+ * subscriptions'): in one transaction, claim_label (no arguments: a SELECT ... FOR UPDATE
+ * SKIP LOCKED whose first two columns are the row's id and tenant_id), then lease_label
+ * binding a new random claim token, lease_seconds, the tenant and the id; committed
+ * before the caller does anything outside the database.  *prow NULL when none is due;
+ * otherwise *ptoken, which the run's later writes check.
+ */
+cc_error_t *cc_job_claim(cc_db_t *db, const char *claim_label, const char *lease_label,
+                         const char *lease_seconds, const char ***prow, const char **ptoken);
+
+/**
  * From the child_init hook of every module that schedules jobs (required: without it the
  * module's jobs do not run in the child).  A child's exit then waits for a run in
  * progress to end before pchild (and mod_dbd's pools with it) goes, and starts no other
