@@ -617,6 +617,14 @@ def _attachment(cc, tenant, parent):
                          headers={"Content-Type": "text/plain"}), "attachment")["id"]
 
 
+def _webhook(cc, tenant, parent):
+    """A disabled subscription (nothing listens on its URL; disabled, it calls nothing
+    and so never fails its way to a warning in another test)."""
+    return _made(cc.post("/api/v1/webhooks", token=tenant.admin_token,
+                         json={"url": "http://127.0.0.1:9/hook", "events": ["*"],
+                               "status": "disabled"}), "webhook")["id"]
+
+
 # factory(cc, tenant, parent) -> the parameter's value; parent is the concrete path
 # before the parameter's segment.  Objects are made in tenant, as its admin.
 OBJECT_FACTORIES = {
@@ -641,6 +649,7 @@ OBJECT_FACTORIES = {
     "/api/v1/ticket-templates/{id}": _ticket_template,
     "/api/v1/slas/{id}": _sla,
     "/api/v1/attachments/{id}": _attachment,
+    "/api/v1/webhooks/{id}": _webhook,
 }
 
 
