@@ -44,6 +44,7 @@
 #include "cc_job.h"
 #include "cc_json.h"
 #include "cc_log.h"
+#include "cc_metrics.h"
 #include "cc_validate.h"
 #include "cc_webhooks_rules.h"
 
@@ -146,6 +147,7 @@ typedef struct wh_job_t {
 typedef struct wh_claim_t {
     const char *id, *tenant, *url, *secret, *events, *token;
     apr_uint64_t position;           /**< handled up to here (written or not yet) */
+    apr_uint64_t written;            /**< the position the row has, as this run wrote it */
     int attempts;                    /**< failed calls of the next event */
     apr_time_t head_since;           /**< its first failure (0: none) */
     apr_time_t failing_since;        /**< the first failure since a delivery (0: none) */
@@ -266,7 +268,7 @@ static cc_error_t *claim(cc_db_t *db, const wh_job_t *job, wh_claim_t **pw)
     w->url = row[2];
     w->secret = row[3];
     w->events = row[4];
-    w->position = (apr_uint64_t)apr_atoi64(row[5]);
+    w->position = w->written = (apr_uint64_t)apr_atoi64(row[5]);
     w->attempts = atoi(row[6]);
     w->head_since = row[7] ? now - apr_time_from_sec(apr_atoi64(row[7])) : 0;
     w->failing_since = row[8] ? now - apr_time_from_sec(apr_atoi64(row[8])) : 0;
@@ -345,7 +347,7 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
             return err;
         }
         held = row && row[0] && !strcmp(row[0], w->token);
-        orphan = row && !row[0] && row[1] && (apr_uint64_t)apr_atoi64(row[1]) == w->position;
+        orphan = row && !row[0] && row[1] && (apr_uint64_t)apr_atoi64(row[1]) == w->written;
         if (!held && !orphan) {
             *pgo_on = 0;
             cc_db_rollback(db);
@@ -405,6 +407,7 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
             return err;
         }
     }
+    w->written = (apr_uint64_t)apr_atoi64(*pgo_on ? pos : prev);
     if (*pgo_on) {
         w->position = (apr_uint64_t)apr_atoi64(pos);
         w->attempts = 0;
@@ -425,15 +428,22 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, db->s, CCLOGNO(04003)
                      "webhook %s of tenant %s disabled: %s", w->id, w->tenant, reason);
         cc_audit_change_str(changes, "status", "active", "disabled");
-        if ((err = cc_db_select_one(db, "cc_webhooks_get", cc_webhook_cols, 2, get, &obj))) {
+        if ((err = cc_db_select_one(db, "cc_webhooks_get", cc_webhook_cols, 2, get, &obj))
+            || (err = cc_record(db, w->tenant, &cc_actor_system, "webhook", "disable",
+                                w->id, changes, cc_webhook_public(p, obj),
+                                CC_RECORD_COMMIT))) {
             return err;
         }
-        return cc_record(db, w->tenant, &cc_actor_system, "webhook", "disable", w->id,
-                         changes, cc_webhook_public(p, obj), CC_RECORD_COMMIT);
+        cc_metrics_webhook(CC_METRICS_WEBHOOK_FAILED);
+        cc_metrics_webhook(CC_METRICS_WEBHOOK_DISABLED);
+        return NULL;
     }
     if ((err = cc_db_commit(db))) {
         return err;
     }
+    cc_metrics_webhook(!error ? CC_METRICS_WEBHOOK_DELIVERED
+                       : next == CC_WH_DEAD ? CC_METRICS_WEBHOOK_DEAD
+                       : CC_METRICS_WEBHOOK_FAILED);
     if (orphan) {
         /* An update took the claim: stop here, the lease going with this run. */
         *pgo_on = 0;
@@ -456,6 +466,9 @@ static cc_error_t *advance(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
 
     if (!err && !*pheld) {
         unlease(db, w);
+    }
+    else if (!err) {
+        w->written = w->position;
     }
     return err;
 }

@@ -108,6 +108,7 @@ typedef struct {
     volatile apr_uint64_t job_failures[CC_METRICS_JOBS];
     volatile apr_uint64_t job_last_ok[CC_METRICS_JOBS];
     volatile apr_uint64_t sms[CC_METRICS_SMS_OUTCOMES];
+    volatile apr_uint64_t webhook[CC_METRICS_WEBHOOK_COUNTS];
     volatile apr_uint64_t dropped_routes;
     volatile apr_uint64_t dropped_jobs;
 } seg_t;
@@ -423,6 +424,13 @@ void cc_metrics_sms(cc_metrics_sms_e outcome)
     }
 }
 
+void cc_metrics_webhook(cc_metrics_webhook_e what)
+{
+    if (cc_metrics_enabled() && what < CC_METRICS_WEBHOOK_COUNTS) {
+        apr_atomic_inc64(&seg->webhook[what]);
+    }
+}
+
 /* ---- exposition ---- */
 
 typedef struct {
@@ -601,6 +609,7 @@ const char *cc_metrics_render(apr_pool_t *p)
 {
     static const char *const transports[] = { "stream", "poll" };
     static const char *const outcomes[] = { "sent", "retry", "failed" };
+    static const char *const wh_outcomes[] = { "delivered", "failed", "dead" };
     out_t o;
     int i;
 
@@ -635,6 +644,15 @@ const char *cc_metrics_render(apr_pool_t *p)
         emit(&o, "cc_sms_deliveries_total{outcome=\"%s\"} %" APR_UINT64_T_FMT "\n",
              outcomes[i], RD(seg->sms[i]));
     }
+    head(&o, "cc_webhook_deliveries_total", "counter", "Webhook calls, by outcome.");
+    for (i = 0; i < CC_METRICS_WEBHOOK_DISABLED; i++) {
+        emit(&o, "cc_webhook_deliveries_total{outcome=\"%s\"} %" APR_UINT64_T_FMT "\n",
+             wh_outcomes[i], RD(seg->webhook[i]));
+    }
+    head(&o, "cc_webhooks_disabled_total", "counter",
+         "Webhook subscriptions disabled by the delivery job (failing too long).");
+    emit(&o, "cc_webhooks_disabled_total %" APR_UINT64_T_FMT "\n",
+         RD(seg->webhook[CC_METRICS_WEBHOOK_DISABLED]));
     head(&o, "cc_metrics_dropped_total", "counter",
          "Observations not counted: a full name table.");
     emit(&o, "cc_metrics_dropped_total{table=\"routes\"} %" APR_UINT64_T_FMT "\n",

@@ -33,6 +33,8 @@
  *       task is the job's name ("cc-sms-delivery"): not `job`, which is Prometheus'
  *       own label for the scrape
  *   cc_sms_deliveries_total{outcome="sent|retry|failed"}     counter
+ *   cc_webhook_deliveries_total{outcome="delivered|failed|dead"}  counter
+ *   cc_webhooks_disabled_total                               counter (by the delivery job)
  *   cc_metrics_dropped_total{table="routes|jobs"}            counter (a full name table)
  */
 #ifndef CC_METRICS_H
@@ -54,6 +56,15 @@ typedef enum {
     CC_METRICS_SMS_FAILED,     /**< given up */
     CC_METRICS_SMS_OUTCOMES
 } cc_metrics_sms_e;
+
+typedef enum {
+    CC_METRICS_WEBHOOK_DELIVERED = 0, /**< answered 2xx */
+    CC_METRICS_WEBHOOK_FAILED,        /**< called again later */
+    CC_METRICS_WEBHOOK_DEAD,          /**< the event's last call: a dead letter */
+    CC_METRICS_WEBHOOK_DISABLED,      /**< the subscription disabled (not an outcome:
+                                           cc_webhooks_disabled_total) */
+    CC_METRICS_WEBHOOK_COUNTS
+} cc_metrics_webhook_e;
 
 typedef enum {
     CC_METRICS_EVENTS_STREAM = 0,  /**< SSE frames of events */
@@ -99,6 +110,8 @@ void cc_metrics_stream_clients(int delta);
 void cc_metrics_job_run(const char *job, int failed);
 
 void cc_metrics_sms(cc_metrics_sms_e outcome);
+/** A webhook call's outcome, or a subscription disabled (the delivery job). */
+void cc_metrics_webhook(cc_metrics_webhook_e what);
 
 /** The exposition (text format 0.0.4) of every series, from p. */
 const char *cc_metrics_render(apr_pool_t *p);

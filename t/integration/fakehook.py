@@ -11,6 +11,7 @@ receiver.script("/h/abc", ["500", "slow:3", "ok"]).  Steps:
   "<status>"    that HTTP status (e.g. "500", "410", "302")
   "slow:<s>"    wait s seconds before answering 204 (past the client's timeout: the
                 client gives up, and the request counts as unanswered)
+  "delay:<s>"   wait s seconds, then answer 204 (within the client's timeout)
 The last step repeats once the script is used up; a path without a script is "ok".
 """
 
@@ -55,8 +56,8 @@ class FakeReceiver:
                            "step": step, "answered": None}
                     receiver.requests.append(rec)
                 status = 204
-                if step.startswith("slow:"):
-                    time.sleep(float(step[5:]))
+                if step.startswith("slow:") or step.startswith("delay:"):
+                    time.sleep(float(step.split(":", 1)[1]))
                 elif step != "ok":
                     status = int(step)
                 try:

@@ -52,6 +52,7 @@ def test_metrics_is_prometheus_text_promtool_accepts(cc, tenant):
                  "cc_events_delivered_total", "cc_event_stream_clients",
                  "cc_job_runs_total", "cc_job_failures_total",
                  "cc_job_last_success_timestamp_seconds", "cc_sms_deliveries_total",
+                 "cc_webhook_deliveries_total", "cc_webhooks_disabled_total",
                  "cc_metrics_dropped_total"):
         assert f"# TYPE {name} " in r.text, name
 

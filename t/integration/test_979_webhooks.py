@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from cchelpers import assert_error, db_exec, db_rows, wait_until
+from cchelpers import assert_error, db_exec, db_rows, metric, metrics, wait_until
 from fakehook import FakeReceiver, signature
 
 HOOKS = "/api/v1/webhooks"
@@ -289,6 +289,7 @@ def test_a_delivery_is_the_event_signed(cc, tenant, receiver):
 def test_failures_timeouts_and_recovery_lose_nothing(cc, tenant, receiver):
     path = new_path()
     receiver.script(path, ["500", "slow:3", "ok", "302", "ok"])
+    before = metrics(cc)
     path, hook = subscribe(cc, tenant, receiver, path=path)
     dids = [make_did(cc, tenant) for _ in range(6)]
     want = did_events(cc, tenant, [d["id"] for d in dids])
@@ -310,6 +311,10 @@ def test_failures_timeouts_and_recovery_lose_nothing(cc, tenant, receiver):
     got = cc.get(f"{HOOKS}/{hook['id']}", token=tenant.admin_token).json()
     assert got["failed_attempts"] == 0 and got["failing_since"] is None
     assert got["last_error"] == "HTTP 302"
+    after = metrics(cc)
+    for outcome, n in (("delivered", 6), ("failed", 3)):
+        assert (metric(after, "cc_webhook_deliveries_total", outcome=outcome)
+                - metric(before, "cc_webhook_deliveries_total", outcome=outcome)) >= n
 
 
 def test_a_dead_letter_then_the_next_event(cc, tenant, receiver):
@@ -355,7 +360,7 @@ def test_a_patch_during_a_call_waits_for_it(cc, tenant, receiver):
     """A change of patterns ends the run in flight, but the lease stays until that run's
     call is over: the next claim never calls alongside it."""
     path = new_path()
-    receiver.script(path, ["slow:1", "ok"])
+    receiver.script(path, ["delay:1", "ok"])
     path, hook = subscribe(cc, tenant, receiver, path=path)
     dids = [make_did(cc, tenant) for _ in range(2)]
     want = did_events(cc, tenant, [d["id"] for d in dids])
