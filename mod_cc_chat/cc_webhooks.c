@@ -305,7 +305,7 @@ json_t *cc_webhook_public(apr_pool_t *p, const json_t *obj)
 /* An audited change of key, when there is one. */
 static void change(json_t *changes, const char *key, const char *from, const char *to)
 {
-    if ((from == NULL) != (to == NULL) || (from && strcmp(from, to))) {
+    if (!cc_str_same(from, to)) {
         cc_audit_change_str(changes, key, from, to);
     }
 }

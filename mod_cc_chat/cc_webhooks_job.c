@@ -61,9 +61,9 @@
 
 #define WH_EVENT_COLUMNS "id, type, tenant_id, entity_type, entity_id, data, created_at"
 #define WH_TOKEN " WHERE tenant_id = %s AND id = %s AND claim_token = %s"
-/* A call's outcome: record() has read the row under its lock first (cc_webhooks_job_hold)
- * and found the claim held, or its token cleared by an update that left the position. */
-#define WH_HELD " WHERE tenant_id = %s AND id = %s AND (claim_token = %s OR claim_token IS NULL)"
+/* A call's outcome: record() has read the row under its lock (cc_webhooks_job_hold) and
+ * found the claim held, or its token cleared by an update that left the position. */
+#define WH_ROW " WHERE tenant_id = %s AND id = %s"
 #define WH_LEASE " lease_until = UTC_TIMESTAMP(6) + INTERVAL %s SECOND"
 
 /* The job's claim crosses tenants by design (it serves every tenant's subscriptions);
@@ -95,7 +95,7 @@ static const cc_stmt_t webhooks_job_stmts[] = {
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(3))"),
     CC_STMT("cc_webhooks_job_delivered",
             "UPDATE webhooks SET position = %s, attempts = 0, head_failed_at = NULL,"
-            " failing_since = NULL, last_success_at = UTC_TIMESTAMP(3)," WH_LEASE WH_HELD),
+            " failing_since = NULL, last_success_at = UTC_TIMESTAMP(3)," WH_LEASE WH_ROW),
     /* Events passed over (not subscribed), or the claim's share given back. */
     CC_STMT("cc_webhooks_job_pass",
             "UPDATE webhooks SET position = %s," WH_LEASE WH_TOKEN),
@@ -113,19 +113,19 @@ static const cc_stmt_t webhooks_job_stmts[] = {
     CC_STMT("cc_webhooks_job_dead",
             "UPDATE webhooks SET position = %s, attempts = 0, head_failed_at = NULL,"
             " failing_since = COALESCE(failing_since, UTC_TIMESTAMP(6)),"
-            " last_failure_at = UTC_TIMESTAMP(3), last_error = %s," WH_LEASE WH_HELD),
+            " last_failure_at = UTC_TIMESTAMP(3), last_error = %s," WH_LEASE WH_ROW),
     CC_STMT("cc_webhooks_job_retry",
             "UPDATE webhooks SET position = %s, attempts = %s,"
             " head_failed_at = COALESCE(head_failed_at, UTC_TIMESTAMP(6)),"
             " failing_since = COALESCE(failing_since, UTC_TIMESTAMP(6)),"
             " last_failure_at = UTC_TIMESTAMP(3), last_error = %s,"
             " next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL %s SECOND,"
-            " lease_until = NULL, claim_token = NULL" WH_HELD),
+            " lease_until = NULL, claim_token = NULL" WH_ROW),
     CC_STMT("cc_webhooks_job_disable",
             "UPDATE webhooks SET position = %s, attempts = %s, status = 'disabled',"
             " disabled_reason = %s, last_failure_at = UTC_TIMESTAMP(3), last_error = %s,"
             " lease_until = NULL, claim_token = NULL, updated_at = UTC_TIMESTAMP()"
-            WH_HELD),
+            WH_ROW),
     CC_STMT_END
 };
 
@@ -135,7 +135,6 @@ const cc_domain_t cc_webhooks_job_domain = { "webhooks_job", NULL, webhooks_job_
 
 /* What a run needs, fixed at post_config (in pconf). */
 typedef struct wh_job_t {
-    server_rec *s;
     cc_wh_policy_t pol;
     long timeout;                    /**< CCWebhookTimeout, s */
     const char *lease;               /**< seconds, as text */
@@ -319,7 +318,7 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
     const char *outcome = "delivered", *reason = NULL;
     cc_wh_next_e next = CC_WH_RETRY;
     apr_int64_t wait = 0;
-    int held = 0, orphan = 0;
+    int held, orphan;
     cc_error_t *err;
 
     *pgo_on = 0;
@@ -356,47 +355,32 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
         }
     }
     if (!error) {
-        const char *args[5] = { pos, job->lease, w->tenant, w->id, w->token };
+        const char *args[4] = { pos, job->lease, w->tenant, w->id };
 
-        err = write_claim(db, "cc_webhooks_job_delivered", 5, args, &held);
+        err = cc_db_exec(db, "cc_webhooks_job_delivered", 4, args, NULL);
         *pgo_on = 1;
     }
     else if (next == CC_WH_DEAD) {
-        const char *args[6] = { pos, error, job->lease, w->tenant, w->id, w->token };
+        const char *args[5] = { pos, error, job->lease, w->tenant, w->id };
 
-        err = write_claim(db, "cc_webhooks_job_dead", 6, args, &held);
+        err = cc_db_exec(db, "cc_webhooks_job_dead", 5, args, NULL);
         *pgo_on = 1;
     }
     else if (next == CC_WH_RETRY) {
-        const char *args[7] = { prev, apr_itoa(p, attempt), error,
-                                apr_psprintf(p, "%" APR_INT64_T_FMT, wait), w->tenant, w->id,
-                                w->token };
+        const char *args[6] = { prev, apr_itoa(p, attempt), error,
+                                apr_psprintf(p, "%" APR_INT64_T_FMT, wait), w->tenant, w->id };
 
-        err = write_claim(db, "cc_webhooks_job_retry", 7, args, &held);
+        err = cc_db_exec(db, "cc_webhooks_job_retry", 6, args, NULL);
     }
     else {
-        const char *args[7];
+        const char *args[6] = { prev, apr_itoa(p, attempt), NULL, error, w->tenant, w->id };
 
-        reason = apr_psprintf(p, "failing since %" APR_INT64_T_FMT " seconds without a"
-                              " delivery", age(w->failing_since));
-        args[0] = prev;
-        args[1] = apr_itoa(p, attempt);
-        args[2] = reason;
-        args[3] = error;
-        args[4] = w->tenant;
-        args[5] = w->id;
-        args[6] = w->token;
-        err = write_claim(db, "cc_webhooks_job_disable", 7, args, &held);
+        args[2] = reason = apr_psprintf(p, "failing since %" APR_INT64_T_FMT " seconds"
+                                        " without a delivery", age(w->failing_since));
+        err = cc_db_exec(db, "cc_webhooks_job_disable", 6, args, NULL);
     }
     if (err) {
         return err;
-    }
-    if (!held) {
-        /* Cannot be (the row is locked since it was read): as a lost claim. */
-        *pgo_on = 0;
-        cc_db_rollback(db);
-        unlease(db, w);
-        return NULL;
     }
     {
         const char *log[9] = { w->tenant, w->id, event_id, type, apr_itoa(p, attempt),
@@ -452,17 +436,17 @@ static cc_error_t *record(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
     return NULL;
 }
 
-/* Where the run has got to, written (the events passed over) with the lease renewed:
- * label "cc_webhooks_job_pass" (the claim goes on) or "cc_webhooks_job_release" (given
- * back, due at once).  *pheld 0 when the claim was lost. */
-static cc_error_t *advance(cc_db_t *db, const wh_job_t *job, wh_claim_t *w,
-                           const char *label, int *pheld)
+/* Where the run has got to (the events passed over), written: with the lease renewed
+ * (the claim goes on), or release: given back, due at once.  *pheld 0 when the claim was
+ * lost. */
+static cc_error_t *advance(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int release,
+                           int *pheld)
 {
     const char *pos = apr_psprintf(db->pool, "%" APR_UINT64_T_FMT, w->position);
     const char *pass[5] = { pos, job->lease, w->tenant, w->id, w->token };
     const char *rel[4] = { pos, w->tenant, w->id, w->token };
-    int release = !strcmp(label, "cc_webhooks_job_release");
-    cc_error_t *err = write_claim(db, label, release ? 4 : 5, release ? rel : pass, pheld);
+    cc_error_t *err = release ? write_claim(db, "cc_webhooks_job_release", 4, rel, pheld)
+                              : write_claim(db, "cc_webhooks_job_pass", 5, pass, pheld);
 
     if (!err && !*pheld) {
         unlease(db, w);
@@ -535,7 +519,7 @@ static cc_error_t *serve(cc_db_t *db, const wh_job_t *job, wh_claim_t *w, int *p
         }
         /* A batch that ended passing events over: say so, and renew the lease, before
          * the next read (a long run of events it is not sent never outlives the lease). */
-        if (passed && (err = advance(db, job, w, "cc_webhooks_job_pass", pheld))) {
+        if (passed && (err = advance(db, job, w, 0, pheld))) {
             return err;
         }
         if (!*pheld) {
@@ -563,7 +547,7 @@ static cc_error_t *webhooks_job_run(cc_db_t *db, void *data)
             /* The lease keeps it from every other run until it expires. */
             return err;
         }
-        if (held && (err = advance(db, job, w, "cc_webhooks_job_release", &held))) {
+        if (held && (err = advance(db, job, w, 1, &held))) {
             return err;
         }
     }
@@ -587,7 +571,6 @@ int cc_webhooks_job_schedule(apr_pool_t *pconf, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     job = apr_pcalloc(pconf, sizeof(*job));
-    job->s = s;
     job->pol.retry_base = cc_chat_setting(s, CC_WH_RETRY_BASE);
     job->pol.retry_max = cc_chat_setting(s, CC_WH_RETRY_MAX);
     job->pol.retry_for = cc_chat_setting(s, CC_WH_RETRY_FOR);

@@ -443,3 +443,28 @@ def test_disabled_by_a_user_and_the_etag(cc, tenant, receiver):
     make_did(cc, tenant)
     time.sleep(2.5)
     assert receiver.at(path) == []
+
+
+def test_bad_patches_queries_and_no_token(cc, tenant, receiver):
+    path, hook = subscribe(cc, tenant, receiver, events=["did.created"])
+    one = f"{HOOKS}/{hook['id']}"
+    before = cc.get(one, token=tenant.admin_token).json()
+    for body, field in (({"url": "http://10.0.0.1/x"}, "url"), ({"events": []}, "events"),
+                        ({"secret": "short"}, "secret"), ({"status": "paused"}, "status"),
+                        ({"url": None}, "url"), ({"nope": 1}, "nope")):
+        assert_error(cc.patch(one, token=tenant.admin_token, json=body), 400,
+                     "invalid_request", field)
+    assert cc.get(one, token=tenant.admin_token).json() == before
+    assert db_rows(cc, "SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = %s AND"
+                   " action = 'webhook.update'", (tenant.id,))[0]["n"] == 0
+    for query, field in (("?status=bogus", "status"), ("?event_id=x", "event_id"),
+                         ("?sort=nope", "sort"), ("?page=0", "page")):
+        assert_error(cc.get(f"{one}/deliveries{query}", token=tenant.admin_token), 400,
+                     "invalid_request", field)
+    assert_error(cc.get(HOOKS + "?status=bogus", token=tenant.admin_token), 400,
+                 "invalid_request", "status")
+    assert_error(cc.get(f"{HOOKS}/999999999/deliveries", token=tenant.admin_token), 404,
+                 "not_found")
+    for method, url in (("get", HOOKS), ("post", HOOKS), ("get", one),
+                        ("post", one + "/replay")):
+        assert getattr(cc, method)(url).status_code == 401, (method, url)
