@@ -118,7 +118,7 @@ def test_crud_and_the_secret_shown_once(cc, tenant, receiver):
     assert hook["description"] == "CRM" and hook["failed_attempts"] == 0
     got = cc.get(f"{HOOKS}/{hook['id']}", token=tenant.admin_token)
     assert got.status_code == 200 and "secret" not in got.json()
-    assert got.json()["last_event_id"] == hook["last_event_id"]
+    assert got.json()["last_event_id"] >= hook["last_event_id"]
     listed = cc.get(HOOKS, token=tenant.admin_token).json()
     assert [h["id"] for h in listed["data"]] == [hook["id"]] and listed["total"] == 1
     assert "secret" not in listed["data"][0]
@@ -454,7 +454,10 @@ def test_bad_patches_queries_and_no_token(cc, tenant, receiver):
                         ({"url": None}, "url"), ({"nope": 1}, "nope")):
         assert_error(cc.patch(one, token=tenant.admin_token, json=body), 400,
                      "invalid_request", field)
-    assert cc.get(one, token=tenant.admin_token).json() == before
+    # The job moves last_event_id over the tenant's unsubscribed events (this
+    # subscription's own webhook.created among them) at any moment.
+    settings = lambda h: {k: v for k, v in h.items() if k != "last_event_id"}
+    assert settings(cc.get(one, token=tenant.admin_token).json()) == settings(before)
     assert db_rows(cc, "SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = %s AND"
                    " action = 'webhook.update'", (tenant.id,))[0]["n"] == 0
     for query, field in (("?status=bogus", "status"), ("?event_id=x", "event_id"),
