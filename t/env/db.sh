@@ -83,11 +83,13 @@ ping_db()
     # 1047 on the CREATE DATABASE after it), so ask the node itself.
     local ready
     [ -n "${CC_DB_EXTRA_CNF:-}" ] || return 0
+    # (wsrep off: not a Galera node, whatever else the extra settings change; its
+    # wsrep_ready is OFF)
     ready=$(mariadb --defaults-file="$CC_DB_CNF" -u"$(cc_db_admin_user)" \
-                --connect-timeout=2 -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_ready'" \
-                2>/dev/null) || return 1
-    # (no such status: not a Galera node)
-    [ -z "$ready" ] || [ "${ready##*[[:space:]]}" = ON ]
+                --connect-timeout=2 -N -B -e "SELECT IF(@@global.wsrep_on, (SELECT
+                VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME =
+                'WSREP_READY'), 'ON')" 2>/dev/null) || return 1
+    [ "$ready" = ON ]
 }
 
 ensure_app_user()

@@ -285,6 +285,9 @@ def test_list_filters(cc, tenant):
     mine = entries(cc, tok, f"?actor_id={tenant.admin_user_id}")
     assert mine["total"] == 5                # 4 mutations and its own auth.login
     assert all(e["actor_id"] == tenant.admin_user_id for e in mine["data"])
+    # The login's entry has no email at hand: cc_record looks it up (sql/029).
+    login = [e for e in mine["data"] if e["action"] == "auth.login"]
+    assert len(login) == 1 and login[0]["actor_email"] == tenant.admin_email
     by_platform = [e for e in entries(cc, tok)["data"] if e["actor_email"] == cc.admin_email]
     assert len(by_platform) == 2             # the tenant's admin and made[3]
     platform = entries(cc, tok, f"?actor_id={by_platform[0]['actor_id']}")
