@@ -108,11 +108,7 @@ static const cc_stmt_t contacts_stmts[] = {
                                  " WHERE tenant_id = %s AND id = %s"),
     CC_STMT("cc_contacts_delete", "DELETE FROM contacts WHERE tenant_id = %s AND id = %s"),
     /* The search terms (contact_terms): cleared, then written from a JSON array. */
-    CC_STMT("cc_contacts_terms_clear", "DELETE FROM contact_terms WHERE tenant_id = %s"
-                                       " AND contact_id = %s"),
-    CC_STMT("cc_contacts_terms_add",
-            "INSERT INTO contact_terms (tenant_id, contact_id, term) SELECT %s, %s, j.term"
-            " FROM JSON_TABLE(%s, '$[*]' COLUMNS (term VARCHAR(254) PATH '$')) j"),
+    CC_TERMS_STMTS("cc_contacts", "contact_terms", "contact_id"),
     CC_TAG_LINK_STMTS("cc_contacts", "contact_tags", "contact_id"),
     CC_STMT_END
 };
@@ -271,21 +267,30 @@ static cc_error_t *write_terms(cc_ctx_t *ctx, const char *id, const char *const 
                                int fresh)
 {
     apr_array_header_t *terms = apr_array_make(ctx->pool, 16, sizeof(const char *));
-    const char *args[3] = { ctx->principal->tenant_id, id, NULL };
-    cc_error_t *err;
 
     cc_search_terms_add(ctx->pool, terms, v[CV_NAME], CC_SEARCH_TEXT);
     cc_search_terms_add(ctx->pool, terms, v[CV_COMPANY], CC_SEARCH_TEXT);
     cc_search_terms_add(ctx->pool, terms, v[CV_EMAIL], CC_SEARCH_EMAIL);
     cc_search_terms_add(ctx->pool, terms, v[CV_PHONE], CC_SEARCH_PHONE);
-    if (!fresh && (err = cc_db_exec(ctx->db, "cc_contacts_terms_clear", 2, args, NULL))) {
+    return cc_terms_replace(ctx, "cc_contacts", id, terms, fresh);
+}
+
+cc_error_t *cc_terms_replace(cc_ctx_t *ctx, const char *prefix, const char *object_id,
+                             const apr_array_header_t *terms, int fresh)
+{
+    const char *args[3] = { ctx->principal->tenant_id, object_id, NULL };
+    cc_error_t *err;
+
+    if (!fresh && (err = cc_db_exec(ctx->db, apr_pstrcat(ctx->pool, prefix, "_terms_clear",
+                                                         NULL), 2, args, NULL))) {
         return err;
     }
     if (terms->nelts == 0) {
         return NULL;
     }
     args[2] = cc_search_terms_json(ctx->pool, terms);
-    return cc_db_exec(ctx->db, "cc_contacts_terms_add", 3, args, NULL);
+    return cc_db_exec(ctx->db, apr_pstrcat(ctx->pool, prefix, "_terms_add", NULL), 3, args,
+                      NULL);
 }
 
 /* The tags a body gives, checked (NULL *pnames: none given). */

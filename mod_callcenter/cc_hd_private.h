@@ -44,6 +44,26 @@ cc_error_t *cc_tags_replace(cc_ctx_t *ctx, const char *prefix, const char *objec
             " ON t.name = j.name COLLATE utf8mb4_uca1400_as_ci WHERE t.tenant_id = %s")
 
 /**
+ * Replace an object's search terms (an array of const char *, cc_search_terms_add) in the
+ * caller's transaction, by the domain's two statements <prefix>_terms_clear (tenant,
+ * object id) and <prefix>_terms_add (tenant, object id, the terms as a JSON array);
+ * fresh: the object is being created (nothing to clear, as cc_tags_replace).
+ */
+cc_error_t *cc_terms_replace(cc_ctx_t *ctx, const char *prefix, const char *object_id,
+                             const apr_array_header_t *terms, int fresh);
+
+/**
+ * The statements of a terms table (contact_terms, column contact_id), for
+ * cc_terms_replace: CC_TERMS_STMTS("cc_contacts", "contact_terms", "contact_id").
+ */
+#define CC_TERMS_STMTS(prefix, table, column)                                      \
+    CC_STMT(prefix "_terms_clear", "DELETE FROM " table " WHERE tenant_id = %s"    \
+                                   " AND " column " = %s"),                        \
+    CC_STMT(prefix "_terms_add", "INSERT INTO " table " (tenant_id, " column ", term)" \
+            " SELECT %s, %s, j.term FROM JSON_TABLE(%s, '$[*]' COLUMNS"                \
+            " (term VARCHAR(254) PATH '$')) j")
+
+/**
  * The list filter "tag" (a tag name) as SQL binding it twice, for an object alias a:
  * CC_TAG_FILTER("contact_tags", "contact_id", "c").
  */

@@ -34,6 +34,7 @@
 #include "cc_audit.h"
 #include "cc_hd_private.h"
 #include "cc_page.h"
+#include "cc_search.h"
 #include "cc_sql.h"
 #include "cc_validate.h"
 
@@ -67,17 +68,43 @@ static const char *const ticket_bools[] = { "true", "false", NULL };
     " t.resolution_due_at, t.first_responded_at, t.resolved_at, t.sla_breached, "   \
     TICKET_SOURCE ", t.created_at, t.updated_at"
 
-/* Binds 15 values: tenant, then status, priority, assignee_id, contact_id, tag, q and
- * sla_breached, each twice. */
-#define TICKETS_FILTER                                                             \
-    " t.tenant_id = %s"                                                            \
+/* Binds 12 values: status, priority, assignee_id, contact_id, tag and sla_breached, each
+ * twice. */
+#define TICKETS_FILTER_REST                                                        \
     " AND (%s IS NULL OR t.status = %s)"                                           \
     " AND (%s IS NULL OR t.priority = %s)"                                         \
     " AND (%s IS NULL OR t.assignee_id = %s)"                                      \
     " AND (%s IS NULL OR t.contact_id = %s)"                                       \
     CC_TAG_FILTER("ticket_tags", "ticket_id", "t")                                 \
-    " AND (%s IS NULL OR t.subject LIKE %s)"                                       \
     " AND (%s IS NULL OR t.sla_breached = " CC_SQL_TRUE("%s") ")"
+
+/* Binds 13 values: the tenant, then TICKETS_FILTER_REST's. */
+#define TICKETS_FILTER " t.tenant_id = %s" TICKETS_FILTER_REST
+
+/* With q (ticket_terms, sql/030), binds 14 values: the tenant, q's LIKE prefix, then
+ * TICKETS_FILTER_REST's.  The matches come from one range of the terms' index (a derived
+ * table joined STRAIGHT, as the contacts' search), then the other filters apply to their
+ * rows. */
+#define TICKETS_Q_FROM                                                             \
+    " FROM (SELECT DISTINCT tt.tenant_id, tt.ticket_id FROM ticket_terms tt"        \
+    " WHERE tt.tenant_id = %s AND tt.term LIKE %s) m STRAIGHT_JOIN tickets t"       \
+    " ON t.id = m.ticket_id AND t.tenant_id = m.tenant_id WHERE 1 = 1"             \
+    TICKETS_FILTER_REST
+
+/* Its page sorts the matches' ids alone, then joins the page's to their rows (a deferred
+ * join: the source's subqueries run for the page, not for every match). */
+/* A search with no other filter, by id (created_at): binds the tenant, q's prefix, limit
+ * and offset.  Its ids are the tenant's (ticket_terms.tenant_id is its ticket's). */
+#define TICKETS_Q_ALONE(dir)                                                       \
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT DISTINCT tt.ticket_id AS id" \
+    " FROM ticket_terms tt WHERE tt.tenant_id = %s AND tt.term LIKE %s"             \
+    " ORDER BY tt.ticket_id " dir " LIMIT %s OFFSET %s) p"                          \
+    " STRAIGHT_JOIN tickets t ON t.id = p.id ORDER BY t.id " dir
+
+#define TICKETS_Q_LIST(order)                                                      \
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT t.id" TICKETS_Q_FROM     \
+    " ORDER BY " order " LIMIT %s OFFSET %s) p STRAIGHT_JOIN tickets t ON t.id = p.id" \
+    " ORDER BY " order
 
 /* The page alone: its total is tickets_total's (the list binds the filter once). */
 #define TICKETS_LIST(order)                                                        \
@@ -111,6 +138,21 @@ static const cc_stmt_t tickets_stmts[] = {
     CC_SEARCH_SORT("cc_tickets", "priority", TICKETS_LIST, "t.priority ASC, t.id ASC",
                    "t.priority DESC, t.id DESC"),
     CC_STMT("cc_tickets_search_count", "SELECT COUNT(*) FROM tickets t WHERE" TICKETS_FILTER),
+    CC_SEARCH_SORT("cc_tickets_q", "created_at", TICKETS_Q_LIST, "t.id ASC", "t.id DESC"),
+    CC_SEARCH_SORT("cc_tickets_q", "updated_at", TICKETS_Q_LIST, "t.updated_at ASC, t.id ASC",
+                   "t.updated_at DESC, t.id DESC"),
+    CC_SEARCH_SORT("cc_tickets_q", "number", TICKETS_Q_LIST, "t.number ASC", "t.number DESC"),
+    CC_SEARCH_SORT("cc_tickets_q", "priority", TICKETS_Q_LIST, "t.priority ASC, t.id ASC",
+                   "t.priority DESC, t.id DESC"),
+    CC_STMT("cc_tickets_q_search_count", "SELECT COUNT(*)" TICKETS_Q_FROM),
+    /* q alone, newest or oldest first (ticket_q_shapes): the page and the total from the
+     * terms' index alone, no ticket row read but the page's. */
+    CC_STMT("cc_tickets_q_search_q_created_at_asc", TICKETS_Q_ALONE("ASC")),
+    CC_STMT("cc_tickets_q_search_q_created_at_desc", TICKETS_Q_ALONE("DESC")),
+    CC_STMT("cc_tickets_q_count_q", "SELECT COUNT(DISTINCT tt.ticket_id) FROM ticket_terms tt"
+                                    " WHERE tt.tenant_id = %s AND tt.term LIKE %s"),
+    /* The subject's search terms (ticket_terms). */
+    CC_TERMS_STMTS("cc_tickets", "ticket_terms", "ticket_id"),
     /* The two filters a queue's and an agent's views use, newest first (ticket_shapes). */
     TICKETS_SHAPE_STMTS("status_priority", "idx_tickets_status",
                         "t.status = %s AND t.priority = %s"),
@@ -228,20 +270,31 @@ static const cc_filter_t ticket_filters[] = {
     { "assignee_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
     { "contact_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
     { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
-    { "q", CC_FILTER_SEARCH, 2, NULL, TICKET_Q_MAX, NULL, NULL },
+    { "sla_breached", CC_FILTER_ENUM, 2, ticket_bools, 0, NULL, NULL },
+    CC_FILTER_END
+};
+
+/* The list with q: q's prefix first, then the same filters (TICKETS_Q_FROM). */
+static const cc_filter_t ticket_q_filters[] = {
+    { "q", CC_FILTER_TERM, 1, NULL, TICKET_Q_MAX, NULL, NULL },
+    { "status", CC_FILTER_ENUM, 2, ticket_statuses, 0, NULL, NULL },
+    { "priority", CC_FILTER_ENUM, 2, ticket_priorities, 0, NULL, NULL },
+    { "assignee_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
+    { "contact_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
+    { "tag", CC_FILTER_TEXT, 2, NULL, CC_TAG_NAME_MAX, NULL, NULL },
     { "sla_breached", CC_FILTER_ENUM, 2, ticket_bools, 0, NULL, NULL },
     CC_FILTER_END
 };
 
 /* A list's total: from ticket_counts when no filter but status and priority is given (the
- * filter arguments: tenant, then status, priority, assignee_id, contact_id, tag, q,
+ * filter arguments: tenant, then status, priority, assignee_id, contact_id, tag and
  * sla_breached, each twice), else counted.  (An agent's view, assignee_id and status
  * alone, is a counted shape: ticket_shapes.) */
 static cc_error_t *tickets_total(cc_ctx_t *ctx, const char *const *filter, int nfilter,
                                  apr_int64_t *ptotal)
 {
     const char **row;
-    int i, counted = nfilter == 15;
+    int i, counted = nfilter == 13;
     cc_error_t *err;
 
     for (i = 5; counted && i < nfilter; i++) {
@@ -268,6 +321,51 @@ static const cc_list_t tickets_list_spec = { "cc_tickets", ticket_sorts, "-creat
                                              ticket_cols, ticket_filters,
                                              CC_LIST_SEARCH_ONLY, tickets_total,
                                              ticket_shapes };
+
+/* A search's total: its matches that pass the other filters, counted. */
+static cc_error_t *tickets_q_total(cc_ctx_t *ctx, const char *const *filter, int nfilter,
+                                   apr_int64_t *ptotal)
+{
+    const char **row;
+    cc_error_t *err = cc_db_select_row(ctx->db, "cc_tickets_q_search_count", nfilter,
+                                       (const char **)filter, &row, NULL);
+
+    if (!err) {
+        *ptotal = row && row[0] ? apr_atoi64(row[0]) : 0;
+    }
+    return err;
+}
+
+static const char *const shape_q[] = { "q", NULL };
+
+static const cc_list_shape_t ticket_q_shapes[] = {
+    { "q", shape_q, "created_at", 1 },
+    { NULL, NULL, NULL, 0 }
+};
+
+static const cc_list_t tickets_q_list_spec = { "cc_tickets_q", ticket_sorts, "-created_at",
+                                               ticket_cols, ticket_q_filters,
+                                               CC_LIST_SEARCH_ONLY, tickets_q_total,
+                                               ticket_q_shapes };
+
+/* GET /tickets: with a q that searches (or is not valid, for its 400), the list that
+ * starts from the subjects' terms; else the plain one. */
+static cc_error_t *tickets_list(cc_ctx_t *ctx)
+{
+    const char *q = ctx->args ? apr_table_get(ctx->args, "q") : NULL;
+    int searched = q && (!cc_valid_text(q, 0, TICKET_Q_MAX) || cc_search_prefix(ctx->pool, q));
+
+    return cc_reply_list(ctx, searched ? &tickets_q_list_spec : &tickets_list_spec);
+}
+
+/* Rewrite the ticket's search terms from its subject (fresh: a new ticket). */
+static cc_error_t *write_terms(cc_ctx_t *ctx, const char *id, const char *subject, int fresh)
+{
+    apr_array_header_t *terms = apr_array_make(ctx->pool, 8, sizeof(const char *));
+
+    cc_search_terms_add(ctx->pool, terms, subject, CC_SEARCH_PHRASE);
+    return cc_terms_replace(ctx, "cc_tickets", id, terms, fresh);
+}
 
 cc_error_t *cc_tickets_render(cc_db_t *db, const char *tenant, const char *id,
                               json_t **pticket)
@@ -574,7 +672,8 @@ static cc_error_t *tickets_create(cc_ctx_t *ctx)
         return cc_error_internal(ctx->pool);
     }
     id = row[0];
-    if ((tags && (err = cc_tags_replace(ctx, "cc_tickets", id, tags, 1)))
+    if ((err = write_terms(ctx, id, v[TV_SUBJECT], 1))
+        || (tags && (err = cc_tags_replace(ctx, "cc_tickets", id, tags, 1)))
         || (err = cc_fetch(ctx, "cc_tickets_get", ticket_cols, id, &ticket))) {
         return err;
     }
@@ -671,7 +770,9 @@ static cc_error_t *tickets_update(cc_ctx_t *ctx)
                                                  : NULL,
                                  v[TV_PAUSED_SECS], tenant, id };
 
-        if ((err = cc_db_exec(ctx->db, "cc_tickets_update", 14, args, NULL))) {
+        if ((err = cc_db_exec(ctx->db, "cc_tickets_update", 14, args, NULL))
+            || (strcmp(old[TV_SUBJECT], v[TV_SUBJECT])
+                && (err = write_terms(ctx, id, v[TV_SUBJECT], 0)))) {
             return err;
         }
     }
@@ -849,7 +950,7 @@ static cc_error_t *messages_get(cc_ctx_t *ctx)
 }
 
 static const cc_route_t tickets_routes[] = {
-    { "GET", "/api/v1/tickets", cc_handle_list, "tickets.read", CC_ROUTE_AUTH },
+    { "GET", "/api/v1/tickets", tickets_list, "tickets.read", CC_ROUTE_AUTH },
     { "POST", "/api/v1/tickets", tickets_create, "tickets.write", CC_ROUTE_AUTH },
     { "GET", "/api/v1/tickets/{id:int}", cc_handle_get, "tickets.read", CC_ROUTE_AUTH },
     { "PATCH", "/api/v1/tickets/{id:int}", tickets_update, "tickets.write", CC_ROUTE_AUTH },

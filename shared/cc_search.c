@@ -119,6 +119,29 @@ static void text_terms(apr_pool_t *p, apr_array_header_t *terms, const char *s)
     split_terms(p, terms, s, 1);
 }
 
+/* The text from each part's start (after white space) and each word's start (an ASCII
+ * letter or digit after another ASCII character) to its end. */
+static void phrase_terms(apr_pool_t *p, apr_array_header_t *terms, const char *s)
+{
+    const char *c = s;
+    apr_size_t n;
+    int after_sep = 1;                  /* the text's start is a part's */
+
+    while (*c) {
+        if ((n = sep_len(c, 0)) > 0) {
+            after_sep = 1;
+            c += n;
+            continue;
+        }
+        if (after_sep || (IS_ALNUM(*c) && c > s && (unsigned char)c[-1] < 0x80
+                          && !IS_ALNUM(c[-1]))) {
+            add_unique(terms, term_of(p, c, strlen(c)));
+        }
+        after_sep = 0;
+        c++;
+    }
+}
+
 static void email_terms(apr_pool_t *p, apr_array_header_t *terms, const char *s)
 {
     const char *at = strrchr(s, '@');
@@ -159,6 +182,9 @@ void cc_search_terms_add(apr_pool_t *p, apr_array_header_t *terms, const char *s
         break;
     case CC_SEARCH_PHONE:
         phone_terms(p, terms, s);
+        break;
+    case CC_SEARCH_PHRASE:
+        phrase_terms(p, terms, s);
         break;
     case CC_SEARCH_TEXT:
     default:

@@ -10,7 +10,8 @@
  * matched as a prefix of terms (term LIKE 'q%'), so a row is found by the start of any
  * of its words, of its whole name, of its email, its email's domain, or by any run of
  * digits of its phone number (every suffix of the phone's digits of at least
- * CC_SEARCH_PHONE_MIN digits is a term, and a prefix of a suffix is a substring).
+ * CC_SEARCH_PHONE_MIN digits is a term, and a prefix of a suffix is a substring), or for
+ * a subject from the start of any of its words on (CC_SEARCH_PHRASE).
  */
 #ifndef CC_SEARCH_H
 #define CC_SEARCH_H
@@ -29,9 +30,15 @@ typedef enum {
                               "brien") */
     CC_SEARCH_EMAIL,     /**< the whole address, its local part, its domain (split at
                               the last '@') */
-    CC_SEARCH_PHONE      /**< E.164: its digits (no '+'; any other character is
+    CC_SEARCH_PHONE,     /**< E.164: its digits (no '+'; any other character is
                               skipped) and their suffixes of at least
                               CC_SEARCH_PHONE_MIN digits */
+    CC_SEARCH_PHRASE     /**< a subject: the text from each place a part or a word
+                              starts to its end ("printer on fire", "on fire", "fire"),
+                              so a query matches from the start of any word, several
+                              words included; a part starts after white space, a word
+                              at an ASCII letter or digit after another ASCII
+                              character ("snake_case": "snake_case", "case") */
 } cc_search_kind_e;
 
 /**

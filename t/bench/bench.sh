@@ -39,6 +39,10 @@ free_port() {
 
 export CC_VAR_DIR=${BENCH_VAR_DIR:-$(mktemp -d /tmp/cc-bench.XXXXXX)}
 export CC_PROFILE=run CC_ACCESS_LOG=off CC_DB_BUFFER_POOL=${BENCH_DB_BUFFER_POOL:-2G}
+# Rate limits on (every request counted, its headers sent) but never reached: the
+# dev profile's 100000 a minute a tenant is, and the helpdesk part's scenarios, all on
+# bench-1, passed it (429s counted as answers).
+export CC_RATE_LIMIT_TENANT="1000000000 60" CC_RATE_LIMIT_TOKEN="1000000000 60"
 export CC_DB_PORT=$(free_port) CC_HTTP_PORT=$(free_port)
 chmod 755 "$CC_VAR_DIR"
 BASE=http://127.0.0.1:$CC_HTTP_PORT
@@ -231,7 +235,8 @@ SQL
     echo "DROP TABLE bench_tl_contacts" | "$ENV/db.sh" shell
     echo "contact_timeline: $(wc -l <"$CC_VAR_DIR/contact_timeline.txt") contacts, each with" \
          "40 calls, 20 SMS and its tickets" >>"$HD_REPORT"
-    for hd in contacts_lookup tickets_filtered tickets_mine contact_timeline contacts_q; do
+    for hd in contacts_lookup tickets_filtered tickets_mine tickets_q contact_timeline \
+              contacts_q; do
         CC_BENCH_PATHS=$CC_VAR_DIR/$hd.txt RUN_PART=helpdesk run "$hd" "$BASE" "$BENCH/paths.lua"
         # A timeline page as one client waits for it (issue 13's bound is a page's time).
         if [ "$hd" = contact_timeline ]; then
@@ -343,7 +348,7 @@ restart_httpd() {   # label children threads max_clients [a directive line for t
 }
 
 # The platform features' cost (issue 16): the scenarios above run with rate limits on
-# (CCRateLimitTenant/Token 100000 60, far from reached: every request is counted and
+# (CCRateLimitTenant/Token 1000000000 60, never reached: every request is counted and
 # answered with the headers); a DID create with an Idempotency-Key of its own; then httpd
 # again with both limits off and the same DID read and create.
 if selected platform; then

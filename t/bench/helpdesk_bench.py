@@ -17,7 +17,10 @@ environment bench.sh exports):
   a country the seed has none in: 404);
 - OUTDIR/tickets_filtered.txt: GET /tickets?status=&priority= for the 16 pairs of the
   four open statuses and the four priorities; OUTDIR/tickets_mine.txt: an agent's
-  tickets, GET /tickets?assignee_id=&status= for the 60 agents x open, pending.
+  tickets, GET /tickets?assignee_id=&status= for the 60 agents x open, pending;
+- OUTDIR/tickets_q.txt: 80 ticket searches (GET /tickets?q=) from the seeded subjects'
+  terms (sql/030): a word's first 3 to 6 letters, or two words from the middle of a
+  subject ("wrong address").
 The rows each path matches are counted by SQL and reported; the first paths of each
 file are requested once through the API (all 200, the missing numbers' lookups 404).  Loopback only; every request has a timeout.
 """
@@ -148,6 +151,13 @@ def main():
     agents = [a for (a,) in sql(f"SELECT DISTINCT assignee_id FROM tickets WHERE tenant_id ="
                                 f" '{tenant}' AND assignee_id IS NOT NULL ORDER BY 1")]
 
+    tq = []
+    for i, (term,) in enumerate(sql(f"SELECT DISTINCT term FROM ticket_terms WHERE tenant_id ="
+                                    f" '{tenant}' ORDER BY CRC32(term) LIMIT 80")):
+        words = term.split(" ")
+        tq.append(" ".join(words[:2]) if i % 2 and len(words) > 1
+                  else words[0][:3 + i % 4])
+
     files = {
         "contacts_q": [f"/api/v1/contacts?q={urllib.parse.quote(v, safe='')}" for _, v in q],
         "contacts_lookup": [f"/api/v1/contacts/lookup?phone={urllib.parse.quote(p, safe='')}"
@@ -157,6 +167,7 @@ def main():
                              for pr in ("low", "normal", "high", "urgent")],
         "tickets_mine": [f"/api/v1/tickets?assignee_id={a}&status={st}"
                          for a in agents for st in ("open", "pending")],
+        "tickets_q": [f"/api/v1/tickets?q={urllib.parse.quote(v, safe='')}" for v in tq],
     }
     for name, paths in files.items():
         with open(os.path.join(outdir, f"{name}.txt"), "w") as f:
@@ -168,7 +179,10 @@ def main():
     totals = {"contacts_q": [
         int(n) for (n,) in sql(";\n".join(
             f"SELECT COUNT(DISTINCT contact_id) FROM contact_terms WHERE tenant_id ="
-            f" '{tenant}' AND term LIKE '{like_prefix(v)}'" for _, v in q) + ";")]}
+            f" '{tenant}' AND term LIKE '{like_prefix(v)}'" for _, v in q) + ";")],
+        "tickets_q": [int(n) for (n,) in sql(";\n".join(
+            f"SELECT COUNT(DISTINCT ticket_id) FROM ticket_terms WHERE tenant_id ="
+            f" '{tenant}' AND term LIKE '{like_prefix(v)}'" for v in tq) + ";")]}
     for name, column in (("tickets_filtered", "priority"), ("tickets_mine", "assignee_id")):
         totals[name] = []
         for path in files[name]:
@@ -203,6 +217,8 @@ def main():
                  f" tickets matched: {spread(totals['tickets_filtered'])}")
     lines.append(f"tickets_mine: {len(files['tickets_mine'])} agent x status pairs;"
                  f" tickets matched: {spread(totals['tickets_mine'])}")
+    lines.append(f"tickets_q: {len(tq)} searches of the subjects' words; tickets matched:"
+                 f" {spread(totals['tickets_q'])}")
     lines.append("one client, the first " + str(SAMPLE) + " paths of each: " + "; ".join(
         f"{name} median {statistics.median(t):.1f} ms, max {max(t):.1f} ms"
         for name, t in timings.items()))

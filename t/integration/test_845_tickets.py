@@ -438,6 +438,65 @@ def test_filters_and_sorts(cc, tenant):
         assert_error(cc.get(TICKETS + q, token=tok), 400, "invalid_request", field)
 
 
+def test_q_matches_from_any_word_on_and_follows_the_subject(cc, tenant, tenant2):
+    tok = tenant.admin_token
+    a = new_ticket(cc, tenant, subject="The printer is ON fire (again)")
+    b = new_ticket(cc, tenant, subject="VPN-down for O'Brien's team", priority="high")
+    c = new_ticket(cc, tenant, subject="Firewall rules")
+    theirs = new_ticket(cc, tenant2, subject="The printer is on fire")
+
+    def ids(q, token=tok):
+        r = cc.get(TICKETS + q, token=token)
+        assert r.status_code == 200, (q, r.text)
+        return [x["id"] for x in r.json()["data"]]
+
+    assert ids("?q=printer") == [a["id"]]                # never another tenant's
+    assert ids("?q=on%20fi") == [a["id"]]                # words from the middle on
+    assert ids("?q=IS%20%20ON%20FIRE") == [a["id"]]      # case and spaces as typed
+    assert ids("?q=fire") == [c["id"], a["id"]]          # a word's start
+    assert ids("?q=fire&sort=number") == [a["id"], c["id"]]   # (q alone by id: a shape)
+    assert ids("?q=again") == [a["id"]]                  # after "("
+    assert ids("?q=rinter") == []                        # not from inside a word
+    assert ids("?q=down%20for%20o%27brien") == [b["id"]]
+    assert ids("?q=brien") == [b["id"]]
+    assert ids("?q=fire&priority=high") == []
+    assert ids("?q=vpn&priority=high") == [b["id"]]
+    assert ids("?q=%20%20") == ids("")                   # nothing to search: no filter
+    page = cc.get(TICKETS + "?q=fire&page_size=1&sort=created_at", token=tok).json()
+    assert page["total"] == 2 and [x["id"] for x in page["data"]] == [a["id"]]
+    assert ids("?q=printer", token=tenant2.admin_token) == [theirs["id"]]
+    # A new subject: found by its words, no longer by the old ones.
+    patch_ticket_ok(cc, tenant, a["id"], {"subject": "Paper jam"})
+    assert ids("?q=printer") == [] and ids("?q=jam") == [a["id"]]
+    assert ids("?q=fire") == [c["id"]]
+    patch_ticket_ok(cc, tenant, a["id"], {"priority": "low"})   # the subject unchanged
+    assert ids("?q=paper%20j") == [a["id"]]
+    assert_error(cc.get(TICKETS + "?q=" + "x" * 201, token=tok), 400, "invalid_request", "q")
+    # A deleted ticket's terms go with it.
+    assert cc.delete(f"{TICKETS}/{c['id']}", token=tok).status_code == 204
+    assert db_rows(cc, "SELECT COUNT(*) AS n FROM ticket_terms WHERE ticket_id = %s",
+                   (c["id"],))[0]["n"] == 0
+
+
+def test_terms_filled_in_sql_are_the_c_ones(cc, tenant):
+    """sql/030's cc_ticket_terms_fill (tickets written before it, make bench's seed) gives
+    the terms the C writes, for subjects of ASCII text."""
+    subjects = ["Printer on FIRE", "  Login   fails\t\n again ", "snake_case 100% #42",
+                "O'Brien's VPN-down", "a a a", "--", "x" * 250 + " tail", "Re: [EXT] #1234/b"]
+    made_ids = [new_ticket(cc, tenant, subject=s)["id"] for s in subjects]
+
+    def terms():
+        rows = db_rows(cc, "SELECT ticket_id, term FROM ticket_terms WHERE tenant_id = %s",
+                       (tenant.id,))
+        return sorted((r["ticket_id"], r["term"]) for r in rows)
+
+    by_c = terms()
+    assert {t for t, _ in by_c} == set(made_ids)
+    db_exec(cc, "DELETE FROM ticket_terms WHERE tenant_id = %s", (tenant.id,))
+    db_exec(cc, "CALL cc_ticket_terms_fill(%s)", (tenant.id,))
+    assert terms() == by_c
+
+
 # ---- delete ------------------------------------------------------------------------------
 
 def test_delete_takes_messages_tags_and_attachments_with_it(cc, tenant):

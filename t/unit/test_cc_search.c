@@ -52,6 +52,21 @@ static const terms_case terms_cases[] = {
     { "abc\xc3", CC_SEARCH_TEXT, "" },                              /* cut character */
     { "\xc0\xaf", CC_SEARCH_TEXT, "" },                             /* overlong '/' */
     { "\xed\xa0\x80", CC_SEARCH_TEXT, "" },                         /* surrogate */
+    /* phrase: from each part's and each word's start to the end */
+    { "Printer on FIRE", CC_SEARCH_PHRASE, "printer on fire|on fire|fire" },
+    { "  Login   fails\t\n again ", CC_SEARCH_PHRASE, "login fails again|fails again|again" },
+    { "snake_case 100% #42", CC_SEARCH_PHRASE,
+      "snake_case 100% #42|case 100% #42|100% #42|#42|42" },
+    { "O'Brien's VPN-down", CC_SEARCH_PHRASE,
+      "o'brien's vpn-down|brien's vpn-down|s vpn-down|vpn-down|down" },
+    { "a a a", CC_SEARCH_PHRASE, "a a a|a a|a" },                         /* duplicates */
+    { "caf\xc3\xa9-bar \xc3\xa9t\xc3\xa9", CC_SEARCH_PHRASE,         /* café-bar été */
+      "caf\xc3\xa9-bar \xc3\xa9t\xc3\xa9|bar \xc3\xa9t\xc3\xa9|\xc3\xa9t\xc3\xa9" },
+    { "x\xc2\x85" "y", CC_SEARCH_PHRASE, "x y|y" },                        /* NEL */
+    { "--", CC_SEARCH_PHRASE, "--" },
+    { "", CC_SEARCH_PHRASE, "" },
+    { " \t", CC_SEARCH_PHRASE, "" },
+    { "ab\xff", CC_SEARCH_PHRASE, "" },                            /* not UTF-8: none */
     /* email: the whole, the local part, the domain */
     { "John.Smith@Example.COM", CC_SEARCH_EMAIL,
       "john.smith@example.com|john.smith|example.com" },
