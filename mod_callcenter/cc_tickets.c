@@ -91,20 +91,22 @@ static const char *const ticket_bools[] = { "true", "false", NULL };
     " ON t.id = m.ticket_id AND t.tenant_id = m.tenant_id WHERE 1 = 1"             \
     TICKETS_FILTER_REST
 
-/* Its page sorts the matches' ids alone, then joins the page's to their rows (a deferred
- * join: the source's subqueries run for the page, not for every match). */
 /* A search with no other filter, by id (created_at): binds the tenant, q's prefix, limit
- * and offset.  Its ids are the tenant's (ticket_terms.tenant_id is its ticket's). */
+ * and offset.  Its ids are the tenant's (ticket_terms.tenant_id is its ticket's); the
+ * join checks that again. */
 #define TICKETS_Q_ALONE(dir)                                                       \
-    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT DISTINCT tt.ticket_id AS id" \
-    " FROM ticket_terms tt WHERE tt.tenant_id = %s AND tt.term LIKE %s"             \
-    " ORDER BY tt.ticket_id " dir " LIMIT %s OFFSET %s) p"                          \
-    " STRAIGHT_JOIN tickets t ON t.id = p.id ORDER BY t.id " dir
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT DISTINCT tt.tenant_id,"  \
+    " tt.ticket_id AS id FROM ticket_terms tt WHERE tt.tenant_id = %s"              \
+    " AND tt.term LIKE %s ORDER BY tt.ticket_id " dir " LIMIT %s OFFSET %s) p"      \
+    " STRAIGHT_JOIN tickets t ON t.id = p.id AND t.tenant_id = p.tenant_id"         \
+    " ORDER BY t.id " dir
 
+/* A search's page sorts the matches' ids alone, then joins the page's to their rows (a
+ * deferred join: the source's subqueries run for the page, not for every match). */
 #define TICKETS_Q_LIST(order)                                                      \
-    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT t.id" TICKETS_Q_FROM     \
-    " ORDER BY " order " LIMIT %s OFFSET %s) p STRAIGHT_JOIN tickets t ON t.id = p.id" \
-    " ORDER BY " order
+    "SELECT " TICKET_COLUMNS ", NULL AS total FROM (SELECT t.tenant_id, t.id"       \
+    TICKETS_Q_FROM " ORDER BY " order " LIMIT %s OFFSET %s) p STRAIGHT_JOIN tickets t" \
+    " ON t.id = p.id AND t.tenant_id = p.tenant_id ORDER BY " order
 
 /* The page alone: its total is tickets_total's (the list binds the filter once). */
 #define TICKETS_LIST(order)                                                        \
@@ -276,7 +278,7 @@ static const cc_filter_t ticket_filters[] = {
 
 /* The list with q: q's prefix first, then the same filters (TICKETS_Q_FROM). */
 static const cc_filter_t ticket_q_filters[] = {
-    { "q", CC_FILTER_TERM, 1, NULL, TICKET_Q_MAX, NULL, NULL },
+    { "q", CC_FILTER_PHRASE, 1, NULL, TICKET_Q_MAX, NULL, NULL },
     { "status", CC_FILTER_ENUM, 2, ticket_statuses, 0, NULL, NULL },
     { "priority", CC_FILTER_ENUM, 2, ticket_priorities, 0, NULL, NULL },
     { "assignee_id", CC_FILTER_ID, 2, NULL, 0, NULL, NULL },
@@ -353,7 +355,8 @@ static const cc_list_t tickets_q_list_spec = { "cc_tickets_q", ticket_sorts, "-c
 static cc_error_t *tickets_list(cc_ctx_t *ctx)
 {
     const char *q = ctx->args ? apr_table_get(ctx->args, "q") : NULL;
-    int searched = q && (!cc_valid_text(q, 0, TICKET_Q_MAX) || cc_search_prefix(ctx->pool, q));
+    int searched = q && (!cc_valid_text(q, 0, TICKET_Q_MAX)
+                         || cc_search_phrase_prefix(ctx->pool, q));
 
     return cc_reply_list(ctx, searched ? &tickets_q_list_spec : &tickets_list_spec);
 }

@@ -51,7 +51,7 @@ static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pou
             || (f->kind == CC_FILTER_ENUM && !f->values)
             || (f->kind == CC_FILTER_CHECK && !f->valid)
             || ((f->kind == CC_FILTER_TEXT || f->kind == CC_FILTER_SEARCH
-                 || f->kind == CC_FILTER_TERM) && !f->max)) {
+                 || f->kind == CC_FILTER_TERM || f->kind == CC_FILTER_PHRASE) && !f->max)) {
             problem(p, pout, "list %s: filter %s is incomplete%s", list->prefix, f->name,
                     "");
         }
@@ -238,12 +238,14 @@ static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char 
         *pissue = "is not valid";
         return f->valid(v) ? v : NULL;
     case CC_FILTER_TERM:
+    case CC_FILTER_PHRASE:
         if (!cc_valid_text(v, 0, f->max)) {
             *pissue = apr_psprintf(p, "must be at most %d characters", (int)f->max);
             return NULL;
         }
         *pissue = NULL;   /* nothing left to search for: absent */
-        return cc_search_prefix(p, v);
+        return f->kind == CC_FILTER_TERM ? cc_search_prefix(p, v)
+                                         : cc_search_phrase_prefix(p, v);
     }
     return NULL;
 }
@@ -270,7 +272,8 @@ cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *ar
 
         /* An empty search is no search ("?q=" lists everything), nor is a term search
          * that normalises to nothing ("?q=%20"). */
-        if (v && !((f->kind == CC_FILTER_SEARCH || f->kind == CC_FILTER_TERM) && !*v)) {
+        if (v && !((f->kind == CC_FILTER_SEARCH || f->kind == CC_FILTER_TERM
+                       || f->kind == CC_FILTER_PHRASE) && !*v)) {
             bound = filter_value(p, f, v, &issue);
             if (!bound && issue) {
                 err = cc_error_collect(p, err, f->name, f->issue ? f->issue : issue);

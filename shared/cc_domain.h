@@ -75,6 +75,8 @@ typedef enum {
     CC_FILTER_TERM,      /**< free text, at most max characters, bound as the LIKE prefix
                               of a terms table (cc_search_prefix; one that leaves nothing
                               is absent) */
+    CC_FILTER_PHRASE,    /**< as CC_FILTER_TERM, for CC_SEARCH_PHRASE terms
+                              (cc_search_phrase_prefix: digits stay text) */
     CC_FILTER_PATH       /**< the path's capture of that name (a list under an object:
                               /webhooks/{id}/deliveries), always bound; never read from
                               the query */

@@ -219,7 +219,7 @@ const char *cc_search_terms_json(apr_pool_t *p, const apr_array_header_t *terms)
 const char *cc_search_prefix(apr_pool_t *p, const char *q)
 {
     char *digits;
-    const char *c, *term;
+    const char *c;
     apr_size_t n = 0;
     int plus = 0, other = 0;
 
@@ -245,6 +245,16 @@ const char *cc_search_prefix(apr_pool_t *p, const char *q)
     if (!other && n > 0) {
         digits[cc_utf8_cut_len(digits, n, CC_SEARCH_TERM_MAX)] = '\0';
         return cc_like_prefix(p, digits);
+    }
+    return cc_search_phrase_prefix(p, q);
+}
+
+const char *cc_search_phrase_prefix(apr_pool_t *p, const char *q)
+{
+    const char *term;
+
+    if (!q || !cc_valid_utf8(q, strlen(q))) {
+        return NULL;
     }
     term = term_of(p, q, strlen(q));
     return term ? cc_like_prefix(p, term) : NULL;

@@ -294,6 +294,30 @@ START_TEST(prefix_is_the_documented_pattern)
 }
 END_TEST
 
+/* A subject's q: digits and phone punctuation are text (a subject has no phone terms). */
+static const struct {
+    const char *q, *like;
+} phrase_prefix_cases[] = {
+    { "1.2", "1.2%" },
+    { "2024-01-05", "2024-01-05%" },
+    { "1 2", "1 2%" },
+    { "(555) 010", "(555) 010%" },
+    { "+1", "+1%" },
+    { "  Printer  ON ", "printer on%" },
+    { "50%_", "50\\%\\_%" },
+    { " ", NULL },
+    { "abc\xff", NULL },
+};
+
+START_TEST(phrase_prefix_keeps_digits_as_text)
+{
+    cc_test_assert_str_or_null(cc_search_phrase_prefix(cc_test_pool,
+                                                       phrase_prefix_cases[_i].q),
+                               phrase_prefix_cases[_i].like);
+    ck_assert_ptr_null(cc_search_phrase_prefix(cc_test_pool, NULL));
+}
+END_TEST
+
 START_TEST(prefix_of_a_long_query_is_cut_like_a_term)
 {
     size_t qlen = CC_SEARCH_TERM_MAX + 46;          /* 300 bytes */
@@ -446,6 +470,7 @@ CC_TEST_SUITE("cc_search",
         CC_TEST(terms_json_is_an_array_of_the_terms),
     CC_TCASE("prefix"),
         CC_LOOP_TEST(prefix_is_the_documented_pattern, N(prefix_cases)),
+        CC_LOOP_TEST(phrase_prefix_keeps_digits_as_text, N(phrase_prefix_cases)),
         CC_TEST(prefix_of_a_long_query_is_cut_like_a_term),
         CC_LOOP_TEST(a_query_finds_what_the_terms_promise, N(match_cases)),
         CC_TEST(a_long_query_is_a_prefix_of_the_whole_name),
