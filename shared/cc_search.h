@@ -66,7 +66,7 @@ const char *cc_search_prefix(apr_pool_t *p, const char *q);
 /**
  * The LIKE pattern for a query q of CC_SEARCH_PHRASE terms (a subject has no phone
  * digits): always q normalised as a term, so "1.2" and "2024-01" stay what they are;
- * otherwise as cc_search_prefix.
+ * escaped, '%' appended and NULL for nothing left or invalid UTF-8 as cc_search_prefix.
  */
 const char *cc_search_phrase_prefix(apr_pool_t *p, const char *q);
 

@@ -2,7 +2,9 @@
 """make bench, write-path part (issue 15): what each part of a write's record costs a create.
 
     write_path.py save DIR       keep the database's cc_record and event trigger in DIR
+                                 (write_path_saved.json)
     write_path.py VARIANT DIR    print the SQL that puts VARIANT in place
+    write_path.py check DIR      exit status 1 unless both are as saved again
 
 A DID create is BEGIN, INSERT ... RETURNING, then one CALL cc_record (sql/029) that writes
 the audit entry, counts the DID against max_dids (the tenant's row), inserts the event
@@ -10,8 +12,8 @@ the audit entry, counts the DID against max_dids (the tenant's row), inserts the
 parts of that out, for measurement only (never atomic, never exact, never served):
 
 - full:          the procedure and the trigger as saved (what the API runs); event_seq
-                 is moved up to the highest event id first (numbers given while the
-                 trigger was off);
+                 is moved up past every id given while the trigger was off, and the
+                 tenants' dids_count counted again (creates the variants left uncounted);
 - no_event_seq:  events numbered by AUTO_INCREMENT (no trigger: no counter row held
                  from the event insert to the commit);
 - no_quota:      no tenant row updated;
@@ -24,6 +26,7 @@ migration); a variant whose text is no longer found is an error.  The database i
 one t/env/db.sh reaches (the environment bench.sh exports).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -43,45 +46,71 @@ VARIANTS = {
 }
 
 
-def show_create(what, name, column):
-    """The CREATE statement SHOW CREATE gives (--raw: its newlines as they are)."""
+def show_create(what, name):
+    """SHOW CREATE's sql_mode, CREATE statement and character_set_client (--raw: the
+    statement's newlines as they are; the migrations' bodies hold no tabs)."""
     out = subprocess.run(DB_SHELL + ["--raw", "-N", "-B", "-e", f"SHOW CREATE {what} {name}"],
                          check=True, capture_output=True, text=True).stdout
     fields = out.split("\t")
-    if len(fields) < column + 1 or not fields[column].lstrip().upper().startswith("CREATE"):
+    if len(fields) < 4 or not fields[2].lstrip().upper().startswith("CREATE"):
         sys.exit(f"write_path.py: unexpected SHOW CREATE {what} {name} output")
-    return fields[column].strip()
+    return {"sql_mode": fields[1], "create": fields[2].strip(), "charset": fields[3]}
+
+
+def created(saved, body):
+    """The CREATE of body under the settings it was saved with, in the // delimiter."""
+    return (f"SET SESSION sql_mode = '{saved['sql_mode']}' //\n"
+            f"SET NAMES {saved['charset']} //\n{body} //")
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.split("\n\n")[1])
     variant, outdir = sys.argv[1], sys.argv[2]
-    proc_file = os.path.join(outdir, "cc_record.sql")
-    trigger_file = os.path.join(outdir, "trg_events_number.sql")
+    saved_file = os.path.join(outdir, "write_path_saved.json")
     if variant == "save":
-        with open(proc_file, "w") as f:
-            f.write(show_create("PROCEDURE", "cc_record", 2))
-        with open(trigger_file, "w") as f:
-            f.write(show_create("TRIGGER", "trg_events_number", 2))
+        with open(saved_file, "w") as f:
+            json.dump({"proc": show_create("PROCEDURE", "cc_record"),
+                       "trigger": show_create("TRIGGER", "trg_events_number")}, f)
+        return
+    if variant == "check":
+        with open(saved_file) as f:
+            saved = json.load(f)
+        if (show_create("PROCEDURE", "cc_record") != saved["proc"]
+                or show_create("TRIGGER", "trg_events_number") != saved["trigger"]):
+            sys.exit("write_path.py: cc_record or trg_events_number is not as saved")
         return
     if variant not in VARIANTS:
         sys.exit(f"write_path.py: no variant {variant!r} ({', '.join(VARIANTS)})")
+    # Everything is read and checked before anything is printed: a variant that cannot
+    # be made prints nothing (and the caller's file stays empty: nothing is run).
+    with open(saved_file) as f:
+        saved = json.load(f)
     subs, trigger = VARIANTS[variant]
-    proc = open(proc_file).read()
+    proc = saved["proc"]["create"]
     for old, new in subs:
         if old not in proc:
             sys.exit(f"write_path.py: {old!r} is no longer in cc_record")
         proc = proc.replace(old, new)
-    print("DROP TRIGGER IF EXISTS trg_events_number;")
-    print("DROP PROCEDURE IF EXISTS cc_record;")
-    print("DELIMITER //")
-    print(proc + " //")
+    out = ["DROP TRIGGER IF EXISTS trg_events_number;",
+           "DROP PROCEDURE IF EXISTS cc_record;",
+           "DELIMITER //",
+           created(saved["proc"], proc)]
     if trigger:
-        print("UPDATE event_seq SET n = GREATEST(n, (SELECT COALESCE(MAX(id), 0) FROM events))"
-              " WHERE id = 1 //")
-        print(open(trigger_file).read() + " //")
-    print("DELIMITER ;")
+        # Past every id given while the trigger was off (sql/026's start), then the
+        # trigger.  (A job's event between the two would take AUTO_INCREMENT's next id,
+        # which the counter then gives again: the bench runs no such job meanwhile.)
+        out.append("UPDATE event_seq SET n = GREATEST(n, COALESCE((SELECT MAX(id) FROM"
+                   " events), 0), COALESCE((SELECT AUTO_INCREMENT - 1 FROM"
+                   " information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+                   " AND TABLE_NAME = 'events'), 0)) WHERE id = 1 //")
+        out.append(created(saved["trigger"], saved["trigger"]["create"]))
+    if variant == "full":
+        # The creates of the quota-less variants were not counted: as t/bench/seed.sql.
+        out.append("UPDATE tenants t SET dids_count = (SELECT COUNT(*) FROM dids d"
+                   " WHERE d.tenant_id = t.id) //")
+    out.append("DELIMITER ;")
+    print("\n".join(out))
 
 
 if __name__ == "__main__":

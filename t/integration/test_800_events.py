@@ -15,9 +15,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pymysql
 import pytest
 import requests
 
+from cchelpers import db_rows
 from ccobjects import uniq_name
 from test_100_auth import claims_for, forge, jwt_secret
 
@@ -344,6 +346,28 @@ def test_an_event_still_being_written_holds_the_next_number(cc, tenant, streams)
             cur.execute("SELECT COUNT(*) AS n FROM events WHERE id BETWEEN %s AND %s",
                         (held, ids[-1]))
             assert cur.fetchone()["n"] == ids[-1] - held + 1
+
+
+def test_an_event_without_its_counter_row_is_refused(cc, tenant):
+    """Without event_seq's row (sql/031) an event insert fails instead of taking a stale
+    number.  Inside one transaction, rolled back: the row is back for everyone else (who
+    wait on its lock for those milliseconds)."""
+    conn = cc.db()
+    try:
+        conn.autocommit(False)
+        with conn.cursor() as cur:
+            cur.execute("SELECT n FROM event_seq WHERE id = 1 FOR UPDATE")
+            before = cur.fetchone()["n"]
+            cur.execute("DELETE FROM event_seq WHERE id = 1")
+            with pytest.raises(pymysql.err.MySQLError) as e:
+                cur.execute("INSERT INTO events (tenant_id, type, entity_type, entity_id,"
+                            " data) VALUES (%s, 'did.updated', 'did', '0', '{}')",
+                            (tenant.id,))
+            assert e.value.args[0] == 1644 and "event_seq has no row" in e.value.args[1]
+        conn.rollback()
+    finally:
+        conn.close()
+    assert db_rows(cc, "SELECT n FROM event_seq WHERE id = 1")[0]["n"] >= before
 
 
 def test_concurrent_writers_reach_every_stream_once_in_order(cc, tenant, streams):

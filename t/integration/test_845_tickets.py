@@ -464,7 +464,7 @@ def test_q_matches_from_any_word_on_and_follows_the_subject(cc, tenant, tenant2)
     assert ids("?q=%20%20") == ids("")                   # nothing to search: no filter
     # Digits are a subject's text, not a phone number's digits.
     d = new_ticket(cc, tenant, subject="Release 1.2 fails since 2024-01-05 (build 17)")
-    assert ids("?q=1.2") == [d["id"]] and ids("?q=2024-01") == [d["id"]]
+    assert ids("?q=1.2") == [d["id"]] and ids("?q=2024-0") == [d["id"]]
     assert ids("?q=(build%201") == [d["id"]] and ids("?q=12") == []
     assert cc.delete(f"{TICKETS}/{d['id']}", token=tok).status_code == 204
     page = cc.get(TICKETS + "?q=fire&page_size=1&sort=created_at", token=tok).json()
