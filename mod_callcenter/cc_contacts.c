@@ -482,8 +482,7 @@ static cc_error_t *contacts_delete(cc_ctx_t *ctx)
  * starts from the terms; else the plain one. */
 static cc_error_t *contacts_list(cc_ctx_t *ctx)
 {
-    const char *q = ctx->args ? apr_table_get(ctx->args, "q") : NULL;
-    int searched = q && (!cc_valid_text(q, 0, CONTACT_Q_MAX) || cc_search_prefix(ctx->pool, q));
+    int searched = cc_list_filter_applies(ctx->pool, &contact_q_filters[0], ctx->args);
 
     return cc_reply_list(ctx, searched ? &contacts_q_list_spec : &contacts_list_spec);
 }

@@ -354,9 +354,7 @@ static const cc_list_t tickets_q_list_spec = { "cc_tickets_q", ticket_sorts, "-c
  * starts from the subjects' terms; else the plain one. */
 static cc_error_t *tickets_list(cc_ctx_t *ctx)
 {
-    const char *q = ctx->args ? apr_table_get(ctx->args, "q") : NULL;
-    int searched = q && (!cc_valid_text(q, 0, TICKET_Q_MAX)
-                         || cc_search_phrase_prefix(ctx->pool, q));
+    int searched = cc_list_filter_applies(ctx->pool, &ticket_q_filters[0], ctx->args);
 
     return cc_reply_list(ctx, searched ? &tickets_q_list_spec : &tickets_list_spec);
 }

@@ -42,6 +42,12 @@ static void need(apr_pool_t *p, apr_hash_t *labels, const cc_list_t *list,
 }
 
 /* A filter the list cannot check or bind is a table bug. */
+/* The free-text kinds: bounded by max, and absent when empty. */
+static int free_text(cc_filter_kind_e kind)
+{
+    return kind == CC_FILTER_SEARCH || kind == CC_FILTER_TERM || kind == CC_FILTER_PHRASE;
+}
+
 static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pout)
 {
     const cc_filter_t *f;
@@ -50,8 +56,7 @@ static void check_filters(apr_pool_t *p, const cc_list_t *list, const char **pou
         if (f->binds < 1
             || (f->kind == CC_FILTER_ENUM && !f->values)
             || (f->kind == CC_FILTER_CHECK && !f->valid)
-            || ((f->kind == CC_FILTER_TEXT || f->kind == CC_FILTER_SEARCH
-                 || f->kind == CC_FILTER_TERM || f->kind == CC_FILTER_PHRASE) && !f->max)) {
+            || ((f->kind == CC_FILTER_TEXT || free_text(f->kind)) && !f->max)) {
             problem(p, pout, "list %s: filter %s is incomplete%s", list->prefix, f->name,
                     "");
         }
@@ -250,6 +255,22 @@ static const char *filter_value(apr_pool_t *p, const cc_filter_t *f, const char 
     return NULL;
 }
 
+/* The value of f given in args, NULL when absent: an empty search is no search ("?q="
+ * lists everything). */
+static const char *given(const cc_filter_t *f, apr_table_t *args)
+{
+    const char *v = args ? apr_table_get(args, f->name) : NULL;
+
+    return v && !(free_text(f->kind) && !*v) ? v : NULL;
+}
+
+int cc_list_filter_applies(apr_pool_t *p, const cc_filter_t *f, apr_table_t *args)
+{
+    const char *v = given(f, args), *issue = NULL;
+
+    return v && (filter_value(p, f, v, &issue) || issue);
+}
+
 cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *args,
                            const char *tenant, cc_error_t *err, const char ***pargs,
                            int *pnargs, int *pfiltered)
@@ -267,13 +288,12 @@ cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_table_t *ar
         out[n++] = tenant;
     }
     for (f = list->filters; f && f->name; f++) {
-        const char *v = args ? apr_table_get(args, f->name) : NULL;
+        const char *v = given(f, args);
         const char *bound = NULL, *issue = NULL;
 
-        /* An empty search is no search ("?q=" lists everything), nor is a term search
-         * that normalises to nothing ("?q=%20"). */
-        if (v && !((f->kind == CC_FILTER_SEARCH || f->kind == CC_FILTER_TERM
-                       || f->kind == CC_FILTER_PHRASE) && !*v)) {
+        /* (A term search that normalises to nothing, "?q=%20", is absent too: no
+         * value and no issue.) */
+        if (v) {
             bound = filter_value(p, f, v, &issue);
             if (!bound && issue) {
                 err = cc_error_collect(p, err, f->name, f->issue ? f->issue : issue);

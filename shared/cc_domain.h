@@ -198,6 +198,14 @@ struct cc_error_t *cc_list_filter(apr_pool_t *p, const cc_list_t *list, apr_tabl
                                   const char ***pargs, int *pnargs, int *pfiltered);
 
 /**
+ * Whether filter f applies to the query args, as cc_list_filter decides it: given and
+ * bound, or given and refused (its 400).  For a handler that picks one of two lists by a
+ * filter (GET /contacts, GET /tickets: the search's list only when q searches), so the
+ * pick and the binding never disagree.
+ */
+int cc_list_filter_applies(apr_pool_t *p, const cc_filter_t *f, apr_table_t *args);
+
+/**
  * One REST domain (users, DIDs, queues, ...).  Its list and its object by id are
  * answered from the descriptor: a route whose handler is cc_handle_list answers list,
  * one whose handler is cc_handle_get answers the row of get_label bound to (the

@@ -216,6 +216,14 @@ const char *cc_search_terms_json(apr_pool_t *p, const apr_array_header_t *terms)
     return cc_jsonw_text(&w);
 }
 
+/* q (valid UTF-8) as a term's LIKE prefix. */
+static const char *text_prefix(apr_pool_t *p, const char *q)
+{
+    const char *term = term_of(p, q, strlen(q));
+
+    return term ? cc_like_prefix(p, term) : NULL;
+}
+
 const char *cc_search_prefix(apr_pool_t *p, const char *q)
 {
     char *digits;
@@ -246,16 +254,10 @@ const char *cc_search_prefix(apr_pool_t *p, const char *q)
         digits[cc_utf8_cut_len(digits, n, CC_SEARCH_TERM_MAX)] = '\0';
         return cc_like_prefix(p, digits);
     }
-    return cc_search_phrase_prefix(p, q);
+    return text_prefix(p, q);
 }
 
 const char *cc_search_phrase_prefix(apr_pool_t *p, const char *q)
 {
-    const char *term;
-
-    if (!q || !cc_valid_utf8(q, strlen(q))) {
-        return NULL;
-    }
-    term = term_of(p, q, strlen(q));
-    return term ? cc_like_prefix(p, term) : NULL;
+    return q && cc_valid_utf8(q, strlen(q)) ? text_prefix(p, q) : NULL;
 }

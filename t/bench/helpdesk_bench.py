@@ -44,8 +44,9 @@ def like_prefix(q, phrase=False):
     """cc_search_prefix (shared/cc_search.c) for the bench's q values, as a SQL literal;
     phrase: cc_search_phrase_prefix (a subject's q: digits stay text)."""
     digits = [c for c in q if c not in " -.()"]
-    if not phrase and digits and all(c.isdigit() for c in digits[1:]) and (digits[0].isdigit()
-                                                             or digits[0] == "+"):
+    phone = digits and all(c.isdigit() for c in digits[1:]) and (digits[0].isdigit()
+                                                                 or digits[0] == "+")
+    if phone and not phrase:
         term = "".join(c for c in digits if c.isdigit())
     else:
         term = " ".join(q.lower().split())      # the bench's q values are ASCII or lowercase
@@ -183,7 +184,8 @@ def main():
             f" '{tenant}' AND term LIKE '{like_prefix(v)}'" for _, v in q) + ";")],
         "tickets_q": [int(n) for (n,) in sql(";\n".join(
             f"SELECT COUNT(DISTINCT ticket_id) FROM ticket_terms WHERE tenant_id ="
-            f" '{tenant}' AND term LIKE '{like_prefix(v, phrase=True)}'" for v in tq) + ";")]}
+            f" '{tenant}' AND term LIKE '{like_prefix(v, phrase=True)}'"
+            for v in tq) + ";")]}
     for name, column in (("tickets_filtered", "priority"), ("tickets_mine", "assignee_id")):
         totals[name] = []
         for path in files[name]:

@@ -73,19 +73,17 @@ def main():
             json.dump({"proc": show_create("PROCEDURE", "cc_record"),
                        "trigger": show_create("TRIGGER", "trg_events_number")}, f)
         return
+    if variant != "check" and variant not in VARIANTS:
+        sys.exit(f"write_path.py: no variant {variant!r} ({', '.join(VARIANTS)})")
+    with open(saved_file) as f:
+        saved = json.load(f)
     if variant == "check":
-        with open(saved_file) as f:
-            saved = json.load(f)
         if (show_create("PROCEDURE", "cc_record") != saved["proc"]
                 or show_create("TRIGGER", "trg_events_number") != saved["trigger"]):
             sys.exit("write_path.py: cc_record or trg_events_number is not as saved")
         return
-    if variant not in VARIANTS:
-        sys.exit(f"write_path.py: no variant {variant!r} ({', '.join(VARIANTS)})")
     # Everything is read and checked before anything is printed: a variant that cannot
     # be made prints nothing (and the caller's file stays empty: nothing is run).
-    with open(saved_file) as f:
-        saved = json.load(f)
     subs, trigger = VARIANTS[variant]
     proc = saved["proc"]["create"]
     for old, new in subs:

@@ -228,7 +228,8 @@ C_PAGE_CALL_RE = re.compile(r'\bcc_page_parse\s*\(\s*[^,()]+,\s*[^,()]+,\s*(\w+)
 C_LIST_RE = re.compile(r'\bcc_list_t\s+\w+\s*=\s*\{\s*"[^"]*"\s*,\s*(\w+)\s*,'
                        r'\s*("[^"]*"|\w+)\s*,')
 # A list filter of the domain kit: { "q", CC_FILTER_SEARCH, binds, values, max, ... }.
-C_FILTER_RE = re.compile(r'\{\s*("[^"]*"|\w+)\s*,\s*CC_FILTER_(ENUM|TEXT|SEARCH)\s*,\s*\d+\s*,'
+C_FILTER_RE = re.compile(r'\{\s*("[^"]*"|\w+)\s*,\s*'
+                         r'CC_FILTER_(ENUM|TEXT|SEARCH|TERM|PHRASE)\s*,\s*\d+\s*,'
                          r'\s*(\w+)\s*,\s*(\w+)\s*,')
 C_TEXT_CALL_RE = re.compile(r'\bcc_valid_(?:text|name)\s*\(\s*([^,()]+?)\s*,'
                             r'\s*(\w+)\s*,\s*(\w+)\s*\)')
@@ -286,14 +287,15 @@ def parse_c_checks(root, routes):
                                               _c_value(defines, m.group(3))))
         used = set(sorts) | {m.group(1) for m in C_ENUM_CALL_RE.finditer(text)}
         # List filters check as cc_valid_enum(values) or cc_valid_text(name, 0|1, max)
-        # do (cc_list_filter); a text filter is named by its query parameter.
+        # do (cc_list_filter: 1 for TEXT, 0 for the free-text kinds); a text filter is
+        # named by its query parameter.
         for m in C_FILTER_RE.finditer(text):
             kind = m.group(2)
             if kind == "ENUM":
                 used.add(m.group(3))
             else:
                 texts.setdefault(_c_value(defines, m.group(1)), set()).add(
-                    (0 if kind == "SEARCH" else 1, _c_value(defines, m.group(4))))
+                    (1 if kind == "TEXT" else 0, _c_value(defines, m.group(4))))
         out[rel] = {"arrays": arrays, "sorts": sorts, "texts": texts,
                     "used": used & set(arrays)}
     return out

@@ -336,6 +336,50 @@ START_TEST(every_bad_filter_is_named)
 }
 END_TEST
 
+/* The pick of a search's list (cc_list_filter_applies) is cc_list_filter's binding. */
+static const cc_filter_t term_filters[] = {
+    { "q", CC_FILTER_TERM, 1, NULL, 5, NULL, NULL },
+    { "s", CC_FILTER_PHRASE, 1, NULL, 5, NULL, NULL },
+    CC_FILTER_END
+};
+
+static const cc_list_t term_list = { "cc_things", sorts, "name", cols, term_filters, 0,
+                                     NULL, NULL };
+
+START_TEST(a_filter_applies_when_it_binds_or_is_refused)
+{
+    static const struct {
+        const char *v, *q_bound, *s_bound;  /* v NULL: absent; bound NULL: none */
+        int refused;
+    } cases[] = {
+        { NULL, NULL, NULL, 0 },
+        { "", NULL, NULL, 0 },
+        { "   ", NULL, NULL, 0 },           /* normalises to nothing: absent */
+        { "1.2", "12%", "1.2%", 0 },        /* a phone's digits, a subject's text */
+        { "Ab", "ab%", "ab%", 0 },
+        { "toolong", NULL, NULL, 1 },
+    };
+    size_t i;
+
+    for (i = 0; i < N(cases); i++) {
+        const char *kv[] = { "q", cases[i].v, "s", cases[i].v, NULL };
+        apr_table_t *args = query(cases[i].v ? kv : NULL);
+        const char **bound;
+        int n, filtered;
+        cc_error_t *err = cc_list_filter(cc_test_pool, &term_list, args, "T", NULL, &bound,
+                                         &n, &filtered);
+
+        ck_assert_int_eq(err != NULL, cases[i].refused);
+        cc_test_assert_str_or_null(bound[1], cases[i].q_bound);
+        cc_test_assert_str_or_null(bound[2], cases[i].s_bound);
+        ck_assert_int_eq(cc_list_filter_applies(cc_test_pool, &term_filters[0], args),
+                         cases[i].refused || cases[i].q_bound);
+        ck_assert_int_eq(cc_list_filter_applies(cc_test_pool, &term_filters[1], args),
+                         cases[i].refused || cases[i].s_bound);
+    }
+}
+END_TEST
+
 START_TEST(a_platform_list_binds_no_tenant_and_always_searches)
 {
     static const cc_list_t list = { "cc_things", sorts, "name", cols, filters,
@@ -385,6 +429,7 @@ CC_TEST_SUITE("cc_domain",
     CC_TCASE("filters"),
         CC_TEST(list_filters_bind_in_table_order),
         CC_TEST(absent_filters_bind_null_and_an_empty_search_is_none),
+        CC_TEST(a_filter_applies_when_it_binds_or_is_refused),
         CC_TEST(every_bad_filter_is_named),
         CC_TEST(a_platform_list_binds_no_tenant_and_always_searches),
     CC_TCASE("names"),
